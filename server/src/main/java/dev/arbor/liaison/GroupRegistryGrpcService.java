@@ -1,0 +1,92 @@
+package dev.arbor.liaison;
+
+import dev.arbor.api.banyandb.common.v1.Group;
+import dev.arbor.api.banyandb.database.v1.*;
+import dev.arbor.errors.InvalidArgumentException;
+import dev.arbor.errors.NotFoundException;
+import dev.arbor.metadata.MetadataStore;
+import dev.arbor.metadata.MetadataValidator;
+import dev.arbor.storage.PropertyStore;
+import dev.arbor.storage.StorageException;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+
+/** {@code banyandb.database.v1.GroupRegistryService} for property groups. */
+public final class GroupRegistryGrpcService extends GroupRegistryServiceGrpc.GroupRegistryServiceImplBase {
+  private final MetadataStore metadata;
+  private final MetadataValidator validator;
+  private final PropertyStore store;
+
+  GroupRegistryGrpcService(MetadataStore metadata, MetadataValidator validator, PropertyStore store) {
+    this.metadata = metadata;
+    this.validator = validator;
+    this.store = store;
+  }
+
+  @Override
+  public void create(GroupRegistryServiceCreateRequest req, StreamObserver<GroupRegistryServiceCreateResponse> obs) {
+    StatusMapping.unary(obs, () -> {
+      Group g = requireGroup(req.hasGroup(), req.getGroup());
+      validator.validateGroup(g);
+      Group stored = metadata.createGroup(g);
+      return GroupRegistryServiceCreateResponse.newBuilder()
+          .setModRevision(stored.getMetadata().getModRevision()).build();
+    });
+  }
+
+  @Override
+  public void update(GroupRegistryServiceUpdateRequest req, StreamObserver<GroupRegistryServiceUpdateResponse> obs) {
+    StatusMapping.unary(obs, () -> {
+      Group g = requireGroup(req.hasGroup(), req.getGroup());
+      Group old = metadata.group(g.getMetadata().getName())
+          .orElseThrow(() -> new NotFoundException("group " + g.getMetadata().getName() + " not found"));
+      validator.validateGroupUpdate(old, g);
+      Group stored = metadata.updateGroup(g);
+      return GroupRegistryServiceUpdateResponse.newBuilder()
+          .setModRevision(stored.getMetadata().getModRevision()).build();
+    });
+  }
+
+  @Override
+  public void delete(GroupRegistryServiceDeleteRequest req, StreamObserver<GroupRegistryServiceDeleteResponse> obs) {
+    StatusMapping.unary(obs, () -> {
+      if (req.getGroup().isEmpty()) {
+        throw new InvalidArgumentException("group must not be empty");
+      }
+      metadata.deleteGroup(req.getGroup());
+      try {
+        store.dropGroup(req.getGroup());
+      } catch (IOException e) {
+        throw new StorageException("group " + req.getGroup() + " deleted, but removing its data failed: "
+            + e.getMessage() + " (it is removed on next start)", e);
+      }
+      return GroupRegistryServiceDeleteResponse.newBuilder().setDeleted(true).build();
+    });
+  }
+
+  @Override
+  public void get(GroupRegistryServiceGetRequest req, StreamObserver<GroupRegistryServiceGetResponse> obs) {
+    StatusMapping.unary(obs, () -> GroupRegistryServiceGetResponse.newBuilder()
+        .setGroup(metadata.group(req.getGroup())
+            .orElseThrow(() -> new NotFoundException("group " + req.getGroup() + " not found")))
+        .build());
+  }
+
+  @Override
+  public void list(GroupRegistryServiceListRequest req, StreamObserver<GroupRegistryServiceListResponse> obs) {
+    StatusMapping.unary(obs, () -> GroupRegistryServiceListResponse.newBuilder().addAllGroup(metadata.groups()).build());
+  }
+
+  @Override
+  public void exist(GroupRegistryServiceExistRequest req, StreamObserver<GroupRegistryServiceExistResponse> obs) {
+    StatusMapping.unary(obs, () -> GroupRegistryServiceExistResponse.newBuilder()
+        .setHasGroup(metadata.group(req.getGroup()).isPresent()).build());
+  }
+
+  private static Group requireGroup(boolean present, Group g) {
+    if (!present) {
+      throw new InvalidArgumentException("group is required");
+    }
+    return g;
+  }
+}

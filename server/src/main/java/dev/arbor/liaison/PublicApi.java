@@ -1,0 +1,30 @@
+package dev.arbor.liaison;
+
+import dev.arbor.metadata.MetadataStore;
+import dev.arbor.metadata.MetadataValidator;
+import dev.arbor.property.HybridClock;
+import dev.arbor.server.RequestLimits;
+import dev.arbor.storage.PropertyStore;
+import io.grpc.BindableService;
+import java.util.List;
+
+/** Builds the public gRPC services over one node's metadata and store. */
+public final class PublicApi {
+  private PublicApi() {}
+
+  public static List<BindableService> services(
+      MetadataStore metadata, PropertyStore store, HybridClock clock, RequestLimits limits, String revision) {
+    SchemaLookup lookup = new SchemaLookup(metadata);
+    MetadataValidator metaValidator = new MetadataValidator(limits.maxTagsPerProperty());
+    PropertyRequestValidator validator = new PropertyRequestValidator(limits.maxTagsPerProperty());
+    PropertyDeleter deleter = new PropertyDeleter(lookup, store, clock);
+    return List.of(
+        new PropertyGrpcService(
+            new PropertyApplier(lookup, validator, store, clock, limits.maxPropertyBytes()),
+            deleter,
+            new PropertyQuerier(lookup, store, limits)),
+        new GroupRegistryGrpcService(metadata, metaValidator, store),
+        new SchemaRegistryGrpcService(metadata, metaValidator, lookup, deleter),
+        new ApiVersionGrpcService("0.9", revision));
+  }
+}

@@ -1,0 +1,255 @@
+package dev.arbor.metadata;
+
+import com.google.protobuf.Timestamp;
+import dev.arbor.api.banyandb.common.v1.Group;
+import dev.arbor.api.banyandb.database.v1.Property;
+import dev.arbor.api.metadata.v1.MetadataSnapshot;
+import dev.arbor.errors.AlreadyExistsException;
+import dev.arbor.errors.NotFoundException;
+import dev.arbor.property.HybridClock;
+import dev.arbor.storage.AtomicFileWriter;
+import dev.arbor.storage.StorageException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.zip.CRC32C;
+
+/**
+ * Metadata of a single process kept in memory and persisted as one checksummed file
+ * ({@code meta/metadata.bin}: {@code "ARBM" ‖ i32 format ‖ i32 CRC32C ‖ MetadataSnapshot}),
+ * rewritten atomically on every change. Small by nature (groups and schemas), so a whole-file
+ * rewrite is simpler and safer than a log.
+ */
+public final class EmbeddedMetadataStore implements MetadataStore {
+  private static final byte[] MAGIC = {'A', 'R', 'B', 'M'};
+  private static final int FORMAT = 1;
+
+  private final Path file;
+  private final HybridClock clock;
+  private final TreeMap<String, Group> groups = new TreeMap<>();
+  private final TreeMap<String, Property> schemas = new TreeMap<>();
+  private long revision;
+
+  private EmbeddedMetadataStore(Path file, HybridClock clock) {
+    this.file = file;
+    this.clock = clock;
+  }
+
+  /** Opens (or creates) the store in {@code dir}; a corrupt file is an error, never ignored. */
+  public static EmbeddedMetadataStore open(Path dir, HybridClock clock) throws IOException {
+    EmbeddedMetadataStore s = new EmbeddedMetadataStore(dir.resolve("metadata.bin"), clock);
+    if (Files.exists(s.file)) {
+      s.load(Files.readAllBytes(s.file));
+    }
+    return s;
+  }
+
+  private void load(byte[] bytes) throws IOException {
+    ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    if (bytes.length < 12
+        || b.get(0) != MAGIC[0] || b.get(1) != MAGIC[1] || b.get(2) != MAGIC[2] || b.get(3) != MAGIC[3]) {
+      throw new IOException(file + " is not an Arbor metadata file");
+    }
+    int format = b.getInt(4);
+    if (format != FORMAT) {
+      throw new IOException(file + ": unsupported metadata format " + format);
+    }
+    CRC32C crc = new CRC32C();
+    crc.update(bytes, 12, bytes.length - 12);
+    if ((int) crc.getValue() != b.getInt(8)) {
+      throw new IOException(file + ": checksum mismatch (file is corrupt)");
+    }
+    MetadataSnapshot snap = MetadataSnapshot.parseFrom(ByteBuffer.wrap(bytes, 12, bytes.length - 12));
+    revision = snap.getRevision();
+    snap.getGroupsList().forEach(g -> groups.put(g.getMetadata().getName(), g));
+    snap.getSchemasList().forEach(p -> schemas.put(schemaKey(p), p));
+  }
+
+  private void persist() {
+    revision++;
+    byte[] payload =
+        MetadataSnapshot.newBuilder()
+            .setRevision(revision)
+            .addAllGroups(groups.values())
+            .addAllSchemas(schemas.values())
+            .build()
+            .toByteArray();
+    CRC32C crc = new CRC32C();
+    crc.update(payload);
+    ByteBuffer b = ByteBuffer.allocate(12 + payload.length).order(ByteOrder.LITTLE_ENDIAN);
+    b.put(MAGIC).putInt(FORMAT).putInt((int) crc.getValue()).put(payload);
+    try {
+      AtomicFileWriter.write(file, b.array());
+    } catch (IOException e) {
+      throw new StorageException("cannot persist metadata to " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public synchronized Optional<Group> group(String name) {
+    return Optional.ofNullable(groups.get(name));
+  }
+
+  @Override
+  public synchronized List<Group> groups() {
+    return List.copyOf(groups.values());
+  }
+
+  @Override
+  public synchronized Group createGroup(Group group) {
+    String name = group.getMetadata().getName();
+    if (groups.containsKey(name)) {
+      throw new AlreadyExistsException("group " + name + " already exists");
+    }
+    long rev = clock.next();
+    Group stored =
+        group.toBuilder()
+            .setMetadata(group.getMetadata().toBuilder().setCreateRevision(rev).setModRevision(rev))
+            .build();
+    return commit(() -> groups.put(name, stored), stored);
+  }
+
+  @Override
+  public synchronized Group updateGroup(Group group) {
+    String name = group.getMetadata().getName();
+    Group old = groups.get(name);
+    if (old == null) {
+      throw new NotFoundException("group " + name + " not found");
+    }
+    Group stored =
+        group.toBuilder()
+            .setMetadata(
+                group.getMetadata().toBuilder()
+                    .setCreateRevision(old.getMetadata().getCreateRevision())
+                    .setModRevision(clock.next()))
+            .build();
+    return commit(() -> groups.put(name, stored), stored);
+  }
+
+  @Override
+  public synchronized void deleteGroup(String name) {
+    if (!groups.containsKey(name)) {
+      throw new NotFoundException("group " + name + " not found");
+    }
+    TreeMap<String, Group> g0 = new TreeMap<>(groups);
+    TreeMap<String, Property> s0 = new TreeMap<>(schemas);
+    groups.remove(name);
+    schemas.values().removeIf(p -> p.getMetadata().getGroup().equals(name));
+    try {
+      persist();
+    } catch (RuntimeException e) {
+      restore(g0, s0);
+      throw e;
+    }
+  }
+
+  @Override
+  public synchronized Optional<Property> schema(String group, String name) {
+    return Optional.ofNullable(schemas.get(group + "/" + name));
+  }
+
+  @Override
+  public synchronized List<Property> schemas(String group) {
+    List<Property> out = new ArrayList<>();
+    for (Property p : schemas.values()) {
+      if (p.getMetadata().getGroup().equals(group)) {
+        out.add(p);
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public synchronized Property createSchema(Property schema) {
+    requireGroup(schema.getMetadata().getGroup());
+    String key = schemaKey(schema);
+    if (schemas.containsKey(key)) {
+      throw new AlreadyExistsException("property schema " + key + " already exists");
+    }
+    long rev = clock.next();
+    Property stored =
+        schema.toBuilder()
+            .setMetadata(schema.getMetadata().toBuilder().setCreateRevision(rev).setModRevision(rev))
+            .setUpdatedAt(timestamp(rev))
+            .build();
+    return commit(() -> schemas.put(key, stored), stored);
+  }
+
+  @Override
+  public synchronized Property updateSchema(Property schema) {
+    requireGroup(schema.getMetadata().getGroup());
+    String key = schemaKey(schema);
+    Property old = schemas.get(key);
+    if (old == null) {
+      throw new NotFoundException("property schema " + key + " not found");
+    }
+    long rev = clock.next();
+    Property stored =
+        schema.toBuilder()
+            .setMetadata(
+                schema.getMetadata().toBuilder()
+                    .setCreateRevision(old.getMetadata().getCreateRevision())
+                    .setModRevision(rev))
+            .setUpdatedAt(timestamp(rev))
+            .build();
+    return commit(() -> schemas.put(key, stored), stored);
+  }
+
+  @Override
+  public synchronized void deleteSchema(String group, String name) {
+    String key = group + "/" + name;
+    Property old = schemas.get(key);
+    if (old == null) {
+      throw new NotFoundException("property schema " + key + " not found");
+    }
+    commit(() -> schemas.remove(key), old);
+  }
+
+  @Override
+  public void close() {}
+
+  private void requireGroup(String group) {
+    if (!groups.containsKey(group)) {
+      throw new NotFoundException("group " + group + " not found");
+    }
+  }
+
+  /** Applies a change and persists it; on a failed write the change is undone. */
+  private <T> T commit(Runnable change, T result) {
+    TreeMap<String, Group> g0 = new TreeMap<>(groups);
+    TreeMap<String, Property> s0 = new TreeMap<>(schemas);
+    change.run();
+    try {
+      persist();
+    } catch (RuntimeException e) {
+      restore(g0, s0);
+      throw e;
+    }
+    return result;
+  }
+
+  private void restore(TreeMap<String, Group> g0, TreeMap<String, Property> s0) {
+    groups.clear();
+    groups.putAll(g0);
+    schemas.clear();
+    schemas.putAll(s0);
+    revision--;
+  }
+
+  private static String schemaKey(Property p) {
+    return p.getMetadata().getGroup() + "/" + p.getMetadata().getName();
+  }
+
+  static Timestamp timestamp(long nanos) {
+    return Timestamp.newBuilder()
+        .setSeconds(Math.floorDiv(nanos, 1_000_000_000L))
+        .setNanos((int) Math.floorMod(nanos, 1_000_000_000L))
+        .build();
+  }
+}

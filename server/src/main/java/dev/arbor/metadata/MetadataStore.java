@@ -1,0 +1,40 @@
+package dev.arbor.metadata;
+
+import dev.arbor.api.banyandb.common.v1.Group;
+import dev.arbor.api.banyandb.database.v1.Property;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Groups and property schemas. Implementations validate nothing about content (see
+ * {@link MetadataValidator}) but enforce existence rules: create of an existing item throws
+ * AlreadyExists, update/delete of a missing one throws NotFound. Every change is durable before
+ * the call returns.
+ */
+public interface MetadataStore extends AutoCloseable {
+  Optional<Group> group(String name);
+
+  List<Group> groups();
+
+  /** Stores a new group, stamping create/mod revisions; returns the stored group. */
+  Group createGroup(Group group);
+
+  /** Replaces a group, keeping its create revision; returns the stored group. */
+  Group updateGroup(Group group);
+
+  /** Removes a group and all its schemas. */
+  void deleteGroup(String name);
+
+  Optional<Property> schema(String group, String name);
+
+  List<Property> schemas(String group);
+
+  Property createSchema(Property schema);
+
+  Property updateSchema(Property schema);
+
+  void deleteSchema(String group, String name);
+
+  @Override
+  void close();
+}

@@ -1,0 +1,104 @@
+package dev.arbor.metadata;
+
+import dev.arbor.api.banyandb.common.v1.Catalog;
+import dev.arbor.api.banyandb.common.v1.Group;
+import dev.arbor.api.banyandb.database.v1.Property;
+import dev.arbor.api.banyandb.database.v1.TagSpec;
+import dev.arbor.api.banyandb.database.v1.TagType;
+import dev.arbor.errors.InvalidArgumentException;
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * Validates groups and schemas before they are stored. Every message starts with the proto field
+ * path at fault (e.g. {@code group.resource_opts.shard_num}).
+ */
+public final class MetadataValidator {
+  private final int maxTagsPerSchema;
+
+  public MetadataValidator(int maxTagsPerSchema) {
+    this.maxTagsPerSchema = maxTagsPerSchema;
+  }
+
+  public void validateGroup(Group g) {
+    if (!g.hasMetadata()) {
+      throw new InvalidArgumentException("group.metadata is required");
+    }
+    checkName("group.metadata.name", g.getMetadata().getName());
+    if (g.getCatalog() != Catalog.CATALOG_PROPERTY) {
+      throw new InvalidArgumentException(
+          "group.catalog must be CATALOG_PROPERTY (Arbor stores properties only), got " + g.getCatalog());
+    }
+    if (!g.hasResourceOpts()) {
+      throw new InvalidArgumentException("group.resource_opts is required (with shard_num > 0)");
+    }
+    if (g.getResourceOpts().getShardNum() == 0) {
+      throw new InvalidArgumentException("group.resource_opts.shard_num must be > 0");
+    }
+    if (g.getResourceOpts().getShardNum() > 1024) {
+      throw new InvalidArgumentException("group.resource_opts.shard_num must be <= 1024");
+    }
+    if (g.getResourceOpts().hasSegmentInterval()) {
+      throw new InvalidArgumentException(
+          "group.resource_opts.segment_interval is not allowed for a property group");
+    }
+    if (g.getResourceOpts().hasTtl()) {
+      throw new InvalidArgumentException("group.resource_opts.ttl is not allowed for a property group");
+    }
+  }
+
+  /** Checks that an update keeps what data placement depends on. */
+  public void validateGroupUpdate(Group old, Group updated) {
+    validateGroup(updated);
+    int before = old.getResourceOpts().getShardNum();
+    int after = updated.getResourceOpts().getShardNum();
+    if (before != after) {
+      throw new InvalidArgumentException(
+          "group.resource_opts.shard_num cannot change (" + before + " -> " + after
+              + "): existing properties are placed by it");
+    }
+  }
+
+  public void validateSchema(Property p) {
+    if (!p.hasMetadata()) {
+      throw new InvalidArgumentException("property.metadata is required");
+    }
+    checkName("property.metadata.group", p.getMetadata().getGroup());
+    checkName("property.metadata.name", p.getMetadata().getName());
+    if (p.getTagsCount() == 0) {
+      throw new InvalidArgumentException("property.tags must define at least one tag");
+    }
+    if (p.getTagsCount() > maxTagsPerSchema) {
+      throw new InvalidArgumentException(
+          "property.tags: " + p.getTagsCount() + " tags exceed the limit of " + maxTagsPerSchema);
+    }
+    Set<String> seen = new HashSet<>();
+    for (int i = 0; i < p.getTagsCount(); i++) {
+      TagSpec t = p.getTags(i);
+      if (t.getName().isEmpty()) {
+        throw new InvalidArgumentException("property.tags[" + i + "].name must not be empty");
+      }
+      if (t.getType() == TagType.TAG_TYPE_UNSPECIFIED || t.getType() == TagType.UNRECOGNIZED) {
+        throw new InvalidArgumentException(
+            "property.tags[" + i + "].type of tag '" + t.getName() + "' must be a defined TagType");
+      }
+      if (!seen.add(t.getName())) {
+        throw new InvalidArgumentException("property.tags: tag '" + t.getName() + "' is defined twice");
+      }
+    }
+  }
+
+  static void checkName(String field, String value) {
+    if (value.isEmpty()) {
+      throw new InvalidArgumentException(field + " must not be empty");
+    }
+    if (value.indexOf('/') >= 0) {
+      throw new InvalidArgumentException(field + " must not contain '/': " + value);
+    }
+  }
+
+  /** Same rule for names outside metadata (property data requests). */
+  public static void checkNameField(String field, String value) {
+    checkName(field, value);
+  }
+}

@@ -1,0 +1,57 @@
+package dev.arbor.server;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Everything a standalone server needs to start. Port 0 binds an ephemeral port (tests).
+ *
+ * @param dataDir root of all files Arbor writes (metadata, WAL, Lucene shards)
+ * @param grpcHost address the gRPC and HTTP servers bind to
+ * @param grpcPort public gRPC port (BanyanDB API), default 17912
+ * @param httpPort HTTP port for /health and /metrics, default 17913
+ * @param limits request limits enforced at the edge
+ * @param tombstoneGrace how long deleted properties are kept before purge
+ * @param checkpointInterval how often indexes are committed and the WAL truncated
+ */
+public record ServerConfig(
+    Path dataDir,
+    String grpcHost,
+    int grpcPort,
+    int httpPort,
+    RequestLimits limits,
+    Duration tombstoneGrace,
+    Duration checkpointInterval) {
+
+  public static final int DEFAULT_GRPC_PORT = 17912;
+  public static final int DEFAULT_HTTP_PORT = 17913;
+  public static final Duration DEFAULT_TOMBSTONE_GRACE = Duration.ofDays(7);
+  public static final Duration DEFAULT_CHECKPOINT_INTERVAL = Duration.ofSeconds(30);
+
+  /** Defaults for everything but the data directory. */
+  public static ServerConfig defaults(Path dataDir) {
+    return new ServerConfig(
+        dataDir, "0.0.0.0", DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, RequestLimits.DEFAULTS,
+        DEFAULT_TOMBSTONE_GRACE, DEFAULT_CHECKPOINT_INTERVAL);
+  }
+
+  public ServerConfig withPorts(int grpc, int http) {
+    return new ServerConfig(dataDir, grpcHost, grpc, http, limits, tombstoneGrace, checkpointInterval);
+  }
+
+  public ServerConfig withHost(String host) {
+    return new ServerConfig(dataDir, host, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval);
+  }
+
+  public ServerConfig withLimits(RequestLimits l) {
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, l, tombstoneGrace, checkpointInterval);
+  }
+
+  public ServerConfig withTombstoneGrace(Duration grace) {
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, grace, checkpointInterval);
+  }
+
+  public ServerConfig withCheckpointInterval(Duration interval) {
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, interval);
+  }
+}

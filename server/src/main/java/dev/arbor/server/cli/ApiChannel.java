@@ -1,0 +1,146 @@
+package dev.arbor.server.cli;
+
+import dev.arbor.api.banyandb.database.v1.GroupRegistryServiceGrpc;
+import dev.arbor.api.banyandb.database.v1.PropertyRegistryServiceGrpc;
+import dev.arbor.api.banyandb.property.v1.PropertyServiceGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A plaintext gRPC channel to one Arbor endpoint for the duration of one client command. Stubs
+ * carry the command's {@code --timeout} as a per-call deadline, and {@link #call} rewrites
+ * transport failures into one line that names the target.
+ */
+final class ApiChannel implements AutoCloseable {
+  /** Same inbound cap as the official client, so anything it can read, we can print. */
+  private static final int MAX_INBOUND_BYTES = 50 << 20;
+
+  private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(5);
+
+  /** A plain {@code host:port} or {@code [v6]:port} target (not a {@code scheme:///} URI). */
+  private static final Pattern HOST_PORT =
+      Pattern.compile("(?:\\[([0-9A-Fa-f:.%\\w]+)]|([^:/\\[\\]]+)):(\\d{1,5})");
+
+  /** Native transport prefix ("finishConnect(..) failed with error(-111): ") says nothing new. */
+  private static final Pattern NATIVE_PREFIX =
+      Pattern.compile("^\\w+\\(\\.\\.\\) failed with error\\(-?\\d+\\): ");
+
+  private final String target;
+  private final Duration timeout;
+  private final ManagedChannel channel;
+
+  private ApiChannel(String target, Duration timeout, ManagedChannel channel) {
+    this.target = target;
+    this.timeout = timeout;
+    this.channel = channel;
+  }
+
+  static ApiChannel open(String target, Duration timeout) {
+    checkResolvable(target);
+    ManagedChannel channel;
+    try {
+      channel =
+          NettyChannelBuilder.forTarget(target)
+              .usePlaintext()
+              .maxInboundMessageSize(MAX_INBOUND_BYTES)
+              .build();
+    } catch (IllegalArgumentException e) {
+      throw new CliInputException("invalid --target '" + target + "': " + Messages.oneLine(e));
+    }
+    return new ApiChannel(target, timeout, channel);
+  }
+
+  /**
+   * Resolves the host of a plain {@code host:port} target up front: gRPC would report an
+   * unknown host only after logging a warning with a stack trace to stderr.
+   */
+  private static void checkResolvable(String target) {
+    Matcher m = HOST_PORT.matcher(target);
+    if (!m.matches()) {
+      return;
+    }
+    String host = m.group(1) != null ? m.group(1) : m.group(2);
+    try {
+      InetAddress.getAllByName(host);
+    } catch (UnknownHostException e) {
+      throw Status.UNAVAILABLE
+          .withDescription("cannot reach " + target + " (unknown host " + host + ")")
+          .asRuntimeException();
+    }
+  }
+
+  // Stubs are created per call so each call's deadline starts when it is made.
+
+  GroupRegistryServiceGrpc.GroupRegistryServiceBlockingStub groups() {
+    return GroupRegistryServiceGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  PropertyRegistryServiceGrpc.PropertyRegistryServiceBlockingStub schemas() {
+    return PropertyRegistryServiceGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  PropertyServiceGrpc.PropertyServiceBlockingStub properties() {
+    return PropertyServiceGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Runs one RPC; failures that are about reaching the server get a message naming it. */
+  <T> T call(Supplier<T> rpc) {
+    try {
+      return rpc.get();
+    } catch (StatusRuntimeException e) {
+      throw translate(e);
+    }
+  }
+
+  private StatusRuntimeException translate(StatusRuntimeException e) {
+    Status status = e.getStatus();
+    switch (status.getCode()) {
+      case UNAVAILABLE:
+        // A transport failure carries its cause (connection refused, unknown host); an
+        // UNAVAILABLE the server itself sent (e.g. no replica up) has none and is kept as is.
+        if (status.getCause() != null || status.getDescription() == null) {
+          String why = status.getCause() != null
+              ? NATIVE_PREFIX.matcher(Messages.oneLine(status.getCause())).replaceFirst("")
+              : "no details";
+          return Status.UNAVAILABLE
+              .withDescription("cannot reach " + target + " (" + why + ")")
+              .asRuntimeException();
+        }
+        return e;
+      case DEADLINE_EXCEEDED:
+        return Status.DEADLINE_EXCEEDED
+            .withDescription(
+                "no answer from " + target + " within " + DurationConverter.format(timeout)
+                    + " (see --timeout)")
+            .asRuntimeException();
+      default:
+        return e;
+    }
+  }
+
+  @Override
+  public void close() {
+    channel.shutdown();
+    try {
+      if (!channel.awaitTermination(SHUTDOWN_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
+        channel.shutdownNow();
+        channel.awaitTermination(1, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      channel.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+  }
+}

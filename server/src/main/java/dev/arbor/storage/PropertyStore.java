@@ -1,0 +1,359 @@
+package dev.arbor.storage;
+
+import dev.arbor.property.EntityKey;
+import dev.arbor.property.PropertyRecord;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * All property data of one node: a write-ahead log shared by every shard (so concurrent writes
+ * share fsyncs) and one {@link ShardIndex} per (group, shard) under {@code data/<group>/shard-<N>}.
+ *
+ * <p>A write is: per-key lock → read latest → decide → append to the WAL → wait for the group
+ * fsync → apply to the index → unlock → acknowledge. Recovery replays the WAL (idempotent
+ * upserts of whole records) into the indexes; a checkpoint commits the indexes and drops the WAL
+ * segments they cover.
+ */
+public final class PropertyStore implements Closeable {
+  private static final Logger LOG = LoggerFactory.getLogger(PropertyStore.class);
+  private static final int LOCK_STRIPES = 1024;
+
+  private final Path dataRoot;
+  private final FileChannel lockChannel;
+  private final FileLock dirLock;
+  private final WriteAheadLog wal;
+  private final Map<String, ShardIndex> shards = new ConcurrentHashMap<>();
+  private final ReentrantLock[] keyLocks = new ReentrantLock[LOCK_STRIPES];
+  /** Writers hold the read side across WAL append + index apply; checkpoints take the write side. */
+  private final ReentrantReadWriteLock writeGate = new ReentrantReadWriteLock();
+  private final Object checkpointLock = new Object();
+
+  private PropertyStore(Path dir, FileChannel lockChannel, FileLock dirLock, WriteAheadLog wal) {
+    this.dataRoot = dir.resolve("data");
+    this.lockChannel = lockChannel;
+    this.dirLock = dirLock;
+    this.wal = wal;
+    for (int i = 0; i < LOCK_STRIPES; i++) {
+      keyLocks[i] = new ReentrantLock();
+    }
+  }
+
+  /**
+   * Opens the store under {@code dir}, locking it against other processes, and replays the WAL.
+   * Records of groups for which {@code groupExists} is false (dropped groups) are discarded.
+   */
+  public static PropertyStore open(Path dir, Predicate<String> groupExists) throws IOException {
+    Files.createDirectories(dir);
+    FileChannel lockCh =
+        FileChannel.open(dir.resolve("arbor.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    FileLock lock;
+    try {
+      lock = lockCh.tryLock();
+    } catch (OverlappingFileLockException e) {
+      lock = null;
+    }
+    if (lock == null) {
+      lockCh.close();
+      throw new StorageException(
+          "data directory " + dir.toAbsolutePath() + " is in use by another Arbor process");
+    }
+    WriteAheadLog.Recovered rec;
+    try {
+      rec = WriteAheadLog.open(dir.resolve("wal"));
+    } catch (IOException | RuntimeException e) {
+      lock.release();
+      lockCh.close();
+      throw e;
+    }
+    PropertyStore store = new PropertyStore(dir, lockCh, lock, rec.log());
+    try {
+      store.openExistingShards(groupExists);
+      int replayed = 0;
+      for (byte[] payload : rec.payloads()) {
+        for (ShardWrite w : WalBatchCodec.decode(payload)) {
+          if (groupExists.test(w.group())) {
+            store.shard(w.group(), w.shard()).put(w.record());
+            replayed++;
+          }
+        }
+      }
+      if (!rec.segments().isEmpty()) {
+        LOG.info("recovered {} writes from {} write-ahead log segment(s)", replayed, rec.segments().size());
+      }
+      store.checkpoint();
+    } catch (IOException | RuntimeException e) {
+      store.close();
+      throw e;
+    }
+    return store;
+  }
+
+  private void openExistingShards(Predicate<String> groupExists) throws IOException {
+    if (!Files.isDirectory(dataRoot)) {
+      return;
+    }
+    try (Stream<Path> groups = Files.list(dataRoot)) {
+      for (Path g : groups.filter(Files::isDirectory).toList()) {
+        String group = g.getFileName().toString();
+        if (!groupExists.test(group)) {
+          LOG.warn("removing data of group {} which no longer exists", group);
+          deleteRecursively(g);
+          continue;
+        }
+        try (Stream<Path> ss = Files.list(g)) {
+          for (Path s : ss.filter(p -> p.getFileName().toString().startsWith("shard-")).toList()) {
+            int shard = Integer.parseInt(s.getFileName().toString().substring("shard-".length()));
+            shard(group, shard);
+          }
+        }
+      }
+    }
+  }
+
+  /** The index of (group, shard), opened or created on first use. */
+  public ShardIndex shard(String group, int shard) {
+    return shards.computeIfAbsent(
+        shardKey(group, shard),
+        k -> {
+          try {
+            Path p = dataRoot.resolve(group).resolve("shard-" + shard);
+            Files.createDirectories(p);
+            return new ShardIndex(group, shard, p);
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        });
+  }
+
+  /** The index of (group, shard) if it exists on this node, else null. */
+  public ShardIndex existingShard(String group, int shard) {
+    return shards.get(shardKey(group, shard));
+  }
+
+  /** Every open shard index of a group. */
+  public List<ShardIndex> shardsOf(String group) {
+    return shards.values().stream()
+        .filter(s -> s.group().equals(group))
+        .sorted(Comparator.comparingInt(ShardIndex::shard))
+        .toList();
+  }
+
+  /** Every open shard index. */
+  public List<ShardIndex> allShards() {
+    return List.copyOf(shards.values());
+  }
+
+  public PropertyRecord latest(String group, int shard, EntityKey key) {
+    ShardIndex idx = existingShard(group, shard);
+    try {
+      return idx == null ? null : idx.latest(key.entity());
+    } catch (IOException e) {
+      throw new StorageException("read of " + key + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** What an atomic read-modify-write of one key decided. */
+  public interface KeyUpdate<R> {
+    /** The record to store, or null to leave the key unchanged. */
+    PropertyRecord next();
+
+    /** The result to return to the caller. */
+    R result();
+  }
+
+  /**
+   * Atomically reads the latest record of {@code key}, lets {@code decide} choose a new record,
+   * and stores it durably before returning.
+   */
+  public <R> R update(
+      String group, int shard, EntityKey key, Function<PropertyRecord, KeyUpdate<R>> decide) {
+    ReentrantLock l = lockFor(key);
+    l.lock();
+    try {
+      KeyUpdate<R> u = decide.apply(latest(group, shard, key));
+      if (u.next() != null) {
+        writeDurably(List.of(new ShardWrite(group, shard, u.next())));
+      }
+      return u.result();
+    } finally {
+      l.unlock();
+    }
+  }
+
+  /**
+   * Atomically updates many keys of one group with one WAL frame and one fsync. {@code decide}
+   * sees each key's latest record (null when absent) and returns the record to store, or null.
+   * Returns the records stored.
+   */
+  public List<PropertyRecord> updateBatch(
+      String group,
+      List<EntityKey> keys,
+      Function<EntityKey, Integer> shardOf,
+      Function<PropertyRecord, PropertyRecord> decide) {
+    TreeSet<Integer> stripes = new TreeSet<>();
+    for (EntityKey k : keys) {
+      stripes.add(stripeOf(k));
+    }
+    List<ReentrantLock> held = new ArrayList<>(stripes.size());
+    try {
+      for (int s : stripes) {
+        keyLocks[s].lock();
+        held.add(keyLocks[s]);
+      }
+      List<ShardWrite> writes = new ArrayList<>();
+      for (EntityKey k : keys) {
+        int shard = shardOf.apply(k);
+        PropertyRecord next = decide.apply(latest(group, shard, k));
+        if (next != null) {
+          writes.add(new ShardWrite(group, shard, next));
+        }
+      }
+      if (!writes.isEmpty()) {
+        writeDurably(writes);
+      }
+      return writes.stream().map(ShardWrite::record).toList();
+    } finally {
+      for (ReentrantLock l : held) {
+        l.unlock();
+      }
+    }
+  }
+
+  private void writeDurably(List<ShardWrite> writes) {
+    byte[] payload = WalBatchCodec.encode(writes);
+    writeGate.readLock().lock();
+    try {
+      long pos = wal.append(payload);
+      wal.awaitDurable(pos);
+      for (ShardWrite w : writes) {
+        shard(w.group(), w.shard()).put(w.record());
+      }
+    } catch (IOException e) {
+      throw new StorageException("index write failed: " + e.getMessage(), e);
+    } finally {
+      writeGate.readLock().unlock();
+    }
+  }
+
+  /**
+   * Commits every index and drops the WAL segments written before the commit. Safe to call at
+   * any time; concurrent writes wait only for the segment roll.
+   */
+  public void checkpoint() throws IOException {
+    synchronized (checkpointLock) {
+      List<Path> old;
+      writeGate.writeLock().lock();
+      try {
+        old = wal.roll();
+      } finally {
+        writeGate.writeLock().unlock();
+      }
+      for (ShardIndex s : shards.values()) {
+        s.commit();
+      }
+      wal.deleteSegments(old);
+    }
+  }
+
+  /** Bytes written to the WAL since start. */
+  public long walBytes() {
+    return wal.writtenBytes();
+  }
+
+  public long walSyncs() {
+    return wal.syncCount();
+  }
+
+  /** Physically removes tombstones older than the cutoff in every shard. */
+  public void purgeTombstones(long cutoffNanos) throws IOException {
+    for (ShardIndex s : shards.values()) {
+      s.purgeTombstones(cutoffNanos);
+    }
+  }
+
+  /** Closes and deletes every shard of {@code group}, then checkpoints so the WAL forgets it. */
+  public void dropGroup(String group) throws IOException {
+    writeGate.writeLock().lock();
+    try {
+      for (ShardIndex s : shardsOf(group)) {
+        shards.remove(shardKey(group, s.shard()));
+        s.rollback();
+      }
+      deleteRecursively(dataRoot.resolve(group));
+    } finally {
+      writeGate.writeLock().unlock();
+    }
+    checkpoint();
+  }
+
+  @Override
+  public void close() throws IOException {
+    IOException first = null;
+    try {
+      checkpoint();
+    } catch (IOException | RuntimeException e) {
+      LOG.error("final checkpoint failed; the write-ahead log will be replayed on start", e);
+    }
+    for (ShardIndex s : shards.values()) {
+      try {
+        s.close();
+      } catch (IOException e) {
+        first = first == null ? e : first;
+      }
+    }
+    shards.clear();
+    try {
+      wal.close();
+    } catch (IOException e) {
+      first = first == null ? e : first;
+    }
+    dirLock.release();
+    lockChannel.close();
+    if (first != null) {
+      throw first;
+    }
+  }
+
+  private ReentrantLock lockFor(EntityKey key) {
+    return keyLocks[stripeOf(key)];
+  }
+
+  private static int stripeOf(EntityKey key) {
+    return Math.floorMod(key.entity().hashCode(), LOCK_STRIPES);
+  }
+
+  private static String shardKey(String group, int shard) {
+    return group + "/" + shard;
+  }
+
+  static void deleteRecursively(Path p) throws IOException {
+    if (!Files.exists(p)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(p)) {
+      for (Path q : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(q);
+      }
+    }
+  }
+}

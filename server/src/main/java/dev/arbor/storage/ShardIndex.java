@@ -1,0 +1,193 @@
+package dev.arbor.storage;
+
+import dev.arbor.property.PropertyRecord;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.lucene.analysis.standard.StandardAnalyzer;
+import org.apache.lucene.document.NumericDocValuesField;
+import org.apache.lucene.index.IndexWriter;
+import org.apache.lucene.index.IndexWriterConfig;
+import org.apache.lucene.index.KeepOnlyLastCommitDeletionPolicy;
+import org.apache.lucene.index.SnapshotDeletionPolicy;
+import org.apache.lucene.index.StoredFields;
+import org.apache.lucene.index.Term;
+import org.apache.lucene.search.IndexSearcher;
+import org.apache.lucene.search.Query;
+import org.apache.lucene.search.ScoreDoc;
+import org.apache.lucene.search.SearcherManager;
+import org.apache.lucene.search.Sort;
+import org.apache.lucene.search.SortField;
+import org.apache.lucene.search.TermQuery;
+import org.apache.lucene.search.TopDocs;
+import org.apache.lucene.store.FSDirectory;
+
+/**
+ * The Lucene index of one (group, shard) on this node: one document per property key, sorted by
+ * key on disk (so tree builds scan in key order). Durability comes from the write-ahead log; the
+ * index is committed at checkpoints. Point lookups see every applied write at once (a small map of
+ * writes not yet visible to the searcher); searches refresh first when something changed.
+ */
+public final class ShardIndex implements Closeable {
+  /** Index sort: entity key ascending. */
+  public static final Sort KEY_ORDER = new Sort(new SortField(DocumentCodec.KEY, SortField.Type.STRING));
+
+  private final String group;
+  private final int shard;
+  private final Path dir;
+  private final FSDirectory directory;
+  private final IndexWriter writer;
+  private final SnapshotDeletionPolicy snapshots;
+  private final SearcherManager searchers;
+  private final ConcurrentHashMap<String, Pending> unrefreshed = new ConcurrentHashMap<>();
+  private final AtomicLong applied = new AtomicLong();
+  private volatile long refreshedUpTo;
+
+  private record Pending(PropertyRecord record, long seq) {}
+
+  ShardIndex(String group, int shard, Path dir) throws IOException {
+    this.group = group;
+    this.shard = shard;
+    this.dir = dir;
+    this.directory = FSDirectory.open(dir);
+    this.snapshots = new SnapshotDeletionPolicy(new KeepOnlyLastCommitDeletionPolicy());
+    IndexWriterConfig cfg = new IndexWriterConfig(new StandardAnalyzer());
+    cfg.setIndexSort(KEY_ORDER);
+    cfg.setIndexDeletionPolicy(snapshots);
+    cfg.setRAMBufferSizeMB(32);
+    cfg.setCommitOnClose(false);
+    this.writer = new IndexWriter(directory, cfg);
+    this.searchers = new SearcherManager(writer, null);
+  }
+
+  public String group() {
+    return group;
+  }
+
+  public int shard() {
+    return shard;
+  }
+
+  public Path directory() {
+    return dir;
+  }
+
+  /** The latest stored state of an entity, tombstones included; null when never written. */
+  public PropertyRecord latest(String entity) throws IOException {
+    Pending p = unrefreshed.get(entity);
+    if (p != null) {
+      return p.record();
+    }
+    IndexSearcher s = searchers.acquire();
+    try {
+      TopDocs top = s.search(new TermQuery(new Term(DocumentCodec.KEY, entity)), 1);
+      if (top.scoreDocs.length == 0) {
+        return null;
+      }
+      return DocumentCodec.fromStored(s.storedFields(), top.scoreDocs[0].doc);
+    } finally {
+      searchers.release(s);
+    }
+  }
+
+  /** Replaces the entity's document. Callers serialize writes to one entity. */
+  void put(PropertyRecord r) throws IOException {
+    String entity = r.key().entity();
+    writer.updateDocument(new Term(DocumentCodec.KEY, entity), DocumentCodec.toDocument(r));
+    long seq = applied.incrementAndGet();
+    unrefreshed.put(entity, new Pending(r, seq));
+  }
+
+  /** Makes every applied write visible to searches. */
+  public void refresh() throws IOException {
+    long upTo = applied.get();
+    if (upTo == refreshedUpTo) {
+      return;
+    }
+    searchers.maybeRefreshBlocking();
+    refreshedUpTo = upTo;
+    unrefreshed.values().removeIf(p -> p.seq() <= upTo);
+  }
+
+  /** Runs a query (after a refresh), returning at most {@code limit} records in {@code sort} order. */
+  public List<PropertyRecord> search(Query q, int limit, Sort sort) throws IOException {
+    refresh();
+    IndexSearcher s = searchers.acquire();
+    try {
+      TopDocs top = s.search(q, Math.max(1, limit), sort == null ? KEY_ORDER : sort);
+      StoredFields stored = s.storedFields();
+      List<PropertyRecord> out = new ArrayList<>(top.scoreDocs.length);
+      for (ScoreDoc sd : top.scoreDocs) {
+        out.add(DocumentCodec.fromStored(stored, sd.doc));
+      }
+      return out;
+    } finally {
+      searchers.release(s);
+    }
+  }
+
+  /** An acquired searcher over the latest refreshed state; release with {@link #release}. */
+  public IndexSearcher acquireSearcher() throws IOException {
+    refresh();
+    return searchers.acquire();
+  }
+
+  public void release(IndexSearcher s) throws IOException {
+    searchers.release(s);
+  }
+
+  /** Physically removes tombstones deleted at or before {@code cutoffNanos}. */
+  void purgeTombstones(long cutoffNanos) throws IOException {
+    writer.deleteDocuments(NumericDocValuesField.newSlowRangeQuery(DocumentCodec.DEL, 1, cutoffNanos));
+  }
+
+  /** Commits everything applied so far; the commit generation grows with every commit. */
+  void commit() throws IOException {
+    if (writer.hasUncommittedChanges()) {
+      writer.commit();
+    }
+  }
+
+  /** Generation of the last commit (0 when never committed). */
+  public long commitGeneration() throws IOException {
+    return Math.max(0, org.apache.lucene.index.SegmentInfos.getLastCommitGeneration(directory));
+  }
+
+  public SnapshotDeletionPolicy snapshots() {
+    return snapshots;
+  }
+
+  public int numDocs() {
+    return writer.getDocStats().numDocs;
+  }
+
+  @Override
+  public void close() throws IOException {
+    try {
+      searchers.close();
+    } finally {
+      try {
+        writer.close();
+      } finally {
+        directory.close();
+      }
+    }
+  }
+
+  /** Closes without committing and deletes nothing; used when the group is dropped. */
+  void rollback() throws IOException {
+    try {
+      searchers.close();
+    } finally {
+      try {
+        writer.rollback();
+      } finally {
+        directory.close();
+      }
+    }
+  }
+}

@@ -4,6 +4,7 @@ import java.time.Duration;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -36,6 +37,9 @@ final class ClientOptions {
 
   /** Opens a channel to {@link #target}; close it when the command is done. */
   ApiChannel connect() {
+    if (timeout.isZero() || timeout.isNegative()) {
+      throw new ParameterException(mixee.commandLine(), "--timeout must be positive");
+    }
     return ApiChannel.open(target, timeout);
   }
 

@@ -13,6 +13,7 @@ import java.time.Duration;
  * @param limits request limits enforced at the edge
  * @param tombstoneGrace how long deleted properties are kept before purge
  * @param checkpointInterval how often indexes are committed and the WAL truncated
+ * @param trees repair-tree settings
  */
 public record ServerConfig(
     Path dataDir,
@@ -21,7 +22,8 @@ public record ServerConfig(
     int httpPort,
     RequestLimits limits,
     Duration tombstoneGrace,
-    Duration checkpointInterval) {
+    Duration checkpointInterval,
+    TreeConfig trees) {
 
   public static final int DEFAULT_GRPC_PORT = 17912;
   public static final int DEFAULT_HTTP_PORT = 17913;
@@ -32,26 +34,30 @@ public record ServerConfig(
   public static ServerConfig defaults(Path dataDir) {
     return new ServerConfig(
         dataDir, "0.0.0.0", DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, RequestLimits.DEFAULTS,
-        DEFAULT_TOMBSTONE_GRACE, DEFAULT_CHECKPOINT_INTERVAL);
+        DEFAULT_TOMBSTONE_GRACE, DEFAULT_CHECKPOINT_INTERVAL, TreeConfig.DEFAULTS);
   }
 
   public ServerConfig withPorts(int grpc, int http) {
-    return new ServerConfig(dataDir, grpcHost, grpc, http, limits, tombstoneGrace, checkpointInterval);
+    return new ServerConfig(dataDir, grpcHost, grpc, http, limits, tombstoneGrace, checkpointInterval, trees);
   }
 
   public ServerConfig withHost(String host) {
-    return new ServerConfig(dataDir, host, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval);
+    return new ServerConfig(dataDir, host, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees);
   }
 
   public ServerConfig withLimits(RequestLimits l) {
-    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, l, tombstoneGrace, checkpointInterval);
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, l, tombstoneGrace, checkpointInterval, trees);
   }
 
   public ServerConfig withTombstoneGrace(Duration grace) {
-    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, grace, checkpointInterval);
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, grace, checkpointInterval, trees);
   }
 
   public ServerConfig withCheckpointInterval(Duration interval) {
-    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, interval);
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, interval, trees);
+  }
+
+  public ServerConfig withTrees(TreeConfig t) {
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, t);
   }
 }

@@ -6,7 +6,13 @@ import dev.arbor.metadata.MetadataStore;
 import dev.arbor.observability.GrpcMetricsInterceptor;
 import dev.arbor.observability.HttpEndpoints;
 import dev.arbor.observability.StoreMetrics;
+import dev.arbor.observability.TreeMetrics;
 import dev.arbor.property.HybridClock;
+import dev.arbor.repair.TreeAdminGrpcService;
+import dev.arbor.repair.tree.BuildSchedule;
+import dev.arbor.repair.tree.RepairTrees;
+import dev.arbor.repair.tree.TreeBuildScheduler;
+import dev.arbor.storage.StoreEvents;
 import dev.arbor.storage.PropertyStore;
 import io.grpc.BindableService;
 import io.grpc.Server;
@@ -37,6 +43,8 @@ public final class StandaloneServer implements AutoCloseable {
   private final ServerConfig config;
   private final MetadataStore metadata;
   private final PropertyStore store;
+  private final RepairTrees trees;
+  private final TreeBuildScheduler treeScheduler;
   private final Server grpc;
   private final HttpEndpoints http;
   private final ScheduledExecutorService background;
@@ -44,11 +52,13 @@ public final class StandaloneServer implements AutoCloseable {
   private boolean closed;
 
   private StandaloneServer(
-      ServerConfig config, MetadataStore metadata, PropertyStore store, Server grpc, HttpEndpoints http,
-      ScheduledExecutorService background) {
+      ServerConfig config, MetadataStore metadata, PropertyStore store, RepairTrees trees,
+      TreeBuildScheduler treeScheduler, Server grpc, HttpEndpoints http, ScheduledExecutorService background) {
     this.config = config;
     this.metadata = metadata;
     this.store = store;
+    this.trees = trees;
+    this.treeScheduler = treeScheduler;
     this.grpc = grpc;
     this.http = http;
     this.background = background;
@@ -56,14 +66,23 @@ public final class StandaloneServer implements AutoCloseable {
 
   /** Opens the data directory, recovers, and starts serving gRPC and HTTP. */
   public static StandaloneServer start(ServerConfig config) throws IOException {
+    BuildSchedule treeSchedule = BuildSchedule.parse(config.trees().buildSchedule());
     HybridClock clock = HybridClock.system();
     MetadataStore metadata = EmbeddedMetadataStore.open(config.dataDir().resolve("meta"), clock);
-    PropertyStore store = PropertyStore.open(config.dataDir(), g -> metadata.group(g).isPresent());
+    StoreEvents events = new StoreEvents();
+    PropertyStore store = PropertyStore.open(config.dataDir(), g -> metadata.group(g).isPresent(), events);
+    RepairTrees trees = new RepairTrees(config.dataDir().resolve("repair"), store, config.trees().slotCount());
+    trees.loadExisting(g -> metadata.group(g).isPresent());
+    events.subscribe(trees);
+    TreeBuildScheduler treeScheduler = new TreeBuildScheduler(
+        trees, treeSchedule, config.trees().quickBuildDelay(), config.trees().buildThreads());
+    events.subscribe(treeScheduler);
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(registry);
     new JvmGcMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
     StoreMetrics.bind(store, registry);
+    TreeMetrics.bind(trees, registry);
     GrpcMetricsInterceptor metrics = new GrpcMetricsInterceptor(registry);
     NettyServerBuilder builder =
         NettyServerBuilder.forAddress(new InetSocketAddress(config.grpcHost(), config.grpcPort()))
@@ -71,6 +90,7 @@ public final class StandaloneServer implements AutoCloseable {
     for (BindableService s : PublicApi.services(metadata, store, clock, config.limits(), "arbor-0.1.0")) {
       builder.addService(ServerInterceptors.intercept(s, metrics));
     }
+    builder.addService(ServerInterceptors.intercept(new TreeAdminGrpcService(metadata, trees), metrics));
     Server grpc = builder.build();
     HttpEndpoints http = null;
     ScheduledExecutorService background = null;
@@ -91,9 +111,11 @@ public final class StandaloneServer implements AutoCloseable {
         t.setDaemon(true);
         return t;
       });
-      StandaloneServer server = new StandaloneServer(config, metadata, store, grpc, http, background);
+      StandaloneServer server =
+          new StandaloneServer(config, metadata, store, trees, treeScheduler, grpc, http, background);
       self[0] = server;
       server.scheduleBackgroundWork(clock);
+      treeScheduler.start();
       server.serving = true;
       return server;
     } catch (IOException | RuntimeException e) {
@@ -104,6 +126,8 @@ public final class StandaloneServer implements AutoCloseable {
       if (background != null) {
         background.shutdownNow();
       }
+      treeScheduler.close();
+      trees.close();
       store.close();
       metadata.close();
       throw e;
@@ -187,6 +211,8 @@ public final class StandaloneServer implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     http.close();
+    treeScheduler.close();
+    trees.close();
     try {
       store.close();
     } catch (IOException e) {

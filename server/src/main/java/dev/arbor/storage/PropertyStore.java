@@ -47,9 +47,12 @@ public final class PropertyStore implements Closeable {
   /** Writers hold the read side across WAL append + index apply; checkpoints take the write side. */
   private final ReentrantReadWriteLock writeGate = new ReentrantReadWriteLock();
   private final Object checkpointLock = new Object();
+  private final StoreListener listener;
 
-  private PropertyStore(Path dir, FileChannel lockChannel, FileLock dirLock, WriteAheadLog wal) {
+  private PropertyStore(
+      Path dir, FileChannel lockChannel, FileLock dirLock, WriteAheadLog wal, StoreListener listener) {
     this.dataRoot = dir.resolve("data");
+    this.listener = listener;
     this.lockChannel = lockChannel;
     this.dirLock = dirLock;
     this.wal = wal;
@@ -63,6 +66,12 @@ public final class PropertyStore implements Closeable {
    * Records of groups for which {@code groupExists} is false (dropped groups) are discarded.
    */
   public static PropertyStore open(Path dir, Predicate<String> groupExists) throws IOException {
+    return open(dir, groupExists, new StoreEvents());
+  }
+
+  /** As {@link #open(Path, Predicate)}, notifying {@code listener} of every durable write. */
+  public static PropertyStore open(Path dir, Predicate<String> groupExists, StoreListener listener)
+      throws IOException {
     Files.createDirectories(dir);
     FileChannel lockCh =
         FileChannel.open(dir.resolve("arbor.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -85,7 +94,7 @@ public final class PropertyStore implements Closeable {
       lockCh.close();
       throw e;
     }
-    PropertyStore store = new PropertyStore(dir, lockCh, lock, rec.log());
+    PropertyStore store = new PropertyStore(dir, lockCh, lock, rec.log(), listener);
     try {
       store.openExistingShards(groupExists);
       int replayed = 0;
@@ -253,6 +262,15 @@ public final class PropertyStore implements Closeable {
     } finally {
       writeGate.readLock().unlock();
     }
+    String lastGroup = null;
+    int lastShard = -1;
+    for (ShardWrite w : writes) {
+      if (!w.group().equals(lastGroup) || w.shard() != lastShard) {
+        listener.onWrite(w.group(), w.shard());
+        lastGroup = w.group();
+        lastShard = w.shard();
+      }
+    }
   }
 
   /**
@@ -304,6 +322,7 @@ public final class PropertyStore implements Closeable {
       writeGate.writeLock().unlock();
     }
     checkpoint();
+    listener.onGroupDropped(group);
   }
 
   @Override

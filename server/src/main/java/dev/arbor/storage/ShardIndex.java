@@ -10,6 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.lucene.analysis.standard.StandardAnalyzer;
 import org.apache.lucene.document.NumericDocValuesField;
+import org.apache.lucene.index.IndexCommit;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
 import org.apache.lucene.index.KeepOnlyLastCommitDeletionPolicy;
@@ -145,8 +146,26 @@ public final class ShardIndex implements Closeable {
     writer.deleteDocuments(NumericDocValuesField.newSlowRangeQuery(DocumentCodec.DEL, 1, cutoffNanos));
   }
 
+  /**
+   * Holds the latest commit point so it outlives later commits, or returns null when the index
+   * was never committed. Release with {@link #releaseSnapshot}.
+   */
+  public IndexCommit snapshot() throws IOException {
+    try {
+      return snapshots.snapshot();
+    } catch (IllegalStateException noCommitYet) {
+      return null;
+    }
+  }
+
+  /** Releases a snapshot and lets Lucene delete the files only it kept. */
+  public void releaseSnapshot(IndexCommit commit) throws IOException {
+    snapshots.release(commit);
+    writer.deleteUnusedFiles();
+  }
+
   /** Commits everything applied so far; the commit generation grows with every commit. */
-  void commit() throws IOException {
+  public void commit() throws IOException {
     if (writer.hasUncommittedChanges()) {
       writer.commit();
     }
@@ -155,10 +174,6 @@ public final class ShardIndex implements Closeable {
   /** Generation of the last commit (0 when never committed). */
   public long commitGeneration() throws IOException {
     return Math.max(0, org.apache.lucene.index.SegmentInfos.getLastCommitGeneration(directory));
-  }
-
-  public SnapshotDeletionPolicy snapshots() {
-    return snapshots;
   }
 
   public int numDocs() {

@@ -95,6 +95,11 @@ final class ApiChannel implements AutoCloseable {
         .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
+  dev.arbor.api.admin.v1.TreeAdminServiceGrpc.TreeAdminServiceBlockingStub treeAdmin() {
+    return dev.arbor.api.admin.v1.TreeAdminServiceGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
   /** Runs one RPC; failures that are about reaching the server get a message naming it. */
   <T> T call(Supplier<T> rpc) {
     try {

@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       GroupCommand.class,
       SchemaCommand.class,
       PropertyCommand.class,
+      TreeCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class ArborCli implements Runnable {

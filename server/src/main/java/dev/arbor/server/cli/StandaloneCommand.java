@@ -3,6 +3,7 @@ package dev.arbor.server.cli;
 import dev.arbor.server.RequestLimits;
 import dev.arbor.server.ServerConfig;
 import dev.arbor.server.StandaloneServer;
+import dev.arbor.server.TreeConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -52,8 +53,31 @@ public final class StandaloneCommand implements Callable<Integer> {
       description = "How often indexes are committed and the write-ahead log truncated (default: ${DEFAULT-VALUE}).")
   Duration checkpointInterval;
 
+  @Option(names = "--tree-slots", defaultValue = "32",
+      description = "Slots per repair tree; must be equal on every node (default: ${DEFAULT-VALUE}).")
+  int treeSlots;
+
+  @Option(names = "--tree-build-schedule", defaultValue = "0 * * * *",
+      description = "When repair trees are rebuilt: 5-field cron, @hourly, @daily or '@every 30s' (default: '${DEFAULT-VALUE}', hourly).")
+  String treeSchedule;
+
+  @Option(names = "--tree-quick-build-delay", defaultValue = "10m", converter = DurationConverter.class,
+      description = "Delay of the quick tree build after the first write since the last one (default: ${DEFAULT-VALUE}).")
+  Duration treeQuickDelay;
+
+  @Option(names = "--tree-build-threads", defaultValue = "1",
+      description = "Concurrent tree builds (default: ${DEFAULT-VALUE}).")
+  int treeThreads;
+
   @Override
   public Integer call() throws Exception {
+    if (treeSlots <= 0 || treeSlots > 65536) {
+      throw new IllegalArgumentException("--tree-slots must be between 1 and 65536");
+    }
+    if (treeThreads <= 0) {
+      throw new IllegalArgumentException("--tree-build-threads must be > 0");
+    }
+    dev.arbor.repair.tree.BuildSchedule.parse(treeSchedule);
     for (int v : new int[] {maxPropertyBytes, maxTags, maxIds, maxQueryLimit}) {
       if (v <= 0) {
         throw new IllegalArgumentException("limits must be positive");
@@ -62,7 +86,8 @@ public final class StandaloneCommand implements Callable<Integer> {
     ServerConfig config =
         new ServerConfig(dataDir, host, grpcPort, httpPort,
             new RequestLimits(maxPropertyBytes, maxTags, maxIds, maxQueryLimit),
-            tombstoneGrace, checkpointInterval);
+            tombstoneGrace, checkpointInterval,
+            new TreeConfig(treeSlots, treeSchedule, treeQuickDelay, treeThreads));
     CountDownLatch stop = new CountDownLatch(1);
     Signal.handle(new Signal("TERM"), s -> stop.countDown());
     Signal.handle(new Signal("INT"), s -> stop.countDown());

@@ -1,0 +1,366 @@
+package dev.arbor.repair.tree;
+
+import dev.arbor.repair.tree.BuildResult.Outcome;
+import dev.arbor.storage.PropertyStore;
+import dev.arbor.storage.ShardIndex;
+import dev.arbor.storage.StoreListener;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
+import org.apache.lucene.index.IndexCommit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The repair trees of one node: where their files live ({@code repair/<group>/shard-<N>/}),
+ * which tree each shard serves, and how a tree is (re)built from a Lucene snapshot. At most one
+ * build per shard runs at a time; a concurrent request is answered {@link Outcome#BUSY}. A tree
+ * or state file that fails a check is logged, deleted and rebuilt — never served.
+ */
+public final class RepairTrees implements StoreListener, AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(RepairTrees.class);
+  static final String TREE_FILE = "tree.bin";
+  static final String STATE_FILE = "state.json";
+
+  private final Path root;
+  private final PropertyStore store;
+  private final int slotCount;
+  private final Map<String, ServedTree> served = new ConcurrentHashMap<>();
+  private final Map<String, ReentrantLock> buildLocks = new ConcurrentHashMap<>();
+  private final Map<String, Boolean> needsBuild = new ConcurrentHashMap<>();
+  private volatile boolean closed;
+
+  private final AtomicLong buildsFinished = new AtomicLong();
+  private final AtomicLong buildsFailed = new AtomicLong();
+  private final AtomicLong buildsBusy = new AtomicLong();
+  private final AtomicLong buildNanos = new AtomicLong();
+
+  /** Builds that produced a tree (BUILT or EMPTY). */
+  public long buildsFinished() {
+    return buildsFinished.get();
+  }
+
+  public long buildsFailed() {
+    return buildsFailed.get();
+  }
+
+  /** Build requests skipped because one was already running for the shard. */
+  public long buildsBusy() {
+    return buildsBusy.get();
+  }
+
+  /** Total wall time of finished builds. */
+  public long buildNanos() {
+    return buildNanos.get();
+  }
+
+  /** Shards currently serving a tree. */
+  public int servedTrees() {
+    return served.size();
+  }
+
+  public RepairTrees(Path root, PropertyStore store, int slotCount) {
+    if (slotCount <= 0) {
+      throw new IllegalArgumentException("tree slot count must be > 0");
+    }
+    this.root = root;
+    this.store = store;
+    this.slotCount = slotCount;
+  }
+
+  public int slotCount() {
+    return slotCount;
+  }
+
+  /** The directory holding a shard's tree and state. */
+  public Path shardDir(String group, int shard) {
+    return root.resolve(group).resolve("shard-" + shard);
+  }
+
+  /**
+   * Loads every persisted tree, checking each file completely. Leftovers of interrupted builds
+   * are removed; corrupt or inconsistent trees are deleted and marked for rebuild; trees of
+   * groups that no longer exist are removed.
+   */
+  public void loadExisting(Predicate<String> groupExists) throws IOException {
+    if (!Files.isDirectory(root)) {
+      return;
+    }
+    try (Stream<Path> groups = Files.list(root)) {
+      for (Path g : groups.filter(Files::isDirectory).toList()) {
+        String group = g.getFileName().toString();
+        if (!groupExists.test(group)) {
+          LOG.info("removing repair trees of group {} which no longer exists", group);
+          deleteRecursively(g);
+          continue;
+        }
+        try (Stream<Path> shards = Files.list(g)) {
+          for (Path s : shards.filter(p -> p.getFileName().toString().startsWith("shard-")).toList()) {
+            loadShard(group, Integer.parseInt(s.getFileName().toString().substring(6)), s);
+          }
+        }
+      }
+    }
+  }
+
+  private void loadShard(String group, int shard, Path dir) throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path p : files.toList()) {
+        String n = p.getFileName().toString();
+        if (n.startsWith("build-") || n.endsWith(".tmp")) {
+          deleteRecursively(p);
+        }
+      }
+    }
+    Path tree = dir.resolve(TREE_FILE);
+    Path state = dir.resolve(STATE_FILE);
+    try {
+      Optional<BuildState> st = BuildStateFile.read(state);
+      if (st.isEmpty()) {
+        if (Files.exists(tree)) {
+          throw new CorruptTreeException(tree + ": tree without build state");
+        }
+        return;
+      }
+      BuildState s = st.get();
+      if (s.slotCount() != slotCount) {
+        throw new CorruptTreeException(
+            "tree of " + group + "/" + shard + " has " + s.slotCount() + " slots, configured " + slotCount);
+      }
+      if (s.leafCount() == 0) {
+        if (Files.exists(tree)) {
+          throw new CorruptTreeException(tree + ": state says empty but a tree file exists");
+        }
+        publish(group, shard, new ServedTree(emptySummary(group, shard, s.snapshotId(), 0), null));
+        return;
+      }
+      TreeFileReader r = TreeFileReader.open(tree);
+      try {
+        TreeHeader h = r.header();
+        long leaves = r.verifyAll();
+        if (h.snapshotId() != s.snapshotId() || leaves != s.leafCount()
+            || !TreeHasher.hex(r.root()).equals(s.root()) || !h.group().equals(group) || h.shard() != shard) {
+          throw new CorruptTreeException(tree + ": tree file and build state disagree");
+        }
+      } catch (IOException | RuntimeException e) {
+        r.close();
+        throw e;
+      }
+      publish(group, shard, new ServedTree(r.summary(), r));
+    } catch (IOException | UncheckedIOException e) {
+      LOG.warn("repair tree of {}/{} is unusable ({}); it will be rebuilt", group, shard, e.getMessage());
+      Files.deleteIfExists(tree);
+      Files.deleteIfExists(state);
+      needsBuild.put(key(group, shard), Boolean.TRUE);
+    }
+  }
+
+  /**
+   * The tree a shard serves, retained: close it when done. Empty when the shard has no tree yet
+   * (never built, or its last tree was unusable).
+   */
+  public Optional<ServedTree> acquire(String group, int shard) {
+    while (true) {
+      ServedTree t = served.get(key(group, shard));
+      if (t == null) {
+        return Optional.empty();
+      }
+      if (t.retain()) {
+        return Optional.of(t);
+      }
+    }
+  }
+
+  /** Summary of the served tree, if any. */
+  public Optional<TreeSummary> summary(String group, int shard) {
+    ServedTree t = served.get(key(group, shard));
+    return t == null ? Optional.empty() : Optional.of(t.summary());
+  }
+
+  /** Shards whose tree was found unusable at load and waits for a rebuild. */
+  public List<String> pendingRebuilds() {
+    return List.copyOf(needsBuild.keySet());
+  }
+
+  /** Builds every shard of this node; unchanged shards are skipped unless forced. */
+  public List<BuildResult> buildAll(boolean force) {
+    List<BuildResult> out = new ArrayList<>();
+    List<ShardIndex> shards = new ArrayList<>(store.allShards());
+    shards.sort(Comparator.comparing(ShardIndex::group).thenComparingInt(ShardIndex::shard));
+    for (ShardIndex s : shards) {
+      out.add(build(s.group(), s.shard(), force));
+    }
+    return out;
+  }
+
+  /** Builds the tree of one shard from a fresh snapshot (skipped when unchanged unless forced). */
+  public BuildResult build(String group, int shard, boolean force) {
+    long t0 = System.nanoTime();
+    String k = key(group, shard);
+    ReentrantLock lock = buildLocks.computeIfAbsent(k, x -> new ReentrantLock());
+    if (!lock.tryLock()) {
+      buildsBusy.incrementAndGet();
+      return new BuildResult(group, shard, Outcome.BUSY, null, -1, System.nanoTime() - t0,
+          "another build of this shard is running");
+    }
+    try {
+      if (closed) {
+        return new BuildResult(group, shard, Outcome.CANCELLED, null, -1, 0, "shutting down");
+      }
+      BuildResult r = buildLocked(group, shard, force, t0);
+      if (r.outcome() == Outcome.BUILT || r.outcome() == Outcome.EMPTY) {
+        buildsFinished.incrementAndGet();
+        buildNanos.addAndGet(r.durationNanos());
+        needsBuild.remove(k);
+      }
+      return r;
+    } catch (BuildCancelled e) {
+      return new BuildResult(group, shard, Outcome.CANCELLED, null, -1, System.nanoTime() - t0, "shutting down");
+    } catch (IOException | RuntimeException e) {
+      buildsFailed.incrementAndGet();
+      LOG.error("building the repair tree of {}/{} failed", group, shard, e);
+      return new BuildResult(group, shard, Outcome.FAILED, summary(group, shard).orElse(null), -1,
+          System.nanoTime() - t0, String.valueOf(e.getMessage()));
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private BuildResult buildLocked(String group, int shard, boolean force, long t0) throws IOException {
+    ShardIndex idx = store.existingShard(group, shard);
+    Path dir = shardDir(group, shard);
+    if (idx == null) {
+      return new BuildResult(group, shard, Outcome.EMPTY, emptySummary(group, shard, 0, 0), 0,
+          System.nanoTime() - t0, "no data on this node");
+    }
+    idx.commit();
+    IndexCommit commit = idx.snapshot();
+    if (commit == null) {
+      TreeSummary empty = emptySummary(group, shard, 0, 0);
+      publish(group, shard, new ServedTree(empty, null));
+      return new BuildResult(group, shard, Outcome.EMPTY, empty, 0, System.nanoTime() - t0, "index never committed");
+    }
+    try {
+      long snap = commit.getGeneration();
+      Optional<TreeSummary> current = summary(group, shard);
+      if (!force && current.isPresent() && current.get().header().snapshotId() == snap) {
+        return new BuildResult(group, shard, Outcome.UNCHANGED, current.get(), snap, System.nanoTime() - t0,
+            "snapshot " + snap + " already built");
+      }
+      Files.createDirectories(dir);
+      Path tree = dir.resolve(TREE_FILE);
+      TreeSummary summary;
+      try (SnapshotLeafScanner scan = new SnapshotLeafScanner(commit);
+          TreeFileWriter w = new TreeFileWriter(dir.resolve("build-" + System.nanoTime()), slotCount)) {
+        TreeLeaf leaf;
+        while ((leaf = scan.next()) != null) {
+          if (closed) {
+            throw new BuildCancelled();
+          }
+          w.add(leaf.entityUtf8(), leaf.sha());
+        }
+        long now = System.currentTimeMillis();
+        if (w.leafCount() == 0) {
+          Files.deleteIfExists(tree);
+          summary = emptySummary(group, shard, snap, now);
+        } else {
+          summary = w.finish(tree, new TreeHeader(group, shard, slotCount, snap, now));
+        }
+      }
+      BuildStateFile.write(
+          dir.resolve(STATE_FILE),
+          new BuildState(BuildState.FORMAT, group, shard, slotCount, snap,
+              Instant.ofEpochMilli(summary.header().buildTimeMillis()).toString(), summary.leafCount(),
+              summary.rootHex()));
+      TreeFileReader reader = summary.leafCount() == 0 ? null : TreeFileReader.open(tree);
+      publish(group, shard, new ServedTree(reader == null ? summary : reader.summary(), reader));
+      return new BuildResult(group, shard, summary.leafCount() == 0 ? Outcome.EMPTY : Outcome.BUILT, summary, snap,
+          System.nanoTime() - t0, summary.leafCount() + " leaves");
+    } finally {
+      idx.releaseSnapshot(commit);
+    }
+  }
+
+  private void publish(String group, int shard, ServedTree t) {
+    ServedTree old = served.put(key(group, shard), t);
+    if (old != null) {
+      old.close();
+    }
+  }
+
+  TreeSummary emptySummary(String group, int shard, long snapshotId, long builtAt) {
+    List<SlotSummary> slots = new ArrayList<>(slotCount);
+    byte[] empty = TreeHasher.emptySlotHash();
+    for (int i = 0; i < slotCount; i++) {
+      slots.add(new SlotSummary(i, empty, 0, 0, 0, 0));
+    }
+    return new TreeSummary(new TreeHeader(group, shard, slotCount, snapshotId, builtAt),
+        TreeHasher.emptyRoot(slotCount), List.copyOf(slots), 0);
+  }
+
+  @Override
+  public void onWrite(String group, int shard) {
+    // Build triggers listen separately (TreeBuildScheduler); nothing to do here.
+  }
+
+  @Override
+  public void onGroupDropped(String group) {
+    served.entrySet().removeIf(e -> {
+      if (e.getKey().startsWith(group + "/")) {
+        e.getValue().close();
+        return true;
+      }
+      return false;
+    });
+    try {
+      deleteRecursively(root.resolve(group));
+    } catch (IOException e) {
+      LOG.warn("removing repair trees of dropped group {} failed; removed on next start", group, e);
+    }
+  }
+
+  /** Stops new and running builds (a running build ends at its next leaf) and releases readers. */
+  @Override
+  public void close() {
+    closed = true;
+    for (ReentrantLock l : buildLocks.values()) {
+      l.lock();
+      l.unlock();
+    }
+    served.values().forEach(ServedTree::close);
+    served.clear();
+  }
+
+  private static String key(String group, int shard) {
+    return group + "/" + shard;
+  }
+
+  private static void deleteRecursively(Path p) throws IOException {
+    if (!Files.exists(p)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(p)) {
+      for (Path q : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(q);
+      }
+    }
+  }
+
+  private static final class BuildCancelled extends RuntimeException {
+    BuildCancelled() {
+      super("build cancelled by shutdown", null, false, false);
+    }
+  }
+}

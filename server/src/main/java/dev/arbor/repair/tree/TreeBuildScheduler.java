@@ -1,0 +1,152 @@
+package dev.arbor.repair.tree;
+
+import dev.arbor.storage.StoreListener;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Decides when trees are built (spec §6, with our fixes): on a schedule (every shard whose
+ * snapshot changed), soon after writes (one quick build per shard, {@code quickDelay} after the
+ * first write since its last quick build; skipped when the next scheduled run is less than half
+ * an interval away), and once at start-up for shards without a usable tree. Builds run on a small
+ * bounded pool; a shard is queued at most once, so the queue never grows without bound.
+ */
+public final class TreeBuildScheduler implements StoreListener, AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(TreeBuildScheduler.class);
+
+  private final RepairTrees trees;
+  private final BuildSchedule schedule;
+  private final Duration quickDelay;
+  private final ScheduledExecutorService timer;
+  private final ThreadPoolExecutor builders;
+  private final Map<String, Boolean> quickPending = new ConcurrentHashMap<>();
+  private final Map<String, Boolean> queued = new ConcurrentHashMap<>();
+  private volatile ZonedDateTime nextScheduled;
+  final AtomicLong quickSkipped = new AtomicLong();
+
+  public TreeBuildScheduler(RepairTrees trees, BuildSchedule schedule, Duration quickDelay, int threads) {
+    this.trees = trees;
+    this.schedule = schedule;
+    this.quickDelay = quickDelay;
+    this.timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "arbor-tree-timer"));
+    this.builders = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS,
+        new ArrayBlockingQueue<>(4096), r -> daemon(r, "arbor-tree-build"));
+  }
+
+  private static Thread daemon(Runnable r, String name) {
+    Thread t = new Thread(r, name);
+    t.setDaemon(true);
+    return t;
+  }
+
+  /** Starts the schedule and builds, in the background, every shard that lacks a tree. */
+  public void start() {
+    scheduleNext();
+    builders.execute(() -> trees.buildAll(false));
+  }
+
+  private void scheduleNext() {
+    ZonedDateTime now = BuildSchedule.now();
+    nextScheduled = schedule.next(now);
+    long delay = Math.max(0, Duration.between(now, nextScheduled).toMillis());
+    try {
+      timer.schedule(this::scheduledRun, delay, TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException stopped) {
+      // shutting down
+    }
+  }
+
+  private void scheduledRun() {
+    try {
+      for (var s : trees.pendingRebuilds()) {
+        LOG.debug("scheduled build includes pending rebuild {}", s);
+      }
+      submitAll();
+    } finally {
+      scheduleNext();
+    }
+  }
+
+  private void submitAll() {
+    try {
+      builders.execute(() -> trees.buildAll(false));
+    } catch (RejectedExecutionException e) {
+      LOG.warn("tree build queue full or stopped; scheduled build skipped");
+    }
+  }
+
+  /** Queues a build of one shard unless it is already queued. */
+  public void submit(String group, int shard) {
+    String k = group + "/" + shard;
+    if (queued.putIfAbsent(k, Boolean.TRUE) != null) {
+      return;
+    }
+    try {
+      builders.execute(() -> {
+        queued.remove(k);
+        trees.build(group, shard, false);
+      });
+    } catch (RejectedExecutionException e) {
+      queued.remove(k);
+      LOG.warn("tree build of {} not queued: {}", k, e.getMessage());
+    }
+  }
+
+  @Override
+  public void onWrite(String group, int shard) {
+    String k = group + "/" + shard;
+    if (quickPending.putIfAbsent(k, Boolean.TRUE) != null) {
+      return;
+    }
+    try {
+      timer.schedule(() -> quickBuild(group, shard, k), quickDelay.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException stopped) {
+      quickPending.remove(k);
+    }
+  }
+
+  private void quickBuild(String group, int shard, String k) {
+    quickPending.remove(k);
+    ZonedDateTime now = BuildSchedule.now();
+    ZonedDateTime next = nextScheduled;
+    if (next != null) {
+      Duration untilNext = Duration.between(now, next);
+      Duration interval = schedule.interval(now);
+      if (untilNext.compareTo(interval.dividedBy(2)) < 0) {
+        quickSkipped.incrementAndGet();
+        return;
+      }
+    }
+    submit(group, shard);
+  }
+
+  @Override
+  public void onGroupDropped(String group) {
+    quickPending.keySet().removeIf(k -> k.startsWith(group + "/"));
+  }
+
+  /** Stops timers and waits (bounded) for running builds, which stop at their next leaf. */
+  @Override
+  public void close() {
+    timer.shutdownNow();
+    builders.shutdownNow();
+    try {
+      if (!builders.awaitTermination(10, TimeUnit.SECONDS)) {
+        LOG.warn("tree builds did not stop within 10 s");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

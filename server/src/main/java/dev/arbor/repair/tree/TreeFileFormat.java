@@ -1,0 +1,32 @@
+package dev.arbor.repair.tree;
+
+/**
+ * Layout of a tree file, format version 1 (see {@code docs/tree-file-format.md}). All integers are
+ * big-endian; hashes are 64 raw bytes.
+ *
+ * <pre>
+ * header : "ARBT" | u16 version | u32 slotCount | u64 snapshotId | u64 buildTimeMillis
+ *          | u32 groupLen | group utf8 | u32 shard | u32 crc32c(header bytes before it)
+ * leaves : for each slot in index order, for each leaf in entity order:
+ *          u32 entityLen | entity utf8 | sha[64]
+ * slots  : slotCount × (u32 index | u64 leavesOffset | u64 leavesLength | u32 leafCount
+ *          | u32 crc32c(leaf bytes) | hash[64])
+ * footer : u64 slotsOffset | u32 slotCount | u64 totalLeaves | root[64] | u32 crc32c(slot table)
+ *          | u32 crc32c(footer bytes before it) | "TBRA"
+ * </pre>
+ *
+ * The footer has a fixed size and ends the file, so a reader finds it from the file size alone; a
+ * truncated or bit-flipped file fails one of the checksums. Files are written to a temp name,
+ * fsynced and renamed, so a reader never sees a partial file.
+ */
+final class TreeFileFormat {
+  static final byte[] MAGIC = {'A', 'R', 'B', 'T'};
+  static final byte[] FOOTER_MAGIC = {'T', 'B', 'R', 'A'};
+  static final int VERSION = 1;
+  static final int SLOT_RECORD_SIZE = 4 + 8 + 8 + 4 + 4 + TreeHasher.HASH_LENGTH;
+  static final int FOOTER_SIZE = 8 + 4 + 8 + TreeHasher.HASH_LENGTH + 4 + 4 + 4;
+  /** Entities longer than this are treated as corruption when reading. */
+  static final int MAX_ENTITY = 16 << 20;
+
+  private TreeFileFormat() {}
+}

@@ -1,0 +1,41 @@
+package dev.arbor.storage;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Fans storage events out to listeners. Created before the store and the components that listen
+ * (tree build triggers), so neither needs the other to be built first.
+ */
+public final class StoreEvents implements StoreListener {
+  private static final Logger LOG = LoggerFactory.getLogger(StoreEvents.class);
+  private final List<StoreListener> listeners = new CopyOnWriteArrayList<>();
+
+  public void subscribe(StoreListener l) {
+    listeners.add(l);
+  }
+
+  @Override
+  public void onWrite(String group, int shard) {
+    for (StoreListener l : listeners) {
+      try {
+        l.onWrite(group, shard);
+      } catch (RuntimeException e) {
+        LOG.error("store listener failed on write to {}/{}", group, shard, e);
+      }
+    }
+  }
+
+  @Override
+  public void onGroupDropped(String group) {
+    for (StoreListener l : listeners) {
+      try {
+        l.onGroupDropped(group);
+      } catch (RuntimeException e) {
+        LOG.error("store listener failed on drop of {}", group, e);
+      }
+    }
+  }
+}

@@ -12,7 +12,6 @@ import dev.arbor.api.banyandb.property.v1.QueryResponse;
 import dev.arbor.errors.InvalidArgumentException;
 import dev.arbor.errors.NotFoundException;
 import dev.arbor.property.PropertyRecord;
-import dev.arbor.server.RequestLimits;
 import dev.arbor.storage.CriteriaTranslator;
 import dev.arbor.storage.DocumentCodec;
 import dev.arbor.storage.DocumentCodec.TagKind;
@@ -146,7 +145,8 @@ final class PropertyQuerier {
 
   private static TagKind kind(TagType t) {
     return switch (t) {
-      case TAG_TYPE_INT, TAG_TYPE_INT_ARRAY, TAG_TYPE_TIMESTAMP -> TagKind.LONG;
+      case TAG_TYPE_INT, TAG_TYPE_INT_ARRAY -> TagKind.LONG;
+      case TAG_TYPE_TIMESTAMP -> TagKind.TIMESTAMP;
       case TAG_TYPE_DATA_BINARY -> TagKind.BINARY;
       default -> TagKind.STRING;
     };
@@ -156,15 +156,17 @@ final class PropertyQuerier {
   private static org.apache.lucene.search.Sort tagSort(String tag, TagType type, boolean desc) {
     TagKind k = kind(type);
     String field = DocumentCodec.tagField(k, tag);
-    SortField sf;
+    SortField keyOrder = ShardIndex.KEY_ORDER.getSort()[0];
     if (k == TagKind.LONG) {
-      sf = new SortedNumericSortField(field, SortField.Type.LONG, desc);
-      sf.setMissingValue(desc ? Long.MIN_VALUE : Long.MAX_VALUE);
-    } else {
-      sf = new SortedSetSortField(field, desc);
-      sf.setMissingValue(desc ? SortField.STRING_FIRST : SortField.STRING_LAST);
+      // Presence first: a missing value must not tie with a real Long.MIN/MAX_VALUE.
+      SortField present = new SortField(DocumentCodec.tagField(TagKind.PRESENT, tag), SortField.Type.LONG, true);
+      present.setMissingValue(0L);
+      SortField value = new SortedNumericSortField(field, SortField.Type.LONG, desc);
+      return new org.apache.lucene.search.Sort(present, value, keyOrder);
     }
-    return new org.apache.lucene.search.Sort(sf, ShardIndex.KEY_ORDER.getSort()[0]);
+    SortField sf = new SortedSetSortField(field, desc);
+    sf.setMissingValue(desc ? SortField.STRING_FIRST : SortField.STRING_LAST);
+    return new org.apache.lucene.search.Sort(sf, keyOrder);
   }
 
   private static Property project(PropertyRecord r, Set<String> projection) {

@@ -3,7 +3,6 @@ package dev.arbor.liaison;
 import dev.arbor.metadata.MetadataStore;
 import dev.arbor.metadata.MetadataValidator;
 import dev.arbor.property.HybridClock;
-import dev.arbor.server.RequestLimits;
 import dev.arbor.storage.PropertyStore;
 import io.grpc.BindableService;
 import java.util.List;

@@ -1,5 +1,7 @@
 package dev.arbor.server;
 
+import dev.arbor.liaison.RequestLimits;
+
 import java.nio.file.Path;
 import java.time.Duration;
 

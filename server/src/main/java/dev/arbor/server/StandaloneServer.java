@@ -204,9 +204,10 @@ public final class StandaloneServer implements AutoCloseable {
       grpc.shutdownNow();
       Thread.currentThread().interrupt();
     }
-    background.shutdownNow();
+    // No interrupts: an interrupt inside Lucene I/O closes the index's file channels.
+    background.shutdown();
     try {
-      background.awaitTermination(10, TimeUnit.SECONDS);
+      background.awaitTermination(30, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -215,7 +216,7 @@ public final class StandaloneServer implements AutoCloseable {
     trees.close();
     try {
       store.close();
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException e) {
       LOG.error("closing storage failed; the write-ahead log will be replayed on next start", e);
     }
     metadata.close();

@@ -10,6 +10,7 @@ import dev.arbor.storage.DocumentCodec.TagKind;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
+import org.apache.lucene.document.BinaryPoint;
 import org.apache.lucene.document.LongPoint;
 import org.apache.lucene.index.Term;
 import org.apache.lucene.search.BooleanClause.Occur;
@@ -106,11 +107,13 @@ public final class CriteriaTranslator {
     return switch (type) {
       case TAG_TYPE_STRING -> term(tag, requireStr(tag, type, v, path));
       case TAG_TYPE_INT -> LongPoint.newExactQuery(longField(tag), requireInt(tag, type, v, path));
-      case TAG_TYPE_TIMESTAMP ->
-          LongPoint.newExactQuery(longField(tag), requireTimestamp(tag, type, v, path));
+      case TAG_TYPE_TIMESTAMP -> BinaryPoint.newExactQuery(timestampField(tag), requireTimestamp(tag, type, v, path));
       case TAG_TYPE_DATA_BINARY -> {
         if (v.getValueCase() != TagValue.ValueCase.BINARY_DATA) {
           throw mismatch(tag, type, v, path);
+        }
+        if (v.getBinaryData().size() > DocumentCodec.MAX_INDEXED_VALUE_BYTES) {
+          yield new MatchNoDocsQuery();
         }
         yield new TermQuery(
             new Term(DocumentCodec.tagField(TagKind.BINARY, tag), new BytesRef(v.getBinaryData().toByteArray())));
@@ -122,8 +125,27 @@ public final class CriteriaTranslator {
 
   private Query range(String tag, TagType type, TagValue v, String path, boolean lower, boolean inclusive) {
     switch (type) {
-      case TAG_TYPE_INT, TAG_TYPE_TIMESTAMP -> {
-        long x = type == TagType.TAG_TYPE_INT ? requireInt(tag, type, v, path) : requireTimestamp(tag, type, v, path);
+      case TAG_TYPE_TIMESTAMP -> {
+        byte[] x = requireTimestamp(tag, type, v, path);
+        byte[] lo;
+        byte[] hi;
+        if (lower) {
+          lo = inclusive ? x : step(x, +1);
+          hi = null;
+        } else {
+          lo = null;
+          hi = inclusive ? x : step(x, -1);
+        }
+        if ((lower && lo == null) || (!lower && hi == null)) {
+          return new MatchNoDocsQuery();
+        }
+        byte[] min = new byte[DocumentCodec.TIMESTAMP_BYTES];
+        byte[] max = new byte[DocumentCodec.TIMESTAMP_BYTES];
+        java.util.Arrays.fill(max, (byte) 0xff);
+        return BinaryPoint.newRangeQuery(timestampField(tag), lo == null ? min : lo, hi == null ? max : hi);
+      }
+      case TAG_TYPE_INT -> {
+        long x = requireInt(tag, type, v, path);
         long lo;
         long hi;
         if (lower) {
@@ -208,6 +230,9 @@ public final class CriteriaTranslator {
   }
 
   private static Query term(String tag, String value) {
+    if (value.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > DocumentCodec.MAX_INDEXED_VALUE_BYTES) {
+      return new MatchNoDocsQuery();
+    }
     return new TermQuery(new Term(DocumentCodec.tagField(TagKind.STRING, tag), value));
   }
 
@@ -229,11 +254,29 @@ public final class CriteriaTranslator {
     return v.getInt().getValue();
   }
 
-  private static long requireTimestamp(String tag, TagType type, TagValue v, String path) {
+  private static byte[] requireTimestamp(String tag, TagType type, TagValue v, String path) {
     if (v.getValueCase() != TagValue.ValueCase.TIMESTAMP) {
       throw mismatch(tag, type, v, path);
     }
-    return DocumentCodec.nanos(v.getTimestamp());
+    return DocumentCodec.encodeTimestamp(v.getTimestamp().getSeconds(), v.getTimestamp().getNanos());
+  }
+
+  private static String timestampField(String tag) {
+    return DocumentCodec.tagField(TagKind.TIMESTAMP, tag);
+  }
+
+  /** The next (+1) or previous (−1) encoded value as an unsigned big-endian number; null past the end. */
+  private static byte[] step(byte[] x, int dir) {
+    byte[] y = x.clone();
+    for (int i = y.length - 1; i >= 0; i--) {
+      int b = (y[i] & 0xff) + dir;
+      if (b >= 0 && b <= 0xff) {
+        y[i] = (byte) b;
+        return y;
+      }
+      y[i] = (byte) (dir > 0 ? 0 : 0xff);
+    }
+    return null;
   }
 
   private static InvalidArgumentException mismatch(String tag, TagType type, TagValue v, String path) {

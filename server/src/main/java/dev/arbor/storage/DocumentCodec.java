@@ -1,7 +1,6 @@
 package dev.arbor.storage;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.Timestamp;
 import dev.arbor.api.banyandb.model.v1.Tag;
 import dev.arbor.api.banyandb.model.v1.TagValue;
 import dev.arbor.api.banyandb.property.v1.Property;
@@ -9,6 +8,7 @@ import dev.arbor.property.EntityKey;
 import dev.arbor.property.PropertyRecord;
 import java.nio.charset.StandardCharsets;
 import org.apache.lucene.document.BinaryDocValuesField;
+import org.apache.lucene.document.BinaryPoint;
 import org.apache.lucene.document.Document;
 import org.apache.lucene.document.Field;
 import org.apache.lucene.document.LongPoint;
@@ -47,7 +47,10 @@ public final class DocumentCodec {
   public enum TagKind {
     STRING("s."),
     LONG("i."),
-    BINARY("b.");
+    TIMESTAMP("t."),
+    BINARY("b."),
+    /** Numeric doc value 1 when an int tag has a value: sorts properties lacking it last. */
+    PRESENT("p.");
 
     private final String prefix;
 
@@ -55,6 +58,15 @@ public final class DocumentCodec {
       this.prefix = prefix;
     }
   }
+
+  /**
+   * Values longer than this (UTF-8 or raw bytes) are stored but not indexed: Lucene caps a term
+   * at 32 KiB, and criteria on such values are not meaningful. Criteria and ordering ignore them.
+   */
+  public static final int MAX_INDEXED_VALUE_BYTES = 8 << 10;
+
+  /** Encoded length of a timestamp: i64 seconds (sign flipped) ‖ i32 nanos, big-endian. */
+  public static final int TIMESTAMP_BYTES = 12;
 
   private DocumentCodec() {}
 
@@ -113,18 +125,35 @@ public final class DocumentCodec {
     for (Tag t : p.getTagsList()) {
       String sf = tagField(TagKind.STRING, t.getKey());
       String lf = tagField(TagKind.LONG, t.getKey());
+      String pf = tagField(TagKind.PRESENT, t.getKey());
       TagValue v = t.getValue();
       switch (v.getValueCase()) {
         case STR -> addString(d, sf, v.getStr().getValue());
         case STR_ARRAY -> v.getStrArray().getValueList().forEach(s -> addString(d, sf, s));
-        case INT -> addLong(d, lf, v.getInt().getValue());
-        case INT_ARRAY -> v.getIntArray().getValueList().forEach(l -> addLong(d, lf, l));
-        case TIMESTAMP -> addLong(d, lf, nanos(v.getTimestamp()));
+        case INT -> {
+          addLong(d, lf, v.getInt().getValue());
+          d.add(new NumericDocValuesField(pf, 1));
+        }
+        case INT_ARRAY -> {
+          v.getIntArray().getValueList().forEach(l -> addLong(d, lf, l));
+          if (v.getIntArray().getValueCount() > 0) {
+            d.add(new NumericDocValuesField(pf, 1));
+          }
+        }
+        case TIMESTAMP -> {
+          String f = tagField(TagKind.TIMESTAMP, t.getKey());
+          byte[] enc = encodeTimestamp(v.getTimestamp().getSeconds(), v.getTimestamp().getNanos());
+          d.add(new BinaryPoint(f, enc));
+          d.add(new SortedSetDocValuesField(f, new BytesRef(enc)));
+        }
         case BINARY_DATA -> {
-          String f = tagField(TagKind.BINARY, t.getKey());
-          BytesRef b = new BytesRef(v.getBinaryData().toByteArray());
-          d.add(new StringField(f, b, Field.Store.NO));
-          d.add(new SortedSetDocValuesField(f, b));
+          byte[] raw = v.getBinaryData().toByteArray();
+          if (raw.length <= MAX_INDEXED_VALUE_BYTES) {
+            String f = tagField(TagKind.BINARY, t.getKey());
+            BytesRef b = new BytesRef(raw);
+            d.add(new StringField(f, b, Field.Store.NO));
+            d.add(new SortedSetDocValuesField(f, b));
+          }
         }
         default -> {
           // null or unset: nothing to index; criteria never match it.
@@ -134,8 +163,28 @@ public final class DocumentCodec {
   }
 
   private static void addString(Document d, String f, String s) {
+    byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
+    if (utf8.length > MAX_INDEXED_VALUE_BYTES) {
+      return;
+    }
     d.add(new StringField(f, s, Field.Store.NO));
-    d.add(new SortedSetDocValuesField(f, new BytesRef(s.getBytes(StandardCharsets.UTF_8))));
+    d.add(new SortedSetDocValuesField(f, new BytesRef(utf8)));
+  }
+
+  /**
+   * Order-preserving encoding of a protobuf timestamp (any year 0001–9999): seconds as i64 with
+   * the sign bit flipped, then nanos as i32, both big-endian, so unsigned byte order is time order.
+   */
+  public static byte[] encodeTimestamp(long seconds, int nanos) {
+    byte[] b = new byte[TIMESTAMP_BYTES];
+    long s = seconds ^ Long.MIN_VALUE;
+    for (int i = 0; i < 8; i++) {
+      b[i] = (byte) (s >>> (56 - 8 * i));
+    }
+    for (int i = 0; i < 4; i++) {
+      b[8 + i] = (byte) (nanos >>> (24 - 8 * i));
+    }
+    return b;
   }
 
   private static void addLong(Document d, String f, long v) {
@@ -143,8 +192,5 @@ public final class DocumentCodec {
     d.add(new SortedNumericDocValuesField(f, v));
   }
 
-  /** Timestamps are indexed and compared as ns since the epoch. */
-  public static long nanos(Timestamp ts) {
-    return ts.getSeconds() * 1_000_000_000L + ts.getNanos();
-  }
+
 }

@@ -98,13 +98,25 @@ public final class PropertyStore implements Closeable {
     try {
       store.openExistingShards(groupExists);
       int replayed = 0;
+      int skipped = 0;
       for (byte[] payload : rec.payloads()) {
         for (ShardWrite w : WalBatchCodec.decode(payload)) {
-          if (groupExists.test(w.group())) {
+          if (!groupExists.test(w.group())) {
+            continue;
+          }
+          try {
             store.shard(w.group(), w.shard()).put(w.record());
             replayed++;
+          } catch (RuntimeException e) {
+            // A record the index rejects must never keep the node from starting.
+            skipped++;
+            LOG.error("write-ahead log record {} of {}/{} cannot be indexed; skipped",
+                w.record(), w.group(), w.shard(), e);
           }
         }
+      }
+      if (skipped > 0) {
+        LOG.error("{} write-ahead log record(s) skipped during recovery", skipped);
       }
       if (!rec.segments().isEmpty()) {
         LOG.info("recovered {} writes from {} write-ahead log segment(s)", replayed, rec.segments().size());
@@ -249,13 +261,20 @@ public final class PropertyStore implements Closeable {
   }
 
   private void writeDurably(List<ShardWrite> writes) {
+    // Documents are built before anything is logged, so a record the index cannot take is
+    // rejected without reaching the WAL.
+    List<org.apache.lucene.document.Document> docs = new ArrayList<>(writes.size());
+    for (ShardWrite w : writes) {
+      docs.add(DocumentCodec.toDocument(w.record()));
+    }
     byte[] payload = WalBatchCodec.encode(writes);
     writeGate.readLock().lock();
     try {
       long pos = wal.append(payload);
       wal.awaitDurable(pos);
-      for (ShardWrite w : writes) {
-        shard(w.group(), w.shard()).put(w.record());
+      for (int i = 0; i < writes.size(); i++) {
+        ShardWrite w = writes.get(i);
+        shard(w.group(), w.shard()).put(w.record(), docs.get(i));
       }
     } catch (IOException e) {
       throw new StorageException("index write failed: " + e.getMessage(), e);

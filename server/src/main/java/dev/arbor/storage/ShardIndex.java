@@ -97,8 +97,12 @@ public final class ShardIndex implements Closeable {
 
   /** Replaces the entity's document. Callers serialize writes to one entity. */
   void put(PropertyRecord r) throws IOException {
+    put(r, DocumentCodec.toDocument(r));
+  }
+
+  void put(PropertyRecord r, org.apache.lucene.document.Document doc) throws IOException {
     String entity = r.key().entity();
-    writer.updateDocument(new Term(DocumentCodec.KEY, entity), DocumentCodec.toDocument(r));
+    writer.updateDocument(new Term(DocumentCodec.KEY, entity), doc);
     long seq = applied.incrementAndGet();
     unrefreshed.put(entity, new Pending(r, seq));
   }

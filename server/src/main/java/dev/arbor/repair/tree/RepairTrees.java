@@ -331,6 +331,11 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
     }
   }
 
+  /** Makes running builds stop at their next leaf and new ones return CANCELLED. */
+  public void stopBuilds() {
+    closed = true;
+  }
+
   /** Stops new and running builds (a running build ends at its next leaf) and releases readers. */
   @Override
   public void close() {

@@ -136,11 +136,17 @@ public final class TreeBuildScheduler implements StoreListener, AutoCloseable {
     quickPending.keySet().removeIf(k -> k.startsWith(group + "/"));
   }
 
-  /** Stops timers and waits (bounded) for running builds, which stop at their next leaf. */
+  /**
+   * Stops timers, drops queued builds and waits (bounded) for running ones, which stop at their
+   * next leaf. Builder threads are never interrupted: an interrupt inside Lucene I/O closes the
+   * index's file channels.
+   */
   @Override
   public void close() {
+    trees.stopBuilds();
     timer.shutdownNow();
-    builders.shutdownNow();
+    builders.getQueue().clear();
+    builders.shutdown();
     try {
       if (!builders.awaitTermination(10, TimeUnit.SECONDS)) {
         LOG.warn("tree builds did not stop within 10 s");

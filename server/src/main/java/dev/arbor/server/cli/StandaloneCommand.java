@@ -1,6 +1,6 @@
 package dev.arbor.server.cli;
 
-import dev.arbor.server.RequestLimits;
+import dev.arbor.liaison.RequestLimits;
 import dev.arbor.server.ServerConfig;
 import dev.arbor.server.StandaloneServer;
 import dev.arbor.server.TreeConfig;

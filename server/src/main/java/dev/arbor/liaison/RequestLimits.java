@@ -1,4 +1,4 @@
-package dev.arbor.server;
+package dev.arbor.liaison;
 
 /**
  * Limits on a single request; a request over a limit is rejected with INVALID_ARGUMENT naming the

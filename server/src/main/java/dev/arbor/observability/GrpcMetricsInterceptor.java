@@ -11,9 +11,16 @@ import io.micrometer.core.instrument.Timer;
 
 /**
  * Times every gRPC call: {@code arbor_grpc_server_seconds{method, code}} (count, sum, max and
- * p50/p99 via a histogram).
+ * histogram buckets from 250 µs to 10 s).
  */
 public final class GrpcMetricsInterceptor implements ServerInterceptor {
+  /** Histogram buckets: a few per decade from 250 µs to 10 s keep the scrape small. */
+  private static final java.time.Duration[] SLO_BUCKETS = java.util.stream.Stream.of(
+          "PT0.00025S", "PT0.0005S", "PT0.001S", "PT0.002S", "PT0.005S", "PT0.01S", "PT0.025S",
+          "PT0.05S", "PT0.1S", "PT0.25S", "PT0.5S", "PT1S", "PT2.5S", "PT10S")
+      .map(java.time.Duration::parse)
+      .toArray(java.time.Duration[]::new);
+
   private final MeterRegistry registry;
 
   public GrpcMetricsInterceptor(MeterRegistry registry) {
@@ -32,7 +39,7 @@ public final class GrpcMetricsInterceptor implements ServerInterceptor {
             .description("gRPC calls served")
             .tag("method", method)
             .tag("code", status.getCode().name())
-            .publishPercentileHistogram()
+            .serviceLevelObjectives(SLO_BUCKETS)
             .register(registry)
             .record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
         super.close(status, trailers);

@@ -8,6 +8,9 @@ import java.nio.charset.StandardCharsets;
  */
 public record EntityKey(String group, String name, String id) {
   public EntityKey {
+    if (group.isEmpty() || name.isEmpty()) {
+      throw new IllegalArgumentException("group and name must not be empty");
+    }
     if (group.indexOf('/') >= 0 || name.indexOf('/') >= 0) {
       throw new IllegalArgumentException("group and name must not contain '/'");
     }

@@ -1,6 +1,7 @@
 package dev.arbor.storage;
 
 import dev.arbor.property.EntityKey;
+import dev.arbor.property.LastWriteWins;
 import dev.arbor.property.PropertyRecord;
 import java.io.Closeable;
 import java.io.IOException;
@@ -37,6 +38,8 @@ import org.slf4j.LoggerFactory;
 public final class PropertyStore implements Closeable {
   private static final Logger LOG = LoggerFactory.getLogger(PropertyStore.class);
   private static final int LOCK_STRIPES = 1024;
+  /** Data directories open in this JVM (the one process-wide fact a file lock cannot express). */
+  private static final java.util.Set<Path> OPEN_IN_THIS_PROCESS = ConcurrentHashMap.newKeySet();
 
   private final Path dataRoot;
   private final FileChannel lockChannel;
@@ -48,10 +51,12 @@ public final class PropertyStore implements Closeable {
   private final ReentrantReadWriteLock writeGate = new ReentrantReadWriteLock();
   private final Object checkpointLock = new Object();
   private final StoreListener listener;
+  private final Path canonicalDir;
 
   private PropertyStore(
       Path dir, FileChannel lockChannel, FileLock dirLock, WriteAheadLog wal, StoreListener listener) {
     this.dataRoot = dir.resolve("data");
+    this.canonicalDir = canonicalOf(dir);
     this.listener = listener;
     this.lockChannel = lockChannel;
     this.dirLock = dirLock;
@@ -73,18 +78,29 @@ public final class PropertyStore implements Closeable {
   public static PropertyStore open(Path dir, Predicate<String> groupExists, StoreListener listener)
       throws IOException {
     Files.createDirectories(dir);
-    FileChannel lockCh =
-        FileChannel.open(dir.resolve("arbor.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    Path canonical = dir.toRealPath();
+    // OS file locks belong to the process, and closing any channel of the file drops them: a
+    // second open in this JVM must be refused before it touches the lock file at all.
+    if (!OPEN_IN_THIS_PROCESS.add(canonical)) {
+      throw new StorageException("data directory " + canonical + " is in use by this Arbor process");
+    }
+    FileChannel lockCh;
     FileLock lock;
     try {
-      lock = lockCh.tryLock();
-    } catch (OverlappingFileLockException e) {
-      lock = null;
-    }
-    if (lock == null) {
-      lockCh.close();
-      throw new StorageException(
-          "data directory " + dir.toAbsolutePath() + " is in use by another Arbor process");
+      lockCh = FileChannel.open(dir.resolve("arbor.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      try {
+        lock = lockCh.tryLock();
+      } catch (OverlappingFileLockException e) {
+        lock = null;
+      }
+      if (lock == null) {
+        lockCh.close();
+        throw new StorageException(
+            "data directory " + dir.toAbsolutePath() + " is in use by another Arbor process");
+      }
+    } catch (IOException | RuntimeException e) {
+      OPEN_IN_THIS_PROCESS.remove(canonical);
+      throw e;
     }
     WriteAheadLog.Recovered rec;
     try {
@@ -92,6 +108,7 @@ public final class PropertyStore implements Closeable {
     } catch (IOException | RuntimeException e) {
       lock.release();
       lockCh.close();
+      OPEN_IN_THIS_PROCESS.remove(canonical);
       throw e;
     }
     PropertyStore store = new PropertyStore(dir, lockCh, lock, rec.log(), listener);
@@ -260,6 +277,39 @@ public final class PropertyStore implements Closeable {
     }
   }
 
+  /**
+   * Stores each incoming record whose version beats the local one by {@link LastWriteWins}, in
+   * one WAL frame and one fsync; the single write primitive of repair (equal versions are in
+   * sync and left alone). Returns the records stored.
+   */
+  public List<PropertyRecord> applyIfNewer(List<ShardWrite> incoming) {
+    TreeSet<Integer> stripes = new TreeSet<>();
+    for (ShardWrite w : incoming) {
+      stripes.add(stripeOf(w.record().key()));
+    }
+    List<ReentrantLock> held = new ArrayList<>(stripes.size());
+    try {
+      for (int s : stripes) {
+        keyLocks[s].lock();
+        held.add(keyLocks[s]);
+      }
+      List<ShardWrite> winners = new ArrayList<>(incoming.size());
+      for (ShardWrite w : incoming) {
+        if (LastWriteWins.beats(w.record(), latest(w.group(), w.shard(), w.record().key()))) {
+          winners.add(w);
+        }
+      }
+      if (!winners.isEmpty()) {
+        writeDurably(winners);
+      }
+      return winners.stream().map(ShardWrite::record).toList();
+    } finally {
+      for (ReentrantLock l : held) {
+        l.unlock();
+      }
+    }
+  }
+
   private void writeDurably(List<ShardWrite> writes) {
     // Documents are built before anything is logged, so a record the index cannot take is
     // rejected without reaching the WAL.
@@ -367,8 +417,17 @@ public final class PropertyStore implements Closeable {
     }
     dirLock.release();
     lockChannel.close();
+    OPEN_IN_THIS_PROCESS.remove(canonicalDir);
     if (first != null) {
       throw first;
+    }
+  }
+
+  private static Path canonicalOf(Path dir) {
+    try {
+      return dir.toRealPath();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 

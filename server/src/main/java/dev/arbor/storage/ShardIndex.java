@@ -148,6 +148,10 @@ public final class ShardIndex implements Closeable {
   /** Physically removes tombstones deleted at or before {@code cutoffNanos}. */
   void purgeTombstones(long cutoffNanos) throws IOException {
     writer.deleteDocuments(NumericDocValuesField.newSlowRangeQuery(DocumentCodec.DEL, 1, cutoffNanos));
+    // Counts as a change so the next refresh makes the purge visible; lookups must not keep
+    // serving purged tombstones from the not-yet-refreshed map either.
+    applied.incrementAndGet();
+    unrefreshed.values().removeIf(p -> p.record().deleted() && p.record().deleteTime() <= cutoffNanos);
   }
 
   /**

@@ -12,6 +12,7 @@ import dev.arbor.errors.InvalidArgumentException;
 import dev.arbor.property.EntityKey;
 import dev.arbor.property.HybridClock;
 import dev.arbor.property.PropertyRecord;
+import dev.arbor.property.ProtoTime;
 import dev.arbor.property.ShardRouter;
 import dev.arbor.storage.PropertyStore;
 import dev.arbor.storage.StorageException;
@@ -78,7 +79,7 @@ final class PropertyApplier {
                           .setModRevision(rev))
                   .setId(key.id())
                   .addAllTags(tags)
-                  .setUpdatedAt(Timestamps.ofNanos(rev))
+                  .setUpdatedAt(ProtoTime.ofNanos(rev))
                   .build();
           byte[] source = stored.toByteArray();
           if (source.length > maxPropertyBytes) {

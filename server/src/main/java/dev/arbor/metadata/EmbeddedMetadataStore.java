@@ -1,12 +1,12 @@
 package dev.arbor.metadata;
 
-import com.google.protobuf.Timestamp;
 import dev.arbor.api.banyandb.common.v1.Group;
 import dev.arbor.api.banyandb.database.v1.Property;
 import dev.arbor.api.metadata.v1.MetadataSnapshot;
 import dev.arbor.errors.AlreadyExistsException;
 import dev.arbor.errors.NotFoundException;
 import dev.arbor.property.HybridClock;
+import dev.arbor.property.ProtoTime;
 import dev.arbor.storage.AtomicFileWriter;
 import dev.arbor.storage.StorageException;
 import java.io.IOException;
@@ -176,7 +176,7 @@ public final class EmbeddedMetadataStore implements MetadataStore {
     Property stored =
         schema.toBuilder()
             .setMetadata(schema.getMetadata().toBuilder().setCreateRevision(rev).setModRevision(rev))
-            .setUpdatedAt(timestamp(rev))
+            .setUpdatedAt(ProtoTime.ofNanos(rev))
             .build();
     return commit(() -> schemas.put(key, stored), stored);
   }
@@ -196,7 +196,7 @@ public final class EmbeddedMetadataStore implements MetadataStore {
                 schema.getMetadata().toBuilder()
                     .setCreateRevision(old.getMetadata().getCreateRevision())
                     .setModRevision(rev))
-            .setUpdatedAt(timestamp(rev))
+            .setUpdatedAt(ProtoTime.ofNanos(rev))
             .build();
     return commit(() -> schemas.put(key, stored), stored);
   }
@@ -244,12 +244,5 @@ public final class EmbeddedMetadataStore implements MetadataStore {
 
   private static String schemaKey(Property p) {
     return p.getMetadata().getGroup() + "/" + p.getMetadata().getName();
-  }
-
-  static Timestamp timestamp(long nanos) {
-    return Timestamp.newBuilder()
-        .setSeconds(Math.floorDiv(nanos, 1_000_000_000L))
-        .setNanos((int) Math.floorMod(nanos, 1_000_000_000L))
-        .build();
   }
 }

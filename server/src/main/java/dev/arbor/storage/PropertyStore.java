@@ -155,7 +155,7 @@ public final class PropertyStore implements Closeable {
         String group = g.getFileName().toString();
         if (!groupExists.test(group)) {
           LOG.warn("removing data of group {} which no longer exists", group);
-          deleteRecursively(g);
+          FileTrees.deleteRecursively(g);
           continue;
         }
         try (Stream<Path> ss = Files.list(g)) {
@@ -248,16 +248,7 @@ public final class PropertyStore implements Closeable {
       List<EntityKey> keys,
       Function<EntityKey, Integer> shardOf,
       Function<PropertyRecord, PropertyRecord> decide) {
-    TreeSet<Integer> stripes = new TreeSet<>();
-    for (EntityKey k : keys) {
-      stripes.add(stripeOf(k));
-    }
-    List<ReentrantLock> held = new ArrayList<>(stripes.size());
-    try {
-      for (int s : stripes) {
-        keyLocks[s].lock();
-        held.add(keyLocks[s]);
-      }
+    return withKeyLocks(keys, () -> {
       List<ShardWrite> writes = new ArrayList<>();
       for (EntityKey k : keys) {
         int shard = shardOf.apply(k);
@@ -270,11 +261,7 @@ public final class PropertyStore implements Closeable {
         writeDurably(writes);
       }
       return writes.stream().map(ShardWrite::record).toList();
-    } finally {
-      for (ReentrantLock l : held) {
-        l.unlock();
-      }
-    }
+    });
   }
 
   /**
@@ -283,16 +270,7 @@ public final class PropertyStore implements Closeable {
    * sync and left alone). Returns the records stored.
    */
   public List<PropertyRecord> applyIfNewer(List<ShardWrite> incoming) {
-    TreeSet<Integer> stripes = new TreeSet<>();
-    for (ShardWrite w : incoming) {
-      stripes.add(stripeOf(w.record().key()));
-    }
-    List<ReentrantLock> held = new ArrayList<>(stripes.size());
-    try {
-      for (int s : stripes) {
-        keyLocks[s].lock();
-        held.add(keyLocks[s]);
-      }
+    return withKeyLocks(incoming.stream().map(w -> w.record().key()).toList(), () -> {
       List<ShardWrite> winners = new ArrayList<>(incoming.size());
       for (ShardWrite w : incoming) {
         if (LastWriteWins.beats(w.record(), latest(w.group(), w.shard(), w.record().key()))) {
@@ -303,6 +281,22 @@ public final class PropertyStore implements Closeable {
         writeDurably(winners);
       }
       return winners.stream().map(ShardWrite::record).toList();
+    });
+  }
+
+  /** Runs {@code body} holding the locks of all keys, taken in stripe order (no deadlock). */
+  private <R> R withKeyLocks(List<EntityKey> keys, java.util.function.Supplier<R> body) {
+    TreeSet<Integer> stripes = new TreeSet<>();
+    for (EntityKey k : keys) {
+      stripes.add(stripeOf(k));
+    }
+    List<ReentrantLock> held = new ArrayList<>(stripes.size());
+    try {
+      for (int s : stripes) {
+        keyLocks[s].lock();
+        held.add(keyLocks[s]);
+      }
+      return body.get();
     } finally {
       for (ReentrantLock l : held) {
         l.unlock();
@@ -386,7 +380,7 @@ public final class PropertyStore implements Closeable {
         shards.remove(shardKey(group, s.shard()));
         s.rollback();
       }
-      deleteRecursively(dataRoot.resolve(group));
+      FileTrees.deleteRecursively(dataRoot.resolve(group));
     } finally {
       writeGate.writeLock().unlock();
     }
@@ -443,14 +437,4 @@ public final class PropertyStore implements Closeable {
     return group + "/" + shard;
   }
 
-  static void deleteRecursively(Path p) throws IOException {
-    if (!Files.exists(p)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(p)) {
-      for (Path q : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(q);
-      }
-    }
-  }
 }

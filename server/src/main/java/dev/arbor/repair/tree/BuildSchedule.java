@@ -52,18 +52,10 @@ public interface BuildSchedule {
   }
 
   private static Duration parseDuration(String s, String expr) {
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)(ms|s|m|h|d)").matcher(s);
-    if (!m.matches() || Long.parseLong(m.group(1)) == 0) {
-      throw new IllegalArgumentException("'" + expr + "': @every needs a positive duration like 30s, 10m, 1h");
-    }
-    long n = Long.parseLong(m.group(1));
-    return switch (m.group(2)) {
-      case "ms" -> Duration.ofMillis(n);
-      case "s" -> Duration.ofSeconds(n);
-      case "m" -> Duration.ofMinutes(n);
-      case "h" -> Duration.ofHours(n);
-      default -> Duration.ofDays(n);
-    };
+    return dev.arbor.config.Durations.parse(s)
+        .filter(d -> !d.isZero() && !d.isNegative())
+        .orElseThrow(() -> new IllegalArgumentException(
+            "'" + expr + "': @every needs a positive duration like 30s, 10m, 1h"));
   }
 
   static ZonedDateTime now() {

@@ -1,6 +1,7 @@
 package dev.arbor.repair.tree;
 
 import dev.arbor.repair.tree.BuildResult.Outcome;
+import dev.arbor.storage.FileTrees;
 import dev.arbor.storage.PropertyStore;
 import dev.arbor.storage.ShardIndex;
 import dev.arbor.storage.StoreListener;
@@ -103,7 +104,7 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
         String group = g.getFileName().toString();
         if (!groupExists.test(group)) {
           LOG.info("removing repair trees of group {} which no longer exists", group);
-          deleteRecursively(g);
+          FileTrees.deleteRecursively(g);
           continue;
         }
         try (Stream<Path> shards = Files.list(g)) {
@@ -120,7 +121,7 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
       for (Path p : files.toList()) {
         String n = p.getFileName().toString();
         if (n.startsWith("build-") || n.endsWith(".tmp")) {
-          deleteRecursively(p);
+          FileTrees.deleteRecursively(p);
         }
       }
     }
@@ -325,7 +326,7 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
       return false;
     });
     try {
-      deleteRecursively(root.resolve(group));
+      FileTrees.deleteRecursively(root.resolve(group));
     } catch (IOException e) {
       LOG.warn("removing repair trees of dropped group {} failed; removed on next start", group, e);
     }
@@ -350,17 +351,6 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
 
   private static String key(String group, int shard) {
     return group + "/" + shard;
-  }
-
-  private static void deleteRecursively(Path p) throws IOException {
-    if (!Files.exists(p)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(p)) {
-      for (Path q : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(q);
-      }
-    }
   }
 
   private static final class BuildCancelled extends RuntimeException {

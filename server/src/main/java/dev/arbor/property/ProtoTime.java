@@ -1,12 +1,12 @@
-package dev.arbor.liaison;
+package dev.arbor.property;
 
 import com.google.protobuf.Timestamp;
 
-/** Conversions between ns since the epoch and protobuf timestamps. */
-final class Timestamps {
-  private Timestamps() {}
+/** Conversion from Arbor's nanosecond versions to protobuf timestamps. */
+public final class ProtoTime {
+  private ProtoTime() {}
 
-  static Timestamp ofNanos(long nanos) {
+  public static Timestamp ofNanos(long nanos) {
     return Timestamp.newBuilder()
         .setSeconds(Math.floorDiv(nanos, 1_000_000_000L))
         .setNanos((int) Math.floorMod(nanos, 1_000_000_000L))

@@ -135,7 +135,7 @@ public final class PropertyStore implements Closeable {
       if (skipped > 0) {
         LOG.error("{} write-ahead log record(s) skipped during recovery", skipped);
       }
-      if (!rec.segments().isEmpty()) {
+      if (replayed > 0) {
         LOG.info("recovered {} writes from {} write-ahead log segment(s)", replayed, rec.segments().size());
       }
       store.checkpoint();

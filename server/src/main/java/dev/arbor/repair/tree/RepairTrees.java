@@ -108,11 +108,31 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
           continue;
         }
         try (Stream<Path> shards = Files.list(g)) {
-          for (Path s : shards.filter(p -> p.getFileName().toString().startsWith("shard-")).toList()) {
-            loadShard(group, Integer.parseInt(s.getFileName().toString().substring(6)), s);
+          for (Path s : shards.toList()) {
+            Integer shard = shardOf(s);
+            if (shard == null) {
+              // The repair directory holds derived data only: junk is skipped, never fatal.
+              LOG.warn("ignoring unexpected entry {} in the repair directory", s);
+              continue;
+            }
+            loadShard(group, shard, s);
           }
         }
       }
+    }
+  }
+
+  /** The shard id of a {@code shard-<N>} directory, or null for anything else. */
+  private static Integer shardOf(Path p) {
+    String n = p.getFileName().toString();
+    if (!n.startsWith("shard-") || !Files.isDirectory(p)) {
+      return null;
+    }
+    try {
+      int shard = Integer.parseInt(n.substring(6));
+      return shard >= 0 ? shard : null;
+    } catch (NumberFormatException e) {
+      return null;
     }
   }
 
@@ -243,8 +263,9 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
     ShardIndex idx = store.existingShard(group, shard);
     Path dir = shardDir(group, shard);
     if (idx == null) {
-      return new BuildResult(group, shard, Outcome.EMPTY, emptySummary(group, shard, 0, 0), 0,
-          System.nanoTime() - t0, "no data on this node");
+      TreeSummary empty = emptySummary(group, shard, 0, 0);
+      publish(group, shard, new ServedTree(empty, null));
+      return new BuildResult(group, shard, Outcome.EMPTY, empty, 0, System.nanoTime() - t0, "no data on this node");
     }
     idx.commit();
     IndexCommit commit = idx.snapshot();

@@ -225,13 +225,12 @@ public final class TreeFileReader implements Closeable {
       if (read < slot.leafCount()) {
         return true;
       }
-      if (!verified) {
-        verified = true;
-        if (slot.leafCount() > 0 && (int) crc.getValue() != slot.leavesCrc()) {
-          throw new UncheckedIOException(
-              new CorruptTreeException(file + ": leaves of slot " + slot.index() + " fail their checksum"));
-        }
+      if (!verified && slot.leafCount() > 0 && (int) crc.getValue() != slot.leavesCrc()) {
+        // Stays unverified: every later call throws again, never a quiet end.
+        throw new UncheckedIOException(
+            new CorruptTreeException(file + ": leaves of slot " + slot.index() + " fail their checksum"));
       }
+      verified = true;
       return false;
     }
 

@@ -1,0 +1,39 @@
+package dev.arbor.bench;
+
+import java.util.Arrays;
+
+/**
+ * Entry point of {@code bench/target/arbor-bench.jar}:
+ *
+ * <ul>
+ *   <li>{@code api [options]}: the gRPC API benchmark ({@link ApiBenchmark});
+ *   <li>{@code jmh [JMH options]}: the JMH micro-benchmarks in {@code dev.arbor.bench.jmh};
+ *   <li>{@code tree [options]}: the repair-tree build benchmark
+ *       ({@code dev.arbor.bench.tree.TreeBenchRunner}).
+ * </ul>
+ */
+public final class BenchMain {
+  private BenchMain() {}
+
+  public static void main(String[] args) throws Exception {
+    if (args.length == 0 || args[0].equals("-h") || args[0].equals("--help")) {
+      System.out.println("""
+          usage: java -jar bench/target/arbor-bench.jar <api|jmh|tree> [options]
+            api   gRPC API benchmark against a standalone server (api --help for options)
+            jmh   JMH micro-benchmarks (jmh -h for JMH's options; jmh -l to list)
+            tree  repair-tree build benchmark (dev.arbor.bench.tree.TreeBenchRunner)""");
+      System.exit(args.length == 0 ? 2 : 0);
+    }
+    String[] rest = Arrays.copyOfRange(args, 1, args.length);
+    switch (args[0]) {
+      case "api" -> ApiBenchmark.main(rest);
+      case "jmh" -> org.openjdk.jmh.Main.main(rest.length == 0
+          ? new String[] {"dev.arbor.bench.jmh"} : rest);
+      case "tree" -> dev.arbor.bench.tree.TreeBenchRunner.main(rest);
+      default -> {
+        System.err.println("unknown benchmark: " + args[0] + " (expected api, jmh or tree)");
+        System.exit(2);
+      }
+    }
+  }
+}

@@ -1,0 +1,217 @@
+package dev.arbor.bench;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * The standalone server run as a child process: {@code java <jvm opts> -jar arbor.jar standalone
+ * --data-dir D --grpc-host 127.0.0.1 --grpc-port P --http-port H}, its output going to
+ * {@code D/../server.log}. Ready when {@code GET /health} answers 200.
+ */
+final class ServerProcess implements AutoCloseable {
+  static final long CLOCK_TICKS_PER_SECOND = clockTicks();
+
+  private final Process process;
+  private final Path dataDir;
+  private final Path log;
+  private final int grpcPort;
+  private final int httpPort;
+  private final List<String> command;
+
+  private ServerProcess(Process process, Path dataDir, Path log, int grpcPort, int httpPort,
+      List<String> command) {
+    this.process = process;
+    this.dataDir = dataDir;
+    this.log = log;
+    this.grpcPort = grpcPort;
+    this.httpPort = httpPort;
+    this.command = command;
+  }
+
+  static ServerProcess start(Path serverJar, Path workDir, List<String> jvmOpts,
+      List<String> extraArgs, Duration startupTimeout) throws IOException, InterruptedException {
+    if (!Files.isRegularFile(serverJar)) {
+      throw new IllegalStateException("server jar not found: " + serverJar
+          + " (build it: ./mvnw -B -DskipTests package)");
+    }
+    Path dataDir = Files.createDirectories(workDir.resolve("data"));
+    Path log = workDir.resolve("server.log");
+    int grpcPort = freePort();
+    int httpPort = freePort();
+    while (httpPort == grpcPort) {
+      httpPort = freePort();
+    }
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(jvmOpts);
+    cmd.addAll(List.of("-jar", serverJar.toString(), "standalone",
+        "--data-dir", dataDir.toString(), "--grpc-host", "127.0.0.1",
+        "--grpc-port", Integer.toString(grpcPort), "--http-port", Integer.toString(httpPort)));
+    cmd.addAll(extraArgs);
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+        .redirectOutput(log.toFile()).start();
+    ServerProcess server = new ServerProcess(p, dataDir, log, grpcPort, httpPort, cmd);
+    Runtime.getRuntime().addShutdownHook(new Thread(server::kill, "kill-arbor-server"));
+    try {
+      server.awaitHealthy(startupTimeout);
+    } catch (RuntimeException | InterruptedException e) {
+      server.close();
+      throw e;
+    }
+    return server;
+  }
+
+  private void awaitHealthy(Duration timeout) throws InterruptedException {
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+    URI uri = URI.create("http://127.0.0.1:" + httpPort + "/health");
+    long deadline = System.nanoTime() + timeout.toNanos();
+    String last = "no answer";
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException("server exited with code " + process.exitValue()
+            + " before becoming healthy; log " + log + ":\n" + logTail(40));
+      }
+      try {
+        HttpResponse<String> r = http.send(
+            HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(2)).GET().build(),
+            HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() == 200) {
+          return;
+        }
+        last = "HTTP " + r.statusCode();
+      } catch (IOException e) {
+        last = e.toString();
+      }
+      TimeUnit.MILLISECONDS.sleep(200);
+    }
+    throw new IllegalStateException("server not healthy after " + timeout.toSeconds()
+        + " s (last: " + last + "); log " + log + ":\n" + logTail(40));
+  }
+
+  String target() {
+    return "127.0.0.1:" + grpcPort;
+  }
+
+  boolean alive() {
+    return process.isAlive();
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  Path log() {
+    return log;
+  }
+
+  List<String> command() {
+    return command;
+  }
+
+  /** utime + stime of the server process, in nanoseconds; -1 when /proc is unavailable. */
+  long cpuNanos() {
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+      return ticks * (1_000_000_000L / CLOCK_TICKS_PER_SECOND);
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
+  /** Resident set size of the server process in bytes; -1 when unknown. */
+  long rssBytes() {
+    try {
+      for (String line : Files.readAllLines(
+          Path.of("/proc", Long.toString(process.pid()), "status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // unknown
+    }
+    return -1;
+  }
+
+  /** Bytes of files under the data directory. */
+  long dataBytes() {
+    try (Stream<Path> s = Files.walk(dataDir)) {
+      return s.filter(Files::isRegularFile).mapToLong(p -> {
+        try {
+          return Files.size(p);
+        } catch (IOException e) {
+          return 0;
+        }
+      }).sum();
+    } catch (IOException | UncheckedIOException e) {
+      return -1;
+    }
+  }
+
+  String logTail(int lines) {
+    try {
+      List<String> all = Files.readAllLines(log, StandardCharsets.UTF_8);
+      return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+    } catch (IOException | UncheckedIOException e) {
+      return "(log unreadable: " + e + ")";
+    }
+  }
+
+  private void kill() {
+    if (process.isAlive()) {
+      process.destroyForcibly();
+    }
+  }
+
+  /** SIGTERM, then SIGKILL after 15 s. */
+  @Override
+  public void close() {
+    if (!process.isAlive()) {
+      return;
+    }
+    process.destroy();
+    try {
+      if (!process.waitFor(15, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      s.setReuseAddress(true);
+      return s.getLocalPort();
+    }
+  }
+
+  private static long clockTicks() {
+    try {
+      Process p = new ProcessBuilder("getconf", "CLK_TCK").redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
+      p.waitFor(5, TimeUnit.SECONDS);
+      long v = Long.parseLong(out);
+      return v > 0 ? v : 100;
+    } catch (IOException | RuntimeException | InterruptedException e) {
+      return 100;
+    }
+  }
+}

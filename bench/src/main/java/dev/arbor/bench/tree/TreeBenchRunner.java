@@ -48,7 +48,7 @@ public final class TreeBenchRunner {
       double loadS = (System.nanoTime() - t0) / 1e9;
       JsonNode r = child(dir, runs, heap);
       String row = String.format("| %,d | %d B | %.0f ms | %s | %.1f MB | %s | %s |",
-          n, size, r.get("medianMs").asDouble(), r.get("runsMs").toString(),
+          n, size, r.get("medianMs").asDouble(), runs(r.get("runsMs")),
           r.get("maxLiveHeapAfterGcBytes").asLong() / 1e6, heap, r.get("leaves").asText());
       System.out.println(row + "   (load " + String.format("%.1f", loadS) + " s)");
       rows.add(row);
@@ -93,6 +93,12 @@ public final class TreeBenchRunner {
     }
     String last = out.strip().lines().reduce((a, b) -> b).orElseThrow();
     return new ObjectMapper().readTree(last);
+  }
+
+  private static String runs(JsonNode ms) {
+    List<String> out = new ArrayList<>();
+    ms.forEach(m -> out.add(String.format("%.0f", m.asDouble())));
+    return String.join(", ", out);
   }
 
   static String machine() throws IOException {

@@ -67,16 +67,7 @@ public final class GroupCommand implements Runnable {
 
     @Override
     public Integer call() {
-      List<String> flags = new ArrayList<>();
-      if (name != null) {
-        flags.add("--name");
-      }
-      if (shards != null) {
-        flags.add("--shards");
-      }
-      if (replicas != null) {
-        flags.add("--replicas");
-      }
+      List<String> flags = JsonInput.givenFlags("--name", name, "--shards", shards, "--replicas", replicas);
       input.requireExclusive(flags, "--name G --shards N [--replicas R]");
       Group group = input.given() ? fromJson() : fromOptions();
       try (ApiChannel api = client.connect()) {

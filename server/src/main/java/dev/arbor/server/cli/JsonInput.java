@@ -74,6 +74,21 @@ final class JsonInput {
    * Rejects a JSON source used together with the field-by-field options {@code flagsGiven}
    * (their names, for the message), and demands one of the two forms.
    */
+  /**
+   * Names of the field options that were given, from {@code name, value, name, value, ...}: a
+   * value counts as given when it is non-null and not an empty collection.
+   */
+  static List<String> givenFlags(Object... nameThenValue) {
+    List<String> given = new ArrayList<>();
+    for (int i = 0; i < nameThenValue.length; i += 2) {
+      Object v = nameThenValue[i + 1];
+      if (v != null && !(v instanceof java.util.Collection<?> c && c.isEmpty())) {
+        given.add((String) nameThenValue[i]);
+      }
+    }
+    return given;
+  }
+
   void requireExclusive(List<String> flagsGiven, String flagsForm) {
     if (dash != null && !STDIN.equals(dash)) {
       throw usage("unexpected argument '" + dash + "' (only '-', for standard input, is accepted)");

@@ -115,19 +115,7 @@ public final class PropertyCommand implements Runnable {
 
     @Override
     public Integer call() {
-      List<String> flags = new ArrayList<>();
-      if (group != null) {
-        flags.add("--group");
-      }
-      if (name != null) {
-        flags.add("--name");
-      }
-      if (id != null) {
-        flags.add("--id");
-      }
-      if (!tags.isEmpty()) {
-        flags.add("--tag");
-      }
+      List<String> flags = JsonInput.givenFlags("--group", group, "--name", name, "--id", id, "--tag", tags);
       input.requireExclusive(flags, "--group G --name N --id I --tag key=value ...");
       Property property =
           input.given() ? input.parseInto(Property.newBuilder(), "property").build() : fromOptions();
@@ -234,14 +222,8 @@ public final class PropertyCommand implements Runnable {
 
     @Override
     public Integer call() {
-      List<String> flags = new ArrayList<>();
-      addIf(flags, !groups.isEmpty(), "--group");
-      addIf(flags, name != null, "--name");
-      addIf(flags, !ids.isEmpty(), "--id");
-      addIf(flags, limit != null, "--limit");
-      addIf(flags, !projection.isEmpty(), "--projection");
-      addIf(flags, criteria != null, "--criteria");
-      addIf(flags, orderBy != null, "--order-by");
+      List<String> flags = JsonInput.givenFlags("--group", groups, "--name", name, "--id", ids,
+          "--limit", limit, "--projection", projection, "--criteria", criteria, "--order-by", orderBy);
       input.requireExclusive(flags, "--group G [--name N] [--id I ...] ...");
       QueryRequest req =
           input.given()
@@ -252,12 +234,6 @@ public final class PropertyCommand implements Runnable {
         client.output().printList("properties", resp.getPropertiesList());
       }
       return 0;
-    }
-
-    private static void addIf(List<String> flags, boolean given, String flag) {
-      if (given) {
-        flags.add(flag);
-      }
     }
 
     private QueryRequest fromOptions() {

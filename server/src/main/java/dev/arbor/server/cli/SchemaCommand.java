@@ -88,16 +88,7 @@ public final class SchemaCommand implements Runnable {
 
     @Override
     public Integer call() {
-      List<String> flags = new ArrayList<>();
-      if (group != null) {
-        flags.add("--group");
-      }
-      if (name != null) {
-        flags.add("--name");
-      }
-      if (!tags.isEmpty()) {
-        flags.add("--tag");
-      }
+      List<String> flags = JsonInput.givenFlags("--group", group, "--name", name, "--tag", tags);
       input.requireExclusive(flags, "--group G --name N --tag name:TYPE ...");
       Property schema =
           input.given() ? input.parseInto(Property.newBuilder(), "schema").build() : fromOptions();

@@ -12,7 +12,6 @@ import dev.arbor.api.banyandb.database.v1.GroupRegistryServiceGetRequest;
 import dev.arbor.api.banyandb.database.v1.GroupRegistryServiceGetResponse;
 import dev.arbor.api.banyandb.database.v1.GroupRegistryServiceListRequest;
 import dev.arbor.api.banyandb.database.v1.GroupRegistryServiceListResponse;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;

@@ -16,6 +16,7 @@ import java.time.Duration;
  * @param tombstoneGrace how long deleted properties are kept before purge
  * @param checkpointInterval how often indexes are committed and the WAL truncated
  * @param trees repair-tree settings
+ * @param checkpointWalBytes a checkpoint also runs once this much WAL has been written since the last
  */
 public record ServerConfig(
     Path dataDir,
@@ -25,41 +26,44 @@ public record ServerConfig(
     RequestLimits limits,
     Duration tombstoneGrace,
     Duration checkpointInterval,
-    TreeConfig trees) {
+    TreeConfig trees,
+    long checkpointWalBytes) {
 
   public static final int DEFAULT_GRPC_PORT = 17912;
   public static final int DEFAULT_HTTP_PORT = 17913;
   public static final Duration DEFAULT_TOMBSTONE_GRACE = Duration.ofDays(7);
   public static final Duration DEFAULT_CHECKPOINT_INTERVAL = Duration.ofSeconds(30);
+  public static final long DEFAULT_CHECKPOINT_WAL_BYTES = 256L << 20;
 
   /** Defaults for everything but the data directory. */
   public static ServerConfig defaults(Path dataDir) {
     return new ServerConfig(
         dataDir, "0.0.0.0", DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, RequestLimits.DEFAULTS,
-        DEFAULT_TOMBSTONE_GRACE, DEFAULT_CHECKPOINT_INTERVAL, TreeConfig.DEFAULTS);
+        DEFAULT_TOMBSTONE_GRACE, DEFAULT_CHECKPOINT_INTERVAL, TreeConfig.DEFAULTS,
+        DEFAULT_CHECKPOINT_WAL_BYTES);
   }
 
   public ServerConfig withPorts(int grpc, int http) {
-    return new ServerConfig(dataDir, grpcHost, grpc, http, limits, tombstoneGrace, checkpointInterval, trees);
+    return new ServerConfig(dataDir, grpcHost, grpc, http, limits, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes);
   }
 
   public ServerConfig withHost(String host) {
-    return new ServerConfig(dataDir, host, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees);
+    return new ServerConfig(dataDir, host, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes);
   }
 
   public ServerConfig withLimits(RequestLimits l) {
-    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, l, tombstoneGrace, checkpointInterval, trees);
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, l, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes);
   }
 
   public ServerConfig withTombstoneGrace(Duration grace) {
-    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, grace, checkpointInterval, trees);
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, grace, checkpointInterval, trees, checkpointWalBytes);
   }
 
   public ServerConfig withCheckpointInterval(Duration interval) {
-    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, interval, trees);
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, interval, trees, checkpointWalBytes);
   }
 
   public ServerConfig withTrees(TreeConfig t) {
-    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, t);
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, t, checkpointWalBytes);
   }
 }

@@ -146,10 +146,13 @@ public final class StandaloneServer implements AutoCloseable {
   private void scheduleBackgroundWork(HybridClock clock) {
     long cp = Math.max(1, config.checkpointInterval().toMillis());
     background.scheduleWithFixedDelay(() -> guarded("checkpoint", store::checkpoint), cp, cp, TimeUnit.MILLISECONDS);
-    // Bounds the map of writes not yet visible to searches.
+    // Bounds the map of writes not yet visible to searches, and the WAL a crash would replay.
     background.scheduleWithFixedDelay(() -> guarded("refresh", () -> {
       for (var s : store.allShards()) {
         s.refresh();
+      }
+      if (store.walBytesSinceCheckpoint() > config.checkpointWalBytes()) {
+        store.checkpoint();
       }
     }), 1, 1, TimeUnit.SECONDS);
     long purgeEvery = Math.max(1000, Math.min(config.tombstoneGrace().toMillis(), TimeUnit.HOURS.toMillis(1)));

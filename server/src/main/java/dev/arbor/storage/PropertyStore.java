@@ -52,6 +52,7 @@ public final class PropertyStore implements Closeable {
   private final Object checkpointLock = new Object();
   private final StoreListener listener;
   private final Path canonicalDir;
+  private volatile long walBytesAtCheckpoint;
 
   private PropertyStore(
       Path dir, FileChannel lockChannel, FileLock dirLock, WriteAheadLog wal, StoreListener listener) {
@@ -346,6 +347,7 @@ public final class PropertyStore implements Closeable {
       writeGate.writeLock().lock();
       try {
         old = wal.roll();
+        walBytesAtCheckpoint = wal.writtenBytes();
       } finally {
         writeGate.writeLock().unlock();
       }
@@ -354,6 +356,11 @@ public final class PropertyStore implements Closeable {
       }
       wal.deleteSegments(old);
     }
+  }
+
+  /** Bytes appended to the WAL since the last checkpoint began (what a crash would replay). */
+  public long walBytesSinceCheckpoint() {
+    return wal.writtenBytes() - walBytesAtCheckpoint;
   }
 
   /** Bytes written to the WAL since start. */

@@ -53,6 +53,10 @@ public final class StandaloneCommand implements Callable<Integer> {
       description = "How often indexes are committed and the write-ahead log truncated (default: ${DEFAULT-VALUE}).")
   Duration checkpointInterval;
 
+  @Option(names = "--checkpoint-wal-size", defaultValue = "256",
+      description = "Also checkpoint once this many MiB of write-ahead log were written since the last one, bounding replay after a crash (default: ${DEFAULT-VALUE}).")
+  long checkpointWalMiB;
+
   @Option(names = "--tree-slots", defaultValue = "32",
       description = "Slots per repair tree; must be equal on every node (default: ${DEFAULT-VALUE}).")
   int treeSlots;
@@ -74,6 +78,9 @@ public final class StandaloneCommand implements Callable<Integer> {
     if (treeSlots <= 0 || treeSlots > 65536) {
       throw new IllegalArgumentException("--tree-slots must be between 1 and 65536");
     }
+    if (checkpointWalMiB <= 0) {
+      throw new IllegalArgumentException("--checkpoint-wal-size must be > 0");
+    }
     if (treeThreads <= 0) {
       throw new IllegalArgumentException("--tree-build-threads must be > 0");
     }
@@ -87,7 +94,8 @@ public final class StandaloneCommand implements Callable<Integer> {
         new ServerConfig(dataDir, host, grpcPort, httpPort,
             new RequestLimits(maxPropertyBytes, maxTags, maxIds, maxQueryLimit),
             tombstoneGrace, checkpointInterval,
-            new TreeConfig(treeSlots, treeSchedule, treeQuickDelay, treeThreads));
+            new TreeConfig(treeSlots, treeSchedule, treeQuickDelay, treeThreads),
+            checkpointWalMiB << 20);
     CountDownLatch stop = new CountDownLatch(1);
     Signal.handle(new Signal("TERM"), s -> stop.countDown());
     Signal.handle(new Signal("INT"), s -> stop.countDown());

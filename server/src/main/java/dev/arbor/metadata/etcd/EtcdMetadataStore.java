@@ -1,0 +1,407 @@
+package dev.arbor.metadata.etcd;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import dev.arbor.api.banyandb.common.v1.Group;
+import dev.arbor.api.banyandb.database.v1.Property;
+import dev.arbor.errors.AlreadyExistsException;
+import dev.arbor.errors.FailedPreconditionException;
+import dev.arbor.errors.NotFoundException;
+import dev.arbor.metadata.MetadataStore;
+import dev.arbor.metadata.MetadataValidator;
+import dev.arbor.property.HybridClock;
+import dev.arbor.property.ProtoTime;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.KV;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.kv.GetResponse;
+import io.etcd.jetcd.kv.TxnResponse;
+import io.etcd.jetcd.op.Cmp;
+import io.etcd.jetcd.op.CmpTarget;
+import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.DeleteOption;
+import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.PutOption;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+
+/**
+ * {@link MetadataStore} on etcd, for real clusters. Layout under the prefix (default
+ * {@value #DEFAULT_PREFIX}): {@code groups/<name>} and {@code schemas/<group>/<name>}, each holding
+ * the protobuf bytes of the stored message.
+ *
+ * <p>Writes go to etcd in one transaction each and return only once etcd committed them: create =
+ * put if {@code version == 0}; update = read, then put if {@code mod_revision} is unchanged (retried
+ * on a concurrent update, so the create revision is always the stored one); delete of a group
+ * removes it and all its schemas atomically. Create/mod revisions come from the {@link HybridClock},
+ * an update's above the previous one.
+ *
+ * <p>Reads are served from a local cache loaded at start and kept current by a watch on the prefix
+ * (changes by other nodes show up within the watch latency, milliseconds on a LAN); this process's
+ * own writes are visible to it as soon as the call returns. While etcd is unreachable, reads keep
+ * serving the last known metadata and writes fail with {@code UnavailableException} naming the
+ * endpoints, after at most the configured timeout; the watch re-lists and resumes when etcd returns.
+ */
+public final class EtcdMetadataStore implements MetadataStore {
+  public static final String DEFAULT_PREFIX = "/arbor/v1/";
+  private static final String GROUPS = "groups/";
+  private static final String SCHEMAS = "schemas/";
+  private static final int MAX_UPDATE_ATTEMPTS = 16;
+
+  private final EtcdConnection conn;
+  private final boolean ownsConnection;
+  private final String prefix;
+  private final HybridClock clock;
+  private final PrefixCache<Message> cache;
+  private final Map<Consumer<MetadataEvent>, Consumer<PrefixCache.Change<Message>>> listeners =
+      new ConcurrentHashMap<>();
+
+  private EtcdMetadataStore(EtcdConnection conn, boolean owns, String prefix, HybridClock clock) {
+    this.conn = conn;
+    this.ownsConnection = owns;
+    this.prefix = prefix;
+    this.clock = clock;
+    this.cache = new PrefixCache<>(conn, prefix, "arbor-etcd-metadata", EtcdMetadataStore::decode);
+  }
+
+  /**
+   * Connects to etcd, loads the metadata under {@code prefix} and starts watching it. Throws
+   * {@code UnavailableException} ("cannot reach etcd at ... within 5s") when etcd does not answer
+   * within {@code timeout}; {@code timeout} is also the deadline of every later etcd call.
+   */
+  public static EtcdMetadataStore connect(
+      List<URI> endpoints, String prefix, HybridClock clock, Duration timeout) {
+    EtcdConnection c = EtcdConnection.connect(endpoints, timeout);
+    try {
+      return open(c, prefix, clock, true);
+    } catch (RuntimeException e) {
+      c.close();
+      throw e;
+    }
+  }
+
+  /** Uses an existing connection, which the caller keeps owning (closing the store leaves it open). */
+  public static EtcdMetadataStore open(EtcdConnection conn, String prefix, HybridClock clock) {
+    return open(conn, prefix, clock, false);
+  }
+
+  private static EtcdMetadataStore open(
+      EtcdConnection conn, String prefix, HybridClock clock, boolean owns) {
+    EtcdMetadataStore s = new EtcdMetadataStore(conn, owns, normalizePrefix(prefix), clock);
+    try {
+      s.cache.start();
+    } catch (RuntimeException e) {
+      s.cache.close();
+      throw e;
+    }
+    return s;
+  }
+
+  /** {@code null}/blank → {@value #DEFAULT_PREFIX}; otherwise the prefix with a trailing '/'. */
+  public static String normalizePrefix(String prefix) {
+    if (prefix == null || prefix.isBlank()) {
+      return DEFAULT_PREFIX;
+    }
+    return prefix.endsWith("/") ? prefix : prefix + "/";
+  }
+
+  public String prefix() {
+    return prefix;
+  }
+
+  public EtcdConnection connection() {
+    return conn;
+  }
+
+  /**
+   * Calls {@code listener} (on the store's event thread, in commit order) for every change of a
+   * group or schema, made by this process or any other.
+   */
+  public void addListener(Consumer<MetadataEvent> listener) {
+    Consumer<PrefixCache.Change<Message>> adapter =
+        c -> {
+          Message v = c.newValue() != null ? c.newValue() : c.oldValue();
+          if (v instanceof Group) {
+            listener.accept(MetadataEvent.ofGroup((Group) c.oldValue(), (Group) c.newValue()));
+          } else if (v instanceof Property) {
+            listener.accept(MetadataEvent.ofSchema((Property) c.oldValue(), (Property) c.newValue()));
+          }
+        };
+    if (listeners.putIfAbsent(listener, adapter) == null) {
+      cache.addListener(adapter);
+    }
+  }
+
+  public void removeListener(Consumer<MetadataEvent> listener) {
+    Consumer<PrefixCache.Change<Message>> adapter = listeners.remove(listener);
+    if (adapter != null) {
+      cache.removeListener(adapter);
+    }
+  }
+
+  // ---- reads (local cache) -------------------------------------------------------------------
+
+  @Override
+  public Optional<Group> group(String name) {
+    return cache.get(GROUPS + name).map(Group.class::cast);
+  }
+
+  @Override
+  public List<Group> groups() {
+    return cache.valuesWithPrefix(GROUPS).stream().map(Group.class::cast).toList();
+  }
+
+  @Override
+  public Optional<Property> schema(String group, String name) {
+    return cache.get(schemaKey(group, name)).map(Property.class::cast);
+  }
+
+  @Override
+  public List<Property> schemas(String group) {
+    return cache.valuesWithPrefix(SCHEMAS + group + "/").stream().map(Property.class::cast).toList();
+  }
+
+  // ---- writes (etcd transactions) ------------------------------------------------------------
+
+  @Override
+  public Group createGroup(Group group) {
+    String name = group.getMetadata().getName();
+    MetadataValidator.checkNameField("group.metadata.name", name);
+    long rev = clock.next();
+    Group stored =
+        group.toBuilder()
+            .setMetadata(group.getMetadata().toBuilder().setCreateRevision(rev).setModRevision(rev))
+            .build();
+    ByteSequence key = key(GROUPS + name);
+    TxnResponse r =
+        conn.call(
+            kv().txn()
+                .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0)))
+                .Then(Op.put(key, value(stored), PutOption.DEFAULT))
+                .commit(),
+            "create group " + name);
+    if (!r.isSucceeded()) {
+      throw new AlreadyExistsException("group " + name + " already exists");
+    }
+    cache.applyLocal(GROUPS + name, stored, r.getHeader().getRevision());
+    return stored;
+  }
+
+  @Override
+  public Group updateGroup(Group group) {
+    String name = group.getMetadata().getName();
+    MetadataValidator.checkNameField("group.metadata.name", name);
+    ByteSequence key = key(GROUPS + name);
+    for (int attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+      KeyValue cur = read(List.of(key), "read group " + name).get(0);
+      if (cur == null) {
+        throw new NotFoundException("group " + name + " not found");
+      }
+      Group old = parse(cur, Group.parser());
+      Group stored =
+          group.toBuilder()
+              .setMetadata(
+                  group.getMetadata().toBuilder()
+                      .setCreateRevision(old.getMetadata().getCreateRevision())
+                      .setModRevision(clock.next(old.getMetadata().getModRevision())))
+              .build();
+      TxnResponse r =
+          conn.call(
+              kv().txn()
+                  .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(cur.getModRevision())))
+                  .Then(Op.put(key, value(stored), PutOption.DEFAULT))
+                  .commit(),
+              "update group " + name);
+      if (r.isSucceeded()) {
+        cache.applyLocal(GROUPS + name, stored, r.getHeader().getRevision());
+        return stored;
+      }
+    }
+    throw tooManyConflicts("group " + name);
+  }
+
+  @Override
+  public void deleteGroup(String name) {
+    ByteSequence key = key(GROUPS + name);
+    String schemaPrefix = SCHEMAS + name + "/";
+    TxnResponse r =
+        conn.call(
+            kv().txn()
+                .If(new Cmp(key, Cmp.Op.GREATER, CmpTarget.version(0)))
+                .Then(
+                    Op.delete(key, DeleteOption.DEFAULT),
+                    Op.delete(key(schemaPrefix), DeleteOption.builder().isPrefix(true).build()))
+                .commit(),
+            "delete group " + name);
+    if (!r.isSucceeded()) {
+      throw new NotFoundException("group " + name + " not found");
+    }
+    long rev = r.getHeader().getRevision();
+    cache.applyLocal(GROUPS + name, null, rev); // same order as the watch delivers them
+    cache.applyLocalDeletePrefix(schemaPrefix, rev);
+  }
+
+  @Override
+  public Property createSchema(Property schema) {
+    String group = schema.getMetadata().getGroup();
+    String name = schema.getMetadata().getName();
+    MetadataValidator.checkNameField("property.metadata.group", group);
+    MetadataValidator.checkNameField("property.metadata.name", name);
+    long rev = clock.next();
+    Property stored =
+        schema.toBuilder()
+            .setMetadata(schema.getMetadata().toBuilder().setCreateRevision(rev).setModRevision(rev))
+            .setUpdatedAt(ProtoTime.ofNanos(rev))
+            .build();
+    ByteSequence gk = key(GROUPS + group);
+    ByteSequence sk = key(schemaKey(group, name));
+    TxnResponse r =
+        conn.call(
+            kv().txn()
+                .If(
+                    new Cmp(gk, Cmp.Op.GREATER, CmpTarget.version(0)),
+                    new Cmp(sk, Cmp.Op.EQUAL, CmpTarget.version(0)))
+                .Then(Op.put(sk, value(stored), PutOption.DEFAULT))
+                .Else(Op.get(gk, GetOption.DEFAULT))
+                .commit(),
+            "create property schema " + group + "/" + name);
+    if (!r.isSucceeded()) {
+      if (r.getGetResponses().isEmpty() || r.getGetResponses().get(0).getKvs().isEmpty()) {
+        throw new NotFoundException("group " + group + " not found");
+      }
+      throw new AlreadyExistsException("property schema " + group + "/" + name + " already exists");
+    }
+    cache.applyLocal(schemaKey(group, name), stored, r.getHeader().getRevision());
+    return stored;
+  }
+
+  @Override
+  public Property updateSchema(Property schema) {
+    String group = schema.getMetadata().getGroup();
+    String name = schema.getMetadata().getName();
+    MetadataValidator.checkNameField("property.metadata.group", group);
+    MetadataValidator.checkNameField("property.metadata.name", name);
+    ByteSequence gk = key(GROUPS + group);
+    ByteSequence sk = key(schemaKey(group, name));
+    for (int attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+      List<KeyValue> both = read(List.of(gk, sk), "read property schema " + group + "/" + name);
+      if (both.get(0) == null) {
+        throw new NotFoundException("group " + group + " not found");
+      }
+      KeyValue cur = both.get(1);
+      if (cur == null) {
+        throw new NotFoundException("property schema " + group + "/" + name + " not found");
+      }
+      Property old = parse(cur, Property.parser());
+      long rev = clock.next(old.getMetadata().getModRevision());
+      Property stored =
+          schema.toBuilder()
+              .setMetadata(
+                  schema.getMetadata().toBuilder()
+                      .setCreateRevision(old.getMetadata().getCreateRevision())
+                      .setModRevision(rev))
+              .setUpdatedAt(ProtoTime.ofNanos(rev))
+              .build();
+      TxnResponse r =
+          conn.call(
+              kv().txn()
+                  .If(
+                      new Cmp(gk, Cmp.Op.GREATER, CmpTarget.version(0)),
+                      new Cmp(sk, Cmp.Op.EQUAL, CmpTarget.modRevision(cur.getModRevision())))
+                  .Then(Op.put(sk, value(stored), PutOption.DEFAULT))
+                  .commit(),
+              "update property schema " + group + "/" + name);
+      if (r.isSucceeded()) {
+        cache.applyLocal(schemaKey(group, name), stored, r.getHeader().getRevision());
+        return stored;
+      }
+    }
+    throw tooManyConflicts("property schema " + group + "/" + name);
+  }
+
+  @Override
+  public void deleteSchema(String group, String name) {
+    ByteSequence sk = key(schemaKey(group, name));
+    TxnResponse r =
+        conn.call(
+            kv().txn()
+                .If(new Cmp(sk, Cmp.Op.GREATER, CmpTarget.version(0)))
+                .Then(Op.delete(sk, DeleteOption.DEFAULT))
+                .commit(),
+            "delete property schema " + group + "/" + name);
+    if (!r.isSucceeded()) {
+      throw new NotFoundException("property schema " + group + "/" + name + " not found");
+    }
+    cache.applyLocal(schemaKey(group, name), null, r.getHeader().getRevision());
+  }
+
+  @Override
+  public void close() {
+    cache.close();
+    if (ownsConnection) {
+      conn.close();
+    }
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------
+
+  private KV kv() {
+    return conn.client().getKVClient();
+  }
+
+  /** Reads several keys at one revision (one round trip); a missing key is a null element. */
+  private List<KeyValue> read(List<ByteSequence> keys, String what) {
+    Op[] gets = keys.stream().map(k -> Op.get(k, GetOption.DEFAULT)).toArray(Op[]::new);
+    TxnResponse r = conn.call(kv().txn().Then(gets).commit(), what);
+    List<GetResponse> gr = r.getGetResponses();
+    KeyValue[] out = new KeyValue[keys.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = gr.get(i).getKvs().isEmpty() ? null : gr.get(i).getKvs().get(0);
+    }
+    return java.util.Arrays.asList(out);
+  }
+
+  private ByteSequence key(String relative) {
+    return EtcdConnection.bytes(prefix + relative);
+  }
+
+  private static ByteSequence value(Message m) {
+    return ByteSequence.from(m.toByteArray());
+  }
+
+  private static String schemaKey(String group, String name) {
+    return SCHEMAS + group + "/" + name;
+  }
+
+  private <T extends Message> T parse(KeyValue kv, com.google.protobuf.Parser<T> parser) {
+    try {
+      return parser.parseFrom(kv.getValue().getBytes());
+    } catch (InvalidProtocolBufferException e) {
+      throw new FailedPreconditionException(
+          "etcd value at " + kv.getKey().toString(StandardCharsets.UTF_8)
+              + " is not a valid protobuf message: " + e.getMessage(),
+          e);
+    }
+  }
+
+  private static Message decode(String key, byte[] bytes) throws InvalidProtocolBufferException {
+    if (key.startsWith(GROUPS)) {
+      return Group.parseFrom(bytes);
+    }
+    if (key.startsWith(SCHEMAS)) {
+      return Property.parseFrom(bytes);
+    }
+    return null; // nodes/ and anything else under the prefix are not ours
+  }
+
+  private static FailedPreconditionException tooManyConflicts(String what) {
+    return new FailedPreconditionException(
+        what + " was updated concurrently " + MAX_UPDATE_ATTEMPTS + " times in a row; retry");
+  }
+}

@@ -1,0 +1,333 @@
+package dev.arbor.metadata.etcd;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.arbor.config.Durations;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Lease;
+import io.etcd.jetcd.common.exception.EtcdException;
+import io.etcd.jetcd.common.exception.ErrorCode;
+import io.etcd.jetcd.kv.PutResponse;
+import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
+import io.etcd.jetcd.options.PutOption;
+import io.etcd.jetcd.support.CloseableClient;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Node membership on etcd. A node registers itself ({@link #register}) under {@code nodes/<id>} as
+ * JSON, attached to a lease of the given TTL that is kept alive in the background: when the process
+ * dies the lease expires and the registration disappears after the TTL; {@link #close()} revokes
+ * it at once. If the lease is lost while the process lives (etcd away longer than the TTL), the node
+ * registers again with a new lease as soon as etcd answers.
+ *
+ * <p>Every instance also watches all registrations: {@link #nodes()} is served from that local
+ * copy (the last known one while etcd is away) and listeners hear of joins and leaves.
+ */
+public final class EtcdNodeRegistry implements AutoCloseable {
+  public static final Duration DEFAULT_TTL = Duration.ofSeconds(10);
+  private static final Logger log = LoggerFactory.getLogger(EtcdNodeRegistry.class);
+  private static final String NODES = "nodes/";
+  private static final long MAX_BACKOFF_MS = 2_000;
+  private static final ObjectMapper JSON =
+      new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+  private final EtcdConnection conn;
+  private final boolean ownsConnection;
+  private final String prefix;
+  private final PrefixCache<RegisteredNode> cache;
+  private final ScheduledExecutorService upkeep;
+  private final Map<Consumer<NodeEvent>, Consumer<PrefixCache.Change<RegisteredNode>>> listeners =
+      new ConcurrentHashMap<>();
+
+  // Own registration; guarded by this.
+  private RegisteredNode self;
+  private long ttlSeconds;
+  private long leaseId;
+  private CloseableClient keepAlive;
+  private int failedAttempts;
+  private boolean closed;
+
+  private EtcdNodeRegistry(EtcdConnection conn, boolean owns, String prefix) {
+    this.conn = conn;
+    this.ownsConnection = owns;
+    this.prefix = prefix;
+    this.cache =
+        new PrefixCache<>(
+            conn, prefix + NODES, "arbor-etcd-nodes", (key, bytes) -> decode(bytes));
+    this.upkeep =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "arbor-etcd-lease");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /** Connects, loads the registered nodes and watches them; see {@link EtcdConnection#connect}. */
+  public static EtcdNodeRegistry connect(List<URI> endpoints, String prefix, Duration timeout) {
+    EtcdConnection c = EtcdConnection.connect(endpoints, timeout);
+    try {
+      return open(c, prefix, true);
+    } catch (RuntimeException e) {
+      c.close();
+      throw e;
+    }
+  }
+
+  /** Uses an existing connection, which the caller keeps owning. */
+  public static EtcdNodeRegistry open(EtcdConnection conn, String prefix) {
+    return open(conn, prefix, false);
+  }
+
+  private static EtcdNodeRegistry open(EtcdConnection conn, String prefix, boolean owns) {
+    EtcdNodeRegistry r =
+        new EtcdNodeRegistry(conn, owns, EtcdMetadataStore.normalizePrefix(prefix));
+    try {
+      r.cache.start();
+    } catch (RuntimeException e) {
+      r.cache.close();
+      r.upkeep.shutdownNow();
+      throw e;
+    }
+    return r;
+  }
+
+  public EtcdConnection connection() {
+    return conn;
+  }
+
+  /** The registered nodes, by id. */
+  public List<RegisteredNode> nodes() {
+    return cache.valuesWithPrefix("");
+  }
+
+  public Optional<RegisteredNode> node(String id) {
+    return cache.get(id);
+  }
+
+  /** Calls {@code listener} (on the registry's event thread, in order) when a node joins, changes or leaves. */
+  public void addListener(Consumer<NodeEvent> listener) {
+    Consumer<PrefixCache.Change<RegisteredNode>> adapter =
+        c -> {
+          if (c.oldValue() == null) {
+            listener.accept(new NodeEvent(NodeEvent.Type.JOINED, c.newValue()));
+          } else if (c.newValue() == null) {
+            listener.accept(new NodeEvent(NodeEvent.Type.LEFT, c.oldValue()));
+          } else {
+            listener.accept(new NodeEvent(NodeEvent.Type.UPDATED, c.newValue()));
+          }
+        };
+    if (listeners.putIfAbsent(listener, adapter) == null) {
+      cache.addListener(adapter);
+    }
+  }
+
+  public void removeListener(Consumer<NodeEvent> listener) {
+    Consumer<PrefixCache.Change<RegisteredNode>> adapter = listeners.remove(listener);
+    if (adapter != null) {
+      cache.removeListener(adapter);
+    }
+  }
+
+  /**
+   * Registers this process as {@code node} under a lease of {@code ttl} (rounded up to whole
+   * seconds; etcd may raise very small TTLs to its minimum) and keeps the lease alive. Once per
+   * registry. Throws {@code UnavailableException} if etcd does not answer within the timeout.
+   */
+  public synchronized void register(RegisteredNode node, Duration ttl) {
+    if (closed) {
+      throw new IllegalStateException("node registry is closed");
+    }
+    if (self != null) {
+      throw new IllegalStateException("this registry already registered node " + self.id());
+    }
+    if (ttl.isNegative() || ttl.isZero()) {
+      throw new IllegalArgumentException("lease TTL must be > 0, got " + ttl);
+    }
+    self = node;
+    ttlSeconds = Math.max(1, (ttl.toMillis() + 999) / 1000);
+    try {
+      establish();
+    } catch (RuntimeException e) {
+      self = null;
+      throw e;
+    }
+    log.info(
+        "registered node {} ({}) in etcd at {} with a {}s lease",
+        node.id(),
+        node.grpcAddress(),
+        conn.endpointText(),
+        ttlSeconds);
+  }
+
+  /** The lease of this process's registration (0 when not registered). */
+  public synchronized long leaseId() {
+    return leaseId;
+  }
+
+  /** Grants a lease, puts the registration on it and starts keeping it alive. Caller holds the lock. */
+  private void establish() {
+    Lease lease = conn.client().getLeaseClient();
+    String id = self.id();
+    long granted =
+        conn.call(lease.grant(ttlSeconds), "grant a " + ttlSeconds + "s lease for node " + id).getID();
+    PutResponse put;
+    try {
+      put =
+          conn.call(
+              conn.client()
+                  .getKVClient()
+                  .put(key(id), encode(self), PutOption.builder().withLeaseId(granted).build()),
+              "register node " + id);
+    } catch (RuntimeException e) {
+      lease.revoke(granted); // best effort; it expires anyway
+      throw e;
+    }
+    leaseId = granted;
+    keepAlive = lease.keepAlive(granted, new KeepAliveObserver(granted));
+    failedAttempts = 0;
+    cache.applyLocal(id, self, put.getHeader().getRevision());
+  }
+
+  private final class KeepAliveObserver implements StreamObserver<LeaseKeepAliveResponse> {
+    private final long lease;
+
+    KeepAliveObserver(long lease) {
+      this.lease = lease;
+    }
+
+    @Override
+    public void onNext(LeaseKeepAliveResponse value) {
+      conn.markAvailable();
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      boolean leaseGone = t instanceof EtcdException ee && ee.getErrorCode() == ErrorCode.NOT_FOUND;
+      if (leaseGone) {
+        upkeep.execute(() -> reestablish(lease, "its lease is gone"));
+      } else {
+        // jetcd restarts the keep-alive stream by itself; the deadline check ends it if too late.
+        conn.markUnavailable("lease keep-alive: " + EtcdConnection.describe(t));
+      }
+    }
+
+    @Override
+    public void onCompleted() {
+      upkeep.execute(() -> reestablish(lease, "no keep-alive answer within the TTL"));
+    }
+  }
+
+  /** On the upkeep thread: the registration on {@code lease} is (probably) lost; register again. */
+  private synchronized void reestablish(long lease, String reason) {
+    if (closed || self == null || lease != leaseId) {
+      return;
+    }
+    if (failedAttempts == 0) {
+      log.warn("registration of node {} in etcd lost ({}); registering again", self.id(), reason);
+    }
+    closeKeepAlive();
+    leaseId = -1; // no current lease: retries below are not stale
+    retryEstablish();
+  }
+
+  private synchronized void retryEstablish() {
+    if (closed || self == null || leaseId > 0) {
+      return;
+    }
+    try {
+      establish();
+      log.info("node {} registered again with lease {}", self.id(), leaseId);
+    } catch (RuntimeException e) {
+      long delay = Math.min(MAX_BACKOFF_MS, 100L << Math.min(failedAttempts++, 5));
+      upkeep.schedule(this::retryEstablish, delay, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  private void closeKeepAlive() {
+    if (keepAlive != null) {
+      try {
+        keepAlive.close();
+      } catch (RuntimeException e) {
+        log.debug("closing lease keep-alive: {}", e.toString());
+      }
+      keepAlive = null;
+    }
+  }
+
+  /** Stops keeping the lease alive and revokes it, so the registration disappears at once. */
+  @Override
+  public void close() {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      closeKeepAlive();
+      if (self != null && leaseId > 0) {
+        try {
+          conn.call(conn.client().getLeaseClient().revoke(leaseId), "revoke lease of node " + self.id());
+        } catch (RuntimeException e) {
+          log.warn(
+              "could not revoke the registration of node {} ({}); it disappears after its {}s TTL",
+              self.id(),
+              e.getMessage(),
+              ttlSeconds);
+        }
+      }
+    }
+    upkeep.shutdownNow();
+    cache.close();
+    if (ownsConnection) {
+      conn.close();
+    }
+  }
+
+  /**
+   * What a killed process leaves behind: keep-alives stop and the client goes away, but the lease
+   * is not revoked, so the registration lingers until its TTL runs out. For tests.
+   */
+  synchronized void abandonWithoutRevoking() {
+    closed = true;
+    closeKeepAlive();
+    upkeep.shutdownNow();
+    cache.close();
+    conn.close();
+  }
+
+  @Override
+  public String toString() {
+    return "EtcdNodeRegistry[" + conn.endpointText() + " " + prefix + NODES + ", ttl "
+        + Durations.format(Duration.ofSeconds(ttlSeconds)) + "]";
+  }
+
+  private ByteSequence key(String id) {
+    return EtcdConnection.bytes(prefix + NODES + id);
+  }
+
+  private static ByteSequence encode(RegisteredNode node) {
+    try {
+      return ByteSequence.from(JSON.writeValueAsBytes(node));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static RegisteredNode decode(byte[] bytes) throws IOException {
+    return JSON.readValue(bytes, RegisteredNode.class);
+  }
+}

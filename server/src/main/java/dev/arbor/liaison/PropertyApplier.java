@@ -9,6 +9,7 @@ import dev.arbor.api.banyandb.property.v1.ApplyRequest;
 import dev.arbor.api.banyandb.property.v1.ApplyResponse;
 import dev.arbor.api.banyandb.property.v1.Property;
 import dev.arbor.errors.InvalidArgumentException;
+import dev.arbor.metadata.SchemaLookup;
 import dev.arbor.property.EntityKey;
 import dev.arbor.property.HybridClock;
 import dev.arbor.property.PropertyRecord;

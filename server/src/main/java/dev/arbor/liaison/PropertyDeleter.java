@@ -5,6 +5,7 @@ import dev.arbor.api.banyandb.property.v1.DeleteRequest;
 import dev.arbor.api.banyandb.property.v1.DeleteResponse;
 import dev.arbor.errors.InvalidArgumentException;
 import dev.arbor.metadata.MetadataValidator;
+import dev.arbor.metadata.SchemaLookup;
 import dev.arbor.property.EntityKey;
 import dev.arbor.property.HybridClock;
 import dev.arbor.property.PropertyRecord;

@@ -6,6 +6,7 @@ import dev.arbor.api.banyandb.model.v1.TagValue;
 import dev.arbor.api.banyandb.property.v1.Property;
 import dev.arbor.errors.InvalidArgumentException;
 import dev.arbor.metadata.MetadataValidator;
+import dev.arbor.metadata.SchemaLookup;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;

@@ -2,7 +2,9 @@ package dev.arbor.liaison;
 
 import dev.arbor.metadata.MetadataStore;
 import dev.arbor.metadata.MetadataValidator;
+import dev.arbor.metadata.SchemaLookup;
 import dev.arbor.property.HybridClock;
+import dev.arbor.query.QueryPlanner;
 import dev.arbor.storage.PropertyStore;
 import io.grpc.BindableService;
 import java.util.List;
@@ -21,7 +23,7 @@ public final class PublicApi {
         new PropertyGrpcService(
             new PropertyApplier(lookup, validator, store, clock, limits.maxPropertyBytes()),
             deleter,
-            new PropertyQuerier(lookup, store, limits)),
+            new PropertyQuerier(new QueryPlanner(lookup, store), limits)),
         new GroupRegistryGrpcService(metadata, metaValidator, store),
         new SchemaRegistryGrpcService(metadata, metaValidator, lookup, deleter),
         new ApiVersionGrpcService("0.9", revision));

@@ -7,6 +7,7 @@ import dev.arbor.errors.InvalidArgumentException;
 import dev.arbor.errors.NotFoundException;
 import dev.arbor.metadata.MetadataStore;
 import dev.arbor.metadata.MetadataValidator;
+import dev.arbor.metadata.SchemaLookup;
 import io.grpc.stub.StreamObserver;
 
 /**

@@ -1,4 +1,4 @@
-package dev.arbor.liaison;
+package dev.arbor.metadata;
 
 import dev.arbor.api.banyandb.common.v1.Catalog;
 import dev.arbor.api.banyandb.common.v1.Group;
@@ -7,19 +7,18 @@ import dev.arbor.api.banyandb.database.v1.TagSpec;
 import dev.arbor.api.banyandb.database.v1.TagType;
 import dev.arbor.errors.InvalidArgumentException;
 import dev.arbor.errors.NotFoundException;
-import dev.arbor.metadata.MetadataStore;
 import java.util.Optional;
 
 /** Finds groups and schemas for data requests, with the errors the client expects. */
-final class SchemaLookup {
+public final class SchemaLookup {
   private final MetadataStore metadata;
 
-  SchemaLookup(MetadataStore metadata) {
+  public SchemaLookup(MetadataStore metadata) {
     this.metadata = metadata;
   }
 
   /** The property group, or NOT_FOUND; INVALID_ARGUMENT naming {@code field} for other catalogs. */
-  Group propertyGroup(String name, String field) {
+  public Group propertyGroup(String name, String field) {
     Group g = metadata.group(name).orElseThrow(() -> new NotFoundException("group " + name + " not found"));
     if (g.getCatalog() != Catalog.CATALOG_PROPERTY) {
       throw new InvalidArgumentException(field + ": group " + name + " is not a property group");
@@ -27,13 +26,13 @@ final class SchemaLookup {
     return g;
   }
 
-  Property schema(String group, String name) {
+  public Property schema(String group, String name) {
     return metadata
         .schema(group, name)
         .orElseThrow(() -> new NotFoundException("property schema " + group + "/" + name + " not found"));
   }
 
-  Optional<Property> findSchema(String group, String name) {
+  public Optional<Property> findSchema(String group, String name) {
     return metadata.schema(group, name);
   }
 
@@ -41,7 +40,7 @@ final class SchemaLookup {
    * Type of a tag in a group: from the named schema when there is one, otherwise from the first
    * schema of the group that defines it; null when none does.
    */
-  TagType tagType(String group, String schemaName, String tag) {
+  public TagType tagType(String group, String schemaName, String tag) {
     if (!schemaName.isEmpty()) {
       return metadata.schema(group, schemaName).map(s -> typeIn(s, tag)).orElse(null);
     }
@@ -54,7 +53,7 @@ final class SchemaLookup {
     return null;
   }
 
-  static TagType typeIn(Property schema, String tag) {
+  public static TagType typeIn(Property schema, String tag) {
     for (TagSpec spec : schema.getTagsList()) {
       if (spec.getName().equals(tag)) {
         return spec.getType();

@@ -1,0 +1,100 @@
+package dev.arbor.cluster;
+
+import dev.arbor.api.banyandb.property.v1.QueryRequest;
+import dev.arbor.api.cluster.v1.DataNodeServiceGrpc;
+import dev.arbor.api.cluster.v1.Key;
+import dev.arbor.api.cluster.v1.QueryShardsRequest;
+import dev.arbor.api.cluster.v1.ReadRequest;
+import dev.arbor.api.cluster.v1.ShardList;
+import dev.arbor.api.cluster.v1.StoredProperty;
+import dev.arbor.api.cluster.v1.WriteRequest;
+import dev.arbor.errors.InvalidArgumentException;
+import dev.arbor.errors.NotFoundException;
+import dev.arbor.errors.UnavailableException;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * The liaison's client of one data node's internal API. Every call has a deadline; a node that
+ * cannot be reached or does not answer in time surfaces as {@link UnavailableException} naming
+ * the node, and the node's own rejections keep their meaning.
+ */
+public final class DataNodeClient implements AutoCloseable {
+  private static final int MAX_MESSAGE = 64 << 20;
+
+  private final DataNode node;
+  private final ManagedChannel channel;
+  private final Duration deadline;
+
+  public DataNodeClient(DataNode node, Duration deadline) {
+    this.node = node;
+    this.deadline = deadline;
+    this.channel = NettyChannelBuilder.forTarget(node.grpcAddress())
+        .usePlaintext()
+        .maxInboundMessageSize(MAX_MESSAGE)
+        .build();
+  }
+
+  public DataNode node() {
+    return node;
+  }
+
+  /** Sends records; returns how many the node stored (the rest it had, or had newer). */
+  public int write(List<StoredProperty> properties) {
+    return call(() -> stub().write(WriteRequest.newBuilder().addAllProperties(properties).build()).getStored());
+  }
+
+  /** The node's latest copy of each key it holds, tombstones included. */
+  public List<StoredProperty> read(Collection<Key> keys) {
+    return call(() -> stub().read(ReadRequest.newBuilder().addAllKeys(keys).build()).getPropertiesList());
+  }
+
+  /** Whole live properties matching the query on the given shards of each group. */
+  public List<StoredProperty> queryShards(QueryRequest query, Map<String, List<Integer>> shards) {
+    QueryShardsRequest.Builder b = QueryShardsRequest.newBuilder().setQuery(query);
+    shards.forEach((g, s) -> b.putShards(g, ShardList.newBuilder().addAllShards(s).build()));
+    return call(() -> stub().queryShards(b.build()).getPropertiesList());
+  }
+
+  private DataNodeServiceGrpc.DataNodeServiceBlockingStub stub() {
+    return DataNodeServiceGrpc.newBlockingStub(channel).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private <T> T call(Supplier<T> rpc) {
+    try {
+      return rpc.get();
+    } catch (StatusRuntimeException e) {
+      Status s = e.getStatus();
+      String why = s.getDescription() == null ? s.getCode().name() : s.getDescription();
+      throw switch (s.getCode()) {
+        case INVALID_ARGUMENT -> new InvalidArgumentException("data node " + node.id() + ": " + why);
+        case NOT_FOUND -> new NotFoundException("data node " + node.id() + ": " + why);
+        case DEADLINE_EXCEEDED -> new UnavailableException(
+            "data node " + node.id() + " (" + node.grpcAddress() + ") did not answer within " + deadline.toMillis() + " ms", e);
+        default -> new UnavailableException(
+            "data node " + node.id() + " (" + node.grpcAddress() + ") failed: " + s.getCode() + " " + why, e);
+      };
+    }
+  }
+
+  @Override
+  public void close() {
+    channel.shutdown();
+    try {
+      if (!channel.awaitTermination(5, TimeUnit.SECONDS)) {
+        channel.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      channel.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+  }
+}

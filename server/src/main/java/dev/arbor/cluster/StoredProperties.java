@@ -1,0 +1,56 @@
+package dev.arbor.cluster;
+
+import com.google.protobuf.ByteString;
+import dev.arbor.api.cluster.v1.StoredProperty;
+import dev.arbor.errors.InvalidArgumentException;
+import dev.arbor.property.ContentHash;
+import dev.arbor.property.EntityKey;
+import dev.arbor.property.PropertyRecord;
+import dev.arbor.storage.ShardWrite;
+import java.util.Arrays;
+
+/**
+ * Converts records to and from {@code arbor.cluster.v1.StoredProperty}. Incoming records are
+ * checked: the entity must parse and belong to the group, and the hash must be the content hash
+ * of the bytes — a replica never stores a record whose hash would poison its repair tree.
+ */
+public final class StoredProperties {
+  private StoredProperties() {}
+
+  public static StoredProperty toProto(String group, int shard, PropertyRecord r) {
+    return StoredProperty.newBuilder()
+        .setGroup(group)
+        .setShard(shard)
+        .setEntity(r.key().entity())
+        .setModRevision(r.modRevision())
+        .setCreateRevision(r.createRevision())
+        .setDeleteTime(r.deleteTime())
+        .setSource(ByteString.copyFrom(r.source()))
+        .setSha(ByteString.copyFrom(r.sha()))
+        .build();
+  }
+
+  /** The write a stored property asks for; {@code field} names it in errors (e.g. {@code properties[3]}). */
+  public static ShardWrite fromProto(StoredProperty p, String field) {
+    EntityKey key;
+    try {
+      key = EntityKey.parse(p.getEntity());
+    } catch (IllegalArgumentException e) {
+      throw new InvalidArgumentException(field + ".entity is not group/name/id: " + p.getEntity());
+    }
+    if (!key.group().equals(p.getGroup())) {
+      throw new InvalidArgumentException(
+          field + ".entity " + p.getEntity() + " does not belong to group " + p.getGroup());
+    }
+    if (p.getDeleteTime() < 0) {
+      throw new InvalidArgumentException(field + ".delete_time must not be negative");
+    }
+    byte[] source = p.getSource().toByteArray();
+    byte[] sha = p.getSha().toByteArray();
+    if (!Arrays.equals(sha, ContentHash.of(source, p.getDeleteTime()))) {
+      throw new InvalidArgumentException(field + ".sha is not the content hash of its source and delete time");
+    }
+    return new ShardWrite(p.getGroup(), p.getShard(),
+        new PropertyRecord(key, p.getModRevision(), p.getCreateRevision(), p.getDeleteTime(), source, sha));
+  }
+}

@@ -1,0 +1,113 @@
+package dev.arbor.datanode;
+
+import dev.arbor.api.cluster.v1.DataNodeServiceGrpc;
+import dev.arbor.api.cluster.v1.Key;
+import dev.arbor.api.cluster.v1.QueryShardsRequest;
+import dev.arbor.api.cluster.v1.QueryShardsResponse;
+import dev.arbor.api.cluster.v1.ReadRequest;
+import dev.arbor.api.cluster.v1.ReadResponse;
+import dev.arbor.api.cluster.v1.ShardList;
+import dev.arbor.api.cluster.v1.WriteRequest;
+import dev.arbor.api.cluster.v1.WriteResponse;
+import dev.arbor.api.banyandb.common.v1.Group;
+import dev.arbor.cluster.StoredProperties;
+import dev.arbor.errors.InvalidArgumentException;
+import dev.arbor.liaison.StatusMapping;
+import dev.arbor.metadata.SchemaLookup;
+import dev.arbor.property.EntityKey;
+import dev.arbor.property.PropertyRecord;
+import dev.arbor.property.ShardRouter;
+import dev.arbor.query.QueryPlanner;
+import dev.arbor.storage.PropertyStore;
+import dev.arbor.storage.ShardWrite;
+import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@code arbor.cluster.v1.DataNodeService} on a data node. Every record and key is checked
+ * against the group's metadata (the group exists, the shard is in range and is the entity's
+ * shard), so a confused caller gets INVALID_ARGUMENT instead of misplaced data.
+ */
+public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServiceImplBase {
+  private final SchemaLookup lookup;
+  private final PropertyStore store;
+  private final QueryPlanner planner;
+
+  public DataNodeGrpcService(SchemaLookup lookup, PropertyStore store, QueryPlanner planner) {
+    this.lookup = lookup;
+    this.store = store;
+    this.planner = planner;
+  }
+
+  @Override
+  public void write(WriteRequest req, StreamObserver<WriteResponse> obs) {
+    StatusMapping.unary(obs, () -> {
+      List<ShardWrite> writes = new ArrayList<>(req.getPropertiesCount());
+      for (int i = 0; i < req.getPropertiesCount(); i++) {
+        String field = "properties[" + i + "]";
+        ShardWrite w = StoredProperties.fromProto(req.getProperties(i), field);
+        checkPlacement(w.group(), w.shard(), w.record().key(), field);
+        writes.add(w);
+      }
+      int stored = writes.isEmpty() ? 0 : store.applyIfNewer(writes).size();
+      return WriteResponse.newBuilder().setStored(stored).build();
+    });
+  }
+
+  @Override
+  public void read(ReadRequest req, StreamObserver<ReadResponse> obs) {
+    StatusMapping.unary(obs, () -> {
+      ReadResponse.Builder out = ReadResponse.newBuilder();
+      for (int i = 0; i < req.getKeysCount(); i++) {
+        Key k = req.getKeys(i);
+        String field = "keys[" + i + "]";
+        EntityKey key;
+        try {
+          key = EntityKey.parse(k.getEntity());
+        } catch (IllegalArgumentException e) {
+          throw new InvalidArgumentException(field + ".entity is not group/name/id: " + k.getEntity());
+        }
+        checkPlacement(k.getGroup(), k.getShard(), key, field);
+        PropertyRecord r = store.latest(k.getGroup(), k.getShard(), key);
+        if (r != null) {
+          out.addProperties(StoredProperties.toProto(k.getGroup(), k.getShard(), r));
+        }
+      }
+      return out.build();
+    });
+  }
+
+  @Override
+  public void queryShards(QueryShardsRequest req, StreamObserver<QueryShardsResponse> obs) {
+    StatusMapping.unary(obs, () -> {
+      if (!req.hasQuery()) {
+        throw new InvalidArgumentException("query is required");
+      }
+      Map<String, ShardList> wanted = req.getShardsMap();
+      Map<String, Set<Integer>> shards = new java.util.HashMap<>();
+      wanted.forEach((g, list) -> shards.put(g, new HashSet<>(list.getShardsList())));
+      QueryPlanner.ShardFilter filter = (g, s) -> !shards.containsKey(g) || shards.get(g).contains(s);
+      QueryShardsResponse.Builder out = QueryShardsResponse.newBuilder();
+      for (PropertyRecord r : planner.search(req.getQuery(), filter)) {
+        String group = r.key().group();
+        int shard = ShardRouter.shardOf(r.key(), lookup.propertyGroup(group, "query.groups").getResourceOpts().getShardNum());
+        out.addProperties(StoredProperties.toProto(group, shard, r));
+      }
+      return out.build();
+    });
+  }
+
+  private void checkPlacement(String group, int shard, EntityKey key, String field) {
+    Group g = lookup.propertyGroup(group, field + ".group");
+    int shardNum = g.getResourceOpts().getShardNum();
+    int expected = ShardRouter.shardOf(key, shardNum);
+    if (shard != expected) {
+      throw new InvalidArgumentException(
+          field + ".shard is " + shard + " but " + key + " belongs to shard " + expected + " of " + shardNum);
+    }
+  }
+}

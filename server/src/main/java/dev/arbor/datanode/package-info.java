@@ -1,0 +1,5 @@
+/**
+ * The data node's internal gRPC API ({@code arbor.cluster.v1.DataNodeService}) over its store:
+ * last-write-wins writes, reads of latest copies, shard queries. No routing: that is the liaison's.
+ */
+package dev.arbor.datanode;

@@ -1,0 +1,172 @@
+package dev.arbor.datanode;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.arbor.api.banyandb.common.v1.Catalog;
+import dev.arbor.api.banyandb.common.v1.Group;
+import dev.arbor.api.banyandb.common.v1.Metadata;
+import dev.arbor.api.banyandb.common.v1.ResourceOpts;
+import dev.arbor.api.banyandb.database.v1.TagSpec;
+import dev.arbor.api.banyandb.database.v1.TagType;
+import dev.arbor.api.banyandb.model.v1.Int;
+import dev.arbor.api.banyandb.model.v1.Tag;
+import dev.arbor.api.banyandb.model.v1.TagValue;
+import dev.arbor.api.banyandb.property.v1.Property;
+import dev.arbor.api.banyandb.property.v1.QueryRequest;
+import dev.arbor.api.cluster.v1.Key;
+import dev.arbor.api.cluster.v1.StoredProperty;
+import dev.arbor.cluster.DataNode;
+import dev.arbor.cluster.DataNodeClient;
+import dev.arbor.cluster.StoredProperties;
+import dev.arbor.errors.InvalidArgumentException;
+import dev.arbor.errors.NotFoundException;
+import dev.arbor.errors.UnavailableException;
+import dev.arbor.metadata.EmbeddedMetadataStore;
+import dev.arbor.metadata.SchemaLookup;
+import dev.arbor.property.EntityKey;
+import dev.arbor.property.HybridClock;
+import dev.arbor.property.PropertyRecord;
+import dev.arbor.property.ShardRouter;
+import dev.arbor.query.QueryPlanner;
+import dev.arbor.storage.PropertyStore;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The data node's internal API over real gRPC on loopback, backed by a real store. */
+class DataNodeGrpcServiceTest {
+  private static final String G = "g";
+  private static final int SHARDS = 4;
+
+  @TempDir Path dir;
+  private EmbeddedMetadataStore metadata;
+  private PropertyStore store;
+  private Server server;
+  private DataNodeClient client;
+
+  @BeforeEach
+  void start() throws Exception {
+    metadata = EmbeddedMetadataStore.open(dir.resolve("meta"), HybridClock.system());
+    metadata.createGroup(Group.newBuilder()
+        .setMetadata(Metadata.newBuilder().setName(G))
+        .setCatalog(Catalog.CATALOG_PROPERTY)
+        .setResourceOpts(ResourceOpts.newBuilder().setShardNum(SHARDS))
+        .build());
+    metadata.createSchema(dev.arbor.api.banyandb.database.v1.Property.newBuilder()
+        .setMetadata(Metadata.newBuilder().setGroup(G).setName("n"))
+        .addTags(TagSpec.newBuilder().setName("v").setType(TagType.TAG_TYPE_INT))
+        .build());
+    store = PropertyStore.open(dir, g -> true);
+    SchemaLookup lookup = new SchemaLookup(metadata);
+    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        .addService(new DataNodeGrpcService(lookup, store, new QueryPlanner(lookup, store)))
+        .build()
+        .start();
+    client = new DataNodeClient(DataNode.of("d1", "127.0.0.1:" + server.getPort()), Duration.ofSeconds(10));
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    client.close();
+    server.shutdownNow().awaitTermination();
+    store.close();
+  }
+
+  private static PropertyRecord record(String id, long rev, long v) {
+    EntityKey key = new EntityKey(G, "n", id);
+    Property p = Property.newBuilder()
+        .setMetadata(Metadata.newBuilder().setGroup(G).setName("n").setCreateRevision(rev).setModRevision(rev))
+        .setId(id)
+        .addTags(Tag.newBuilder().setKey("v").setValue(TagValue.newBuilder().setInt(Int.newBuilder().setValue(v))))
+        .build();
+    return PropertyRecord.live(key, rev, rev, p.toByteArray());
+  }
+
+  private static StoredProperty proto(PropertyRecord r) {
+    return StoredProperties.toProto(G, ShardRouter.shardOf(r.key(), SHARDS), r);
+  }
+
+  private static Key key(String id) {
+    EntityKey k = new EntityKey(G, "n", id);
+    return Key.newBuilder().setGroup(G).setShard(ShardRouter.shardOf(k, SHARDS)).setEntity(k.entity()).build();
+  }
+
+  @Test
+  void writesFollowLastWriteWinsAndReadsReturnTheWinner() {
+    assertThat(client.write(List.of(proto(record("a", 10, 1)), proto(record("b", 10, 1))))).isEqualTo(2);
+    assertThat(client.write(List.of(proto(record("a", 9, 99))))).as("older version").isZero();
+    assertThat(client.write(List.of(proto(record("a", 10, 1))))).as("same version").isZero();
+    PropertyRecord tomb = record("a", 10, 1).tombstone(500);
+    assertThat(client.write(List.of(proto(tomb)))).as("tombstone at equal revision wins").isEqualTo(1);
+    assertThat(client.write(List.of(proto(record("a", 10, 1))))).as("no resurrection").isZero();
+    assertThat(client.write(List.of(proto(record("b", 11, 2))))).isEqualTo(1);
+
+    List<StoredProperty> got = client.read(List.of(key("a"), key("b"), key("missing")));
+    assertThat(got).hasSize(2);
+    StoredProperty a = got.stream().filter(p -> p.getEntity().endsWith("/a")).findFirst().orElseThrow();
+    StoredProperty b = got.stream().filter(p -> p.getEntity().endsWith("/b")).findFirst().orElseThrow();
+    assertThat(a.getDeleteTime()).isEqualTo(500);
+    assertThat(a.getModRevision()).isEqualTo(10);
+    assertThat(b.getModRevision()).isEqualTo(11);
+    assertThat(StoredProperties.fromProto(b, "b").record()).isEqualTo(record("b", 11, 2));
+  }
+
+  @Test
+  void queryShardsSearchesOnlyTheShardsAsked() {
+    for (int i = 0; i < 40; i++) {
+      client.write(List.of(proto(record("id" + i, 100 + i, i))));
+    }
+    QueryRequest all = QueryRequest.newBuilder().addGroups(G).setName("n").setLimit(1000).build();
+    assertThat(client.queryShards(all, Map.of())).hasSize(40);
+    List<StoredProperty> shard1 = client.queryShards(all, Map.of(G, List.of(1)));
+    assertThat(shard1).isNotEmpty().allSatisfy(p -> assertThat(p.getShard()).isEqualTo(1));
+    long expected = java.util.stream.IntStream.range(0, 40)
+        .filter(i -> ShardRouter.shardOf(new EntityKey(G, "n", "id" + i), SHARDS) == 1).count();
+    assertThat(shard1).hasSize((int) expected);
+    client.write(List.of(proto(record("id0", 100, 0).tombstone(7))));
+    assertThat(client.queryShards(all, Map.of())).as("tombstones never match").hasSize(39);
+  }
+
+  @Test
+  void rejectsRecordsThatWouldCorruptTheReplica() {
+    StoredProperty good = proto(record("a", 10, 1));
+    StoredProperty badSha = good.toBuilder().setSha(com.google.protobuf.ByteString.copyFrom(new byte[64])).build();
+    assertThatThrownBy(() -> client.write(List.of(good, badSha)))
+        .isInstanceOf(InvalidArgumentException.class)
+        .hasMessageContaining("properties[1].sha");
+    StoredProperty wrongShard = good.toBuilder().setShard((good.getShard() + 1) % SHARDS).build();
+    assertThatThrownBy(() -> client.write(List.of(wrongShard)))
+        .isInstanceOf(InvalidArgumentException.class)
+        .hasMessageContaining("properties[0].shard");
+    StoredProperty otherGroup = good.toBuilder().setGroup("nope").build();
+    assertThatThrownBy(() -> client.write(List.of(otherGroup)))
+        .isInstanceOf(InvalidArgumentException.class)
+        .hasMessageContaining("properties[0].entity");
+    assertThat(client.read(List.of(key("a")))).as("nothing of a rejected batch is stored").isEmpty();
+    Key unknownGroup = Key.newBuilder().setGroup("zz").setShard(0).setEntity("zz/n/a").build();
+    assertThatThrownBy(() -> client.read(List.of(unknownGroup))).isInstanceOf(NotFoundException.class);
+  }
+
+  @Test
+  void anUnreachableNodeIsUnavailableNamingIt() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    try (DataNodeClient dead = new DataNodeClient(DataNode.of("d9", "127.0.0.1:" + port), Duration.ofSeconds(2))) {
+      assertThatThrownBy(() -> dead.read(List.of(key("a"))))
+          .isInstanceOf(UnavailableException.class)
+          .hasMessageContaining("d9");
+    }
+  }
+}

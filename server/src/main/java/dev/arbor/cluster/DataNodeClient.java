@@ -73,10 +73,16 @@ public final class DataNodeClient implements AutoCloseable {
       return rpc.get();
     } catch (StatusRuntimeException e) {
       Status s = e.getStatus();
+      if (s.getCode() == Status.Code.UNAVAILABLE) {
+        // Without this a node back from a long outage waits out gRPC's reconnect backoff (up to
+        // two minutes); a refused connection on a LAN costs little to retry.
+        channel.resetConnectBackoff();
+      }
       String why = s.getDescription() == null ? s.getCode().name() : s.getDescription();
       throw switch (s.getCode()) {
-        case INVALID_ARGUMENT -> new InvalidArgumentException("data node " + node.id() + ": " + why);
-        case NOT_FOUND -> new NotFoundException("data node " + node.id() + ": " + why);
+        // The node's own rejections reach the user as they are: they name the request field.
+        case INVALID_ARGUMENT -> new InvalidArgumentException(why);
+        case NOT_FOUND -> new NotFoundException(why);
         case DEADLINE_EXCEEDED -> new UnavailableException(
             "data node " + node.id() + " (" + node.grpcAddress() + ") did not answer within " + deadline.toMillis() + " ms", e);
         default -> new UnavailableException(

@@ -6,21 +6,34 @@ import dev.arbor.errors.InvalidArgumentException;
 import dev.arbor.errors.NotFoundException;
 import dev.arbor.metadata.MetadataStore;
 import dev.arbor.metadata.MetadataValidator;
-import dev.arbor.storage.PropertyStore;
 import dev.arbor.storage.StorageException;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
+import java.util.function.Consumer;
 
 /** {@code banyandb.database.v1.GroupRegistryService} for property groups. */
 public final class GroupRegistryGrpcService extends GroupRegistryServiceGrpc.GroupRegistryServiceImplBase {
+  /** Removes a deleted group's data where this process holds it. */
+  interface GroupDataRemover {
+    void remove(String group) throws IOException;
+  }
+
   private final MetadataStore metadata;
   private final MetadataValidator validator;
-  private final PropertyStore store;
+  private final Consumer<Group> capacityCheck;
+  private final GroupDataRemover remover;
 
-  GroupRegistryGrpcService(MetadataStore metadata, MetadataValidator validator, PropertyStore store) {
+  /**
+   * @param capacityCheck rejects a group the cluster cannot place (more copies than data nodes)
+   * @param remover drops the group's data (the local store standalone; nothing on a liaison, where
+   *     data nodes drop it on the metadata change)
+   */
+  GroupRegistryGrpcService(
+      MetadataStore metadata, MetadataValidator validator, Consumer<Group> capacityCheck, GroupDataRemover remover) {
     this.metadata = metadata;
     this.validator = validator;
-    this.store = store;
+    this.capacityCheck = capacityCheck;
+    this.remover = remover;
   }
 
   @Override
@@ -28,6 +41,7 @@ public final class GroupRegistryGrpcService extends GroupRegistryServiceGrpc.Gro
     StatusMapping.unary(obs, () -> {
       Group g = requireGroup(req.hasGroup(), req.getGroup());
       validator.validateGroup(g);
+      capacityCheck.accept(g);
       Group stored = metadata.createGroup(g);
       return GroupRegistryServiceCreateResponse.newBuilder()
           .setModRevision(stored.getMetadata().getModRevision()).build();
@@ -41,6 +55,7 @@ public final class GroupRegistryGrpcService extends GroupRegistryServiceGrpc.Gro
       Group old = metadata.group(g.getMetadata().getName())
           .orElseThrow(() -> new NotFoundException("group " + g.getMetadata().getName() + " not found"));
       validator.validateGroupUpdate(old, g);
+      capacityCheck.accept(g);
       Group stored = metadata.updateGroup(g);
       return GroupRegistryServiceUpdateResponse.newBuilder()
           .setModRevision(stored.getMetadata().getModRevision()).build();
@@ -55,7 +70,7 @@ public final class GroupRegistryGrpcService extends GroupRegistryServiceGrpc.Gro
       }
       metadata.deleteGroup(req.getGroup());
       try {
-        store.dropGroup(req.getGroup());
+        remover.remove(req.getGroup());
       } catch (IOException e) {
         throw new StorageException("group " + req.getGroup() + " deleted, but removing its data failed: "
             + e.getMessage() + " (it is removed on next start)", e);

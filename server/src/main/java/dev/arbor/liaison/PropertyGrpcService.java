@@ -8,14 +8,19 @@ import dev.arbor.api.banyandb.property.v1.PropertyServiceGrpc;
 import dev.arbor.api.banyandb.property.v1.QueryRequest;
 import dev.arbor.api.banyandb.property.v1.QueryResponse;
 import io.grpc.stub.StreamObserver;
+import java.util.function.Function;
 
 /** {@code banyandb.property.v1.PropertyService}: Apply, Delete, Query. */
 public final class PropertyGrpcService extends PropertyServiceGrpc.PropertyServiceImplBase {
-  private final PropertyApplier applier;
-  private final PropertyDeleter deleter;
-  private final PropertyQuerier querier;
+  private final Function<ApplyRequest, ApplyResponse> applier;
+  private final Function<DeleteRequest, DeleteResponse> deleter;
+  private final Function<QueryRequest, QueryResponse> querier;
 
-  PropertyGrpcService(PropertyApplier applier, PropertyDeleter deleter, PropertyQuerier querier) {
+  /** The operations behind the service: local (standalone) or replicated (liaison). */
+  PropertyGrpcService(
+      Function<ApplyRequest, ApplyResponse> applier,
+      Function<DeleteRequest, DeleteResponse> deleter,
+      Function<QueryRequest, QueryResponse> querier) {
     this.applier = applier;
     this.deleter = deleter;
     this.querier = querier;
@@ -28,11 +33,11 @@ public final class PropertyGrpcService extends PropertyServiceGrpc.PropertyServi
 
   @Override
   public void delete(DeleteRequest request, StreamObserver<DeleteResponse> observer) {
-    StatusMapping.unary(observer, () -> deleter.delete(request));
+    StatusMapping.unary(observer, () -> deleter.apply(request));
   }
 
   @Override
   public void query(QueryRequest request, StreamObserver<QueryResponse> observer) {
-    StatusMapping.unary(observer, () -> querier.query(request));
+    StatusMapping.unary(observer, () -> querier.apply(request));
   }
 }

@@ -21,11 +21,12 @@ public final class PublicApi {
     PropertyDeleter deleter = new PropertyDeleter(lookup, store, clock);
     return List.of(
         new PropertyGrpcService(
-            new PropertyApplier(lookup, validator, store, clock, limits.maxPropertyBytes()),
-            deleter,
-            new PropertyQuerier(new QueryPlanner(lookup, store), limits)),
-        new GroupRegistryGrpcService(metadata, metaValidator, store),
-        new SchemaRegistryGrpcService(metadata, metaValidator, lookup, deleter),
+            new PropertyApplier(lookup, validator, store, clock, limits.maxPropertyBytes())::apply,
+            deleter::delete,
+            new PropertyQuerier(new QueryPlanner(lookup, store), limits)::query),
+        new GroupRegistryGrpcService(metadata, metaValidator, g -> { }, store::dropGroup),
+        new SchemaRegistryGrpcService(metadata, metaValidator, lookup,
+            (g, name) -> deleter.deleteAllOfName(g.getMetadata().getName(), name, g.getResourceOpts().getShardNum())),
         new ApiVersionGrpcService("0.9", revision));
   }
 }

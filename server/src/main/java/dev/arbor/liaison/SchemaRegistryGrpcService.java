@@ -18,10 +18,15 @@ public final class SchemaRegistryGrpcService extends PropertyRegistryServiceGrpc
   private final MetadataStore metadata;
   private final MetadataValidator validator;
   private final SchemaLookup lookup;
-  private final PropertyDeleter deleter;
+  private final NameDeletion deleter;
+
+  /** Deletes every property of a name in a group (locally, or on the group's replicas). */
+  interface NameDeletion {
+    int deleteAll(Group group, String name);
+  }
 
   SchemaRegistryGrpcService(
-      MetadataStore metadata, MetadataValidator validator, SchemaLookup lookup, PropertyDeleter deleter) {
+      MetadataStore metadata, MetadataValidator validator, SchemaLookup lookup, NameDeletion deleter) {
     this.metadata = metadata;
     this.validator = validator;
     this.lookup = lookup;
@@ -58,7 +63,7 @@ public final class SchemaRegistryGrpcService extends PropertyRegistryServiceGrpc
       Metadata m = req.getMetadata();
       Group g = lookup.propertyGroup(m.getGroup(), "metadata.group");
       lookup.schema(m.getGroup(), m.getName());
-      deleter.deleteAllOfName(m.getGroup(), m.getName(), g.getResourceOpts().getShardNum());
+      deleter.deleteAll(g, m.getName());
       metadata.deleteSchema(m.getGroup(), m.getName());
       return PropertyRegistryServiceDeleteResponse.newBuilder().setDeleted(true).build();
     });

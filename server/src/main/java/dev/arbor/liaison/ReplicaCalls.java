@@ -1,0 +1,81 @@
+package dev.arbor.liaison;
+
+import dev.arbor.cluster.DataNode;
+import dev.arbor.cluster.DataNodeClient;
+import dev.arbor.cluster.DataNodes;
+import dev.arbor.errors.ArborException;
+import dev.arbor.errors.InvalidArgumentException;
+import dev.arbor.errors.NotFoundException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Function;
+
+/**
+ * Calls several data nodes in parallel and collects, per node, an answer or the failure. Each call
+ * is bounded by the node client's deadline, so this never waits longer than one deadline.
+ */
+final class ReplicaCalls implements AutoCloseable {
+  private final DataNodes nodes;
+  private final ExecutorService pool;
+
+  ReplicaCalls(DataNodes nodes, int threads) {
+    this.nodes = nodes;
+    this.pool = Executors.newFixedThreadPool(threads, r -> {
+      Thread t = new Thread(r, "arbor-replica-call");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  DataNodes nodes() {
+    return nodes;
+  }
+
+  /** One node's outcome: exactly one of value and failure is set. */
+  record Answer<T>(DataNode node, T value, RuntimeException failure) {
+    boolean ok() {
+      return failure == null;
+    }
+  }
+
+  <T> List<Answer<T>> onEach(List<DataNode> targets, Function<DataNodeClient, T> call) {
+    Map<DataNode, CompletableFuture<T>> futures = new LinkedHashMap<>();
+    for (DataNode n : targets) {
+      futures.put(n, CompletableFuture.supplyAsync(() -> call.apply(nodes.client(n.id())), pool));
+    }
+    List<Answer<T>> out = new ArrayList<>(targets.size());
+    futures.forEach((n, f) -> {
+      try {
+        out.add(new Answer<>(n, f.join(), null));
+      } catch (java.util.concurrent.CompletionException e) {
+        Throwable cause = e.getCause();
+        // A request the node rejects would be rejected by every node: it is the caller's error.
+        if (cause instanceof InvalidArgumentException || cause instanceof NotFoundException) {
+          throw (ArborException) cause;
+        }
+        out.add(new Answer<>(n, null, cause instanceof RuntimeException r ? r : new RuntimeException(cause)));
+      }
+    });
+    return out;
+  }
+
+  static String describeFailures(List<? extends Answer<?>> answers) {
+    List<String> parts = new ArrayList<>();
+    for (Answer<?> a : answers) {
+      if (!a.ok()) {
+        parts.add(a.node().id() + " (" + a.node().grpcAddress() + ")");
+      }
+    }
+    return String.join(", ", parts);
+  }
+
+  @Override
+  public void close() {
+    pool.shutdownNow();
+  }
+}

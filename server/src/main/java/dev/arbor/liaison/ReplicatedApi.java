@@ -1,0 +1,60 @@
+package dev.arbor.liaison;
+
+import dev.arbor.cluster.DataNodes;
+import dev.arbor.cluster.WriteConsistency;
+import dev.arbor.metadata.MetadataStore;
+import dev.arbor.metadata.MetadataValidator;
+import dev.arbor.metadata.SchemaLookup;
+import dev.arbor.property.HybridClock;
+import io.grpc.BindableService;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * The public gRPC services of a liaison: the same BanyanDB API as standalone, over replicas on
+ * data nodes. Owns the fan-out pool and the read-repair queue; close it with the liaison.
+ */
+public final class ReplicatedApi implements AutoCloseable {
+  private final ReplicaCalls calls;
+  private final ReadRepairQueue repairs;
+  private final List<BindableService> services;
+
+  /**
+   * @param consistency the write consistency of the current request (default or per request)
+   * @param repairQueueSize bound of the read-repair queue
+   */
+  public ReplicatedApi(
+      MetadataStore metadata, DataNodes nodes, HybridClock clock, RequestLimits limits, String revision,
+      Supplier<WriteConsistency> consistency, int repairQueueSize) {
+    SchemaLookup lookup = new SchemaLookup(metadata);
+    MetadataValidator metaValidator = new MetadataValidator(limits.maxTagsPerProperty());
+    PropertyRequestValidator validator = new PropertyRequestValidator(limits.maxTagsPerProperty());
+    this.calls = new ReplicaCalls(nodes, 32);
+    this.repairs = new ReadRepairQueue(nodes, repairQueueSize);
+    ReplicatedWrites writes =
+        new ReplicatedWrites(lookup, validator, calls, clock, limits.maxPropertyBytes(), consistency);
+    ReplicatedQueries queries = new ReplicatedQueries(lookup, calls, repairs, limits);
+    this.services = List.of(
+        new PropertyGrpcService(writes::apply, writes::delete, queries::query),
+        new GroupRegistryGrpcService(metadata, metaValidator,
+            g -> nodes.placement().requireCapacity(g.getMetadata().getName(), g.getResourceOpts().getReplicas() + 1),
+            group -> { }),
+        new SchemaRegistryGrpcService(metadata, metaValidator, lookup, writes::deleteAllOfName),
+        new ApiVersionGrpcService("0.9", revision));
+  }
+
+  public List<BindableService> services() {
+    return services;
+  }
+
+  /** Read repairs queued, written, dropped (queue full) and failed since start. */
+  public long[] readRepairCounts() {
+    return new long[] {repairs.enqueued(), repairs.repaired(), repairs.dropped(), repairs.failed()};
+  }
+
+  @Override
+  public void close() {
+    repairs.close();
+    calls.close();
+  }
+}

@@ -1,0 +1,199 @@
+package dev.arbor.liaison;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.arbor.api.banyandb.common.v1.Group;
+import dev.arbor.api.banyandb.common.v1.Span;
+import dev.arbor.api.banyandb.common.v1.Trace;
+import dev.arbor.api.banyandb.model.v1.Sort;
+import dev.arbor.api.banyandb.model.v1.Tag;
+import dev.arbor.api.banyandb.property.v1.Property;
+import dev.arbor.api.banyandb.property.v1.QueryRequest;
+import dev.arbor.api.banyandb.property.v1.QueryResponse;
+import dev.arbor.api.cluster.v1.Key;
+import dev.arbor.api.cluster.v1.StoredProperty;
+import dev.arbor.cluster.DataNode;
+import dev.arbor.cluster.StoredProperties;
+import dev.arbor.errors.InvalidArgumentException;
+import dev.arbor.errors.UnavailableException;
+import dev.arbor.metadata.SchemaLookup;
+import dev.arbor.property.LastWriteWins;
+import dev.arbor.property.PropertyRecord;
+import dev.arbor.query.QueryPlanner;
+import dev.arbor.query.TagOrder;
+import dev.arbor.storage.StorageException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Query on a cluster (docs/cluster-design.md): ask every replica of every queried shard (one call
+ * per node), tolerate replicas that fail while another copy of the shard answers, confirm the
+ * candidates with a read of all their replicas (a replica whose copy is a newer tombstone, or a
+ * newer version that no longer matches, returns nothing to the query), push the full winning
+ * record to replicas that answered with an older copy or none, then order, limit and project.
+ */
+final class ReplicatedQueries {
+  private final SchemaLookup lookup;
+  private final ReplicaCalls calls;
+  private final ReadRepairQueue repairs;
+  private final RequestLimits limits;
+
+  ReplicatedQueries(SchemaLookup lookup, ReplicaCalls calls, ReadRepairQueue repairs, RequestLimits limits) {
+    this.lookup = lookup;
+    this.calls = calls;
+    this.repairs = repairs;
+    this.limits = limits;
+  }
+
+  private record GroupShard(String group, int shard) {}
+
+  QueryResponse query(QueryRequest req) {
+    long start = System.nanoTime();
+    if (req.getGroupsCount() == 0) {
+      throw new InvalidArgumentException("groups must name at least one property group");
+    }
+    if (req.getIdsCount() > limits.maxIdsPerQuery()) {
+      throw new InvalidArgumentException(
+          "ids: " + req.getIdsCount() + " ids exceed the limit of " + limits.maxIdsPerQuery());
+    }
+    if (req.getLimit() > limits.maxQueryLimit()) {
+      throw new InvalidArgumentException(
+          "limit: " + req.getLimit() + " exceeds the maximum of " + limits.maxQueryLimit());
+    }
+    int limit = req.getLimit() == 0 ? QueryPlanner.DEFAULT_LIMIT : req.getLimit();
+    Map<GroupShard, List<DataNode>> replicasOf = new LinkedHashMap<>();
+    Map<DataNode, Map<String, List<Integer>>> ask = new LinkedHashMap<>();
+    for (String g : new LinkedHashSet<>(req.getGroupsList())) {
+      Group group = lookup.propertyGroup(g, "groups");
+      int copies = group.getResourceOpts().getReplicas() + 1;
+      for (int s = 0; s < group.getResourceOpts().getShardNum(); s++) {
+        List<DataNode> reps = calls.nodes().replicas(g, s, copies);
+        if (reps.isEmpty()) {
+          throw new UnavailableException("no data node is registered");
+        }
+        replicasOf.put(new GroupShard(g, s), reps);
+        for (DataNode n : reps) {
+          ask.computeIfAbsent(n, x -> new LinkedHashMap<>()).computeIfAbsent(g, x -> new ArrayList<>()).add(s);
+        }
+      }
+    }
+    // 1. Query every node once, for the shards it holds a copy of.
+    List<DataNode> targets = new ArrayList<>(ask.keySet());
+    QueryRequest nodeQuery = req.toBuilder().clearTagProjection().setLimit(limit).build();
+    List<ReplicaCalls.Answer<List<StoredProperty>>> answers =
+        calls.onEach(targets, c -> c.queryShards(nodeQuery, ask.get(c.node())));
+    Set<DataNode> answered = new HashSet<>();
+    Map<String, List<StoredProperty>> matched = new LinkedHashMap<>();
+    for (ReplicaCalls.Answer<List<StoredProperty>> a : answers) {
+      if (a.ok()) {
+        answered.add(a.node());
+        a.value().forEach(p -> matched.computeIfAbsent(p.getEntity(), e -> new ArrayList<>()).add(p));
+      }
+    }
+    replicasOf.forEach((gs, reps) -> {
+      if (reps.stream().noneMatch(answered::contains)) {
+        throw new UnavailableException("no replica of " + gs.group() + " shard " + gs.shard() + " answered: "
+            + ReplicaCalls.describeFailures(answers));
+      }
+    });
+    // 2. Confirm the candidates against every replica; repair the ones that lag.
+    Map<GroupShard, List<Key>> keysByShard = new LinkedHashMap<>();
+    for (List<StoredProperty> versions : matched.values()) {
+      StoredProperty p = versions.get(0);
+      keysByShard.computeIfAbsent(new GroupShard(p.getGroup(), p.getShard()), x -> new ArrayList<>())
+          .add(Key.newBuilder().setGroup(p.getGroup()).setShard(p.getShard()).setEntity(p.getEntity()).build());
+    }
+    List<Hit> hits = new ArrayList<>();
+    keysByShard.forEach((gs, keys) -> hits.addAll(confirm(replicasOf.get(gs), keys, matched)));
+    // 3. Order, limit, project.
+    String orderTag = req.hasOrderBy() ? req.getOrderBy().getTagName() : "";
+    Comparator<Hit> order = orderTag.isEmpty()
+        ? Comparator.comparing((Hit h) -> h.entity().getBytes(StandardCharsets.UTF_8), Arrays::compareUnsigned)
+        : TagOrder.comparator(orderTag, req.getOrderBy().getSort() == Sort.SORT_DESC, Hit::property, Hit::entity);
+    hits.sort(order);
+    Set<String> projection = new HashSet<>(req.getTagProjectionList());
+    QueryResponse.Builder out = QueryResponse.newBuilder();
+    for (Hit h : hits.subList(0, Math.min(limit, hits.size()))) {
+      out.addProperties(project(h.property(), projection));
+    }
+    if (req.getTrace()) {
+      out.setTrace(Trace.newBuilder().setTraceId(Long.toHexString(start)).addSpans(Span.newBuilder()
+          .setMessage("query: " + targets.size() + " node(s), " + matched.size() + " candidate(s), "
+              + out.getPropertiesCount() + " result(s)")
+          .setDuration(System.nanoTime() - start)));
+    }
+    return out.build();
+  }
+
+  private record Hit(String entity, Property property) {}
+
+  private List<Hit> confirm(List<DataNode> replicas, List<Key> keys, Map<String, List<StoredProperty>> matched) {
+    List<ReplicaCalls.Answer<List<StoredProperty>>> reads = calls.onEach(replicas, c -> c.read(keys));
+    Map<String, PropertyRecord> winners = new HashMap<>();
+    Map<String, StoredProperty> winnerProtos = new HashMap<>();
+    Map<DataNode, Map<String, PropertyRecord>> held = new HashMap<>();
+    for (ReplicaCalls.Answer<List<StoredProperty>> a : reads) {
+      if (!a.ok()) {
+        continue;
+      }
+      Map<String, PropertyRecord> mine = new HashMap<>();
+      for (StoredProperty p : a.value()) {
+        PropertyRecord r = StoredProperties.fromProto(p, "read").record();
+        mine.put(p.getEntity(), r);
+        if (LastWriteWins.beats(r, winners.get(p.getEntity()))) {
+          winners.put(p.getEntity(), r);
+          winnerProtos.put(p.getEntity(), p);
+        }
+      }
+      held.put(a.node(), mine);
+    }
+    held.forEach((node, mine) -> winnerProtos.forEach((entity, w) -> {
+      PropertyRecord copy = mine.get(entity);
+      if (LastWriteWins.beats(winners.get(entity), copy)) {
+        repairs.repair(node, w);
+      }
+    }));
+    List<Hit> out = new ArrayList<>();
+    for (Key k : keys) {
+      PropertyRecord w = winners.get(k.getEntity());
+      if (w == null || w.deleted()) {
+        continue;
+      }
+      boolean winnerMatched = matched.get(k.getEntity()).stream()
+          .anyMatch(p -> p.getModRevision() == w.modRevision() && p.getDeleteTime() == 0);
+      if (winnerMatched) {
+        out.add(new Hit(k.getEntity(), parse(w)));
+      }
+    }
+    return out;
+  }
+
+  private static Property parse(PropertyRecord r) {
+    try {
+      return Property.parseFrom(r.source());
+    } catch (InvalidProtocolBufferException e) {
+      throw new StorageException("property " + r.key() + " is unreadable", e);
+    }
+  }
+
+  private static Property project(Property p, Set<String> projection) {
+    if (projection.isEmpty()) {
+      return p;
+    }
+    Property.Builder b = p.toBuilder().clearTags();
+    for (Tag t : p.getTagsList()) {
+      if (projection.contains(t.getKey())) {
+        b.addTags(t);
+      }
+    }
+    return b.build();
+  }
+}

@@ -1,0 +1,250 @@
+package dev.arbor.liaison;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.arbor.api.banyandb.common.v1.Catalog;
+import dev.arbor.api.banyandb.common.v1.Group;
+import dev.arbor.api.banyandb.common.v1.Metadata;
+import dev.arbor.api.banyandb.common.v1.ResourceOpts;
+import dev.arbor.api.banyandb.database.v1.GroupRegistryServiceCreateRequest;
+import dev.arbor.api.banyandb.database.v1.GroupRegistryServiceGrpc;
+import dev.arbor.api.banyandb.database.v1.PropertyRegistryServiceCreateRequest;
+import dev.arbor.api.banyandb.database.v1.PropertyRegistryServiceGrpc;
+import dev.arbor.api.banyandb.database.v1.TagSpec;
+import dev.arbor.api.banyandb.database.v1.TagType;
+import dev.arbor.api.banyandb.model.v1.Str;
+import dev.arbor.api.banyandb.model.v1.Tag;
+import dev.arbor.api.banyandb.model.v1.TagValue;
+import dev.arbor.api.banyandb.property.v1.ApplyRequest;
+import dev.arbor.api.banyandb.property.v1.DeleteRequest;
+import dev.arbor.api.banyandb.property.v1.Property;
+import dev.arbor.api.banyandb.property.v1.PropertyServiceGrpc;
+import dev.arbor.api.banyandb.property.v1.QueryRequest;
+import dev.arbor.cluster.DataNode;
+import dev.arbor.cluster.DataNodes;
+import dev.arbor.cluster.WriteConsistency;
+import dev.arbor.datanode.DataNodeGrpcService;
+import dev.arbor.metadata.EmbeddedMetadataStore;
+import dev.arbor.metadata.SchemaLookup;
+import dev.arbor.property.EntityKey;
+import dev.arbor.property.HybridClock;
+import dev.arbor.property.PropertyRecord;
+import dev.arbor.property.ShardRouter;
+import dev.arbor.query.QueryPlanner;
+import dev.arbor.storage.PropertyStore;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The liaison's replicated path over three real data nodes (real stores, real gRPC on loopback):
+ * placement, write consistency with a node down, read repair of the full record (also after a
+ * projected query), and deletes reaching a node that missed them.
+ */
+class ReplicatedApiTest {
+  private static final String G = "ui";
+  private static final int SHARDS = 2;
+
+  @TempDir Path dir;
+  private EmbeddedMetadataStore metadata;
+  private final List<Node> nodes = new ArrayList<>();
+  private DataNodes dataNodes;
+  private ReplicatedApi api;
+  private Server liaison;
+  private ManagedChannel channel;
+  private final AtomicReference<WriteConsistency> consistency = new AtomicReference<>(WriteConsistency.ONE);
+
+  /** One data node: its store outlives restarts of its gRPC server. */
+  private final class Node {
+    final DataNode id;
+    final PropertyStore store;
+    final DataNodeGrpcService service;
+    Server server;
+
+    Node(String name, int port) throws Exception {
+      id = DataNode.of(name, "127.0.0.1:" + port);
+      store = PropertyStore.open(dir.resolve(name), g -> true);
+      SchemaLookup lookup = new SchemaLookup(metadata);
+      service = new DataNodeGrpcService(lookup, store, new QueryPlanner(lookup, store));
+      start();
+    }
+
+    void start() throws Exception {
+      int port = Integer.parseInt(id.grpcAddress().substring(id.grpcAddress().lastIndexOf(':') + 1));
+      server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port)).addService(service).build().start();
+    }
+
+    void stop() throws Exception {
+      server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+
+    PropertyRecord latest(String id) {
+      EntityKey k = new EntityKey(G, "t", id);
+      return store.latest(G, ShardRouter.shardOf(k, SHARDS), k);
+    }
+  }
+
+  @BeforeEach
+  void start() throws Exception {
+    metadata = EmbeddedMetadataStore.open(dir.resolve("meta"), HybridClock.system());
+    for (int i = 1; i <= 3; i++) {
+      nodes.add(new Node("d" + i, freePort()));
+    }
+    dataNodes = new DataNodes(Duration.ofSeconds(2));
+    dataNodes.update(nodes.stream().map(n -> n.id).toList());
+    api = new ReplicatedApi(metadata, dataNodes, HybridClock.system(), RequestLimits.DEFAULTS, "test",
+        consistency::get, 128);
+    NettyServerBuilder b = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0));
+    api.services().forEach(b::addService);
+    liaison = b.build().start();
+    channel = NettyChannelBuilder.forAddress("127.0.0.1", liaison.getPort()).usePlaintext().build();
+    GroupRegistryServiceGrpc.newBlockingStub(channel).create(GroupRegistryServiceCreateRequest.newBuilder()
+        .setGroup(Group.newBuilder().setMetadata(Metadata.newBuilder().setName(G)).setCatalog(Catalog.CATALOG_PROPERTY)
+            .setResourceOpts(ResourceOpts.newBuilder().setShardNum(SHARDS).setReplicas(1)))
+        .build());
+    PropertyRegistryServiceGrpc.newBlockingStub(channel).create(PropertyRegistryServiceCreateRequest.newBuilder()
+        .setProperty(dev.arbor.api.banyandb.database.v1.Property.newBuilder()
+            .setMetadata(Metadata.newBuilder().setGroup(G).setName("t"))
+            .addTags(TagSpec.newBuilder().setName("title").setType(TagType.TAG_TYPE_STRING))
+            .addTags(TagSpec.newBuilder().setName("body").setType(TagType.TAG_TYPE_STRING)))
+        .build());
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    channel.shutdownNow();
+    liaison.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    api.close();
+    dataNodes.close();
+    for (Node n : nodes) {
+      n.stop();
+      n.store.close();
+    }
+  }
+
+  private static int freePort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  private PropertyServiceGrpc.PropertyServiceBlockingStub props() {
+    return PropertyServiceGrpc.newBlockingStub(channel).withDeadlineAfter(20, TimeUnit.SECONDS);
+  }
+
+  private static Tag tag(String k, String v) {
+    return Tag.newBuilder().setKey(k).setValue(TagValue.newBuilder().setStr(Str.newBuilder().setValue(v))).build();
+  }
+
+  private void apply(String id, ApplyRequest.Strategy strategy, Tag... tags) {
+    props().apply(ApplyRequest.newBuilder().setStrategy(strategy).setProperty(Property.newBuilder()
+        .setMetadata(Metadata.newBuilder().setGroup(G).setName("t")).setId(id).addAllTags(List.of(tags))).build());
+  }
+
+  private List<Node> replicasOf(String id) {
+    int shard = ShardRouter.shardOf(new EntityKey(G, "t", id), SHARDS);
+    List<DataNode> placed = dataNodes.replicas(G, shard, 2);
+    return nodes.stream().filter(n -> placed.contains(n.id)).toList();
+  }
+
+  @Test
+  void eachPropertyLivesOnExactlyItsTwoPlacementNodes() {
+    for (int i = 0; i < 30; i++) {
+      apply("p" + i, ApplyRequest.Strategy.STRATEGY_MERGE, tag("title", "t" + i));
+    }
+    for (int i = 0; i < 30; i++) {
+      String id = "p" + i;
+      List<Node> reps = replicasOf(id);
+      assertThat(reps).hasSize(2);
+      for (Node n : nodes) {
+        PropertyRecord r = n.latest(id);
+        if (reps.contains(n)) {
+          assertThat(r).as("%s on %s", id, n.id.id()).isNotNull();
+        } else {
+          assertThat(r).as("%s must not be on %s", id, n.id.id()).isNull();
+        }
+      }
+    }
+    assertThat(props().query(QueryRequest.newBuilder().addGroups(G).setName("t").setLimit(100).build())
+        .getPropertiesCount()).isEqualTo(30);
+  }
+
+  @Test
+  void consistencyLevelsWithAReplicaDownAndReadRepairAfterItReturns() throws Exception {
+    apply("home", ApplyRequest.Strategy.STRATEGY_MERGE, tag("title", "v1"), tag("body", "b1"));
+    Node down = replicasOf("home").get(1);
+    down.stop();
+
+    apply("home", ApplyRequest.Strategy.STRATEGY_MERGE, tag("title", "v2"));
+    consistency.set(WriteConsistency.ALL);
+    assertThatThrownBy(() -> apply("home", ApplyRequest.Strategy.STRATEGY_MERGE, tag("title", "v3")))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+          assertThat(e.getStatus().getDescription()).contains(down.id.id().toString());
+        });
+    consistency.set(WriteConsistency.ONE);
+    assertThat(down.latest("home").modRevision()).isLessThan(replicasOf("home").get(0).latest("home").modRevision());
+
+    down.start();
+    // A projected query must still repair the lagging replica with the WHOLE record.
+    List<Property> got = props().query(QueryRequest.newBuilder().addGroups(G).setName("t").addIds("home")
+        .addTagProjection("title").build()).getPropertiesList();
+    assertThat(got).hasSize(1);
+    assertThat(got.get(0).getTagsList()).extracting(Tag::getKey).containsExactly("title");
+    Node healthy = replicasOf("home").stream().filter(n -> n != down).findFirst().orElseThrow();
+    PropertyRecord winner = healthy.latest("home");
+    // Read repair runs on queries: keep querying until the lagging replica holds the winner.
+    QueryRequest projected = QueryRequest.newBuilder().addGroups(G).setName("t").addIds("home").addTagProjection("title").build();
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      props().query(projected);
+      assertThat(down.latest("home")).isEqualTo(winner);
+    });
+    Property repaired = Property.parseFrom(down.latest("home").source());
+    assertThat(repaired.getTagsList()).extracting(t -> t.getKey() + "=" + t.getValue().getStr().getValue())
+        .containsExactly("title=v3", "body=b1");
+  }
+
+  @Test
+  void aDeleteMissedByADownReplicaNeverComesBack() throws Exception {
+    apply("gone", ApplyRequest.Strategy.STRATEGY_MERGE, tag("title", "x"));
+    Node down = replicasOf("gone").get(0);
+    down.stop();
+    assertThat(props().delete(DeleteRequest.newBuilder().setGroup(G).setName("t").setId("gone").build()).getDeleted())
+        .isTrue();
+    down.start();
+    assertThat(down.latest("gone").deleted()).as("the restarted replica still holds the live copy").isFalse();
+    assertThat(props().query(QueryRequest.newBuilder().addGroups(G).setName("t").build()).getPropertiesList())
+        .as("the newer tombstone on the other replica hides it").isEmpty();
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      assertThat(props().query(QueryRequest.newBuilder().addGroups(G).setName("t").build()).getPropertiesList()).isEmpty();
+      assertThat(down.latest("gone").deleted()).isTrue();
+    });
+  }
+
+  @Test
+  void aQueryStillAnswersWhileOneCopyOfEachShardIsDown() throws Exception {
+    for (int i = 0; i < 10; i++) {
+      apply("q" + i, ApplyRequest.Strategy.STRATEGY_MERGE, tag("title", "t" + i));
+    }
+    nodes.get(0).stop();
+    assertThat(props().query(QueryRequest.newBuilder().addGroups(G).setName("t").build()).getPropertiesCount())
+        .isEqualTo(10);
+  }
+}

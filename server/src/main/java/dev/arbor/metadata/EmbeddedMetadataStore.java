@@ -35,6 +35,8 @@ public final class EmbeddedMetadataStore implements MetadataStore {
   private final TreeMap<String, Group> groups = new TreeMap<>();
   private final TreeMap<String, Property> schemas = new TreeMap<>();
   private long revision;
+  private final java.util.List<java.util.function.Consumer<MetadataEvent>> listeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
 
   private EmbeddedMetadataStore(Path file, HybridClock clock) {
     this.file = file;
@@ -112,7 +114,9 @@ public final class EmbeddedMetadataStore implements MetadataStore {
         group.toBuilder()
             .setMetadata(group.getMetadata().toBuilder().setCreateRevision(rev).setModRevision(rev))
             .build();
-    return commit(() -> groups.put(name, stored), stored);
+    commit(() -> groups.put(name, stored), stored);
+    publish(MetadataEvent.ofGroup(null, stored));
+    return stored;
   }
 
   @Override
@@ -129,7 +133,9 @@ public final class EmbeddedMetadataStore implements MetadataStore {
                     .setCreateRevision(old.getMetadata().getCreateRevision())
                     .setModRevision(clock.next()))
             .build();
-    return commit(() -> groups.put(name, stored), stored);
+    commit(() -> groups.put(name, stored), stored);
+    publish(MetadataEvent.ofGroup(old, stored));
+    return stored;
   }
 
   @Override
@@ -139,7 +145,8 @@ public final class EmbeddedMetadataStore implements MetadataStore {
     }
     TreeMap<String, Group> g0 = new TreeMap<>(groups);
     TreeMap<String, Property> s0 = new TreeMap<>(schemas);
-    groups.remove(name);
+    Group old = groups.remove(name);
+    java.util.List<Property> dropped = schemas(name);
     schemas.values().removeIf(p -> p.getMetadata().getGroup().equals(name));
     try {
       persist();
@@ -147,6 +154,8 @@ public final class EmbeddedMetadataStore implements MetadataStore {
       restore(g0, s0);
       throw e;
     }
+    publish(MetadataEvent.ofGroup(old, null));
+    dropped.forEach(p -> publish(MetadataEvent.ofSchema(p, null)));
   }
 
   @Override
@@ -178,7 +187,9 @@ public final class EmbeddedMetadataStore implements MetadataStore {
             .setMetadata(schema.getMetadata().toBuilder().setCreateRevision(rev).setModRevision(rev))
             .setUpdatedAt(ProtoTime.ofNanos(rev))
             .build();
-    return commit(() -> schemas.put(key, stored), stored);
+    commit(() -> schemas.put(key, stored), stored);
+    publish(MetadataEvent.ofSchema(null, stored));
+    return stored;
   }
 
   @Override
@@ -198,7 +209,9 @@ public final class EmbeddedMetadataStore implements MetadataStore {
                     .setModRevision(rev))
             .setUpdatedAt(ProtoTime.ofNanos(rev))
             .build();
-    return commit(() -> schemas.put(key, stored), stored);
+    commit(() -> schemas.put(key, stored), stored);
+    publish(MetadataEvent.ofSchema(old, stored));
+    return stored;
   }
 
   @Override
@@ -209,6 +222,18 @@ public final class EmbeddedMetadataStore implements MetadataStore {
       throw new NotFoundException("property schema " + key + " not found");
     }
     commit(() -> schemas.remove(key), old);
+    publish(MetadataEvent.ofSchema(old, null));
+  }
+
+  @Override
+  public void addListener(java.util.function.Consumer<MetadataEvent> listener) {
+    listeners.add(listener);
+  }
+
+  private void publish(MetadataEvent e) {
+    for (var l : listeners) {
+      l.accept(e);
+    }
   }
 
   @Override

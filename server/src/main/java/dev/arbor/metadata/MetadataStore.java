@@ -35,6 +35,9 @@ public interface MetadataStore extends AutoCloseable {
 
   void deleteSchema(String group, String name);
 
+  /** Calls {@code listener} after every change, whoever made it (in order, never concurrently). */
+  void addListener(java.util.function.Consumer<MetadataEvent> listener);
+
   @Override
   void close();
 }

@@ -1,5 +1,6 @@
 package dev.arbor.metadata.etcd;
 
+import dev.arbor.metadata.MetadataEvent;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import dev.arbor.api.banyandb.common.v1.Group;

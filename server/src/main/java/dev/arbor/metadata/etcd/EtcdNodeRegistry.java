@@ -1,5 +1,8 @@
 package dev.arbor.metadata.etcd;
 
+import dev.arbor.metadata.RegisteredNode;
+import dev.arbor.metadata.NodeEvent;
+import dev.arbor.metadata.NodeRegistry;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.arbor.config.Durations;
@@ -37,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * <p>Every instance also watches all registrations: {@link #nodes()} is served from that local
  * copy (the last known one while etcd is away) and listeners hear of joins and leaves.
  */
-public final class EtcdNodeRegistry implements AutoCloseable {
+public final class EtcdNodeRegistry implements NodeRegistry {
   public static final Duration DEFAULT_TTL = Duration.ofSeconds(10);
   private static final Logger log = LoggerFactory.getLogger(EtcdNodeRegistry.class);
   private static final String NODES = "nodes/";

@@ -1,5 +1,6 @@
 package dev.arbor.metadata.etcd;
 
+import dev.arbor.metadata.MetadataEvent;
 import static dev.arbor.metadata.etcd.EtcdTestSupport.group;
 import static dev.arbor.metadata.etcd.EtcdTestSupport.schema;
 import static dev.arbor.metadata.etcd.EtcdTestSupport.uniquePrefix;

@@ -1,5 +1,7 @@
 package dev.arbor.metadata.etcd;
 
+import dev.arbor.metadata.RegisteredNode;
+import dev.arbor.metadata.NodeEvent;
 import static dev.arbor.metadata.etcd.EtcdTestSupport.uniquePrefix;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;

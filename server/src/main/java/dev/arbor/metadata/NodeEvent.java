@@ -1,4 +1,4 @@
-package dev.arbor.metadata.etcd;
+package dev.arbor.metadata;
 
 import java.util.Objects;
 

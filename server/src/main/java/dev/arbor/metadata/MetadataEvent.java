@@ -1,4 +1,4 @@
-package dev.arbor.metadata.etcd;
+package dev.arbor.metadata;
 
 import dev.arbor.api.banyandb.common.v1.Group;
 import dev.arbor.api.banyandb.database.v1.Property;
@@ -6,7 +6,7 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * A change of cluster metadata seen by one {@link EtcdMetadataStore}, whoever made it. For
+ * A change of cluster metadata seen by one metadata store, whoever made it. For
  * deletions the value is the last one this store knew. A group deletion is followed by one
  * {@code SCHEMA_DELETED} per schema it held.
  *
@@ -38,13 +38,13 @@ public record MetadataEvent(
     schemaName = schemaName == null ? "" : schemaName;
   }
 
-  static MetadataEvent ofGroup(Group before, Group after) {
+  public static MetadataEvent ofGroup(Group before, Group after) {
     Group g = after != null ? after : before;
     Type t = before == null ? Type.GROUP_CREATED : after == null ? Type.GROUP_DELETED : Type.GROUP_UPDATED;
     return new MetadataEvent(t, g.getMetadata().getName(), "", g, null);
   }
 
-  static MetadataEvent ofSchema(Property before, Property after) {
+  public static MetadataEvent ofSchema(Property before, Property after) {
     Property p = after != null ? after : before;
     Type t =
         before == null ? Type.SCHEMA_CREATED : after == null ? Type.SCHEMA_DELETED : Type.SCHEMA_UPDATED;

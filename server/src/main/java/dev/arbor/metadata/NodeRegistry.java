@@ -1,0 +1,24 @@
+package dev.arbor.metadata;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Cluster membership: the data nodes registered right now. A node registers itself under a TTL
+ * (etcd: a lease it keeps alive) and disappears when it stops or stops renewing.
+ */
+public interface NodeRegistry extends AutoCloseable {
+  /** Registers (or re-registers) a node of this process. */
+  void register(RegisteredNode node, Duration ttl);
+
+  /** The nodes registered now, by id. */
+  List<RegisteredNode> nodes();
+
+  /** Calls {@code listener} on every join, update and leave. */
+  void addListener(Consumer<NodeEvent> listener);
+
+  /** Withdraws this process's registrations. */
+  @Override
+  void close();
+}

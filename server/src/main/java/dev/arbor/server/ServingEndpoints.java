@@ -1,0 +1,111 @@
+package dev.arbor.server;
+
+import dev.arbor.observability.GrpcMetricsInterceptor;
+import dev.arbor.observability.HttpEndpoints;
+import io.grpc.BindableService;
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The network side of a node: a gRPC server (every call timed) and the HTTP port with
+ * {@code /health} (200 while serving) and {@code /metrics}.
+ */
+final class ServingEndpoints implements AutoCloseable {
+  private static final int MAX_INBOUND_MESSAGE = 64 << 20;
+
+  private final Server grpc;
+  private final HttpEndpoints http;
+  private volatile boolean serving;
+
+  private ServingEndpoints(Server grpc, HttpEndpoints http) {
+    this.grpc = grpc;
+    this.http = http;
+  }
+
+  /** A metrics registry with the JVM's meters bound. */
+  static PrometheusMeterRegistry newRegistry() {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmGcMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    return registry;
+  }
+
+  /** Binds both ports; {@code /health} answers 503 until {@link #markServing}. */
+  static ServingEndpoints start(String host, int grpcPort, int httpPort, List<BindableService> services,
+      PrometheusMeterRegistry registry) throws IOException {
+    GrpcMetricsInterceptor metrics = new GrpcMetricsInterceptor(registry);
+    NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(host, grpcPort))
+        .maxInboundMessageSize(MAX_INBOUND_MESSAGE);
+    services.forEach(s -> builder.addService(ServerInterceptors.intercept(s, metrics)));
+    Server grpc = builder.build();
+    try {
+      grpc.start();
+    } catch (IOException e) {
+      throw bindFailure("gRPC", host, grpcPort, e);
+    }
+    ServingEndpoints[] self = new ServingEndpoints[1];
+    HttpEndpoints http;
+    try {
+      http = new HttpEndpoints(host, httpPort, registry, () -> self[0] != null && self[0].serving);
+    } catch (IOException e) {
+      grpc.shutdownNow();
+      throw bindFailure("HTTP", host, httpPort, e);
+    }
+    self[0] = new ServingEndpoints(grpc, http);
+    return self[0];
+  }
+
+  private static IOException bindFailure(String what, String host, int port, IOException e) {
+    Throwable root = e;
+    while (root.getCause() != null) {
+      root = root.getCause();
+    }
+    String why = root instanceof BindException ? "address already in use" : String.valueOf(root.getMessage());
+    return new IOException("cannot listen for " + what + " on " + host + ":" + port + ": " + why, e);
+  }
+
+  void markServing() {
+    serving = true;
+  }
+
+  int grpcPort() {
+    return grpc.getPort();
+  }
+
+  int httpPort() {
+    return http.port();
+  }
+
+  void awaitTermination() throws InterruptedException {
+    grpc.awaitTermination();
+  }
+
+  /** Stops accepting calls and drains in-flight ones (bounded), then closes HTTP. */
+  @Override
+  public void close() {
+    serving = false;
+    grpc.shutdown();
+    try {
+      if (!grpc.awaitTermination(10, TimeUnit.SECONDS)) {
+        grpc.shutdownNow();
+        grpc.awaitTermination(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      grpc.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+    http.close();
+  }
+}

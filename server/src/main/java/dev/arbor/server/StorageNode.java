@@ -1,0 +1,128 @@
+package dev.arbor.server;
+
+import dev.arbor.metadata.MetadataStore;
+import dev.arbor.observability.StoreMetrics;
+import dev.arbor.observability.TreeMetrics;
+import dev.arbor.property.HybridClock;
+import dev.arbor.repair.tree.BuildSchedule;
+import dev.arbor.repair.tree.RepairTrees;
+import dev.arbor.repair.tree.TreeBuildScheduler;
+import dev.arbor.storage.PropertyStore;
+import dev.arbor.storage.StoreEvents;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The storage side of a node (standalone or data): the property store, its repair trees and
+ * build triggers, and the background work (checkpoints, refreshes, tombstone purge).
+ */
+final class StorageNode implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(StorageNode.class);
+
+  private final ServerConfig config;
+  private final HybridClock clock;
+  private final PropertyStore store;
+  private final RepairTrees trees;
+  private final TreeBuildScheduler treeScheduler;
+  private final ScheduledExecutorService background;
+
+  private StorageNode(ServerConfig config, HybridClock clock, PropertyStore store, RepairTrees trees,
+      TreeBuildScheduler treeScheduler) {
+    this.config = config;
+    this.clock = clock;
+    this.store = store;
+    this.trees = trees;
+    this.treeScheduler = treeScheduler;
+    this.background = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "arbor-background");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** Opens and recovers the store and loads the trees; nothing runs until {@link #start}. */
+  static StorageNode open(ServerConfig config, MetadataStore metadata, HybridClock clock, MeterRegistry registry)
+      throws IOException {
+    BuildSchedule treeSchedule = BuildSchedule.parse(config.trees().buildSchedule());
+    StoreEvents events = new StoreEvents();
+    PropertyStore store = PropertyStore.open(config.dataDir(), g -> metadata.group(g).isPresent(), events);
+    try {
+      RepairTrees trees = new RepairTrees(config.dataDir().resolve("repair"), store, config.trees().slotCount());
+      trees.loadExisting(g -> metadata.group(g).isPresent());
+      events.subscribe(trees);
+      TreeBuildScheduler scheduler = new TreeBuildScheduler(
+          trees, treeSchedule, config.trees().quickBuildDelay(), config.trees().buildThreads());
+      events.subscribe(scheduler);
+      StoreMetrics.bind(store, registry);
+      TreeMetrics.bind(trees, registry);
+      return new StorageNode(config, clock, store, trees, scheduler);
+    } catch (IOException | RuntimeException e) {
+      store.close();
+      throw e;
+    }
+  }
+
+  PropertyStore store() {
+    return store;
+  }
+
+  RepairTrees trees() {
+    return trees;
+  }
+
+  /** Starts checkpoints, refreshes, tombstone purge and tree builds. */
+  void start() {
+    long cp = Math.max(1, config.checkpointInterval().toMillis());
+    background.scheduleWithFixedDelay(() -> guarded("checkpoint", store::checkpoint), cp, cp, TimeUnit.MILLISECONDS);
+    // Bounds the map of writes not yet visible to searches, and the WAL a crash would replay.
+    background.scheduleWithFixedDelay(() -> guarded("refresh", () -> {
+      for (var s : store.allShards()) {
+        s.refresh();
+      }
+      if (store.walBytesSinceCheckpoint() > config.checkpointWalBytes()) {
+        store.checkpoint();
+      }
+    }), 1, 1, TimeUnit.SECONDS);
+    long purgeEvery = Math.max(1000, Math.min(config.tombstoneGrace().toMillis(), TimeUnit.HOURS.toMillis(1)));
+    background.scheduleWithFixedDelay(
+        () -> guarded("tombstone purge",
+            () -> store.purgeTombstones(clock.next() - config.tombstoneGrace().toNanos())),
+        purgeEvery, purgeEvery, TimeUnit.MILLISECONDS);
+    treeScheduler.start();
+  }
+
+  private interface IoTask {
+    void run() throws IOException;
+  }
+
+  private static void guarded(String what, IoTask task) {
+    try {
+      task.run();
+    } catch (IOException | RuntimeException e) {
+      LOG.error("background {} failed", what, e);
+    }
+  }
+
+  /** Stops background work (no interrupts inside Lucene I/O), builds, then checkpoints and closes. */
+  @Override
+  public void close() {
+    background.shutdown();
+    try {
+      background.awaitTermination(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    treeScheduler.close();
+    trees.close();
+    try {
+      store.close();
+    } catch (IOException | RuntimeException e) {
+      LOG.error("closing storage failed; the write-ahead log will be replayed on next start", e);
+    }
+  }
+}

@@ -14,6 +14,9 @@ import picocli.CommandLine.Command;
     description = "Arbor: a replicated property store speaking BanyanDB's property API.",
     subcommands = {
       StandaloneCommand.class,
+      DataCommand.class,
+      LiaisonCommand.class,
+      DevClusterCommand.class,
       GroupCommand.class,
       SchemaCommand.class,
       PropertyCommand.class,

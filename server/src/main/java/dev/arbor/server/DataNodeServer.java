@@ -1,0 +1,112 @@
+package dev.arbor.server;
+
+import dev.arbor.datanode.DataNodeGrpcService;
+import dev.arbor.metadata.MetadataEvent;
+import dev.arbor.metadata.MetadataStore;
+import dev.arbor.metadata.NodeRegistry;
+import dev.arbor.metadata.RegisteredNode;
+import dev.arbor.metadata.SchemaLookup;
+import dev.arbor.property.HybridClock;
+import dev.arbor.query.QueryPlanner;
+import dev.arbor.repair.TreeAdminGrpcService;
+import io.grpc.BindableService;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running data node — a composition root: storage, repair trees, the internal
+ * {@code DataNodeService} and the tree admin API, registered in the node registry once it serves.
+ * Metadata and the registry are given (etcd in a real cluster, shared in-process objects in the
+ * dev cluster); a deleted group's data is dropped when the metadata says so.
+ */
+public final class DataNodeServer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(DataNodeServer.class);
+
+  private final String nodeId;
+  private final StorageNode storage;
+  private final ServingEndpoints endpoints;
+  private final NodeRegistry registry;
+  private final String advertised;
+  private boolean closed;
+
+  private DataNodeServer(String nodeId, StorageNode storage, ServingEndpoints endpoints, NodeRegistry registry,
+      String advertised) {
+    this.nodeId = nodeId;
+    this.storage = storage;
+    this.endpoints = endpoints;
+    this.registry = registry;
+    this.advertised = advertised;
+  }
+
+  /**
+   * @param advertiseHost the host other nodes reach this one at (the bound port is appended)
+   * @param ttl registration lifetime without renewal (etcd lease)
+   */
+  public static DataNodeServer start(String nodeId, ServerConfig config, MetadataStore metadata,
+      NodeRegistry registry, String advertiseHost, Duration ttl) throws IOException {
+    HybridClock clock = HybridClock.system();
+    PrometheusMeterRegistry meters = ServingEndpoints.newRegistry();
+    StorageNode storage = StorageNode.open(config, metadata, clock, meters);
+    try {
+      SchemaLookup lookup = new SchemaLookup(metadata);
+      List<BindableService> services = List.of(
+          new DataNodeGrpcService(lookup, storage.store(), new QueryPlanner(lookup, storage.store())),
+          new TreeAdminGrpcService(metadata, storage.trees()));
+      ServingEndpoints endpoints =
+          ServingEndpoints.start(config.grpcHost(), config.grpcPort(), config.httpPort(), services, meters);
+      metadata.addListener(e -> {
+        if (e.type() == MetadataEvent.Type.GROUP_DELETED) {
+          try {
+            storage.store().dropGroup(e.groupName());
+          } catch (IOException | RuntimeException ex) {
+            LOG.error("dropping the data of deleted group {} failed; it is removed on next start", e.groupName(), ex);
+          }
+        }
+      });
+      storage.start();
+      endpoints.markServing();
+      String advertised = advertiseHost + ":" + endpoints.grpcPort();
+      registry.register(RegisteredNode.of(nodeId, advertised, Set.of("data")), ttl);
+      return new DataNodeServer(nodeId, storage, endpoints, registry, advertised);
+    } catch (IOException | RuntimeException e) {
+      storage.close();
+      throw e;
+    }
+  }
+
+  public String nodeId() {
+    return nodeId;
+  }
+
+  /** The address other nodes use ({@code host:port}). */
+  public String advertisedAddress() {
+    return advertised;
+  }
+
+  public int grpcPort() {
+    return endpoints.grpcPort();
+  }
+
+  public int httpPort() {
+    return endpoints.httpPort();
+  }
+
+  /** Drains calls, stops storage; the registration ends with the registry (or its TTL). */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (registry instanceof dev.arbor.metadata.EmbeddedNodeRegistry shared) {
+      shared.deregister(nodeId);
+    }
+    endpoints.close();
+    storage.close();
+  }
+}

@@ -1,0 +1,64 @@
+package dev.arbor.server;
+
+import dev.arbor.cluster.WriteConsistency;
+import dev.arbor.liaison.RequestLimits;
+import dev.arbor.metadata.MetadataStore;
+import dev.arbor.metadata.NodeRegistry;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A whole cluster in one process for one machine: N data nodes and a liaison on loopback ports,
+ * sharing one metadata store and node registry (embedded, or etcd when given) — a composition
+ * root.
+ */
+public final class DevCluster implements AutoCloseable {
+  private final List<DataNodeServer> dataNodes;
+  private final LiaisonServer liaison;
+
+  private DevCluster(List<DataNodeServer> dataNodes, LiaisonServer liaison) {
+    this.dataNodes = dataNodes;
+    this.liaison = liaison;
+  }
+
+  /**
+   * @param nodeTemplate settings of every data node; its data directory is the base directory
+   *     (each node gets {@code data-<i>} below it) and its ports are ignored (ephemeral)
+   */
+  public static DevCluster start(int nodes, ServerConfig nodeTemplate, MetadataStore metadata,
+      NodeRegistry registry, String host, int grpcPort, int httpPort, RequestLimits limits,
+      WriteConsistency consistency) throws IOException {
+    List<DataNodeServer> started = new ArrayList<>();
+    try {
+      for (int i = 1; i <= nodes; i++) {
+        Path dir = nodeTemplate.dataDir().resolve("data-" + i);
+        ServerConfig cfg = new ServerConfig(dir, host, 0, 0, nodeTemplate.limits(), nodeTemplate.tombstoneGrace(),
+            nodeTemplate.checkpointInterval(), nodeTemplate.trees(), nodeTemplate.checkpointWalBytes());
+        started.add(DataNodeServer.start("data-" + i, cfg, metadata, registry, "127.0.0.1", Duration.ofSeconds(10)));
+      }
+      LiaisonServer liaison = LiaisonServer.start(host, grpcPort, httpPort, metadata, registry, limits, consistency,
+          Duration.ofSeconds(5), 1024);
+      return new DevCluster(started, liaison);
+    } catch (IOException | RuntimeException e) {
+      started.forEach(DataNodeServer::close);
+      throw e;
+    }
+  }
+
+  public List<DataNodeServer> dataNodes() {
+    return dataNodes;
+  }
+
+  public LiaisonServer liaison() {
+    return liaison;
+  }
+
+  @Override
+  public void close() {
+    liaison.close();
+    dataNodes.forEach(DataNodeServer::close);
+  }
+}

@@ -1,0 +1,94 @@
+package dev.arbor.server;
+
+import dev.arbor.cluster.DataNode;
+import dev.arbor.cluster.DataNodes;
+import dev.arbor.cluster.WriteConsistency;
+import dev.arbor.liaison.ReplicatedApi;
+import dev.arbor.metadata.MetadataStore;
+import dev.arbor.metadata.NodeRegistry;
+import dev.arbor.metadata.RegisteredNode;
+import dev.arbor.property.HybridClock;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A running liaison — a composition root: the public BanyanDB API over the registered data
+ * nodes (placement follows the registry), with read repair. Holds no property data.
+ */
+public final class LiaisonServer implements AutoCloseable {
+  private final DataNodes nodes;
+  private final ReplicatedApi api;
+  private final ServingEndpoints endpoints;
+  private boolean closed;
+
+  private LiaisonServer(DataNodes nodes, ReplicatedApi api, ServingEndpoints endpoints) {
+    this.nodes = nodes;
+    this.api = api;
+    this.endpoints = endpoints;
+  }
+
+  /**
+   * @param consistency write consistency of every apply and delete
+   * @param nodeDeadline deadline of each call to a data node
+   */
+  public static LiaisonServer start(String host, int grpcPort, int httpPort, MetadataStore metadata,
+      NodeRegistry registry, dev.arbor.liaison.RequestLimits limits, WriteConsistency consistency,
+      Duration nodeDeadline, int repairQueueSize) throws IOException {
+    DataNodes nodes = new DataNodes(nodeDeadline);
+    registry.addListener(e -> nodes.update(dataNodes(registry)));
+    nodes.update(dataNodes(registry));
+    ReplicatedApi api = new ReplicatedApi(metadata, nodes, HybridClock.system(), limits,
+        StandaloneServer.REVISION, () -> consistency, repairQueueSize);
+    PrometheusMeterRegistry meters = ServingEndpoints.newRegistry();
+    FunctionCounter.builder("arbor.read.repair.enqueued", api, a -> a.readRepairCounts()[0])
+        .description("read repairs queued").register(meters);
+    FunctionCounter.builder("arbor.read.repair.written", api, a -> a.readRepairCounts()[1])
+        .description("read repairs written to a lagging replica").register(meters);
+    FunctionCounter.builder("arbor.read.repair.dropped", api, a -> a.readRepairCounts()[2])
+        .description("read repairs dropped because the queue was full").register(meters);
+    FunctionCounter.builder("arbor.read.repair.failed", api, a -> a.readRepairCounts()[3])
+        .description("read repairs that failed").register(meters);
+    try {
+      ServingEndpoints endpoints = ServingEndpoints.start(host, grpcPort, httpPort, api.services(), meters);
+      endpoints.markServing();
+      return new LiaisonServer(nodes, api, endpoints);
+    } catch (IOException | RuntimeException e) {
+      api.close();
+      nodes.close();
+      throw e;
+    }
+  }
+
+  private static List<DataNode> dataNodes(NodeRegistry registry) {
+    return registry.nodes().stream()
+        .filter(n -> n.hasRole("data"))
+        .map((RegisteredNode n) -> DataNode.of(n.id(), n.grpcAddress()))
+        .toList();
+  }
+
+  public int grpcPort() {
+    return endpoints.grpcPort();
+  }
+
+  public int httpPort() {
+    return endpoints.httpPort();
+  }
+
+  public void awaitTermination() throws InterruptedException {
+    endpoints.awaitTermination();
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    endpoints.close();
+    api.close();
+    nodes.close();
+  }
+}

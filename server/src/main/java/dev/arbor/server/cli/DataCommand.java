@@ -1,0 +1,50 @@
+package dev.arbor.server.cli;
+
+import dev.arbor.property.HybridClock;
+import dev.arbor.server.DataNodeServer;
+import dev.arbor.server.ServerConfig;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code arbor data}: a data node of a cluster (metadata and membership on etcd). */
+@Command(
+    name = "data",
+    mixinStandardHelpOptions = true,
+    description = "Run a data node: stores shard copies, builds repair trees, serves the internal API.")
+public final class DataCommand implements Callable<Integer> {
+  @Option(names = "--node-id", required = true, description = "Unique id of this node in the cluster.")
+  String nodeId;
+
+  @Option(names = "--data-dir", required = true, description = "Data directory of this node.")
+  Path dataDir;
+
+  @Option(names = "--advertise-host", defaultValue = "127.0.0.1",
+      description = "Host other nodes reach this one at (default: ${DEFAULT-VALUE}).")
+  String advertiseHost;
+
+  @Mixin ListenOptions listen;
+  @Mixin StorageOptions storage;
+  @Mixin ClusterMetadata cluster;
+
+  @Override
+  public Integer call() throws Exception {
+    ServerConfig config = storage.config(
+        dataDir, listen.host, listen.grpcPort, listen.httpPort, dev.arbor.liaison.RequestLimits.DEFAULTS);
+    UntilSignal signal = new UntilSignal();
+    try (ClusterMetadata meta = cluster) {
+      meta.connect(HybridClock.system());
+      try (DataNodeServer node = DataNodeServer.start(
+          nodeId, config, meta.store(), meta.registry(), advertiseHost, meta.nodeTtl)) {
+        System.out.printf("Arbor data node %s serving %s (HTTP %d), data in %s%n",
+            nodeId, node.advertisedAddress(), node.httpPort(), dataDir.toAbsolutePath());
+        System.out.flush();
+        signal.await();
+        System.out.println("Arbor data node " + nodeId + " shutting down");
+      }
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,54 @@
+package dev.arbor.server.cli;
+
+import dev.arbor.cluster.WriteConsistency;
+import dev.arbor.property.HybridClock;
+import dev.arbor.server.LiaisonServer;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code arbor liaison}: the public BanyanDB API of a cluster, routing to the data nodes. */
+@Command(
+    name = "liaison",
+    mixinStandardHelpOptions = true,
+    description = "Run a liaison: the public API, replicating to data nodes found through etcd.")
+public final class LiaisonCommand implements Callable<Integer> {
+  @Mixin ListenOptions listen;
+  @Mixin LimitOptions limits;
+  @Mixin ClusterMetadata cluster;
+
+  @Option(names = "--write-consistency", defaultValue = "one",
+      description = "Replicas that must acknowledge an apply or delete: one, quorum or all (default: ${DEFAULT-VALUE}).")
+  String consistency;
+
+  @Option(names = "--node-timeout", defaultValue = "5s", converter = DurationConverter.class,
+      description = "Deadline of each call to a data node (default: ${DEFAULT-VALUE}).")
+  Duration nodeTimeout;
+
+  @Option(names = "--read-repair-queue", defaultValue = "1024",
+      description = "Bound of the query-time repair queue; a full queue drops repairs (default: ${DEFAULT-VALUE}).")
+  int repairQueue;
+
+  @Override
+  public Integer call() throws Exception {
+    WriteConsistency level = WriteConsistency.parse(consistency);
+    if (repairQueue <= 0) {
+      throw new IllegalArgumentException("--read-repair-queue must be > 0");
+    }
+    UntilSignal signal = new UntilSignal();
+    try (ClusterMetadata meta = cluster) {
+      meta.connect(HybridClock.system());
+      try (LiaisonServer liaison = LiaisonServer.start(listen.host, listen.grpcPort, listen.httpPort,
+          meta.store(), meta.registry(), limits.limits(), level, nodeTimeout, repairQueue)) {
+        System.out.printf("Arbor liaison serving gRPC on %s:%d, HTTP on %s:%d%n",
+            listen.host, liaison.grpcPort(), listen.host, liaison.httpPort());
+        System.out.flush();
+        signal.await();
+        System.out.println("Arbor liaison shutting down");
+      }
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,56 @@
+package dev.arbor.server.cli;
+
+import dev.arbor.liaison.RequestLimits;
+import dev.arbor.repair.tree.BuildSchedule;
+import dev.arbor.server.ServerConfig;
+import dev.arbor.server.TreeConfig;
+import java.nio.file.Path;
+import java.time.Duration;
+import picocli.CommandLine.Option;
+
+/** Storage and repair-tree settings of a node that holds data (standalone, data, dev-cluster). */
+final class StorageOptions {
+  @Option(names = "--tombstone-grace", defaultValue = "7d", converter = DurationConverter.class,
+      description = "How long deleted properties are kept (as tombstones, for repair) before purge (default: ${DEFAULT-VALUE}).")
+  Duration tombstoneGrace;
+
+  @Option(names = "--checkpoint-interval", defaultValue = "30s", converter = DurationConverter.class,
+      description = "How often indexes are committed and the write-ahead log truncated (default: ${DEFAULT-VALUE}).")
+  Duration checkpointInterval;
+
+  @Option(names = "--checkpoint-wal-size", defaultValue = "256",
+      description = "Also checkpoint once this many MiB of write-ahead log were written since the last one, bounding replay after a crash (default: ${DEFAULT-VALUE}).")
+  long checkpointWalMiB;
+
+  @Option(names = "--tree-slots", defaultValue = "32",
+      description = "Slots per repair tree; must be equal on every node (default: ${DEFAULT-VALUE}).")
+  int treeSlots;
+
+  @Option(names = "--tree-build-schedule", defaultValue = "0 * * * *",
+      description = "When repair trees are rebuilt: 5-field cron, @hourly, @daily or '@every 30s' (default: '${DEFAULT-VALUE}', hourly).")
+  String treeSchedule;
+
+  @Option(names = "--tree-quick-build-delay", defaultValue = "10m", converter = DurationConverter.class,
+      description = "Delay of the quick tree build after the first write since the last one (default: ${DEFAULT-VALUE}).")
+  Duration treeQuickDelay;
+
+  @Option(names = "--tree-build-threads", defaultValue = "1",
+      description = "Concurrent tree builds (default: ${DEFAULT-VALUE}).")
+  int treeThreads;
+
+  /** The configuration of a node with these settings, checked. */
+  ServerConfig config(Path dataDir, String host, int grpcPort, int httpPort, RequestLimits limits) {
+    if (treeSlots <= 0 || treeSlots > 65536) {
+      throw new IllegalArgumentException("--tree-slots must be between 1 and 65536");
+    }
+    if (checkpointWalMiB <= 0) {
+      throw new IllegalArgumentException("--checkpoint-wal-size must be > 0");
+    }
+    if (treeThreads <= 0) {
+      throw new IllegalArgumentException("--tree-build-threads must be > 0");
+    }
+    BuildSchedule.parse(treeSchedule);
+    return new ServerConfig(dataDir, host, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval,
+        new TreeConfig(treeSlots, treeSchedule, treeQuickDelay, treeThreads), checkpointWalMiB << 20);
+  }
+}

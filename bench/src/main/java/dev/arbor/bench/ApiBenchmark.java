@@ -103,6 +103,10 @@ public final class ApiBenchmark implements Callable<Integer> {
   @Option(names = "--shards", defaultValue = "2", description = "shard_num of the groups (default: ${DEFAULT-VALUE}).")
   int shards;
 
+  @Option(names = "--replicas", defaultValue = "0",
+      description = "replicas of the groups (extra copies; use 1 against a cluster) (default: ${DEFAULT-VALUE}).")
+  int replicas;
+
   @Option(names = "--clients", split = ",", defaultValue = "1,8,64",
       description = "Concurrent clients for the apply levels (default: ${DEFAULT-VALUE}).")
   List<Integer> applyClients;
@@ -426,7 +430,7 @@ public final class ApiBenchmark implements Callable<Integer> {
         .create(GroupRegistryServiceCreateRequest.newBuilder().setGroup(Group.newBuilder()
             .setMetadata(Metadata.newBuilder().setName(group))
             .setCatalog(Catalog.CATALOG_PROPERTY)
-            .setResourceOpts(ResourceOpts.newBuilder().setShardNum(shards))).build());
+            .setResourceOpts(ResourceOpts.newBuilder().setShardNum(shards).setReplicas(replicas))).build());
     PropertyRegistryServiceGrpc.newBlockingStub(channels[0]).withDeadlineAfter(30, TimeUnit.SECONDS)
         .create(PropertyRegistryServiceCreateRequest.newBuilder().setProperty(
             dev.arbor.api.banyandb.database.v1.Property.newBuilder()
@@ -436,7 +440,7 @@ public final class ApiBenchmark implements Callable<Integer> {
                 .addTags(TagSpec.newBuilder().setName("kind").setType(TagType.TAG_TYPE_STRING))
                 .addTags(TagSpec.newBuilder().setName("zone").setType(TagType.TAG_TYPE_STRING)))
             .build());
-    log("created group %s (CATALOG_PROPERTY, shard_num %d) and schema %s", group, shards, SCHEMA);
+    log("created group %s (CATALOG_PROPERTY, shard_num %d, replicas %d) and schema %s", group, shards, replicas, SCHEMA);
   }
 
   private void deleteGroup(String group) {

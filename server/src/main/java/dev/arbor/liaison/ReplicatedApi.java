@@ -29,7 +29,7 @@ public final class ReplicatedApi implements AutoCloseable {
     SchemaLookup lookup = new SchemaLookup(metadata);
     MetadataValidator metaValidator = new MetadataValidator(limits.maxTagsPerProperty());
     PropertyRequestValidator validator = new PropertyRequestValidator(limits.maxTagsPerProperty());
-    this.calls = new ReplicaCalls(nodes, 32);
+    this.calls = new ReplicaCalls(nodes, 256);
     this.repairs = new ReadRepairQueue(nodes, repairQueueSize);
     ReplicatedWrites writes =
         new ReplicatedWrites(lookup, validator, calls, clock, limits.maxPropertyBytes(), consistency);

@@ -31,11 +31,14 @@ public final class ReplicatedApi implements AutoCloseable {
     PropertyRequestValidator validator = new PropertyRequestValidator(limits.maxTagsPerProperty());
     this.calls = new ReplicaCalls(nodes, 256);
     this.repairs = new ReadRepairQueue(nodes, repairQueueSize);
-    ReplicatedWrites writes =
-        new ReplicatedWrites(lookup, validator, calls, clock, limits.maxPropertyBytes(), consistency);
+    ReplicatedWrites writes = new ReplicatedWrites(
+        lookup, validator, calls, clock, limits.maxPropertyBytes(), ConsistencyHeader.currentOr(consistency));
     ReplicatedQueries queries = new ReplicatedQueries(lookup, calls, repairs, limits);
+    PropertyGrpcService properties = new PropertyGrpcService(writes::apply, writes::delete, queries::query);
+    BindableService withConsistencyHeader =
+        () -> io.grpc.ServerInterceptors.intercept(properties, new ConsistencyHeader());
     this.services = List.of(
-        new PropertyGrpcService(writes::apply, writes::delete, queries::query),
+        withConsistencyHeader,
         new GroupRegistryGrpcService(metadata, metaValidator,
             g -> nodes.placement().requireCapacity(g.getMetadata().getName(), g.getResourceOpts().getReplicas() + 1),
             group -> { }),

@@ -222,6 +222,32 @@ class ReplicatedApiTest {
   }
 
   @Test
+  void aRequestChoosesItsConsistencyWithAHeader() throws Exception {
+    apply("h", ApplyRequest.Strategy.STRATEGY_MERGE, tag("title", "v1"));
+    Node down = replicasOf("h").get(0);
+    down.stop();
+    io.grpc.Metadata all = new io.grpc.Metadata();
+    all.put(io.grpc.Metadata.Key.of(ConsistencyHeader.NAME, io.grpc.Metadata.ASCII_STRING_MARSHALLER), "all");
+    var strict = props().withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(all));
+    ApplyRequest req = ApplyRequest.newBuilder().setProperty(Property.newBuilder()
+        .setMetadata(Metadata.newBuilder().setGroup(G).setName("t")).setId("h").addTags(tag("title", "v2"))).build();
+    assertThatThrownBy(() -> strict.apply(req))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+          assertThat(e.getStatus().getDescription()).contains("consistency all", down.id.id().toString());
+        });
+    assertThat(props().apply(req).getCreated()).as("the default (one) still succeeds").isFalse();
+    io.grpc.Metadata bad = new io.grpc.Metadata();
+    bad.put(io.grpc.Metadata.Key.of(ConsistencyHeader.NAME, io.grpc.Metadata.ASCII_STRING_MARSHALLER), "most");
+    assertThatThrownBy(() -> props().withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(bad)).apply(req))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(e.getStatus().getDescription()).contains(ConsistencyHeader.NAME);
+        });
+    down.start();
+  }
+
+  @Test
   void aDeleteMissedByADownReplicaNeverComesBack() throws Exception {
     apply("gone", ApplyRequest.Strategy.STRATEGY_MERGE, tag("title", "x"));
     Node down = replicasOf("gone").get(0);

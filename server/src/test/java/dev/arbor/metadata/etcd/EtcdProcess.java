@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
  * (SIGTERM, then SIGKILL) or killed and started again on the same directory and ports. A missing
  * binary fails the test: it never skips.
  */
-final class EtcdProcess implements AutoCloseable {
+public final class EtcdProcess implements AutoCloseable {
   static final String MISSING =
       "etcd binary not found: install it with apt-get install -y etcd-server";
 
@@ -42,7 +42,7 @@ final class EtcdProcess implements AutoCloseable {
   }
 
   /** Starts etcd with its data and log under {@code dir} and waits until it reports healthy. */
-  static EtcdProcess start(Path dir) throws IOException {
+  public static EtcdProcess start(Path dir) throws IOException {
     EtcdProcess p = new EtcdProcess(findBinary(), dir, freePort(), freePort());
     p.start();
     return p;
@@ -73,7 +73,7 @@ final class EtcdProcess implements AutoCloseable {
   }
 
   /** Starts (or restarts, on the same directory and ports) and waits for health. */
-  synchronized void start() throws IOException {
+  public synchronized void start() throws IOException {
     if (process != null && process.isAlive()) {
       throw new IllegalStateException("etcd already running, pid " + process.pid());
     }
@@ -121,7 +121,7 @@ final class EtcdProcess implements AutoCloseable {
   }
 
   /** SIGTERM, then SIGKILL if it has not exited within 5 s. */
-  synchronized void stop() {
+  public synchronized void stop() {
     if (process == null) {
       return;
     }
@@ -157,7 +157,7 @@ final class EtcdProcess implements AutoCloseable {
     return process == null ? -1 : process.pid();
   }
 
-  URI clientUri() {
+  public URI clientUri() {
     return URI.create("http://127.0.0.1:" + clientPort);
   }
 

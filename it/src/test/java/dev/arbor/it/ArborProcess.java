@@ -59,15 +59,31 @@ public final class ArborProcess implements AutoCloseable {
   private final int httpPort;
   private final Path logFile;
   private final Process process;
+  /** The arguments after {@code -jar arbor.jar} (for {@link #restart()}). */
+  private final List<String> args;
+  /**
+   * A line the role prints once it fully serves (for {@code data}: after registering in the
+   * node registry, which happens after /health turns 200); null when /health is enough.
+   */
+  private final String readyLine;
 
   private ArborProcess(
-      String name, Path dataDir, int grpcPort, int httpPort, Path logFile, Process process) {
+      String name,
+      Path dataDir,
+      int grpcPort,
+      int httpPort,
+      Path logFile,
+      Process process,
+      List<String> args,
+      String readyLine) {
     this.name = name;
     this.dataDir = dataDir;
     this.grpcPort = grpcPort;
     this.httpPort = httpPort;
     this.logFile = logFile;
     this.process = process;
+    this.args = List.copyOf(args);
+    this.readyLine = readyLine;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -193,8 +209,140 @@ public final class ArborProcess implements AutoCloseable {
     return launch(name, null, -1, -1, Arrays.asList(args));
   }
 
+  // ----- cluster roles -----
+
+  /**
+   * Starts {@code arbor data --node-id nodeId} on {@code dataDir} with fresh loopback ports and
+   * {@code --metadata metadata} (e.g. {@code etcd://127.0.0.1:2379}), plus {@code extraArgs}, and
+   * waits until it serves /health AND has printed its ready line (printed once the node is
+   * registered, so a liaison started afterwards sees it). Retries only on a port race, like
+   * {@link #start}.
+   */
+  public static ArborProcess startData(
+      String name, String nodeId, Path dataDir, String metadata, String... extraArgs) {
+    return startRetryingOnPortRace(
+        () -> {
+          int[] ports = freePorts(2);
+          return launchData(name, nodeId, dataDir, ports[0], ports[1], metadata, extraArgs);
+        });
+  }
+
+  /**
+   * Launches {@code arbor data} on the given ports and does NOT wait (see {@link #awaitReady}).
+   */
+  public static ArborProcess launchData(
+      String name,
+      String nodeId,
+      Path dataDir,
+      int grpcPort,
+      int httpPort,
+      String metadata,
+      String... extraArgs) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "data",
+                "--node-id",
+                nodeId,
+                "--data-dir",
+                dataDir.toAbsolutePath().toString(),
+                "--grpc-host",
+                "127.0.0.1",
+                "--grpc-port",
+                Integer.toString(grpcPort),
+                "--http-port",
+                Integer.toString(httpPort),
+                "--metadata",
+                metadata));
+    args.addAll(Arrays.asList(extraArgs));
+    return launch(name, dataDir, grpcPort, httpPort, args, "Arbor data node " + nodeId + " serving");
+  }
+
+  /**
+   * Starts {@code arbor liaison} with fresh loopback ports and {@code --metadata metadata} (plus
+   * {@code extraArgs}, e.g. {@code --write-consistency all}) and waits until it serves.
+   */
+  public static ArborProcess startLiaison(String name, String metadata, String... extraArgs) {
+    return startRetryingOnPortRace(
+        () -> {
+          int[] ports = freePorts(2);
+          return launchLiaison(name, ports[0], ports[1], metadata, extraArgs);
+        });
+  }
+
+  /** Launches {@code arbor liaison} on the given ports and does NOT wait (see {@link #awaitReady}). */
+  public static ArborProcess launchLiaison(
+      String name, int grpcPort, int httpPort, String metadata, String... extraArgs) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "liaison",
+                "--grpc-host",
+                "127.0.0.1",
+                "--grpc-port",
+                Integer.toString(grpcPort),
+                "--http-port",
+                Integer.toString(httpPort),
+                "--metadata",
+                metadata));
+    args.addAll(Arrays.asList(extraArgs));
+    return launch(name, null, grpcPort, httpPort, args, "Arbor liaison serving");
+  }
+
+  /**
+   * Starts this process's command again (same role, data directory and ports) once it has
+   * exited (after {@link #kill9()} or {@link #stop()}), and waits until the new one is ready.
+   */
+  public ArborProcess restart() {
+    if (process.isAlive()) {
+      throw new IllegalStateException("arbor " + name + " is still running (pid " + process.pid() + ")");
+    }
+    ArborProcess next = launch(name, dataDir, grpcPort, httpPort, args, readyLine);
+    try {
+      next.awaitReady();
+    } catch (AssertionError e) {
+      next.close();
+      throw e;
+    }
+    return next;
+  }
+
+  private static ArborProcess startRetryingOnPortRace(
+      java.util.function.Supplier<ArborProcess> launcher) {
+    jar();
+    AssertionError last = null;
+    for (int attempt = 0; attempt < 3; attempt++) {
+      ArborProcess p = launcher.get();
+      try {
+        p.awaitReady();
+        return p;
+      } catch (AssertionError e) {
+        p.close();
+        last = e;
+        String log = p.output();
+        boolean portRace =
+            !p.process.isAlive()
+                && (log.contains("Address already in use") || log.contains("BindException"));
+        if (!portRace) {
+          throw e;
+        }
+      }
+    }
+    throw last;
+  }
+
   private static ArborProcess launch(
       String name, Path dataDir, int grpcPort, int httpPort, List<String> args) {
+    return launch(name, dataDir, grpcPort, httpPort, args, null);
+  }
+
+  private static ArborProcess launch(
+      String name,
+      Path dataDir,
+      int grpcPort,
+      int httpPort,
+      List<String> args,
+      String readyLine) {
     Path jar = jar();
     Path log = logsDir().resolve(name + "-" + SEQ.incrementAndGet() + ".log");
     List<String> cmd = new ArrayList<>();
@@ -221,7 +369,7 @@ public final class ArborProcess implements AutoCloseable {
       System.out.printf(
           "[arbor-it] started %s pid=%d grpc=%d http=%d log=%s cmd=%s%n",
           name, process.pid(), grpcPort, httpPort, log, String.join(" ", cmd));
-      return new ArborProcess(name, dataDir, grpcPort, httpPort, log, process);
+      return new ArborProcess(name, dataDir, grpcPort, httpPort, log, process, args, readyLine);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start " + cmd, e);
     }
@@ -284,6 +432,46 @@ public final class ArborProcess implements AutoCloseable {
               + process.isAlive()
               + ")\n"
               + logTail(60),
+          e);
+    }
+  }
+
+  /**
+   * Waits (bounded) until the process serves: /health = 200 and, for the cluster roles, its ready
+   * line is in the output (a data node prints it after registering). Fails fast if it exits.
+   */
+  public void awaitReady() {
+    awaitHealthy();
+    if (readyLine != null) {
+      awaitOutput(readyLine, STARTUP_TIMEOUT);
+    }
+  }
+
+  /**
+   * Waits (bounded) until the output contains {@code text}; fails with the log tail on timeout or
+   * if the process exits first without having written it.
+   */
+  public void awaitOutput(String text, Duration timeout) {
+    try {
+      await("arbor " + name + " output contains '" + text + "'")
+          .atMost(timeout)
+          .pollInterval(Duration.ofMillis(100))
+          .until(
+              () -> {
+                if (output().contains(text)) {
+                  return true;
+                }
+                if (!process.isAlive()) {
+                  throw new AssertionError(
+                      "arbor " + name + " exited with code " + process.exitValue()
+                          + " without printing '" + text + "'\n" + logTail(60));
+                }
+                return false;
+              });
+    } catch (ConditionTimeoutException e) {
+      throw new AssertionError(
+          "arbor " + name + " did not print '" + text + "' within " + timeout.toSeconds()
+              + " s (alive=" + process.isAlive() + ")\n" + logTail(60),
           e);
     }
   }
@@ -390,6 +578,11 @@ public final class ArborProcess implements AutoCloseable {
 
   public Path dataDir() {
     return dataDir;
+  }
+
+  /** The arguments after {@code -jar arbor.jar}. */
+  public List<String> args() {
+    return args;
   }
 
   public Path logFile() {

@@ -31,6 +31,14 @@ final class Props {
         .build();
   }
 
+  /** A property group with {@code replicas} extra copies of each shard (cluster tests). */
+  static BanyandbCommon.Group propertyGroup(String name, int shards, int replicas) {
+    BanyandbCommon.Group g = propertyGroup(name, shards);
+    return g.toBuilder()
+        .setResourceOpts(g.getResourceOpts().toBuilder().setReplicas(replicas))
+        .build();
+  }
+
   /** A schema; {@code tags} alternates name and {@link BanyandbDatabase.TagType}. */
   static BanyandbDatabase.Property schema(String group, String name, Object... tags) {
     BanyandbDatabase.Property.Builder b =

@@ -54,14 +54,19 @@ final class ReplicaCalls implements AutoCloseable {
         out.add(new Answer<>(n, f.join(), null));
       } catch (java.util.concurrent.CompletionException e) {
         Throwable cause = e.getCause();
-        // A request the node rejects would be rejected by every node: it is the caller's error.
-        if (cause instanceof InvalidArgumentException || cause instanceof NotFoundException) {
-          throw (ArborException) cause;
-        }
         out.add(new Answer<>(n, null, cause instanceof RuntimeException r ? r : new RuntimeException(cause)));
       }
     });
+    // A rejection by every node is the caller's error (bad request); a rejection by some nodes
+    // only is a node lagging behind the metadata, and counts as that node's failure.
+    if (!out.isEmpty() && out.stream().allMatch(a -> isRejection(a.failure()))) {
+      throw (ArborException) out.get(0).failure();
+    }
     return out;
+  }
+
+  private static boolean isRejection(RuntimeException e) {
+    return e instanceof InvalidArgumentException || e instanceof NotFoundException;
   }
 
   static String describeFailures(List<? extends Answer<?>> answers) {

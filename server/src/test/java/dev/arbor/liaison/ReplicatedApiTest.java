@@ -265,6 +265,21 @@ class ReplicatedApiTest {
   }
 
   @Test
+  void aRequestEveryNodeRejectsIsTheCallersError() {
+    QueryRequest bad = QueryRequest.newBuilder().addGroups(G).setName("t")
+        .setCriteria(dev.arbor.api.banyandb.model.v1.Criteria.newBuilder().setCondition(
+            dev.arbor.api.banyandb.model.v1.Condition.newBuilder().setName("nope")
+                .setOp(dev.arbor.api.banyandb.model.v1.Condition.BinaryOp.BINARY_OP_EQ)
+                .setValue(TagValue.newBuilder().setStr(Str.newBuilder().setValue("x")))))
+        .build();
+    assertThatThrownBy(() -> props().query(bad))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(e.getStatus().getDescription()).contains("criteria", "nope");
+        });
+  }
+
+  @Test
   void aQueryStillAnswersWhileOneCopyOfEachShardIsDown() throws Exception {
     for (int i = 0; i < 10; i++) {
       apply("q" + i, ApplyRequest.Strategy.STRATEGY_MERGE, tag("title", "t" + i));

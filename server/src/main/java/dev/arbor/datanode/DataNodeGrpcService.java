@@ -91,6 +91,7 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
       Map<String, Set<Integer>> shards = new java.util.HashMap<>();
       wanted.forEach((g, list) -> shards.put(g, new HashSet<>(list.getShardsList())));
       QueryPlanner.ShardFilter filter = (g, s) -> !shards.containsKey(g) || shards.get(g).contains(s);
+      req.getQuery().getGroupsList().forEach(g -> knownGroup(g, "query.groups"));
       QueryShardsResponse.Builder out = QueryShardsResponse.newBuilder();
       for (PropertyRecord r : planner.search(req.getQuery(), filter)) {
         String group = r.key().group();
@@ -101,8 +102,34 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
     });
   }
 
+  /** How long a request for a group this node has not heard of waits for the metadata watch. */
+  private static final long METADATA_LAG_WAIT_MS = 2000;
+
+  /**
+   * The group, waiting briefly when it is unknown: the liaison may have created it a moment ago
+   * and this node's metadata watch may not have delivered it yet.
+   */
+  private Group knownGroup(String group, String field) {
+    long deadline = System.nanoTime() + METADATA_LAG_WAIT_MS * 1_000_000;
+    while (true) {
+      try {
+        return lookup.propertyGroup(group, field);
+      } catch (dev.arbor.errors.NotFoundException e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        try {
+          Thread.sleep(25);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
+    }
+  }
+
   private void checkPlacement(String group, int shard, EntityKey key, String field) {
-    Group g = lookup.propertyGroup(group, field + ".group");
+    Group g = knownGroup(group, field + ".group");
     int shardNum = g.getResourceOpts().getShardNum();
     int expected = ShardRouter.shardOf(key, shardNum);
     if (shard != expected) {

@@ -40,7 +40,8 @@ final class PropertyDeleter {
     this.clock = clock;
   }
 
-  DeleteResponse delete(DeleteRequest req) {
+  /** Checks a Delete's group and name (shared with the replicated path). */
+  static void checkRequest(DeleteRequest req) {
     if (req.getGroup().isEmpty()) {
       throw new InvalidArgumentException("group must not be empty");
     }
@@ -49,6 +50,10 @@ final class PropertyDeleter {
     }
     MetadataValidator.checkNameField("group", req.getGroup());
     MetadataValidator.checkNameField("name", req.getName());
+  }
+
+  DeleteResponse delete(DeleteRequest req) {
+    checkRequest(req);
     Group group = lookup.propertyGroup(req.getGroup(), "group");
     int shardNum = group.getResourceOpts().getShardNum();
     if (!req.getId().isEmpty()) {

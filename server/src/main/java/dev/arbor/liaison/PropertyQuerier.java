@@ -1,16 +1,11 @@
 package dev.arbor.liaison;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import dev.arbor.api.banyandb.common.v1.Span;
 import dev.arbor.api.banyandb.common.v1.Trace;
-import dev.arbor.api.banyandb.model.v1.Tag;
-import dev.arbor.api.banyandb.property.v1.Property;
 import dev.arbor.api.banyandb.property.v1.QueryRequest;
 import dev.arbor.api.banyandb.property.v1.QueryResponse;
-import dev.arbor.errors.InvalidArgumentException;
 import dev.arbor.property.PropertyRecord;
 import dev.arbor.query.QueryPlanner;
-import dev.arbor.storage.StorageException;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -31,19 +26,12 @@ final class PropertyQuerier {
 
   QueryResponse query(QueryRequest req) {
     long start = System.nanoTime();
-    if (req.getIdsCount() > limits.maxIdsPerQuery()) {
-      throw new InvalidArgumentException(
-          "ids: " + req.getIdsCount() + " ids exceed the limit of " + limits.maxIdsPerQuery());
-    }
-    if (req.getLimit() > limits.maxQueryLimit()) {
-      throw new InvalidArgumentException(
-          "limit: " + req.getLimit() + " exceeds the maximum of " + limits.maxQueryLimit());
-    }
+    QueryResults.checkLimits(req, limits);
     List<PropertyRecord> hits = planner.search(req, QueryPlanner.ShardFilter.ALL);
     QueryResponse.Builder out = QueryResponse.newBuilder();
     Set<String> projection = new HashSet<>(req.getTagProjectionList());
     for (PropertyRecord r : hits) {
-      out.addProperties(project(r, projection));
+      out.addProperties(QueryResults.project(QueryResults.decode(r), projection));
     }
     if (req.getTrace()) {
       long end = System.nanoTime();
@@ -56,24 +44,5 @@ final class PropertyQuerier {
                       .setDuration(end - start)));
     }
     return out.build();
-  }
-
-  private static Property project(PropertyRecord r, Set<String> projection) {
-    Property p;
-    try {
-      p = Property.parseFrom(r.source());
-    } catch (InvalidProtocolBufferException e) {
-      throw new StorageException("stored property " + r.key() + " is unreadable", e);
-    }
-    if (projection.isEmpty()) {
-      return p;
-    }
-    Property.Builder b = p.toBuilder().clearTags();
-    for (Tag t : p.getTagsList()) {
-      if (projection.contains(t.getKey())) {
-        b.addTags(t);
-      }
-    }
-    return b.build();
   }
 }

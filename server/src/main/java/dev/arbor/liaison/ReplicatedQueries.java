@@ -1,11 +1,9 @@
 package dev.arbor.liaison;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import dev.arbor.api.banyandb.common.v1.Group;
 import dev.arbor.api.banyandb.common.v1.Span;
 import dev.arbor.api.banyandb.common.v1.Trace;
 import dev.arbor.api.banyandb.model.v1.Sort;
-import dev.arbor.api.banyandb.model.v1.Tag;
 import dev.arbor.api.banyandb.property.v1.Property;
 import dev.arbor.api.banyandb.property.v1.QueryRequest;
 import dev.arbor.api.banyandb.property.v1.QueryResponse;
@@ -13,14 +11,12 @@ import dev.arbor.api.cluster.v1.Key;
 import dev.arbor.api.cluster.v1.StoredProperty;
 import dev.arbor.cluster.DataNode;
 import dev.arbor.cluster.StoredProperties;
-import dev.arbor.errors.InvalidArgumentException;
 import dev.arbor.errors.UnavailableException;
 import dev.arbor.metadata.SchemaLookup;
 import dev.arbor.property.LastWriteWins;
 import dev.arbor.property.PropertyRecord;
 import dev.arbor.query.QueryPlanner;
 import dev.arbor.query.TagOrder;
-import dev.arbor.storage.StorageException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -57,17 +53,7 @@ final class ReplicatedQueries {
 
   QueryResponse query(QueryRequest req) {
     long start = System.nanoTime();
-    if (req.getGroupsCount() == 0) {
-      throw new InvalidArgumentException("groups must name at least one property group");
-    }
-    if (req.getIdsCount() > limits.maxIdsPerQuery()) {
-      throw new InvalidArgumentException(
-          "ids: " + req.getIdsCount() + " ids exceed the limit of " + limits.maxIdsPerQuery());
-    }
-    if (req.getLimit() > limits.maxQueryLimit()) {
-      throw new InvalidArgumentException(
-          "limit: " + req.getLimit() + " exceeds the maximum of " + limits.maxQueryLimit());
-    }
+    QueryResults.checkLimits(req, limits);
     int limit = req.getLimit() == 0 ? QueryPlanner.DEFAULT_LIMIT : req.getLimit();
     Map<GroupShard, List<DataNode>> replicasOf = new LinkedHashMap<>();
     Map<DataNode, Map<String, List<Integer>>> ask = new LinkedHashMap<>();
@@ -122,7 +108,7 @@ final class ReplicatedQueries {
     Set<String> projection = new HashSet<>(req.getTagProjectionList());
     QueryResponse.Builder out = QueryResponse.newBuilder();
     for (Hit h : hits.subList(0, Math.min(limit, hits.size()))) {
-      out.addProperties(project(h.property(), projection));
+      out.addProperties(QueryResults.project(h.property(), projection));
     }
     if (req.getTrace()) {
       out.setTrace(Trace.newBuilder().setTraceId(Long.toHexString(start)).addSpans(Span.newBuilder()
@@ -170,30 +156,9 @@ final class ReplicatedQueries {
       boolean winnerMatched = matched.get(k.getEntity()).stream()
           .anyMatch(p -> p.getModRevision() == w.modRevision() && p.getDeleteTime() == 0);
       if (winnerMatched) {
-        out.add(new Hit(k.getEntity(), parse(w)));
+        out.add(new Hit(k.getEntity(), QueryResults.decode(w)));
       }
     }
     return out;
-  }
-
-  private static Property parse(PropertyRecord r) {
-    try {
-      return Property.parseFrom(r.source());
-    } catch (InvalidProtocolBufferException e) {
-      throw new StorageException("property " + r.key() + " is unreadable", e);
-    }
-  }
-
-  private static Property project(Property p, Set<String> projection) {
-    if (projection.isEmpty()) {
-      return p;
-    }
-    Property.Builder b = p.toBuilder().clearTags();
-    for (Tag t : p.getTagsList()) {
-      if (projection.contains(t.getKey())) {
-        b.addTags(t);
-      }
-    }
-    return b.build();
   }
 }

@@ -11,9 +11,7 @@ import dev.arbor.api.cluster.v1.StoredProperty;
 import dev.arbor.cluster.DataNode;
 import dev.arbor.cluster.StoredProperties;
 import dev.arbor.cluster.WriteConsistency;
-import dev.arbor.errors.InvalidArgumentException;
 import dev.arbor.errors.UnavailableException;
-import dev.arbor.metadata.MetadataValidator;
 import dev.arbor.metadata.SchemaLookup;
 import dev.arbor.property.EntityKey;
 import dev.arbor.property.HybridClock;
@@ -78,14 +76,7 @@ final class ReplicatedWrites {
   }
 
   DeleteResponse delete(DeleteRequest req) {
-    if (req.getGroup().isEmpty()) {
-      throw new InvalidArgumentException("group must not be empty");
-    }
-    if (req.getName().isEmpty()) {
-      throw new InvalidArgumentException("name must not be empty");
-    }
-    MetadataValidator.checkNameField("group", req.getGroup());
-    MetadataValidator.checkNameField("name", req.getName());
+    PropertyDeleter.checkRequest(req);
     Group g = lookup.propertyGroup(req.getGroup(), "group");
     if (!req.getId().isEmpty()) {
       EntityKey key = new EntityKey(req.getGroup(), req.getName(), req.getId());

@@ -92,12 +92,18 @@ final class ReplicatedQueries {
     });
     // 2. Confirm the candidates against every replica; repair the ones that lag.
     Map<GroupShard, List<Key>> keysByShard = new LinkedHashMap<>();
+    List<Hit> hits = new ArrayList<>();
     for (List<StoredProperty> versions : matched.values()) {
       StoredProperty p = versions.get(0);
-      keysByShard.computeIfAbsent(new GroupShard(p.getGroup(), p.getShard()), x -> new ArrayList<>())
+      GroupShard gs = new GroupShard(p.getGroup(), p.getShard());
+      if (allReplicasAgree(versions, replicasOf.get(gs), answered)) {
+        // Every replica returned the same live version: nothing newer exists, nothing to repair.
+        hits.add(new Hit(p.getEntity(), QueryResults.decode(StoredProperties.fromProto(p, "query").record())));
+        continue;
+      }
+      keysByShard.computeIfAbsent(gs, x -> new ArrayList<>())
           .add(Key.newBuilder().setGroup(p.getGroup()).setShard(p.getShard()).setEntity(p.getEntity()).build());
     }
-    List<Hit> hits = new ArrayList<>();
     keysByShard.forEach((gs, keys) -> hits.addAll(confirm(replicasOf.get(gs), keys, matched)));
     // 3. Order, limit, project.
     String orderTag = req.hasOrderBy() ? req.getOrderBy().getTagName() : "";
@@ -120,6 +126,16 @@ final class ReplicatedQueries {
   }
 
   private record Hit(String entity, Property property) {}
+
+  /** True when every replica of the shard answered and each returned exactly this version. */
+  private static boolean allReplicasAgree(List<StoredProperty> versions, List<DataNode> replicas, Set<DataNode> answered) {
+    if (versions.size() != replicas.size() || !answered.containsAll(replicas)) {
+      return false;
+    }
+    StoredProperty first = versions.get(0);
+    return versions.stream().allMatch(v -> v.getModRevision() == first.getModRevision()
+        && v.getDeleteTime() == 0 && v.getSha().equals(first.getSha()));
+  }
 
   private List<Hit> confirm(List<DataNode> replicas, List<Key> keys, Map<String, List<StoredProperty>> matched) {
     List<ReplicaCalls.Answer<List<StoredProperty>>> reads = calls.onEach(replicas, c -> c.read(keys));

@@ -160,27 +160,9 @@ public final class ArborProcess implements AutoCloseable {
    * picked ports was taken in the meantime.
    */
   public static ArborProcess start(String name, Path dataDir, String... extraArgs) {
-    jar();
-    AssertionError last = null;
-    for (int attempt = 0; attempt < 3; attempt++) {
-      ArborProcess p = launchStandalone(name, dataDir, extraArgs);
-      try {
-        p.awaitHealthy();
-        return p;
-      } catch (AssertionError e) {
-        p.close();
-        last = e;
-        String log = p.output();
-        boolean portRace =
-            !p.process.isAlive()
-                && (log.contains("Address already in use") || log.contains("BindException"));
-        if (!portRace) {
-          throw e;
-        }
-      }
-    }
-    throw last;
+    return startRetryingOnPortRace(() -> launchStandalone(name, dataDir, extraArgs), ArborProcess::awaitHealthy);
   }
+
 
   /**
    * Launches {@code arbor standalone} on {@code dataDir} with fresh ports and does NOT wait for it
@@ -309,12 +291,18 @@ public final class ArborProcess implements AutoCloseable {
 
   private static ArborProcess startRetryingOnPortRace(
       java.util.function.Supplier<ArborProcess> launcher) {
+    return startRetryingOnPortRace(launcher, ArborProcess::awaitReady);
+  }
+
+  /** Launches and waits with {@code ready}; relaunches (up to 3 times) when a picked port was taken. */
+  private static ArborProcess startRetryingOnPortRace(
+      java.util.function.Supplier<ArborProcess> launcher, java.util.function.Consumer<ArborProcess> ready) {
     jar();
     AssertionError last = null;
     for (int attempt = 0; attempt < 3; attempt++) {
       ArborProcess p = launcher.get();
       try {
-        p.awaitReady();
+        ready.accept(p);
         return p;
       } catch (AssertionError e) {
         p.close();

@@ -120,12 +120,7 @@ public final class SchemaCommand implements Runnable {
   @Command(name = "get", mixinStandardHelpOptions = true, description = "Print one schema.")
   static final class Get implements Callable<Integer> {
     @Mixin ClientOptions client;
-
-    @Option(names = "--group", required = true, paramLabel = "GROUP", description = "Group.")
-    String group;
-
-    @Option(names = "--name", required = true, paramLabel = "NAME", description = "Property name.")
-    String name;
+    @Mixin SchemaKey key;
 
     @Override
     public Integer call() {
@@ -136,7 +131,7 @@ public final class SchemaCommand implements Runnable {
                     api.schemas()
                         .get(
                             PropertyRegistryServiceGetRequest.newBuilder()
-                                .setMetadata(Metadata.newBuilder().setGroup(group).setName(name))
+                                .setMetadata(key.metadata())
                                 .build()));
         client.output().print(resp.getProperty());
       }
@@ -174,12 +169,7 @@ public final class SchemaCommand implements Runnable {
       description = "Delete a schema; prints {\"deleted\": true|false}.")
   static final class Delete implements Callable<Integer> {
     @Mixin ClientOptions client;
-
-    @Option(names = "--group", required = true, paramLabel = "GROUP", description = "Group.")
-    String group;
-
-    @Option(names = "--name", required = true, paramLabel = "NAME", description = "Property name.")
-    String name;
+    @Mixin SchemaKey key;
 
     @Override
     public Integer call() {
@@ -190,7 +180,7 @@ public final class SchemaCommand implements Runnable {
                     api.schemas()
                         .delete(
                             PropertyRegistryServiceDeleteRequest.newBuilder()
-                                .setMetadata(Metadata.newBuilder().setGroup(group).setName(name))
+                                .setMetadata(key.metadata())
                                 .build()));
         client.output().printWithDefaults(resp);
       }

@@ -1,18 +1,34 @@
 package dev.arbor.observability;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.arbor.errors.InvalidArgumentException;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
+import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** The HTTP port: {@code GET /health} (200 "ok" while serving) and {@code GET /metrics}. */
+/**
+ * The HTTP port: {@code GET /health} (200 "ok" while serving), {@code GET /metrics}, and JSON
+ * routes other components add with {@link #addJsonRoute}.
+ */
 public final class HttpEndpoints implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(HttpEndpoints.class);
+  private static final String JSON = "application/json; charset=utf-8";
+
+  private final ObjectMapper mapper = new ObjectMapper();
   private final HttpServer server;
   private final ExecutorService executor;
 
@@ -36,6 +52,75 @@ public final class HttpEndpoints implements AutoCloseable {
 
   public int port() {
     return server.getAddress().getPort();
+  }
+
+  /**
+   * Serves {@code GET <path>?name=value&...}: the handler gets the decoded query parameters (the
+   * last value of a repeated name) and returns the JSON body. A handler rejects bad parameters
+   * by throwing {@link InvalidArgumentException}: the answer is 400 with {@code {"error": msg}};
+   * any other failure is a 500 of the same shape. May be called while serving.
+   */
+  public void addJsonRoute(String path, Function<Map<String, String>, String> handler) {
+    server.createContext(path, ex -> serveJson(ex, path, handler));
+  }
+
+  private void serveJson(HttpExchange ex, String path, Function<Map<String, String>, String> handler)
+      throws IOException {
+    // Contexts match by prefix: /repair/traces must not also answer /repair/tracesXYZ.
+    if (!ex.getRequestURI().getPath().equals(path)) {
+      respond(ex, 404, errorJson("no such path: " + ex.getRequestURI().getPath()), JSON);
+      return;
+    }
+    String method = ex.getRequestMethod();
+    if (!"GET".equals(method) && !"HEAD".equals(method)) {
+      ex.getResponseHeaders().set("Allow", "GET, HEAD");
+      respond(ex, 405, errorJson("method " + method + " not allowed; use GET"), JSON);
+      return;
+    }
+    int code;
+    String body;
+    try {
+      body = handler.apply(queryParameters(ex.getRequestURI().getRawQuery())) + "\n";
+      code = 200;
+    } catch (InvalidArgumentException e) {
+      code = 400;
+      body = errorJson(e.getMessage());
+    } catch (RuntimeException e) {
+      LOG.warn("GET {} failed", path, e);
+      code = 500;
+      body = errorJson(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+    }
+    respond(ex, code, body, JSON);
+  }
+
+  private static Map<String, String> queryParameters(String rawQuery) {
+    Map<String, String> params = new LinkedHashMap<>();
+    if (rawQuery == null || rawQuery.isEmpty()) {
+      return params;
+    }
+    for (String pair : rawQuery.split("&")) {
+      if (pair.isEmpty()) {
+        continue;
+      }
+      int eq = pair.indexOf('=');
+      String name = eq < 0 ? pair : pair.substring(0, eq);
+      String value = eq < 0 ? "" : pair.substring(eq + 1);
+      try {
+        params.put(URLDecoder.decode(name, StandardCharsets.UTF_8), URLDecoder.decode(value, StandardCharsets.UTF_8));
+      } catch (IllegalArgumentException e) {
+        throw new InvalidArgumentException("malformed query parameter '" + pair + "': " + e.getMessage());
+      }
+    }
+    return params;
+  }
+
+  private String errorJson(String message) {
+    try {
+      // One line, so a client (or curl in a terminal) shows the whole reason at once.
+      return mapper.writeValueAsString(Map.of("error", message.replace('\n', ' '))) + "\n";
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot render an error message", e);
+    }
   }
 
   private static void respond(HttpExchange ex, int code, String body, String type) throws IOException {

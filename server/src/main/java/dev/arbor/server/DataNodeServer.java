@@ -19,8 +19,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A running data node — a composition root: storage, repair trees, the internal
- * {@code DataNodeService} and the tree admin API, registered in the node registry once it serves.
+ * A running data node — a composition root: storage, repair trees, background repair
+ * ({@link RepairNode}), the internal {@code DataNodeService} and the admin APIs, registered in
+ * the node registry once it serves.
  * Metadata and the registry are given (etcd in a real cluster, shared in-process objects in the
  * dev cluster); a deleted group's data is dropped when the metadata says so.
  */
@@ -29,15 +30,17 @@ public final class DataNodeServer implements AutoCloseable {
 
   private final String nodeId;
   private final StorageNode storage;
+  private final RepairNode repair;
   private final ServingEndpoints endpoints;
   private final NodeRegistry registry;
   private final String advertised;
   private boolean closed;
 
-  private DataNodeServer(String nodeId, StorageNode storage, ServingEndpoints endpoints, NodeRegistry registry,
-      String advertised) {
+  private DataNodeServer(String nodeId, StorageNode storage, RepairNode repair, ServingEndpoints endpoints,
+      NodeRegistry registry, String advertised) {
     this.nodeId = nodeId;
     this.storage = storage;
+    this.repair = repair;
     this.endpoints = endpoints;
     this.registry = registry;
     this.advertised = advertised;
@@ -52,13 +55,17 @@ public final class DataNodeServer implements AutoCloseable {
     HybridClock clock = HybridClock.system();
     PrometheusMeterRegistry meters = ServingEndpoints.newRegistry();
     StorageNode storage = StorageNode.open(config, metadata, clock, meters);
+    RepairNode repair = null;
     try {
+      repair = RepairNode.create(nodeId, config, storage, metadata, registry, meters);
       SchemaLookup lookup = new SchemaLookup(metadata);
-      List<BindableService> services = List.of(
+      List<BindableService> services = new java.util.ArrayList<>(List.of(
           new DataNodeGrpcService(lookup, storage.store(), new QueryPlanner(lookup, storage.store())),
-          new TreeAdminGrpcService(metadata, storage.trees()));
+          new TreeAdminGrpcService(metadata, storage.trees())));
+      services.addAll(repair.services());
       ServingEndpoints endpoints =
           ServingEndpoints.start(config.grpcHost(), config.grpcPort(), config.httpPort(), services, meters);
+      endpoints.addJsonRoute(dev.arbor.observability.trace.TraceHttpHandler.PATH, repair.traceHttpHandler());
       metadata.addListener(e -> {
         if (e.type() == MetadataEvent.Type.GROUP_DELETED) {
           try {
@@ -69,11 +76,15 @@ public final class DataNodeServer implements AutoCloseable {
         }
       });
       storage.start();
+      repair.start();
       endpoints.markServing();
       String advertised = advertiseHost + ":" + endpoints.grpcPort();
       registry.register(RegisteredNode.of(nodeId, advertised, Set.of("data")), ttl);
-      return new DataNodeServer(nodeId, storage, endpoints, registry, advertised);
+      return new DataNodeServer(nodeId, storage, repair, endpoints, registry, advertised);
     } catch (IOException | RuntimeException e) {
+      if (repair != null) {
+        repair.close();
+      }
       storage.close();
       throw e;
     }
@@ -106,6 +117,7 @@ public final class DataNodeServer implements AutoCloseable {
     if (registry instanceof dev.arbor.metadata.EmbeddedNodeRegistry shared) {
       shared.deregister(nodeId);
     }
+    repair.close();
     endpoints.close();
     storage.close();
   }

@@ -17,6 +17,7 @@ import java.time.Duration;
  * @param checkpointInterval how often indexes are committed and the WAL truncated
  * @param trees repair-tree settings
  * @param checkpointWalBytes a checkpoint also runs once this much WAL has been written since the last
+ * @param repair background repair settings (data nodes)
  */
 public record ServerConfig(
     Path dataDir,
@@ -27,7 +28,8 @@ public record ServerConfig(
     Duration tombstoneGrace,
     Duration checkpointInterval,
     TreeConfig trees,
-    long checkpointWalBytes) {
+    long checkpointWalBytes,
+    RepairConfig repair) {
 
   public static final int DEFAULT_GRPC_PORT = 17912;
   public static final int DEFAULT_HTTP_PORT = 17913;
@@ -40,30 +42,34 @@ public record ServerConfig(
     return new ServerConfig(
         dataDir, "0.0.0.0", DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, RequestLimits.DEFAULTS,
         DEFAULT_TOMBSTONE_GRACE, DEFAULT_CHECKPOINT_INTERVAL, TreeConfig.DEFAULTS,
-        DEFAULT_CHECKPOINT_WAL_BYTES);
+        DEFAULT_CHECKPOINT_WAL_BYTES, RepairConfig.DEFAULTS);
   }
 
   public ServerConfig withPorts(int grpc, int http) {
-    return new ServerConfig(dataDir, grpcHost, grpc, http, limits, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes);
+    return new ServerConfig(dataDir, grpcHost, grpc, http, limits, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes, repair);
   }
 
   public ServerConfig withHost(String host) {
-    return new ServerConfig(dataDir, host, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes);
+    return new ServerConfig(dataDir, host, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes, repair);
   }
 
   public ServerConfig withLimits(RequestLimits l) {
-    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, l, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes);
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, l, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes, repair);
   }
 
   public ServerConfig withTombstoneGrace(Duration grace) {
-    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, grace, checkpointInterval, trees, checkpointWalBytes);
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, grace, checkpointInterval, trees, checkpointWalBytes, repair);
   }
 
   public ServerConfig withCheckpointInterval(Duration interval) {
-    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, interval, trees, checkpointWalBytes);
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, interval, trees, checkpointWalBytes, repair);
+  }
+
+  public ServerConfig withRepair(RepairConfig r) {
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes, r);
   }
 
   public ServerConfig withTrees(TreeConfig t) {
-    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, t, checkpointWalBytes);
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, t, checkpointWalBytes, repair);
   }
 }

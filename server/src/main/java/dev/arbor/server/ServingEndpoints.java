@@ -76,6 +76,11 @@ final class ServingEndpoints implements AutoCloseable {
     return new IOException("cannot listen for " + what + " on " + host + ":" + port + ": " + why, e);
   }
 
+  /** Adds a JSON route to the HTTP port (see {@link HttpEndpoints#addJsonRoute}). */
+  void addJsonRoute(String path, java.util.function.Function<java.util.Map<String, String>, String> handler) {
+    http.addJsonRoute(path, handler);
+  }
+
   void markServing() {
     serving = true;
   }

@@ -75,6 +75,10 @@ final class StorageNode implements AutoCloseable {
     return trees;
   }
 
+  TreeBuildScheduler treeScheduler() {
+    return treeScheduler;
+  }
+
   /** Starts checkpoints, refreshes, tombstone purge and tree builds. */
   void start() {
     long cp = Math.max(1, config.checkpointInterval().toMillis());

@@ -259,6 +259,77 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
     }
   }
 
+  /**
+   * Makes the served tree reflect the shard as it is now, waiting up to {@code wait} for a build
+   * already running: builds from a fresh snapshot unless the served tree was built from the
+   * current commit. Repair sessions call this first, so they never compare stale trees.
+   *
+   * @throws TreeUnavailableException when the tree cannot be built (I/O error, shutdown, or
+   *     another build holding the shard longer than {@code wait})
+   */
+  public TreeSummary ensureCurrent(String group, int shard, java.time.Duration wait) {
+    long t0 = System.nanoTime();
+    String k = key(group, shard);
+    ReentrantLock lock = buildLocks.computeIfAbsent(k, x -> new ReentrantLock());
+    try {
+      if (!lock.tryLock(wait.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+        throw new TreeUnavailableException(
+            "tree of " + k + " is being built by another task for longer than " + wait);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new TreeUnavailableException("interrupted waiting for the tree of " + k);
+    }
+    try {
+      if (closed) {
+        throw new TreeUnavailableException("node is shutting down");
+      }
+      BuildResult r = buildLocked(group, shard, needsBuild.containsKey(k), t0);
+      if (r.outcome() == Outcome.BUILT || r.outcome() == Outcome.EMPTY) {
+        buildsFinished.incrementAndGet();
+        buildNanos.addAndGet(r.durationNanos());
+        needsBuild.remove(k);
+      }
+      return r.summary();
+    } catch (BuildCancelled e) {
+      throw new TreeUnavailableException("node is shutting down");
+    } catch (IOException | RuntimeException e) {
+      if (e instanceof TreeUnavailableException t) {
+        throw t;
+      }
+      buildsFailed.incrementAndGet();
+      LOG.error("building the repair tree of {} failed", k, e);
+      throw new TreeUnavailableException("building the tree of " + k + " failed: " + e.getMessage());
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Stops serving a shard's tree and deletes its files because a reader found it corrupt; the
+   * next {@link #ensureCurrent} or scheduled build rebuilds it from the index.
+   */
+  public void invalidate(String group, int shard, String why) {
+    String k = key(group, shard);
+    LOG.warn("repair tree of {} is unusable ({}); it will be rebuilt", k, why);
+    ReentrantLock lock = buildLocks.computeIfAbsent(k, x -> new ReentrantLock());
+    lock.lock();
+    try {
+      needsBuild.put(k, Boolean.TRUE);
+      ServedTree old = served.remove(k);
+      if (old != null) {
+        old.close();
+      }
+      Path dir = shardDir(group, shard);
+      Files.deleteIfExists(dir.resolve(TREE_FILE));
+      Files.deleteIfExists(dir.resolve(STATE_FILE));
+    } catch (IOException e) {
+      LOG.warn("deleting the unusable tree of {} failed", k, e);
+    } finally {
+      lock.unlock();
+    }
+  }
+
   private BuildResult buildLocked(String group, int shard, boolean force, long t0) throws IOException {
     ShardIndex idx = store.existingShard(group, shard);
     Path dir = shardDir(group, shard);

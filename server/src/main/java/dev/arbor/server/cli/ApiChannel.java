@@ -100,6 +100,17 @@ final class ApiChannel implements AutoCloseable {
         .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
+  dev.arbor.api.repair.v1.RepairAdminServiceGrpc.RepairAdminServiceBlockingStub repairAdmin() {
+    return dev.arbor.api.repair.v1.RepairAdminServiceGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** For long calls (a repair round): the deadline is the caller's, not {@code --timeout}. */
+  dev.arbor.api.repair.v1.RepairAdminServiceGrpc.RepairAdminServiceBlockingStub repairAdmin(Duration deadline) {
+    return dev.arbor.api.repair.v1.RepairAdminServiceGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
   /** Runs one RPC; failures that are about reaching the server get a message naming it. */
   <T> T call(Supplier<T> rpc) {
     try {

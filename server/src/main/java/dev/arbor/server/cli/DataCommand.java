@@ -27,12 +27,14 @@ public final class DataCommand implements Callable<Integer> {
 
   @Mixin ListenOptions listen;
   @Mixin StorageOptions storage;
+  @Mixin RepairOptions repair;
   @Mixin ClusterMetadata cluster;
 
   @Override
   public Integer call() throws Exception {
     ServerConfig config = storage.config(
-        dataDir, listen.host, listen.grpcPort, listen.httpPort, dev.arbor.liaison.RequestLimits.DEFAULTS);
+        dataDir, listen.host, listen.grpcPort, listen.httpPort, dev.arbor.liaison.RequestLimits.DEFAULTS)
+        .withRepair(repair.config());
     UntilSignal signal = new UntilSignal();
     try (ClusterMetadata meta = cluster) {
       meta.connect(HybridClock.system());

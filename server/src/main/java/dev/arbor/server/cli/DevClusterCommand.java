@@ -34,6 +34,7 @@ public final class DevClusterCommand implements Callable<Integer> {
   @Mixin ListenOptions listen;
   @Mixin LimitOptions limits;
   @Mixin StorageOptions storage;
+  @Mixin RepairOptions repair;
   @Mixin ClusterMetadata cluster;
 
   @Override
@@ -42,7 +43,7 @@ public final class DevClusterCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--data-nodes must be between 1 and 64");
     }
     WriteConsistency level = WriteConsistency.parse(consistency);
-    ServerConfig template = storage.config(baseDir, listen.host, 0, 0, limits.limits());
+    ServerConfig template = storage.config(baseDir, listen.host, 0, 0, limits.limits()).withRepair(repair.config());
     HybridClock clock = HybridClock.system();
     UntilSignal signal = new UntilSignal();
     try (ClusterMetadata meta = cluster) {

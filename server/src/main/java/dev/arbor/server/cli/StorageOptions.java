@@ -51,6 +51,7 @@ final class StorageOptions {
     }
     BuildSchedule.parse(treeSchedule);
     return new ServerConfig(dataDir, host, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval,
-        new TreeConfig(treeSlots, treeSchedule, treeQuickDelay, treeThreads), checkpointWalMiB << 20);
+        new TreeConfig(treeSlots, treeSchedule, treeQuickDelay, treeThreads), checkpointWalMiB << 20,
+        dev.arbor.server.RepairConfig.DEFAULTS);
   }
 }

@@ -1,0 +1,42 @@
+package dev.arbor.repair.sync;
+
+import dev.arbor.api.repair.v1.RepairServiceGrpc;
+import dev.arbor.api.repair.v1.SessionRequest;
+import dev.arbor.api.repair.v1.SessionResponse;
+import dev.arbor.observability.trace.Tracer;
+import dev.arbor.repair.tree.RepairTrees;
+import dev.arbor.storage.PropertyStore;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.function.BiConsumer;
+
+/** {@code arbor.repair.v1.RepairService}: one {@link RepairSessionServer} per stream. */
+public final class RepairGrpcService extends RepairServiceGrpc.RepairServiceImplBase {
+  private final PropertyStore store;
+  private final RepairTrees trees;
+  private final ShardCheck shardCheck;
+  private final Duration treeWait;
+  private final Tracer tracer;
+  private final SessionObserver observer;
+  private final BiConsumer<String, Integer> rebuild;
+
+  /**
+   * @param treeWait how long a session waits for a running build of its shard's tree
+   * @param rebuild asked to rebuild a shard's tree after a session stored records in it
+   */
+  public RepairGrpcService(PropertyStore store, RepairTrees trees, ShardCheck shardCheck, Duration treeWait,
+      Tracer tracer, SessionObserver observer, BiConsumer<String, Integer> rebuild) {
+    this.store = store;
+    this.trees = trees;
+    this.shardCheck = shardCheck;
+    this.treeWait = treeWait;
+    this.tracer = tracer;
+    this.observer = observer;
+    this.rebuild = rebuild;
+  }
+
+  @Override
+  public StreamObserver<SessionRequest> repair(StreamObserver<SessionResponse> responses) {
+    return new RepairSessionServer(responses, store, trees, shardCheck, treeWait, tracer, observer, rebuild);
+  }
+}

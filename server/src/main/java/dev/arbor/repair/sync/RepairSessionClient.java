@@ -1,0 +1,366 @@
+package dev.arbor.repair.sync;
+
+import com.google.protobuf.ByteString;
+import dev.arbor.api.cluster.v1.StoredProperty;
+import dev.arbor.api.repair.v1.BucketRequest;
+import dev.arbor.api.repair.v1.Finish;
+import dev.arbor.api.repair.v1.Leaf;
+import dev.arbor.api.repair.v1.LeafPage;
+import dev.arbor.api.repair.v1.LeafRequest;
+import dev.arbor.api.repair.v1.PropertyExchange;
+import dev.arbor.api.repair.v1.PropertyExchangeReply;
+import dev.arbor.api.repair.v1.RootCompare;
+import dev.arbor.api.repair.v1.SessionRequest;
+import dev.arbor.api.repair.v1.SlotHash;
+import dev.arbor.api.repair.v1.TraceContext;
+import dev.arbor.api.repair.v1.TreeRoot;
+import dev.arbor.property.EntityKey;
+import dev.arbor.property.PropertyRecord;
+import dev.arbor.repair.tree.CorruptTreeException;
+import dev.arbor.repair.tree.RepairTrees;
+import dev.arbor.repair.tree.ServedTree;
+import dev.arbor.repair.tree.SlotSummary;
+import dev.arbor.repair.tree.TreeFileReader;
+import dev.arbor.repair.tree.TreeLeaf;
+import dev.arbor.repair.tree.TreeUnavailableException;
+import dev.arbor.storage.PropertyStore;
+import dev.arbor.storage.ShardWrite;
+import io.grpc.Channel;
+import io.grpc.Deadline;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.List;
+import java.util.function.BiConsumer;
+
+/**
+ * The client side of a repair session: makes its own tree current, compares roots, then slots
+ * (and, for large slots, buckets of leaves), merge-joins the server's leaf pages of every
+ * differing slot against its own in entity order, and exchanges the records that differ in
+ * batches — its winners pushed, the server's fetched — until both hold the last-write-wins
+ * winner of every key. Ends with Finish / FinishAck, so nothing sent is lost.
+ *
+ * <p>One instance serves any number of sequential or concurrent sessions; the state of a session
+ * lives in {@link Session}.
+ */
+public final class RepairSessionClient {
+  static final int LEAF_PAGE = 1024;
+  static final int PUSH_BATCH_BYTES = 1 << 20;
+  static final int FETCH_BATCH = 1024;
+
+  private final String nodeId;
+  private final PropertyStore store;
+  private final RepairTrees trees;
+  private final Duration treeWait;
+  private final Duration replyTimeout;
+  private final SessionObserver observer;
+  private final BiConsumer<String, Integer> rebuild;
+
+  public RepairSessionClient(String nodeId, PropertyStore store, RepairTrees trees, Duration treeWait,
+      Duration replyTimeout, SessionObserver observer, BiConsumer<String, Integer> rebuild) {
+    this.nodeId = nodeId;
+    this.store = store;
+    this.trees = trees;
+    this.treeWait = treeWait;
+    this.replyTimeout = replyTimeout;
+    this.observer = observer;
+    this.rebuild = rebuild;
+  }
+
+  /**
+   * Repairs (group, shard) between this node and {@code peer} in both directions.
+   *
+   * @throws SyncFailedException on any failure; {@link SyncFailedException#abortsRound()} when
+   *     this node cannot take part at all
+   */
+  public SessionFigures run(Channel channel, String peer, String group, int shard, TraceContext trace,
+      Deadline deadline) {
+    long t0 = System.nanoTime();
+    Session s = new Session(peer, group, shard);
+    try {
+      try {
+        trees.ensureCurrent(group, shard, treeWait);
+      } catch (TreeUnavailableException e) {
+        throw new SyncFailedException("this node's tree of " + group + "/" + shard + " is unavailable: "
+            + e.getMessage(), true, e);
+      }
+      ServedTree tree = trees.acquire(group, shard).orElseThrow(() -> new SyncFailedException(
+          "this node's tree of " + group + "/" + shard + " was dropped", true, null));
+      try (tree; Conversation c = new Conversation(channel, peer, deadline, replyTimeout)) {
+        s.conversation = c;
+        s.tree = tree;
+        s.run(trace);
+        SessionFigures f = s.figures(System.nanoTime() - t0);
+        observer.clientSessionEnded(group, shard, peer, f, null);
+        return f;
+      }
+    } catch (UncheckedIOException e) {
+      if (e.getCause() instanceof CorruptTreeException) {
+        trees.invalidate(group, shard, e.getCause().getMessage());
+      }
+      SyncFailedException f = new SyncFailedException("reading this node's tree failed: " + e.getCause().getMessage(),
+          true, e);
+      observer.clientSessionEnded(group, shard, peer, s.figures(System.nanoTime() - t0), f.getMessage());
+      throw f;
+    } catch (SyncFailedException e) {
+      observer.clientSessionEnded(group, shard, peer, s.figures(System.nanoTime() - t0), e.getMessage());
+      throw e;
+    } catch (RuntimeException e) {
+      SyncFailedException f = new SyncFailedException("repair with " + peer + " failed: " + e, false, e);
+      observer.clientSessionEnded(group, shard, peer, s.figures(System.nanoTime() - t0), f.getMessage());
+      throw f;
+    } finally {
+      if (s.repairedToClient > 0) {
+        rebuild.accept(group, shard);
+      }
+    }
+  }
+
+  /** One session's state. */
+  private final class Session {
+    private final String peer;
+    private final String group;
+    private final int shard;
+    private Conversation conversation;
+    private ServedTree tree;
+    private boolean rootMatch;
+    private int slotsDiffering;
+    private long leavesCompared;
+    private long repairedToServer;
+    private long repairedToClient;
+    private final List<StoredProperty> push = new ArrayList<>();
+    private long pushBytes;
+    private final List<String> fetch = new ArrayList<>();
+
+    Session(String peer, String group, int shard) {
+      this.peer = peer;
+      this.group = group;
+      this.shard = shard;
+    }
+
+    SessionFigures figures(long nanos) {
+      Conversation c = conversation;
+      return new SessionFigures(rootMatch, slotsDiffering, leavesCompared, repairedToServer, repairedToClient,
+          c == null ? 0 : c.bytesSent(), c == null ? 0 : c.bytesReceived(), nanos);
+    }
+
+    void run(TraceContext trace) {
+      var summary = tree.summary();
+      TreeRoot.Builder root = TreeRoot.newBuilder().setGroup(group).setShard(shard)
+          .setRoot(ByteString.copyFrom(summary.root())).setSlotCount(summary.header().slotCount())
+          .setLeafCount(summary.leafCount()).setClientNode(nodeId);
+      if (trace != null) {
+        root.setTrace(trace);
+      }
+      RootCompare rc = conversation.call(SessionRequest.newBuilder().setTreeRoot(root).build()).getRootCompare();
+      if (!rc.getTreeFound()) {
+        throw new SyncFailedException("peer " + peer + " has no tree of " + group + "/" + shard + ": "
+            + rc.getReason(), false, null);
+      }
+      rootMatch = rc.getRootMatch();
+      if (!rootMatch) {
+        if (rc.getSlotCount() != summary.header().slotCount() || rc.getSlotsCount() != rc.getSlotCount()) {
+          throw new SyncFailedException("peer " + peer + " uses " + rc.getSlotCount() + " tree slots, this node "
+              + summary.header().slotCount() + ": set --tree-slots equal on every node", true, null);
+        }
+        compareSlots(rc.getSlotsList());
+        flush();
+      }
+      conversation.call(SessionRequest.newBuilder().setFinish(Finish.getDefaultInstance()).build());
+      conversation.finish();
+    }
+
+    private void compareSlots(List<SlotHash> theirs) {
+      for (SlotHash ss : theirs) {
+        SlotSummary cs = tree.summary().slots().get((int) ss.getIndex());
+        if (cs.leafCount() == ss.getLeafCount() && Arrays.equals(cs.hash(), ss.getHash().toByteArray())) {
+          continue;
+        }
+        slotsDiffering++;
+        int slot = cs.index();
+        if (ss.getLeafCount() == 0) {
+          pushAll(slot);
+        } else if (cs.leafCount() == 0) {
+          pullAll(slot, 1, null);
+        } else {
+          compareSlot(slot, Math.max(cs.leafCount(), ss.getLeafCount()));
+        }
+      }
+    }
+
+    private void compareSlot(int slot, long larger) {
+      if (larger <= LeafBuckets.DIRECT_COMPARE_MAX) {
+        merge(slot, 1, null);
+        return;
+      }
+      int n = LeafBuckets.bucketCountFor(larger);
+      byte[] theirs = conversation.call(SessionRequest.newBuilder()
+          .setBuckets(BucketRequest.newBuilder().setSlot(slot).setBucketCount(n)).build())
+          .getBuckets().getDigests().toByteArray();
+      byte[] mine;
+      try (var it = reader().leaves(slot)) {
+        mine = LeafBuckets.digests(it, n);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      if (theirs.length != mine.length) {
+        throw new SyncFailedException("peer " + peer + " sent " + theirs.length + " bytes of bucket digests, expected "
+            + mine.length, false, null);
+      }
+      BitSet differing = new BitSet(n);
+      BitSet onlyTheirs = new BitSet(n);
+      int w = LeafBuckets.DIGEST_BYTES;
+      for (int b = 0; b < n; b++) {
+        if (!Arrays.equals(mine, b * w, b * w + w, theirs, b * w, b * w + w)) {
+          differing.set(b);
+          if (isZero(mine, b * w, w)) {
+            onlyTheirs.set(b);
+          }
+        }
+      }
+      if (differing.isEmpty()) {
+        return;
+      }
+      // Buckets this node lacks entirely come as records at once; the rest are merged leaf by leaf.
+      BitSet merged = (BitSet) differing.clone();
+      merged.andNot(onlyTheirs);
+      if (!onlyTheirs.isEmpty()) {
+        pullAll(slot, n, onlyTheirs);
+      }
+      if (!merged.isEmpty()) {
+        merge(slot, n, merged.cardinality() == n ? null : merged);
+      }
+    }
+
+    private TreeFileReader reader() {
+      return tree.reader();
+    }
+
+    /** The server holds nothing in the slot: push every leaf of ours. */
+    private void pushAll(int slot) {
+      try (SlotLeaves mine = new SlotLeaves(reader(), slot, 1, null)) {
+        while (mine.hasNext()) {
+          push(mine.next());
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    /** This node holds nothing in the slot (or buckets): take the server's records page by page. */
+    private void pullAll(int slot, int bucketCount, BitSet buckets) {
+      byte[] after = new byte[0];
+      boolean more = true;
+      while (more) {
+        LeafPage page = page(slot, bucketCount, buckets, after, true);
+        apply(page.getRecordsList());
+        after = page.getLastEntity().toByteArray();
+        more = page.getMore() && !page.getLastEntity().isEmpty();
+      }
+    }
+
+    private LeafPage page(int slot, int bucketCount, BitSet buckets, byte[] after, boolean records) {
+      LeafRequest.Builder r = LeafRequest.newBuilder().setSlot(slot).setBucketCount(bucketCount)
+          .setAfter(ByteString.copyFrom(after)).setMaxItems(LEAF_PAGE).setRecords(records);
+      if (buckets != null) {
+        buckets.stream().forEach(r::addBuckets);
+      }
+      return conversation.call(SessionRequest.newBuilder().setLeaves(r).build()).getLeaves();
+    }
+
+    /** Merge-join of the server's leaves with ours, both in entity order. */
+    private void merge(int slot, int bucketCount, BitSet buckets) {
+      try (SlotLeaves mine = new SlotLeaves(reader(), slot, bucketCount, buckets)) {
+        byte[] after = new byte[0];
+        boolean more = true;
+        while (more) {
+          LeafPage page = page(slot, bucketCount, buckets, after, false);
+          for (Leaf s : page.getLeavesList()) {
+            leavesCompared++;
+            byte[] e = s.getEntity().toByteArray();
+            while (mine.hasNext() && Arrays.compareUnsigned(mine.peek().entityUtf8(), e) < 0) {
+              push(mine.next());
+            }
+            if (mine.hasNext() && Arrays.equals(mine.peek().entityUtf8(), e)) {
+              TreeLeaf c = mine.next();
+              if (!Arrays.equals(c.sha(), 0, 16, s.getShaPrefix().toByteArray(), 0, s.getShaPrefix().size())) {
+                push(c);
+              }
+            } else {
+              fetch(new String(e, java.nio.charset.StandardCharsets.UTF_8));
+            }
+            after = e;
+          }
+          more = page.getMore() && page.getLeavesCount() > 0;
+        }
+        while (mine.hasNext()) {
+          push(mine.next());
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    private void push(TreeLeaf leaf) {
+      PropertyRecord r = store.latest(group, shard, EntityKey.parse(leaf.entity()));
+      if (r == null) {
+        return; // purged since the tree was built
+      }
+      StoredProperty p = RecordCodec.toProto(group, shard, r);
+      push.add(p);
+      pushBytes += p.getSerializedSize();
+      if (pushBytes >= PUSH_BATCH_BYTES) {
+        flush();
+      }
+    }
+
+    private void fetch(String entity) {
+      fetch.add(entity);
+      if (fetch.size() >= FETCH_BATCH) {
+        flush();
+      }
+    }
+
+    private void flush() {
+      if (push.isEmpty() && fetch.isEmpty()) {
+        return;
+      }
+      PropertyExchange x = PropertyExchange.newBuilder().addAllPush(push).addAllFetch(fetch).build();
+      push.clear();
+      fetch.clear();
+      pushBytes = 0;
+      PropertyExchangeReply reply = conversation.call(SessionRequest.newBuilder().setExchange(x).build()).getExchange();
+      repairedToServer += reply.getStored();
+      List<StoredProperty> incoming = new ArrayList<>(reply.getFetchedCount() + reply.getNewerCount());
+      incoming.addAll(reply.getFetchedList());
+      incoming.addAll(reply.getNewerList());
+      apply(incoming);
+    }
+
+    private void apply(List<StoredProperty> records) {
+      List<ShardWrite> writes = new ArrayList<>(records.size());
+      for (StoredProperty p : records) {
+        ShardWrite w = RecordCodec.check(p, group, shard);
+        if (w == null) {
+          throw new SyncFailedException("peer " + peer + " sent an invalid record for " + p.getEntity(), false, null);
+        }
+        writes.add(w);
+      }
+      if (!writes.isEmpty()) {
+        repairedToClient += store.applyIfNewer(writes).size();
+      }
+    }
+  }
+
+  private static boolean isZero(byte[] a, int off, int len) {
+    for (int i = off; i < off + len; i++) {
+      if (a[i] != 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+}

@@ -1,0 +1,363 @@
+package dev.arbor.repair.sync;
+
+import com.google.protobuf.ByteString;
+import dev.arbor.api.cluster.v1.StoredProperty;
+import dev.arbor.api.repair.v1.BucketDigests;
+import dev.arbor.api.repair.v1.BucketRequest;
+import dev.arbor.api.repair.v1.FinishAck;
+import dev.arbor.api.repair.v1.Leaf;
+import dev.arbor.api.repair.v1.LeafPage;
+import dev.arbor.api.repair.v1.LeafRequest;
+import dev.arbor.api.repair.v1.PropertyExchange;
+import dev.arbor.api.repair.v1.PropertyExchangeReply;
+import dev.arbor.api.repair.v1.RootCompare;
+import dev.arbor.api.repair.v1.SessionRequest;
+import dev.arbor.api.repair.v1.SessionResponse;
+import dev.arbor.api.repair.v1.SlotHash;
+import dev.arbor.api.repair.v1.TreeRoot;
+import dev.arbor.observability.trace.Tracer;
+import dev.arbor.property.EntityKey;
+import dev.arbor.property.LastWriteWins;
+import dev.arbor.property.PropertyRecord;
+import dev.arbor.repair.tree.CorruptTreeException;
+import dev.arbor.repair.tree.RepairTrees;
+import dev.arbor.repair.tree.ServedTree;
+import dev.arbor.repair.tree.SlotSummary;
+import dev.arbor.repair.tree.TreeLeaf;
+import dev.arbor.repair.tree.TreeSummary;
+import dev.arbor.repair.tree.TreeUnavailableException;
+import dev.arbor.storage.PropertyStore;
+import dev.arbor.storage.ShardWrite;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The server side of one repair session: answers each client request with exactly one response,
+ * in order, on the gRPC thread that delivered it (the client waits for every answer, so nothing
+ * queues up). Holds the served tree for the session so a concurrent rebuild cannot change the
+ * leaves under a cursor.
+ */
+final class RepairSessionServer implements StreamObserver<SessionRequest> {
+  private static final Logger LOG = LoggerFactory.getLogger(RepairSessionServer.class);
+  /** Records per page are also capped by bytes, so a page stays far below the message limit. */
+  static final int MAX_PAGE_BYTES = 4 << 20;
+  static final int MAX_PAGE_ITEMS = 4096;
+
+  private final StreamObserver<SessionResponse> out;
+  private final PropertyStore store;
+  private final RepairTrees trees;
+  private final ShardCheck shardCheck;
+  private final Duration treeWait;
+  private final Tracer tracer;
+  private final SessionObserver observer;
+  private final BiConsumer<String, Integer> rebuild;
+
+  private String group;
+  private int shard = -1;
+  private String client = "?";
+  private ServedTree tree;
+  private SlotLeaves cursor;
+  private Tracer.Span span;
+  private long stored;
+  private long sent;
+  private long bytesIn;
+  private long bytesOut;
+  private boolean done;
+
+  RepairSessionServer(StreamObserver<SessionResponse> out, PropertyStore store, RepairTrees trees,
+      ShardCheck shardCheck, Duration treeWait, Tracer tracer, SessionObserver observer,
+      BiConsumer<String, Integer> rebuild) {
+    this.out = out;
+    this.store = store;
+    this.trees = trees;
+    this.shardCheck = shardCheck;
+    this.treeWait = treeWait;
+    this.tracer = tracer;
+    this.observer = observer;
+    this.rebuild = rebuild;
+  }
+
+  @Override
+  public void onNext(SessionRequest req) {
+    if (done) {
+      return;
+    }
+    bytesIn += req.getSerializedSize();
+    try {
+      SessionResponse resp = switch (req.getBodyCase()) {
+        case TREE_ROOT -> SessionResponse.newBuilder().setRootCompare(open(req.getTreeRoot())).build();
+        case BUCKETS -> SessionResponse.newBuilder().setBuckets(buckets(req.getBuckets())).build();
+        case LEAVES -> SessionResponse.newBuilder().setLeaves(leaves(req.getLeaves())).build();
+        case EXCHANGE -> SessionResponse.newBuilder().setExchange(exchange(req.getExchange())).build();
+        case FINISH -> SessionResponse.newBuilder().setFinish(FinishAck.newBuilder()
+            .setStored(stored).setBytesReceived(bytesIn).setBytesSent(bytesOut)).build();
+        case BODY_NOT_SET -> throw new SessionProtocolException("request without a body");
+      };
+      bytesOut += resp.getSerializedSize();
+      out.onNext(resp);
+      if (req.hasFinish()) {
+        end(null);
+        out.onCompleted();
+      }
+    } catch (SessionProtocolException e) {
+      fail(Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
+    } catch (TreeUnavailableException e) {
+      fail(Status.FAILED_PRECONDITION.withDescription(e.getMessage()));
+    } catch (UncheckedIOException | IOException e) {
+      Throwable cause = e instanceof UncheckedIOException u ? u.getCause() : e;
+      if (cause instanceof CorruptTreeException && group != null) {
+        trees.invalidate(group, shard, cause.getMessage());
+      }
+      fail(Status.INTERNAL.withDescription("repair session failed on the server: " + cause.getMessage()));
+    } catch (RuntimeException e) {
+      LOG.error("repair session of {}/{} from {} failed", group, shard, client, e);
+      fail(Status.INTERNAL.withDescription("repair session failed on the server: " + e));
+    }
+  }
+
+  private RootCompare open(TreeRoot root) {
+    if (group != null) {
+      throw new SessionProtocolException("tree_root sent twice");
+    }
+    group = root.getGroup();
+    shard = root.getShard();
+    client = root.getClientNode().isEmpty() ? "?" : root.getClientNode();
+    String parent = root.hasTrace() ? root.getTrace().getParentSpanId() : "";
+    String traceId = root.hasTrace() && !root.getTrace().getTraceId().isEmpty()
+        ? root.getTrace().getTraceId() : group + "_" + shard + "_" + client + "_" + Tracer.nowNanos();
+    span = tracer.start(traceId, parent, "serve repair session", group, shard, 0).tag("client_node", client);
+    String refusal = shardCheck.refuse(group, shard);
+    if (refusal != null) {
+      return RootCompare.newBuilder().setTreeFound(false).setReason(refusal).build();
+    }
+    TreeSummary s;
+    try {
+      s = trees.ensureCurrent(group, shard, treeWait);
+    } catch (TreeUnavailableException e) {
+      return RootCompare.newBuilder().setTreeFound(false).setReason(e.getMessage()).build();
+    }
+    tree = trees.acquire(group, shard).orElse(null);
+    if (tree == null) {
+      return RootCompare.newBuilder().setTreeFound(false).setReason("tree of " + group + "/" + shard
+          + " was dropped").build();
+    }
+    s = tree.summary();
+    boolean match = Arrays.equals(s.root(), root.getRoot().toByteArray())
+        && s.header().slotCount() == root.getSlotCount();
+    span.tag("root_match", match).tag("leaf_count", s.leafCount());
+    RootCompare.Builder b = RootCompare.newBuilder().setTreeFound(true).setRootMatch(match)
+        .setSlotCount(s.header().slotCount());
+    if (!match) {
+      for (SlotSummary slot : s.slots()) {
+        b.addSlots(SlotHash.newBuilder().setIndex(slot.index()).setLeafCount(slot.leafCount())
+            .setHash(ByteString.copyFrom(slot.hash())));
+      }
+    }
+    return b.build();
+  }
+
+  private void requireOpen() {
+    if (tree == null) {
+      throw new SessionProtocolException("no tree open in this session (send tree_root first)");
+    }
+  }
+
+  private int checkSlot(int slot) {
+    if (slot < 0 || slot >= tree.summary().slots().size()) {
+      throw new SessionProtocolException("slot " + slot + " out of range");
+    }
+    return slot;
+  }
+
+  private static int checkBucketCount(int n) {
+    if (n < 1 || n > LeafBuckets.MAX_BUCKETS) {
+      throw new SessionProtocolException("bucket_count must be 1.." + LeafBuckets.MAX_BUCKETS + ", got " + n);
+    }
+    return n;
+  }
+
+  private BucketDigests buckets(BucketRequest r) throws IOException {
+    requireOpen();
+    int slot = checkSlot(r.getSlot());
+    int n = checkBucketCount(r.getBucketCount());
+    byte[] digests;
+    if (tree.reader() == null) {
+      digests = new byte[n * LeafBuckets.DIGEST_BYTES];
+    } else {
+      try (var it = tree.reader().leaves(slot)) {
+        digests = LeafBuckets.digests(it, n);
+      }
+    }
+    return BucketDigests.newBuilder().setSlot(slot).setBucketCount(n)
+        .setDigests(ByteString.copyFrom(digests)).build();
+  }
+
+  private LeafPage leaves(LeafRequest r) throws IOException {
+    requireOpen();
+    int slot = checkSlot(r.getSlot());
+    BitSet buckets = null;
+    int n = 1;
+    if (r.getBucketsCount() > 0) {
+      n = checkBucketCount(r.getBucketCount());
+      buckets = new BitSet(n);
+      for (int b : r.getBucketsList()) {
+        if (b < 0 || b >= n) {
+          throw new SessionProtocolException("bucket " + b + " out of range 0.." + (n - 1));
+        }
+        buckets.set(b);
+      }
+    }
+    byte[] after = r.getAfter().toByteArray();
+    boolean reuse = cursor != null && cursor.serves(slot, n, buckets)
+        && (after.length == 0 ? cursor.position() == null : Arrays.equals(after, cursor.position()));
+    if (!reuse) {
+      if (cursor != null) {
+        cursor.close();
+      }
+      cursor = new SlotLeaves(tree.reader(), slot, n, buckets);
+      if (after.length > 0) {
+        cursor.skipThrough(after);
+      }
+    }
+    int max = r.getMaxItems() == 0 ? 1024 : Math.min(r.getMaxItems(), MAX_PAGE_ITEMS);
+    LeafPage.Builder page = LeafPage.newBuilder();
+    long bytes = 0;
+    int items = 0;
+    List<EntityKey> keys = r.getRecords() ? new ArrayList<>(Math.min(max, 512)) : null;
+    while (items < max && bytes < MAX_PAGE_BYTES && cursor.hasNext()) {
+      TreeLeaf l = cursor.next();
+      items++;
+      if (r.getRecords()) {
+        PropertyRecord rec = store.latest(group, shard, EntityKey.parse(l.entity()));
+        if (rec != null) {
+          StoredProperty p = RecordCodec.toProto(group, shard, rec);
+          bytes += p.getSerializedSize();
+          page.addRecords(p);
+          sent++;
+        }
+      } else {
+        page.addLeaves(Leaf.newBuilder().setEntity(ByteString.copyFrom(l.entityUtf8()))
+            .setShaPrefix(ByteString.copyFrom(l.sha(), 0, 16)));
+        bytes += l.entityUtf8().length + 20;
+      }
+    }
+    if (cursor.position() != null) {
+      page.setLastEntity(ByteString.copyFrom(cursor.position()));
+    }
+    return page.setMore(cursor.hasNext()).build();
+  }
+
+  private PropertyExchangeReply exchange(PropertyExchange x) {
+    requireOpen();
+    PropertyExchangeReply.Builder reply = PropertyExchangeReply.newBuilder();
+    List<ShardWrite> writes = new ArrayList<>(x.getPushCount());
+    int rejected = 0;
+    for (StoredProperty p : x.getPushList()) {
+      ShardWrite w = RecordCodec.check(p, group, shard);
+      if (w == null) {
+        rejected++;
+      } else {
+        writes.add(w);
+      }
+    }
+    List<PropertyRecord> took = writes.isEmpty() ? List.of() : store.applyIfNewer(writes);
+    stored += took.size();
+    if (took.size() < writes.size()) {
+      Map<EntityKey, PropertyRecord> storedByKey = new HashMap<>();
+      for (PropertyRecord r : took) {
+        storedByKey.put(r.key(), r);
+      }
+      for (ShardWrite w : writes) {
+        if (storedByKey.get(w.record().key()) == w.record()) {
+          continue;
+        }
+        // Not stored: ours is at least as new. Send it back only when it strictly wins, so
+        // versions equal under last-write-wins never bounce (no echo loop).
+        PropertyRecord mine = store.latest(group, shard, w.record().key());
+        if (mine != null && LastWriteWins.beats(mine, w.record())) {
+          reply.addNewer(RecordCodec.toProto(group, shard, mine));
+          sent++;
+        }
+      }
+    }
+    for (String entity : x.getFetchList()) {
+      EntityKey key;
+      try {
+        key = EntityKey.parse(entity);
+      } catch (IllegalArgumentException e) {
+        throw new SessionProtocolException("fetch: not an entity: " + entity);
+      }
+      PropertyRecord mine = store.latest(group, shard, key);
+      if (mine != null) {
+        reply.addFetched(RecordCodec.toProto(group, shard, mine));
+        sent++;
+      }
+    }
+    return reply.setStored(took.size()).setRejected(rejected).build();
+  }
+
+  @Override
+  public void onError(Throwable t) {
+    end(Status.fromThrowable(t).toString());
+  }
+
+  @Override
+  public void onCompleted() {
+    if (!done) {
+      // Half-close without Finish: the client gave up; everything it sent was answered.
+      end("client closed the stream without finishing");
+      out.onCompleted();
+    }
+  }
+
+  private void fail(Status status) {
+    end(status.getDescription());
+    out.onError(status.asRuntimeException());
+  }
+
+  private void end(String error) {
+    if (done) {
+      return;
+    }
+    done = true;
+    if (cursor != null) {
+      cursor.close();
+    }
+    if (tree != null) {
+      tree.close();
+    }
+    if (span != null) {
+      span.tag("stored", stored).tag("sent", sent).tag("bytes_received", bytesIn).tag("bytes_sent", bytesOut);
+      if (error == null) {
+        span.end();
+      } else {
+        span.fail(error);
+      }
+    }
+    if (group != null) {
+      observer.serverSessionEnded(group, shard, client, stored, sent, bytesIn, bytesOut, error);
+      if (stored > 0) {
+        rebuild.accept(group, shard);
+      }
+    }
+  }
+
+  /** The client broke the protocol; the session ends with INVALID_ARGUMENT. */
+  static final class SessionProtocolException extends RuntimeException {
+    SessionProtocolException(String message) {
+      super(message);
+    }
+  }
+}

@@ -1,0 +1,18 @@
+package dev.arbor.repair.sync;
+
+/** Hears how sessions end, on either side (metrics). Must be quick and never throw. */
+public interface SessionObserver {
+  SessionObserver NONE = new SessionObserver() {};
+
+  /** A client session ended; {@code error} is null on success. */
+  default void clientSessionEnded(String group, int shard, String peer, SessionFigures figures, String error) {}
+
+  /**
+   * A server session ended.
+   *
+   * @param stored records stored from the client's pushes
+   * @param sent records sent to the client (fetched or newer)
+   */
+  default void serverSessionEnded(String group, int shard, String client, long stored, long sent,
+      long bytesIn, long bytesOut, String error) {}
+}

@@ -1,0 +1,23 @@
+package dev.arbor.server;
+
+import java.time.Duration;
+
+/**
+ * Background repair settings of a data node.
+ *
+ * @param schedule when the node starts a round over a random shard (cron, @daily, "@every 1h", or
+ *     "off")
+ * @param roundTimeout deadline of a round (all its hops) unless the caller gives one
+ * @param sessionTimeout upper bound of one two-node session
+ * @param coalesceTtl how long a shard's round from one origin keeps rounds from other origins out
+ * @param traceRetention how long repair spans are kept
+ */
+public record RepairConfig(
+    String schedule, Duration roundTimeout, Duration sessionTimeout, Duration coalesceTtl, Duration traceRetention) {
+  public static final RepairConfig DEFAULTS = new RepairConfig(
+      "0 2 * * *", Duration.ofMinutes(20), Duration.ofMinutes(10), Duration.ofHours(1), Duration.ofDays(3));
+
+  public boolean scheduled() {
+    return !"off".equalsIgnoreCase(schedule.trim());
+  }
+}

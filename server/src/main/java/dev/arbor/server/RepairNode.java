@@ -1,0 +1,153 @@
+package dev.arbor.server;
+
+import dev.arbor.api.banyandb.common.v1.Group;
+import dev.arbor.api.repair.v1.RoundReport;
+import dev.arbor.cluster.DataNode;
+import dev.arbor.cluster.PeerChannels;
+import dev.arbor.metadata.MetadataStore;
+import dev.arbor.metadata.NodeRegistry;
+import dev.arbor.observability.RepairMetrics;
+import dev.arbor.observability.trace.SpanStore;
+import dev.arbor.observability.trace.TraceHttpHandler;
+import dev.arbor.observability.trace.TraceQuery;
+import dev.arbor.observability.trace.Tracer;
+import dev.arbor.repair.GrpcGossipPeers;
+import dev.arbor.repair.RepairAdminGrpcService;
+import dev.arbor.repair.RepairRounds;
+import dev.arbor.repair.RepairTrigger;
+import dev.arbor.repair.gossip.GossipGrpcService;
+import dev.arbor.repair.gossip.PropagationQueue;
+import dev.arbor.repair.gossip.PropagationWorker;
+import dev.arbor.repair.sync.RepairGrpcService;
+import dev.arbor.repair.sync.RepairSessionClient;
+import dev.arbor.repair.sync.ShardCheck;
+import dev.arbor.repair.tree.BuildSchedule;
+import io.grpc.BindableService;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * The background repair of a data node, wired: the repair stream server and client, the gossip
+ * queue, worker and service, rounds it originates, the trigger, trace spans and metrics. Built
+ * by {@link DataNodeServer}; {@link #services()} go on the node's gRPC port.
+ */
+final class RepairNode implements AutoCloseable {
+  private static final int MAX_MESSAGE = 64 << 20;
+  /** How long a session waits for a build of its shard that another task is running. */
+  private static final Duration TREE_WAIT = Duration.ofMinutes(2);
+  private static final Duration REPLY_TIMEOUT = Duration.ofMinutes(2);
+  private static final Duration GOSSIP_CALL_TIMEOUT = Duration.ofSeconds(10);
+
+  private final SpanStore spans;
+  private final PeerChannels channels;
+  private final PropagationWorker worker;
+  private final RepairRounds rounds;
+  private final TraceQuery traceQuery;
+  private final RepairTrigger trigger;
+  private final List<BindableService> services;
+
+  private RepairNode(SpanStore spans, PeerChannels channels, PropagationWorker worker, RepairRounds rounds,
+      TraceQuery traceQuery, RepairTrigger trigger, List<BindableService> services) {
+    this.spans = spans;
+    this.channels = channels;
+    this.worker = worker;
+    this.rounds = rounds;
+    this.traceQuery = traceQuery;
+    this.trigger = trigger;
+    this.services = services;
+  }
+
+  static RepairNode create(String nodeId, ServerConfig config, StorageNode storage, MetadataStore metadata,
+      NodeRegistry registry, MeterRegistry meters) {
+    RepairConfig rc = config.repair();
+    SpanStore spans = new SpanStore(config.dataDir().resolve("traces"), rc.traceRetention());
+    try {
+      FunctionCounter.builder("arbor.repair.trace.spans.dropped", spans, SpanStore::droppedCount)
+          .description("repair spans dropped because the buffer was full").register(meters);
+      Tracer tracer = new Tracer(nodeId, spans);
+      RepairMetrics metrics = new RepairMetrics(meters, System::currentTimeMillis);
+      PeerChannels channels = new PeerChannels(MAX_MESSAGE);
+      Supplier<List<DataNode>> dataNodes = () -> registry.nodes().stream().filter(n -> n.hasRole("data"))
+          .map(n -> DataNode.of(n.id(), n.grpcAddress())).toList();
+      var rebuild = (java.util.function.BiConsumer<String, Integer>) storage.treeScheduler()::submit;
+      ShardCheck shardCheck = (group, shard) -> {
+        Optional<Group> g = metadata.group(group);
+        if (g.isEmpty()) {
+          return "group " + group + " is not known on " + nodeId;
+        }
+        int n = g.get().getResourceOpts().getShardNum();
+        return shard < n ? null : "shard " + shard + " is out of range: group " + group + " has " + n + " shard(s)";
+      };
+      RepairGrpcService repairService = new RepairGrpcService(storage.store(), storage.trees(), shardCheck,
+          TREE_WAIT, tracer, metrics, rebuild);
+      RepairSessionClient client = new RepairSessionClient(nodeId, storage.store(), storage.trees(), TREE_WAIT,
+          REPLY_TIMEOUT, metrics, rebuild);
+      GrpcGossipPeers peers = new GrpcGossipPeers(dataNodes, channels, GOSSIP_CALL_TIMEOUT);
+      PropagationQueue queue = new PropagationQueue(rc.coalesceTtl(), System::nanoTime);
+      // Rounds and the worker refer to each other (reports of own rounds; local hand-over).
+      AtomicReference<RepairRounds> roundsRef = new AtomicReference<>();
+      Consumer<RoundReport> reports = r -> {
+        RepairRounds rr = roundsRef.get();
+        if (rr != null) {
+          rr.onReport(r);
+        }
+      };
+      PropagationWorker worker = new PropagationWorker(nodeId, queue,
+          (peer, address, group, shard, trace, deadline) ->
+              client.run(channels.channel(address), peer, group, shard, trace, deadline),
+          peers, tracer, metrics, reports, rc.sessionTimeout());
+      GossipGrpcService gossip = new GossipGrpcService(nodeId, queue, worker, tracer, metrics, reports);
+      RepairRounds rounds = new RepairRounds(nodeId, metadata, dataNodes, gossip::offer, peers, tracer, metrics,
+          rc.roundTimeout());
+      roundsRef.set(rounds);
+      TraceQuery traceQuery = new TraceQuery(nodeId, spans, dataNodes);
+      RepairTrigger trigger = rc.scheduled()
+          ? new RepairTrigger(BuildSchedule.parse(rc.schedule()), metadata, rounds, new Random()) : null;
+      List<BindableService> services = List.of(repairService, gossip, new RepairAdminGrpcService(rounds, traceQuery));
+      return new RepairNode(spans, channels, worker, rounds, traceQuery, trigger, services);
+    } catch (RuntimeException e) {
+      spans.close();
+      throw e;
+    }
+  }
+
+  List<BindableService> services() {
+    return services;
+  }
+
+  TraceHttpHandler traceHttpHandler() {
+    return new TraceHttpHandler(traceQuery, Clock.systemUTC());
+  }
+
+  RepairRounds rounds() {
+    return rounds;
+  }
+
+  void start() {
+    worker.start();
+    if (trigger != null) {
+      trigger.start();
+    }
+  }
+
+  /** Stops the trigger and the worker (reporting abandoned rounds), then closes clients and spans. */
+  @Override
+  public void close() {
+    if (trigger != null) {
+      trigger.close();
+    }
+    worker.close();
+    rounds.close();
+    traceQuery.close();
+    channels.close();
+    spans.close();
+  }
+}

@@ -1,0 +1,41 @@
+package dev.arbor.server.cli;
+
+import dev.arbor.repair.tree.BuildSchedule;
+import dev.arbor.server.RepairConfig;
+import java.time.Duration;
+import picocli.CommandLine.Option;
+
+/** Background repair settings of a data node (data, dev-cluster). */
+final class RepairOptions {
+  @Option(names = "--repair-schedule", defaultValue = "0 2 * * *",
+      description = "When this node starts a repair round over a random shard keeping 2+ copies: 5-field cron (server local time), @daily, '@every 1h', or 'off' (default: '${DEFAULT-VALUE}', daily at 02:00).")
+  String schedule;
+
+  @Option(names = "--repair-round-timeout", defaultValue = "20m", converter = DurationConverter.class,
+      description = "Deadline of a repair round, all hops included, unless 'repair run --timeout' gives one (default: ${DEFAULT-VALUE}).")
+  Duration roundTimeout;
+
+  @Option(names = "--repair-session-timeout", defaultValue = "10m", converter = DurationConverter.class,
+      description = "Upper bound of one two-node repair session (default: ${DEFAULT-VALUE}).")
+  Duration sessionTimeout;
+
+  @Option(names = "--repair-coalesce-ttl", defaultValue = "1h", converter = DurationConverter.class,
+      description = "While a shard's round from one node is this recent, rounds of the shard from other nodes are turned away (default: ${DEFAULT-VALUE}).")
+  Duration coalesceTtl;
+
+  @Option(names = "--repair-trace-retention", defaultValue = "3d", converter = DurationConverter.class,
+      description = "How long repair trace spans are kept on this node (default: ${DEFAULT-VALUE}).")
+  Duration traceRetention;
+
+  RepairConfig config() {
+    if (!"off".equalsIgnoreCase(schedule.trim())) {
+      BuildSchedule.parse(schedule);
+    }
+    for (var d : new Duration[] {roundTimeout, sessionTimeout, coalesceTtl, traceRetention}) {
+      if (d.isZero() || d.isNegative()) {
+        throw new IllegalArgumentException("repair durations must be > 0");
+      }
+    }
+    return new RepairConfig(schedule, roundTimeout, sessionTimeout, coalesceTtl, traceRetention);
+  }
+}

@@ -1,0 +1,163 @@
+package dev.arbor.repair;
+
+import com.google.protobuf.ByteString;
+import dev.arbor.api.admin.v1.BuildTreesRequest;
+import dev.arbor.api.admin.v1.ShardBuildResult;
+import dev.arbor.api.admin.v1.TreeAdminServiceGrpc;
+import dev.arbor.api.banyandb.common.v1.Catalog;
+import dev.arbor.api.banyandb.common.v1.Group;
+import dev.arbor.api.banyandb.common.v1.Metadata;
+import dev.arbor.api.banyandb.common.v1.ResourceOpts;
+import dev.arbor.api.banyandb.model.v1.Str;
+import dev.arbor.api.banyandb.model.v1.Tag;
+import dev.arbor.api.banyandb.model.v1.TagValue;
+import dev.arbor.api.banyandb.property.v1.Property;
+import dev.arbor.api.cluster.v1.DataNodeServiceGrpc;
+import dev.arbor.api.cluster.v1.Key;
+import dev.arbor.api.cluster.v1.ReadRequest;
+import dev.arbor.api.cluster.v1.StoredProperty;
+import dev.arbor.api.cluster.v1.WriteRequest;
+import dev.arbor.api.repair.v1.RepairAdminServiceGrpc;
+import dev.arbor.api.repair.v1.RepairProgress;
+import dev.arbor.api.repair.v1.RunRepairRequest;
+import dev.arbor.cluster.StoredProperties;
+import dev.arbor.metadata.EmbeddedMetadataStore;
+import dev.arbor.metadata.EmbeddedNodeRegistry;
+import dev.arbor.property.EntityKey;
+import dev.arbor.property.HybridClock;
+import dev.arbor.property.PropertyRecord;
+import dev.arbor.property.ShardRouter;
+import dev.arbor.server.DataNodeServer;
+import dev.arbor.server.RepairConfig;
+import dev.arbor.server.ServerConfig;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Data nodes in one test JVM, each a real {@link DataNodeServer} (own data directory, Lucene
+ * shards, gRPC port on loopback) sharing embedded metadata and membership: the repair stream and
+ * gossip run over real gRPC between them. Records are written to a chosen node through its
+ * internal {@code DataNodeService.Write}, so a test decides exactly which replica missed what.
+ */
+final class RepairTestCluster implements AutoCloseable {
+  final EmbeddedMetadataStore metadata;
+  final EmbeddedNodeRegistry registry = new EmbeddedNodeRegistry();
+  final Map<String, DataNodeServer> nodes = new HashMap<>();
+  private final Map<String, ManagedChannel> channels = new HashMap<>();
+  private final Path dir;
+
+  RepairTestCluster(Path dir, int n) throws IOException {
+    this.dir = dir;
+    metadata = EmbeddedMetadataStore.open(dir.resolve("meta"), HybridClock.system());
+    for (int i = 1; i <= n; i++) {
+      start("n" + i);
+    }
+  }
+
+  DataNodeServer start(String id) throws IOException {
+    ServerConfig cfg = ServerConfig.defaults(dir.resolve(id)).withHost("127.0.0.1").withPorts(0, 0)
+        .withRepair(new RepairConfig("off", Duration.ofMinutes(2), Duration.ofMinutes(1), Duration.ofHours(1),
+            Duration.ofDays(3)));
+    DataNodeServer s = DataNodeServer.start(id, cfg, metadata, registry, "127.0.0.1", Duration.ofMinutes(5));
+    nodes.put(id, s);
+    return s;
+  }
+
+  void stop(String id) {
+    DataNodeServer s = nodes.remove(id);
+    ManagedChannel c = channels.remove(id);
+    if (c != null) {
+      c.shutdownNow();
+    }
+    s.close();
+  }
+
+  void group(String name, int shards, int replicas) {
+    metadata.createGroup(Group.newBuilder().setMetadata(Metadata.newBuilder().setName(name))
+        .setCatalog(Catalog.CATALOG_PROPERTY)
+        .setResourceOpts(ResourceOpts.newBuilder().setShardNum(shards).setReplicas(replicas)).build());
+  }
+
+  ManagedChannel channel(String id) {
+    return channels.computeIfAbsent(id, k -> NettyChannelBuilder.forAddress("127.0.0.1", nodes.get(k).grpcPort())
+        .usePlaintext().maxInboundMessageSize(64 << 20).build());
+  }
+
+  static int shardOf(String group, String id, int shards) {
+    return ShardRouter.shardOf(new EntityKey(group, "t", id), shards);
+  }
+
+  /** A record of property group/t/id at a revision; deleteTime 0 = live. */
+  static PropertyRecord record(String group, String id, long rev, long deleteTime, String value) {
+    EntityKey key = new EntityKey(group, "t", id);
+    byte[] source = Property.newBuilder()
+        .setMetadata(Metadata.newBuilder().setGroup(group).setName("t").setModRevision(rev).setCreateRevision(1))
+        .setId(id)
+        .addTags(Tag.newBuilder().setKey("v").setValue(TagValue.newBuilder().setStr(Str.newBuilder().setValue(value))))
+        .build().toByteArray();
+    PropertyRecord live = PropertyRecord.live(key, rev, 1, source);
+    return deleteTime == 0 ? live : live.tombstone(deleteTime);
+  }
+
+  /** Writes records to one node (each stored if it beats the node's copy). */
+  int write(String node, int shards, Collection<PropertyRecord> records) {
+    WriteRequest.Builder w = WriteRequest.newBuilder();
+    for (PropertyRecord r : records) {
+      w.addProperties(StoredProperties.toProto(r.key().group(), ShardRouter.shardOf(r.key(), shards), r));
+    }
+    return DataNodeServiceGrpc.newBlockingStub(channel(node)).withDeadlineAfter(60, TimeUnit.SECONDS)
+        .write(w.build()).getStored();
+  }
+
+  /** A node's latest copy of each key it holds (tombstones included), by entity. */
+  Map<String, StoredProperty> read(String node, String group, int shards, Collection<String> ids) {
+    ReadRequest.Builder r = ReadRequest.newBuilder();
+    for (String id : ids) {
+      r.addKeys(Key.newBuilder().setGroup(group).setShard(shardOf(group, id, shards))
+          .setEntity(new EntityKey(group, "t", id).entity()));
+    }
+    Map<String, StoredProperty> out = new HashMap<>();
+    for (StoredProperty p : DataNodeServiceGrpc.newBlockingStub(channel(node)).withDeadlineAfter(60, TimeUnit.SECONDS)
+        .read(r.build()).getPropertiesList()) {
+      out.put(EntityKey.parse(p.getEntity()).id(), p);
+    }
+    return out;
+  }
+
+  /** The node's tree of (group, shard), built now: root hex and leaf count. */
+  ShardBuildResult tree(String node, String group, int shard) {
+    return TreeAdminServiceGrpc.newBlockingStub(channel(node)).withDeadlineAfter(60, TimeUnit.SECONDS)
+        .buildTrees(BuildTreesRequest.newBuilder().setGroup(group).setShard(shard).build()).getResults(0);
+  }
+
+  /** Starts a round on {@code origin} and returns every progress event until its outcome. */
+  List<RepairProgress> repair(String origin, String group, int shard) {
+    List<RepairProgress> out = new ArrayList<>();
+    RepairAdminServiceGrpc.newBlockingStub(channel(origin)).withDeadlineAfter(120, TimeUnit.SECONDS)
+        .runRepair(RunRepairRequest.newBuilder().setGroup(group).setShard(shard).build())
+        .forEachRemaining(out::add);
+    return out;
+  }
+
+  static RepairProgress outcome(List<RepairProgress> events) {
+    return events.stream().filter(RepairProgress::hasOutcome).reduce((a, b) -> b).orElseThrow();
+  }
+
+  @Override
+  public void close() {
+    channels.values().forEach(ManagedChannel::shutdownNow);
+    for (String id : List.copyOf(nodes.keySet())) {
+      nodes.remove(id).close();
+    }
+    metadata.close();
+  }
+}

@@ -1,0 +1,278 @@
+package dev.arbor.repair.sync;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.arbor.property.EntityKey;
+import dev.arbor.property.LastWriteWins;
+import dev.arbor.property.PropertyRecord;
+import dev.arbor.api.banyandb.common.v1.Metadata;
+import dev.arbor.api.banyandb.model.v1.Str;
+import dev.arbor.api.banyandb.model.v1.Tag;
+import dev.arbor.api.banyandb.model.v1.TagValue;
+import dev.arbor.api.banyandb.property.v1.Property;
+import io.grpc.ForwardingServerCallListener;
+import io.grpc.Metadata.Key;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The two-node repair session between real replicas (spec §11.2 scenarios 16–25, §8.5 LWW rules)
+ * over real gRPC on loopback with real Lucene shards and trees.
+ */
+class RepairSessionTest {
+  private static final String G = "g";
+  @TempDir Path dir;
+
+  static PropertyRecord rec(String id, long rev, long deleteTime, String value) {
+    byte[] source = Property.newBuilder()
+        .setMetadata(Metadata.newBuilder().setGroup(G).setName("t").setModRevision(rev).setCreateRevision(1))
+        .setId(id)
+        .addTags(Tag.newBuilder().setKey("v").setValue(TagValue.newBuilder().setStr(Str.newBuilder().setValue(value))))
+        .build().toByteArray();
+    PropertyRecord live = PropertyRecord.live(new EntityKey(G, "t", id), rev, 1, source);
+    return deleteTime == 0 ? live : live.tombstone(deleteTime);
+  }
+
+  /** The shard of an id in a group of {@code shards} shards. */
+  static int shard(String id, int shards) {
+    return dev.arbor.property.ShardRouter.shardOf(new EntityKey(G, "t", id), shards);
+  }
+
+  @Test
+  void scenario16and17_noPrebuiltTrees_theSessionBuildsThemAndConverges() throws Exception {
+    try (SyncNode a = new SyncNode(dir, "a", 1); SyncNode b = new SyncNode(dir, "b", 1)) {
+      a.put(rec("1", 10, 0, "x"));
+      b.put(rec("2", 10, 0, "y"));
+      assertThat(a.trees.summary(G, 0)).as("no tree before the session").isEmpty();
+      SessionFigures f = a.syncWith(b, G, 0);
+      assertThat(f.rootMatch()).isFalse();
+      assertThat(f.repairedToServer()).isEqualTo(1);
+      assertThat(f.repairedToClient()).isEqualTo(1);
+      assertThat(a.get(G, "2")).isEqualTo(b.get(G, "2"));
+      assertThat(b.get(G, "1")).isEqualTo(a.get(G, "1"));
+    }
+  }
+
+  @Test
+  void scenario18to20_newerWinsInBothDirections_equalVersionsExchangeNothing() throws Exception {
+    try (SyncNode c = new SyncNode(dir, "c", 1); SyncNode s = new SyncNode(dir, "s", 1)) {
+      c.put(rec("1", 1, 0, "v1"), rec("2", 2, 0, "v2"), rec("3", 3, 0, "same"));
+      s.put(rec("1", 2, 0, "v2"), rec("2", 1, 0, "v1"), rec("3", 3, 0, "same"));
+      SessionFigures f = c.syncWith(s, G, 0);
+      assertThat(c.get(G, "1").modRevision()).as("18: client takes the server's v2").isEqualTo(2);
+      assertThat(s.get(G, "2").modRevision()).as("19: server takes the client's v2").isEqualTo(2);
+      assertThat(f.repairedToClient()).isEqualTo(1);
+      assertThat(f.repairedToServer()).isEqualTo(1);
+      SessionFigures again = c.syncWith(s, G, 0);
+      assertThat(again.rootMatch()).as("20: equal replicas match at the root").isTrue();
+      assertThat(again.repairedToClient() + again.repairedToServer()).isZero();
+    }
+  }
+
+  @Test
+  void scenario21and22_anEmptySideReceivesEverything() throws Exception {
+    try (SyncNode c = new SyncNode(dir, "c", 1); SyncNode s = new SyncNode(dir, "s", 1)) {
+      for (int i = 0; i < 500; i++) {
+        s.put(rec("s" + i, 5, 0, "x"));
+      }
+      assertThat(c.syncWith(s, G, 0).repairedToClient()).as("21: empty client pulls").isEqualTo(500);
+      try (SyncNode e = new SyncNode(dir, "e", 1)) {
+        assertThat(c.syncWith(e, G, 0).repairedToServer()).as("22: empty server gets pushed").isEqualTo(500);
+      }
+    }
+  }
+
+  @Test
+  void scenario23_onlyTheRepairedShardChanges() throws Exception {
+    String inShard0 = IntStream.range(0, 100).mapToObj(i -> "id" + i).filter(i -> shard(i, 2) == 0).findFirst()
+        .orElseThrow();
+    String inShard1 = IntStream.range(0, 100).mapToObj(i -> "id" + i).filter(i -> shard(i, 2) == 1).findFirst()
+        .orElseThrow();
+    try (SyncNode c = new SyncNode(dir, "c", 2); SyncNode s = new SyncNode(dir, "s", 2)) {
+      c.put(rec(inShard0, 1, 0, "c"));
+      s.put(rec(inShard1, 1, 0, "s"));
+      c.syncWith(s, G, 1);
+      assertThat(c.get(G, inShard1)).as("client gains the shard-1 property").isNotNull();
+      assertThat(s.get(G, inShard0)).as("shard 0 untouched").isNull();
+    }
+  }
+
+  @Test
+  void scenario24and25_threeNodesConvergeInTwoNMinusThreeHops() throws Exception {
+    try (SyncNode a = new SyncNode(dir, "a", 1); SyncNode b = new SyncNode(dir, "b", 1);
+        SyncNode c = new SyncNode(dir, "c", 1)) {
+      a.put(rec("1", 1, 0, "v1"), rec("2", 1, 0, "x"));
+      b.put(rec("1", 2, 0, "v2"), rec("3", 1, 0, "y"));
+      c.put(rec("1", 3, 0, "v3"), rec("4", 1, 0, "z"));
+      ring(List.of(a, b, c));
+      for (SyncNode n : List.of(a, b, c)) {
+        assertThat(n.get(G, "1").modRevision()).as(n.id).isEqualTo(3);
+        assertThat(n.snapshot(G, List.of("2", "3", "4"))).as(n.id).hasSize(3);
+      }
+    }
+  }
+
+  @Test
+  void tombstoneAtEqualRevisionWinsAndNeverResurrects_laterDeleteTimeWinsBetweenTombstones() throws Exception {
+    try (SyncNode c = new SyncNode(dir, "c", 1); SyncNode s = new SyncNode(dir, "s", 1)) {
+      // The client missed the delete and pushes its live copy of the same revision.
+      c.put(rec("r", 7, 0, "v"), rec("t", 7, 100, "v"), rec("n", 9, 0, "newer"));
+      s.put(rec("r", 7, 50, "v"), rec("t", 7, 200, "v"), rec("n", 8, 70, "older tombstone"));
+      c.syncWith(s, G, 0);
+      for (SyncNode n : List.of(c, s)) {
+        assertThat(n.get(G, "r").deleteTime()).as("%s: tombstone wins over live of equal revision", n.id).isEqualTo(50);
+        assertThat(n.get(G, "t").deleteTime()).as("%s: later delete time wins", n.id).isEqualTo(200);
+        assertThat(n.get(G, "n").deleted()).as("%s: newer live write beats older tombstone", n.id).isFalse();
+      }
+      assertThat(c.syncWith(s, G, 0).rootMatch()).isTrue();
+    }
+  }
+
+  @Test
+  void randomizedHistoriesOverThreeToFiveReplicasEndWithTheLwwWinnerEverywhere() throws Exception {
+    long seed = System.nanoTime();
+    System.out.println("[RepairSessionTest] seed=" + seed);
+    Random rnd = new Random(seed);
+    for (int round = 0; round < 3; round++) {
+      int n = 3 + rnd.nextInt(3);
+      Path d = dir.resolve("r" + round);
+      List<SyncNode> nodes = new ArrayList<>();
+      try {
+        for (int i = 0; i < n; i++) {
+          nodes.add(new SyncNode(d, "n" + i, 2));
+        }
+        Map<String, PropertyRecord> winner = new HashMap<>();
+        List<String> ids = new ArrayList<>();
+        for (int k = 0; k < 300; k++) {
+          ids.add("k" + k);
+        }
+        Map<SyncNode, List<PropertyRecord>> took = new HashMap<>();
+        long rev = 1;
+        for (int op = 0; op < 1500; op++) {
+          String id = ids.get(rnd.nextInt(ids.size()));
+          PropertyRecord prev = winner.get(id);
+          PropertyRecord r;
+          int kind = rnd.nextInt(10);
+          if (kind < 2 && prev != null && !prev.deleted()) {
+            r = prev.tombstone(1000 + rnd.nextInt(1000)); // delete: same revision, a delete time
+          } else if (kind == 2 && prev != null) {
+            r = rec(id, prev.modRevision(), 0, "concurrent-equal-" + op); // equal revision, other bytes
+          } else {
+            r = rec(id, rev++, 0, "v" + op);
+          }
+          // A random non-empty subset of replicas took this write; the others missed it.
+          boolean any = false;
+          for (SyncNode node : nodes) {
+            if (rnd.nextInt(3) > 0) {
+              took.computeIfAbsent(node, x -> new ArrayList<>()).add(r);
+              any = true;
+            }
+          }
+          if (!any) {
+            took.computeIfAbsent(nodes.get(rnd.nextInt(n)), x -> new ArrayList<>()).add(r);
+          }
+          if (prev == null || LastWriteWins.beats(r, prev)) {
+            winner.put(id, r);
+          }
+        }
+        took.forEach(SyncNode::putAll);
+        for (int shard = 0; shard < 2; shard++) {
+          ring(nodes, shard);
+        }
+        for (SyncNode node : nodes) {
+          for (String id : ids) {
+            PropertyRecord expected = winner.get(id);
+            PropertyRecord got = node.get(G, id);
+            if (expected == null) {
+              assertThat(got).as("seed %d: %s on %s", seed, id, node.id).isNull();
+              continue;
+            }
+            assertThat(got).as("seed %d: %s on %s", seed, id, node.id).isNotNull();
+            assertThat(LastWriteWins.ORDER.compare(got, expected)).as("seed %d: %s on %s is the LWW winner (got %s, "
+                + "want %s)", seed, id, node.id, got, expected).isZero();
+          }
+        }
+      } finally {
+        for (SyncNode node : nodes) {
+          node.close();
+        }
+      }
+    }
+  }
+
+  @Test
+  void streamCutAfterKMessages_failsCleanly_andALaterSessionConverges() throws Exception {
+    long seed = System.nanoTime();
+    System.out.println("[RepairSessionTest] stream-cut seed=" + seed);
+    Random rnd = new Random(seed);
+    AtomicInteger cutAfter = new AtomicInteger(2 + rnd.nextInt(6));
+    // Fault injection: the server transport drops the call after k inbound messages (a cut
+    // connection), which cannot be timed deterministically with a real network failure.
+    ServerInterceptor cut = new ServerInterceptor() {
+      @Override
+      public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, io.grpc.Metadata headers,
+          ServerCallHandler<Q, R> next) {
+        AtomicInteger seen = new AtomicInteger();
+        return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(next.startCall(call, headers)) {
+          @Override
+          public void onMessage(Q message) {
+            if (cutAfter.get() > 0 && seen.incrementAndGet() > cutAfter.get()) {
+              call.close(Status.UNAVAILABLE.withDescription("connection cut by the test"), new io.grpc.Metadata());
+              return;
+            }
+            super.onMessage(message);
+          }
+        };
+      }
+    };
+    try (SyncNode c = new SyncNode(dir, "c", 1); SyncNode s = new SyncNode(dir, "s", 1, cut)) {
+      List<PropertyRecord> even = new ArrayList<>();
+      List<PropertyRecord> odd = new ArrayList<>();
+      for (int i = 0; i < 20_000; i++) {
+        (i % 2 == 0 ? even : odd).add(rec("p" + i, 10 + i, 0, "value-" + i));
+      }
+      c.putAll(even);
+      s.putAll(odd);
+      assertThatThrownBy(() -> c.syncWith(s, G, 0))
+          .isInstanceOfSatisfying(SyncFailedException.class, e -> {
+            assertThat(e.abortsRound()).as("a broken stream moves on to the next peer").isFalse();
+            assertThat(e.getMessage()).contains("s").contains("UNAVAILABLE");
+          });
+      // Whatever was applied before the cut is whole: every stored copy is a valid, complete record.
+      List<String> ids = IntStream.range(0, 20_000).mapToObj(i -> "p" + i).toList();
+      for (SyncNode n : List.of(c, s)) {
+        n.snapshot(G, ids).forEach((id, r) -> assertThat(r.modRevision()).isEqualTo(10 + Integer.parseInt(id.substring(1))));
+      }
+      cutAfter.set(0);
+      c.syncWith(s, G, 0);
+      assertThat(c.snapshot(G, ids)).hasSize(20_000);
+      assertThat(s.snapshot(G, ids)).hasSize(20_000);
+      assertThat(c.syncWith(s, G, 0).rootMatch()).isTrue();
+    }
+  }
+
+  /** The gossip chain of one round over {@code nodes} in ring order: 2n−3 sessions. */
+  private static void ring(List<SyncNode> nodes) {
+    ring(nodes, 0);
+  }
+
+  private static void ring(List<SyncNode> nodes, int shard) {
+    int n = nodes.size();
+    for (int hop = 0; hop < 2 * n - 3; hop++) {
+      nodes.get(hop % n).syncWith(nodes.get((hop + 1) % n), G, shard);
+    }
+  }
+}

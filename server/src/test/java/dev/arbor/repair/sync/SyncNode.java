@@ -1,0 +1,114 @@
+package dev.arbor.repair.sync;
+
+import dev.arbor.observability.trace.SpanRecorder;
+import dev.arbor.observability.trace.Tracer;
+import dev.arbor.property.EntityKey;
+import dev.arbor.property.PropertyRecord;
+import dev.arbor.property.ShardRouter;
+import dev.arbor.repair.tree.RepairTrees;
+import dev.arbor.storage.PropertyStore;
+import dev.arbor.storage.ShardWrite;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * One replica for session tests: a real {@link PropertyStore} (WAL + Lucene shards) and its
+ * {@link RepairTrees} on disk, serving {@code RepairService} over real gRPC on loopback, and a
+ * {@link RepairSessionClient} to repair against another replica. Optional interceptors inject
+ * transport faults (a stream cut) that cannot be produced deterministically otherwise.
+ */
+final class SyncNode implements AutoCloseable {
+  final String id;
+  final int shards;
+  final PropertyStore store;
+  final RepairTrees trees;
+  final RepairSessionClient client;
+  private final Server server;
+  private final ManagedChannel channelToSelf;
+
+  SyncNode(Path dir, String id, int shards, ServerInterceptor... faults) throws IOException {
+    this.id = id;
+    this.shards = shards;
+    store = PropertyStore.open(dir.resolve(id).resolve("data"), g -> true);
+    trees = new RepairTrees(dir.resolve(id).resolve("repair"), store, 32);
+    ShardCheck any = (g, s) -> s < shards ? null : "shard out of range";
+    Tracer tracer = new Tracer(id, SpanRecorder.NONE);
+    RepairGrpcService svc = new RepairGrpcService(store, trees, any, Duration.ofSeconds(30), tracer,
+        SessionObserver.NONE, (g, s) -> {});
+    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).maxInboundMessageSize(64 << 20)
+        .addService(ServerInterceptors.intercept(svc, faults)).build().start();
+    client = new RepairSessionClient(id, store, trees, Duration.ofSeconds(30), Duration.ofSeconds(30),
+        SessionObserver.NONE, (g, s) -> {});
+    channelToSelf = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext()
+        .maxInboundMessageSize(64 << 20).build();
+  }
+
+  /** A channel other nodes use to reach this one. */
+  ManagedChannel channel() {
+    return channelToSelf;
+  }
+
+  int shardOf(PropertyRecord r) {
+    return ShardRouter.shardOf(r.key(), shards);
+  }
+
+  void put(PropertyRecord... records) {
+    putAll(List.of(records));
+  }
+
+  /** Stores each key's last-write-wins winner among {@code records} (one durable batch). */
+  void putAll(List<PropertyRecord> records) {
+    Map<EntityKey, PropertyRecord> best = new java.util.LinkedHashMap<>();
+    for (PropertyRecord r : records) {
+      best.merge(r.key(), r, (a, b) -> dev.arbor.property.LastWriteWins.beats(b, a) ? b : a);
+    }
+    List<ShardWrite> w = new ArrayList<>();
+    for (PropertyRecord r : best.values()) {
+      w.add(new ShardWrite(r.key().group(), shardOf(r), r));
+    }
+    store.applyIfNewer(w);
+  }
+
+  PropertyRecord get(String group, String id) {
+    EntityKey k = new EntityKey(group, "t", id);
+    return store.latest(group, ShardRouter.shardOf(k, shards), k);
+  }
+
+  /** Repairs (group, shard) with {@code server} as the session server. */
+  SessionFigures syncWith(SyncNode server, String group, int shard) {
+    return client.run(server.channel(), server.id, group, shard, null, io.grpc.Deadline.after(60,
+        java.util.concurrent.TimeUnit.SECONDS));
+  }
+
+  /** Every record of the given ids this node holds, by id. */
+  Map<String, PropertyRecord> snapshot(String group, List<String> ids) {
+    Map<String, PropertyRecord> m = new TreeMap<>();
+    for (String i : ids) {
+      PropertyRecord r = get(group, i);
+      if (r != null) {
+        m.put(i, r);
+      }
+    }
+    return m;
+  }
+
+  @Override
+  public void close() throws IOException {
+    channelToSelf.shutdownNow();
+    server.shutdownNow();
+    trees.close();
+    store.close();
+  }
+}

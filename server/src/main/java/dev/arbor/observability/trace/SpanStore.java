@@ -146,7 +146,11 @@ public final class SpanStore implements SpanRecorder, SpanSource, AutoCloseable 
       return;
     }
     recorded.incrementAndGet();
-    if (closed.get() || !buffer.offer(span)) {
+    if (closed.get()) {
+      onDropped(1, "the trace store is closed");
+      return;
+    }
+    if (!buffer.offer(span)) {
       onDropped(1, "the span buffer is full (" + settings.bufferCapacity() + " spans)");
       return;
     }

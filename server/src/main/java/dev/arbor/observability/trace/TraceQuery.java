@@ -212,8 +212,11 @@ public final class TraceQuery implements AutoCloseable {
           // Otherwise a node back from an outage waits out gRPC's reconnect backoff.
           channel.resetConnectBackoff();
         }
-        LOG.warn("traces: data node {} ({}) did not answer: {}{}", node.id(), node.grpcAddress(),
-            status.getCode(), status.getDescription() == null ? "" : " " + status.getDescription());
+        LOG.warn("traces: data node {} ({}) did not answer: {}{}{}", node.id(), node.grpcAddress(),
+            status.getCode(),
+            status.getDescription() == null ? "" : " " + status.getDescription(),
+            status.getCause() == null || status.getCause().getMessage() == null
+                ? "" : " (" + status.getCause().getMessage() + ")");
         return null;
       }
     }

@@ -115,14 +115,15 @@ class TraceQueryTest {
         .build()
         .start();
     extra.add(() -> silent.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
-    cluster.add(DataNode.of("silent", "127.0.0.1:" + silent.getPort()));
-    TraceQuery quick = new TraceQuery("n1", n1.store(), () -> cluster, Duration.ofMillis(300));
+    // Only the silent peer: a short deadline must not race the real nodes on a loaded machine.
+    List<DataNode> withSilent = List.of(n1.node(), DataNode.of("silent", "127.0.0.1:" + silent.getPort()));
+    TraceQuery quick = new TraceQuery("n1", n1.store(), () -> withSilent, Duration.ofMillis(300));
     extra.add(quick);
 
     TracesResponse r = quick.query(request().setClusterWide(true).build());
 
     assertThat(r.getUnreachableNodesList()).containsExactly("silent");
-    assertThat(r.getSpansCount()).isEqualTo(4);
+    assertThat(r.getSpansList()).extracting(Span::getSpanId).containsExactly("n1_a");
   }
 
   @Test

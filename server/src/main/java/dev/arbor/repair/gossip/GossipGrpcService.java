@@ -5,6 +5,7 @@ import dev.arbor.api.repair.v1.PropagationRequest;
 import dev.arbor.api.repair.v1.PropagationResponse;
 import dev.arbor.api.repair.v1.RoundReport;
 import dev.arbor.api.repair.v1.RoundReportAck;
+import dev.arbor.errors.UnavailableException;
 import dev.arbor.observability.trace.Tracer;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
@@ -39,13 +40,30 @@ public final class GossipGrpcService extends GossipServiceGrpc.GossipServiceImpl
       out.onError(Status.INVALID_ARGUMENT.withDescription(problem).asRuntimeException());
       return;
     }
-    out.onNext(offer(req));
+    PropagationResponse resp;
+    try {
+      resp = offer(req);
+    } catch (UnavailableException e) {
+      out.onError(Status.UNAVAILABLE.withDescription(e.getMessage()).asRuntimeException());
+      return;
+    }
+    out.onNext(resp);
     out.onCompleted();
   }
 
-  /** Queues a round here (also used by this node to start its own rounds). */
+  /**
+   * Queues a round here (also used by this node to start its own rounds).
+   *
+   * @throws UnavailableException when this node's worker is closed (shutting down): the caller
+   *     treats it like an unreachable node instead of a round silently never handled
+   */
   public PropagationResponse offer(PropagationRequest req) {
-    PropagationQueue.Offer o = queue.offer(req);
+    PropagationQueue.Offer o;
+    try {
+      o = queue.offer(req);
+    } catch (IllegalStateException closed) {
+      throw new UnavailableException("node " + self + " is shutting down and takes no more rounds");
+    }
     observer.received(req.getGroup(), o.decision());
     Tracer.Span span = tracer.start(req.getTrace().getTraceId(), req.getTrace().getParentSpanId(),
         "receive gossip message", req.getGroup(), req.getShard(), req.getContext().getCurrentPropagationCount())

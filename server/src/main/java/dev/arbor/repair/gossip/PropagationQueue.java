@@ -47,10 +47,18 @@ public final class PropagationQueue {
     return r.getGroup() + "_" + r.getShard();
   }
 
+  /**
+   * Queues {@code r} (spec §7.6).
+   *
+   * @throws IllegalStateException once closed: nothing would ever handle or report the request
+   */
   public Offer offer(PropagationRequest r) {
     String origin = r.getContext().getOriginNode();
     lock.lock();
     try {
+      if (closed) {
+        throw new IllegalStateException("the propagation queue is closed");
+      }
       long now = clockNanos.getAsLong();
       Entry e = entries.computeIfAbsent(key(r), k -> new Entry());
       PropagationRequest replaced = e.pending;
@@ -64,6 +72,24 @@ public final class PropagationQueue {
         return new Offer(replaced == null ? Decision.ACCEPTED : Decision.COALESCED, replaced, origin);
       }
       return new Offer(Decision.REJECTED, null, e.origin);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Ends the claim of {@code handled}'s origin on its shard once this node has done its part of
+   * the round and nothing newer waits: a later round from another node (an operator's manual run,
+   * another node's schedule) is then taken at once instead of being turned away for the rest of
+   * the TTL. While a round is being handled here, its claim still keeps other origins out.
+   */
+  public void release(PropagationRequest handled) {
+    lock.lock();
+    try {
+      Entry e = entries.get(key(handled));
+      if (e != null && e.pending == null && handled.getContext().getOriginNode().equals(e.origin)) {
+        entries.remove(key(handled));
+      }
     } finally {
       lock.unlock();
     }

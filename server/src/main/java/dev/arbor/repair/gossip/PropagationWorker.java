@@ -71,7 +71,11 @@ public final class PropagationWorker implements AutoCloseable {
       try {
         Optional<PropagationRequest> r = queue.take(Duration.ofSeconds(1));
         if (r.isPresent() && !closed) {
-          handle(r.get());
+          try {
+            handle(r.get());
+          } finally {
+            queue.release(r.get());
+          }
         } else if (r.isPresent()) {
           report(r.get(), null, RoundOutcomes.of(RoundOutcomes.ABORTED, "node " + self + " is shutting down",
               r.get().getContext().getCurrentPropagationCount(), r.get().getContext().getMaxPropagationCount(), self));
@@ -133,6 +137,13 @@ public final class PropagationWorker implements AutoCloseable {
         if (closed) {
           end(req, span, failedHop(cand, e.getMessage(), skipped), RoundOutcomes.ABORTED,
               "node " + self + " is shutting down", current, t0);
+          return;
+        }
+        if (System.currentTimeMillis() >= ctx.getDeadlineUnixMs()) {
+          // Every further candidate would fail at once; the round ran out of time (ABORTED).
+          end(req, span, failedHop(cand, e.getMessage(), skipped), RoundOutcomes.ABORTED,
+              "round deadline passed during hop " + (current + 1) + " with " + cand + ": " + e.getMessage(),
+              current, t0);
           return;
         }
         if (e.abortsRound()) {

@@ -1,5 +1,6 @@
 /**
- * Repair orchestration and its administration endpoints (forced tree builds today; the repair
- * scheduler and sessions later). Drives {@code repair.tree}; never touches Lucene directly.
+ * Repair orchestration: rounds this node originates ({@link dev.arbor.repair.RepairRounds}), the
+ * scheduled trigger, and the admin endpoints (forced tree builds, run a round, traces). Drives
+ * {@code repair.gossip} and {@code repair.tree}; never touches Lucene directly.
  */
 package dev.arbor.repair;

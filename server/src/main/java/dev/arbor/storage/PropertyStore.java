@@ -211,6 +211,27 @@ public final class PropertyStore implements Closeable {
     }
   }
 
+  /**
+   * The latest records of many keys of one shard ({@code null} where absent), in the order given;
+   * pass keys in entity order for sequential reads.
+   */
+  public PropertyRecord[] latestAll(String group, int shard, List<EntityKey> keys) {
+    ShardIndex idx = existingShard(group, shard);
+    if (idx == null) {
+      return new PropertyRecord[keys.size()];
+    }
+    List<String> entities = new ArrayList<>(keys.size());
+    for (EntityKey k : keys) {
+      entities.add(k.entity());
+    }
+    try {
+      return idx.latestAll(entities);
+    } catch (IOException e) {
+      throw new StorageException("read of " + keys.size() + " keys of " + group + "/" + shard + " failed: "
+          + e.getMessage(), e);
+    }
+  }
+
   /** What an atomic read-modify-write of one key decided. */
   public interface KeyUpdate<R> {
     /** The record to store, or null to leave the key unchanged. */
@@ -273,9 +294,21 @@ public final class PropertyStore implements Closeable {
   public List<PropertyRecord> applyIfNewer(List<ShardWrite> incoming) {
     return withKeyLocks(incoming.stream().map(w -> w.record().key()).toList(), () -> {
       List<ShardWrite> winners = new ArrayList<>(incoming.size());
-      for (ShardWrite w : incoming) {
-        if (LastWriteWins.beats(w.record(), latest(w.group(), w.shard(), w.record().key()))) {
+      PropertyRecord[] current = currentOf(incoming);
+      // The same key twice in one batch: only its winner may be written (in batch order a loser
+      // written after it would replace it).
+      java.util.Map<EntityKey, Integer> seen = new java.util.HashMap<>();
+      for (int i = 0; i < incoming.size(); i++) {
+        ShardWrite w = incoming.get(i);
+        if (!LastWriteWins.beats(w.record(), current[i])) {
+          continue;
+        }
+        Integer prev = seen.get(w.record().key());
+        if (prev == null) {
+          seen.put(w.record().key(), winners.size());
           winners.add(w);
+        } else if (LastWriteWins.beats(w.record(), winners.get(prev).record())) {
+          winners.set(prev, w);
         }
       }
       if (!winners.isEmpty()) {
@@ -283,6 +316,28 @@ public final class PropertyStore implements Closeable {
       }
       return winners.stream().map(ShardWrite::record).toList();
     });
+  }
+
+  /** The latest record of each write's key, looked up shard by shard in one pass each. */
+  private PropertyRecord[] currentOf(List<ShardWrite> writes) {
+    PropertyRecord[] out = new PropertyRecord[writes.size()];
+    java.util.Map<String, List<Integer>> byShard = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < writes.size(); i++) {
+      ShardWrite w = writes.get(i);
+      byShard.computeIfAbsent(w.group() + "\u0000" + w.shard(), k -> new ArrayList<>()).add(i);
+    }
+    for (List<Integer> idx : byShard.values()) {
+      ShardWrite first = writes.get(idx.get(0));
+      List<EntityKey> keys = new ArrayList<>(idx.size());
+      for (int i : idx) {
+        keys.add(writes.get(i).record().key());
+      }
+      PropertyRecord[] found = latestAll(first.group(), first.shard(), keys);
+      for (int j = 0; j < idx.size(); j++) {
+        out[idx.get(j)] = found[j];
+      }
+    }
+    return out;
   }
 
   /** Runs {@code body} holding the locks of all keys, taken in stripe order (no deadlock). */

@@ -119,6 +119,67 @@ public final class ShardIndex implements Closeable {
     }
   }
 
+  /**
+   * The latest stored state of many entities at once ({@code null} where never written), in the
+   * order given. One searcher, and per segment one terms enum and one stored-fields reader for
+   * all lookups: callers passing entities in key order read each stored block once instead of
+   * once per entity.
+   */
+  public PropertyRecord[] latestAll(List<String> entities) throws IOException {
+    PropertyRecord[] out = new PropertyRecord[entities.size()];
+    int missing = 0;
+    for (int i = 0; i < out.length; i++) {
+      Pending p = unrefreshed.get(entities.get(i));
+      if (p != null) {
+        out[i] = p.record();
+      } else {
+        missing++;
+      }
+    }
+    if (missing == 0) {
+      return out;
+    }
+    IndexSearcher s = searchers.acquire();
+    try {
+      boolean[] done = new boolean[out.length];
+      for (int i = 0; i < out.length; i++) {
+        done[i] = out[i] != null;
+      }
+      List<LeafReaderContext> leaves = s.getIndexReader().leaves();
+      PostingsEnum pe = null;
+      for (int l = leaves.size() - 1; l >= 0 && missing > 0; l--) {
+        LeafReader leaf = leaves.get(l).reader();
+        Terms terms = leaf.terms(DocumentCodec.KEY);
+        if (terms == null) {
+          continue;
+        }
+        TermsEnum te = terms.iterator();
+        org.apache.lucene.index.StoredFields stored = null;
+        Bits live = leaf.getLiveDocs();
+        for (int i = 0; i < out.length; i++) {
+          if (done[i] || !te.seekExact(new BytesRef(entities.get(i)))) {
+            continue;
+          }
+          pe = te.postings(pe, PostingsEnum.NONE);
+          for (int d = pe.nextDoc(); d != DocIdSetIterator.NO_MORE_DOCS; d = pe.nextDoc()) {
+            if (live == null || live.get(d)) {
+              if (stored == null) {
+                stored = leaf.storedFields();
+              }
+              out[i] = DocumentCodec.fromStored(stored, d);
+              done[i] = true;
+              missing--;
+              break;
+            }
+          }
+        }
+      }
+      return out;
+    } finally {
+      searchers.release(s);
+    }
+  }
+
   /** Replaces the entity's document. Callers serialize writes to one entity. */
   void put(PropertyRecord r) throws IOException {
     put(r, DocumentCodec.toDocument(r));

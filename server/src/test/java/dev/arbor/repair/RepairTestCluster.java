@@ -135,8 +135,11 @@ final class RepairTestCluster implements AutoCloseable {
 
   /** The node's tree of (group, shard), built now: root hex and leaf count. */
   ShardBuildResult tree(String node, String group, int shard) {
-    return TreeAdminServiceGrpc.newBlockingStub(channel(node)).withDeadlineAfter(60, TimeUnit.SECONDS)
-        .buildTrees(BuildTreesRequest.newBuilder().setGroup(group).setShard(shard).build()).getResults(0);
+    // A rebuild requested by the last session may be running (BUSY): poll, bounded, until ours runs.
+    return org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+        .until(() -> TreeAdminServiceGrpc.newBlockingStub(channel(node)).withDeadlineAfter(60, TimeUnit.SECONDS)
+            .buildTrees(BuildTreesRequest.newBuilder().setGroup(group).setShard(shard).build()).getResults(0),
+            r -> !r.getOutcome().equals("BUSY"));
   }
 
   /** Starts a round on {@code origin} and returns every progress event until its outcome. */

@@ -57,8 +57,20 @@ final class Conversation implements AutoCloseable {
   }
 
   SessionResponse call(SessionRequest req) {
+    send(req);
+    return receive();
+  }
+
+  /**
+   * Sends a request without waiting; its response is the next {@link #receive} after the
+   * responses of requests sent before it (the server answers in order).
+   */
+  void send(SessionRequest req) {
     bytesSent += req.getSerializedSize();
     requests.onNext(req);
+  }
+
+  SessionResponse receive() {
     Object o = take();
     if (o instanceof SessionResponse r) {
       bytesReceived += r.getSerializedSize();

@@ -50,6 +50,7 @@ public final class RepairSessionClient {
   static final int LEAF_PAGE = 1024;
   static final int PUSH_BATCH_BYTES = 1 << 20;
   static final int FETCH_BATCH = 1024;
+  static final int PUSH_LOOKUP_CHUNK = 128;
 
   private final String nodeId;
   private final PropertyStore store;
@@ -132,6 +133,8 @@ public final class RepairSessionClient {
     private long repairedToServer;
     private long repairedToClient;
     private final List<StoredProperty> push = new ArrayList<>();
+    private final List<EntityKey> pushKeys = new ArrayList<>();
+    private boolean exchangeInFlight;
     private long pushBytes;
     private final List<String> fetch = new ArrayList<>();
 
@@ -168,6 +171,7 @@ public final class RepairSessionClient {
         }
         compareSlots(rc.getSlotsList());
         flush();
+        awaitExchange();
       }
       conversation.call(SessionRequest.newBuilder().setFinish(Finish.getDefaultInstance()).build());
       conversation.finish();
@@ -197,6 +201,7 @@ public final class RepairSessionClient {
         return;
       }
       int n = LeafBuckets.bucketCountFor(larger);
+      awaitExchange();
       byte[] theirs = conversation.call(SessionRequest.newBuilder()
           .setBuckets(BucketRequest.newBuilder().setSlot(slot).setBucketCount(n)).build())
           .getBuckets().getDigests().toByteArray();
@@ -252,23 +257,34 @@ public final class RepairSessionClient {
 
     /** This node holds nothing in the slot (or buckets): take the server's records page by page. */
     private void pullAll(int slot, int bucketCount, BitSet buckets) {
-      byte[] after = new byte[0];
-      boolean more = true;
-      while (more) {
-        LeafPage page = page(slot, bucketCount, buckets, after, true);
+      awaitExchange();
+      // One page in flight while the previous one is stored: the server reads while we write.
+      conversation.send(pageRequest(slot, bucketCount, buckets, new byte[0], true));
+      while (true) {
+        LeafPage page = conversation.receive().getLeaves();
+        boolean more = page.getMore() && !page.getLastEntity().isEmpty();
+        if (more) {
+          conversation.send(pageRequest(slot, bucketCount, buckets, page.getLastEntity().toByteArray(), true));
+        }
         apply(page.getRecordsList());
-        after = page.getLastEntity().toByteArray();
-        more = page.getMore() && !page.getLastEntity().isEmpty();
+        if (!more) {
+          return;
+        }
       }
     }
 
-    private LeafPage page(int slot, int bucketCount, BitSet buckets, byte[] after, boolean records) {
+    private SessionRequest pageRequest(int slot, int bucketCount, BitSet buckets, byte[] after, boolean records) {
       LeafRequest.Builder r = LeafRequest.newBuilder().setSlot(slot).setBucketCount(bucketCount)
           .setAfter(ByteString.copyFrom(after)).setMaxItems(LEAF_PAGE).setRecords(records);
       if (buckets != null) {
         buckets.stream().forEach(r::addBuckets);
       }
-      return conversation.call(SessionRequest.newBuilder().setLeaves(r).build()).getLeaves();
+      return SessionRequest.newBuilder().setLeaves(r).build();
+    }
+
+    private LeafPage page(int slot, int bucketCount, BitSet buckets, byte[] after, boolean records) {
+      awaitExchange();
+      return conversation.call(pageRequest(slot, bucketCount, buckets, after, records)).getLeaves();
     }
 
     /** Merge-join of the server's leaves with ours, both in entity order. */
@@ -305,16 +321,28 @@ public final class RepairSessionClient {
     }
 
     private void push(TreeLeaf leaf) {
-      PropertyRecord r = store.latest(group, shard, EntityKey.parse(leaf.entity()));
-      if (r == null) {
-        return; // purged since the tree was built
+      pushKeys.add(EntityKey.parse(leaf.entity()));
+      if (pushKeys.size() >= PUSH_LOOKUP_CHUNK) {
+        loadPushes();
+        if (pushBytes >= PUSH_BATCH_BYTES) {
+          flush();
+        }
       }
-      StoredProperty p = RecordCodec.toProto(group, shard, r);
-      push.add(p);
-      pushBytes += p.getSerializedSize();
-      if (pushBytes >= PUSH_BATCH_BYTES) {
-        flush();
+    }
+
+    /** Reads the records of the leaves queued for pushing, in one pass over the index. */
+    private void loadPushes() {
+      if (pushKeys.isEmpty()) {
+        return;
       }
+      for (PropertyRecord r : store.latestAll(group, shard, pushKeys)) {
+        if (r != null) { // null: purged since the tree was built
+          StoredProperty p = RecordCodec.toProto(group, shard, r);
+          push.add(p);
+          pushBytes += p.getSerializedSize();
+        }
+      }
+      pushKeys.clear();
     }
 
     private void fetch(String entity) {
@@ -324,15 +352,30 @@ public final class RepairSessionClient {
       }
     }
 
+    /**
+     * Sends what is queued. The reply is taken before the next request that needs an answer,
+     * so the server stores one batch while this side reads the next.
+     */
     private void flush() {
+      loadPushes();
       if (push.isEmpty() && fetch.isEmpty()) {
         return;
       }
+      awaitExchange();
       PropertyExchange x = PropertyExchange.newBuilder().addAllPush(push).addAllFetch(fetch).build();
       push.clear();
       fetch.clear();
       pushBytes = 0;
-      PropertyExchangeReply reply = conversation.call(SessionRequest.newBuilder().setExchange(x).build()).getExchange();
+      conversation.send(SessionRequest.newBuilder().setExchange(x).build());
+      exchangeInFlight = true;
+    }
+
+    private void awaitExchange() {
+      if (!exchangeInFlight) {
+        return;
+      }
+      exchangeInFlight = false;
+      PropertyExchangeReply reply = conversation.receive().getExchange();
       repairedToServer += reply.getStored();
       List<StoredProperty> incoming = new ArrayList<>(reply.getFetchedCount() + reply.getNewerCount());
       incoming.addAll(reply.getFetchedList());

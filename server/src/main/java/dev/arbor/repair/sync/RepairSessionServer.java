@@ -36,9 +36,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,6 +52,7 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
   /** Records per page are also capped by bytes, so a page stays far below the message limit. */
   static final int MAX_PAGE_BYTES = 4 << 20;
   static final int MAX_PAGE_ITEMS = 4096;
+  private static final int RECORD_CHUNK = 128;
 
   private final StreamObserver<SessionResponse> out;
   private final PropertyStore store;
@@ -235,19 +234,27 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
     LeafPage.Builder page = LeafPage.newBuilder();
     long bytes = 0;
     int items = 0;
-    List<EntityKey> keys = r.getRecords() ? new ArrayList<>(Math.min(max, 512)) : null;
-    while (items < max && bytes < MAX_PAGE_BYTES && cursor.hasNext()) {
-      TreeLeaf l = cursor.next();
-      items++;
-      if (r.getRecords()) {
-        PropertyRecord rec = store.latest(group, shard, EntityKey.parse(l.entity()));
-        if (rec != null) {
-          StoredProperty p = RecordCodec.toProto(group, shard, rec);
-          bytes += p.getSerializedSize();
-          page.addRecords(p);
-          sent++;
+    if (r.getRecords()) {
+      // Records are read in chunks of leaves (entity order = index order: sequential reads).
+      while (items < max && bytes < MAX_PAGE_BYTES && cursor.hasNext()) {
+        List<EntityKey> keys = new ArrayList<>(RECORD_CHUNK);
+        while (keys.size() < RECORD_CHUNK && items < max && cursor.hasNext()) {
+          keys.add(EntityKey.parse(cursor.next().entity()));
+          items++;
         }
-      } else {
+        for (PropertyRecord rec : store.latestAll(group, shard, keys)) {
+          if (rec != null) {
+            StoredProperty p = RecordCodec.toProto(group, shard, rec);
+            bytes += p.getSerializedSize();
+            page.addRecords(p);
+            sent++;
+          }
+        }
+      }
+    } else {
+      while (items < max && bytes < MAX_PAGE_BYTES && cursor.hasNext()) {
+        TreeLeaf l = cursor.next();
+        items++;
         page.addLeaves(Leaf.newBuilder().setEntity(ByteString.copyFrom(l.entityUtf8()))
             .setShaPrefix(ByteString.copyFrom(l.sha(), 0, 16)));
         bytes += l.entityUtf8().length + 20;
@@ -275,31 +282,33 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
     List<PropertyRecord> took = writes.isEmpty() ? List.of() : store.applyIfNewer(writes);
     stored += took.size();
     if (took.size() < writes.size()) {
-      Map<EntityKey, PropertyRecord> storedByKey = new HashMap<>();
-      for (PropertyRecord r : took) {
-        storedByKey.put(r.key(), r);
-      }
+      java.util.Set<PropertyRecord> storedNow = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+      storedNow.addAll(took);
+      List<ShardWrite> lost = new ArrayList<>();
       for (ShardWrite w : writes) {
-        if (storedByKey.get(w.record().key()) == w.record()) {
-          continue;
+        if (!storedNow.contains(w.record())) {
+          lost.add(w);
         }
-        // Not stored: ours is at least as new. Send it back only when it strictly wins, so
-        // versions equal under last-write-wins never bounce (no echo loop).
-        PropertyRecord mine = store.latest(group, shard, w.record().key());
-        if (mine != null && LastWriteWins.beats(mine, w.record())) {
-          reply.addNewer(RecordCodec.toProto(group, shard, mine));
+      }
+      // Not stored: ours is at least as new. Send it back only when it strictly wins, so
+      // versions equal under last-write-wins never bounce (no echo loop).
+      PropertyRecord[] mine = store.latestAll(group, shard, lost.stream().map(w -> w.record().key()).toList());
+      for (int i = 0; i < mine.length; i++) {
+        if (mine[i] != null && LastWriteWins.beats(mine[i], lost.get(i).record())) {
+          reply.addNewer(RecordCodec.toProto(group, shard, mine[i]));
           sent++;
         }
       }
     }
+    List<EntityKey> fetch = new ArrayList<>(x.getFetchCount());
     for (String entity : x.getFetchList()) {
-      EntityKey key;
       try {
-        key = EntityKey.parse(entity);
+        fetch.add(EntityKey.parse(entity));
       } catch (IllegalArgumentException e) {
         throw new SessionProtocolException("fetch: not an entity: " + entity);
       }
-      PropertyRecord mine = store.latest(group, shard, key);
+    }
+    for (PropertyRecord mine : store.latestAll(group, shard, fetch)) {
       if (mine != null) {
         reply.addFetched(RecordCodec.toProto(group, shard, mine));
         sent++;

@@ -58,16 +58,19 @@ public final class GossipGrpcService extends GossipServiceGrpc.GossipServiceImpl
    *     treats it like an unreachable node instead of a round silently never handled
    */
   public PropagationResponse offer(PropagationRequest req) {
+    // Started before queueing: the worker may begin handling before offer() returns.
+    Tracer.Span span = tracer.start(req.getTrace().getTraceId(), req.getTrace().getParentSpanId(),
+        "receive gossip message", req.getGroup(), req.getShard(), req.getContext().getCurrentPropagationCount())
+        .tag("operate_type", "receive_gossip");
     PropagationQueue.Offer o;
     try {
       o = queue.offer(req);
     } catch (IllegalStateException closed) {
+      span.fail("node shutting down");
       throw new UnavailableException("node " + self + " is shutting down and takes no more rounds");
     }
     observer.received(req.getGroup(), o.decision());
-    Tracer.Span span = tracer.start(req.getTrace().getTraceId(), req.getTrace().getParentSpanId(),
-        "receive gossip message", req.getGroup(), req.getShard(), req.getContext().getCurrentPropagationCount())
-        .tag("operate_type", "receive_gossip").tag("decision", o.decision());
+    span.tag("decision", o.decision());
     if (o.decision() == PropagationQueue.Decision.REJECTED) {
       String why = "a round of " + req.getGroup() + "/" + req.getShard() + " from " + o.currentOrigin()
           + " is in progress on " + self;

@@ -156,8 +156,10 @@ public final class PropagationWorker implements AutoCloseable {
       }
     }
     if (hop == null) {
-      end(req, span, null, RoundOutcomes.FAILED, "no node of the ring could be repaired with from " + self + ": "
-          + String.join("; ", skipped), current, t0);
+      String why = "no node of the ring could be repaired with from " + self + ": " + String.join("; ", skipped);
+      HopResult failed = skipped.isEmpty() ? null
+          : failedHop(skipped.get(skipped.size() - 1).split(":", 2)[0], why, skipped);
+      end(req, span, failed, RoundOutcomes.FAILED, why, current, t0);
       return;
     }
     int done = current + 1;

@@ -177,7 +177,12 @@ class GossipPropagationTest {
       assertThat(o.getEndedOnNode()).isEqualTo(r.get(2));
       assertThat(o.getPropagationCount()).as("failures do not spend the budget").isEqualTo(2);
       assertThat(o.getMessage()).contains("no node of the ring", r.get(0), r.get(1));
-      assertThat(ev).filteredOn(RoundReport::hasHop).hasSize(2);
+      assertThat(ev).filteredOn(RoundReport::hasHop).hasSize(3);
+      // The last hop is the failed one, naming the peers it tried.
+      var failed = ev.stream().filter(RoundReport::hasHop).reduce((a, b) -> b).orElseThrow().getHop();
+      assertThat(failed.getSuccess()).isFalse();
+      assertThat(failed.getClientNode()).isEqualTo(r.get(2));
+      assertThat(failed.getSkippedList()).hasSize(2);
     }
   }
 

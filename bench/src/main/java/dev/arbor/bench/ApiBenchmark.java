@@ -740,7 +740,7 @@ public final class ApiBenchmark implements Callable<Integer> {
     System.out.flush();
   }
 
-  static String shellQuote(String[] args) {
+  public static String shellQuote(String[] args) {
     StringBuilder b = new StringBuilder();
     for (String a : args) {
       if (b.length() > 0) {
@@ -757,7 +757,7 @@ public final class ApiBenchmark implements Callable<Integer> {
   }
 
   /** The repository: the jar's ../.. (bench/target/arbor-bench.jar) or the working directory. */
-  static Path findRepo() {
+  public static Path findRepo() {
     List<Path> candidates = new ArrayList<>();
     try {
       Path self = Path.of(ApiBenchmark.class.getProtectionDomain().getCodeSource().getLocation()

@@ -9,7 +9,9 @@ import java.util.Arrays;
  *   <li>{@code api [options]}: the gRPC API benchmark ({@link ApiBenchmark});
  *   <li>{@code jmh [JMH options]}: the JMH micro-benchmarks in {@code dev.arbor.bench.jmh};
  *   <li>{@code tree [options]}: the repair-tree build benchmark
- *       ({@code dev.arbor.bench.tree.TreeBenchRunner}).
+ *       ({@code dev.arbor.bench.tree.TreeBenchRunner});
+ *   <li>{@code repair [options]}: the repair scenarios on a real multi-process cluster
+ *       ({@code dev.arbor.bench.repair.RepairBench}).
  * </ul>
  */
 public final class BenchMain {
@@ -18,10 +20,11 @@ public final class BenchMain {
   public static void main(String[] args) throws Exception {
     if (args.length == 0 || args[0].equals("-h") || args[0].equals("--help")) {
       System.out.println("""
-          usage: java -jar bench/target/arbor-bench.jar <api|jmh|tree> [options]
+          usage: java -jar bench/target/arbor-bench.jar <api|jmh|tree|repair> [options]
             api   gRPC API benchmark against a standalone server (api --help for options)
             jmh   JMH micro-benchmarks (jmh -h for JMH's options; jmh -l to list)
-            tree  repair-tree build benchmark (dev.arbor.bench.tree.TreeBenchRunner)""");
+            tree  repair-tree build benchmark (dev.arbor.bench.tree.TreeBenchRunner)
+            repair  repair scenarios on a real cluster of processes (repair --help for options)""");
       System.exit(args.length == 0 ? 2 : 0);
     }
     String[] rest = Arrays.copyOfRange(args, 1, args.length);
@@ -30,8 +33,9 @@ public final class BenchMain {
       case "jmh" -> org.openjdk.jmh.Main.main(rest.length == 0
           ? new String[] {"dev.arbor.bench.jmh"} : rest);
       case "tree" -> dev.arbor.bench.tree.TreeBenchRunner.main(rest);
+      case "repair" -> dev.arbor.bench.repair.RepairBench.main(rest);
       default -> {
-        System.err.println("unknown benchmark: " + args[0] + " (expected api, jmh or tree)");
+        System.err.println("unknown benchmark: " + args[0] + " (expected api, jmh, tree or repair)");
         System.exit(2);
       }
     }

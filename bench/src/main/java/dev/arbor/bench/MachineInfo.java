@@ -9,10 +9,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** What the run was measured on. */
-record MachineInfo(int nproc, String cpuModel, String ram, String os, String java,
+public record MachineInfo(int nproc, String cpuModel, String ram, String os, String java,
     String clientJvmArgs, String commit) {
 
-  static MachineInfo collect(Path repo) {
+  public static MachineInfo collect(Path repo) {
     String cpu = "unknown";
     String ram = "unknown";
     try {

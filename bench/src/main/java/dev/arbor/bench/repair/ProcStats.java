@@ -1,0 +1,81 @@
+package dev.arbor.bench.repair;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Per-process figures from Linux {@code /proc}: CPU time (utime + stime of {@code stat}, in clock
+ * ticks of {@code getconf CLK_TCK}), resident set size ({@code VmRSS}) and its peak
+ * ({@code VmHWM}), which {@link #resetPeakRss} sets back to the current RSS (writing {@code 5} to
+ * {@code clear_refs}, Linux 4.0+) so a peak can be taken over one window. Every reader returns -1
+ * when the figure is unavailable (not Linux, process gone).
+ */
+final class ProcStats {
+  static final long CLOCK_TICKS_PER_SECOND = clockTicks();
+
+  private ProcStats() {}
+
+  /** utime + stime of the process in nanoseconds, or -1. */
+  static long cpuNanos(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+      // Fields after "(comm)": state is field 3, utime 14, stime 15 (1-based) -> index 11, 12.
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+      return ticks * (1_000_000_000L / CLOCK_TICKS_PER_SECOND);
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
+  /** Current resident set size in bytes, or -1. */
+  static long rssBytes(long pid) {
+    return statusKb(pid, "VmRSS:");
+  }
+
+  /** Peak resident set size in bytes (since start or the last {@link #resetPeakRss}), or -1. */
+  static long peakRssBytes(long pid) {
+    return statusKb(pid, "VmHWM:");
+  }
+
+  /** Resets the process's peak RSS to its current RSS; false when the kernel refused. */
+  static boolean resetPeakRss(long pid) {
+    try {
+      Files.writeString(Path.of("/proc", Long.toString(pid), "clear_refs"), "5");
+      return true;
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
+  }
+
+  private static long statusKb(long pid, String field) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+        if (line.startsWith(field)) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // unknown
+    }
+    return -1;
+  }
+
+  private static long clockTicks() {
+    try {
+      Process p = new ProcessBuilder("getconf", "CLK_TCK").redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
+      p.waitFor(5, TimeUnit.SECONDS);
+      long v = Long.parseLong(out);
+      return v > 0 ? v : 100;
+    } catch (IOException | RuntimeException e) {
+      return 100;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return 100;
+    }
+  }
+}

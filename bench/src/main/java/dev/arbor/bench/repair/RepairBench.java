@@ -1,0 +1,663 @@
+package dev.arbor.bench.repair;
+
+import dev.arbor.api.repair.v1.HopResult;
+import dev.arbor.api.repair.v1.RoundOutcome;
+import dev.arbor.bench.ApiBenchmark;
+import dev.arbor.bench.MachineInfo;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * The repair scenario benchmark (issue 6): a real cluster of separate processes on loopback (etcd,
+ * N {@code arbor data}, one {@code arbor liaison}), data loaded through the public API, a
+ * divergence made by killing one replica during (part of) the writes, a repair round triggered on
+ * another replica with {@code RepairAdminService.RunRepair}, and convergence verified by comparing
+ * the replicas' trees and, at the end, every property. See {@code bench/README.md}.
+ */
+@Command(name = "repair", mixinStandardHelpOptions = true, sortOptions = false,
+    version = "arbor-bench repair 0.1.0",
+    description = "Repair scenarios on a real multi-process cluster: full, half, same, one-diff, deletes.")
+public final class RepairBench implements Callable<Integer> {
+  static final String BUILD_COMMAND = "./mvnw -B -q -DskipTests package";
+  static final String RUN_COMMAND = "java -jar bench/target/arbor-bench.jar repair";
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--scenario", split = ",", defaultValue = "all", paramLabel = "NAME[@N]",
+      description = "Scenarios: full, half, same, one-diff, deletes or all; NAME@N runs NAME with N"
+          + " properties (e.g. one-diff@1000000) (default: ${DEFAULT-VALUE}).")
+  List<String> scenarios;
+
+  @Option(names = "--properties", defaultValue = "100000",
+      description = "Properties per scenario (default: ${DEFAULT-VALUE}; quick: 2000).")
+  int properties;
+
+  @Option(names = "--size", defaultValue = "2048",
+      description = "Characters of each property's `data` tag (default: ${DEFAULT-VALUE}; quick: 256).")
+  int size;
+
+  @Option(names = "--copies", defaultValue = "2",
+      description = "Copies of the group's shard (replicas + 1) (default: ${DEFAULT-VALUE}).")
+  int copies;
+
+  @Option(names = "--data-nodes", defaultValue = "3",
+      description = "Data node processes (default: ${DEFAULT-VALUE}).")
+  int dataNodes;
+
+  @Option(names = "--out", paramLabel = "FILE", defaultValue = "repair-bench.json",
+      description = "JSON result file (default: ${DEFAULT-VALUE}).")
+  Path out;
+
+  @Option(names = "--update-doc", paramLabel = "FILE",
+      description = "Rewrite the section between <!-- repair-bench:start/end --> of this markdown"
+          + " file (e.g. docs/benchmarks.md), keeping its analysis block and the rest of the file.")
+  Path updateDoc;
+
+  @Option(names = "--quick",
+      description = "Small sizes (2,000 properties x 256 B, every scenario, small node heaps),"
+          + " under a minute; options given explicitly still apply.")
+  boolean quick;
+
+  @Option(names = "--in-flight", defaultValue = "64",
+      description = "Concurrent async writes while loading (default: ${DEFAULT-VALUE}).")
+  int inFlight;
+
+  @Option(names = "--repair-timeout", defaultValue = "600", paramLabel = "SECONDS",
+      description = "timeout_ms of each RunRepair call (default: ${DEFAULT-VALUE}).")
+  int repairTimeoutSeconds;
+
+  @Option(names = "--max-rounds", defaultValue = "3",
+      description = "RunRepair calls per scenario while the trees still differ after a completed"
+          + " round (default: ${DEFAULT-VALUE}).")
+  int maxCalls;
+
+  @Option(names = "--same-repeats", defaultValue = "5",
+      description = "In the `same` scenario, call RunRepair this many more times after the measured"
+          + " call and report their wall times too (warm: connections open, code compiled)"
+          + " (default: ${DEFAULT-VALUE}).")
+  int sameRepeats;
+
+  @Option(names = "--node-jvm-opts", paramLabel = "OPTS",
+      defaultValue = "-Xmx1g -XX:+UseG1GC",
+      description = "JVM options of each data node (default: ${DEFAULT-VALUE};"
+          + " quick: -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1).")
+  String nodeJvmOpts;
+
+  @Option(names = "--liaison-jvm-opts", paramLabel = "OPTS",
+      defaultValue = "-Xmx1g -XX:+UseG1GC",
+      description = "JVM options of the liaison (default: ${DEFAULT-VALUE};"
+          + " quick: -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1).")
+  String liaisonJvmOpts;
+
+  @Option(names = "--node-ttl", defaultValue = "2h",
+      description = "--node-ttl of the data nodes: a killed node stays registered this long"
+          + " (default: ${DEFAULT-VALUE}).")
+  String nodeTtl;
+
+  @Option(names = "--node-arg", paramLabel = "ARG",
+      description = "Extra argument of every `arbor data` (repeatable; default: --repair-schedule off,"
+          + " so no scheduled round interferes).")
+  List<String> nodeArgs = new ArrayList<>(List.of("--repair-schedule", "off"));
+
+  @Option(names = "--startup-timeout", defaultValue = "120", paramLabel = "SECONDS",
+      description = "Bound on a process becoming ready (default: ${DEFAULT-VALUE}).")
+  int startupTimeoutSeconds;
+
+  @Option(names = "--repo", paramLabel = "DIR",
+      description = "Repository root (default: found from the jar's or the working directory).")
+  Path repo;
+
+  @Option(names = "--server-jar", paramLabel = "JAR",
+      description = "Server jar (default: <repo>/server/target/arbor.jar).")
+  Path serverJar;
+
+  @Option(names = "--work-dir", paramLabel = "DIR",
+      description = "Where the cluster's data and logs go (default: a new temp directory).")
+  Path workDirOption;
+
+  @Option(names = "--keep-data", description = "Keep the work directory (data, logs) at the end.")
+  boolean keepData;
+
+  @Option(names = "--seed", defaultValue = "42", description = "Seed of the payload generator.")
+  long seed;
+
+  private String[] originalArgs = new String[0];
+  private final List<RepairScenarioResult> results = new ArrayList<>();
+  private RunInfo runInfo;
+  private boolean jarChanged;
+
+  /** What the run as a whole was. */
+  record RunInfo(Instant started, long totalMillis, String command, MachineInfo machine,
+      String serverJar, Instant serverJarBuilt, List<String> nodeJvmOpts,
+      List<String> liaisonJvmOpts, int dataNodes, int copies, int inFlight, long clusterStartMillis,
+      boolean quick, String workDir, boolean serverJarChangedDuringRun) {}
+
+  private record Planned(Scenario scenario, int properties) {}
+
+  public static void main(String[] args) {
+    System.exit(execute(args));
+  }
+
+  /** Runs the command line (without exiting) and returns the exit code. */
+  public static int execute(String... args) {
+    RepairBench bench = new RepairBench();
+    bench.originalArgs = args.clone();
+    return new CommandLine(bench).execute(args);
+  }
+
+  /** The results of the last run (for tests). */
+  List<RepairScenarioResult> results() {
+    return List.copyOf(results);
+  }
+
+  private boolean explicitlySet(String option) {
+    return spec.commandLine().getParseResult().hasMatchedOption(option);
+  }
+
+  private void applyQuickDefaults() {
+    if (!quick) {
+      return;
+    }
+    String small = "-Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1";
+    if (!explicitlySet("--properties")) properties = 2000;
+    if (!explicitlySet("--size")) size = 256;
+    if (!explicitlySet("--node-jvm-opts")) nodeJvmOpts = small;
+    if (!explicitlySet("--liaison-jvm-opts")) liaisonJvmOpts = small;
+    if (!explicitlySet("--repair-timeout")) repairTimeoutSeconds = 60;
+  }
+
+  private List<Planned> plan() {
+    List<Planned> planned = new ArrayList<>();
+    for (String item : scenarios) {
+      String s = item.trim();
+      if (s.isEmpty()) {
+        continue;
+      }
+      int n = properties;
+      int at = s.indexOf('@');
+      if (at >= 0) {
+        n = Integer.parseInt(s.substring(at + 1).replace("_", ""));
+        s = s.substring(0, at);
+      }
+      if (s.equalsIgnoreCase("all")) {
+        for (Scenario x : Scenario.values()) {
+          planned.add(new Planned(x, n));
+        }
+      } else {
+        planned.add(new Planned(Scenario.parse(s), n));
+      }
+    }
+    return planned;
+  }
+
+  private void validate(List<Planned> planned) {
+    CommandLine cl = spec.commandLine();
+    if (planned.isEmpty()) {
+      throw new CommandLine.ParameterException(cl, "no scenario selected");
+    }
+    if (planned.stream().anyMatch(p -> p.properties() < 2)) {
+      throw new CommandLine.ParameterException(cl, "--properties must be >= 2");
+    }
+    if (size < 1 || inFlight < 1 || maxCalls < 1 || repairTimeoutSeconds < 1) {
+      throw new CommandLine.ParameterException(cl, "sizes, counts and timeouts must be positive");
+    }
+    if (copies < 2 || copies > dataNodes) {
+      throw new CommandLine.ParameterException(cl,
+          "--copies must be between 2 and --data-nodes (" + dataNodes + ")");
+    }
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    Instant started = Instant.now();
+    long t0 = System.nanoTime();
+    applyQuickDefaults();
+    List<Planned> planned;
+    try {
+      planned = plan();
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
+    validate(planned);
+    Path root = repo != null ? repo.toAbsolutePath().normalize() : ApiBenchmark.findRepo();
+    Path jar = (serverJar != null ? serverJar : root.resolve("server/target/arbor.jar"))
+        .toAbsolutePath().normalize();
+    List<String> nodeOpts = split(nodeJvmOpts);
+    List<String> liaisonOpts = split(liaisonJvmOpts);
+    String command = BUILD_COMMAND + " && " + RUN_COMMAND
+        + (originalArgs.length == 0 ? "" : " " + ApiBenchmark.shellQuote(originalArgs));
+    MachineInfo machine = MachineInfo.collect(root);
+    Instant jarBuilt = Files.isRegularFile(jar) ? Files.getLastModifiedTime(jar).toInstant() : null;
+
+    Path workDir = workDirOption != null
+        ? Files.createDirectories(workDirOption.toAbsolutePath())
+        : Files.createTempDirectory("arbor-repair-bench-");
+    log("server jar %s; work dir %s; %d data nodes, %d copies; scenarios %s", jar, workDir,
+        dataNodes, copies, planned.stream().map(p -> p.scenario().label + "@" + p.properties()).toList());
+    long clusterStart = -1;
+    String fatal = null;
+    results.clear();
+    try (ClusterProcesses cluster = ClusterProcesses.start(jar, workDir, dataNodes, nodeOpts,
+        liaisonOpts, nodeTtl, nodeArgs, Duration.ofSeconds(startupTimeoutSeconds));
+        DataLoader loader = new DataLoader(cluster.liaisonChannel(), inFlight, size, seed)) {
+      clusterStart = cluster.startMillis();
+      log("cluster ready in %.1f s: etcd, %s, liaison %s", clusterStart / 1000.0,
+          cluster.dataNodeIds().stream().map(id -> id + "@" + cluster.dataNode(id).grpcTarget()
+              + " pid " + cluster.dataNode(id).pid()).toList(), cluster.liaison().grpcTarget());
+      // A group on every data node: a write to it with consistency `all` succeeds only once the
+      // liaison reaches every node again (after a restart).
+      String probe = "rb_probe";
+      loader.createGroup(probe, cluster.dataNodeIds().size());
+      int seq = 0;
+      for (Planned p : planned) {
+        seq++;
+        RepairScenarioResult r = new ScenarioRun(cluster, loader, probe, p.scenario(),
+            p.properties(), "rb_" + p.scenario().label.replace('-', '_') + "_" + seq).run();
+        results.add(r);
+        System.out.println();
+        System.out.println(RepairReport.table(r));
+        System.out.flush();
+      }
+    } catch (Exception e) {
+      fatal = e.toString();
+      log("FATAL: %s", e);
+      e.printStackTrace(System.out);
+    } finally {
+      boolean allConverged = fatal == null && results.stream().allMatch(RepairScenarioResult::converged);
+      if (!keepData && allConverged) {
+        deleteRecursively(workDir);
+      } else {
+        log("kept data and logs under %s%s", workDir, keepData ? "" : " (for inspection: not every"
+            + " scenario converged)");
+      }
+    }
+    Instant jarNow = Files.isRegularFile(jar) ? Files.getLastModifiedTime(jar).toInstant() : null;
+    if (jarBuilt != null && !jarBuilt.equals(jarNow)) {
+      // A restarted victim may have run other code than the nodes started before.
+      log("WARNING: %s changed during the run (%s -> %s): figures may mix two builds", jar,
+          jarBuilt, jarNow);
+      jarChanged = true;
+    }
+    runInfo = new RunInfo(started, (System.nanoTime() - t0) / 1_000_000, command, machine,
+        relativize(root, jar), jarBuilt, nodeOpts, liaisonOpts, dataNodes, copies, inFlight,
+        clusterStart, quick, Files.exists(workDir) ? workDir.toString() : null, jarChanged);
+
+    System.out.println();
+    System.out.println(RepairReport.summary(results));
+    if (out != null) {
+      RepairReport.writeJson(out, runInfo, results, fatal);
+      log("wrote %s", out.toAbsolutePath());
+    }
+    if (updateDoc != null && fatal == null) {
+      RepairReport.updateDoc(updateDoc, runInfo, results);
+      log("updated the repair-bench section of %s", updateDoc);
+    }
+    boolean ok = fatal == null && results.size() == planned.size()
+        && results.stream().allMatch(RepairScenarioResult::converged);
+    log("done in %.1f s: %s", runInfo.totalMillis() / 1000.0, ok ? "every scenario converged"
+        : fatal != null ? "failed: " + fatal : "NOT every scenario converged");
+    return ok ? 0 : 1;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  /** One scenario on the shared cluster, in its own group. */
+  private final class ScenarioRun {
+    private final ClusterProcesses cluster;
+    private final DataLoader loader;
+    private final String probe;
+    private final Scenario scenario;
+    private final int n;
+    private final String group;
+    private final ConvergenceCheck check;
+
+    private List<String> replicas = List.of();
+    private String victim;
+    private String trigger;
+    private long loadMillis;
+    private long writes;
+    private long loadRetries;
+    private ConvergenceCheck.Trees treesBefore;
+    private ConvergenceCheck.Diff diffBefore;
+    private long wallNanos;
+    private int calls;
+    private final List<HopResult> hops = new ArrayList<>();
+    private final List<RoundOutcome> outcomes = new ArrayList<>();
+    private final Map<String, Long> cpuNanos = new LinkedHashMap<>();
+    private final Map<String, Long> cpuWithRebuildNanos = new LinkedHashMap<>();
+    private final List<Double> repeatWallMillis = new ArrayList<>();
+    private final Map<String, Long> peakRss = new LinkedHashMap<>();
+    private final Map<String, Long> rssBefore = new LinkedHashMap<>();
+    private String rssScope = "repair";
+    private ConvergenceCheck.Trees treesAfter;
+    private long differingAfter = -1;
+    private long verifyMillis;
+    private long repairStartUnixMs;
+    private List<RepairTrigger.SpanLine> trace = List.of();
+    private String error;
+
+    ScenarioRun(ClusterProcesses cluster, DataLoader loader, String probe, Scenario scenario,
+        int n, String group) {
+      this.cluster = cluster;
+      this.loader = loader;
+      this.probe = probe;
+      this.scenario = scenario;
+      this.n = n;
+      this.group = group;
+      this.check = new ConvergenceCheck(cluster);
+    }
+
+    RepairScenarioResult run() {
+      log("== scenario %s: %,d properties x %d B, group %s: %s", scenario.label, n, size, group,
+          scenario.description);
+      try {
+        loader.awaitAllReachable(probe, 120_000);
+        loader.createGroup(group, copies);
+        replicas = cluster.placement(group, 0, copies);
+        trigger = replicas.get(0);
+        victim = replicas.get(replicas.size() - 1);
+        log("replicas %s (placement order); repair triggered on %s; victim %s", replicas, trigger,
+            victim);
+        diverge();
+        prepare();
+        repair();
+        verify();
+      } catch (Exception e) {
+        error = e.toString();
+        log("scenario %s failed: %s", scenario.label, e);
+        ensureVictimRunning();
+      }
+      RepairScenarioResult r = result();
+      if (!keepData && r.converged()) {
+        // Frees the disk for the next scenario; a group that did not converge stays for inspection.
+        try {
+          loader.deleteGroup(group);
+        } catch (RuntimeException e) {
+          log("could not delete group %s: %s", group, e);
+        }
+      }
+      return r;
+    }
+
+    private void diverge() throws Exception {
+      List<Integer> all = range(0, n);
+      switch (scenario) {
+        case FULL -> {
+          cluster.kill(victim);
+          load(all, "one");
+        }
+        case HALF -> {
+          load(range(0, n / 2), "all");
+          cluster.kill(victim);
+          load(range(n / 2, n), "one");
+        }
+        case SAME -> load(all, "all");
+        case ONE_DIFF -> {
+          load(all, "all");
+          cluster.kill(victim);
+          DataLoader.LoadStats s = loader.apply(group, List.of(n / 2), 2, "one");
+          account(s);
+        }
+        case DELETES -> {
+          load(all, "all");
+          cluster.kill(victim);
+          List<Integer> deleted = IntStream.range(0, n).filter(i -> i % 10 == 0).boxed().toList();
+          DataLoader.LoadStats s = loader.delete(group, deleted, "one");
+          account(s);
+          log("deleted %,d properties in %.1f s with %s down", deleted.size(), s.millis() / 1000.0,
+              victim);
+        }
+        default -> throw new IllegalStateException(scenario.toString());
+      }
+      ensureVictimRunning();
+    }
+
+    private void load(List<Integer> indexes, String consistency) throws InterruptedException {
+      DataLoader.LoadStats s = loader.apply(group, indexes, 1, consistency);
+      account(s);
+      log("loaded %,d properties in %.1f s (%,.0f ops/s, %d retries, consistency %s%s)",
+          s.requested(), s.millis() / 1000.0, s.opsPerSecond(), s.retries(), consistency,
+          cluster.dataNode(victim).alive() ? "" : ", " + victim + " down");
+    }
+
+    private void account(DataLoader.LoadStats s) {
+      loadMillis += s.millis();
+      writes += s.requested();
+      loadRetries += s.retries();
+    }
+
+    private void ensureVictimRunning() {
+      if (victim != null && !cluster.dataNode(victim).alive()) {
+        long t = System.nanoTime();
+        try {
+          cluster.restart(victim);
+          log("restarted %s in %.1f s (pid %d)", victim, (System.nanoTime() - t) / 1e9,
+              cluster.dataNode(victim).pid());
+        } catch (IOException e) {
+          throw new IllegalStateException("could not restart " + victim + ": " + e.getMessage(), e);
+        }
+      }
+    }
+
+    /** Builds every replica's tree (so the round compares current trees) and measures the gap. */
+    private void prepare() {
+      treesBefore = check.trees(replicas, group);
+      diffBefore = check.properties(replicas, group, n);
+      log("before repair: trees %s (%s; built in %d ms); %,d of %,d keys differ (%,d bytes),"
+              + " held %s (checked in %d ms)%s",
+          treesBefore.equal() ? "EQUAL" : "differ", treesBefore.describe(), treesBefore.wallMs(),
+          diffBefore.differing(), diffBefore.keys(), diffBefore.bytes(), diffBefore.heldByNode(),
+          diffBefore.wallMs(), diffBefore.examples().isEmpty() ? "" : "; e.g. " + diffBefore.examples());
+      long expected = scenario.expectedDiverged(n);
+      if (diffBefore.differing() != expected) {
+        log("WARNING: %,d keys differ before the repair, expected %,d", diffBefore.differing(),
+            expected);
+      }
+    }
+
+    private void repair() {
+      for (String id : cluster.dataNodeIds()) {
+        long pid = cluster.dataNode(id).pid();
+        rssBefore.put(id, ProcStats.rssBytes(pid));
+        if (!ProcStats.resetPeakRss(pid)) {
+          rssScope = "process lifetime";
+        }
+        cpuNanos.put(id, 0L);
+      }
+      repairStartUnixMs = System.currentTimeMillis() - 1000;
+      Map<String, Long> start = cpuSample();
+      try {
+        repairCalls();
+      } finally {
+        // Includes the tree rebuilds a session schedules once it stored data (asynchronous on the
+        // nodes), which the verification's BuildTrees waits for.
+        Map<String, Long> end = cpuSample();
+        end.forEach((id, v) -> cpuWithRebuildNanos.put(id,
+            v < 0 || start.get(id) < 0 ? 0 : v - start.get(id)));
+      }
+      if (error == null && scenario == Scenario.SAME && sameRepeats > 0 && treesAfter.equal()) {
+        for (int i = 0; i < sameRepeats; i++) {
+          RepairTrigger.Run run = RepairTrigger.run(cluster.channel(trigger), trigger, group,
+              repairTimeoutSeconds * 1000L);
+          if (!run.completed()) {
+            log("repeat RunRepair failed: %s %s", run.error(), run.outcomes());
+            break;
+          }
+          repeatWallMillis.add(run.wallNanos() / 1e6);
+        }
+        List<Double> sorted = repeatWallMillis.stream().sorted().toList();
+        if (!sorted.isEmpty()) {
+          log("RunRepair repeated %d times on identical replicas: min %.1f ms, median %.1f ms, max"
+                  + " %.1f ms", sorted.size(), sorted.get(0), sorted.get(sorted.size() / 2),
+              sorted.get(sorted.size() - 1));
+        }
+      }
+    }
+
+    private void repairCalls() {
+      while (calls < maxCalls) {
+        calls++;
+        Map<String, Long> cpu0 = cpuSample();
+        RepairTrigger.Run run = RepairTrigger.run(cluster.channel(trigger), trigger, group,
+            repairTimeoutSeconds * 1000L);
+        Map<String, Long> cpu1 = cpuSample();
+        cpu1.forEach((id, v) -> cpuNanos.merge(id, v < 0 || cpu0.get(id) < 0 ? 0 : v - cpu0.get(id),
+            Long::sum));
+        wallNanos += run.wallNanos();
+        hops.addAll(run.hops());
+        outcomes.addAll(run.outcomes());
+        log("RunRepair #%d on %s: %.1f ms, ring %s, %d hop(s), outcome(s) %s%s", calls, trigger,
+            run.wallNanos() / 1e6, run.ring(), run.hops().size(),
+            run.outcomes().stream().map(o -> o.getStatus()
+                + (o.getMessage().isEmpty() ? "" : " (" + o.getMessage() + ")")).toList(),
+            run.error() == null ? "" : ", error " + run.error());
+        for (HopResult h : run.hops()) {
+          log("  hop %s -> %s: %s, root_match %s, %d slots differ, %,d leaves compared,"
+                  + " repaired %d -> server / %d -> client, %,d B sent / %,d B received, %.1f ms%s",
+              h.getClientNode(), h.getServerNode(), h.getSuccess() ? "ok" : "FAILED " + h.getError(),
+              h.getRootMatch(), h.getSlotsDiffering(), h.getLeavesCompared(),
+              h.getRepairedToServer(), h.getRepairedToClient(), h.getBytesSent(),
+              h.getBytesReceived(), h.getDurationMs(),
+              h.getSkippedCount() == 0 ? "" : ", skipped " + h.getSkippedList());
+        }
+        for (String id : cluster.dataNodeIds()) {
+          peakRss.merge(id, ProcStats.peakRssBytes(cluster.dataNode(id).pid()), Math::max);
+        }
+        if (!run.completed()) {
+          error = run.error() != null ? "RunRepair: " + run.error()
+              : "round outcome(s) " + run.outcomes().stream().map(RoundOutcome::getStatus).toList();
+          treesAfter = check.trees(replicas, group);
+          return;
+        }
+        long tv = System.nanoTime();
+        treesAfter = check.trees(replicas, group);
+        verifyMillis += (System.nanoTime() - tv) / 1_000_000;
+        if (treesAfter.equal()) {
+          return;
+        }
+        log("trees still differ after round %d: %s", calls, treesAfter.describe());
+      }
+    }
+
+    private Map<String, Long> cpuSample() {
+      Map<String, Long> m = new LinkedHashMap<>();
+      for (String id : cluster.dataNodeIds()) {
+        m.put(id, ProcStats.cpuNanos(cluster.dataNode(id).pid()));
+      }
+      return m;
+    }
+
+    private void verify() {
+      trace = RepairTrigger.traces(cluster.channel(trigger), group, repairStartUnixMs);
+      for (RepairTrigger.SpanLine s : trace) {
+        log("  span +%8.1f ms %8.1f ms  %-4s %s%s %s", s.startOffsetMs(), s.durationMs(), s.node(),
+            s.message(), s.error() ? " ERROR " + s.errorReason() : "", s.tags());
+      }
+      long t = System.nanoTime();
+      ConvergenceCheck.Diff d = check.properties(replicas, group, n);
+      verifyMillis += (System.nanoTime() - t) / 1_000_000;
+      differingAfter = d.differing();
+      log("after repair: trees %s (%s); %,d of %,d keys differ%s", treesAfter.equal() ? "EQUAL"
+              : "DIFFER", treesAfter.describe(), d.differing(), d.keys(),
+          d.examples().isEmpty() ? "" : "; e.g. " + d.examples());
+    }
+
+    private RepairScenarioResult result() {
+      long sent = 0;
+      long received = 0;
+      long leaves = 0;
+      long toServer = 0;
+      long toClient = 0;
+      int failed = 0;
+      List<RepairScenarioResult.Hop> hopList = new ArrayList<>();
+      for (HopResult h : hops) {
+        sent += h.getBytesSent();
+        received += h.getBytesReceived();
+        leaves += h.getLeavesCompared();
+        toServer += h.getRepairedToServer();
+        toClient += h.getRepairedToClient();
+        failed += h.getSuccess() ? 0 : 1;
+        hopList.add(new RepairScenarioResult.Hop(h.getClientNode(), h.getServerNode(),
+            h.getSuccess(), h.getError(), h.getRootMatch(), h.getSlotsDiffering(),
+            h.getLeavesCompared(), h.getRepairedToServer(), h.getRepairedToClient(),
+            h.getBytesSent(), h.getBytesReceived(), h.getDurationMs(), h.getSkippedList()));
+      }
+      Map<String, Double> cpuSeconds = new LinkedHashMap<>();
+      cpuNanos.forEach((id, v) -> cpuSeconds.put(id, v / 1e9));
+      Map<String, Double> cpuWithRebuild = new LinkedHashMap<>();
+      cpuWithRebuildNanos.forEach((id, v) -> cpuWithRebuild.put(id, v / 1e9));
+      boolean treesEqual = treesAfter != null && treesAfter.equal();
+      boolean converged = error == null && treesEqual && differingAfter == 0;
+      return new RepairScenarioResult(scenario.label, scenario.description, n, size, copies,
+          cluster.dataNodeIds().size(), group, replicas, victim, trigger, loadMillis, writes,
+          loadRetries, scenario.expectedDiverged(n),
+          diffBefore == null ? -1 : diffBefore.differing(),
+          diffBefore == null ? -1 : diffBefore.bytes(),
+          treesBefore != null && !treesBefore.equal(),
+          treesBefore == null ? -1 : treesBefore.wallMs(),
+          diffBefore == null ? -1 : diffBefore.wallMs(),
+          wallNanos / 1e6, calls, outcomes.size(), hops.size(), failed, sent, received, leaves,
+          toServer, toClient, cpuSeconds, cpuWithRebuild, new LinkedHashMap<>(peakRss),
+          new LinkedHashMap<>(rssBefore), rssScope, treesEqual, differingAfter, verifyMillis,
+          outcomes.stream().map(o -> o.getStatus()
+              + (o.getMessage().isEmpty() ? "" : ": " + o.getMessage())).toList(),
+          hopList, trace, List.copyOf(repeatWallMillis), converged, error);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private static List<Integer> range(int from, int to) {
+    return IntStream.range(from, to).boxed().toList();
+  }
+
+  private static List<String> split(String opts) {
+    return Arrays.stream(opts.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList();
+  }
+
+  private static String relativize(Path root, Path p) {
+    Path abs = p.toAbsolutePath().normalize();
+    return abs.startsWith(root) ? root.relativize(abs).toString() : abs.toString();
+  }
+
+  static void log(String format, Object... args) {
+    System.out.printf("[%s] %s%n", Instant.now().truncatedTo(ChronoUnit.MILLIS),
+        String.format(format, args));
+    System.out.flush();
+  }
+
+  private static void deleteRecursively(Path dir) {
+    if (dir == null || !Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(dir)) {
+      s.sorted(Comparator.reverseOrder()).forEach(p -> {
+        try {
+          Files.deleteIfExists(p);
+        } catch (IOException e) {
+          // best effort
+        }
+      });
+    } catch (IOException e) {
+      log("could not delete %s: %s", dir, e);
+    }
+  }
+}

@@ -192,6 +192,15 @@ public final class ShardIndex implements Closeable {
     unrefreshed.put(entity, new Pending(r, seq));
   }
 
+  /**
+   * A counter that grows with every change of the shard's documents (writes and purges) in this
+   * process. Background merges and commits do not move it, so a tree built at a value is still
+   * current while the value is unchanged.
+   */
+  public long changeCount() {
+    return applied.get();
+  }
+
   /** Makes every applied write visible to searches. */
   public void refresh() throws IOException {
     long upTo = applied.get();

@@ -41,6 +41,8 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
   private final Map<String, ServedTree> served = new ConcurrentHashMap<>();
   private final Map<String, ReentrantLock> buildLocks = new ConcurrentHashMap<>();
   private final Map<String, Boolean> needsBuild = new ConcurrentHashMap<>();
+  /** The shard's change count when its served tree's snapshot was taken (this process only). */
+  private final Map<String, Long> builtAtChange = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
   private final AtomicLong buildsFinished = new AtomicLong();
@@ -316,6 +318,7 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
     lock.lock();
     try {
       needsBuild.put(k, Boolean.TRUE);
+      builtAtChange.remove(k);
       ServedTree old = served.remove(k);
       if (old != null) {
         old.close();
@@ -338,6 +341,15 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
       publish(group, shard, new ServedTree(empty, null));
       return new BuildResult(group, shard, Outcome.EMPTY, empty, 0, System.nanoTime() - t0, "no data on this node");
     }
+    // Unchanged documents since the served tree's snapshot: nothing to do. Comparing commit
+    // generations alone would rebuild after every background merge or empty commit.
+    long changes = idx.changeCount();
+    Optional<TreeSummary> served = summary(group, shard);
+    Long builtAt = builtAtChange.get(key(group, shard));
+    if (!force && served.isPresent() && builtAt != null && builtAt == changes) {
+      return new BuildResult(group, shard, Outcome.UNCHANGED, served.get(), served.get().header().snapshotId(),
+          System.nanoTime() - t0, "no change since snapshot " + served.get().header().snapshotId());
+    }
     idx.commit();
     IndexCommit commit = idx.snapshot();
     if (commit == null) {
@@ -349,6 +361,7 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
       long snap = commit.getGeneration();
       Optional<TreeSummary> current = summary(group, shard);
       if (!force && current.isPresent() && current.get().header().snapshotId() == snap) {
+        builtAtChange.put(key(group, shard), changes);
         return new BuildResult(group, shard, Outcome.UNCHANGED, current.get(), snap, System.nanoTime() - t0,
             "snapshot " + snap + " already built");
       }
@@ -379,6 +392,7 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
               summary.rootHex()));
       TreeFileReader reader = summary.leafCount() == 0 ? null : TreeFileReader.open(tree);
       publish(group, shard, new ServedTree(reader == null ? summary : reader.summary(), reader));
+      builtAtChange.put(key(group, shard), changes);
       return new BuildResult(group, shard, summary.leafCount() == 0 ? Outcome.EMPTY : Outcome.BUILT, summary, snap,
           System.nanoTime() - t0, summary.leafCount() + " leaves");
     } finally {
@@ -410,6 +424,7 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
 
   @Override
   public void onGroupDropped(String group) {
+    builtAtChange.keySet().removeIf(k -> k.startsWith(group + "/"));
     served.entrySet().removeIf(e -> {
       if (e.getKey().startsWith(group + "/")) {
         e.getValue().close();

@@ -99,6 +99,11 @@ public final class DataNodeServer implements AutoCloseable {
     return advertised;
   }
 
+  /** Rounds this node originates (the admin API's entry point; also used by tests). */
+  public dev.arbor.repair.RepairRounds repairRounds() {
+    return repair.rounds();
+  }
+
   public int grpcPort() {
     return endpoints.grpcPort();
   }

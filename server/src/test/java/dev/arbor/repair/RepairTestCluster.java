@@ -55,8 +55,16 @@ final class RepairTestCluster implements AutoCloseable {
   private final Map<String, ManagedChannel> channels = new HashMap<>();
   private final Path dir;
 
+  private final String schedule;
+
   RepairTestCluster(Path dir, int n) throws IOException {
+    this(dir, n, "off");
+  }
+
+  /** @param schedule every node's {@code --repair-schedule} */
+  RepairTestCluster(Path dir, int n, String schedule) throws IOException {
     this.dir = dir;
+    this.schedule = schedule;
     metadata = EmbeddedMetadataStore.open(dir.resolve("meta"), HybridClock.system());
     for (int i = 1; i <= n; i++) {
       start("n" + i);
@@ -65,7 +73,7 @@ final class RepairTestCluster implements AutoCloseable {
 
   DataNodeServer start(String id) throws IOException {
     ServerConfig cfg = ServerConfig.defaults(dir.resolve(id)).withHost("127.0.0.1").withPorts(0, 0)
-        .withRepair(new RepairConfig("off", Duration.ofMinutes(2), Duration.ofMinutes(1), Duration.ofHours(1),
+        .withRepair(new RepairConfig(schedule, Duration.ofMinutes(2), Duration.ofMinutes(1), Duration.ofHours(1),
             Duration.ofDays(3)));
     DataNodeServer s = DataNodeServer.start(id, cfg, metadata, registry, "127.0.0.1", Duration.ofMinutes(5));
     nodes.put(id, s);

@@ -29,7 +29,11 @@ final class RepairOptions {
 
   RepairConfig config() {
     if (!"off".equalsIgnoreCase(schedule.trim())) {
-      BuildSchedule.parse(schedule);
+      try {
+        BuildSchedule.parse(schedule);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("--repair-schedule: " + e.getMessage() + "; or 'off' to disable");
+      }
     }
     for (var d : new Duration[] {roundTimeout, sessionTimeout, coalesceTtl, traceRetention}) {
       if (d.isZero() || d.isNegative()) {

@@ -611,4 +611,24 @@ public final class ArborProcess implements AutoCloseable {
   public String toString() {
     return "ArborProcess[" + name + " pid=" + process.pid() + " grpc=" + grpcPort + "]";
   }
+
+  /**
+   * SIGTERMs every process at once (they shut down in parallel), then waits for each and returns
+   * one line per process that did not exit 0 (with its log tail) or did not stop in time.
+   */
+  public static List<String> stopAll(List<ArborProcess> processes) {
+    processes.forEach(p -> p.process().destroy());
+    List<String> problems = new ArrayList<>();
+    for (ArborProcess p : processes) {
+      try {
+        int code = p.stop();
+        if (code != 0) {
+          problems.add(p.name() + " exited with " + code + " after SIGTERM\n" + p.logTail(30));
+        }
+      } catch (AssertionError e) {
+        problems.add(e.getMessage());
+      }
+    }
+    return problems;
+  }
 }

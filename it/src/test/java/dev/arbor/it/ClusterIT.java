@@ -200,18 +200,7 @@ class ClusterIT {
       all.add(liaisonAll);
     }
     all.addAll(dataNodes.values());
-    // SIGTERM to all first (they shut down in parallel), then collect the exit codes.
-    all.forEach(p -> p.process().destroy());
-    for (ArborProcess p : all) {
-      try {
-        int code = p.stop();
-        if (code != 0) {
-          problems.add(p.name() + " exited with " + code + " after SIGTERM\n" + p.logTail(30));
-        }
-      } catch (AssertionError e) {
-        problems.add(e.getMessage());
-      }
-    }
+    problems.addAll(ArborProcess.stopAll(all));
     if (etcd != null) {
       etcd.close();
     }

@@ -221,17 +221,7 @@ class RepairIT {
     }
     all.addAll(dataNodes.values());
     all.forEach(p -> signal(p, "CONT")); // never leave a SIGSTOPped node behind
-    all.forEach(p -> p.process().destroy());
-    for (ArborProcess p : all) {
-      try {
-        int code = p.stop();
-        if (code != 0) {
-          problems.add(p.name() + " exited with " + code + " after SIGTERM\n" + p.logTail(30));
-        }
-      } catch (AssertionError e) {
-        problems.add(e.getMessage());
-      }
-    }
+    problems.addAll(ArborProcess.stopAll(all));
     if (etcd != null) {
       etcd.close();
     }

@@ -48,7 +48,7 @@ import java.util.function.BiConsumer;
  */
 public final class RepairSessionClient {
   static final int LEAF_PAGE = 1024;
-  static final int PUSH_BATCH_BYTES = 1 << 20;
+  static final int PUSH_BATCH_BYTES = 4 << 20;
   static final int FETCH_BATCH = 1024;
   static final int PUSH_LOOKUP_CHUNK = 128;
 

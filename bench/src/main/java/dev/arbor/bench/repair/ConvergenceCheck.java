@@ -1,5 +1,6 @@
 package dev.arbor.bench.repair;
 
+import com.google.common.util.concurrent.ListenableFuture;
 import dev.arbor.api.admin.v1.BuildTreesRequest;
 import dev.arbor.api.admin.v1.BuildTreesResponse;
 import dev.arbor.api.admin.v1.ShardBuildResult;
@@ -15,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -29,7 +31,14 @@ import java.util.concurrent.TimeUnit;
  * </ul>
  */
 final class ConvergenceCheck {
-  private static final int READ_BATCH = 256;
+  /**
+   * Keys per {@code DataNodeService.Read} of the per-key comparison: one batch per replica is
+   * compared while the next one is read (every replica in parallel), so the check holds at most
+   * two batches per replica (≈ 2 × 5,000 × 2.3 KB per replica at 2 KB properties) whatever the
+   * number of keys.
+   */
+  static final int READ_BATCH = 5000;
+  private static final long READ_DEADLINE_S = 300;
 
   /** One replica's tree after a build. */
   record Tree(String node, String outcome, String root, long leafCount, long snapshotId,
@@ -106,7 +115,11 @@ final class ConvergenceCheck {
     }
   }
 
-  /** Compares the copies of entities {@code group/item/id(i)} for i in [0, keyCount). */
+  /**
+   * Compares the copies of entities {@code group/item/id(i)} for i in [0, keyCount), streamed in
+   * batches of {@link #READ_BATCH} keys (bounded memory and one round trip per replica per batch;
+   * the next batch is already being read while one is compared).
+   */
   Diff properties(List<String> replicas, String group, int keyCount) {
     long t0 = System.nanoTime();
     long differing = 0;
@@ -114,22 +127,19 @@ final class ConvergenceCheck {
     Map<String, Long> held = new LinkedHashMap<>();
     replicas.forEach(n -> held.put(n, 0L));
     List<String> examples = new ArrayList<>();
+    List<ListenableFuture<ReadResponse>> next = readBatch(replicas, group, 0, keyCount);
     for (int from = 0; from < keyCount; from += READ_BATCH) {
       int to = Math.min(keyCount, from + READ_BATCH);
-      ReadRequest.Builder req = ReadRequest.newBuilder();
-      for (int i = from; i < to; i++) {
-        req.addKeys(Key.newBuilder().setGroup(group).setShard(0).setEntity(DataLoader.entity(group, i)));
-      }
-      ReadRequest request = req.build();
+      List<ListenableFuture<ReadResponse>> current = next;
+      next = to < keyCount ? readBatch(replicas, group, to, keyCount) : List.of();
       List<Map<String, StoredProperty>> copies = new ArrayList<>();
-      for (String node : replicas) {
-        ReadResponse r = DataNodeServiceGrpc.newBlockingStub(cluster.channel(node))
-            .withDeadlineAfter(60, TimeUnit.SECONDS).read(request);
-        Map<String, StoredProperty> m = new HashMap<>();
+      for (int k = 0; k < replicas.size(); k++) {
+        ReadResponse r = get(current.get(k), replicas.get(k));
+        Map<String, StoredProperty> m = new HashMap<>(r.getPropertiesCount() * 2);
         for (StoredProperty p : r.getPropertiesList()) {
           m.put(p.getEntity(), p);
         }
-        held.merge(node, (long) m.size(), Long::sum);
+        held.merge(replicas.get(k), (long) m.size(), Long::sum);
         copies.add(m);
       }
       for (int i = from; i < to; i++) {
@@ -160,6 +170,36 @@ final class ConvergenceCheck {
       }
     }
     return new Diff(keyCount, differing, bytes, held, examples, (System.nanoTime() - t0) / 1_000_000);
+  }
+
+  /** Starts reading keys [from, min(keyCount, from + READ_BATCH)) from every replica. */
+  private List<ListenableFuture<ReadResponse>> readBatch(List<String> replicas, String group,
+      int from, int keyCount) {
+    int to = Math.min(keyCount, from + READ_BATCH);
+    ReadRequest.Builder req = ReadRequest.newBuilder();
+    for (int i = from; i < to; i++) {
+      req.addKeys(Key.newBuilder().setGroup(group).setShard(0).setEntity(DataLoader.entity(group, i)));
+    }
+    ReadRequest request = req.build();
+    List<ListenableFuture<ReadResponse>> out = new ArrayList<>();
+    for (String node : replicas) {
+      out.add(DataNodeServiceGrpc.newFutureStub(cluster.channel(node))
+          .withDeadlineAfter(READ_DEADLINE_S, TimeUnit.SECONDS).read(request));
+    }
+    return out;
+  }
+
+  private static ReadResponse get(ListenableFuture<ReadResponse> f, String node) {
+    try {
+      return f.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted reading " + node, e);
+    } catch (ExecutionException e) {
+      Throwable c = e.getCause();
+      throw c instanceof RuntimeException r ? r
+          : new IllegalStateException("Read on " + node + " failed: " + c, c);
+    }
   }
 
   private static boolean sameVersion(StoredProperty a, StoredProperty b) {

@@ -36,6 +36,20 @@ final class ProcStats {
     return statusKb(pid, "VmRSS:");
   }
 
+  /**
+   * Anonymous resident memory in bytes (heap, stacks, malloc, direct buffers), or -1. The rest of
+   * the RSS is mostly file-backed pages ({@link #rssFileBytes}): memory-mapped index files,
+   * which count in VmRSS / VmHWM while they are resident but belong to the page cache.
+   */
+  static long rssAnonBytes(long pid) {
+    return statusKb(pid, "RssAnon:");
+  }
+
+  /** File-backed resident memory in bytes (e.g. mmapped Lucene files), or -1. */
+  static long rssFileBytes(long pid) {
+    return statusKb(pid, "RssFile:");
+  }
+
   /** Peak resident set size in bytes (since start or the last {@link #resetPeakRss}), or -1. */
   static long peakRssBytes(long pid) {
     return statusKb(pid, "VmHWM:");

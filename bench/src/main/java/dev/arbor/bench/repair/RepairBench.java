@@ -76,9 +76,43 @@ public final class RepairBench implements Callable<Integer> {
           + " under a minute; options given explicitly still apply.")
   boolean quick;
 
+  /** How a scenario's data gets onto the replicas (not part of the measurement). */
+  enum LoadMode {
+    /** One Apply / Delete per property through the liaison's public API. */
+    PUBLIC,
+    /**
+     * Batches of the records the liaison would have stored, written straight to the replicas'
+     * DataNodeService.Write ({@link InternalLoader}): a setup shortcut, the repair is the same.
+     */
+    INTERNAL;
+
+    String label() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  @Option(names = "--load", defaultValue = "public", paramLabel = "public|internal",
+      converter = LoadModeConverter.class,
+      description = "How the data is loaded: `public` = one write per property through the"
+          + " liaison's public API; `internal` = the same records (canonical bytes, hybrid-clock"
+          + " revisions, tombstones) written in batches straight to the replicas with"
+          + " DataNodeService.Write, the victim not receiving what it would have missed: a setup"
+          + " shortcut, the repair measured is the same (default: ${DEFAULT-VALUE}).")
+  LoadMode load;
+
   @Option(names = "--in-flight", defaultValue = "64",
-      description = "Concurrent async writes while loading (default: ${DEFAULT-VALUE}).")
+      description = "Concurrent async writes while loading with --load public"
+          + " (default: ${DEFAULT-VALUE}).")
   int inFlight;
+
+  @Option(names = "--load-batch", defaultValue = "2000", paramLabel = "N",
+      description = "Records per DataNodeService.Write call with --load internal"
+          + " (default: ${DEFAULT-VALUE}).")
+  int loadBatch;
+
+  @Option(names = "--load-batches", defaultValue = "3", paramLabel = "N",
+      description = "Batches in flight with --load internal (default: ${DEFAULT-VALUE}).")
+  int loadBatches;
 
   @Option(names = "--repair-timeout", defaultValue = "600", paramLabel = "SECONDS",
       description = "timeout_ms of each RunRepair call (default: ${DEFAULT-VALUE}).")
@@ -139,6 +173,19 @@ public final class RepairBench implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "42", description = "Seed of the payload generator.")
   long seed;
 
+  static final class LoadModeConverter implements CommandLine.ITypeConverter<LoadMode> {
+    @Override
+    public LoadMode convert(String value) {
+      for (LoadMode m : LoadMode.values()) {
+        if (m.label().equalsIgnoreCase(value.trim())) {
+          return m;
+        }
+      }
+      throw new CommandLine.TypeConversionException("expected public or internal, got '" + value
+          + "'");
+    }
+  }
+
   private String[] originalArgs = new String[0];
   private final List<RepairScenarioResult> results = new ArrayList<>();
   private RunInfo runInfo;
@@ -147,8 +194,9 @@ public final class RepairBench implements Callable<Integer> {
   /** What the run as a whole was. */
   record RunInfo(Instant started, long totalMillis, String command, MachineInfo machine,
       String serverJar, Instant serverJarBuilt, List<String> nodeJvmOpts,
-      List<String> liaisonJvmOpts, int dataNodes, int copies, int inFlight, long clusterStartMillis,
-      boolean quick, String workDir, boolean serverJarChangedDuringRun) {}
+      List<String> liaisonJvmOpts, int dataNodes, int copies, int inFlight, String load,
+      int loadBatch, int loadBatches, long clusterStartMillis, boolean quick, String workDir,
+      boolean serverJarChangedDuringRun) {}
 
   private record Planned(Scenario scenario, int properties) {}
 
@@ -216,7 +264,8 @@ public final class RepairBench implements Callable<Integer> {
     if (planned.stream().anyMatch(p -> p.properties() < 2)) {
       throw new CommandLine.ParameterException(cl, "--properties must be >= 2");
     }
-    if (size < 1 || inFlight < 1 || maxCalls < 1 || repairTimeoutSeconds < 1) {
+    if (size < 1 || inFlight < 1 || maxCalls < 1 || repairTimeoutSeconds < 1 || loadBatch < 1
+        || loadBatches < 1) {
       throw new CommandLine.ParameterException(cl, "sizes, counts and timeouts must be positive");
     }
     if (copies < 2 || copies > dataNodes) {
@@ -250,14 +299,20 @@ public final class RepairBench implements Callable<Integer> {
     Path workDir = workDirOption != null
         ? Files.createDirectories(workDirOption.toAbsolutePath())
         : Files.createTempDirectory("arbor-repair-bench-");
-    log("server jar %s; work dir %s; %d data nodes, %d copies; scenarios %s", jar, workDir,
-        dataNodes, copies, planned.stream().map(p -> p.scenario().label + "@" + p.properties()).toList());
+    log("server jar %s; work dir %s; %d data nodes, %d copies; scenarios %s; load via %s API%s",
+        jar, workDir, dataNodes, copies,
+        planned.stream().map(p -> p.scenario().label + "@" + p.properties()).toList(),
+        load.label(), load == LoadMode.INTERNAL
+            ? String.format(" (%d records per Write, %d batches in flight)", loadBatch, loadBatches)
+            : String.format(" (%d calls in flight)", inFlight));
     long clusterStart = -1;
     String fatal = null;
     results.clear();
     try (ClusterProcesses cluster = ClusterProcesses.start(jar, workDir, dataNodes, nodeOpts,
         liaisonOpts, nodeTtl, nodeArgs, Duration.ofSeconds(startupTimeoutSeconds));
-        DataLoader loader = new DataLoader(cluster.liaisonChannel(), inFlight, size, seed)) {
+        DataLoader loader = new DataLoader(cluster.liaisonChannel(), inFlight, size, seed);
+        InternalLoader internal = load == LoadMode.INTERNAL
+            ? new InternalLoader(cluster, loader, loadBatch, loadBatches) : null) {
       clusterStart = cluster.startMillis();
       log("cluster ready in %.1f s: etcd, %s, liaison %s", clusterStart / 1000.0,
           cluster.dataNodeIds().stream().map(id -> id + "@" + cluster.dataNode(id).grpcTarget()
@@ -266,10 +321,17 @@ public final class RepairBench implements Callable<Integer> {
       // liaison reaches every node again (after a restart).
       String probe = "rb_probe";
       loader.createGroup(probe, cluster.dataNodeIds().size());
+      if (internal != null) {
+        loader.awaitAllReachable(probe, 120_000);
+        internal.checkEncodingAgainstLiaison(cluster.dataNodeIds().get(0), probe, 0);
+        log("--load internal: a property stored by the liaison re-encodes to the same bytes and"
+            + " hash (%,d records per DataNodeService.Write, %d batches in flight)", loadBatch,
+            loadBatches);
+      }
       int seq = 0;
       for (Planned p : planned) {
         seq++;
-        RepairScenarioResult r = new ScenarioRun(cluster, loader, probe, p.scenario(),
+        RepairScenarioResult r = new ScenarioRun(cluster, loader, internal, probe, p.scenario(),
             p.properties(), "rb_" + p.scenario().label.replace('-', '_') + "_" + seq).run();
         results.add(r);
         System.out.println();
@@ -298,7 +360,8 @@ public final class RepairBench implements Callable<Integer> {
     }
     runInfo = new RunInfo(started, (System.nanoTime() - t0) / 1_000_000, command, machine,
         relativize(root, jar), jarBuilt, nodeOpts, liaisonOpts, dataNodes, copies, inFlight,
-        clusterStart, quick, Files.exists(workDir) ? workDir.toString() : null, jarChanged);
+        load.label(), loadBatch, loadBatches, clusterStart, quick,
+        Files.exists(workDir) ? workDir.toString() : null, jarChanged);
 
     System.out.println();
     System.out.println(RepairReport.summary(results));
@@ -323,6 +386,7 @@ public final class RepairBench implements Callable<Integer> {
   private final class ScenarioRun {
     private final ClusterProcesses cluster;
     private final DataLoader loader;
+    private final InternalLoader internal;
     private final String probe;
     private final Scenario scenario;
     private final int n;
@@ -346,6 +410,8 @@ public final class RepairBench implements Callable<Integer> {
     private final List<Double> repeatWallMillis = new ArrayList<>();
     private final Map<String, Long> peakRss = new LinkedHashMap<>();
     private final Map<String, Long> rssBefore = new LinkedHashMap<>();
+    private final Map<String, Long> rssAnonBefore = new LinkedHashMap<>();
+    private final Map<String, Long> rssFileBefore = new LinkedHashMap<>();
     private String rssScope = "repair";
     private ConvergenceCheck.Trees treesAfter;
     private long differingAfter = -1;
@@ -354,10 +420,11 @@ public final class RepairBench implements Callable<Integer> {
     private List<RepairTrigger.SpanLine> trace = List.of();
     private String error;
 
-    ScenarioRun(ClusterProcesses cluster, DataLoader loader, String probe, Scenario scenario,
-        int n, String group) {
+    ScenarioRun(ClusterProcesses cluster, DataLoader loader, InternalLoader internal, String probe,
+        Scenario scenario, int n, String group) {
       this.cluster = cluster;
       this.loader = loader;
+      this.internal = internal;
       this.probe = probe;
       this.scenario = scenario;
       this.n = n;
@@ -413,14 +480,13 @@ public final class RepairBench implements Callable<Integer> {
         case ONE_DIFF -> {
           load(all, "all");
           cluster.kill(victim);
-          DataLoader.LoadStats s = loader.apply(group, List.of(n / 2), 2, "one");
-          account(s);
+          account(apply(List.of(n / 2), 2, "one"));
         }
         case DELETES -> {
           load(all, "all");
           cluster.kill(victim);
           List<Integer> deleted = IntStream.range(0, n).filter(i -> i % 10 == 0).boxed().toList();
-          DataLoader.LoadStats s = loader.delete(group, deleted, "one");
+          DataLoader.LoadStats s = delete(deleted, "one");
           account(s);
           log("deleted %,d properties in %.1f s with %s down", deleted.size(), s.millis() / 1000.0,
               victim);
@@ -431,11 +497,42 @@ public final class RepairBench implements Callable<Integer> {
     }
 
     private void load(List<Integer> indexes, String consistency) throws InterruptedException {
-      DataLoader.LoadStats s = loader.apply(group, indexes, 1, consistency);
+      DataLoader.LoadStats s = apply(indexes, 1, consistency);
       account(s);
-      log("loaded %,d properties in %.1f s (%,.0f ops/s, %d retries, consistency %s%s)",
-          s.requested(), s.millis() / 1000.0, s.opsPerSecond(), s.retries(), consistency,
+      log("loaded %,d properties in %.1f s (%,.0f ops/s, %d retries, %s%s)",
+          s.requested(), s.millis() / 1000.0, s.opsPerSecond(), s.retries(),
+          internal == null ? "public API, consistency " + consistency
+              : "internal API to " + targets(consistency),
           cluster.dataNode(victim).alive() ? "" : ", " + victim + " down");
+    }
+
+    /**
+     * Public: through the liaison with the consistency header. Internal: straight to the replicas
+     * that are up (every replica for `all`, all but the killed victim for `one`).
+     */
+    private DataLoader.LoadStats apply(List<Integer> indexes, int version, String consistency)
+        throws InterruptedException {
+      return internal == null ? loader.apply(group, indexes, version, consistency)
+          : internal.apply(group, targets(consistency), indexes, version);
+    }
+
+    private DataLoader.LoadStats delete(List<Integer> indexes, String consistency)
+        throws InterruptedException {
+      return internal == null ? loader.delete(group, indexes, consistency)
+          : internal.delete(group, targets(consistency), indexes);
+    }
+
+    /** The replicas that are up; for `all` that must be every replica. */
+    private List<String> targets(String consistency) {
+      List<String> up = replicas.stream().filter(id -> cluster.dataNode(id).alive()).toList();
+      if (consistency.equals("all") && up.size() != replicas.size()) {
+        throw new IllegalStateException("a write with every replica up, but only " + up + " of "
+            + replicas + " run");
+      }
+      if (consistency.equals("one") && up.contains(victim)) {
+        throw new IllegalStateException("a write the victim must miss, but " + victim + " runs");
+      }
+      return up;
     }
 
     private void account(DataLoader.LoadStats s) {
@@ -477,6 +574,8 @@ public final class RepairBench implements Callable<Integer> {
       for (String id : cluster.dataNodeIds()) {
         long pid = cluster.dataNode(id).pid();
         rssBefore.put(id, ProcStats.rssBytes(pid));
+        rssAnonBefore.put(id, ProcStats.rssAnonBytes(pid));
+        rssFileBefore.put(id, ProcStats.rssFileBytes(pid));
         if (!ProcStats.resetPeakRss(pid)) {
           rssScope = "process lifetime";
         }
@@ -607,8 +706,8 @@ public final class RepairBench implements Callable<Integer> {
       boolean treesEqual = treesAfter != null && treesAfter.equal();
       boolean converged = error == null && treesEqual && differingAfter == 0;
       return new RepairScenarioResult(scenario.label, scenario.description, n, size, copies,
-          cluster.dataNodeIds().size(), group, replicas, victim, trigger, loadMillis, writes,
-          loadRetries, scenario.expectedDiverged(n),
+          cluster.dataNodeIds().size(), group, replicas, victim, trigger, load.label(), loadMillis,
+          writes, loadRetries, scenario.expectedDiverged(n),
           diffBefore == null ? -1 : diffBefore.differing(),
           diffBefore == null ? -1 : diffBefore.bytes(),
           treesBefore != null && !treesBefore.equal(),
@@ -616,7 +715,8 @@ public final class RepairBench implements Callable<Integer> {
           diffBefore == null ? -1 : diffBefore.wallMs(),
           wallNanos / 1e6, calls, outcomes.size(), hops.size(), failed, sent, received, leaves,
           toServer, toClient, cpuSeconds, cpuWithRebuild, new LinkedHashMap<>(peakRss),
-          new LinkedHashMap<>(rssBefore), rssScope, treesEqual, differingAfter, verifyMillis,
+          new LinkedHashMap<>(rssBefore), new LinkedHashMap<>(rssAnonBefore),
+          new LinkedHashMap<>(rssFileBefore), rssScope, treesEqual, differingAfter, verifyMillis,
           outcomes.stream().map(o -> o.getStatus()
               + (o.getMessage().isEmpty() ? "" : ": " + o.getMessage())).toList(),
           hopList, trace, List.copyOf(repeatWallMillis), converged, error);

@@ -38,8 +38,10 @@ final class RepairReport {
     if (r.error() != null) {
       b.append(String.format("  %-18s %s%n", "error", r.error()));
     }
-    b.append(String.format(Locale.ROOT, "  %-18s %,d writes in %.1f s (%d retries), not measured%n",
-        "load", r.writes(), r.loadMillis() / 1000.0, r.loadRetries()));
+    b.append(String.format(Locale.ROOT, "  %-18s %,d writes in %.1f s via the %s API%s (%d retries),"
+            + " not measured%n", "load", r.writes(), r.loadMillis() / 1000.0, r.load(),
+        "internal".equals(r.load()) ? " (setup shortcut: DataNodeService.Write batches)" : "",
+        r.loadRetries()));
     b.append(String.format(Locale.ROOT,
         "  %-18s %,d keys differ (expected %,d), %,d bytes; trees %s (build %d ms, check %d ms)%n",
         "before repair", r.divergedBefore(), r.expectedDiverged(), r.missingBytes(),
@@ -67,13 +69,15 @@ final class RepairReport {
         "after repair", r.treesEqualAfter() ? "equal" : "DIFFER",
         r.differingAfter() < 0 ? "?" : String.format("%,d", r.differingAfter()), r.verifyMillis(),
         r.outcomes()));
-    b.append(String.format("  %-6s %-8s %10s %16s %16s%n", "node", "role", "CPU s",
-        "RSS before MiB", "peak RSS MiB"));
+    b.append(String.format("  %-6s %-8s %10s %16s %22s %16s%n", "node", "role", "CPU s",
+        "RSS before MiB", "(anon + file-backed)", "peak RSS MiB"));
     for (String node : r.cpuSeconds().keySet()) {
       String role = node.equals(r.trigger()) ? "trigger" : node.equals(r.victim()) ? "victim"
           : r.replicas().contains(node) ? "replica" : "-";
-      b.append(String.format(Locale.ROOT, "  %-6s %-8s %10.3f %16s %16s%n", node, role,
-          r.cpuSeconds().get(node), mib(r.rssBeforeBytes().get(node)), mib(r.peakRssBytes().get(node))));
+      b.append(String.format(Locale.ROOT, "  %-6s %-8s %10.3f %16s %22s %16s%n", node, role,
+          r.cpuSeconds().get(node), mib(r.rssBeforeBytes().get(node)),
+          "(" + mib(r.rssAnonBeforeBytes().get(node)) + " + " + mib(r.rssFileBeforeBytes().get(node))
+              + ")", mib(r.peakRssBytes().get(node))));
     }
     b.append(String.format("  (peak RSS scope: %s)", r.rssScope()));
     return b.toString();
@@ -82,15 +86,15 @@ final class RepairReport {
   /** One line per scenario. */
   static String summary(List<RepairScenarioResult> results) {
     StringBuilder b = new StringBuilder("repair scenarios\n");
-    String head = String.format("%-9s %9s %5s %9s %9s %10s %6s %4s %13s %7s %9s %11s %10s %9s",
-        "scenario", "props", "size", "diverged", "repaired", "wall ms", "rounds", "hops",
+    String head = String.format("%-9s %9s %5s %-8s %9s %9s %10s %6s %4s %13s %7s %9s %11s %10s %9s",
+        "scenario", "props", "size", "load", "diverged", "repaired", "wall ms", "rounds", "hops",
         "repair bytes", "B/miss", "CPU s", "CPU µs/rep", "peak MiB", "converged");
     b.append(head).append('\n').append("-".repeat(head.length())).append('\n');
     for (RepairScenarioResult r : results) {
       long maxRss = r.peakRssBytes().values().stream().mapToLong(Long::longValue).max().orElse(-1);
       b.append(String.format(Locale.ROOT,
-          "%-9s %,9d %5d %,9d %,9d %10.1f %6d %4d %,13d %7s %9.3f %11s %10s %9s%n",
-          r.scenario(), r.properties(), r.sizeBytes(), r.divergedBefore(), r.repaired(),
+          "%-9s %,9d %5d %-8s %,9d %,9d %10.1f %6d %4d %,13d %7s %9.3f %11s %10s %9s%n",
+          r.scenario(), r.properties(), r.sizeBytes(), r.load(), r.divergedBefore(), r.repaired(),
           r.wallMillis(), r.rounds(), r.hops(), r.repairBytes(), fmt(r.bytesPerMissingByte(), 2),
           r.cpuSecondsTotal(), fmt(r.cpuMicrosPerRepaired(), 0), mib(maxRss),
           r.converged() ? "yes" : "NO"));
@@ -118,7 +122,15 @@ final class RepairReport {
     cluster.put("shards", 1);
     cluster.put("node_jvm_opts", info.nodeJvmOpts());
     cluster.put("liaison_jvm_opts", info.liaisonJvmOpts());
-    cluster.put("load_in_flight", info.inFlight());
+    cluster.put("load", info.load());
+    if ("internal".equals(info.load())) {
+      cluster.put("load_note", "load via internal API: a setup shortcut; the repair measured is the"
+          + " same");
+      cluster.put("load_batch_records", info.loadBatch());
+      cluster.put("load_batches_in_flight", info.loadBatches());
+    } else {
+      cluster.put("load_in_flight", info.inFlight());
+    }
     cluster.put("cluster_start_ms", info.clusterStartMillis());
     cluster.put("clock_ticks_per_second", ProcStats.CLOCK_TICKS_PER_SECOND);
     root.put("cluster", cluster);
@@ -139,6 +151,7 @@ final class RepairReport {
       m.put("replicas", r.replicas());
       m.put("victim", r.victim());
       m.put("trigger", r.trigger());
+      m.put("load", r.load());
       m.put("load_writes", r.writes());
       m.put("load_ms", r.loadMillis());
       m.put("load_retries", r.loadRetries());
@@ -167,6 +180,8 @@ final class RepairReport {
       m.put("cpu_seconds_with_tree_rebuild_total", round(r.cpuSecondsWithRebuildTotal(), 4));
       m.put("repeat_wall_ms", r.repeatWallMillis());
       m.put("rss_before_bytes", r.rssBeforeBytes());
+      m.put("rss_anon_before_bytes", r.rssAnonBeforeBytes());
+      m.put("rss_file_before_bytes", r.rssFileBeforeBytes());
       m.put("peak_rss_bytes", r.peakRssBytes());
       m.put("peak_rss_scope", r.rssScope());
       m.put("trees_equal_after", r.treesEqualAfter());
@@ -248,9 +263,23 @@ final class RepairReport {
             info.clusterStartMillis() / 1000.0));
     b.append("| data | one group per scenario: CATALOG_PROPERTY, 1 shard, ").append(info.copies())
         .append(" copies; each property a `data` STRING tag of *size* random characters (unique"
-            + " per property) and a `ts` INT tag, written through the liaison's public API with ")
-        .append(info.inFlight()).append(" async calls in flight (header `arbor-write-consistency`:"
-            + " `all` while every replica is up, `one` while the victim is down) |\n");
+            + " per property) and a `ts` INT tag |\n");
+    if ("internal".equals(info.load())) {
+      b.append("| load | **via internal API: a setup shortcut; the repair measured is the same.**"
+          + " The records the liaison would have stored (canonical `banyandb.property.v1.Property`"
+          + " bytes: metadata group/name/create/mod revision, id, tags, updated_at; revisions from a"
+          + " hybrid clock above the key's previous one, read from the replicas first; a delete"
+          + " writes the tombstone of the same revision with a delete time) written straight to"
+          + " the replicas with `arbor.cluster.v1.DataNodeService.Write`, ")
+          .append(String.format(Locale.ROOT, "%,d", info.loadBatch()))
+          .append(" records per call, ").append(info.loadBatches())
+          .append(" batches in flight; the victim is killed exactly as with the public API and"
+              + " simply does not receive the writes it would have missed |\n");
+    } else {
+      b.append("| load | through the liaison's public API with ").append(info.inFlight())
+          .append(" async calls in flight (header `arbor-write-consistency`: `all` while every"
+              + " replica is up, `one` while the victim is down) |\n");
+    }
     b.append("| divergence | the *victim* (last replica in placement order) is SIGKILLed (its"
         + " registration survives) and started again on its data directory and ports before the"
         + " repair; see the table for what it missed |\n");
@@ -289,8 +318,8 @@ final class RepairReport {
         + " node(s).\n\n");
     b.append("| scenario | properties | size | diverged | missing bytes | wall | rounds | sessions |"
         + " repair bytes (sent / received) | bytes per missing byte | repaired | CPU s per node |"
-        + " CPU s total (with tree rebuild) | CPU µs per repaired property | peak RSS MiB per node |"
-        + " converged |\n");
+        + " CPU s total (with tree rebuild) | CPU µs per repaired property |"
+        + " peak RSS MiB per node (anon before) | converged |\n");
     b.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---|---|\n");
     for (RepairScenarioResult r : results) {
       List<String> order = new ArrayList<>(r.replicas());
@@ -302,7 +331,8 @@ final class RepairReport {
         cpu.append(cpu.length() == 0 ? "" : ", ").append(n).append(tag).append(' ')
             .append(String.format(Locale.ROOT, "%.2f", r.cpuSeconds().getOrDefault(n, -1.0)));
         rss.append(rss.length() == 0 ? "" : ", ").append(n).append(' ')
-            .append(mib(r.peakRssBytes().getOrDefault(n, -1L)));
+            .append(mib(r.peakRssBytes().getOrDefault(n, -1L))).append(" (")
+            .append(mib(r.rssAnonBeforeBytes().getOrDefault(n, -1L))).append(')');
       }
       b.append(String.format(Locale.ROOT,
           "| %s | %,d | %d B | %,d | %,d | %s | %d | %d | %,d (%,d / %,d) | %s | %,d | %s | %.2f (%.2f) | %s | %s | %s |%n",
@@ -322,8 +352,11 @@ final class RepairReport {
     }
     b.append("\nᵗ repair triggered there, ᵛ the victim. Peak RSS scope: ")
         .append(results.stream().map(RepairScenarioResult::rssScope).distinct().toList())
-        .append(".\n\n");
-    b.append("Loading (not part of the measurement): ");
+        .append("; in parentheses the anonymous part (`RssAnon`: heap and other process memory)"
+            + " just before the repair — the rest is file-backed (`RssFile`: mmapped index files,"
+            + " i.e. page cache, which VmRSS and VmHWM count while resident).\n\n");
+    b.append("Loading (not part of the measurement; via the ").append(info.load())
+        .append(" API): ");
     List<String> loads = new ArrayList<>();
     for (RepairScenarioResult r : results) {
       loads.add(String.format(Locale.ROOT, "%s %,d writes in %.1f s", r.scenario(), r.writes(),

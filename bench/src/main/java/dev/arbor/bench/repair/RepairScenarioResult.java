@@ -7,6 +7,8 @@ import java.util.Map;
  * The figures of one scenario. Repair figures (wall time, hops, bytes, repaired counts, CPU, peak
  * RSS) cover only the RunRepair calls; loading, tree builds and checks are reported apart.
  *
+ * @param load how the data was loaded: "public" (liaison API) or "internal" (batches straight
+ *     to the replicas' DataNodeService.Write; a setup shortcut, the repair is the same)
  * @param wallMillis sum over the RunRepair calls of the time from sending the request to the
  *     last round outcome (one call unless the first round left the trees different)
  * @param cpuSeconds per data node: utime + stime delta over the RunRepair calls
@@ -15,6 +17,10 @@ import java.util.Map;
  * @param repeatWallMillis {@code same} only: wall times of further RunRepair calls (warm)
  * @param peakRssBytes per data node: VmHWM, reset to the current RSS just before the first call
  *     when {@code rssScope} is "repair" (else the process's lifetime peak)
+ * @param rssAnonBeforeBytes per data node: RssAnon just before the first call (heap and other
+ *     anonymous memory)
+ * @param rssFileBeforeBytes per data node: RssFile just before the first call (file-backed pages,
+ *     mostly mmapped index files: part of VmRSS and VmHWM, but page cache)
  * @param divergedBefore keys whose copies differed between the replicas before the repair
  * @param missingBytes serialized size of the newest copy of each differing key
  * @param differingAfter keys whose copies still differed after the repair (-1: not checked)
@@ -31,6 +37,7 @@ record RepairScenarioResult(
     List<String> replicas,
     String victim,
     String trigger,
+    String load,
     long loadMillis,
     long writes,
     long loadRetries,
@@ -54,6 +61,8 @@ record RepairScenarioResult(
     Map<String, Double> cpuSecondsWithRebuild,
     Map<String, Long> peakRssBytes,
     Map<String, Long> rssBeforeBytes,
+    Map<String, Long> rssAnonBeforeBytes,
+    Map<String, Long> rssFileBeforeBytes,
     String rssScope,
     boolean treesEqualAfter,
     long differingAfter,

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Runs {@code repair --quick} end to end (every scenario on a real etcd + 3 data nodes + liaison
  * cluster of child processes from the shaded server jar) and checks that every scenario converged
- * with the figures its divergence implies. Needs {@code server/target/arbor.jar} (system property
+ * with the figures its divergence implies, once with the public load and once with
+ * {@code --load internal}. Needs {@code server/target/arbor.jar} (system property
  * {@code arbor.jar}, else found from the working directory) and the {@code etcd} binary.
  */
 class RepairBenchQuickIT {
@@ -44,7 +45,49 @@ class RepairBenchQuickIT {
     double seconds = (System.nanoTime() - t0) / 1e9;
     System.out.printf("[repair-bench-it] --quick took %.1f s%n", seconds);
 
-    List<RepairScenarioResult> results = bench.results();
+    checkEveryScenario(bench.results(), "public");
+    assertThat(code).isZero();
+
+    JsonNode root = new ObjectMapper().readTree(json.toFile());
+    assertThat(root.path("all_converged").asBoolean()).isTrue();
+    assertThat(root.path("scenarios")).hasSize(5);
+    assertThat(root.path("cluster").path("load").asText()).isEqualTo("public");
+    assertThat(root.path("machine").path("nproc").asInt()).isPositive();
+    String md = Files.readString(doc);
+    assertThat(md).startsWith("# Benchmarks\n\nkept text\n")
+        .contains(RepairReport.START, RepairReport.END, RepairReport.ANALYSIS_START, "| one-diff |");
+  }
+
+  /**
+   * {@code --load internal} (records written straight to the replicas) must cause exactly the
+   * divergence of the public load, and the same repair must converge it.
+   */
+  @Test
+  @Timeout(300)
+  void quickRunWithInternalLoadConvergesEveryScenario() throws Exception {
+    Path jar = serverJar();
+    assumeTrue(Files.isRegularFile(jar), "server jar " + jar + " is absent");
+    Path json = tmp.resolve("repair-internal.json");
+    Path doc = tmp.resolve("benchmarks-internal.md");
+    RepairBench bench = new RepairBench();
+    long t0 = System.nanoTime();
+    int code = new picocli.CommandLine(bench).execute("--quick", "--load", "internal",
+        "--load-batch", "300", "--server-jar", jar.toString(),
+        "--work-dir", tmp.resolve("work-internal").toString(), "--out", json.toString(),
+        "--update-doc", doc.toString());
+    System.out.printf("[repair-bench-it] --quick --load internal took %.1f s%n",
+        (System.nanoTime() - t0) / 1e9);
+    checkEveryScenario(bench.results(), "internal");
+    assertThat(code).isZero();
+    JsonNode root = new ObjectMapper().readTree(json.toFile());
+    assertThat(root.path("all_converged").asBoolean()).isTrue();
+    assertThat(root.path("cluster").path("load").asText()).isEqualTo("internal");
+    assertThat(root.path("scenarios").get(0).path("load").asText()).isEqualTo("internal");
+    assertThat(Files.readString(doc)).contains("via internal API: a setup shortcut; the repair"
+        + " measured is the same");
+  }
+
+  private static void checkEveryScenario(List<RepairScenarioResult> results, String load) {
     Map<String, RepairScenarioResult> byName = results.stream()
         .collect(Collectors.toMap(RepairScenarioResult::scenario, Function.identity()));
     assertThat(byName).containsOnlyKeys("full", "half", "same", "one-diff", "deletes");
@@ -56,6 +99,7 @@ class RepairBenchQuickIT {
       assertThat(r.differingAfter()).as(what).isZero();
       assertThat(r.properties()).isEqualTo(2000);
       assertThat(r.sizeBytes()).isEqualTo(256);
+      assertThat(r.load()).isEqualTo(load);
       // The divergence is what the scenario meant, and the repair repaired exactly that.
       assertThat(r.divergedBefore()).as(what).isEqualTo(r.expectedDiverged());
       assertThat(r.repaired()).as(what).isEqualTo(r.expectedDiverged());
@@ -79,15 +123,9 @@ class RepairBenchQuickIT {
     RepairScenarioResult full = byName.get("full");
     assertThat(full.repairBytes()).isGreaterThanOrEqualTo(full.missingBytes() / 2);
     assertThat(full.bytesPerMissingByte()).isLessThan(10);
-    assertThat(code).isZero();
-
-    JsonNode root = new ObjectMapper().readTree(json.toFile());
-    assertThat(root.path("all_converged").asBoolean()).isTrue();
-    assertThat(root.path("scenarios")).hasSize(5);
-    assertThat(root.path("machine").path("nproc").asInt()).isPositive();
-    String md = Files.readString(doc);
-    assertThat(md).startsWith("# Benchmarks\n\nkept text\n")
-        .contains(RepairReport.START, RepairReport.END, RepairReport.ANALYSIS_START, "| one-diff |");
+    // deletes: 2,000 writes, then 200 deletes; one-diff: 2,000 writes, then 1 update.
+    assertThat(byName.get("deletes").writes()).isEqualTo(2200);
+    assertThat(byName.get("one-diff").writes()).isEqualTo(2001);
   }
 
   private static Path serverJar() {

@@ -44,30 +44,42 @@ public final class RepairAdminGrpcService extends RepairAdminServiceGrpc.RepairA
       } else {
         shards.add(req.getShard());
       }
+      // Every round starts at once; each node works on rounds of different shards in parallel
+      // (--repair-workers), and the progress of all of them is streamed as it comes.
+      List<RepairRounds.Round> open = new ArrayList<>();
       for (int shard : shards) {
         RepairRounds.Round r = rounds.start(req.getGroup(), shard, timeout, "manual");
         out.onNext(RepairProgress.newBuilder().setRoundId(r.id()).setGroup(r.group()).setShard(r.shard())
             .addAllNodes(r.nodes()).build());
-        while (true) {
-          if (call.isCancelled()) {
-            return; // the caller went away; the round goes on and its outcome is still logged
+        open.add(r);
+      }
+      while (!open.isEmpty()) {
+        if (call.isCancelled()) {
+          return; // the caller went away; the rounds go on and their outcomes are still logged
+        }
+        boolean any = false;
+        for (var it = open.iterator(); it.hasNext(); ) {
+          RepairRounds.Round r = it.next();
+          RoundReport e;
+          while ((e = r.next(Duration.ZERO)) != null) {
+            any = true;
+            RepairProgress.Builder p = RepairProgress.newBuilder().setRoundId(r.id()).setGroup(r.group())
+                .setShard(r.shard());
+            if (e.hasHop()) {
+              p.setHop(e.getHop());
+            }
+            if (e.hasOutcome()) {
+              p.setOutcome(e.getOutcome());
+            }
+            out.onNext(p.build());
+            if (e.hasOutcome()) {
+              it.remove();
+              break;
+            }
           }
-          RoundReport e = r.next(Duration.ofMillis(500));
-          if (e == null) {
-            continue;
-          }
-          RepairProgress.Builder p = RepairProgress.newBuilder().setRoundId(r.id()).setGroup(r.group())
-              .setShard(r.shard());
-          if (e.hasHop()) {
-            p.setHop(e.getHop());
-          }
-          if (e.hasOutcome()) {
-            p.setOutcome(e.getOutcome());
-          }
-          out.onNext(p.build());
-          if (e.hasOutcome()) {
-            break;
-          }
+        }
+        if (!any && !open.isEmpty()) {
+          open.get(0).await(Duration.ofMillis(50));
         }
       }
       out.onCompleted();

@@ -88,6 +88,8 @@ public final class RepairRounds implements AutoCloseable {
     private final List<String> nodes;
     private final long startNanos;
     private final BlockingQueue<RoundReport> events = new LinkedBlockingQueue<>();
+    /** A report {@link #await} took early; {@link #next} returns it first. */
+    private final java.util.Queue<RoundReport> pushBack = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final AtomicBoolean ended = new AtomicBoolean();
     private Tracer.Span span;
 
@@ -115,9 +117,18 @@ public final class RepairRounds implements AutoCloseable {
       return nodes;
     }
 
+    /** Waits up to {@code wait} for a report to be queued (without taking it). */
+    public void await(Duration wait) throws InterruptedException {
+      RoundReport r = events.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
+      if (r != null) {
+        pushBack.add(r);
+      }
+    }
+
     /** The next report (hops, then one carrying the outcome), or null after {@code wait}. */
     public RoundReport next(Duration wait) throws InterruptedException {
-      return events.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
+      RoundReport r = pushBack.poll();
+      return r != null ? r : events.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
     }
   }
 

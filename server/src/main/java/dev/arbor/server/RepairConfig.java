@@ -11,11 +11,20 @@ import java.time.Duration;
  * @param sessionTimeout upper bound of one two-node session
  * @param coalesceTtl how long a shard's round from one origin keeps rounds from other origins out
  * @param traceRetention how long repair spans are kept
+ * @param workers rounds of different shards this node handles at once
  */
 public record RepairConfig(
-    String schedule, Duration roundTimeout, Duration sessionTimeout, Duration coalesceTtl, Duration traceRetention) {
+    String schedule, Duration roundTimeout, Duration sessionTimeout, Duration coalesceTtl, Duration traceRetention,
+    int workers) {
+  public static final int DEFAULT_WORKERS = 2;
   public static final RepairConfig DEFAULTS = new RepairConfig(
-      "0 2 * * *", Duration.ofMinutes(20), Duration.ofMinutes(10), Duration.ofHours(1), Duration.ofDays(3));
+      "0 2 * * *", Duration.ofMinutes(20), Duration.ofMinutes(10), Duration.ofHours(1), Duration.ofDays(3),
+      DEFAULT_WORKERS);
+
+  public RepairConfig(String schedule, Duration roundTimeout, Duration sessionTimeout, Duration coalesceTtl,
+      Duration traceRetention) {
+    this(schedule, roundTimeout, sessionTimeout, coalesceTtl, traceRetention, DEFAULT_WORKERS);
+  }
 
   public boolean scheduled() {
     return !"off".equalsIgnoreCase(schedule.trim());

@@ -103,7 +103,7 @@ final class RepairNode implements AutoCloseable {
       PropagationWorker worker = new PropagationWorker(nodeId, queue,
           (peer, address, group, shard, trace, deadline) ->
               client.run(channels.channel(address), peer, group, shard, trace, deadline),
-          peers, tracer, metrics, reports, rc.sessionTimeout());
+          peers, tracer, metrics, reports, rc.sessionTimeout(), rc.workers());
       GossipGrpcService gossip = new GossipGrpcService(nodeId, queue, worker, tracer, metrics, reports);
       RepairRounds rounds = new RepairRounds(nodeId, metadata, dataNodes, gossip::offer, peers, tracer, metrics,
           rc.roundTimeout());

@@ -15,8 +15,8 @@ import java.util.function.LongSupplier;
  * a newer request from the same origin replaces the pending one (latest wins, the replaced
  * round is reported superseded); a request from another origin is refused while the shard's
  * current origin was seen within {@code ttl} ({@code since} is refreshed on every accepted new
- * origin, fixing upstream's never-refreshed timestamp); the worker takes entries one by one
- * until none is pending, so no request is ever stranded.
+ * origin, fixing upstream's never-refreshed timestamp); workers take entries one by one until
+ * none is pending, so no request is ever stranded, and never two rounds of one shard at once.
  */
 public final class PropagationQueue {
   /** What {@link #offer} did with a request. */
@@ -27,6 +27,8 @@ public final class PropagationQueue {
 
   private static final class Entry {
     PropagationRequest pending;
+    /** A worker is handling a round of this shard: no second worker takes the shard meanwhile. */
+    boolean busy;
     String origin;
     long since;
   }
@@ -78,7 +80,8 @@ public final class PropagationQueue {
   }
 
   /**
-   * Ends the claim of {@code handled}'s origin on its shard once this node has done its part of
+   * Marks {@code handled}'s shard free for the next worker (always call it after a taken request
+   * is handled), and ends the claim of its origin on its shard once this node has done its part of
    * the round and nothing newer waits: a later round from another node (an operator's manual run,
    * another node's schedule) is then taken at once instead of being turned away for the rest of
    * the TTL. While a round is being handled here, its claim still keeps other origins out.
@@ -87,9 +90,14 @@ public final class PropagationQueue {
     lock.lock();
     try {
       Entry e = entries.get(key(handled));
-      if (e != null && e.pending == null && handled.getContext().getOriginNode().equals(e.origin)) {
+      if (e == null) {
+        return;
+      }
+      e.busy = false;
+      if (e.pending == null && handled.getContext().getOriginNode().equals(e.origin)) {
         entries.remove(key(handled));
       }
+      changed.signalAll();
     } finally {
       lock.unlock();
     }
@@ -105,9 +113,10 @@ public final class PropagationQueue {
     try {
       while (!closed) {
         for (Entry e : entries.values()) {
-          if (e.pending != null) {
+          if (e.pending != null && !e.busy) {
             PropagationRequest r = e.pending;
             e.pending = null;
+            e.busy = true;
             return Optional.of(r);
           }
         }

@@ -22,7 +22,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The single worker of a node's gossip queue (spec §7.4): for each request, repairs with the
+ * The workers of a node's gossip queue (spec §7.4; upstream has one, we run rounds of different
+ * shards in parallel, never two of one shard): for each request, repairs with the
  * next reachable node of the ring after itself, reports the hop to the round's origin, and either
  * ends the round (budget of 2n−3 successful hops spent, deadline passed, no peer could be
  * repaired with, or a failure that aborts) or forwards it to the node it just repaired with.
@@ -40,9 +41,9 @@ public final class PropagationWorker implements AutoCloseable {
   private final GossipObserver observer;
   private final Consumer<RoundReport> localReports;
   private final Duration sessionTimeout;
-  private final Thread thread;
+  private final List<Thread> threads = new ArrayList<>();
   private volatile boolean closed;
-  private volatile Context.CancellableContext running;
+  private final java.util.Set<Context.CancellableContext> running = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /**
    * @param localReports receives reports of rounds this node originated
@@ -50,6 +51,17 @@ public final class PropagationWorker implements AutoCloseable {
    */
   public PropagationWorker(String self, PropagationQueue queue, HopRunner hops, GossipPeers peers, Tracer tracer,
       GossipObserver observer, Consumer<RoundReport> localReports, Duration sessionTimeout) {
+    this(self, queue, hops, peers, tracer, observer, localReports, sessionTimeout, 1);
+  }
+
+  /**
+   * @param workers rounds of different shards handled at once (never two of one shard)
+   */
+  public PropagationWorker(String self, PropagationQueue queue, HopRunner hops, GossipPeers peers, Tracer tracer,
+      GossipObserver observer, Consumer<RoundReport> localReports, Duration sessionTimeout, int workers) {
+    if (workers < 1) {
+      throw new IllegalArgumentException("workers must be >= 1");
+    }
     this.self = self;
     this.queue = queue;
     this.hops = hops;
@@ -58,12 +70,15 @@ public final class PropagationWorker implements AutoCloseable {
     this.observer = observer;
     this.localReports = localReports;
     this.sessionTimeout = sessionTimeout;
-    this.thread = new Thread(this::loop, "arbor-gossip-worker");
-    this.thread.setDaemon(true);
+    for (int i = 0; i < workers; i++) {
+      Thread t = new Thread(this::loop, "arbor-gossip-worker-" + i);
+      t.setDaemon(true);
+      threads.add(t);
+    }
   }
 
   public void start() {
-    thread.start();
+    threads.forEach(Thread::start);
   }
 
   private void loop() {
@@ -203,7 +218,7 @@ public final class PropagationWorker implements AutoCloseable {
     long leftMs = Math.max(1, roundDeadlineMs - System.currentTimeMillis());
     Deadline d = Deadline.after(Math.min(leftMs, sessionTimeout.toMillis()), TimeUnit.MILLISECONDS);
     Context.CancellableContext c = Context.current().withCancellation();
-    running = c;
+    running.add(c);
     try {
       if (closed) {
         throw new SyncFailedException("node " + self + " is shutting down", true, null);
@@ -214,7 +229,7 @@ public final class PropagationWorker implements AutoCloseable {
     } catch (Exception e) {
       throw new SyncFailedException("repair with " + peer + " failed: " + e, false, e);
     } finally {
-      running = null;
+      running.remove(c);
       c.cancel(null);
     }
   }
@@ -279,18 +294,19 @@ public final class PropagationWorker implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
-    Context.CancellableContext c = running;
-    if (c != null) {
-      c.cancel(null);
-    }
+    running.forEach(c -> c.cancel(null));
     for (PropagationRequest left : queue.close()) {
       report(left, null, RoundOutcomes.of(RoundOutcomes.ABORTED, "node " + self + " shut down before handling it",
           left.getContext().getCurrentPropagationCount(), left.getContext().getMaxPropagationCount(), self));
     }
-    try {
-      thread.join(TimeUnit.SECONDS.toMillis(15));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    for (Thread t : threads) {
+      try {
+        t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
     }
   }
 }

@@ -27,7 +27,14 @@ final class RepairOptions {
       description = "How long repair trace spans are kept on this node (default: ${DEFAULT-VALUE}).")
   Duration traceRetention;
 
+  @Option(names = "--repair-workers", defaultValue = "2",
+      description = "Repair rounds of different shards this node handles at once (default: ${DEFAULT-VALUE}).")
+  int workers;
+
   RepairConfig config() {
+    if (workers < 1 || workers > 64) {
+      throw new IllegalArgumentException("--repair-workers must be between 1 and 64");
+    }
     if (!"off".equalsIgnoreCase(schedule.trim())) {
       try {
         BuildSchedule.parse(schedule);
@@ -40,6 +47,6 @@ final class RepairOptions {
         throw new IllegalArgumentException("repair durations must be > 0");
       }
     }
-    return new RepairConfig(schedule, roundTimeout, sessionTimeout, coalesceTtl, traceRetention);
+    return new RepairConfig(schedule, roundTimeout, sessionTimeout, coalesceTtl, traceRetention, workers);
   }
 }

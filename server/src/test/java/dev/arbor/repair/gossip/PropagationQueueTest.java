@@ -30,8 +30,11 @@ class PropagationQueueTest {
     clock.addAndGet(PropagationQueue.nanos(ms));
   }
 
+  /** Takes the next round and, as a worker does once it has handled it, releases its shard. */
   private String takeRound() throws InterruptedException {
-    return q.take(Duration.ZERO).map(r -> r.getContext().getRoundId()).orElse(null);
+    Optional<PropagationRequest> r = q.take(Duration.ZERO);
+    r.ifPresent(q::release);
+    return r.map(x -> x.getContext().getRoundId()).orElse(null);
   }
 
   @Test
@@ -56,7 +59,8 @@ class PropagationQueueTest {
   @Test
   void otherOriginIsRejectedWithinTheTtlEvenWhenNothingIsPending() throws Exception {
     q.offer(req("a", "r1", "g", 0));
-    assertThat(takeRound()).isEqualTo("r1");
+    // Taken and still being handled (not released).
+    assertThat(q.take(Duration.ZERO).orElseThrow().getContext().getRoundId()).isEqualTo("r1");
     advanceMs(50); // not strictly more than the TTL
     PropagationQueue.Offer o = q.offer(req("b", "x", "g", 0));
     assertThat(o.decision()).isEqualTo(Decision.REJECTED);
@@ -157,5 +161,18 @@ class PropagationQueueTest {
     // A request after close would never be handled nor reported: refused instead.
     assertThatThrownBy(() -> q.offer(req("a", "r4", "g", 3))).isInstanceOf(IllegalStateException.class);
     assertThat(q.pending()).isZero();
+  }
+
+  @Test
+  void aShardBeingHandledIsNotTakenAgainUntilReleased_otherShardsAre() throws Exception {
+    q.offer(req("a", "r1", "g", 0));
+    PropagationRequest first = q.take(java.time.Duration.ZERO).orElseThrow();
+    q.offer(req("a", "r2", "g", 0)); // newer round of the same shard while r1 runs
+    q.offer(req("a", "r3", "g", 1));
+    PropagationRequest other = q.take(java.time.Duration.ZERO).orElseThrow();
+    assertThat(other.getContext().getRoundId()).as("a second worker takes another shard").isEqualTo("r3");
+    assertThat(q.take(java.time.Duration.ofMillis(20))).as("shard 0 is busy").isEmpty();
+    q.release(first);
+    assertThat(q.take(java.time.Duration.ZERO).orElseThrow().getContext().getRoundId()).isEqualTo("r2");
   }
 }

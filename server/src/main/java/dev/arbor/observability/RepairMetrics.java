@@ -90,6 +90,12 @@ public final class RepairMetrics implements SessionObserver, GossipObserver, Rou
   }
 
   @Override
+  public void recordsRejected(String group, int shard, long count) {
+    counter("arbor.repair.property.failures", "received records that failed their checks and were not stored",
+        "group", group, "shard", Integer.toString(shard)).increment(count);
+  }
+
+  @Override
   public void received(String group, PropagationQueue.Decision decision) {
     counter("arbor.repair.gossip.received", "propagation requests received, by de-duplication decision",
         "group", group, "decision", decision.name().toLowerCase()).increment();

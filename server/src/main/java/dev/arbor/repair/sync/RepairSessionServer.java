@@ -70,6 +70,7 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
   private SlotLeaves cursor;
   private Tracer.Span span;
   private long stored;
+  private long rejectedTotal;
   private long sent;
   private long bytesIn;
   private long bytesOut;
@@ -279,6 +280,10 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
         writes.add(w);
       }
     }
+    if (rejected > 0) {
+      rejectedTotal += rejected;
+      observer.recordsRejected(group, shard, rejected);
+    }
     List<PropertyRecord> took = writes.isEmpty() ? List.of() : store.applyIfNewer(writes);
     stored += took.size();
     if (took.size() < writes.size()) {
@@ -348,7 +353,7 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
       tree.close();
     }
     if (span != null) {
-      span.tag("stored", stored).tag("sent", sent).tag("bytes_received", bytesIn).tag("bytes_sent", bytesOut);
+      span.tag("stored", stored).tag("rejected", rejectedTotal).tag("sent", sent).tag("bytes_received", bytesIn).tag("bytes_sent", bytesOut);
       if (error == null) {
         span.end();
       } else {

@@ -7,6 +7,9 @@ public interface SessionObserver {
   /** A client session ended; {@code error} is null on success. */
   default void clientSessionEnded(String group, int shard, String peer, SessionFigures figures, String error) {}
 
+  /** Records received in a session that failed their checks (never stored). */
+  default void recordsRejected(String group, int shard, long count) {}
+
   /**
    * A server session ended.
    *

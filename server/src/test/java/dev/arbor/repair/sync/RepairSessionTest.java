@@ -264,6 +264,73 @@ class RepairSessionTest {
     }
   }
 
+  @Test
+  void invalidPushedRecordsAreRejectedAndNeverStored_protocolMisuseEndsTheSession() throws Exception {
+    try (SyncNode s = new SyncNode(dir, "s", 1)) {
+      s.put(rec("1", 1, 0, "x"));
+      java.util.concurrent.LinkedBlockingQueue<Object> in = new java.util.concurrent.LinkedBlockingQueue<>();
+      var req = dev.arbor.api.repair.v1.RepairServiceGrpc.newStub(s.channel()).repair(new io.grpc.stub.StreamObserver<>() {
+        @Override
+        public void onNext(dev.arbor.api.repair.v1.SessionResponse r) {
+          in.add(r);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+          in.add(t);
+        }
+
+        @Override
+        public void onCompleted() {
+          in.add("end");
+        }
+      });
+      // An exchange before tree_root is a protocol error: INVALID_ARGUMENT naming what is missing.
+      req.onNext(dev.arbor.api.repair.v1.SessionRequest.newBuilder()
+          .setExchange(dev.arbor.api.repair.v1.PropertyExchange.getDefaultInstance()).build());
+      Object first = in.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(first).isInstanceOf(io.grpc.StatusRuntimeException.class);
+      assertThat(((io.grpc.StatusRuntimeException) first).getStatus().getCode()).isEqualTo(io.grpc.Status.Code.INVALID_ARGUMENT);
+      assertThat(((io.grpc.StatusRuntimeException) first).getStatus().getDescription()).contains("tree_root first");
+
+      var req2 = dev.arbor.api.repair.v1.RepairServiceGrpc.newStub(s.channel()).repair(new io.grpc.stub.StreamObserver<>() {
+        @Override
+        public void onNext(dev.arbor.api.repair.v1.SessionResponse r) {
+          in.add(r);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+          in.add(t);
+        }
+
+        @Override
+        public void onCompleted() {
+          in.add("end");
+        }
+      });
+      req2.onNext(dev.arbor.api.repair.v1.SessionRequest.newBuilder().setTreeRoot(
+          dev.arbor.api.repair.v1.TreeRoot.newBuilder().setGroup(G).setShard(0).setSlotCount(32)).build());
+      assertThat(in.poll(10, java.util.concurrent.TimeUnit.SECONDS)).isInstanceOf(dev.arbor.api.repair.v1.SessionResponse.class);
+      PropertyRecord good = rec("2", 5, 0, "fine");
+      var bad = dev.arbor.cluster.StoredProperties.toProto(G, 0, rec("3", 5, 0, "tampered")).toBuilder()
+          .setSha(com.google.protobuf.ByteString.copyFrom(new byte[64])).build();
+      var wrongShard = dev.arbor.cluster.StoredProperties.toProto(G, 7, rec("4", 5, 0, "elsewhere"));
+      req2.onNext(dev.arbor.api.repair.v1.SessionRequest.newBuilder().setExchange(
+          dev.arbor.api.repair.v1.PropertyExchange.newBuilder()
+              .addPush(dev.arbor.cluster.StoredProperties.toProto(G, 0, good)).addPush(bad).addPush(wrongShard))
+          .build());
+      var reply = ((dev.arbor.api.repair.v1.SessionResponse) in.poll(10, java.util.concurrent.TimeUnit.SECONDS))
+          .getExchange();
+      assertThat(reply.getStored()).isEqualTo(1);
+      assertThat(reply.getRejected()).isEqualTo(2);
+      assertThat(s.get(G, "2")).isEqualTo(good);
+      assertThat(s.get(G, "3")).as("a record whose hash does not match is never stored").isNull();
+      assertThat(s.get(G, "4")).isNull();
+      req2.onCompleted();
+    }
+  }
+
   /** The gossip chain of one round over {@code nodes} in ring order: 2n−3 sessions. */
   private static void ring(List<SyncNode> nodes) {
     ring(nodes, 0);

@@ -170,8 +170,10 @@ public final class RepairSessionClient {
               + summary.header().slotCount() + ": set --tree-slots equal on every node", true, null);
         }
         compareSlots(rc.getSlotsList());
-        flush();
-        awaitExchange();
+        do {
+          flush();
+          awaitExchange();
+        } while (!fetch.isEmpty() || !push.isEmpty());
       }
       conversation.call(SessionRequest.newBuilder().setFinish(Finish.getDefaultInstance()).build());
       conversation.finish();
@@ -330,19 +332,27 @@ public final class RepairSessionClient {
       }
     }
 
-    /** Reads the records of the leaves queued for pushing, in one pass over the index. */
+    /**
+     * Reads the records of the leaves queued for pushing, in one pass over the index, sending a
+     * batch whenever it reaches {@link #PUSH_BATCH_BYTES} (large properties never make one
+     * message too big).
+     */
     private void loadPushes() {
       if (pushKeys.isEmpty()) {
         return;
       }
-      for (PropertyRecord r : store.latestAll(group, shard, pushKeys)) {
+      List<EntityKey> keys = new ArrayList<>(pushKeys);
+      pushKeys.clear();
+      for (PropertyRecord r : store.latestAll(group, shard, keys)) {
         if (r != null) { // null: purged since the tree was built
           StoredProperty p = RecordCodec.toProto(group, shard, r);
           push.add(p);
           pushBytes += p.getSerializedSize();
+          if (pushBytes >= PUSH_BATCH_BYTES) {
+            sendExchange();
+          }
         }
       }
-      pushKeys.clear();
     }
 
     private void fetch(String entity) {
@@ -353,11 +363,16 @@ public final class RepairSessionClient {
     }
 
     /**
-     * Sends what is queued. The reply is taken before the next request that needs an answer,
+     * Sends everything queued. Replies are taken before the next request that needs an answer,
      * so the server stores one batch while this side reads the next.
      */
     private void flush() {
       loadPushes();
+      sendExchange();
+    }
+
+    /** Sends the records and fetches queued so far as one exchange. */
+    private void sendExchange() {
       if (push.isEmpty() && fetch.isEmpty()) {
         return;
       }
@@ -381,6 +396,8 @@ public final class RepairSessionClient {
       incoming.addAll(reply.getFetchedList());
       incoming.addAll(reply.getNewerList());
       apply(incoming);
+      // Copies that did not fit in the reply are fetched again with the next batch.
+      fetch.addAll(reply.getDeferredList());
     }
 
     private void apply(List<StoredProperty> records) {

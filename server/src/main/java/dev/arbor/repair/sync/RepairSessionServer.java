@@ -235,17 +235,26 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
     LeafPage.Builder page = LeafPage.newBuilder();
     long bytes = 0;
     int items = 0;
+    byte[] truncatedAfter = null;
     if (r.getRecords()) {
       // Records are read in chunks of leaves (entity order = index order: sequential reads).
+      chunks:
       while (items < max && bytes < MAX_PAGE_BYTES && cursor.hasNext()) {
         List<EntityKey> keys = new ArrayList<>(RECORD_CHUNK);
         while (keys.size() < RECORD_CHUNK && items < max && cursor.hasNext()) {
           keys.add(EntityKey.parse(cursor.next().entity()));
           items++;
         }
-        for (PropertyRecord rec : store.latestAll(group, shard, keys)) {
-          if (rec != null) {
-            StoredProperty p = RecordCodec.toProto(group, shard, rec);
+        PropertyRecord[] found = store.latestAll(group, shard, keys);
+        for (int j = 0; j < found.length; j++) {
+          if (bytes >= MAX_PAGE_BYTES && page.getRecordsCount() > 0) {
+            // Large records: the page is full mid-chunk; the next page starts after the last
+            // key handled here (the cursor, already further, is reopened there).
+            truncatedAfter = keys.get(j - 1).entityUtf8();
+            break chunks;
+          }
+          if (found[j] != null) {
+            StoredProperty p = RecordCodec.toProto(group, shard, found[j]);
             bytes += p.getSerializedSize();
             page.addRecords(p);
             sent++;
@@ -261,6 +270,9 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
         bytes += l.entityUtf8().length + 20;
       }
     }
+    if (truncatedAfter != null) {
+      return page.setLastEntity(ByteString.copyFrom(truncatedAfter)).setMore(true).build();
+    }
     if (cursor.position() != null) {
       page.setLastEntity(ByteString.copyFrom(cursor.position()));
     }
@@ -270,6 +282,7 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
   private PropertyExchangeReply exchange(PropertyExchange x) {
     requireOpen();
     PropertyExchangeReply.Builder reply = PropertyExchangeReply.newBuilder();
+    long replyBytes = 0;
     List<ShardWrite> writes = new ArrayList<>(x.getPushCount());
     int rejected = 0;
     for (StoredProperty p : x.getPushList()) {
@@ -300,8 +313,7 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
       PropertyRecord[] mine = store.latestAll(group, shard, lost.stream().map(w -> w.record().key()).toList());
       for (int i = 0; i < mine.length; i++) {
         if (mine[i] != null && LastWriteWins.beats(mine[i], lost.get(i).record())) {
-          reply.addNewer(RecordCodec.toProto(group, shard, mine[i]));
-          sent++;
+          replyBytes = addBounded(reply, mine[i], true, replyBytes);
         }
       }
     }
@@ -315,11 +327,30 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
     }
     for (PropertyRecord mine : store.latestAll(group, shard, fetch)) {
       if (mine != null) {
-        reply.addFetched(RecordCodec.toProto(group, shard, mine));
-        sent++;
+        replyBytes = addBounded(reply, mine, false, replyBytes);
       }
     }
     return reply.setStored(took.size()).setRejected(rejected).build();
+  }
+
+  /**
+   * Adds a record to the reply unless the reply is already full (bounded in bytes, so large
+   * properties never exceed the message limit); a record that does not fit is deferred: the
+   * client fetches it again.
+   */
+  private long addBounded(PropertyExchangeReply.Builder reply, PropertyRecord r, boolean newer, long replyBytes) {
+    if (replyBytes >= MAX_PAGE_BYTES && (reply.getFetchedCount() + reply.getNewerCount()) > 0) {
+      reply.addDeferred(r.key().entity());
+      return replyBytes;
+    }
+    StoredProperty p = RecordCodec.toProto(group, shard, r);
+    if (newer) {
+      reply.addNewer(p);
+    } else {
+      reply.addFetched(p);
+    }
+    sent++;
+    return replyBytes + p.getSerializedSize();
   }
 
   @Override

@@ -331,6 +331,40 @@ class RepairSessionTest {
     }
   }
 
+  @Test
+  void largePropertiesMoveInBoundedMessagesInBothDirections() throws Exception {
+    // 1 MiB properties (the default size limit): a page, an exchange and its reply must stay
+    // under the 64 MiB message limit whatever the counts.
+    String big = "x".repeat(1 << 20);
+    try (SyncNode c = new SyncNode(dir, "c", 1); SyncNode s = new SyncNode(dir, "s", 1)) {
+      List<PropertyRecord> onC = new ArrayList<>();
+      List<PropertyRecord> onS = new ArrayList<>();
+      for (int i = 0; i < 150; i++) {
+        onC.add(rec("c" + i, 10, 0, big + i));
+        onS.add(rec("s" + i, 10, 0, big + i));
+      }
+      // Shared keys where the server is newer, so its copies come back in exchange replies.
+      for (int i = 0; i < 100; i++) {
+        onC.add(rec("both" + i, 1, 0, big));
+        onS.add(rec("both" + i, 2, 0, big + "new"));
+      }
+      c.putAll(onC);
+      s.putAll(onS);
+      SessionFigures f = c.syncWith(s, G, 0);
+      assertThat(f.repairedToServer()).isEqualTo(150);
+      assertThat(f.repairedToClient()).isEqualTo(250);
+      assertThat(c.syncWith(s, G, 0).rootMatch()).isTrue();
+    }
+    try (SyncNode empty = new SyncNode(dir, "e", 1); SyncNode full = new SyncNode(dir, "f", 1)) {
+      List<PropertyRecord> all = new ArrayList<>();
+      for (int i = 0; i < 120; i++) {
+        all.add(rec("p" + i, 10, 0, big + i));
+      }
+      full.putAll(all);
+      assertThat(empty.syncWith(full, G, 0).repairedToClient()).as("pulled in pages").isEqualTo(120);
+    }
+  }
+
   /** The gossip chain of one round over {@code nodes} in ring order: 2n−3 sessions. */
   private static void ring(List<SyncNode> nodes) {
     ring(nodes, 0);

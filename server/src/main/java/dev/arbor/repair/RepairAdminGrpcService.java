@@ -19,6 +19,8 @@ import java.util.List;
  * (the ring first, every hop, then the outcome of each round); answers trace queries.
  */
 public final class RepairAdminGrpcService extends RepairAdminServiceGrpc.RepairAdminServiceImplBase {
+  /** Rounds of one {@code RunRepair --all} call running at once. */
+  static final int ROUND_WINDOW = 4;
   private final RepairRounds rounds;
   private final TraceQuery traces;
 
@@ -44,20 +46,20 @@ public final class RepairAdminGrpcService extends RepairAdminServiceGrpc.RepairA
       } else {
         shards.add(req.getShard());
       }
-      // Every round starts at once; each node works on rounds of different shards in parallel
-      // (--repair-workers), and the progress of all of them is streamed as it comes.
+      // Up to ROUND_WINDOW rounds run at once (each node handles rounds of different shards in
+      // parallel, --repair-workers); the next starts when one ends, so a round's deadline is not
+      // spent waiting behind the others. Progress of all of them is streamed as it comes.
+      java.util.ArrayDeque<Integer> waiting = new java.util.ArrayDeque<>(shards);
       List<RepairRounds.Round> open = new ArrayList<>();
-      for (int shard : shards) {
-        RepairRounds.Round r = rounds.start(req.getGroup(), shard, timeout, "manual");
-        out.onNext(RepairProgress.newBuilder().setRoundId(r.id()).setGroup(r.group()).setShard(r.shard())
-            .addAllNodes(r.nodes()).build());
-        open.add(r);
+      while (!waiting.isEmpty() && open.size() < ROUND_WINDOW) {
+        open.add(start(req, waiting.poll(), timeout, out));
       }
       while (!open.isEmpty()) {
         if (call.isCancelled()) {
           return; // the caller went away; the rounds go on and their outcomes are still logged
         }
         boolean any = false;
+        int ended = 0;
         for (var it = open.iterator(); it.hasNext(); ) {
           RepairRounds.Round r = it.next();
           RoundReport e;
@@ -74,9 +76,13 @@ public final class RepairAdminGrpcService extends RepairAdminServiceGrpc.RepairA
             out.onNext(p.build());
             if (e.hasOutcome()) {
               it.remove();
+              ended++;
               break;
             }
           }
+        }
+        for (; ended > 0 && !waiting.isEmpty(); ended--) {
+          open.add(start(req, waiting.poll(), timeout, out));
         }
         if (!any && !open.isEmpty()) {
           open.get(0).await(Duration.ofMillis(50));
@@ -89,6 +95,14 @@ public final class RepairAdminGrpcService extends RepairAdminServiceGrpc.RepairA
     } catch (RuntimeException e) {
       out.onError(StatusMapping.toStatus(e).asRuntimeException());
     }
+  }
+
+  private RepairRounds.Round start(RunRepairRequest req, int shard, Duration timeout,
+      StreamObserver<RepairProgress> out) {
+    RepairRounds.Round r = rounds.start(req.getGroup(), shard, timeout, "manual");
+    out.onNext(RepairProgress.newBuilder().setRoundId(r.id()).setGroup(r.group()).setShard(r.shard())
+        .addAllNodes(r.nodes()).build());
+    return r;
   }
 
   @Override

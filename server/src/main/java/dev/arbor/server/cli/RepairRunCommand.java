@@ -34,7 +34,7 @@ final class RepairRunCommand implements Callable<Integer> {
   @Option(names = "--shard", description = "Shard to repair (default 0).")
   Integer shard;
 
-  @Option(names = "--all", description = "Repair every shard of the group (rounds run in parallel).")
+  @Option(names = "--all", description = "Repair every shard of the group (up to 4 rounds at once).")
   boolean all;
 
   @Option(names = "--round-timeout", defaultValue = "20m", converter = DurationConverter.class,

@@ -856,13 +856,13 @@ class RepairIT {
               .addTags(strTag("name", id)).addTags(strTag("payload", payload.apply(id))))
           .setStrategy(ApplyRequest.Strategy.STRATEGY_REPLACE).build());
     }
-    RepairIT.<ApplyRequest, dev.arbor.api.banyandb.property.v1.ApplyResponse>pipelined(reqs, (r, o) -> props.apply(r, o));
+    this.<ApplyRequest, dev.arbor.api.banyandb.property.v1.ApplyResponse>pipelined(reqs, (r, o) -> props.apply(r, o));
   }
 
   private void deleteAll(String g, List<String> ids) throws InterruptedException {
     List<DeleteRequest> reqs = ids.stream()
         .map(id -> DeleteRequest.newBuilder().setGroup(g).setName(N).setId(id).build()).toList();
-    RepairIT.<DeleteRequest, dev.arbor.api.banyandb.property.v1.DeleteResponse>pipelined(reqs, (r, o) -> props.delete(r, o));
+    this.<DeleteRequest, dev.arbor.api.banyandb.property.v1.DeleteResponse>pipelined(reqs, (r, o) -> props.delete(r, o));
   }
 
   /**
@@ -870,7 +870,7 @@ class RepairIT {
    * this 2-core machine a data node can miss the liaison's 5 s node timeout under load) is sent
    * again, up to 3 attempts in all, as a client would; any other error, or a third failure, fails.
    */
-  private static <Q, R> void pipelined(List<Q> reqs, BiConsumer<Q, StreamObserver<R>> send)
+  private <Q, R> void pipelined(List<Q> reqs, BiConsumer<Q, StreamObserver<R>> send)
       throws InterruptedException {
     List<Q> todo = reqs;
     for (int attempt = 1; ; attempt++) {
@@ -887,7 +887,9 @@ class RepairIT {
             .as("errors of %d requests through the liaison (attempt %d)", todo.size(), attempt).isEmpty();
       }
       todo = new ArrayList<>(failures.keySet());
-      Thread.sleep(500);
+      // Retry once the cluster serves again: the liaison and every live data node answer /health.
+      liaison.awaitHealthy();
+      dataNodes.values().stream().filter(n -> n.process().isAlive()).forEach(ArborProcess::awaitHealthy);
     }
   }
 

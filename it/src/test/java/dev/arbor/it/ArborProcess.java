@@ -631,4 +631,28 @@ public final class ArborProcess implements AutoCloseable {
     }
     return problems;
   }
+
+  /**
+   * Starts one data node per id in parallel (each in {@code work/<id>}, named {@code
+   * namePrefix + id}) and returns them in id order once every one has registered (printed its
+   * ready line), so roles started next see all registrations.
+   */
+  public static java.util.LinkedHashMap<String, ArborProcess> startDataNodes(
+      String namePrefix, List<String> ids, Path work, String metadata, String... extraArgs) throws Exception {
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(ids.size());
+    try {
+      java.util.Map<String, java.util.concurrent.Future<ArborProcess>> starting = new java.util.LinkedHashMap<>();
+      for (String id : ids) {
+        Path dir = Files.createDirectories(work.resolve(id));
+        starting.put(id, pool.submit(() -> startData(namePrefix + id, id, dir, metadata, extraArgs)));
+      }
+      java.util.LinkedHashMap<String, ArborProcess> out = new java.util.LinkedHashMap<>();
+      for (var e : starting.entrySet()) {
+        out.put(e.getKey(), e.getValue().get(STARTUP_TIMEOUT.toSeconds() * 3, TimeUnit.SECONDS));
+      }
+      return out;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
 }

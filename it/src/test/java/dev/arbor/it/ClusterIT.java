@@ -152,22 +152,12 @@ class ClusterIT {
     etcd = EtcdProcess.start(etcdDir);
     metadata = "etcd://127.0.0.1:" + etcd.clientUri().getPort();
 
-    ExecutorService pool = Executors.newFixedThreadPool(NODE_IDS.size());
+    // Data nodes first: each is ready once it printed its ready line, i.e. registered in etcd,
+    // so the liaisons started next load all three registrations when they start.
+    dataNodes.putAll(ArborProcess.startDataNodes("data-", NODE_IDS, work, metadata, "--node-ttl", NODE_TTL));
+    dataNodes.keySet().forEach(this::openChannel);
+    ExecutorService pool = Executors.newFixedThreadPool(2);
     try {
-      // Data nodes first: each is ready once it printed its ready line, i.e. registered in etcd,
-      // so the liaisons started next load all three registrations when they start.
-      Map<String, Future<ArborProcess>> starting = new LinkedHashMap<>();
-      for (String id : NODE_IDS) {
-        Path dir = Files.createDirectories(work.resolve(id));
-        starting.put(
-            id,
-            pool.submit(
-                () -> ArborProcess.startData("data-" + id, id, dir, metadata, "--node-ttl", NODE_TTL)));
-      }
-      for (Map.Entry<String, Future<ArborProcess>> e : starting.entrySet()) {
-        dataNodes.put(e.getKey(), e.getValue().get(ArborProcess.STARTUP_TIMEOUT.toSeconds() * 3, TimeUnit.SECONDS));
-        openChannel(e.getKey());
-      }
       Future<ArborProcess> one = pool.submit(() -> ArborProcess.startLiaison("liaison-one", metadata));
       Future<ArborProcess> all =
           pool.submit(

@@ -50,9 +50,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -157,26 +154,9 @@ class RepairIT {
     work = ArborProcess.newDataDir("repair");
     etcd = EtcdProcess.start(Files.createDirectories(work.resolve("etcd")));
     metadata = "etcd://127.0.0.1:" + etcd.clientUri().getPort();
-    ExecutorService pool = Executors.newFixedThreadPool(NODE_IDS.size());
-    try {
-      Map<String, Future<ArborProcess>> starting = new LinkedHashMap<>();
-      for (String id : NODE_IDS) {
-        Path dir = Files.createDirectories(work.resolve(id));
-        starting.put(
-            id,
-            pool.submit(
-                () ->
-                    ArborProcess.startData(
-                        "repair-" + id, id, dir, metadata,
-                        "--node-ttl", NODE_TTL, "--repair-schedule", "off")));
-      }
-      for (Map.Entry<String, Future<ArborProcess>> e : starting.entrySet()) {
-        dataNodes.put(e.getKey(), e.getValue().get(ArborProcess.STARTUP_TIMEOUT.toSeconds() * 3, TimeUnit.SECONDS));
-        openChannel(e.getKey());
-      }
-    } finally {
-      pool.shutdownNow();
-    }
+    dataNodes.putAll(ArborProcess.startDataNodes(
+        "repair-", NODE_IDS, work, metadata, "--node-ttl", NODE_TTL, "--repair-schedule", "off"));
+    dataNodes.keySet().forEach(this::openChannel);
     liaison = ArborProcess.startLiaison("repair-liaison", metadata);
     client = new BanyanDBClient(liaison.grpcTarget());
     client.connect();

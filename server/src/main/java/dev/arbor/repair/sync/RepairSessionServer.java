@@ -142,9 +142,8 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
     if (refusal != null) {
       return RootCompare.newBuilder().setTreeFound(false).setReason(refusal).build();
     }
-    TreeSummary s;
     try {
-      s = trees.ensureCurrent(group, shard, treeWait);
+      trees.ensureCurrent(group, shard, treeWait);
     } catch (TreeUnavailableException e) {
       return RootCompare.newBuilder().setTreeFound(false).setReason(e.getMessage()).build();
     }
@@ -153,7 +152,7 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
       return RootCompare.newBuilder().setTreeFound(false).setReason("tree of " + group + "/" + shard
           + " was dropped").build();
     }
-    s = tree.summary();
+    TreeSummary s = tree.summary();
     boolean match = Arrays.equals(s.root(), root.getRoot().toByteArray())
         && s.header().slotCount() == root.getSlotCount();
     span.tag("root_match", match).tag("leaf_count", s.leafCount());

@@ -65,9 +65,7 @@ public final class GroupRegistryGrpcService extends GroupRegistryServiceGrpc.Gro
   @Override
   public void delete(GroupRegistryServiceDeleteRequest req, StreamObserver<GroupRegistryServiceDeleteResponse> obs) {
     StatusMapping.unary(obs, () -> {
-      if (req.getGroup().isEmpty()) {
-        throw new InvalidArgumentException("group must not be empty");
-      }
+      MetadataValidator.checkNameField("group", req.getGroup());
       metadata.deleteGroup(req.getGroup());
       try {
         remover.remove(req.getGroup());

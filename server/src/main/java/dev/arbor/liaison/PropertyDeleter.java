@@ -5,6 +5,7 @@ import dev.arbor.api.banyandb.property.v1.DeleteRequest;
 import dev.arbor.api.banyandb.property.v1.DeleteResponse;
 import dev.arbor.errors.InvalidArgumentException;
 import dev.arbor.metadata.MetadataValidator;
+import dev.arbor.property.Names;
 import dev.arbor.metadata.SchemaLookup;
 import dev.arbor.property.EntityKey;
 import dev.arbor.property.HybridClock;
@@ -50,6 +51,11 @@ final class PropertyDeleter {
     }
     MetadataValidator.checkNameField("group", req.getGroup());
     MetadataValidator.checkNameField("name", req.getName());
+    if (!req.getId().isEmpty()) {
+      Names.idProblem(req.getId()).ifPresent(problem -> {
+        throw new InvalidArgumentException("id " + problem);
+      });
+    }
   }
 
   DeleteResponse delete(DeleteRequest req) {

@@ -7,13 +7,14 @@ import dev.arbor.api.banyandb.property.v1.Property;
 import dev.arbor.errors.InvalidArgumentException;
 import dev.arbor.metadata.MetadataValidator;
 import dev.arbor.metadata.SchemaLookup;
+import dev.arbor.property.Names;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
 /**
  * Checks a property against its request shape and its schema (spec §1.2): required key fields,
- * no {@code /} in group or name, at least one tag, no more tags than the schema or the limit,
+ * group and name of the {@link Names} character set, id and tag keys within their length limits, at least one tag, no more tags than the schema or the limit,
  * every tag known, every value of the schema's type (null is accepted for any type).
  */
 final class PropertyRequestValidator {
@@ -29,9 +30,9 @@ final class PropertyRequestValidator {
     }
     MetadataValidator.checkNameField("property.metadata.group", p.getMetadata().getGroup());
     MetadataValidator.checkNameField("property.metadata.name", p.getMetadata().getName());
-    if (p.getId().isEmpty()) {
-      throw new InvalidArgumentException("property.id must not be empty");
-    }
+    Names.idProblem(p.getId()).ifPresent(problem -> {
+      throw new InvalidArgumentException("property.id " + problem);
+    });
     if (p.getTagsCount() == 0) {
       throw new InvalidArgumentException("property.tags must hold at least one tag");
     }
@@ -50,6 +51,10 @@ final class PropertyRequestValidator {
     Set<String> seen = new HashSet<>();
     for (int i = 0; i < tags.size(); i++) {
       Tag t = tags.get(i);
+      final int index = i;
+      Names.tagKeyProblem(t.getKey()).ifPresent(problem -> {
+        throw new InvalidArgumentException("property.tags[" + index + "].key " + problem);
+      });
       if (!seen.add(t.getKey())) {
         throw new InvalidArgumentException("property.tags[" + i + "]: tag '" + t.getKey() + "' appears twice");
       }

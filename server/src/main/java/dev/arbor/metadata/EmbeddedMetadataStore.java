@@ -106,6 +106,7 @@ public final class EmbeddedMetadataStore implements MetadataStore {
   @Override
   public synchronized Group createGroup(Group group) {
     String name = group.getMetadata().getName();
+    MetadataValidator.checkNameField("group.metadata.name", name);
     if (groups.containsKey(name)) {
       throw new AlreadyExistsException("group " + name + " already exists");
     }
@@ -140,6 +141,7 @@ public final class EmbeddedMetadataStore implements MetadataStore {
 
   @Override
   public synchronized void deleteGroup(String name) {
+    MetadataValidator.checkNameField("group", name);
     if (!groups.containsKey(name)) {
       throw new NotFoundException("group " + name + " not found");
     }

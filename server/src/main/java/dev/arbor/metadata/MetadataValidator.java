@@ -6,6 +6,7 @@ import dev.arbor.api.banyandb.database.v1.Property;
 import dev.arbor.api.banyandb.database.v1.TagSpec;
 import dev.arbor.api.banyandb.database.v1.TagType;
 import dev.arbor.errors.InvalidArgumentException;
+import dev.arbor.property.Names;
 import java.util.HashSet;
 import java.util.Set;
 
@@ -75,9 +76,10 @@ public final class MetadataValidator {
     Set<String> seen = new HashSet<>();
     for (int i = 0; i < p.getTagsCount(); i++) {
       TagSpec t = p.getTags(i);
-      if (t.getName().isEmpty()) {
-        throw new InvalidArgumentException("property.tags[" + i + "].name must not be empty");
-      }
+      final int index = i;
+      Names.tagKeyProblem(t.getName()).ifPresent(problem -> {
+        throw new InvalidArgumentException("property.tags[" + index + "].name " + problem);
+      });
       if (t.getType() == TagType.TAG_TYPE_UNSPECIFIED || t.getType() == TagType.UNRECOGNIZED) {
         throw new InvalidArgumentException(
             "property.tags[" + i + "].type of tag '" + t.getName() + "' must be a defined TagType");
@@ -89,12 +91,9 @@ public final class MetadataValidator {
   }
 
   static void checkName(String field, String value) {
-    if (value.isEmpty()) {
-      throw new InvalidArgumentException(field + " must not be empty");
-    }
-    if (value.indexOf('/') >= 0) {
-      throw new InvalidArgumentException(field + " must not contain '/': " + value);
-    }
+    Names.nameProblem(value).ifPresent(p -> {
+      throw new InvalidArgumentException(field + " " + p);
+    });
   }
 
   /** Same rule for names outside metadata (property data requests). */

@@ -2,6 +2,7 @@ package dev.arbor.storage;
 
 import dev.arbor.property.EntityKey;
 import dev.arbor.property.LastWriteWins;
+import dev.arbor.property.Names;
 import dev.arbor.property.PropertyRecord;
 import java.io.Closeable;
 import java.io.IOException;
@@ -154,14 +155,23 @@ public final class PropertyStore implements Closeable {
     try (Stream<Path> groups = Files.list(dataRoot)) {
       for (Path g : groups.filter(Files::isDirectory).toList()) {
         String group = g.getFileName().toString();
+        if (!Names.isValidName(group)) {
+          // Not a directory Arbor made: leave it alone rather than guess what it is.
+          LOG.warn("ignoring unexpected entry {} in the data directory", g);
+          continue;
+        }
         if (!groupExists.test(group)) {
           LOG.warn("removing data of group {} which no longer exists", group);
           FileTrees.deleteRecursively(g);
           continue;
         }
         try (Stream<Path> ss = Files.list(g)) {
-          for (Path s : ss.filter(p -> p.getFileName().toString().startsWith("shard-")).toList()) {
-            int shard = Integer.parseInt(s.getFileName().toString().substring("shard-".length()));
+          for (Path s : ss.toList()) {
+            Integer shard = ShardDirs.shardOf(s);
+            if (shard == null) {
+              LOG.warn("ignoring unexpected entry {} in the data directory", s);
+              continue;
+            }
             shard(group, shard);
           }
         }
@@ -175,7 +185,7 @@ public final class PropertyStore implements Closeable {
         shardKey(group, shard),
         k -> {
           try {
-            Path p = dataRoot.resolve(group).resolve("shard-" + shard);
+            Path p = ShardDirs.of(dataRoot, group, shard);
             Files.createDirectories(p);
             return new ShardIndex(group, shard, p);
           } catch (IOException e) {
@@ -442,7 +452,7 @@ public final class PropertyStore implements Closeable {
         shards.remove(shardKey(group, s.shard()));
         s.rollback();
       }
-      FileTrees.deleteRecursively(dataRoot.resolve(group));
+      FileTrees.deleteRecursively(NamedPaths.child(dataRoot, group));
     } finally {
       writeGate.writeLock().unlock();
     }

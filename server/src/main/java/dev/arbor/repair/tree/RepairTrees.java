@@ -1,8 +1,11 @@
 package dev.arbor.repair.tree;
 
 import dev.arbor.repair.tree.BuildResult.Outcome;
+import dev.arbor.property.Names;
 import dev.arbor.storage.FileTrees;
+import dev.arbor.storage.NamedPaths;
 import dev.arbor.storage.PropertyStore;
+import dev.arbor.storage.ShardDirs;
 import dev.arbor.storage.ShardIndex;
 import dev.arbor.storage.StoreListener;
 import java.io.IOException;
@@ -89,7 +92,7 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
 
   /** The directory holding a shard's tree and state. */
   public Path shardDir(String group, int shard) {
-    return root.resolve(group).resolve("shard-" + shard);
+    return ShardDirs.of(root, group, shard);
   }
 
   /**
@@ -104,6 +107,10 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
     try (Stream<Path> groups = Files.list(root)) {
       for (Path g : groups.filter(Files::isDirectory).toList()) {
         String group = g.getFileName().toString();
+        if (!Names.isValidName(group)) {
+          LOG.warn("ignoring unexpected entry {} in the repair directory", g);
+          continue;
+        }
         if (!groupExists.test(group)) {
           LOG.info("removing repair trees of group {} which no longer exists", group);
           FileTrees.deleteRecursively(g);
@@ -111,7 +118,7 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
         }
         try (Stream<Path> shards = Files.list(g)) {
           for (Path s : shards.toList()) {
-            Integer shard = shardOf(s);
+            Integer shard = ShardDirs.shardOf(s);
             if (shard == null) {
               // The repair directory holds derived data only: junk is skipped, never fatal.
               LOG.warn("ignoring unexpected entry {} in the repair directory", s);
@@ -121,20 +128,6 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
           }
         }
       }
-    }
-  }
-
-  /** The shard id of a {@code shard-<N>} directory, or null for anything else. */
-  private static Integer shardOf(Path p) {
-    String n = p.getFileName().toString();
-    if (!n.startsWith("shard-") || !Files.isDirectory(p)) {
-      return null;
-    }
-    try {
-      int shard = Integer.parseInt(n.substring(6));
-      return shard >= 0 ? shard : null;
-    } catch (NumberFormatException e) {
-      return null;
     }
   }
 
@@ -433,7 +426,7 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
       return false;
     });
     try {
-      FileTrees.deleteRecursively(root.resolve(group));
+      FileTrees.deleteRecursively(NamedPaths.child(root, group));
     } catch (IOException e) {
       LOG.warn("removing repair trees of dropped group {} failed; removed on next start", group, e);
     }

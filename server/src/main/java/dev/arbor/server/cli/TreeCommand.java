@@ -10,6 +10,7 @@ import dev.arbor.repair.tree.TreeFileReader;
 import dev.arbor.repair.tree.TreeHasher;
 import dev.arbor.repair.tree.TreeLeaf;
 import dev.arbor.repair.tree.TreeSummary;
+import dev.arbor.storage.ShardDirs;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -64,7 +65,7 @@ public final class TreeCommand implements Runnable {
 
     @Override
     public Integer call() throws IOException {
-      Path dir = dataDir.resolve("repair").resolve(group).resolve("shard-" + shard);
+      Path dir = ShardDirs.of(dataDir.resolve("repair"), group, shard);
       Path file = dir.resolve("tree.bin");
       PrintWriter out = spec.commandLine().getOut();
       if (!Files.exists(file)) {

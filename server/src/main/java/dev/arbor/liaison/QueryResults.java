@@ -5,6 +5,7 @@ import dev.arbor.api.banyandb.model.v1.Tag;
 import dev.arbor.api.banyandb.property.v1.Property;
 import dev.arbor.api.banyandb.property.v1.QueryRequest;
 import dev.arbor.errors.InvalidArgumentException;
+import dev.arbor.query.QueryLimit;
 import dev.arbor.property.PropertyRecord;
 import dev.arbor.storage.StorageException;
 import java.util.Set;
@@ -21,10 +22,7 @@ final class QueryResults {
       throw new InvalidArgumentException(
           "ids: " + req.getIdsCount() + " ids exceed the limit of " + limits.maxIdsPerQuery());
     }
-    if (req.getLimit() > limits.maxQueryLimit()) {
-      throw new InvalidArgumentException(
-          "limit: " + req.getLimit() + " exceeds the maximum of " + limits.maxQueryLimit());
-    }
+    QueryLimit.checked(req.getLimit(), limits.maxQueryLimit());
   }
 
   static Property decode(PropertyRecord r) {

@@ -15,6 +15,7 @@ import dev.arbor.errors.UnavailableException;
 import dev.arbor.metadata.SchemaLookup;
 import dev.arbor.property.LastWriteWins;
 import dev.arbor.property.PropertyRecord;
+import dev.arbor.query.QueryLimit;
 import dev.arbor.query.QueryPlanner;
 import dev.arbor.query.TagOrder;
 import java.nio.charset.StandardCharsets;
@@ -54,7 +55,7 @@ final class ReplicatedQueries {
   QueryResponse query(QueryRequest req) {
     long start = System.nanoTime();
     QueryResults.checkLimits(req, limits);
-    int limit = req.getLimit() == 0 ? QueryPlanner.DEFAULT_LIMIT : req.getLimit();
+    int limit = QueryLimit.clamped(req.getLimit());
     Map<GroupShard, List<DataNode>> replicasOf = new LinkedHashMap<>();
     Map<DataNode, Map<String, List<Integer>>> ask = new LinkedHashMap<>();
     for (String g : new LinkedHashSet<>(req.getGroupsList())) {

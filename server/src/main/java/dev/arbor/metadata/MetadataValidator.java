@@ -15,6 +15,10 @@ import java.util.Set;
  * path at fault (e.g. {@code group.resource_opts.shard_num}).
  */
 public final class MetadataValidator {
+  public static final int MAX_SHARDS = 1024;
+  /** Extra copies of each shard; far above any useful value, low enough that copies never overflow. */
+  public static final int MAX_REPLICAS = 64;
+
   private final int maxTagsPerSchema;
 
   public MetadataValidator(int maxTagsPerSchema) {
@@ -33,11 +37,18 @@ public final class MetadataValidator {
     if (!g.hasResourceOpts()) {
       throw new InvalidArgumentException("group.resource_opts is required (with shard_num > 0)");
     }
-    if (g.getResourceOpts().getShardNum() == 0) {
+    // uint32 fields: values of 2^31 and above arrive as negative ints.
+    long shards = Integer.toUnsignedLong(g.getResourceOpts().getShardNum());
+    if (shards == 0) {
       throw new InvalidArgumentException("group.resource_opts.shard_num must be > 0");
     }
-    if (g.getResourceOpts().getShardNum() > 1024) {
-      throw new InvalidArgumentException("group.resource_opts.shard_num must be <= 1024");
+    if (shards > MAX_SHARDS) {
+      throw new InvalidArgumentException("group.resource_opts.shard_num must be <= " + MAX_SHARDS + ", got " + shards);
+    }
+    long replicas = Integer.toUnsignedLong(g.getResourceOpts().getReplicas());
+    if (replicas > MAX_REPLICAS) {
+      throw new InvalidArgumentException(
+          "group.resource_opts.replicas must be <= " + MAX_REPLICAS + ", got " + replicas);
     }
     if (g.getResourceOpts().hasSegmentInterval()) {
       throw new InvalidArgumentException(

@@ -36,7 +36,7 @@ import org.apache.lucene.search.TermQuery;
  */
 public final class QueryPlanner {
   /** {@code limit = 0} means this many, as the BanyanDB client expects. */
-  public static final int DEFAULT_LIMIT = 100;
+  public static final int DEFAULT_LIMIT = QueryLimit.DEFAULT;
 
   /** Which shards of a group to search. */
   @FunctionalInterface
@@ -59,7 +59,7 @@ public final class QueryPlanner {
     if (req.getGroupsCount() == 0) {
       throw new InvalidArgumentException("groups must name at least one property group");
     }
-    int limit = req.getLimit() == 0 ? DEFAULT_LIMIT : req.getLimit();
+    int limit = QueryLimit.clamped(req.getLimit());
     String name = req.getName();
     if (!name.isEmpty() && name.indexOf('/') >= 0) {
       throw new InvalidArgumentException("name must not contain '/': " + name);

@@ -163,7 +163,7 @@ public final class RepairRounds implements AutoCloseable {
     Group g = repairable(group);
     int shards = g.getResourceOpts().getShardNum();
     if (shard < 0 || shard >= shards) {
-      throw new InvalidArgumentException("shard " + shard + " is out of range: group " + group + " has " + shards
+      throw new InvalidArgumentException("shard " + Integer.toUnsignedString(shard) + " is out of range: group " + group + " has " + shards
           + " shard(s)");
     }
     List<DataNode> placed = Placement.of(dataNodes.get())

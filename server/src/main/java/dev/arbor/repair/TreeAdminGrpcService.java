@@ -42,9 +42,10 @@ public final class TreeAdminGrpcService extends TreeAdminServiceGrpc.TreeAdminSe
           out.addResults(toProto(trees.build(req.getGroup(), s, req.getForce())));
         }
       } else {
-        if (req.getShard() >= shards) {
+        // uint32: read unsigned, or 2^31 and above would pass as negative.
+        if (Integer.toUnsignedLong(req.getShard()) >= shards) {
           throw new InvalidArgumentException(
-              "shard " + req.getShard() + " is out of range: group " + req.getGroup() + " has " + shards + " shard(s)");
+              "shard " + Integer.toUnsignedString(req.getShard()) + " is out of range: group " + req.getGroup() + " has " + shards + " shard(s)");
         }
         out.addResults(toProto(trees.build(req.getGroup(), req.getShard(), req.getForce())));
       }

@@ -1,6 +1,7 @@
 package dev.arbor.server.cli;
 
 import dev.arbor.liaison.RequestLimits;
+import dev.arbor.query.QueryLimit;
 import picocli.CommandLine.Option;
 
 /** Limits of the public API (standalone and liaison). */
@@ -14,7 +15,8 @@ final class LimitOptions {
   @Option(names = "--max-ids-per-query", defaultValue = "1000", description = "Most ids in one query (default: ${DEFAULT-VALUE}).")
   int maxIds;
 
-  @Option(names = "--max-query-limit", defaultValue = "10000", description = "Largest query limit (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--max-query-limit", defaultValue = "10000", description = "Largest query limit, at most "
+      + QueryLimit.HARD_MAX + " (what a data node returns at most) (default: ${DEFAULT-VALUE}).")
   int maxQueryLimit;
 
   RequestLimits limits() {
@@ -22,6 +24,9 @@ final class LimitOptions {
       if (v <= 0) {
         throw new IllegalArgumentException("limits must be positive");
       }
+    }
+    if (maxQueryLimit > QueryLimit.HARD_MAX) {
+      throw new IllegalArgumentException("--max-query-limit must be <= " + QueryLimit.HARD_MAX + ", got " + maxQueryLimit);
     }
     return new RequestLimits(maxPropertyBytes, maxTags, maxIds, maxQueryLimit);
   }

@@ -140,8 +140,8 @@ final class ReplicatedWrites {
           return false;
         }
         boolean live = !prev.deleted();
-        // A delete is a new write: above the winner read, so it also beats a version acknowledged
-        // by a replica this read could not reach (that version is older than the winner's clock).
+        // A delete is a new write from this clock, so it also beats a version this liaison had
+        // acknowledged on a replica the read could not reach; keeping prev's revision lost to it.
         long rev = live ? clock.next(prev.modRevision()) : 0L;
         PropertyRecord next = live ? prev.tombstoneAt(rev, rev) : prev;
         if (writeAll(replicas, key, shard, next, "delete of " + key, attempt)) {

@@ -7,7 +7,9 @@ import dev.arbor.api.cluster.v1.QueryShardsRequest;
 import dev.arbor.api.cluster.v1.ReadRequest;
 import dev.arbor.api.cluster.v1.ShardList;
 import dev.arbor.api.cluster.v1.StoredProperty;
+import dev.arbor.api.cluster.v1.WriteOutcome;
 import dev.arbor.api.cluster.v1.WriteRequest;
+import dev.arbor.api.cluster.v1.WriteResponse;
 import dev.arbor.errors.InvalidArgumentException;
 import dev.arbor.errors.NotFoundException;
 import dev.arbor.errors.UnavailableException;
@@ -47,9 +49,21 @@ public final class DataNodeClient implements AutoCloseable {
     return node;
   }
 
-  /** Sends records; returns how many the node stored (the rest it had, or had newer). */
-  public int write(List<StoredProperty> properties) {
-    return call(() -> stub().write(WriteRequest.newBuilder().addAllProperties(properties).build()).getStored());
+  /** Sends records; returns what the node did with each. */
+  public WriteReply write(List<StoredProperty> properties) {
+    WriteResponse r = call(() -> stub().write(WriteRequest.newBuilder().addAllProperties(properties).build()));
+    int n = properties.size();
+    if (r.getOutcomesCount() == n) {
+      return new WriteReply(r.getOutcomesList(), r.getRejection());
+    }
+    if (r.getOutcomesCount() == 0) {
+      // A node that predates outcomes reports only a count. Reading "not stored" as "holds
+      // newer" is the safe side: the writer re-reads and writes above it, never acks a loser.
+      WriteOutcome each = r.getStored() == n ? WriteOutcome.WRITE_OUTCOME_STORED : WriteOutcome.WRITE_OUTCOME_NOT_STORED_NEWER;
+      return new WriteReply(java.util.Collections.nCopies(n, each), "");
+    }
+    throw new UnavailableException("data node " + node.id() + " (" + node.grpcAddress() + ") answered "
+        + r.getOutcomesCount() + " write outcomes for " + n + " records");
   }
 
   /** The node's latest copy of each key it holds, tombstones included. */

@@ -8,16 +8,19 @@ import dev.arbor.api.cluster.v1.ReadRequest;
 import dev.arbor.api.cluster.v1.ReadResponse;
 import dev.arbor.api.cluster.v1.ShardList;
 import dev.arbor.api.cluster.v1.WriteRequest;
+import dev.arbor.api.cluster.v1.WriteOutcome;
 import dev.arbor.api.cluster.v1.WriteResponse;
 import dev.arbor.api.banyandb.common.v1.Group;
 import dev.arbor.cluster.StoredProperties;
 import dev.arbor.errors.InvalidArgumentException;
+import dev.arbor.errors.NotFoundException;
 import dev.arbor.liaison.StatusMapping;
 import dev.arbor.metadata.SchemaLookup;
 import dev.arbor.property.EntityKey;
 import dev.arbor.property.PropertyRecord;
 import dev.arbor.property.ShardRouter;
 import dev.arbor.query.QueryPlanner;
+import dev.arbor.storage.ApplyOutcome;
 import dev.arbor.storage.PropertyStore;
 import dev.arbor.storage.ShardWrite;
 import io.grpc.stub.StreamObserver;
@@ -30,7 +33,8 @@ import java.util.Set;
 /**
  * {@code arbor.cluster.v1.DataNodeService} on a data node. Every record and key is checked
  * against the group's metadata (the group exists, the shard is in range and is the entity's
- * shard), so a confused caller gets INVALID_ARGUMENT instead of misplaced data.
+ * shard), so a confused caller never gets misplaced data: Read and QueryShards answer
+ * INVALID_ARGUMENT or NOT_FOUND, Write answers REJECTED for that record.
  */
 public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServiceImplBase {
   private final SchemaLookup lookup;
@@ -46,16 +50,61 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
   @Override
   public void write(WriteRequest req, StreamObserver<WriteResponse> obs) {
     StatusMapping.unary(obs, () -> {
-      List<ShardWrite> writes = new ArrayList<>(req.getPropertiesCount());
-      for (int i = 0; i < req.getPropertiesCount(); i++) {
+      int n = req.getPropertiesCount();
+      WriteOutcome[] outcomes = new WriteOutcome[n];
+      List<ShardWrite> writes = new ArrayList<>(n);
+      List<Integer> positions = new ArrayList<>(n);
+      String rejection = "";
+      // A group this node does not know is waited for once per request, not once per record.
+      Map<String, NotFoundException> unknownGroups = new java.util.HashMap<>();
+      for (int i = 0; i < n; i++) {
         String field = "properties[" + i + "]";
-        ShardWrite w = StoredProperties.fromProto(req.getProperties(i), field);
-        checkPlacement(w.group(), w.shard(), w.record().key(), field);
-        writes.add(w);
+        try {
+          ShardWrite w = StoredProperties.fromProto(req.getProperties(i), field);
+          NotFoundException unknown = unknownGroups.get(w.group());
+          if (unknown != null) {
+            throw unknown;
+          }
+          try {
+            checkPlacement(w.group(), w.shard(), w.record().key(), field);
+          } catch (NotFoundException e) {
+            unknownGroups.put(w.group(), e);
+            throw e;
+          }
+          writes.add(w);
+          positions.add(i);
+        } catch (InvalidArgumentException | NotFoundException e) {
+          // Per record, so the writer learns which one and the valid ones still land.
+          outcomes[i] = WriteOutcome.WRITE_OUTCOME_REJECTED;
+          if (rejection.isEmpty()) {
+            rejection = e.getMessage();
+          }
+        }
       }
-      int stored = writes.isEmpty() ? 0 : store.applyIfNewer(writes).size();
-      return WriteResponse.newBuilder().setStored(stored).build();
+      int stored = 0;
+      if (!writes.isEmpty()) {
+        List<ApplyOutcome> applied = store.applyEach(writes);
+        for (int j = 0; j < applied.size(); j++) {
+          outcomes[positions.get(j)] = toProto(applied.get(j));
+          if (applied.get(j) == ApplyOutcome.STORED) {
+            stored++;
+          }
+        }
+      }
+      return WriteResponse.newBuilder()
+          .setStored(stored)
+          .addAllOutcomes(List.of(outcomes))
+          .setRejection(rejection)
+          .build();
     });
+  }
+
+  private static WriteOutcome toProto(ApplyOutcome o) {
+    return switch (o) {
+      case STORED -> WriteOutcome.WRITE_OUTCOME_STORED;
+      case NOT_STORED_EQUAL -> WriteOutcome.WRITE_OUTCOME_NOT_STORED_EQUAL;
+      case NOT_STORED_NEWER -> WriteOutcome.WRITE_OUTCOME_NOT_STORED_NEWER;
+    };
   }
 
   @Override
@@ -114,7 +163,7 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
     while (true) {
       try {
         return lookup.propertyGroup(group, field);
-      } catch (dev.arbor.errors.NotFoundException e) {
+      } catch (NotFoundException e) {
         if (System.nanoTime() > deadline) {
           throw e;
         }

@@ -26,7 +26,8 @@ import org.apache.lucene.search.TermQuery;
 /**
  * Delete (spec §2.2, with our fixes): by id, or every live id of a name when id is empty — paged
  * to the end (no silent 100 cap), one durable batch per page. A deleted key becomes a tombstone
- * (same version, a delete time) so repair can spread the delete; queries never return it.
+ * (same bytes, a fresh revision above the deleted version, a delete time) so repair can spread
+ * the delete and it beats every version before it; queries never return it.
  */
 final class PropertyDeleter {
   private static final int PAGE = 1000;
@@ -94,6 +95,10 @@ final class PropertyDeleter {
   }
 
   private PropertyRecord tombstoneIfLive(PropertyRecord prev) {
-    return prev != null && !prev.deleted() ? prev.tombstone(clock.next()) : null;
+    if (prev == null || prev.deleted()) {
+      return null;
+    }
+    long rev = clock.next(prev.modRevision());
+    return prev.tombstoneAt(rev, rev);
   }
 }

@@ -11,6 +11,8 @@ import dev.arbor.api.cluster.v1.StoredProperty;
 import dev.arbor.cluster.DataNode;
 import dev.arbor.cluster.StoredProperties;
 import dev.arbor.cluster.WriteConsistency;
+import dev.arbor.cluster.WriteReply;
+import dev.arbor.errors.AbortedException;
 import dev.arbor.errors.UnavailableException;
 import dev.arbor.metadata.SchemaLookup;
 import dev.arbor.property.EntityKey;
@@ -26,8 +28,10 @@ import java.util.function.Supplier;
 /**
  * Apply and Delete on a cluster (docs/cluster-design.md): the liaison reads the key from its
  * replicas, takes the last-write-wins winner as the previous version, computes the next one
- * (versions from its hybrid clock, above the previous), and writes every replica in parallel.
- * The call succeeds when the write consistency is met; otherwise UNAVAILABLE names the replicas
+ * (versions from its hybrid clock, above the previous; a delete too), and writes every replica
+ * in parallel. A replica acknowledges when it holds the record afterwards; one that kept a newer
+ * version makes the liaison re-read and write again above it (a few times, then ABORTED). The
+ * call succeeds when the write consistency is met; otherwise UNAVAILABLE names the replicas
  * that did not acknowledge. Replicas that missed a write are healed by read repair and by the
  * background repair. One liaison serializes read-modify-write per key, so it never loses a
  * concurrent merge.
@@ -35,6 +39,8 @@ import java.util.function.Supplier;
 final class ReplicatedWrites {
   private static final int LOCK_STRIPES = 1024;
   private static final int DELETE_PAGE = 1000;
+  /** Writes tried per key before a replica that keeps holding newer versions fails the call. */
+  private static final int MAX_ATTEMPTS = 3;
 
   private final SchemaLookup lookup;
   private final PropertyRequestValidator validator;
@@ -65,11 +71,14 @@ final class ReplicatedWrites {
     ReentrantLock l = lockFor(plan.key());
     l.lock();
     try {
-      PropertyRecord prev = readWinner(replicas, plan.key(), plan.shard());
-      ApplyPlan.Outcome out = plan.next(prev, clock, maxPropertyBytes);
-      writeAll(replicas, List.of(StoredProperties.toProto(plan.key().group(), plan.shard(), out.record())),
-          "apply of " + plan.key());
-      return out.response();
+      for (int attempt = 1; ; attempt++) {
+        // Each attempt merges onto the winner it reads, so a retry keeps the newer version's tags.
+        PropertyRecord prev = readWinner(replicas, plan.key(), plan.shard());
+        ApplyPlan.Outcome out = plan.next(prev, clock, maxPropertyBytes);
+        if (writeAll(replicas, plan.key(), plan.shard(), out.record(), "apply of " + plan.key(), attempt)) {
+          return out.response();
+        }
+      }
     } finally {
       l.unlock();
     }
@@ -125,14 +134,20 @@ final class ReplicatedWrites {
     ReentrantLock l = lockFor(key);
     l.lock();
     try {
-      PropertyRecord prev = readWinner(replicas, key, shard);
-      if (prev == null) {
-        return false;
+      for (int attempt = 1; ; attempt++) {
+        PropertyRecord prev = readWinner(replicas, key, shard);
+        if (prev == null) {
+          return false;
+        }
+        boolean live = !prev.deleted();
+        // A delete is a new write from this clock, so it also beats a version this liaison had
+        // acknowledged on a replica the read could not reach; keeping prev's revision lost to it.
+        long rev = live ? clock.next(prev.modRevision()) : 0L;
+        PropertyRecord next = live ? prev.tombstoneAt(rev, rev) : prev;
+        if (writeAll(replicas, key, shard, next, "delete of " + key, attempt)) {
+          return live;
+        }
       }
-      boolean live = !prev.deleted();
-      PropertyRecord next = live ? prev.tombstone(clock.next()) : prev;
-      writeAll(replicas, List.of(StoredProperties.toProto(key.group(), shard, next)), "delete of " + key);
-      return live;
     } finally {
       l.unlock();
     }
@@ -172,16 +187,54 @@ final class ReplicatedWrites {
     return winner;
   }
 
-  private void writeAll(List<DataNode> replicas, List<StoredProperty> props, String what) {
-    List<ReplicaCalls.Answer<Integer>> answers = calls.onEach(replicas, c -> c.write(props));
-    int acks = (int) answers.stream().filter(ReplicaCalls.Answer::ok).count();
+  /**
+   * Writes one record to every replica. A replica acknowledges only when it holds the record
+   * afterwards (stored, or already had exactly it). Returns false when a replica kept a newer
+   * version, so the caller re-reads and tries again above it: acknowledging would let that
+   * version undo this write once repair runs.
+   *
+   * @throws AbortedException when replicas still hold newer versions after the last attempt
+   * @throws UnavailableException when too few replicas acknowledged for the write consistency
+   */
+  private boolean writeAll(
+      List<DataNode> replicas, EntityKey key, int shard, PropertyRecord record, String what, int attempt) {
+    List<StoredProperty> props = List.of(StoredProperties.toProto(key.group(), shard, record));
+    List<ReplicaCalls.Answer<WriteReply>> answers = calls.onEach(replicas, c -> c.write(props));
+    List<String> newer = new ArrayList<>();
+    List<String> rejected = new ArrayList<>();
+    int acks = 0;
+    for (ReplicaCalls.Answer<WriteReply> a : answers) {
+      if (!a.ok()) {
+        continue;
+      }
+      String node = a.node().id() + " (" + a.node().grpcAddress() + ")";
+      if (a.value().holdsAll()) {
+        acks++;
+      } else if (a.value().heldNewer()) {
+        newer.add(node);
+      } else {
+        rejected.add(node + ": " + a.value().rejection());
+      }
+    }
+    if (!newer.isEmpty()) {
+      if (attempt < MAX_ATTEMPTS) {
+        return false;
+      }
+      throw new AbortedException(
+          what + " gave up after " + attempt + " attempts: replica(s) " + String.join(", ", newer)
+              + " kept a newer version than the one written (revision " + record.modRevision()
+              + ") — a concurrent writer, or a liaison whose clock runs ahead of this one; retry the request");
+    }
     WriteConsistency level = consistency.get();
     if (!level.isMet(acks, replicas.size())) {
+      String unreachable = ReplicaCalls.describeFailures(answers);
       throw new UnavailableException(
           what + " reached " + acks + " of " + replicas.size() + " replicas; consistency " + level.text()
-              + " needs " + level.required(replicas.size()) + "; unreachable: "
-              + ReplicaCalls.describeFailures(answers));
+              + " needs " + level.required(replicas.size())
+              + (unreachable.isEmpty() ? "" : "; unreachable: " + unreachable)
+              + (rejected.isEmpty() ? "" : "; rejected by " + String.join(", ", rejected)));
     }
+    return true;
   }
 
   private ReentrantLock lockFor(EntityKey key) {

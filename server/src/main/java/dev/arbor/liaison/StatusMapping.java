@@ -1,5 +1,6 @@
 package dev.arbor.liaison;
 
+import dev.arbor.errors.AbortedException;
 import dev.arbor.errors.AlreadyExistsException;
 import dev.arbor.errors.FailedPreconditionException;
 import dev.arbor.errors.InvalidArgumentException;
@@ -38,6 +39,9 @@ public final class StatusMapping {
     }
     if (t instanceof FailedPreconditionException) {
       return Status.FAILED_PRECONDITION.withDescription(t.getMessage());
+    }
+    if (t instanceof AbortedException) {
+      return Status.ABORTED.withDescription(t.getMessage());
     }
     if (t instanceof UnavailableException) {
       return Status.UNAVAILABLE.withDescription(t.getMessage());

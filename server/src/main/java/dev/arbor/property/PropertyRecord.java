@@ -26,13 +26,35 @@ public record PropertyRecord(
     return deleteTime != 0L;
   }
 
-  /** The tombstone of this version: same bytes and revision, a delete time. */
+  /**
+   * A tombstone of this version at the same revision. Only for fixtures and for data written
+   * before deletes took a fresh revision: a delete must use {@link #tombstoneAt}, or it can lose
+   * to a version acknowledged by a replica it did not read.
+   */
   public PropertyRecord tombstone(long deleteTimeNanos) {
+    return tombstoneAt(modRevision, deleteTimeNanos, false);
+  }
+
+  /**
+   * The delete of this version as a new write: same bytes, a revision strictly above this one
+   * (so it beats this version and anything it superseded) and a delete time. Callers pass the
+   * same clock value for both, which also keeps two deletes of one version apart in the content
+   * hash.
+   */
+  public PropertyRecord tombstoneAt(long revision, long deleteTimeNanos) {
+    return tombstoneAt(revision, deleteTimeNanos, true);
+  }
+
+  private PropertyRecord tombstoneAt(long revision, long deleteTimeNanos, boolean fresh) {
     if (deleteTimeNanos <= 0) {
       throw new IllegalArgumentException("delete time must be > 0");
     }
+    if (fresh && revision <= modRevision) {
+      throw new IllegalArgumentException(
+          "tombstone revision " + revision + " must be above the deleted version's " + modRevision);
+    }
     return new PropertyRecord(
-        key, modRevision, createRevision, deleteTimeNanos, source, ContentHash.of(source, deleteTimeNanos));
+        key, revision, createRevision, deleteTimeNanos, source, ContentHash.of(source, deleteTimeNanos));
   }
 
   @Override

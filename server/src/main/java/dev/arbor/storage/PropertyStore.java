@@ -302,29 +302,54 @@ public final class PropertyStore implements Closeable {
    * sync and left alone). Returns the records stored.
    */
   public List<PropertyRecord> applyIfNewer(List<ShardWrite> incoming) {
+    List<ApplyOutcome> outcomes = applyEach(incoming);
+    List<PropertyRecord> stored = new ArrayList<>();
+    for (int i = 0; i < incoming.size(); i++) {
+      if (outcomes.get(i) == ApplyOutcome.STORED) {
+        stored.add(incoming.get(i).record());
+      }
+    }
+    return stored;
+  }
+
+  /**
+   * As {@link #applyIfNewer}, answering what happened to each record, aligned with
+   * {@code incoming}: a writer needs to tell "already had it" from "had something newer".
+   */
+  public List<ApplyOutcome> applyEach(List<ShardWrite> incoming) {
     return withKeyLocks(incoming.stream().map(w -> w.record().key()).toList(), () -> {
-      List<ShardWrite> winners = new ArrayList<>(incoming.size());
+      ApplyOutcome[] outcomes = new ApplyOutcome[incoming.size()];
       PropertyRecord[] current = currentOf(incoming);
       // The same key twice in one batch: only its winner may be written (in batch order a loser
-      // written after it would replace it).
-      java.util.Map<EntityKey, Integer> seen = new java.util.HashMap<>();
+      // written after it would replace it). Index in incoming of each key's pending winner.
+      java.util.Map<EntityKey, Integer> winnerOf = new java.util.LinkedHashMap<>();
       for (int i = 0; i < incoming.size(); i++) {
-        ShardWrite w = incoming.get(i);
-        if (!LastWriteWins.beats(w.record(), current[i])) {
+        PropertyRecord r = incoming.get(i).record();
+        if (!LastWriteWins.beats(r, current[i])) {
+          outcomes[i] = r.equals(current[i]) ? ApplyOutcome.NOT_STORED_EQUAL : ApplyOutcome.NOT_STORED_NEWER;
           continue;
         }
-        Integer prev = seen.get(w.record().key());
+        Integer prev = winnerOf.get(r.key());
         if (prev == null) {
-          seen.put(w.record().key(), winners.size());
-          winners.add(w);
-        } else if (LastWriteWins.beats(w.record(), winners.get(prev).record())) {
-          winners.set(prev, w);
+          winnerOf.put(r.key(), i);
+          outcomes[i] = ApplyOutcome.STORED;
+        } else if (LastWriteWins.beats(r, incoming.get(prev).record())) {
+          outcomes[prev] = ApplyOutcome.NOT_STORED_NEWER;
+          winnerOf.put(r.key(), i);
+          outcomes[i] = ApplyOutcome.STORED;
+        } else {
+          outcomes[i] = r.equals(incoming.get(prev).record())
+              ? ApplyOutcome.NOT_STORED_EQUAL : ApplyOutcome.NOT_STORED_NEWER;
         }
       }
-      if (!winners.isEmpty()) {
+      if (!winnerOf.isEmpty()) {
+        List<ShardWrite> winners = new ArrayList<>(winnerOf.size());
+        for (int i : winnerOf.values()) {
+          winners.add(incoming.get(i));
+        }
         writeDurably(winners);
       }
-      return winners.stream().map(ShardWrite::record).toList();
+      return List.of(outcomes);
     });
   }
 

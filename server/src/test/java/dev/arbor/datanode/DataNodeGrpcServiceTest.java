@@ -15,11 +15,15 @@ import dev.arbor.api.banyandb.model.v1.TagValue;
 import dev.arbor.api.banyandb.property.v1.Property;
 import dev.arbor.api.banyandb.property.v1.QueryRequest;
 import dev.arbor.api.cluster.v1.Key;
+import dev.arbor.api.cluster.v1.DataNodeServiceGrpc;
 import dev.arbor.api.cluster.v1.StoredProperty;
+import dev.arbor.api.cluster.v1.WriteOutcome;
+import dev.arbor.api.cluster.v1.WriteRequest;
+import dev.arbor.api.cluster.v1.WriteResponse;
 import dev.arbor.cluster.DataNode;
 import dev.arbor.cluster.DataNodeClient;
 import dev.arbor.cluster.StoredProperties;
-import dev.arbor.errors.InvalidArgumentException;
+import dev.arbor.cluster.WriteReply;
 import dev.arbor.errors.NotFoundException;
 import dev.arbor.errors.UnavailableException;
 import dev.arbor.metadata.EmbeddedMetadataStore;
@@ -30,7 +34,9 @@ import dev.arbor.property.PropertyRecord;
 import dev.arbor.property.ShardRouter;
 import dev.arbor.query.QueryPlanner;
 import dev.arbor.storage.PropertyStore;
+import io.grpc.ManagedChannel;
 import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -53,6 +59,7 @@ class DataNodeGrpcServiceTest {
   private PropertyStore store;
   private Server server;
   private DataNodeClient client;
+  private ManagedChannel channel;
 
   @BeforeEach
   void start() throws Exception {
@@ -73,11 +80,13 @@ class DataNodeGrpcServiceTest {
         .build()
         .start();
     client = new DataNodeClient(DataNode.of("d1", "127.0.0.1:" + server.getPort()), Duration.ofSeconds(10));
+    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
   }
 
   @AfterEach
   void stop() throws Exception {
     client.close();
+    channel.shutdownNow();
     server.shutdownNow().awaitTermination();
     store.close();
   }
@@ -103,13 +112,13 @@ class DataNodeGrpcServiceTest {
 
   @Test
   void writesFollowLastWriteWinsAndReadsReturnTheWinner() {
-    assertThat(client.write(List.of(proto(record("a", 10, 1)), proto(record("b", 10, 1))))).isEqualTo(2);
-    assertThat(client.write(List.of(proto(record("a", 9, 99))))).as("older version").isZero();
-    assertThat(client.write(List.of(proto(record("a", 10, 1))))).as("same version").isZero();
+    assertThat(client.write(List.of(proto(record("a", 10, 1)), proto(record("b", 10, 1)))).stored()).isEqualTo(2);
+    assertThat(client.write(List.of(proto(record("a", 9, 99)))).stored()).as("older version").isZero();
+    assertThat(client.write(List.of(proto(record("a", 10, 1)))).stored()).as("same version").isZero();
     PropertyRecord tomb = record("a", 10, 1).tombstone(500);
-    assertThat(client.write(List.of(proto(tomb)))).as("tombstone at equal revision wins").isEqualTo(1);
-    assertThat(client.write(List.of(proto(record("a", 10, 1))))).as("no resurrection").isZero();
-    assertThat(client.write(List.of(proto(record("b", 11, 2))))).isEqualTo(1);
+    assertThat(client.write(List.of(proto(tomb))).stored()).as("tombstone at equal revision wins").isEqualTo(1);
+    assertThat(client.write(List.of(proto(record("a", 10, 1)))).stored()).as("no resurrection").isZero();
+    assertThat(client.write(List.of(proto(record("b", 11, 2)))).stored()).isEqualTo(1);
 
     List<StoredProperty> got = client.read(List.of(key("a"), key("b"), key("missing")));
     assertThat(got).hasSize(2);
@@ -138,21 +147,64 @@ class DataNodeGrpcServiceTest {
   }
 
   @Test
+  void writeAnswersAnOutcomePerRecord() {
+    client.write(List.of(proto(record("held", 10, 1)), proto(record("tomb", 10, 1).tombstone(20))));
+    StoredProperty fresh = proto(record("fresh", 10, 1));
+    StoredProperty same = proto(record("held", 10, 1));
+    StoredProperty older = proto(record("held", 9, 99));
+    StoredProperty sameRevisionOtherBytes = proto(record("held", 10, 2));
+    StoredProperty liveUnderTombstone = proto(record("tomb", 10, 1));
+    StoredProperty badSha = proto(record("bad", 10, 1)).toBuilder()
+        .setSha(com.google.protobuf.ByteString.copyFrom(new byte[64])).build();
+
+    WriteResponse r = DataNodeServiceGrpc.newBlockingStub(channel).write(WriteRequest.newBuilder()
+        .addAllProperties(List.of(fresh, same, older, sameRevisionOtherBytes, liveUnderTombstone, badSha)).build());
+
+    assertThat(r.getOutcomesList()).containsExactly(
+        WriteOutcome.WRITE_OUTCOME_STORED,
+        WriteOutcome.WRITE_OUTCOME_NOT_STORED_EQUAL,
+        WriteOutcome.WRITE_OUTCOME_NOT_STORED_NEWER,
+        WriteOutcome.WRITE_OUTCOME_NOT_STORED_NEWER,
+        WriteOutcome.WRITE_OUTCOME_NOT_STORED_NEWER,
+        WriteOutcome.WRITE_OUTCOME_REJECTED);
+    assertThat(r.getStored()).as("the count older callers read").isEqualTo(1);
+    assertThat(r.getRejection()).contains("properties[5].sha");
+    assertThat(client.read(List.of(key("fresh")))).as("a rejected record does not sink the batch").hasSize(1);
+    assertThat(client.read(List.of(key("bad")))).isEmpty();
+    assertThat(StoredProperties.fromProto(client.read(List.of(key("held"))).get(0), "held").record())
+        .isEqualTo(record("held", 10, 1));
+  }
+
+  @Test
+  void writeOutcomesWithinOneBatchFollowLastWriteWins() {
+    WriteReply r = client.write(List.of(
+        proto(record("k", 10, 1)), proto(record("k", 12, 2)), proto(record("k", 11, 3)), proto(record("k", 12, 2))));
+    assertThat(r.outcomes()).as("only the batch's winner is stored; an exact copy of it counts as held").containsExactly(
+        WriteOutcome.WRITE_OUTCOME_NOT_STORED_NEWER,
+        WriteOutcome.WRITE_OUTCOME_STORED,
+        WriteOutcome.WRITE_OUTCOME_NOT_STORED_NEWER,
+        WriteOutcome.WRITE_OUTCOME_NOT_STORED_EQUAL);
+    assertThat(StoredProperties.fromProto(client.read(List.of(key("k"))).get(0), "k").record())
+        .isEqualTo(record("k", 12, 2));
+  }
+
+  @Test
   void rejectsRecordsThatWouldCorruptTheReplica() {
+    // Each record is answered on its own (REJECTED), with the reason of the first rejected one.
     StoredProperty good = proto(record("a", 10, 1));
     StoredProperty badSha = good.toBuilder().setSha(com.google.protobuf.ByteString.copyFrom(new byte[64])).build();
-    assertThatThrownBy(() -> client.write(List.of(good, badSha)))
-        .isInstanceOf(InvalidArgumentException.class)
-        .hasMessageContaining("properties[1].sha");
+    WriteReply r = client.write(List.of(badSha));
+    assertThat(r.outcomes()).containsExactly(WriteOutcome.WRITE_OUTCOME_REJECTED);
+    assertThat(r.rejection()).contains("properties[0].sha");
     StoredProperty wrongShard = good.toBuilder().setShard((good.getShard() + 1) % SHARDS).build();
-    assertThatThrownBy(() -> client.write(List.of(wrongShard)))
-        .isInstanceOf(InvalidArgumentException.class)
-        .hasMessageContaining("properties[0].shard");
+    assertThat(client.write(List.of(wrongShard)).rejection()).contains("properties[0].shard");
     StoredProperty otherGroup = good.toBuilder().setGroup("nope").build();
-    assertThatThrownBy(() -> client.write(List.of(otherGroup)))
-        .isInstanceOf(InvalidArgumentException.class)
-        .hasMessageContaining("properties[0].entity");
-    assertThat(client.read(List.of(key("a")))).as("nothing of a rejected batch is stored").isEmpty();
+    assertThat(client.write(List.of(otherGroup)).rejection()).contains("properties[0].entity");
+    StoredProperty unknownGroupRecord = StoredProperties.toProto("zz", 0,
+        PropertyRecord.live(new EntityKey("zz", "n", "a"), 10, 10, new byte[] {1}));
+    assertThat(client.write(List.of(unknownGroupRecord, unknownGroupRecord)).outcomes())
+        .containsOnly(WriteOutcome.WRITE_OUTCOME_REJECTED);
+    assertThat(client.read(List.of(key("a")))).as("no rejected record is stored").isEmpty();
     Key unknownGroup = Key.newBuilder().setGroup("zz").setShard(0).setEntity("zz/n/a").build();
     assertThatThrownBy(() -> client.read(List.of(unknownGroup))).isInstanceOf(NotFoundException.class);
   }

@@ -22,6 +22,9 @@ import dev.arbor.api.banyandb.property.v1.DeleteRequest;
 import dev.arbor.api.banyandb.property.v1.Property;
 import dev.arbor.api.banyandb.property.v1.PropertyServiceGrpc;
 import dev.arbor.api.banyandb.property.v1.QueryRequest;
+import dev.arbor.api.cluster.v1.DataNodeServiceGrpc;
+import dev.arbor.api.cluster.v1.StoredProperty;
+import dev.arbor.api.cluster.v1.WriteRequest;
 import dev.arbor.cluster.DataNode;
 import dev.arbor.cluster.DataNodes;
 import dev.arbor.cluster.WriteConsistency;
@@ -30,12 +33,19 @@ import dev.arbor.metadata.EmbeddedMetadataStore;
 import dev.arbor.metadata.SchemaLookup;
 import dev.arbor.property.EntityKey;
 import dev.arbor.property.HybridClock;
+import dev.arbor.property.LastWriteWins;
 import dev.arbor.property.PropertyRecord;
 import dev.arbor.property.ShardRouter;
 import dev.arbor.query.QueryPlanner;
 import dev.arbor.storage.PropertyStore;
+import dev.arbor.storage.ShardWrite;
+import io.grpc.ForwardingServerCallListener;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -47,7 +57,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -76,6 +88,7 @@ class ReplicatedApiTest {
     final DataNode id;
     final PropertyStore store;
     final DataNodeGrpcService service;
+    final Faults faults = new Faults();
     Server server;
 
     Node(String name, int port) throws Exception {
@@ -88,7 +101,8 @@ class ReplicatedApiTest {
 
     void start() throws Exception {
       int port = Integer.parseInt(id.grpcAddress().substring(id.grpcAddress().lastIndexOf(':') + 1));
-      server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port)).addService(service).build().start();
+      server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
+          .addService(ServerInterceptors.intercept(service, faults)).build().start();
     }
 
     void stop() throws Exception {
@@ -98,6 +112,42 @@ class ReplicatedApiTest {
     PropertyRecord latest(String id) {
       EntityKey k = new EntityKey(G, "t", id);
       return store.latest(G, ShardRouter.shardOf(k, SHARDS), k);
+    }
+
+    /** Stores a record straight into this node, as another liaison's write would land. */
+    void storeDirectly(PropertyRecord r) {
+      store.applyIfNewer(List.of(new ShardWrite(G, ShardRouter.shardOf(r.key(), SHARDS), r)));
+    }
+  }
+
+  /**
+   * Faults on a node's incoming calls, in front of the real service: reads it drops (a pre-read
+   * that misses this node) and an action run before each Write reaches the service (another
+   * writer landing between the liaison's pre-read and its write).
+   */
+  private static final class Faults implements ServerInterceptor {
+    final AtomicInteger readsToDrop = new AtomicInteger();
+    volatile Consumer<WriteRequest> beforeWrite = w -> {};
+
+    @Override
+    public <Q, R> ServerCall.Listener<Q> interceptCall(
+        ServerCall<Q, R> call, io.grpc.Metadata headers, ServerCallHandler<Q, R> next) {
+      String method = call.getMethodDescriptor().getFullMethodName();
+      if (method.equals(DataNodeServiceGrpc.getReadMethod().getFullMethodName()) && readsToDrop.getAndDecrement() > 0) {
+        call.close(Status.UNAVAILABLE.withDescription("read dropped by the test"), new io.grpc.Metadata());
+        return new ServerCall.Listener<>() {};
+      }
+      ServerCall.Listener<Q> listener = next.startCall(call, headers);
+      if (!method.equals(DataNodeServiceGrpc.getWriteMethod().getFullMethodName())) {
+        return listener;
+      }
+      return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(listener) {
+        @Override
+        public void onMessage(Q message) {
+          beforeWrite.accept((WriteRequest) message);
+          super.onMessage(message);
+        }
+      };
     }
   }
 
@@ -287,5 +337,143 @@ class ReplicatedApiTest {
     nodes.get(0).stop();
     assertThat(props().query(QueryRequest.newBuilder().addGroups(G).setName("t").build()).getPropertiesCount())
         .isEqualTo(10);
+  }
+  // ---------------------------------------------------------------------------------------------
+  // Deletes are new versions; acknowledgements count what each replica holds.
+
+  private static final long HOUR_NS = 3_600_000_000_000L;
+
+  private boolean delete(String id) {
+    return props().delete(DeleteRequest.newBuilder().setGroup(G).setName("t").setId(id).build()).getDeleted();
+  }
+
+  /** Waits until this liaison's channel to the node works again (after a restart). */
+  private void awaitReachable(Node n) {
+    await().atMost(Duration.ofSeconds(10)).ignoreExceptions()
+        .until(() -> dataNodes.client(n.id.id()).read(List.of()) != null);
+  }
+
+  /** Another version of {@code base}'s key at {@code rev}, as a liaison with its clock ahead writes it. */
+  private static PropertyRecord versionAt(PropertyRecord base, long rev, Tag... tags) {
+    Property p = Property.newBuilder()
+        .setMetadata(Metadata.newBuilder().setGroup(G).setName("t").setCreateRevision(base.createRevision()).setModRevision(rev))
+        .setId(base.key().id()).addAllTags(List.of(tags))
+        .setUpdatedAt(dev.arbor.property.ProtoTime.ofNanos(rev)).build();
+    return PropertyRecord.live(base.key(), rev, base.createRevision(), p.toByteArray());
+  }
+
+  private static PropertyRecord lww(PropertyRecord a, PropertyRecord b) {
+    return LastWriteWins.beats(a, b) ? a : b;
+  }
+
+  private static List<String> tags(PropertyRecord r) throws Exception {
+    return Property.parseFrom(r.source()).getTagsList().stream()
+        .map(t -> t.getKey() + "=" + t.getValue().getStr().getValue()).toList();
+  }
+
+  @Test
+  void aTombstoneIsANewVersionAboveTheOneItDeletes() {
+    apply("d", ApplyRequest.Strategy.STRATEGY_MERGE, tag("title", "x"));
+    long liveRev = replicasOf("d").get(0).latest("d").modRevision();
+
+    assertThat(delete("d")).isTrue();
+
+    for (Node n : replicasOf("d")) {
+      PropertyRecord t = n.latest("d");
+      assertThat(t.deleted()).as("on %s", n.id.id()).isTrue();
+      assertThat(t.modRevision()).as("tombstone revision on %s", n.id.id()).isGreaterThan(liveRev);
+    }
+  }
+
+  @Test
+  void aDeleteAcknowledgedWhileTheOnlyHolderOfTheLatestVersionWasDownWinsWhenItReturns() throws Exception {
+    apply("k", ApplyRequest.Strategy.STRATEGY_MERGE, tag("title", "v1"));
+    Node a = replicasOf("k").get(0);
+    Node b = replicasOf("k").get(1);
+    b.stop();
+    apply("k", ApplyRequest.Strategy.STRATEGY_MERGE, tag("title", "v2")); // consistency one: a alone
+    PropertyRecord v2 = a.latest("k");
+    assertThat(b.latest("k").modRevision()).isLessThan(v2.modRevision());
+
+    b.start();
+    a.stop();
+    awaitReachable(b);
+    assertThat(delete("k")).as("acknowledged by b alone, whose pre-read saw only v1").isTrue();
+    a.start();
+
+    PropertyRecord tomb = b.latest("k");
+    assertThat(tomb.deleted()).isTrue();
+    assertThat(tomb.modRevision()).as("above v2, which the delete never read").isGreaterThan(v2.modRevision());
+    assertThat(lww(a.latest("k"), b.latest("k"))).as("last-write-wins over both copies").isEqualTo(tomb);
+    // Queries merge the same way and push the winner to a.
+    awaitReachable(a);
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      assertThat(props().query(QueryRequest.newBuilder().addGroups(G).setName("t").build()).getPropertiesList()).isEmpty();
+      assertThat(a.latest("k")).isEqualTo(tomb);
+    });
+  }
+
+  @Test
+  void anApplyAboveAVersionItsPreReadMissedRetriesAboveIt() throws Exception {
+    apply("n", ApplyRequest.Strategy.STRATEGY_MERGE, tag("title", "v1"), tag("body", "b1"));
+    Node x = replicasOf("n").get(0);
+    Node y = replicasOf("n").get(1);
+    PropertyRecord ahead = versionAt(y.latest("n"), y.latest("n").modRevision() + HOUR_NS,
+        tag("title", "other"), tag("body", "b-other"));
+    y.storeDirectly(ahead);
+    y.faults.readsToDrop.set(1);
+
+    apply("n", ApplyRequest.Strategy.STRATEGY_MERGE, tag("title", "v2"));
+
+    PropertyRecord onX = x.latest("n");
+    assertThat(y.latest("n")).as("both replicas hold the same version").isEqualTo(onX);
+    assertThat(onX.modRevision()).isGreaterThan(ahead.modRevision());
+    assertThat(tags(onX)).as("merged onto the newer version").containsExactly("title=v2", "body=b-other");
+  }
+
+  @Test
+  void aDeleteAboveAVersionItsPreReadMissedRetriesAboveIt() {
+    apply("m", ApplyRequest.Strategy.STRATEGY_MERGE, tag("title", "v1"));
+    Node x = replicasOf("m").get(0);
+    Node y = replicasOf("m").get(1);
+    PropertyRecord ahead = versionAt(y.latest("m"), y.latest("m").modRevision() + HOUR_NS, tag("title", "other"));
+    y.storeDirectly(ahead);
+    y.faults.readsToDrop.set(1);
+
+    assertThat(delete("m")).isTrue();
+
+    PropertyRecord onX = x.latest("m");
+    assertThat(onX.deleted()).isTrue();
+    assertThat(y.latest("m")).as("both replicas hold the same tombstone").isEqualTo(onX);
+    assertThat(onX.modRevision()).isGreaterThan(ahead.modRevision());
+  }
+
+  @Test
+  void aReplicaThatKeepsANewerVersionFailsTheCallOnceRetriesRunOut() {
+    apply("r", ApplyRequest.Strategy.STRATEGY_MERGE, tag("title", "v1"));
+    apply("s", ApplyRequest.Strategy.STRATEGY_MERGE, tag("title", "v1"));
+    // A writer that always lands a newer version between this liaison's read and its write.
+    // Only an interceptor in front of each node's real service can win every race on purpose.
+    for (Node n : nodes) {
+      n.faults.beforeWrite = req -> {
+        for (StoredProperty p : req.getPropertiesList()) {
+          PropertyRecord current = n.latest(EntityKey.parse(p.getEntity()).id());
+          n.storeDirectly(versionAt(current, p.getModRevision() + HOUR_NS, tag("title", "racer")));
+        }
+      };
+    }
+
+    assertThatThrownBy(() -> apply("r", ApplyRequest.Strategy.STRATEGY_MERGE, tag("title", "v2")))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ABORTED);
+          assertThat(e.getStatus().getDescription())
+              .contains("apply of " + G + "/t/r", "after 3 attempts", "newer", replicasOf("r").get(0).id.id().toString());
+        });
+    assertThatThrownBy(() -> delete("s"))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ABORTED);
+          assertThat(e.getStatus().getDescription())
+              .contains("delete of " + G + "/t/s", "after 3 attempts", replicasOf("s").get(1).id.id().toString());
+        });
   }
 }

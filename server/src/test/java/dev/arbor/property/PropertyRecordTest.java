@@ -37,6 +37,23 @@ class PropertyRecordTest {
   }
 
   @Test
+  void tombstoneAtIsANewVersionAboveTheDeletedOne() {
+    PropertyRecord live = PropertyRecord.live(KEY, 10, 5, SRC);
+
+    PropertyRecord t = live.tombstoneAt(11, 11);
+
+    assertThat(t.modRevision()).isEqualTo(11);
+    assertThat(t.createRevision()).isEqualTo(5);
+    assertThat(t.source()).isEqualTo(SRC);
+    assertThat(t.deleteTime()).isEqualTo(11);
+    assertThat(t.sha()).isEqualTo(ContentHash.of(SRC, 11));
+    assertThat(LastWriteWins.beats(t, live)).isTrue();
+    // A delete must beat the version it read, not tie with it.
+    assertThatThrownBy(() -> live.tombstoneAt(10, 11)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> live.tombstoneAt(11, 0)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void tombstoneRequiresPositiveDeleteTime() {
     PropertyRecord live = PropertyRecord.live(KEY, 10, 5, SRC);
     assertThatThrownBy(() -> live.tombstone(0)).isInstanceOf(IllegalArgumentException.class);

@@ -37,10 +37,18 @@ public final class LiaisonServer implements AutoCloseable {
   public static LiaisonServer start(String host, int grpcPort, int httpPort, MetadataStore metadata,
       NodeRegistry registry, dev.arbor.liaison.RequestLimits limits, WriteConsistency consistency,
       Duration nodeDeadline, int repairQueueSize) throws IOException {
+    return start(host, grpcPort, httpPort, metadata, registry, limits, consistency, nodeDeadline, repairQueueSize,
+        HybridClock.system());
+  }
+
+  /** As above, issuing versions from {@code clock}. */
+  public static LiaisonServer start(String host, int grpcPort, int httpPort, MetadataStore metadata,
+      NodeRegistry registry, dev.arbor.liaison.RequestLimits limits, WriteConsistency consistency,
+      Duration nodeDeadline, int repairQueueSize, HybridClock clock) throws IOException {
     DataNodes nodes = new DataNodes(nodeDeadline);
     registry.addListener(e -> nodes.update(dataNodes(registry)));
     nodes.update(dataNodes(registry));
-    ReplicatedApi api = new ReplicatedApi(metadata, nodes, HybridClock.system(), limits,
+    ReplicatedApi api = new ReplicatedApi(metadata, nodes, clock, limits,
         StandaloneServer.REVISION, () -> consistency, repairQueueSize);
     PrometheusMeterRegistry meters = ServingEndpoints.newRegistry();
     FunctionCounter.builder("arbor.read.repair.enqueued", api, a -> a.readRepairCounts()[0])

@@ -31,6 +31,10 @@ public final class LiaisonCommand implements Callable<Integer> {
       description = "Bound of the query-time repair queue; a full queue drops repairs (default: ${DEFAULT-VALUE}).")
   int repairQueue;
 
+  /** Fault injection for tests only (clock skew between liaisons); hidden from --help. */
+  @Option(names = "--test-clock-offset", hidden = true, defaultValue = "0ms", converter = DurationConverter.class)
+  Duration testClockOffset;
+
   @Override
   public Integer call() throws Exception {
     WriteConsistency level = WriteConsistency.parse(consistency);
@@ -41,7 +45,8 @@ public final class LiaisonCommand implements Callable<Integer> {
     try (ClusterMetadata meta = cluster) {
       meta.connect(HybridClock.system());
       try (LiaisonServer liaison = LiaisonServer.start(listen.host, listen.grpcPort, listen.httpPort,
-          meta.store(), meta.registry(), limits.limits(), level, nodeTimeout, repairQueue)) {
+          meta.store(), meta.registry(), limits.limits(), level, nodeTimeout, repairQueue,
+          HybridClock.systemOffsetBy(testClockOffset.toNanos()))) {
         System.out.printf("Arbor liaison serving gRPC on %s:%d, HTTP on %s:%d%n",
             listen.host, liaison.grpcPort(), listen.host, liaison.httpPort());
         System.out.flush();

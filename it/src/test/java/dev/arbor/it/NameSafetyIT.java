@@ -9,16 +9,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.arbor.metadata.etcd.EtcdProcess;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -184,41 +178,4 @@ class NameSafetyIT {
   }
 
   private record Cli(int exit, String out) {}
-
-  /** etcd's own JSON gateway (/v3/kv/...), so no etcd client library joins this class path. */
-  private static final class EtcdGateway {
-    private final URI base;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-
-    EtcdGateway(URI base) {
-      this.base = base;
-    }
-
-    void put(String key, byte[] value) throws Exception {
-      call("/v3/kv/put", "{\"key\":\"" + b64(key.getBytes(StandardCharsets.UTF_8)) + "\",\"value\":\"" + b64(value) + "\"}");
-    }
-
-    void delete(String key) throws Exception {
-      call("/v3/kv/deleterange", "{\"key\":\"" + b64(key.getBytes(StandardCharsets.UTF_8)) + "\"}");
-    }
-
-    /** The raw JSON reply of a range read when the key exists, else null. */
-    String get(String key) throws Exception {
-      String r = call("/v3/kv/range", "{\"key\":\"" + b64(key.getBytes(StandardCharsets.UTF_8)) + "\"}");
-      return r.contains("\"kvs\"") ? r : null;
-    }
-
-    private String call(String path, String json) throws Exception {
-      HttpResponse<String> r = http.send(
-          HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(10))
-              .POST(HttpRequest.BodyPublishers.ofString(json)).build(),
-          HttpResponse.BodyHandlers.ofString());
-      assertThat(r.statusCode()).as("etcd %s: %s", path, r.body()).isEqualTo(200);
-      return r.body();
-    }
-
-    private static String b64(byte[] b) {
-      return Base64.getEncoder().encodeToString(b);
-    }
-  }
 }

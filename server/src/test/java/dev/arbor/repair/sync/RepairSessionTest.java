@@ -142,6 +142,32 @@ class RepairSessionTest {
   }
 
   @Test
+  void equalRevisionDifferentContent_oneSessionConverges_andTheNextFindsThemInSync() throws Exception {
+    // Two liaisons with clocks a few ms apart stamped the same revision on "k" with other tags.
+    try (SyncNode c = new SyncNode(dir, "c", 1); SyncNode s = new SyncNode(dir, "s", 1)) {
+      PropertyRecord onC = rec("k", 42, 0, "from-liaison-1");
+      PropertyRecord onS = rec("k", 42, 0, "from-liaison-2");
+      // Both directions: the content winner starts once on the client, once on the server.
+      PropertyRecord tc = rec("t", 42, 0, "x").tombstone(77);
+      PropertyRecord ts = rec("t", 42, 0, "y").tombstone(77);
+      c.put(onC, tc);
+      s.put(onS, ts);
+      PropertyRecord winK = LastWriteWins.beats(onC, onS) ? onC : onS;
+      PropertyRecord winT = LastWriteWins.beats(tc, ts) ? tc : ts;
+      SessionFigures f = c.syncWith(s, G, 0);
+      assertThat(f.rootMatch()).isFalse();
+      assertThat(f.repairedToServer() + f.repairedToClient()).as("each differing key is stored once").isEqualTo(2);
+      for (SyncNode n : List.of(c, s)) {
+        assertThat(n.get(G, "k")).as(n.id).isEqualTo(winK);
+        assertThat(n.get(G, "t")).as(n.id).isEqualTo(winT);
+      }
+      SessionFigures again = c.syncWith(s, G, 0);
+      assertThat(again.rootMatch()).as("the second session finds the replicas in sync").isTrue();
+      assertThat(again.repairedToServer() + again.repairedToClient()).isZero();
+    }
+  }
+
+  @Test
   void randomizedHistoriesOverThreeToFiveReplicasEndWithTheLwwWinnerEverywhere() throws Exception {
     long seed = System.nanoTime();
     System.out.println("[RepairSessionTest] seed=" + seed);

@@ -255,7 +255,9 @@ public final class WriteAheadLog implements Closeable {
       try {
         if (err != null) {
           latch(err, "group commit");
-        } else {
+        } else if (failure == null) {
+          // After a failure (say a roll's fsync failing while this one ran) a successful fsync
+          // proves nothing about the pages the failed one may have dropped: nothing more is acked.
           synced = Math.max(synced, target);
           syncCount++;
         }

@@ -31,10 +31,6 @@ final class Rejections {
     return count;
   }
 
-  List<String> reasons() {
-    return List.copyOf(reasons);
-  }
-
   boolean any() {
     return count > 0;
   }

@@ -170,8 +170,11 @@ final class ReplicatedQueries {
       if (w == null || w.deleted()) {
         continue;
       }
+      // The winner itself must have matched: a copy of equal revision but other bytes (it lost
+      // the content tie-break) may match criteria the winner does not.
       boolean winnerMatched = matched.get(k.getEntity()).stream()
-          .anyMatch(p -> p.getModRevision() == w.modRevision() && p.getDeleteTime() == 0);
+          .anyMatch(p -> p.getModRevision() == w.modRevision() && p.getDeleteTime() == 0
+              && Arrays.equals(p.getSha().toByteArray(), w.sha()));
       if (winnerMatched) {
         out.add(new Hit(k.getEntity(), QueryResults.decode(w)));
       }

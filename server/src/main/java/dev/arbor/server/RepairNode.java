@@ -1,6 +1,5 @@
 package dev.arbor.server;
 
-import dev.arbor.api.banyandb.common.v1.Group;
 import dev.arbor.api.repair.v1.RoundReport;
 import dev.arbor.cluster.DataNode;
 import dev.arbor.cluster.PeerChannels;
@@ -28,7 +27,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -78,18 +77,12 @@ final class RepairNode implements AutoCloseable {
       Supplier<List<DataNode>> dataNodes = () -> registry.nodes().stream().filter(n -> n.hasRole("data"))
           .map(n -> DataNode.of(n.id(), n.grpcAddress())).toList();
       var rebuild = (java.util.function.BiConsumer<String, Integer>) storage.treeScheduler()::submit;
-      ShardCheck shardCheck = (group, shard) -> {
-        Optional<Group> g = metadata.group(group);
-        if (g.isEmpty()) {
-          return "group " + group + " is not known on " + nodeId;
-        }
-        int n = g.get().getResourceOpts().getShardNum();
-        return shard < n ? null : "shard " + shard + " is out of range: group " + group + " has " + n + " shard(s)";
-      };
+      ShardCheck shardCheck = group -> metadata.group(group)
+          .map(g -> OptionalInt.of(g.getResourceOpts().getShardNum())).orElseGet(OptionalInt::empty);
       RepairGrpcService repairService = new RepairGrpcService(storage.store(), storage.trees(), shardCheck,
           TREE_WAIT, tracer, metrics, rebuild);
-      RepairSessionClient client = new RepairSessionClient(nodeId, storage.store(), storage.trees(), TREE_WAIT,
-          REPLY_TIMEOUT, metrics, rebuild);
+      RepairSessionClient client = new RepairSessionClient(nodeId, storage.store(), storage.trees(), shardCheck,
+          TREE_WAIT, REPLY_TIMEOUT, metrics, rebuild);
       GrpcGossipPeers peers = new GrpcGossipPeers(dataNodes, channels, GOSSIP_CALL_TIMEOUT);
       PropagationQueue queue = new PropagationQueue(rc.coalesceTtl(), System::nanoTime);
       // Rounds and the worker refer to each other (reports of own rounds; local hand-over).

@@ -32,8 +32,9 @@ import org.slf4j.LoggerFactory;
  * share fsyncs) and one {@link ShardIndex} per (group, shard) under {@code data/<group>/shard-<N>}.
  *
  * <p>A write is: per-key lock → read latest → decide → append to the WAL → wait for the group
- * fsync → apply to the index → unlock → acknowledge. Recovery replays the WAL (idempotent
- * upserts of whole records) into the indexes; a checkpoint commits the indexes and drops the WAL
+ * fsync → apply to the index → unlock → acknowledge. Recovery replays the WAL into the indexes
+ * by last-write-wins (a record only replaces an older one, so replay is idempotent and an old
+ * frame never overwrites a newer committed document); a checkpoint commits the indexes and drops the WAL
  * segments they cover.
  */
 public final class PropertyStore implements Closeable {
@@ -116,29 +117,26 @@ public final class PropertyStore implements Closeable {
     PropertyStore store = new PropertyStore(dir, lockCh, lock, rec.log(), listener);
     try {
       store.openExistingShards(groupExists);
-      int replayed = 0;
-      int skipped = 0;
+      Replay replay = new Replay();
+      List<ShardWrite> chunk = new ArrayList<>(REPLAY_CHUNK);
       for (byte[] payload : rec.payloads()) {
         for (ShardWrite w : WalBatchCodec.decode(payload)) {
-          if (!groupExists.test(w.group())) {
-            continue;
-          }
-          try {
-            store.shard(w.group(), w.shard()).put(w.record());
-            replayed++;
-          } catch (RuntimeException e) {
-            // A record the index rejects must never keep the node from starting.
-            skipped++;
-            LOG.error("write-ahead log record {} of {}/{} cannot be indexed; skipped",
-                w.record(), w.group(), w.shard(), e);
+          if (groupExists.test(w.group())) {
+            chunk.add(w);
           }
         }
+        if (chunk.size() >= REPLAY_CHUNK) {
+          store.replay(chunk, replay);
+          chunk.clear();
+        }
       }
-      if (skipped > 0) {
-        LOG.error("{} write-ahead log record(s) skipped during recovery", skipped);
+      store.replay(chunk, replay);
+      if (replay.skipped > 0) {
+        LOG.error("{} write-ahead log record(s) skipped during recovery", replay.skipped);
       }
-      if (replayed > 0) {
-        LOG.info("recovered {} writes from {} write-ahead log segment(s)", replayed, rec.segments().size());
+      if (replay.replayed + replay.superseded > 0) {
+        LOG.info("recovered {} writes from {} write-ahead log segment(s); {} older than the index left alone",
+            replay.replayed, rec.segments().size(), replay.superseded);
       }
       store.checkpoint();
     } catch (IOException | RuntimeException e) {
@@ -146,6 +144,41 @@ public final class PropertyStore implements Closeable {
       throw e;
     }
     return store;
+  }
+
+  /** Records of the WAL looked up and applied together during recovery. */
+  private static final int REPLAY_CHUNK = 1024;
+
+  /** What recovery did with the WAL's records. */
+  private static final class Replay {
+    int replayed;
+    int superseded;
+    int skipped;
+  }
+
+  /**
+   * Re-applies WAL records by last-write-wins against what the index already holds: a frame
+   * older than a committed document (say a segment left behind by a crash between an index commit
+   * and the segment's deletion, replayed over a newer write) must never replace it. The order is
+   * total, so chunking and frame order do not change the outcome.
+   */
+  private void replay(List<ShardWrite> writes, Replay replay) throws IOException {
+    if (writes.isEmpty()) {
+      return;
+    }
+    List<ShardWrite> winners = decide(writes).winners();
+    replay.superseded += writes.size() - winners.size();
+    for (ShardWrite w : winners) {
+      try {
+        shard(w.group(), w.shard()).put(w.record());
+        replay.replayed++;
+      } catch (RuntimeException e) {
+        // A record the index rejects must never keep the node from starting (an I/O error does:
+        // the checkpoint after recovery would drop the segments holding the record).
+        replay.skipped++;
+        LOG.error("write-ahead log record {} of {}/{} cannot be indexed; skipped", w.record(), w.group(), w.shard(), e);
+      }
+    }
   }
 
   private void openExistingShards(Predicate<String> groupExists) throws IOException {
@@ -318,39 +351,53 @@ public final class PropertyStore implements Closeable {
    */
   public List<ApplyOutcome> applyEach(List<ShardWrite> incoming) {
     return withKeyLocks(incoming.stream().map(w -> w.record().key()).toList(), () -> {
-      ApplyOutcome[] outcomes = new ApplyOutcome[incoming.size()];
-      PropertyRecord[] current = currentOf(incoming);
-      // The same key twice in one batch: only its winner may be written (in batch order a loser
-      // written after it would replace it). Index in incoming of each key's pending winner.
-      java.util.Map<EntityKey, Integer> winnerOf = new java.util.LinkedHashMap<>();
-      for (int i = 0; i < incoming.size(); i++) {
-        PropertyRecord r = incoming.get(i).record();
-        if (!LastWriteWins.beats(r, current[i])) {
-          outcomes[i] = r.equals(current[i]) ? ApplyOutcome.NOT_STORED_EQUAL : ApplyOutcome.NOT_STORED_NEWER;
-          continue;
-        }
-        Integer prev = winnerOf.get(r.key());
-        if (prev == null) {
-          winnerOf.put(r.key(), i);
-          outcomes[i] = ApplyOutcome.STORED;
-        } else if (LastWriteWins.beats(r, incoming.get(prev).record())) {
-          outcomes[prev] = ApplyOutcome.NOT_STORED_NEWER;
-          winnerOf.put(r.key(), i);
-          outcomes[i] = ApplyOutcome.STORED;
-        } else {
-          outcomes[i] = r.equals(incoming.get(prev).record())
-              ? ApplyOutcome.NOT_STORED_EQUAL : ApplyOutcome.NOT_STORED_NEWER;
-        }
+      Decision d = decide(incoming);
+      if (!d.winners().isEmpty()) {
+        writeDurably(d.winners());
       }
-      if (!winnerOf.isEmpty()) {
-        List<ShardWrite> winners = new ArrayList<>(winnerOf.size());
-        for (int i : winnerOf.values()) {
-          winners.add(incoming.get(i));
-        }
-        writeDurably(winners);
-      }
-      return List.of(outcomes);
+      return d.outcomes();
     });
+  }
+
+  /** What a batch does: each record's outcome (aligned with the batch) and the records to write. */
+  private record Decision(List<ApplyOutcome> outcomes, List<ShardWrite> winners) {}
+
+  /**
+   * Decides a batch by {@link LastWriteWins} against the stored records, at most one winner per
+   * key: the same key twice in one batch must write only its winner (in batch order a loser
+   * written after it would replace it). Callers hold the key locks.
+   */
+  private Decision decide(List<ShardWrite> incoming) {
+    ApplyOutcome[] outcomes = new ApplyOutcome[incoming.size()];
+    PropertyRecord[] current = currentOf(incoming);
+    // Index in incoming of each (shard, key)'s pending winner.
+    java.util.Map<String, Integer> winnerOf = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < incoming.size(); i++) {
+      ShardWrite w = incoming.get(i);
+      PropertyRecord r = w.record();
+      if (!LastWriteWins.beats(r, current[i])) {
+        outcomes[i] = r.equals(current[i]) ? ApplyOutcome.NOT_STORED_EQUAL : ApplyOutcome.NOT_STORED_NEWER;
+        continue;
+      }
+      String slot = shardKey(w.group(), w.shard()) + "/" + r.key().entity();
+      Integer prev = winnerOf.get(slot);
+      if (prev == null) {
+        winnerOf.put(slot, i);
+        outcomes[i] = ApplyOutcome.STORED;
+      } else if (LastWriteWins.beats(r, incoming.get(prev).record())) {
+        outcomes[prev] = ApplyOutcome.NOT_STORED_NEWER;
+        winnerOf.put(slot, i);
+        outcomes[i] = ApplyOutcome.STORED;
+      } else {
+        outcomes[i] = r.equals(incoming.get(prev).record())
+            ? ApplyOutcome.NOT_STORED_EQUAL : ApplyOutcome.NOT_STORED_NEWER;
+      }
+    }
+    List<ShardWrite> winners = new ArrayList<>(winnerOf.size());
+    for (int i : winnerOf.values()) {
+      winners.add(incoming.get(i));
+    }
+    return new Decision(List.of(outcomes), winners);
   }
 
   /** The latest record of each write's key, looked up shard by shard in one pass each. */

@@ -28,6 +28,11 @@ import org.slf4j.LoggerFactory;
  * short or corrupt frame, which is a torn tail of an unacknowledged write: the file is truncated
  * there. A checkpoint {@link #roll() rolls} to a new segment; once the indexes are committed the
  * old segments are {@link #deleteSegments deleted}.
+ *
+ * <p>A failed fsync, wherever it happens (group commit, roll, close), latches the log as failed:
+ * after a failed fsync the kernel may have dropped the dirty pages and a later fsync can succeed
+ * without them, so nothing written since the last good sync may ever be acknowledged. Every later
+ * append and wait fails; the node must restart and recover from what is on disk.
  */
 public final class WriteAheadLog implements Closeable {
   private static final Logger LOG = LoggerFactory.getLogger(WriteAheadLog.class);
@@ -40,6 +45,7 @@ public final class WriteAheadLog implements Closeable {
   private final Condition pendingData = lock.newCondition();
   private final Condition durable = lock.newCondition();
   private final Thread syncer;
+  private final SegmentSync sync;
 
   private FileChannel channel;
   private Path currentSegment;
@@ -50,9 +56,10 @@ public final class WriteAheadLog implements Closeable {
   private boolean closed;
   private long syncCount;
 
-  private WriteAheadLog(Path dir, long nextSegmentSeq) throws IOException {
+  private WriteAheadLog(Path dir, long nextSegmentSeq, SegmentSync sync) throws IOException {
     this.dir = dir;
     this.nextSegmentSeq = nextSegmentSeq;
+    this.sync = sync;
     openNewSegment();
     syncer = new Thread(this::syncLoop, "arbor-wal-sync");
     syncer.setDaemon(true);
@@ -64,6 +71,11 @@ public final class WriteAheadLog implements Closeable {
    * the log for appending in a fresh segment. The recovered segments stay until deleted.
    */
   public static Recovered open(Path dir) throws IOException {
+    return open(dir, SegmentSync.FORCE);
+  }
+
+  /** As {@link #open(Path)}, syncing segments through {@code sync} (tests inject fsync failures). */
+  static Recovered open(Path dir, SegmentSync sync) throws IOException {
     Files.createDirectories(dir);
     List<Path> segments = listSegments(dir);
     List<byte[]> payloads = new ArrayList<>();
@@ -71,7 +83,18 @@ public final class WriteAheadLog implements Closeable {
       readSegment(segments.get(i), payloads);
     }
     long next = segments.isEmpty() ? 1 : seqOf(segments.get(segments.size() - 1)) + 1;
-    return new Recovered(new WriteAheadLog(dir, next), payloads, segments);
+    return new Recovered(new WriteAheadLog(dir, next, sync), payloads, segments);
+  }
+
+  /**
+   * How a segment's data reaches stable storage: {@code FileChannel.force(false)}. A seam only so
+   * tests can make an fsync fail, which a real disk cannot be made to do on demand.
+   */
+  @FunctionalInterface
+  interface SegmentSync {
+    SegmentSync FORCE = ch -> ch.force(false);
+
+    void force(FileChannel channel) throws IOException;
   }
 
   /** The log plus what recovery found. */
@@ -122,7 +145,13 @@ public final class WriteAheadLog implements Closeable {
     lock.lock();
     try {
       checkUsable();
-      channel.force(false);
+      try {
+        sync.force(channel);
+      } catch (IOException e) {
+        latch(e, "segment roll");
+        throw new StorageException("write-ahead log fsync failed during a segment roll; refusing further writes: "
+            + e.getMessage(), e);
+      }
       synced = written;
       durable.signalAll();
       channel.close();
@@ -165,14 +194,20 @@ public final class WriteAheadLog implements Closeable {
 
   @Override
   public void close() throws IOException {
+    IOException err = null;
     lock.lock();
     try {
       if (closed) {
         return;
       }
       if (failure == null) {
-        channel.force(false);
-        synced = written;
+        try {
+          sync.force(channel);
+          synced = written;
+        } catch (IOException e) {
+          latch(e, "close");
+          err = e;
+        }
       }
       closed = true;
       pendingData.signalAll();
@@ -185,6 +220,9 @@ public final class WriteAheadLog implements Closeable {
       syncer.join(TimeUnit.SECONDS.toMillis(5));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    if (err != null) {
+      throw err;
     }
   }
 
@@ -207,7 +245,7 @@ public final class WriteAheadLog implements Closeable {
       }
       IOException err = null;
       try {
-        ch.force(false);
+        sync.force(ch);
       } catch (ClosedChannelException e) {
         // roll() or close() forced this segment before closing it; nothing left to do.
       } catch (IOException e) {
@@ -216,9 +254,10 @@ public final class WriteAheadLog implements Closeable {
       lock.lock();
       try {
         if (err != null) {
-          LOG.error("write-ahead log fsync failed; refusing further writes", err);
-          failure = err;
-        } else {
+          latch(err, "group commit");
+        } else if (failure == null) {
+          // After a failure (say a roll's fsync failing while this one ran) a successful fsync
+          // proves nothing about the pages the failed one may have dropped: nothing more is acked.
           synced = Math.max(synced, target);
           syncCount++;
         }
@@ -229,9 +268,20 @@ public final class WriteAheadLog implements Closeable {
     }
   }
 
+  /** Marks the log failed (first failure wins) and wakes every waiter so it sees it. Holds the lock. */
+  private void latch(IOException e, String during) {
+    if (failure == null) {
+      LOG.error("write-ahead log fsync failed during {}; refusing further writes", during, e);
+      failure = e;
+    }
+    durable.signalAll();
+    pendingData.signalAll();
+  }
+
   private void checkUsable() {
     if (failure != null) {
-      throw new StorageException("write-ahead log failed earlier: " + failure.getMessage(), failure);
+      throw new StorageException("write-ahead log failed earlier and refuses writes until the node restarts: "
+          + failure.getMessage(), failure);
     }
     if (closed) {
       throw new StorageException("write-ahead log is closed");

@@ -68,14 +68,28 @@ public final class History {
     return new Pending(ids.incrementAndGet(), key, null, ticks.incrementAndGet());
   }
 
-  /** Records that every key in {@code keys} was deleted at once (e.g. its group dropped). */
-  public void deleteAll(Iterable<String> keys, Outcome outcome) {
-    long invoked = ticks.incrementAndGet();
-    long completed = ticks.incrementAndGet();
-    synchronized (byKey) {
-      for (String k : keys) {
-        byKey.computeIfAbsent(k, x -> new ArrayList<>())
-            .add(new Op(ids.incrementAndGet(), k, null, invoked, completed, outcome));
+  /** A delete of every key in {@code keys} at once (e.g. their group dropped): call {@link PendingAll#end}. */
+  public PendingAll beginDeleteAll(List<String> keys) {
+    return new PendingAll(List.copyOf(keys), ticks.incrementAndGet());
+  }
+
+  /** A delete of many keys in flight. */
+  public final class PendingAll {
+    private final List<String> keys;
+    private final long invokedAt;
+
+    private PendingAll(List<String> keys, long invokedAt) {
+      this.keys = keys;
+      this.invokedAt = invokedAt;
+    }
+
+    public void end(Outcome outcome) {
+      long completed = ticks.incrementAndGet();
+      synchronized (byKey) {
+        for (String k : keys) {
+          byKey.computeIfAbsent(k, x -> new ArrayList<>())
+              .add(new Op(ids.incrementAndGet(), k, null, invokedAt, completed, outcome));
+        }
       }
     }
   }

@@ -89,7 +89,7 @@ class ReplicaCheckerTest {
     History h = new History();
     h.beginWrite("k1", "a").end(Outcome.ACKED);
     h.beginWrite("k2", "b").end(Outcome.ACKED);
-    h.deleteAll(List.of("k1", "k2"), Outcome.ACKED);
+    h.beginDeleteAll(List.of("k1", "k2")).end(Outcome.ACKED);
     h.beginWrite("k2", "c").end(Outcome.ACKED);
     Map<String, String> ok = new HashMap<>(Map.of("k2", "c"));
     assertThat(check(h, ok, ok).clean()).isTrue();

@@ -152,7 +152,12 @@ class DataNodeGrpcServiceTest {
     StoredProperty fresh = proto(record("fresh", 10, 1));
     StoredProperty same = proto(record("held", 10, 1));
     StoredProperty older = proto(record("held", 9, 99));
-    StoredProperty sameRevisionOtherBytes = proto(record("held", 10, 2));
+    // Equal revisions are ordered by content hash: pick other bytes that lose the tie.
+    long other = 2;
+    while (dev.arbor.property.LastWriteWins.beats(record("held", 10, other), record("held", 10, 1))) {
+      other++;
+    }
+    StoredProperty sameRevisionOtherBytes = proto(record("held", 10, other));
     StoredProperty liveUnderTombstone = proto(record("tomb", 10, 1));
     StoredProperty badSha = proto(record("bad", 10, 1)).toBuilder()
         .setSha(com.google.protobuf.ByteString.copyFrom(new byte[64])).build();

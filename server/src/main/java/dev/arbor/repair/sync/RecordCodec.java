@@ -4,9 +4,14 @@ import dev.arbor.api.cluster.v1.StoredProperty;
 import dev.arbor.cluster.StoredProperties;
 import dev.arbor.errors.InvalidArgumentException;
 import dev.arbor.property.PropertyRecord;
+import dev.arbor.property.ShardRouter;
 import dev.arbor.storage.ShardWrite;
 
-/** Checks records received in a session: they must parse, hash correctly and belong to the shard. */
+/**
+ * Checks records received in a session: they must parse, hash correctly, carry the session's group
+ * and shard, and their entity must route to that shard under the group's shard count (a record
+ * stored in the wrong shard would be invisible to reads and poison that shard's tree).
+ */
 final class RecordCodec {
   private RecordCodec() {}
 
@@ -14,15 +19,34 @@ final class RecordCodec {
     return StoredProperties.toProto(group, shard, r);
   }
 
-  /** The write, or null (and the reason counted by the caller) when the record is unusable. */
-  static ShardWrite check(StoredProperty p, String group, int shard) {
+  /**
+   * The write the record asks for.
+   *
+   * @throws RejectedRecordException saying why when the record is unusable
+   */
+  static ShardWrite check(StoredProperty p, String group, int shard, int shardNum) {
     if (!p.getGroup().equals(group) || p.getShard() != shard) {
-      return null;
+      throw new RejectedRecordException(p.getEntity() + " is labelled " + p.getGroup() + "/" + p.getShard()
+          + ", not the session's " + group + "/" + shard);
     }
+    ShardWrite w;
     try {
-      return StoredProperties.fromProto(p, "record");
+      w = StoredProperties.fromProto(p, "record");
     } catch (InvalidArgumentException e) {
-      return null;
+      throw new RejectedRecordException(p.getEntity() + ": " + e.getMessage());
+    }
+    int routed = ShardRouter.shardOf(w.record().key(), shardNum);
+    if (routed != shard) {
+      throw new RejectedRecordException(p.getEntity() + " routes to shard " + routed + " of " + shardNum
+          + ", not " + shard);
+    }
+    return w;
+  }
+
+  /** A received record failed its checks; the message says which and why. */
+  static final class RejectedRecordException extends RuntimeException {
+    RejectedRecordException(String message) {
+      super(message, null, false, false);
     }
   }
 }

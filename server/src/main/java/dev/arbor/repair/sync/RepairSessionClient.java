@@ -34,6 +34,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.function.BiConsumer;
 
 /**
@@ -42,6 +43,13 @@ import java.util.function.BiConsumer;
  * differing slot against its own in entity order, and exchanges the records that differ in
  * batches — its winners pushed, the server's fetched — until both hold the last-write-wins
  * winner of every key. Ends with Finish / FinishAck, so nothing sent is lost.
+ *
+ * <p>Received records that fail their checks (hash, group, shard, routing under the group's
+ * shard count) are never stored; the session still exchanges everything else, then fails saying
+ * how many were rejected and why. Records this node pushed that the server rejected abort the
+ * round (by the peer's checks this node's own copies are at fault, or the two disagree on the
+ * group's shards); records the server sent that this node rejected fail only this hop, so the
+ * round moves on to the next node.
  *
  * <p>One instance serves any number of sequential or concurrent sessions; the state of a session
  * lives in {@link Session}.
@@ -55,16 +63,18 @@ public final class RepairSessionClient {
   private final String nodeId;
   private final PropertyStore store;
   private final RepairTrees trees;
+  private final ShardCheck shardCheck;
   private final Duration treeWait;
   private final Duration replyTimeout;
   private final SessionObserver observer;
   private final BiConsumer<String, Integer> rebuild;
 
-  public RepairSessionClient(String nodeId, PropertyStore store, RepairTrees trees, Duration treeWait,
-      Duration replyTimeout, SessionObserver observer, BiConsumer<String, Integer> rebuild) {
+  public RepairSessionClient(String nodeId, PropertyStore store, RepairTrees trees, ShardCheck shardCheck,
+      Duration treeWait, Duration replyTimeout, SessionObserver observer, BiConsumer<String, Integer> rebuild) {
     this.nodeId = nodeId;
     this.store = store;
     this.trees = trees;
+    this.shardCheck = shardCheck;
     this.treeWait = treeWait;
     this.replyTimeout = replyTimeout;
     this.observer = observer;
@@ -82,6 +92,12 @@ public final class RepairSessionClient {
     long t0 = System.nanoTime();
     Session s = new Session(peer, group, shard);
     try {
+      OptionalInt shards = shardCheck.shardNum(group);
+      String refusal = ShardCheck.refusal(group, shard, shards);
+      if (refusal != null) {
+        throw new SyncFailedException("this node cannot repair " + group + "/" + shard + ": " + refusal, true, null);
+      }
+      s.shardNum = shards.getAsInt();
       try {
         trees.ensureCurrent(group, shard, treeWait);
       } catch (TreeUnavailableException e) {
@@ -125,6 +141,11 @@ public final class RepairSessionClient {
     private final String peer;
     private final String group;
     private final int shard;
+    private int shardNum;
+    /** Records this node pushed that the server refused. */
+    private final Rejections pushRejected = new Rejections();
+    /** Records the server sent that this node refused. */
+    private final Rejections pullRejected = new Rejections();
     private Conversation conversation;
     private ServedTree tree;
     private boolean rootMatch;
@@ -177,6 +198,17 @@ public final class RepairSessionClient {
       }
       conversation.call(SessionRequest.newBuilder().setFinish(Finish.getDefaultInstance()).build());
       conversation.finish();
+      if (pushRejected.any() || pullRejected.any()) {
+        List<String> why = new ArrayList<>(2);
+        if (pushRejected.any()) {
+          why.add(pushRejected.describe("record(s) pushed to it"));
+        }
+        if (pullRejected.any()) {
+          why.add(pullRejected.describe("record(s) received from it"));
+        }
+        throw new SyncFailedException("repair of " + group + "/" + shard + " with peer " + peer + " failed: "
+            + String.join("; and ", why), pushRejected.any(), null);
+      }
     }
 
     private void compareSlots(List<SlotHash> theirs) {
@@ -392,6 +424,9 @@ public final class RepairSessionClient {
       exchangeInFlight = false;
       PropertyExchangeReply reply = conversation.receive().getExchange();
       repairedToServer += reply.getStored();
+      if (reply.getRejected() > 0) {
+        pushRejected.addAll(reply.getRejected(), reply.getRejectedReasonsList());
+      }
       List<StoredProperty> incoming = new ArrayList<>(reply.getFetchedCount() + reply.getNewerCount());
       incoming.addAll(reply.getFetchedList());
       incoming.addAll(reply.getNewerList());
@@ -402,12 +437,17 @@ public final class RepairSessionClient {
 
     private void apply(List<StoredProperty> records) {
       List<ShardWrite> writes = new ArrayList<>(records.size());
+      long rejected = 0;
       for (StoredProperty p : records) {
-        ShardWrite w = RecordCodec.check(p, group, shard);
-        if (w == null) {
-          throw new SyncFailedException("peer " + peer + " sent an invalid record for " + p.getEntity(), false, null);
+        try {
+          writes.add(RecordCodec.check(p, group, shard, shardNum));
+        } catch (RecordCodec.RejectedRecordException e) {
+          rejected++;
+          pullRejected.add(e.getMessage());
         }
-        writes.add(w);
+      }
+      if (rejected > 0) {
+        observer.recordsRejected(group, shard, rejected);
       }
       if (!writes.isEmpty()) {
         repairedToClient += store.applyIfNewer(writes).size();

@@ -37,6 +37,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,12 +66,13 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
 
   private String group;
   private int shard = -1;
+  private int shardNum;
   private String client = "?";
   private ServedTree tree;
   private SlotLeaves cursor;
   private Tracer.Span span;
   private long stored;
-  private long rejectedTotal;
+  private final Rejections rejections = new Rejections();
   private long sent;
   private long bytesIn;
   private long bytesOut;
@@ -108,7 +110,9 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
       bytesOut += resp.getSerializedSize();
       out.onNext(resp);
       if (req.hasFinish()) {
-        end(null);
+        // Everything valid was exchanged and the client told; a session that had to refuse
+        // records still failed: the replicas disagree on what belongs to the shard.
+        end(rejections.any() ? rejections.describe("pushed record(s) from " + client) : null);
         out.onCompleted();
       }
     } catch (SessionProtocolException e) {
@@ -138,10 +142,12 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
     String traceId = root.hasTrace() && !root.getTrace().getTraceId().isEmpty()
         ? root.getTrace().getTraceId() : group + "_" + shard + "_" + client + "_" + Tracer.nowNanos();
     span = tracer.start(traceId, parent, "serve repair session", group, shard, 0).tag("client_node", client);
-    String refusal = shardCheck.refuse(group, shard);
+    OptionalInt shards = shardCheck.shardNum(group);
+    String refusal = ShardCheck.refusal(group, shard, shards);
     if (refusal != null) {
       return RootCompare.newBuilder().setTreeFound(false).setReason(refusal).build();
     }
+    shardNum = shards.getAsInt();
     try {
       trees.ensureCurrent(group, shard, treeWait);
     } catch (TreeUnavailableException e) {
@@ -285,15 +291,17 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
     List<ShardWrite> writes = new ArrayList<>(x.getPushCount());
     int rejected = 0;
     for (StoredProperty p : x.getPushList()) {
-      ShardWrite w = RecordCodec.check(p, group, shard);
-      if (w == null) {
+      try {
+        writes.add(RecordCodec.check(p, group, shard, shardNum));
+      } catch (RecordCodec.RejectedRecordException e) {
         rejected++;
-      } else {
-        writes.add(w);
+        rejections.add(e.getMessage());
+        if (reply.getRejectedReasonsCount() < Rejections.MAX_REASONS) {
+          reply.addRejectedReasons(e.getMessage());
+        }
       }
     }
     if (rejected > 0) {
-      rejectedTotal += rejected;
       observer.recordsRejected(group, shard, rejected);
     }
     List<PropertyRecord> took = writes.isEmpty() ? List.of() : store.applyIfNewer(writes);
@@ -383,7 +391,7 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
       tree.close();
     }
     if (span != null) {
-      span.tag("stored", stored).tag("rejected", rejectedTotal).tag("sent", sent).tag("bytes_received", bytesIn).tag("bytes_sent", bytesOut);
+      span.tag("stored", stored).tag("rejected", rejections.count()).tag("sent", sent).tag("bytes_received", bytesIn).tag("bytes_sent", bytesOut);
       if (error == null) {
         span.end();
       } else {

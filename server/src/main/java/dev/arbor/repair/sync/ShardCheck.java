@@ -1,7 +1,27 @@
 package dev.arbor.repair.sync;
 
-/** Tells whether this node may repair (group, shard): null when it may, else the reason. */
+import java.util.OptionalInt;
+
+/**
+ * This node's view of a group's shards. A session checks its own (group, shard) against it, and
+ * every record it receives: the entity must hash to the session's shard under this shard count.
+ */
 @FunctionalInterface
 public interface ShardCheck {
-  String refuse(String group, int shard);
+  /** The group's shard count, or empty when the group is not known on this node. */
+  OptionalInt shardNum(String group);
+
+  /** Null when this node may repair (group, shard), else the reason. */
+  default String refuse(String group, int shard) {
+    return refusal(group, shard, shardNum(group));
+  }
+
+  /** Null when (group, shard) exists under the shard count {@code n} (empty: unknown group), else why not. */
+  static String refusal(String group, int shard, OptionalInt n) {
+    if (n.isEmpty()) {
+      return "group " + group + " is not known on this node";
+    }
+    return shard >= 0 && shard < n.getAsInt() ? null
+        : "shard " + shard + " is out of range: group " + group + " has " + n.getAsInt() + " shard(s)";
+  }
 }

@@ -142,6 +142,32 @@ class RepairSessionTest {
   }
 
   @Test
+  void equalRevisionDifferentContent_oneSessionConverges_andTheNextFindsThemInSync() throws Exception {
+    // Two liaisons with clocks a few ms apart stamped the same revision on "k" with other tags.
+    try (SyncNode c = new SyncNode(dir, "c", 1); SyncNode s = new SyncNode(dir, "s", 1)) {
+      PropertyRecord onC = rec("k", 42, 0, "from-liaison-1");
+      PropertyRecord onS = rec("k", 42, 0, "from-liaison-2");
+      // Both directions: the content winner starts once on the client, once on the server.
+      PropertyRecord tc = rec("t", 42, 0, "x").tombstone(77);
+      PropertyRecord ts = rec("t", 42, 0, "y").tombstone(77);
+      c.put(onC, tc);
+      s.put(onS, ts);
+      PropertyRecord winK = LastWriteWins.beats(onC, onS) ? onC : onS;
+      PropertyRecord winT = LastWriteWins.beats(tc, ts) ? tc : ts;
+      SessionFigures f = c.syncWith(s, G, 0);
+      assertThat(f.rootMatch()).isFalse();
+      assertThat(f.repairedToServer() + f.repairedToClient()).as("each differing key is stored once").isEqualTo(2);
+      for (SyncNode n : List.of(c, s)) {
+        assertThat(n.get(G, "k")).as(n.id).isEqualTo(winK);
+        assertThat(n.get(G, "t")).as(n.id).isEqualTo(winT);
+      }
+      SessionFigures again = c.syncWith(s, G, 0);
+      assertThat(again.rootMatch()).as("the second session finds the replicas in sync").isTrue();
+      assertThat(again.repairedToServer() + again.repairedToClient()).isZero();
+    }
+  }
+
+  @Test
   void randomizedHistoriesOverThreeToFiveReplicasEndWithTheLwwWinnerEverywhere() throws Exception {
     long seed = System.nanoTime();
     System.out.println("[RepairSessionTest] seed=" + seed);
@@ -328,6 +354,69 @@ class RepairSessionTest {
       assertThat(s.get(G, "3")).as("a record whose hash does not match is never stored").isNull();
       assertThat(s.get(G, "4")).isNull();
       req2.onCompleted();
+    }
+  }
+
+  @Test
+  void misroutedRecordsAreRejectedOnBothSides_andTheSessionFailsSayingHowManyAndWhy() throws Exception {
+    long seed = System.nanoTime();
+    System.out.println("[RepairSessionTest] misrouted seed=" + seed);
+    Random rnd = new Random(seed);
+    List<String> inShard0 = IntStream.range(0, 200).mapToObj(i -> "ok" + i).filter(i -> shard(i, 2) == 0).toList();
+    List<String> inShard1 = IntStream.range(0, 200).mapToObj(i -> "bad" + i).filter(i -> shard(i, 2) == 1).toList();
+    int bad = 1 + rnd.nextInt(5);
+    List<String> misrouted = inShard1.subList(0, bad);
+    String good = inShard0.get(rnd.nextInt(inShard0.size()));
+    String sharedOnPeer = inShard0.get(0).equals(good) ? inShard0.get(1) : inShard0.get(0);
+
+    // Push side: the client holds copies in shard 0 of entities that route to shard 1 of 2 (say
+    // written while it had another shard count); the server refuses them.
+    try (SyncNode c = new SyncNode(dir, "c", 2); SyncNode s = new SyncNode(dir, "s", 2)) {
+      c.put(rec(good, 5, 0, "fine"));
+      if (rnd.nextBoolean()) {
+        s.put(rec(sharedOnPeer, 5, 0, "server")); // exercises the merge path instead of push-all
+      }
+      for (String id : misrouted) {
+        c.putInShard(0, rec(id, 5, 0, "misrouted"));
+      }
+      assertThatThrownBy(() -> c.syncWith(s, G, 0)).isInstanceOfSatisfying(SyncFailedException.class, e -> {
+        assertThat(e.abortsRound()).as("seed %d: the peer refused this node's own copies", seed).isTrue();
+        assertThat(e.getMessage()).as("seed %d", seed).contains("peer s")
+            .contains(bad + " record(s) pushed to it rejected")
+            .contains(" routes to shard 1 of 2, not 0")
+            .matches(m -> misrouted.stream().anyMatch(id -> m.contains("g/t/" + id + " routes")), "names an entity");
+      });
+      assertThat(s.get(G, good)).as("seed %d: the valid record was still repaired", seed).isNotNull();
+      for (String id : misrouted) {
+        assertThat(s.store.latest(G, 0, new EntityKey(G, "t", id))).as("seed %d: %s never stored", seed, id).isNull();
+      }
+      assertThat(s.observed.rejected.get()).isEqualTo(bad);
+      String serverError = s.observed.serverSessions.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(serverError).as("seed %d: the server's session failed too", seed)
+          .contains(bad + " pushed record(s) from c rejected").contains("routes to shard 1 of 2, not 0");
+    }
+
+    // Pull side: the server holds the misrouted copies; the client refuses what it receives.
+    try (SyncNode c = new SyncNode(dir, "c2", 2); SyncNode s = new SyncNode(dir, "s2", 2)) {
+      s.put(rec(good, 5, 0, "fine"));
+      if (rnd.nextBoolean()) {
+        c.put(rec(sharedOnPeer, 5, 0, "client")); // fetched through exchanges instead of pulled pages
+      }
+      for (String id : misrouted) {
+        s.putInShard(0, rec(id, 5, 0, "misrouted"));
+      }
+      assertThatThrownBy(() -> c.syncWith(s, G, 0)).isInstanceOfSatisfying(SyncFailedException.class, e -> {
+        assertThat(e.abortsRound()).as("seed %d: a peer sending bad records fails only this hop", seed).isFalse();
+        assertThat(e.getMessage()).as("seed %d", seed).contains("peer s2")
+            .contains(bad + " record(s) received from it rejected")
+            .contains(" routes to shard 1 of 2, not 0")
+            .matches(m -> misrouted.stream().anyMatch(id -> m.contains("g/t/" + id + " routes")), "names an entity");
+      });
+      assertThat(c.get(G, good)).as("seed %d: the valid record was still repaired", seed).isNotNull();
+      for (String id : misrouted) {
+        assertThat(c.store.latest(G, 0, new EntityKey(G, "t", id))).as("seed %d: %s never stored", seed, id).isNull();
+      }
+      assertThat(c.observed.rejected.get()).isEqualTo(bad);
     }
   }
 

@@ -35,6 +35,7 @@ final class SyncNode implements AutoCloseable {
   final PropertyStore store;
   final RepairTrees trees;
   final RepairSessionClient client;
+  final Observed observed = new Observed();
   private final Server server;
   private final ManagedChannel channelToSelf;
 
@@ -43,16 +44,39 @@ final class SyncNode implements AutoCloseable {
     this.shards = shards;
     store = PropertyStore.open(dir.resolve(id).resolve("data"), g -> true);
     trees = new RepairTrees(dir.resolve(id).resolve("repair"), store, 32);
-    ShardCheck any = (g, s) -> s < shards ? null : "shard out of range";
+    ShardCheck any = g -> java.util.OptionalInt.of(shards);
     Tracer tracer = new Tracer(id, SpanRecorder.NONE);
     RepairGrpcService svc = new RepairGrpcService(store, trees, any, Duration.ofSeconds(30), tracer,
-        SessionObserver.NONE, (g, s) -> {});
+        observed, (g, s) -> {});
     server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).maxInboundMessageSize(64 << 20)
         .addService(ServerInterceptors.intercept(svc, faults)).build().start();
-    client = new RepairSessionClient(id, store, trees, Duration.ofSeconds(30), Duration.ofSeconds(30),
-        SessionObserver.NONE, (g, s) -> {});
+    client = new RepairSessionClient(id, store, trees, any, Duration.ofSeconds(30), Duration.ofSeconds(30),
+        observed, (g, s) -> {});
     channelToSelf = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext()
         .maxInboundMessageSize(64 << 20).build();
+  }
+
+  /** What this node's sessions reported (as the metrics would see it). */
+  static final class Observed implements SessionObserver {
+    final java.util.concurrent.atomic.AtomicLong rejected = new java.util.concurrent.atomic.AtomicLong();
+    /** Error of every server session that ended, in order ("" for success). */
+    final java.util.concurrent.LinkedBlockingQueue<String> serverSessions = new java.util.concurrent.LinkedBlockingQueue<>();
+
+    @Override
+    public void recordsRejected(String group, int shard, long count) {
+      rejected.addAndGet(count);
+    }
+
+    @Override
+    public void serverSessionEnded(String group, int shard, String client, long stored, long sent, long bytesIn,
+        long bytesOut, String error) {
+      serverSessions.add(error == null ? "" : error);
+    }
+  }
+
+  /** Stores {@code r} in {@code shard} whether or not its entity routes there (a misrouted copy). */
+  void putInShard(int shard, PropertyRecord r) {
+    store.applyIfNewer(List.of(new ShardWrite(r.key().group(), shard, r)));
   }
 
   /** A channel other nodes use to reach this one. */

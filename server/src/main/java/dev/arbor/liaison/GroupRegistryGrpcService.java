@@ -22,18 +22,22 @@ public final class GroupRegistryGrpcService extends GroupRegistryServiceGrpc.Gro
   private final MetadataValidator validator;
   private final Consumer<Group> capacityCheck;
   private final GroupDataRemover remover;
+  private final SchemaRegistryGrpcService.NameDeletion propertyDeletion;
 
   /**
    * @param capacityCheck rejects a group the cluster cannot place (more copies than data nodes)
    * @param remover drops the group's data (the local store standalone; nothing on a liaison, where
    *     data nodes drop it on the metadata change)
+   * @param propertyDeletion tombstones every property of a schema (a {@code data_only} delete)
    */
   GroupRegistryGrpcService(
-      MetadataStore metadata, MetadataValidator validator, Consumer<Group> capacityCheck, GroupDataRemover remover) {
+      MetadataStore metadata, MetadataValidator validator, Consumer<Group> capacityCheck, GroupDataRemover remover,
+      SchemaRegistryGrpcService.NameDeletion propertyDeletion) {
     this.metadata = metadata;
     this.validator = validator;
     this.capacityCheck = capacityCheck;
     this.remover = remover;
+    this.propertyDeletion = propertyDeletion;
   }
 
   @Override
@@ -66,6 +70,20 @@ public final class GroupRegistryGrpcService extends GroupRegistryServiceGrpc.Gro
   public void delete(GroupRegistryServiceDeleteRequest req, StreamObserver<GroupRegistryServiceDeleteResponse> obs) {
     StatusMapping.unary(obs, () -> {
       MetadataValidator.checkNameField("group", req.getGroup());
+      Group g = metadata.group(req.getGroup())
+          .orElseThrow(() -> new NotFoundException("group " + req.getGroup() + " not found"));
+      if (req.getDryRun()) {
+        // A dry run must never delete: it only proves the group exists (NOT_FOUND otherwise).
+        return GroupRegistryServiceDeleteResponse.newBuilder().setDeleted(false).build();
+      }
+      if (req.getDataOnly()) {
+        // Through the ordinary delete path: tombstones that repair spreads, schemas kept.
+        int deleted = 0;
+        for (dev.arbor.api.banyandb.database.v1.Property schema : metadata.schemas(req.getGroup())) {
+          deleted += propertyDeletion.deleteAll(g, schema.getMetadata().getName());
+        }
+        return GroupRegistryServiceDeleteResponse.newBuilder().setDeleted(deleted > 0).build();
+      }
       metadata.deleteGroup(req.getGroup());
       try {
         remover.remove(req.getGroup());

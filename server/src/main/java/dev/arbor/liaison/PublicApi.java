@@ -19,14 +19,15 @@ public final class PublicApi {
     MetadataValidator metaValidator = new MetadataValidator(limits.maxTagsPerProperty());
     PropertyRequestValidator validator = new PropertyRequestValidator(limits.maxTagsPerProperty());
     PropertyDeleter deleter = new PropertyDeleter(lookup, store, clock);
+    SchemaRegistryGrpcService.NameDeletion nameDeletion =
+        (g, name) -> deleter.deleteAllOfName(g.getMetadata().getName(), name, g.getResourceOpts().getShardNum());
     return List.of(
         new PropertyGrpcService(
             new PropertyApplier(lookup, validator, store, clock, limits.maxPropertyBytes())::apply,
             deleter::delete,
             new PropertyQuerier(new QueryPlanner(lookup, store), limits)::query),
-        new GroupRegistryGrpcService(metadata, metaValidator, g -> { }, store::dropGroup),
-        new SchemaRegistryGrpcService(metadata, metaValidator, lookup,
-            (g, name) -> deleter.deleteAllOfName(g.getMetadata().getName(), name, g.getResourceOpts().getShardNum())),
+        new GroupRegistryGrpcService(metadata, metaValidator, g -> { }, store::dropGroup, nameDeletion),
+        new SchemaRegistryGrpcService(metadata, metaValidator, lookup, nameDeletion),
         new ApiVersionGrpcService("0.9", revision));
   }
 }

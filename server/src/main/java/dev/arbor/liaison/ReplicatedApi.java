@@ -41,7 +41,7 @@ public final class ReplicatedApi implements AutoCloseable {
         withConsistencyHeader,
         new GroupRegistryGrpcService(metadata, metaValidator,
             g -> nodes.placement().requireCapacity(g.getMetadata().getName(), g.getResourceOpts().getReplicas() + 1),
-            group -> { }),
+            group -> { }, writes::deleteAllOfName),
         new SchemaRegistryGrpcService(metadata, metaValidator, lookup, writes::deleteAllOfName),
         new ApiVersionGrpcService("0.9", revision));
   }

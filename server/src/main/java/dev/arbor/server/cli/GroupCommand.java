@@ -150,6 +150,12 @@ public final class GroupCommand implements Runnable {
     @Option(names = "--name", required = true, paramLabel = "GROUP", description = "Group name.")
     String name;
 
+    @Option(names = "--dry-run", description = "Delete nothing; fail with NOT_FOUND if the group does not exist.")
+    boolean dryRun;
+
+    @Option(names = "--data-only", description = "Delete every property of the group; keep the group and its schemas.")
+    boolean dataOnly;
+
     @Override
     public Integer call() {
       try (ApiChannel api = client.connect()) {
@@ -157,7 +163,8 @@ public final class GroupCommand implements Runnable {
             api.call(
                 () ->
                     api.groups()
-                        .delete(GroupRegistryServiceDeleteRequest.newBuilder().setGroup(name).build()));
+                        .delete(GroupRegistryServiceDeleteRequest.newBuilder().setGroup(name)
+                            .setDryRun(dryRun).setDataOnly(dataOnly).build()));
         client.output().printWithDefaults(resp);
       }
       return 0;

@@ -14,7 +14,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -23,6 +27,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The HTTP port: {@code GET /health} (200 "ok" while serving), {@code GET /metrics}, and JSON
  * routes other components add with {@link #addJsonRoute}.
+ *
+ * <p>JSON routes can be slow (a cluster-wide trace query waits for every node), so they run on
+ * their own small bounded pool and answer 503 when it is full: {@code /health} and
+ * {@code /metrics} stay on the server's threads and a liveness probe never waits behind them.
  */
 public final class HttpEndpoints implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(HttpEndpoints.class);
@@ -31,6 +39,10 @@ public final class HttpEndpoints implements AutoCloseable {
   private final ObjectMapper mapper = new ObjectMapper();
   private final HttpServer server;
   private final ExecutorService executor;
+  /** Threads for JSON routes; its queue is bounded so a burst is refused, not piled up. */
+  private final ThreadPoolExecutor slowRoutes;
+  static final int SLOW_ROUTE_THREADS = 2;
+  static final int SLOW_ROUTE_QUEUE = 8;
 
   public HttpEndpoints(String host, int port, PrometheusMeterRegistry registry, BooleanSupplier healthy)
       throws IOException {
@@ -41,6 +53,12 @@ public final class HttpEndpoints implements AutoCloseable {
       return t;
     });
     server.setExecutor(executor);
+    slowRoutes = new ThreadPoolExecutor(SLOW_ROUTE_THREADS, SLOW_ROUTE_THREADS, 0, TimeUnit.MILLISECONDS,
+        new ArrayBlockingQueue<>(SLOW_ROUTE_QUEUE), r -> {
+          Thread t = new Thread(r, "arbor-http-json");
+          t.setDaemon(true);
+          return t;
+        });
     server.createContext("/health", ex -> {
       boolean ok = healthy.getAsBoolean();
       respond(ex, ok ? 200 : 503, ok ? "ok\n" : "unavailable\n", "text/plain; charset=utf-8");
@@ -48,6 +66,11 @@ public final class HttpEndpoints implements AutoCloseable {
     server.createContext("/metrics", ex ->
         respond(ex, 200, registry.scrape(), "text/plain; version=0.0.4; charset=utf-8"));
     server.start();
+  }
+
+  /** JSON-route requests running or waiting (tests). */
+  int slowRoutesInFlight() {
+    return slowRoutes.getActiveCount() + slowRoutes.getQueue().size();
   }
 
   public int port() {
@@ -61,7 +84,22 @@ public final class HttpEndpoints implements AutoCloseable {
    * any other failure is a 500 of the same shape. May be called while serving.
    */
   public void addJsonRoute(String path, Function<Map<String, String>, String> handler) {
-    server.createContext(path, ex -> serveJson(ex, path, handler));
+    server.createContext(path, ex -> {
+      try {
+        slowRoutes.execute(() -> {
+          try {
+            serveJson(ex, path, handler);
+          } catch (IOException | RuntimeException e) {
+            LOG.debug("GET {}: the answer could not be sent ({})", path, e.toString());
+            ex.close();
+          }
+        });
+      } catch (RejectedExecutionException busy) {
+        ex.getResponseHeaders().set("Retry-After", "1");
+        respond(ex, 503, errorJson("busy: " + SLOW_ROUTE_THREADS + " requests of this kind are running and "
+            + SLOW_ROUTE_QUEUE + " waiting; retry later"), JSON);
+      }
+    });
   }
 
   private void serveJson(HttpExchange ex, String path, Function<Map<String, String>, String> handler)
@@ -86,9 +124,10 @@ public final class HttpEndpoints implements AutoCloseable {
       code = 400;
       body = errorJson(e.getMessage());
     } catch (RuntimeException e) {
+      // The details (paths, peers, stack) stay in the server log, not in the answer.
       LOG.warn("GET {} failed", path, e);
       code = 500;
-      body = errorJson(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+      body = errorJson("internal error answering " + path + "; see the server log");
     }
     respond(ex, code, body, JSON);
   }
@@ -141,5 +180,6 @@ public final class HttpEndpoints implements AutoCloseable {
   public void close() {
     server.stop(0);
     executor.shutdownNow();
+    slowRoutes.shutdownNow();
   }
 }

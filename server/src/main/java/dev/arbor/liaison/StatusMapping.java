@@ -46,12 +46,16 @@ public final class StatusMapping {
     if (t instanceof UnavailableException) {
       return Status.UNAVAILABLE.withDescription(t.getMessage());
     }
+    // Callers get a reference to the log line, never the exception text: it can name files,
+    // peers and internals that are none of a client's business.
+    String incident = Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong() >>> 16);
     if (t instanceof StorageException) {
-      LOG.error("storage failure", t);
-      return Status.INTERNAL.withDescription("storage failure: " + t.getMessage());
+      LOG.error("storage failure (incident {})", incident, t);
+      return Status.INTERNAL.withDescription(
+          "storage failure (incident " + incident + ", details in the server log); a write's outcome is unknown");
     }
-    LOG.error("unexpected failure", t);
-    return Status.INTERNAL.withDescription("internal error: " + t);
+    LOG.error("unexpected failure (incident {})", incident, t);
+    return Status.INTERNAL.withDescription("internal error (incident " + incident + ", details in the server log)");
   }
 
   /** Runs a unary handler and completes the call with its result or the mapped error. */
@@ -59,9 +63,15 @@ public final class StatusMapping {
     T result;
     try {
       result = handler.get();
-    } catch (Throwable t) {
-      observer.onError(toStatus(t).asRuntimeException());
+    } catch (RuntimeException e) {
+      observer.onError(toStatus(e).asRuntimeException());
       return;
+    } catch (Error e) {
+      // An Error (out of memory, a broken class path) is not a request's failure: answer, log,
+      // and let it propagate; the launcher runs the JVM with -XX:+ExitOnOutOfMemoryError.
+      LOG.error("fatal error in a call handler", e);
+      observer.onError(Status.INTERNAL.withDescription("internal error").asRuntimeException());
+      throw e;
     }
     observer.onNext(result);
     observer.onCompleted();

@@ -1,5 +1,6 @@
 package dev.arbor.storage;
 
+import dev.arbor.errors.InvalidArgumentException;
 import dev.arbor.property.PropertyRecord;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -13,6 +14,12 @@ import org.apache.lucene.search.TopFieldDocs;
 /** Runs per-shard searches with one sort and merges their top hits into one ordered list. */
 public final class MultiShardSearcher {
   private MultiShardSearcher() {}
+
+  /** The caller's query is too large for Lucene: the caller's mistake, not a storage failure. */
+  static InvalidArgumentException tooManyClauses(IndexSearcher.TooManyClauses e) {
+    return new InvalidArgumentException("criteria: the query needs more than " + IndexSearcher.getMaxClauseCount()
+        + " clauses (ids and conditions together); split it into smaller queries", e);
+  }
 
   public static List<PropertyRecord> search(List<ShardSearch> searches, int limit, Sort sort) {
     Sort effective = sort == null ? ShardIndex.KEY_ORDER : sort;
@@ -34,6 +41,8 @@ public final class MultiShardSearcher {
         out.add(DocumentCodec.fromStored(acquired.get(sd.shardIndex).storedFields(), sd.doc));
       }
       return out;
+    } catch (IndexSearcher.TooManyClauses e) {
+      throw tooManyClauses(e);
     } catch (IOException e) {
       throw new StorageException("search failed: " + e.getMessage(), e);
     } finally {

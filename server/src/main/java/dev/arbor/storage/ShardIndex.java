@@ -217,7 +217,12 @@ public final class ShardIndex implements Closeable {
     refresh();
     IndexSearcher s = searchers.acquire();
     try {
-      TopDocs top = s.search(q, Math.max(1, limit), sort == null ? KEY_ORDER : sort);
+      TopDocs top;
+      try {
+        top = s.search(q, Math.max(1, limit), sort == null ? KEY_ORDER : sort);
+      } catch (IndexSearcher.TooManyClauses e) {
+        throw MultiShardSearcher.tooManyClauses(e);
+      }
       StoredFields stored = s.storedFields();
       List<PropertyRecord> out = new ArrayList<>(top.scoreDocs.length);
       for (ScoreDoc sd : top.scoreDocs) {

@@ -5,8 +5,8 @@ import java.time.Duration;
 /**
  * Background repair settings of a data node.
  *
- * @param schedule when the node starts a round over a random shard (cron, @daily, "@every 1h", or
- *     "off")
+ * @param schedule when the node starts rounds for the shards it schedules (cron, @daily, "@every 1h",
+ *     or "off")
  * @param roundTimeout deadline of a round (all its hops) unless the caller gives one
  * @param sessionTimeout upper bound of one two-node session
  * @param coalesceTtl how long a shard's round from one origin keeps rounds from other origins out

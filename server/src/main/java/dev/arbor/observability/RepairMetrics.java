@@ -3,6 +3,7 @@ package dev.arbor.observability;
 import dev.arbor.api.repair.v1.HopResult;
 import dev.arbor.api.repair.v1.RoundOutcome;
 import dev.arbor.repair.RoundObserver;
+import dev.arbor.repair.coverage.CoverageObserver;
 import dev.arbor.repair.gossip.GossipObserver;
 import dev.arbor.repair.gossip.PropagationQueue;
 import dev.arbor.repair.gossip.RoundOutcomes;
@@ -26,10 +27,12 @@ import java.util.function.LongSupplier;
  * the time since this node last finished a session of the shard successfully (as client or
  * server), the value to alert on.
  */
-public final class RepairMetrics implements SessionObserver, GossipObserver, RoundObserver {
+public final class RepairMetrics implements SessionObserver, GossipObserver, RoundObserver, CoverageObserver {
   private final MeterRegistry registry;
   private final LongSupplier clockMillis;
   private final Map<String, Long> lastSuccess = new ConcurrentHashMap<>();
+  /** Per (group, shard): the coverage age and overdue flag of the last coverage check. */
+  private final Map<String, double[]> coverage = new ConcurrentHashMap<>();
 
   public RepairMetrics(MeterRegistry registry, LongSupplier clockMillis) {
     this.registry = registry;
@@ -47,6 +50,22 @@ public final class RepairMetrics implements SessionObserver, GossipObserver, Rou
               m -> (clockMillis.getAsLong() - m.getOrDefault(k, clockMillis.getAsLong())) / 1000.0)
           .description("seconds since this node last finished a repair session of the shard successfully")
           .tags("group", group, "shard", Integer.toString(shard)).register(registry);
+    }
+  }
+
+  @Override
+  public void shardCoverage(String group, int shard, double ageSeconds, boolean overdue) {
+    String k = group + "\u0000" + shard;
+    double[] v = {ageSeconds, overdue ? 1 : 0};
+    if (coverage.put(k, v) == null) {
+      String s = Integer.toString(shard);
+      Gauge.builder("arbor.repair.last.success.age.seconds", coverage, m -> m.getOrDefault(k, v)[0])
+          .description("seconds since the last repair round that covered every replica of the shard (its "
+              + "coverage watermark) started; since this node started watching when none did yet")
+          .tags("group", group, "shard", s).register(registry);
+      Gauge.builder("arbor.repair.coverage.overdue", coverage, m -> m.getOrDefault(k, v)[1])
+          .description("1 when the shard went 3/4 of the tombstone grace without a covering repair round")
+          .tags("group", group, "shard", s).register(registry);
     }
   }
 

@@ -2,6 +2,7 @@ package dev.arbor.repair;
 
 import dev.arbor.api.banyandb.common.v1.Catalog;
 import dev.arbor.api.banyandb.common.v1.Group;
+import dev.arbor.api.repair.v1.HopResult;
 import dev.arbor.api.repair.v1.PropagationContext;
 import dev.arbor.api.repair.v1.PropagationRequest;
 import dev.arbor.api.repair.v1.PropagationResponse;
@@ -15,6 +16,8 @@ import dev.arbor.errors.InvalidArgumentException;
 import dev.arbor.errors.NotFoundException;
 import dev.arbor.metadata.MetadataStore;
 import dev.arbor.observability.trace.Tracer;
+import dev.arbor.repair.coverage.CoverageListener;
+import dev.arbor.repair.coverage.RoundCoverage;
 import dev.arbor.repair.gossip.GossipPeers;
 import dev.arbor.repair.gossip.RoundOutcomes;
 import java.time.Duration;
@@ -23,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -52,6 +56,7 @@ public final class RepairRounds implements AutoCloseable {
   private final Tracer tracer;
   private final RoundObserver observer;
   private final Duration defaultTimeout;
+  private final CoverageListener coverage;
   private final Map<String, Round> rounds = new ConcurrentHashMap<>();
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "arbor-repair-rounds");
@@ -66,6 +71,14 @@ public final class RepairRounds implements AutoCloseable {
   public RepairRounds(String self, MetadataStore metadata, Supplier<List<DataNode>> dataNodes,
       Function<PropagationRequest, PropagationResponse> localOffer, GossipPeers peers, Tracer tracer,
       RoundObserver observer, Duration defaultTimeout) {
+    this(self, metadata, dataNodes, localOffer, peers, tracer, observer, defaultTimeout, CoverageListener.NONE);
+  }
+
+  /** @param coverage hears the rounds that covered their whole ring (the ring's coverage watermark) */
+  public RepairRounds(String self, MetadataStore metadata, Supplier<List<DataNode>> dataNodes,
+      Function<PropagationRequest, PropagationResponse> localOffer, GossipPeers peers, Tracer tracer,
+      RoundObserver observer, Duration defaultTimeout, CoverageListener coverage) {
+    this.coverage = coverage;
     this.self = self;
     this.metadata = metadata;
     this.dataNodes = dataNodes;
@@ -87,18 +100,28 @@ public final class RepairRounds implements AutoCloseable {
     private final int shard;
     private final List<String> nodes;
     private final long startNanos;
+    /** Wall clock (ns since the epoch) when the round started: its coverage watermark. */
+    private final long startUnixNanos;
+    private final List<HopResult> hops = java.util.Collections.synchronizedList(new ArrayList<>());
+    private final CompletableFuture<RoundOutcome> outcome = new CompletableFuture<>();
     private final BlockingQueue<RoundReport> events = new LinkedBlockingQueue<>();
     /** A report {@link #await} took early; {@link #next} returns it first. */
     private final java.util.Queue<RoundReport> pushBack = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final AtomicBoolean ended = new AtomicBoolean();
     private Tracer.Span span;
 
-    Round(String id, String group, int shard, List<String> nodes) {
+    Round(String id, String group, int shard, List<String> nodes, long startUnixNanos) {
       this.id = id;
       this.group = group;
       this.shard = shard;
       this.nodes = nodes;
       this.startNanos = System.nanoTime();
+      this.startUnixNanos = startUnixNanos;
+    }
+
+    /** Completes with the round's outcome, whoever else reads its reports. */
+    public CompletableFuture<RoundOutcome> outcome() {
+      return outcome;
     }
 
     public String id() {
@@ -176,7 +199,7 @@ public final class RepairRounds implements AutoCloseable {
     Duration t = timeout == null || timeout.isZero() || timeout.isNegative() ? defaultTimeout : timeout;
     long now = Tracer.nowNanos();
     String id = self + "-" + now;
-    Round round = new Round(id, group, shard, nodes);
+    Round round = new Round(id, group, shard, nodes, now);
     String traceId = group + "_" + shard + "_" + self + "_" + now;
     round.span = tracer.start(traceId, "", "repair round", group, shard, 0)
         .tag("round_id", id).tag("nodes", String.join(",", nodes)).tag("trigger", trigger);
@@ -233,6 +256,7 @@ public final class RepairRounds implements AutoCloseable {
     }
     if (r.hasHop()) {
       observer.hopReported(round.group, round.shard, r.getHop());
+      round.hops.add(r.getHop());
       round.events.add(r.toBuilder().clearOutcome().build());
     }
     if (r.hasOutcome()) {
@@ -254,8 +278,16 @@ public final class RepairRounds implements AutoCloseable {
     LOG.info("repair round {} of {}/{} ended {}: {}", round.id, round.group, round.shard, outcome.getStatus(),
         outcome.getMessage());
     observer.roundFinished(round.group, round.shard, outcome, System.nanoTime() - round.startNanos);
+    if (RoundCoverage.covered(round.nodes, outcome, List.copyOf(round.hops))) {
+      coverage.covered(round.group, round.shard, round.startUnixNanos, round.id, round.nodes);
+    } else if (RoundOutcomes.COMPLETED.equals(outcome.getStatus())) {
+      LOG.info("repair round {} of {}/{} completed without covering every replica of {} (a node was skipped or "
+          + "a hop report lost): it does not allow purging the shard's tombstones", round.id, round.group,
+          round.shard, round.nodes);
+    }
     round.events.add(RoundReport.newBuilder().setRoundId(round.id).setGroup(round.group).setShard(round.shard)
         .setOutcome(outcome).build());
+    round.outcome.complete(outcome);
   }
 
   @Override

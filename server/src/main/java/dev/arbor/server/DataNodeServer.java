@@ -66,16 +66,18 @@ public final class DataNodeServer implements AutoCloseable {
       ServingEndpoints endpoints =
           ServingEndpoints.start(config.grpcHost(), config.grpcPort(), config.httpPort(), services, meters);
       endpoints.addJsonRoute(dev.arbor.observability.trace.TraceHttpHandler.PATH, repair.traceHttpHandler());
+      RepairNode finalRepair = repair;
       metadata.addListener(e -> {
         if (e.type() == MetadataEvent.Type.GROUP_DELETED) {
           try {
+            finalRepair.watermarks().dropGroup(e.groupName());
             storage.store().dropGroup(e.groupName());
           } catch (IOException | RuntimeException ex) {
             LOG.error("dropping the data of deleted group {} failed; it is removed on next start", e.groupName(), ex);
           }
         }
       });
-      storage.start();
+      storage.start(repair.purgeCutoff());
       repair.start();
       endpoints.markServing();
       String advertised = advertiseHost + ":" + endpoints.grpcPort();
@@ -102,6 +104,11 @@ public final class DataNodeServer implements AutoCloseable {
   /** Rounds this node originates (the admin API's entry point; also used by tests). */
   public dev.arbor.repair.RepairRounds repairRounds() {
     return repair.rounds();
+  }
+
+  /** The coverage watermarks this node keeps (tests). */
+  public dev.arbor.repair.coverage.WatermarkStore coverageWatermarks() {
+    return repair.watermarks();
   }
 
   public int grpcPort() {

@@ -5,8 +5,8 @@ import java.time.Duration;
 /**
  * Background repair settings of a data node.
  *
- * @param schedule when the node starts a round over a random shard (cron, @daily, "@every 1h", or
- *     "off")
+ * @param schedule when the node starts rounds for the shards it schedules (cron, @daily, "@every 1h",
+ *     or "off")
  * @param roundTimeout deadline of a round (all its hops) unless the caller gives one
  * @param sessionTimeout upper bound of one two-node session
  * @param coalesceTtl how long a shard's round from one origin keeps rounds from other origins out
@@ -15,11 +15,18 @@ import java.time.Duration;
  */
 public record RepairConfig(
     String schedule, Duration roundTimeout, Duration sessionTimeout, Duration coalesceTtl, Duration traceRetention,
-    int workers) {
+    int workers, Duration maxClockSkew) {
   public static final int DEFAULT_WORKERS = 2;
+  /** Clock difference between liaisons and data nodes tolerated (the purge rule's margin). */
+  public static final Duration DEFAULT_MAX_CLOCK_SKEW = Duration.ofMinutes(1);
   public static final RepairConfig DEFAULTS = new RepairConfig(
       "0 2 * * *", Duration.ofMinutes(20), Duration.ofMinutes(10), Duration.ofHours(1), Duration.ofDays(3),
-      DEFAULT_WORKERS);
+      DEFAULT_WORKERS, DEFAULT_MAX_CLOCK_SKEW);
+
+  public RepairConfig(String schedule, Duration roundTimeout, Duration sessionTimeout, Duration coalesceTtl,
+      Duration traceRetention, int workers) {
+    this(schedule, roundTimeout, sessionTimeout, coalesceTtl, traceRetention, workers, DEFAULT_MAX_CLOCK_SKEW);
+  }
 
   public RepairConfig(String schedule, Duration roundTimeout, Duration sessionTimeout, Duration coalesceTtl,
       Duration traceRetention) {

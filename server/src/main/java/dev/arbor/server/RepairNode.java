@@ -20,7 +20,16 @@ import dev.arbor.repair.gossip.PropagationWorker;
 import dev.arbor.repair.sync.RepairGrpcService;
 import dev.arbor.repair.sync.RepairSessionClient;
 import dev.arbor.repair.sync.ShardCheck;
+import dev.arbor.repair.coverage.CoverageAnnouncer;
+import dev.arbor.repair.coverage.CoverageGrpcService;
+import dev.arbor.repair.coverage.CoverageMonitor;
+import dev.arbor.repair.coverage.CoveragePurgeCutoff;
+import dev.arbor.repair.coverage.ReplicaRings;
+import dev.arbor.repair.coverage.WatermarkStore;
 import dev.arbor.repair.tree.BuildSchedule;
+import dev.arbor.storage.PurgeCutoff;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import io.grpc.BindableService;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -28,7 +37,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.OptionalInt;
-import java.util.Random;
+import java.util.function.LongSupplier;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -39,6 +48,7 @@ import java.util.function.Supplier;
  * by {@link DataNodeServer}; {@link #services()} go on the node's gRPC port.
  */
 final class RepairNode implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(RepairNode.class);
   private static final int MAX_MESSAGE = 64 << 20;
   /** How long a session waits for a build of its shard that another task is running. */
   private static final Duration TREE_WAIT = Duration.ofMinutes(2);
@@ -52,9 +62,20 @@ final class RepairNode implements AutoCloseable {
   private final TraceQuery traceQuery;
   private final RepairTrigger trigger;
   private final List<BindableService> services;
+  private final WatermarkStore watermarks;
+  private final CoverageAnnouncer announcer;
+  private final CoverageMonitor monitor;
+  private final PurgeCutoff purge;
+  private final Duration grace;
 
   private RepairNode(SpanStore spans, PeerChannels channels, PropagationWorker worker, RepairRounds rounds,
-      TraceQuery traceQuery, RepairTrigger trigger, List<BindableService> services) {
+      TraceQuery traceQuery, RepairTrigger trigger, List<BindableService> services, WatermarkStore watermarks,
+      CoverageAnnouncer announcer, CoverageMonitor monitor, PurgeCutoff purge, Duration grace) {
+    this.watermarks = watermarks;
+    this.announcer = announcer;
+    this.monitor = monitor;
+    this.purge = purge;
+    this.grace = grace;
     this.spans = spans;
     this.channels = channels;
     this.worker = worker;
@@ -84,6 +105,13 @@ final class RepairNode implements AutoCloseable {
       RepairSessionClient client = new RepairSessionClient(nodeId, storage.store(), storage.trees(), shardCheck,
           TREE_WAIT, REPLY_TIMEOUT, metrics, rebuild);
       GrpcGossipPeers peers = new GrpcGossipPeers(dataNodes, channels, GOSSIP_CALL_TIMEOUT);
+      Duration grace = config.tombstoneGrace();
+      LongSupplier wallNanos = Tracer::nowNanos;
+      ReplicaRings rings = new ReplicaRings(metadata, dataNodes);
+      WatermarkStore watermarks = WatermarkStore.open(config.dataDir().resolve("coverage").resolve("watermarks.txt"));
+      CoverageGrpcService coverage = new CoverageGrpcService(nodeId, rings, watermarks);
+      CoverageAnnouncer announcer = new CoverageAnnouncer(nodeId, peers::address, channels, coverage::accept,
+          GOSSIP_CALL_TIMEOUT);
       PropagationQueue queue = new PropagationQueue(rc.coalesceTtl(), System::nanoTime);
       // Rounds and the worker refer to each other (reports of own rounds; local hand-over).
       AtomicReference<RepairRounds> roundsRef = new AtomicReference<>();
@@ -99,13 +127,20 @@ final class RepairNode implements AutoCloseable {
           peers, tracer, metrics, reports, rc.sessionTimeout(), rc.workers());
       GossipGrpcService gossip = new GossipGrpcService(nodeId, queue, worker, tracer, metrics, reports);
       RepairRounds rounds = new RepairRounds(nodeId, metadata, dataNodes, gossip::offer, peers, tracer, metrics,
-          rc.roundTimeout());
+          rc.roundTimeout(), announcer);
       roundsRef.set(rounds);
       TraceQuery traceQuery = new TraceQuery(nodeId, spans, dataNodes);
       RepairTrigger trigger = rc.scheduled()
-          ? new RepairTrigger(BuildSchedule.parse(rc.schedule()), metadata, rounds, new Random()) : null;
-      List<BindableService> services = List.of(repairService, gossip, new RepairAdminGrpcService(rounds, traceQuery));
-      return new RepairNode(spans, channels, worker, rounds, traceQuery, trigger, services);
+          ? new RepairTrigger(nodeId, BuildSchedule.parse(rc.schedule()), rings, watermarks, rounds, rc.workers(),
+              grace, wallNanos)
+          : null;
+      CoverageMonitor monitor = new CoverageMonitor(nodeId, rings, watermarks, metrics, wallNanos, grace);
+      PurgeCutoff purge = new CoveragePurgeCutoff(rings, watermarks, wallNanos, grace,
+          rc.maxClockSkew());
+      List<BindableService> services = List.of(repairService, gossip, coverage,
+          new RepairAdminGrpcService(rounds, traceQuery));
+      return new RepairNode(spans, channels, worker, rounds, traceQuery, trigger, services, watermarks, announcer,
+          monitor, purge, grace);
     } catch (RuntimeException e) {
       spans.close();
       throw e;
@@ -124,10 +159,25 @@ final class RepairNode implements AutoCloseable {
     return rounds;
   }
 
+  WatermarkStore watermarks() {
+    return watermarks;
+  }
+
+  /** Which tombstones of each shard this node may purge (coverage of replicated shards). */
+  PurgeCutoff purgeCutoff() {
+    return purge;
+  }
+
   void start() {
     worker.start();
+    monitor.start(grace);
     if (trigger != null) {
       trigger.start();
+    } else {
+      LOG.warn("--repair-schedule is off: this node starts no repair round, so tombstones of groups keeping 2+ "
+          + "copies are purged only after a round covering every replica of their shard ran (another node's "
+          + "schedule, or 'arbor repair run'); without one they are kept forever. Groups keeping one copy still "
+          + "purge after --tombstone-grace");
     }
   }
 
@@ -137,8 +187,10 @@ final class RepairNode implements AutoCloseable {
     if (trigger != null) {
       trigger.close();
     }
+    monitor.close();
     worker.close();
     rounds.close();
+    announcer.close();
     traceQuery.close();
     channels.close();
     spans.close();

@@ -13,7 +13,8 @@ import java.time.Duration;
  * @param grpcPort public gRPC port (BanyanDB API), default 17912
  * @param httpPort HTTP port for /health and /metrics, default 17913
  * @param limits request limits enforced at the edge
- * @param tombstoneGrace how long deleted properties are kept before purge
+ * @param tombstoneGrace how long deleted properties are kept at least before purge (replicated
+ *     shards also wait for a covering repair round)
  * @param checkpointInterval how often indexes are committed and the WAL truncated
  * @param trees repair-tree settings
  * @param checkpointWalBytes a checkpoint also runs once this much WAL has been written since the last

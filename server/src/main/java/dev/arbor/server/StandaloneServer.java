@@ -41,7 +41,7 @@ public final class StandaloneServer implements AutoCloseable {
       services.add(new TreeAdminGrpcService(metadata, storage.trees()));
       ServingEndpoints endpoints =
           ServingEndpoints.start(config.grpcHost(), config.grpcPort(), config.httpPort(), services, registry);
-      storage.start();
+      storage.start(storage.graceOnly());
       endpoints.markServing();
       return new StandaloneServer(metadata, storage, endpoints);
     } catch (IOException | RuntimeException e) {

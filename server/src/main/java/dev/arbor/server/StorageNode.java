@@ -8,6 +8,7 @@ import dev.arbor.repair.tree.BuildSchedule;
 import dev.arbor.repair.tree.RepairTrees;
 import dev.arbor.repair.tree.TreeBuildScheduler;
 import dev.arbor.storage.PropertyStore;
+import dev.arbor.storage.PurgeCutoff;
 import dev.arbor.storage.StoreEvents;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
@@ -79,8 +80,17 @@ final class StorageNode implements AutoCloseable {
     return treeScheduler;
   }
 
-  /** Starts checkpoints, refreshes, tombstone purge and tree builds. */
-  void start() {
+  /** Tombstones purged on the grace alone: nothing to reconcile with (a standalone node). */
+  PurgeCutoff graceOnly() {
+    return PurgeCutoff.olderThan(clock::next, config.tombstoneGrace());
+  }
+
+  /**
+   * Starts checkpoints, refreshes, tombstone purge and tree builds.
+   *
+   * @param purge which tombstones of each shard may go
+   */
+  void start(PurgeCutoff purge) {
     long cp = Math.max(1, config.checkpointInterval().toMillis());
     background.scheduleWithFixedDelay(() -> guarded("checkpoint", store::checkpoint), cp, cp, TimeUnit.MILLISECONDS);
     // Bounds the map of writes not yet visible to searches, and the WAL a crash would replay.
@@ -95,7 +105,7 @@ final class StorageNode implements AutoCloseable {
     long purgeEvery = Math.max(1000, Math.min(config.tombstoneGrace().toMillis(), TimeUnit.HOURS.toMillis(1)));
     background.scheduleWithFixedDelay(
         () -> guarded("tombstone purge",
-            () -> store.purgeTombstones(clock.next() - config.tombstoneGrace().toNanos())),
+            () -> store.purgeTombstones(purge)),
         purgeEvery, purgeEvery, TimeUnit.MILLISECONDS);
     treeScheduler.start();
   }

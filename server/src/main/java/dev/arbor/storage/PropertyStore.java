@@ -511,8 +511,16 @@ public final class PropertyStore implements Closeable {
 
   /** Physically removes tombstones older than the cutoff in every shard. */
   public void purgeTombstones(long cutoffNanos) throws IOException {
+    purgeTombstones((group, shard) -> cutoffNanos);
+  }
+
+  /** Physically removes, in every shard, the tombstones deleted at or before that shard's cutoff. */
+  public void purgeTombstones(PurgeCutoff cutoff) throws IOException {
     for (ShardIndex s : shards.values()) {
-      s.purgeTombstones(cutoffNanos);
+      long c = cutoff.cutoffNanos(s.group(), s.shard());
+      if (c != PurgeCutoff.KEEP_ALL) {
+        s.purgeTombstones(c);
+      }
     }
   }
 

@@ -56,6 +56,7 @@ final class RepairTestCluster implements AutoCloseable {
   private final Path dir;
 
   private final String schedule;
+  private final Duration tombstoneGrace;
 
   RepairTestCluster(Path dir, int n) throws IOException {
     this(dir, n, "off");
@@ -63,8 +64,14 @@ final class RepairTestCluster implements AutoCloseable {
 
   /** @param schedule every node's {@code --repair-schedule} */
   RepairTestCluster(Path dir, int n, String schedule) throws IOException {
+    this(dir, n, schedule, ServerConfig.DEFAULT_TOMBSTONE_GRACE);
+  }
+
+  /** @param tombstoneGrace every node's {@code --tombstone-grace} */
+  RepairTestCluster(Path dir, int n, String schedule, Duration tombstoneGrace) throws IOException {
     this.dir = dir;
     this.schedule = schedule;
+    this.tombstoneGrace = tombstoneGrace;
     metadata = EmbeddedMetadataStore.open(dir.resolve("meta"), HybridClock.system());
     for (int i = 1; i <= n; i++) {
       start("n" + i);
@@ -74,10 +81,15 @@ final class RepairTestCluster implements AutoCloseable {
   DataNodeServer start(String id) throws IOException {
     ServerConfig cfg = ServerConfig.defaults(dir.resolve(id)).withHost("127.0.0.1").withPorts(0, 0)
         .withRepair(new RepairConfig(schedule, Duration.ofMinutes(2), Duration.ofMinutes(1), Duration.ofHours(1),
-            Duration.ofDays(3)));
+            Duration.ofDays(3))).withTombstoneGrace(tombstoneGrace);
     DataNodeServer s = DataNodeServer.start(id, cfg, metadata, registry, "127.0.0.1", Duration.ofMinutes(5));
     nodes.put(id, s);
     return s;
+  }
+
+  /** The data directory of a node (kept across {@link #stop} and {@link #start}). */
+  Path dataDir(String id) {
+    return dir.resolve(id);
   }
 
   void stop(String id) {

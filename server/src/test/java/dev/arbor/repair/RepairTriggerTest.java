@@ -4,19 +4,31 @@ import static dev.arbor.repair.RepairTestCluster.record;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.arbor.api.banyandb.common.v1.Group;
+import dev.arbor.cluster.DataNode;
+import dev.arbor.observability.trace.Tracer;
 import dev.arbor.property.PropertyRecord;
+import dev.arbor.repair.coverage.ReplicaRings;
 import dev.arbor.repair.tree.BuildSchedule;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The background trigger: replicas converge with nobody asking, and only repairable shards are picked. */
+/**
+ * The background trigger: replicas converge with nobody asking; every shard of a replicated group
+ * gets a round from its first replica at each firing (deterministic, not a random pick), and a
+ * replica takes over a shard left uncovered for half the grace.
+ */
 class RepairTriggerTest {
   @TempDir Path dir;
 
@@ -40,30 +52,82 @@ class RepairTriggerTest {
     }
   }
 
+  private static RepairTrigger trigger(RepairTestCluster c, String node, Duration grace, LongSupplier now) {
+    return new RepairTrigger(node, BuildSchedule.parse("@daily"), rings(c), c.nodes.get(node).coverageWatermarks(),
+        c.nodes.get(node).repairRounds(), 2, grace, now);
+  }
+
+  private static ReplicaRings rings(RepairTestCluster c) {
+    return new ReplicaRings(c.metadata, () -> c.registry.nodes().stream()
+        .map(n -> DataNode.of(n.id(), n.grpcAddress())).toList());
+  }
+
   @Test
-  void picksOnlyGroupsKeepingTwoCopiesAndShardsInRange() throws Exception {
-    long seed = System.nanoTime();
-    System.out.println("[RepairTriggerTest] seed=" + seed);
-    try (RepairTestCluster c = new RepairTestCluster(dir, 2)) {
+  void oneFiringPerNodeCoversEveryShardOf32OnThreeNodesOnce() throws Exception {
+    try (RepairTestCluster c = new RepairTestCluster(dir, 3)) {
       c.group("single", 4, 0);
-      RepairTrigger none = new RepairTrigger(BuildSchedule.parse("@daily"), c.metadata,
-          c.nodes.get("n1").repairRounds(), new Random(seed));
-      assertThat(none.fireOnce()).as("no group keeps two copies").isNull();
-      c.group("pair", 3, 1);
-      Set<Integer> shards = new HashSet<>();
-      for (int i = 0; i < 30; i++) {
-        RepairRounds.Round r = none.fireOnce();
-        assertThat(r.group()).isEqualTo("pair");
-        assertThat(r.shard()).isBetween(0, 2);
-        shards.add(r.shard());
-        // Wait for the outcome, so rounds do not pile up.
-        var e = r.next(Duration.ofSeconds(30));
-        while (e != null && !e.hasOutcome()) {
-          e = r.next(Duration.ofSeconds(30));
+      assertThat(trigger(c, "n1", Duration.ofDays(7), Tracer::nowNanos).fireOnce())
+          .as("no group keeps two copies").isEmpty();
+      c.group("g", 32, 1); // two copies of 32 shards over three nodes
+      List<Integer> shards = new ArrayList<>();
+      for (String n : List.of("n1", "n2", "n3")) {
+        for (RepairRounds.Round r : trigger(c, n, Duration.ofDays(7), Tracer::nowNanos).fireOnce()) {
+          assertThat(r.group()).isEqualTo("g");
+          assertThat(r.nodes().get(0)).as("scheduled by the shard's first replica").isEqualTo(n);
+          assertThat(r.outcome().get().getStatus()).isEqualTo("COMPLETED");
+          shards.add(r.shard());
         }
-        assertThat(e).as("round %s ended", r.id()).isNotNull();
       }
-      assertThat(shards).as("random shards over 30 fires (seed %d)", seed).hasSizeGreaterThan(1);
+      assertThat(shards).as("each shard once, by its first replica").hasSize(32)
+          .containsExactlyInAnyOrderElementsOf(IntStream.range(0, 32).boxed().toList());
+      ReplicaRings rings = rings(c);
+      Group g = c.metadata.group("g").orElseThrow();
+      await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
+        for (int s = 0; s < 32; s++) {
+          for (String n : rings.ring(g, s)) {
+            assertThat(c.nodes.get(n).coverageWatermarks().get("g", s)).as("g/%d on %s", s, n).isPresent();
+          }
+        }
+      });
     }
+  }
+
+  @Test
+  void aReplicaTakesOverShardsUncoveredForHalfTheGrace() throws Exception {
+    try (RepairTestCluster c = new RepairTestCluster(dir, 3)) {
+      c.group("g", 32, 1);
+      ReplicaRings rings = rings(c);
+      Group g = c.metadata.group("g").orElseThrow();
+      Set<Integer> held = new HashSet<>();
+      for (int s = 0; s < 32; s++) {
+        if (rings.ring(g, s).contains("n2")) {
+          held.add(s);
+        }
+      }
+      // Half a grace passes on n2's clock after its trigger started: it sees every shard it holds
+      // uncovered for that long, first replica or not (nobody else scheduled anything).
+      Duration grace = Duration.ofHours(2);
+      AtomicLong ahead = new AtomicLong();
+      RepairTrigger n2 = trigger(c, "n2", grace, () -> Tracer.nowNanos() + ahead.get());
+      ahead.set(grace.dividedBy(2).toNanos());
+      Set<Integer> started = new HashSet<>();
+      for (RepairRounds.Round r : n2.fireOnce()) {
+        assertThat(r.outcome().get().getStatus()).isEqualTo("COMPLETED");
+        started.add(r.shard());
+      }
+      assertThat(started).isEqualTo(held);
+      assertThat(held.stream().filter(s -> !rings.ring(g, s).get(0).equals("n2"))).as("takeovers").isNotEmpty();
+    }
+  }
+
+  @Test
+  void scheduleGapsAreMeasuredAgainstTheGrace() {
+    ZonedDateTime from = ZonedDateTime.of(2024, 1, 1, 12, 0, 0, 0, ZoneOffset.UTC);
+    assertThat(RepairTrigger.longestGap(BuildSchedule.parse("0 2 * * *"), from, Duration.ofDays(14)))
+        .isEqualTo(Duration.ofHours(24));
+    assertThat(RepairTrigger.longestGap(BuildSchedule.parse("@every 1h"), from, Duration.ofDays(14)))
+        .isEqualTo(Duration.ofHours(1));
+    assertThat(RepairTrigger.longestGap(BuildSchedule.parse("@weekly"), from, Duration.ofDays(14)))
+        .isGreaterThan(Duration.ofDays(3));
   }
 }

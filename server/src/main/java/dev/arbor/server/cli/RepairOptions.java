@@ -8,7 +8,7 @@ import picocli.CommandLine.Option;
 /** Background repair settings of a data node (data, dev-cluster). */
 final class RepairOptions {
   @Option(names = "--repair-schedule", defaultValue = "0 2 * * *",
-      description = "When this node starts a repair round over a random shard keeping 2+ copies: 5-field cron (server local time), @daily, '@every 1h', or 'off' (default: '${DEFAULT-VALUE}', daily at 02:00).")
+      description = "When this node starts repair rounds: at each fire time, one round (--repair-workers at once) for every shard keeping 2+ copies it is the first replica of, and for any shard it holds left uncovered for half the tombstone grace. Must fire at least once per half grace (warned at start). 5-field cron (server local time), @daily, '@every 1h', or 'off': no rounds, so tombstones of replicated groups are not purged (default: '${DEFAULT-VALUE}', daily at 02:00).")
   String schedule;
 
   @Option(names = "--repair-round-timeout", defaultValue = "20m", converter = DurationConverter.class,
@@ -31,6 +31,10 @@ final class RepairOptions {
       description = "Repair rounds of different shards this node handles at once (default: ${DEFAULT-VALUE}).")
   int workers;
 
+  @Option(names = "--max-clock-skew", defaultValue = "1m", converter = DurationConverter.class,
+      description = "Largest clock difference between liaisons and data nodes tolerated: a tombstone is purged only if its delete time is at least this much before the start of the last repair round that covered its shard (default: ${DEFAULT-VALUE}).")
+  Duration maxClockSkew;
+
   RepairConfig config() {
     if (workers < 1 || workers > 64) {
       throw new IllegalArgumentException("--repair-workers must be between 1 and 64");
@@ -47,6 +51,9 @@ final class RepairOptions {
         throw new IllegalArgumentException("repair durations must be > 0");
       }
     }
-    return new RepairConfig(schedule, roundTimeout, sessionTimeout, coalesceTtl, traceRetention, workers);
+    if (maxClockSkew.isNegative()) {
+      throw new IllegalArgumentException("--max-clock-skew must be >= 0");
+    }
+    return new RepairConfig(schedule, roundTimeout, sessionTimeout, coalesceTtl, traceRetention, workers, maxClockSkew);
   }
 }

@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
 /** Storage and repair-tree settings of a node that holds data (standalone, data, dev-cluster). */
 final class StorageOptions {
   @Option(names = "--tombstone-grace", defaultValue = "7d", converter = DurationConverter.class,
-      description = "How long deleted properties are kept (as tombstones, for repair) before purge (default: ${DEFAULT-VALUE}).")
+      description = "How long deleted properties are kept as tombstones, at least (default: ${DEFAULT-VALUE}). Standalone nodes and groups keeping one copy purge them after this; groups keeping 2+ copies only once a repair round that covered every replica of the shard also started after the delete (never with --repair-schedule off unless rounds are run by hand).")
   Duration tombstoneGrace;
 
   @Option(names = "--checkpoint-interval", defaultValue = "30s", converter = DurationConverter.class,

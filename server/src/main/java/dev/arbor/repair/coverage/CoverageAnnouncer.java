@@ -1,0 +1,95 @@
+package dev.arbor.repair.coverage;
+
+import dev.arbor.api.repair.v1.CoverageAck;
+import dev.arbor.api.repair.v1.CoverageNotice;
+import dev.arbor.api.repair.v1.CoverageServiceGrpc;
+import dev.arbor.cluster.PeerChannels;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The origin's side of coverage: once one of its rounds covered its ring, tells every node of the
+ * ring (itself directly), off the caller's thread. A node that misses the notice (down, network)
+ * keeps its older watermark and purges later; the next covering round tells it again.
+ */
+public final class CoverageAnnouncer implements CoverageListener, AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(CoverageAnnouncer.class);
+
+  private final String self;
+  private final Function<String, Optional<String>> addressOf;
+  private final PeerChannels channels;
+  private final Function<CoverageNotice, CoverageAck> local;
+  private final Duration callTimeout;
+  private final ExecutorService sender = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "arbor-coverage-announcer");
+    t.setDaemon(true);
+    return t;
+  });
+
+  /**
+   * @param addressOf the address of a registered node, empty when it is not registered
+   * @param local records a notice on this node
+   */
+  public CoverageAnnouncer(String self, Function<String, Optional<String>> addressOf, PeerChannels channels,
+      Function<CoverageNotice, CoverageAck> local, Duration callTimeout) {
+    this.self = self;
+    this.addressOf = addressOf;
+    this.channels = channels;
+    this.local = local;
+    this.callTimeout = callTimeout;
+  }
+
+  @Override
+  public void covered(String group, int shard, long roundStartNanos, String roundId, List<String> ring) {
+    CoverageNotice n = CoverageNotice.newBuilder().setGroup(group).setShard(shard)
+        .setRoundStartUnixNanos(roundStartNanos).setRoundId(roundId).addAllNodes(ring).setOriginNode(self).build();
+    try {
+      sender.execute(() -> ring.forEach(node -> tell(node, n)));
+    } catch (RejectedExecutionException closing) {
+      LOG.info("round {} covered {}/{} but this node is shutting down: the ring learns it at the next round",
+          roundId, group, shard);
+    }
+  }
+
+  private void tell(String node, CoverageNotice n) {
+    try {
+      CoverageAck ack;
+      if (node.equals(self)) {
+        ack = local.apply(n);
+      } else {
+        Optional<String> addr = addressOf.apply(node);
+        if (addr.isEmpty()) {
+          LOG.warn("coverage of {}/{} (round {}) not sent to {}: not registered", n.getGroup(), n.getShard(),
+              n.getRoundId(), node);
+          return;
+        }
+        ack = CoverageServiceGrpc.newBlockingStub(channels.channel(addr.get()))
+            .withDeadlineAfter(callTimeout.toMillis(), TimeUnit.MILLISECONDS).covered(n);
+      }
+      if (!ack.getRecorded()) {
+        LOG.debug("{} did not keep the coverage of round {}: {}", node, n.getRoundId(), ack.getReason());
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("coverage of {}/{} (round {}) not delivered to {}: {}", n.getGroup(), n.getShard(), n.getRoundId(),
+          node, e.getMessage());
+    }
+  }
+
+  @Override
+  public void close() {
+    sender.shutdown();
+    try {
+      sender.awaitTermination(15, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

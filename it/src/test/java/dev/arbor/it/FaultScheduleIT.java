@@ -109,6 +109,7 @@ class FaultScheduleIT {
     try {
       nodes.putAll(ArborProcess.startDataNodes("fault-" + seed + "-", NODE_IDS, work, metadata,
           "--node-ttl", NODE_TTL, "--tombstone-grace", GRACE, "--repair-schedule", "@every 3s",
+          "--max-clock-skew", "500ms",
           "--checkpoint-interval", "2s", "--tree-quick-build-delay", "1s"));
       liaisons.add(ArborProcess.startLiaison("fault-" + seed + "-l1", metadata, "--node-timeout", "2s"));
       List<String> skewed = new ArrayList<>(List.of("--node-timeout", "2s"));

@@ -14,6 +14,9 @@ public final class StoreMetrics {
         .baseUnit("bytes").description("bytes appended to the write-ahead log").register(registry);
     FunctionCounter.builder("arbor.wal.syncs", store, PropertyStore::walSyncs)
         .description("write-ahead log fsyncs (one per group commit)").register(registry);
+    FunctionCounter.builder("arbor.tombstones.purged", store, PropertyStore::purgedTombstones)
+        .description("tombstones removed after the grace (and, when replicated, a covering repair round)")
+        .register(registry);
     Gauge.builder("arbor.shards.open", store, s -> s.allShards().size())
         .description("open (group, shard) indexes").register(registry);
   }

@@ -55,6 +55,7 @@ public final class PropertyStore implements Closeable {
   private final StoreListener listener;
   private final Path canonicalDir;
   private volatile long walBytesAtCheckpoint;
+  private final java.util.concurrent.atomic.AtomicLong purged = new java.util.concurrent.atomic.AtomicLong();
 
   private PropertyStore(
       Path dir, FileChannel lockChannel, FileLock dirLock, WriteAheadLog wal, StoreListener listener) {
@@ -519,9 +520,18 @@ public final class PropertyStore implements Closeable {
     for (ShardIndex s : shards.values()) {
       long c = cutoff.cutoffNanos(s.group(), s.shard());
       if (c != PurgeCutoff.KEEP_ALL) {
-        s.purgeTombstones(c);
+        long n = s.purgeTombstones(c);
+        if (n > 0) {
+          purged.addAndGet(n);
+          LOG.info("purged {} tombstone(s) of {}/{}", n, s.group(), s.shard());
+        }
       }
     }
+  }
+
+  /** Tombstones physically removed since start. */
+  public long purgedTombstones() {
+    return purged.get();
   }
 
   /** Closes and deletes every shard of {@code group}, then checkpoints so the WAL forgets it. */

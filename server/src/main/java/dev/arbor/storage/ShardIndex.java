@@ -245,12 +245,26 @@ public final class ShardIndex implements Closeable {
   }
 
   /** Physically removes tombstones deleted at or before {@code cutoffNanos}. */
-  void purgeTombstones(long cutoffNanos) throws IOException {
-    writer.deleteDocuments(NumericDocValuesField.newSlowRangeQuery(DocumentCodec.DEL, 1, cutoffNanos));
+  /** Deletes the tombstones deleted at or before {@code cutoffNanos}; returns how many there were. */
+  long purgeTombstones(long cutoffNanos) throws IOException {
+    Query purgeable = NumericDocValuesField.newSlowRangeQuery(DocumentCodec.DEL, 1, cutoffNanos);
+    refresh();
+    long n;
+    IndexSearcher s = searchers.acquire();
+    try {
+      n = s.count(purgeable);
+    } finally {
+      searchers.release(s);
+    }
+    if (n == 0) {
+      return 0;
+    }
+    writer.deleteDocuments(purgeable);
     // Counts as a change so the next refresh makes the purge visible; lookups must not keep
     // serving purged tombstones from the not-yet-refreshed map either.
     applied.incrementAndGet();
     unrefreshed.values().removeIf(p -> p.record().deleted() && p.record().deleteTime() <= cutoffNanos);
+    return n;
   }
 
   /**

@@ -82,7 +82,8 @@ final class ReplicatedQueries {
     for (ReplicaCalls.Answer<List<StoredProperty>> a : answers) {
       if (a.ok()) {
         answered.add(a.node());
-        a.value().forEach(p -> matched.computeIfAbsent(p.getEntity(), e -> new ArrayList<>()).add(p));
+        a.value().stream().filter(this::ofCurrentIncarnation)
+            .forEach(p -> matched.computeIfAbsent(p.getEntity(), e -> new ArrayList<>()).add(p));
       }
     }
     replicasOf.forEach((gs, reps) -> {
@@ -128,6 +129,14 @@ final class ReplicatedQueries {
 
   private record Hit(String entity, Property property) {}
 
+  /**
+   * False for a copy from a replica that still holds a deleted group of the same name (it drops
+   * that data as soon as it sees the change): such a copy is neither served nor repaired.
+   */
+  private boolean ofCurrentIncarnation(StoredProperty p) {
+    return StoredProperties.sameIncarnation(p, lookup.incarnation(p.getGroup()));
+  }
+
   /** True when every replica of the shard answered and each returned exactly this version. */
   private static boolean allReplicasAgree(List<StoredProperty> versions, List<DataNode> replicas, Set<DataNode> answered) {
     if (versions.size() != replicas.size() || !answered.containsAll(replicas)) {
@@ -149,6 +158,9 @@ final class ReplicatedQueries {
       }
       Map<String, PropertyRecord> mine = new HashMap<>();
       for (StoredProperty p : a.value()) {
+        if (!ofCurrentIncarnation(p)) {
+          continue;
+        }
         PropertyRecord r = StoredProperties.fromProto(p, "read").record();
         mine.put(p.getEntity(), r);
         if (LastWriteWins.beats(r, winners.get(p.getEntity()))) {

@@ -3,6 +3,7 @@ package dev.arbor.server;
 import dev.arbor.api.repair.v1.RoundReport;
 import dev.arbor.cluster.DataNode;
 import dev.arbor.cluster.PeerChannels;
+import dev.arbor.metadata.MetadataGroupIncarnations;
 import dev.arbor.metadata.MetadataStore;
 import dev.arbor.metadata.NodeRegistry;
 import dev.arbor.observability.RepairMetrics;
@@ -20,6 +21,7 @@ import dev.arbor.repair.gossip.PropagationWorker;
 import dev.arbor.repair.sync.RepairGrpcService;
 import dev.arbor.repair.sync.RepairSessionClient;
 import dev.arbor.repair.sync.ShardCheck;
+import dev.arbor.storage.IncarnationGate;
 import dev.arbor.repair.tree.BuildSchedule;
 import io.grpc.BindableService;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -42,6 +44,8 @@ final class RepairNode implements AutoCloseable {
   private static final int MAX_MESSAGE = 64 << 20;
   /** How long a session waits for a build of its shard that another task is running. */
   private static final Duration TREE_WAIT = Duration.ofMinutes(2);
+  /** How long a session waits for this node's metadata to show the incarnation its peer holds. */
+  private static final Duration METADATA_LAG = Duration.ofSeconds(2);
   private static final Duration REPLY_TIMEOUT = Duration.ofMinutes(2);
   private static final Duration GOSSIP_CALL_TIMEOUT = Duration.ofSeconds(10);
 
@@ -79,10 +83,12 @@ final class RepairNode implements AutoCloseable {
       var rebuild = (java.util.function.BiConsumer<String, Integer>) storage.treeScheduler()::submit;
       ShardCheck shardCheck = group -> metadata.group(group)
           .map(g -> OptionalInt.of(g.getResourceOpts().getShardNum())).orElseGet(OptionalInt::empty);
+      IncarnationGate incarnations = new IncarnationGate(storage.store(),
+          new MetadataGroupIncarnations(metadata), METADATA_LAG);
       RepairGrpcService repairService = new RepairGrpcService(storage.store(), storage.trees(), shardCheck,
-          TREE_WAIT, tracer, metrics, rebuild);
+          incarnations, TREE_WAIT, tracer, metrics, rebuild);
       RepairSessionClient client = new RepairSessionClient(nodeId, storage.store(), storage.trees(), shardCheck,
-          TREE_WAIT, REPLY_TIMEOUT, metrics, rebuild);
+          incarnations, TREE_WAIT, REPLY_TIMEOUT, metrics, rebuild);
       GrpcGossipPeers peers = new GrpcGossipPeers(dataNodes, channels, GOSSIP_CALL_TIMEOUT);
       PropagationQueue queue = new PropagationQueue(rc.coalesceTtl(), System::nanoTime);
       // Rounds and the worker refer to each other (reports of own rounds; local hand-over).

@@ -37,7 +37,10 @@ import dev.arbor.property.LastWriteWins;
 import dev.arbor.property.PropertyRecord;
 import dev.arbor.property.ShardRouter;
 import dev.arbor.query.QueryPlanner;
+import dev.arbor.metadata.MetadataGroupIncarnations;
+import dev.arbor.storage.IncarnationGate;
 import dev.arbor.storage.PropertyStore;
+import dev.arbor.storage.StoreEvents;
 import dev.arbor.storage.ShardWrite;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.ManagedChannel;
@@ -93,9 +96,10 @@ class ReplicatedApiTest {
 
     Node(String name, int port) throws Exception {
       id = DataNode.of(name, "127.0.0.1:" + port);
-      store = PropertyStore.open(dir.resolve(name), g -> true);
+      store = PropertyStore.open(dir.resolve(name), new MetadataGroupIncarnations(metadata), new StoreEvents());
       SchemaLookup lookup = new SchemaLookup(metadata);
-      service = new DataNodeGrpcService(lookup, store, new QueryPlanner(lookup, store));
+      service = new DataNodeGrpcService(lookup, store, new QueryPlanner(lookup, store),
+            new IncarnationGate(store, new MetadataGroupIncarnations(metadata), Duration.ofSeconds(2)));
       start();
     }
 

@@ -5,9 +5,11 @@ import dev.arbor.api.cluster.v1.StoredProperty;
 import dev.arbor.errors.InvalidArgumentException;
 import dev.arbor.property.ContentHash;
 import dev.arbor.property.EntityKey;
+import dev.arbor.property.GroupIncarnation;
 import dev.arbor.property.PropertyRecord;
 import dev.arbor.storage.ShardWrite;
 import java.util.Arrays;
+import java.util.Optional;
 
 /**
  * Converts records to and from {@code arbor.cluster.v1.StoredProperty}. Incoming records are
@@ -28,6 +30,36 @@ public final class StoredProperties {
         .setSource(ByteString.copyFrom(r.source()))
         .setSha(ByteString.copyFrom(r.sha()))
         .build();
+  }
+
+  /** As {@link #toProto(String, int, PropertyRecord)}, saying which incarnation of the group it belongs to. */
+  public static StoredProperty toProto(String group, int shard, PropertyRecord r, Optional<GroupIncarnation> incarnation) {
+    StoredProperty p = toProto(group, shard, r);
+    return incarnation.map(i -> p.toBuilder().setGroupIncarnation(ByteString.copyFrom(i.toBytes())).build()).orElse(p);
+  }
+
+  /**
+   * The incarnation a record claims; empty from a sender that predates incarnations.
+   *
+   * @throws InvalidArgumentException when the field is not 16 bytes
+   */
+  public static Optional<GroupIncarnation> incarnationOf(StoredProperty p, String field) {
+    try {
+      return GroupIncarnation.ofOptionalBytes(p.getGroupIncarnation().toByteArray());
+    } catch (IllegalArgumentException e) {
+      throw new InvalidArgumentException(field + ".group_incarnation: " + e.getMessage());
+    }
+  }
+
+  /**
+   * Whether a copy a replica sent may belong to the group as {@code expected} knows it: false only
+   * when both name an incarnation and they differ (the replica still holds a deleted group's data).
+   */
+  public static boolean sameIncarnation(StoredProperty p, Optional<GroupIncarnation> expected) {
+    if (expected.isEmpty() || p.getGroupIncarnation().isEmpty()) {
+      return true;
+    }
+    return Arrays.equals(p.getGroupIncarnation().toByteArray(), expected.get().toBytes());
   }
 
   /** The write a stored property asks for; {@code field} names it in errors (e.g. {@code properties[3]}). */

@@ -20,7 +20,9 @@ import dev.arbor.property.EntityKey;
 import dev.arbor.property.PropertyRecord;
 import dev.arbor.property.ShardRouter;
 import dev.arbor.query.QueryPlanner;
+import dev.arbor.property.GroupIncarnation;
 import dev.arbor.storage.ApplyOutcome;
+import dev.arbor.storage.IncarnationGate;
 import dev.arbor.storage.PropertyStore;
 import dev.arbor.storage.ShardWrite;
 import io.grpc.stub.StreamObserver;
@@ -34,17 +36,23 @@ import java.util.Set;
  * {@code arbor.cluster.v1.DataNodeService} on a data node. Every record and key is checked
  * against the group's metadata (the group exists, the shard is in range and is the entity's
  * shard), so a confused caller never gets misplaced data: Read and QueryShards answer
- * INVALID_ARGUMENT or NOT_FOUND, Write answers REJECTED for that record.
+ * INVALID_ARGUMENT or NOT_FOUND, Write answers REJECTED for that record. A written record must also
+ * claim this node's incarnation of its group (or none, from an older liaison): one of another
+ * incarnation belongs to a group deleted and re-created under the same name. Replies carry this
+ * node's incarnation, so a liaison can ignore copies of a namesake this node has not dropped yet.
  */
 public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServiceImplBase {
   private final SchemaLookup lookup;
   private final PropertyStore store;
   private final QueryPlanner planner;
+  private final IncarnationGate incarnations;
 
-  public DataNodeGrpcService(SchemaLookup lookup, PropertyStore store, QueryPlanner planner) {
+  public DataNodeGrpcService(SchemaLookup lookup, PropertyStore store, QueryPlanner planner,
+      IncarnationGate incarnations) {
     this.lookup = lookup;
     this.store = store;
     this.planner = planner;
+    this.incarnations = incarnations;
   }
 
   @Override
@@ -57,10 +65,14 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
       String rejection = "";
       // A group this node does not know is waited for once per request, not once per record.
       Map<String, NotFoundException> unknownGroups = new java.util.HashMap<>();
+      // Checked once per (group, claimed incarnation); the store checks again as it writes.
+      Map<String, String> refusals = new java.util.HashMap<>();
+      Map<String, GroupIncarnation> claimed = new java.util.HashMap<>();
       for (int i = 0; i < n; i++) {
         String field = "properties[" + i + "]";
         try {
           ShardWrite w = StoredProperties.fromProto(req.getProperties(i), field);
+          java.util.Optional<GroupIncarnation> claim = StoredProperties.incarnationOf(req.getProperties(i), field);
           NotFoundException unknown = unknownGroups.get(w.group());
           if (unknown != null) {
             throw unknown;
@@ -70,6 +82,14 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
           } catch (NotFoundException e) {
             unknownGroups.put(w.group(), e);
             throw e;
+          }
+          if (claim.isPresent()) {
+            String refusal = refusals.computeIfAbsent(w.group() + "/" + claim.get(),
+                k -> java.util.Objects.requireNonNullElse(incarnations.refusal(w.group(), claim), ""));
+            if (!refusal.isEmpty()) {
+              throw new InvalidArgumentException(field + ": " + refusal);
+            }
+            claimed.put(w.group(), claim.get());
           }
           writes.add(w);
           positions.add(i);
@@ -83,9 +103,13 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
       }
       int stored = 0;
       if (!writes.isEmpty()) {
-        List<ApplyOutcome> applied = store.applyEach(writes);
+        List<ApplyOutcome> applied = store.applyEach(writes, claimed);
         for (int j = 0; j < applied.size(); j++) {
           outcomes[positions.get(j)] = toProto(applied.get(j));
+          if (applied.get(j) == ApplyOutcome.WRONG_INCARNATION && rejection.isEmpty()) {
+            rejection = "properties[" + positions.get(j) + "]: group " + writes.get(j).group()
+                + " changed incarnation while it was written (deleted and re-created)";
+          }
           if (applied.get(j) == ApplyOutcome.STORED) {
             stored++;
           }
@@ -104,6 +128,7 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
       case STORED -> WriteOutcome.WRITE_OUTCOME_STORED;
       case NOT_STORED_EQUAL -> WriteOutcome.WRITE_OUTCOME_NOT_STORED_EQUAL;
       case NOT_STORED_NEWER -> WriteOutcome.WRITE_OUTCOME_NOT_STORED_NEWER;
+      case WRONG_INCARNATION -> WriteOutcome.WRITE_OUTCOME_REJECTED;
     };
   }
 
@@ -123,7 +148,7 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
         checkPlacement(k.getGroup(), k.getShard(), key, field);
         PropertyRecord r = store.latest(k.getGroup(), k.getShard(), key);
         if (r != null) {
-          out.addProperties(StoredProperties.toProto(k.getGroup(), k.getShard(), r));
+          out.addProperties(StoredProperties.toProto(k.getGroup(), k.getShard(), r, store.incarnation(k.getGroup())));
         }
       }
       return out.build();
@@ -145,7 +170,7 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
       for (PropertyRecord r : planner.search(req.getQuery(), filter)) {
         String group = r.key().group();
         int shard = ShardRouter.shardOf(r.key(), lookup.propertyGroup(group, "query.groups").getResourceOpts().getShardNum());
-        out.addProperties(StoredProperties.toProto(group, shard, r));
+        out.addProperties(StoredProperties.toProto(group, shard, r, store.incarnation(group)));
       }
       return out.build();
     });

@@ -72,17 +72,73 @@ final class ReplicatedQueries {
         }
       }
     }
+    String orderTag = req.hasOrderBy() ? req.getOrderBy().getTagName() : "";
+    Comparator<Hit> order = orderTag.isEmpty()
+        ? Comparator.comparing((Hit h) -> h.entity().getBytes(StandardCharsets.UTF_8), Arrays::compareUnsigned)
+        : TagOrder.comparator(orderTag, req.getOrderBy().getSort() == Sort.SORT_DESC, Hit::property, Hit::entity);
+    // Each node returns its own top rows; candidates a newer copy elsewhere disqualifies are
+    // dropped after, so a round can come up short while more matches exist past a node's cut.
+    // Ask again for more rows until the limit is filled below every truncated node's cut.
+    int nodeLimit = limit;
+    Round round;
+    List<Hit> hits;
+    while (true) {
+      round = collect(req, nodeLimit, replicasOf, ask);
+      hits = round.hits();
+      hits.sort(order);
+      Hit cut = round.cuts().stream().min(order).orElse(null);
+      List<Hit> certain = cut == null ? hits : hits.stream().filter(h -> order.compare(h, cut) <= 0).toList();
+      if (certain.size() >= limit || cut == null || nodeLimit >= QueryLimit.HARD_MAX) {
+        hits = cut == null || certain.size() >= limit ? certain : hits;
+        break;
+      }
+      nodeLimit = (int) Math.min(QueryLimit.HARD_MAX, 2L * nodeLimit);
+    }
+    List<DataNode> targets = round.targets();
+    Map<String, List<StoredProperty>> matched = round.matched();
+    Set<String> projection = new HashSet<>(req.getTagProjectionList());
+    QueryResponse.Builder out = QueryResponse.newBuilder();
+    for (Hit h : hits.subList(0, Math.min(limit, hits.size()))) {
+      out.addProperties(QueryResults.project(h.property(), projection));
+    }
+    if (req.getTrace()) {
+      out.setTrace(Trace.newBuilder().setTraceId(Long.toHexString(start)).addSpans(Span.newBuilder()
+          .setMessage("query: " + targets.size() + " node(s), " + matched.size() + " candidate(s), "
+              + out.getPropertiesCount() + " result(s)")
+          .setDuration(System.nanoTime() - start)));
+    }
+    return out.build();
+  }
+
+  private record Hit(String entity, Property property) {}
+
+  /**
+   * One pass: the confirmed hits, what each node matched, and for each node that returned as
+   * many rows as asked (it may hold more) its last row: past the earliest of those, a match may
+   * be missing.
+   */
+  private record Round(List<DataNode> targets, Map<String, List<StoredProperty>> matched, List<Hit> hits,
+      List<Hit> cuts) {}
+
+  private Round collect(QueryRequest req, int nodeLimit, Map<GroupShard, List<DataNode>> replicasOf,
+      Map<DataNode, Map<String, List<Integer>>> ask) {
     // 1. Query every node once, for the shards it holds a copy of.
     List<DataNode> targets = new ArrayList<>(ask.keySet());
-    QueryRequest nodeQuery = req.toBuilder().clearTagProjection().setLimit(limit).build();
+    QueryRequest nodeQuery = req.toBuilder().clearTagProjection().setLimit(nodeLimit).build();
     List<ReplicaCalls.Answer<List<StoredProperty>>> answers =
         calls.onEach(targets, c -> c.queryShards(nodeQuery, ask.get(c.node())));
     Set<DataNode> answered = new HashSet<>();
     Map<String, List<StoredProperty>> matched = new LinkedHashMap<>();
+    List<Hit> cuts = new ArrayList<>();
     for (ReplicaCalls.Answer<List<StoredProperty>> a : answers) {
       if (a.ok()) {
         answered.add(a.node());
-        a.value().forEach(p -> matched.computeIfAbsent(p.getEntity(), e -> new ArrayList<>()).add(p));
+        a.value().stream().filter(this::ofCurrentIncarnation)
+            .forEach(p -> matched.computeIfAbsent(p.getEntity(), e -> new ArrayList<>()).add(p));
+        if (a.value().size() >= nodeLimit && !a.value().isEmpty()) {
+          StoredProperty last = a.value().get(a.value().size() - 1);
+          cuts.add(new Hit(last.getEntity(), QueryResults.decode(StoredProperties.fromProto(last, "query").record())));
+        }
       }
     }
     replicasOf.forEach((gs, reps) -> {
@@ -106,27 +162,16 @@ final class ReplicatedQueries {
           .add(Key.newBuilder().setGroup(p.getGroup()).setShard(p.getShard()).setEntity(p.getEntity()).build());
     }
     keysByShard.forEach((gs, keys) -> hits.addAll(confirm(replicasOf.get(gs), keys, matched)));
-    // 3. Order, limit, project.
-    String orderTag = req.hasOrderBy() ? req.getOrderBy().getTagName() : "";
-    Comparator<Hit> order = orderTag.isEmpty()
-        ? Comparator.comparing((Hit h) -> h.entity().getBytes(StandardCharsets.UTF_8), Arrays::compareUnsigned)
-        : TagOrder.comparator(orderTag, req.getOrderBy().getSort() == Sort.SORT_DESC, Hit::property, Hit::entity);
-    hits.sort(order);
-    Set<String> projection = new HashSet<>(req.getTagProjectionList());
-    QueryResponse.Builder out = QueryResponse.newBuilder();
-    for (Hit h : hits.subList(0, Math.min(limit, hits.size()))) {
-      out.addProperties(QueryResults.project(h.property(), projection));
-    }
-    if (req.getTrace()) {
-      out.setTrace(Trace.newBuilder().setTraceId(Long.toHexString(start)).addSpans(Span.newBuilder()
-          .setMessage("query: " + targets.size() + " node(s), " + matched.size() + " candidate(s), "
-              + out.getPropertiesCount() + " result(s)")
-          .setDuration(System.nanoTime() - start)));
-    }
-    return out.build();
+    return new Round(targets, matched, hits, cuts);
   }
 
-  private record Hit(String entity, Property property) {}
+  /**
+   * False for a copy from a replica that still holds a deleted group of the same name (it drops
+   * that data as soon as it sees the change): such a copy is neither served nor repaired.
+   */
+  private boolean ofCurrentIncarnation(StoredProperty p) {
+    return StoredProperties.sameIncarnation(p, lookup.incarnation(p.getGroup()));
+  }
 
   /** True when every replica of the shard answered and each returned exactly this version. */
   private static boolean allReplicasAgree(List<StoredProperty> versions, List<DataNode> replicas, Set<DataNode> answered) {
@@ -149,6 +194,9 @@ final class ReplicatedQueries {
       }
       Map<String, PropertyRecord> mine = new HashMap<>();
       for (StoredProperty p : a.value()) {
+        if (!ofCurrentIncarnation(p)) {
+          continue;
+        }
         PropertyRecord r = StoredProperties.fromProto(p, "read").record();
         mine.put(p.getEntity(), r);
         if (LastWriteWins.beats(r, winners.get(p.getEntity()))) {

@@ -168,12 +168,16 @@ final class ReplicatedWrites {
     List<ReplicaCalls.Answer<List<StoredProperty>>> answers = calls.onEach(replicas, c -> c.read(List.of(k)));
     PropertyRecord winner = null;
     boolean any = false;
+    var incarnation = lookup.incarnation(key.group());
     for (ReplicaCalls.Answer<List<StoredProperty>> a : answers) {
       if (!a.ok()) {
         continue;
       }
       any = true;
       for (StoredProperty p : a.value()) {
+        if (!StoredProperties.sameIncarnation(p, incarnation)) {
+          continue; // a deleted namesake's copy: never a version of this group's key
+        }
         PropertyRecord r = StoredProperties.fromProto(p, "read").record();
         if (LastWriteWins.beats(r, winner)) {
           winner = r;
@@ -198,7 +202,9 @@ final class ReplicatedWrites {
    */
   private boolean writeAll(
       List<DataNode> replicas, EntityKey key, int shard, PropertyRecord record, String what, int attempt) {
-    List<StoredProperty> props = List.of(StoredProperties.toProto(key.group(), shard, record));
+    // The group's incarnation lets a replica that still holds a deleted namesake's data refuse it.
+    List<StoredProperty> props =
+        List.of(StoredProperties.toProto(key.group(), shard, record, lookup.incarnation(key.group())));
     List<ReplicaCalls.Answer<WriteReply>> answers = calls.onEach(replicas, c -> c.write(props));
     List<String> newer = new ArrayList<>();
     List<String> rejected = new ArrayList<>();

@@ -5,6 +5,7 @@ import dev.arbor.api.banyandb.database.v1.Property;
 import dev.arbor.api.metadata.v1.MetadataSnapshot;
 import dev.arbor.errors.AlreadyExistsException;
 import dev.arbor.errors.NotFoundException;
+import dev.arbor.property.GroupIncarnation;
 import dev.arbor.property.HybridClock;
 import dev.arbor.property.ProtoTime;
 import dev.arbor.storage.AtomicFileWriter;
@@ -19,14 +20,18 @@ import java.util.List;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.zip.CRC32C;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Metadata of a single process kept in memory and persisted as one checksummed file
  * ({@code meta/metadata.bin}: {@code "ARBM" ‖ i32 format ‖ i32 CRC32C ‖ MetadataSnapshot}),
  * rewritten atomically on every change. Small by nature (groups and schemas), so a whole-file
- * rewrite is simpler and safer than a log.
+ * rewrite is simpler and safer than a log. Group incarnations live in the snapshot beside the
+ * groups; a file written before they existed gets one per group when it is opened.
  */
 public final class EmbeddedMetadataStore implements MetadataStore {
+  private static final Logger LOG = LoggerFactory.getLogger(EmbeddedMetadataStore.class);
   private static final byte[] MAGIC = {'A', 'R', 'B', 'M'};
   private static final int FORMAT = 1;
 
@@ -34,6 +39,7 @@ public final class EmbeddedMetadataStore implements MetadataStore {
   private final HybridClock clock;
   private final TreeMap<String, Group> groups = new TreeMap<>();
   private final TreeMap<String, Property> schemas = new TreeMap<>();
+  private final TreeMap<String, GroupIncarnation> incarnations = new TreeMap<>();
   private long revision;
   private final java.util.List<java.util.function.Consumer<MetadataEvent>> listeners =
       new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -48,6 +54,7 @@ public final class EmbeddedMetadataStore implements MetadataStore {
     EmbeddedMetadataStore s = new EmbeddedMetadataStore(dir.resolve("metadata.bin"), clock);
     if (Files.exists(s.file)) {
       s.load(Files.readAllBytes(s.file));
+      s.assignMissingIncarnations();
     }
     return s;
   }
@@ -71,6 +78,21 @@ public final class EmbeddedMetadataStore implements MetadataStore {
     revision = snap.getRevision();
     snap.getGroupsList().forEach(g -> groups.put(g.getMetadata().getName(), g));
     snap.getSchemasList().forEach(p -> schemas.put(schemaKey(p), p));
+    for (var e : snap.getGroupIncarnationsMap().entrySet()) {
+      if (groups.containsKey(e.getKey())) {
+        incarnations.put(e.getKey(), GroupIncarnation.fromBytes(e.getValue().toByteArray()));
+      }
+    }
+  }
+
+  /** Metadata written before incarnations existed: one process owns it, so it just gets them. */
+  private synchronized void assignMissingIncarnations() {
+    List<String> missing = groups.keySet().stream().filter(g -> !incarnations.containsKey(g)).toList();
+    if (missing.isEmpty()) {
+      return;
+    }
+    commit(() -> missing.forEach(g -> incarnations.put(g, GroupIncarnation.random())), null);
+    missing.forEach(g -> LOG.info("group {} predates group incarnations; assigned incarnation {}", g, incarnations.get(g)));
   }
 
   private void persist() {
@@ -80,6 +102,7 @@ public final class EmbeddedMetadataStore implements MetadataStore {
             .setRevision(revision)
             .addAllGroups(groups.values())
             .addAllSchemas(schemas.values())
+            .putAllGroupIncarnations(incarnationBytes())
             .build()
             .toByteArray();
     CRC32C crc = new CRC32C();
@@ -104,6 +127,17 @@ public final class EmbeddedMetadataStore implements MetadataStore {
   }
 
   @Override
+  public synchronized Optional<GroupIncarnation> incarnation(String name) {
+    return Optional.ofNullable(incarnations.get(name));
+  }
+
+  private java.util.Map<String, com.google.protobuf.ByteString> incarnationBytes() {
+    java.util.Map<String, com.google.protobuf.ByteString> out = new TreeMap<>();
+    incarnations.forEach((g, i) -> out.put(g, com.google.protobuf.ByteString.copyFrom(i.toBytes())));
+    return out;
+  }
+
+  @Override
   public synchronized Group createGroup(Group group) {
     String name = group.getMetadata().getName();
     MetadataValidator.checkNameField("group.metadata.name", name);
@@ -115,7 +149,11 @@ public final class EmbeddedMetadataStore implements MetadataStore {
         group.toBuilder()
             .setMetadata(group.getMetadata().toBuilder().setCreateRevision(rev).setModRevision(rev))
             .build();
-    commit(() -> groups.put(name, stored), stored);
+    GroupIncarnation incarnation = GroupIncarnation.random();
+    commit(() -> {
+      groups.put(name, stored);
+      incarnations.put(name, incarnation);
+    }, stored);
     publish(MetadataEvent.ofGroup(null, stored));
     return stored;
   }
@@ -145,17 +183,13 @@ public final class EmbeddedMetadataStore implements MetadataStore {
     if (!groups.containsKey(name)) {
       throw new NotFoundException("group " + name + " not found");
     }
-    TreeMap<String, Group> g0 = new TreeMap<>(groups);
-    TreeMap<String, Property> s0 = new TreeMap<>(schemas);
-    Group old = groups.remove(name);
+    Group old = groups.get(name);
     java.util.List<Property> dropped = schemas(name);
-    schemas.values().removeIf(p -> p.getMetadata().getGroup().equals(name));
-    try {
-      persist();
-    } catch (RuntimeException e) {
-      restore(g0, s0);
-      throw e;
-    }
+    commit(() -> {
+      groups.remove(name);
+      incarnations.remove(name);
+      schemas.values().removeIf(p -> p.getMetadata().getGroup().equals(name));
+    }, null);
     publish(MetadataEvent.ofGroup(old, null));
     dropped.forEach(p -> publish(MetadataEvent.ofSchema(p, null)));
   }
@@ -251,22 +285,21 @@ public final class EmbeddedMetadataStore implements MetadataStore {
   private <T> T commit(Runnable change, T result) {
     TreeMap<String, Group> g0 = new TreeMap<>(groups);
     TreeMap<String, Property> s0 = new TreeMap<>(schemas);
+    TreeMap<String, GroupIncarnation> i0 = new TreeMap<>(incarnations);
     change.run();
     try {
       persist();
     } catch (RuntimeException e) {
-      restore(g0, s0);
+      groups.clear();
+      groups.putAll(g0);
+      schemas.clear();
+      schemas.putAll(s0);
+      incarnations.clear();
+      incarnations.putAll(i0);
+      revision--;
       throw e;
     }
     return result;
-  }
-
-  private void restore(TreeMap<String, Group> g0, TreeMap<String, Property> s0) {
-    groups.clear();
-    groups.putAll(g0);
-    schemas.clear();
-    schemas.putAll(s0);
-    revision--;
   }
 
   private static String schemaKey(Property p) {

@@ -2,6 +2,7 @@ package dev.arbor.metadata;
 
 import dev.arbor.api.banyandb.common.v1.Group;
 import dev.arbor.api.banyandb.database.v1.Property;
+import dev.arbor.property.GroupIncarnation;
 import java.util.List;
 import java.util.Optional;
 
@@ -16,10 +17,18 @@ public interface MetadataStore extends AutoCloseable {
 
   List<Group> groups();
 
-  /** Stores a new group, stamping create/mod revisions; returns the stored group. */
+  /**
+   * The group's incarnation: random, made when the group is created, so a group deleted and
+   * re-created under the same name is told apart from the old one. Kept beside the group, never
+   * in the public {@code Group} message. Empty when the group does not exist, or (etcd metadata
+   * written by an older build) until some node has assigned it one.
+   */
+  Optional<GroupIncarnation> incarnation(String name);
+
+  /** Stores a new group with a new incarnation, stamping create/mod revisions; returns the stored group. */
   Group createGroup(Group group);
 
-  /** Replaces a group, keeping its create revision; returns the stored group. */
+  /** Replaces a group, keeping its create revision and incarnation; returns the stored group. */
   Group updateGroup(Group group);
 
   /** Removes a group and all its schemas. */

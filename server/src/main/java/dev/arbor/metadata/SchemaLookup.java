@@ -7,6 +7,7 @@ import dev.arbor.api.banyandb.database.v1.TagSpec;
 import dev.arbor.api.banyandb.database.v1.TagType;
 import dev.arbor.errors.InvalidArgumentException;
 import dev.arbor.errors.NotFoundException;
+import dev.arbor.property.GroupIncarnation;
 import java.util.Optional;
 
 /** Finds groups and schemas for data requests, with the errors the client expects. */
@@ -24,6 +25,11 @@ public final class SchemaLookup {
       throw new InvalidArgumentException(field + ": group " + name + " is not a property group");
     }
     return g;
+  }
+
+  /** The group's incarnation as this node's metadata knows it (empty: unknown group, or none assigned yet). */
+  public Optional<GroupIncarnation> incarnation(String group) {
+    return metadata.incarnation(group);
   }
 
   public Property schema(String group, String name) {

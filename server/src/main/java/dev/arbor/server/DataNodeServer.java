@@ -1,7 +1,7 @@
 package dev.arbor.server;
 
 import dev.arbor.datanode.DataNodeGrpcService;
-import dev.arbor.metadata.MetadataEvent;
+import dev.arbor.metadata.MetadataGroupIncarnations;
 import dev.arbor.metadata.MetadataStore;
 import dev.arbor.metadata.NodeRegistry;
 import dev.arbor.metadata.RegisteredNode;
@@ -9,6 +9,8 @@ import dev.arbor.metadata.SchemaLookup;
 import dev.arbor.property.HybridClock;
 import dev.arbor.query.QueryPlanner;
 import dev.arbor.repair.TreeAdminGrpcService;
+import dev.arbor.storage.IncarnationGate;
+import dev.arbor.storage.PropertyStore;
 import io.grpc.BindableService;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -23,10 +25,14 @@ import org.slf4j.LoggerFactory;
  * ({@link RepairNode}), the internal {@code DataNodeService} and the admin APIs, registered in
  * the node registry once it serves.
  * Metadata and the registry are given (etcd in a real cluster, shared in-process objects in the
- * dev cluster); a deleted group's data is dropped when the metadata says so.
+ * dev cluster); a deleted group's data is dropped when the metadata says so, and so is the data of
+ * a group whose incarnation in metadata is not the one the data belongs to (deleted and re-created
+ * while this node missed the deletion: down, or an etcd re-list that reports it as an update).
  */
 public final class DataNodeServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(DataNodeServer.class);
+  /** How long an internal write waits for this node's metadata to show the incarnation it claims. */
+  private static final Duration METADATA_LAG = Duration.ofSeconds(2);
 
   private final String nodeId;
   private final StorageNode storage;
@@ -60,7 +66,8 @@ public final class DataNodeServer implements AutoCloseable {
       repair = RepairNode.create(nodeId, config, storage, metadata, registry, meters);
       SchemaLookup lookup = new SchemaLookup(metadata);
       List<BindableService> services = new java.util.ArrayList<>(List.of(
-          new DataNodeGrpcService(lookup, storage.store(), new QueryPlanner(lookup, storage.store())),
+          new DataNodeGrpcService(lookup, storage.store(), new QueryPlanner(lookup, storage.store()),
+              new IncarnationGate(storage.store(), new MetadataGroupIncarnations(metadata), METADATA_LAG)),
           new TreeAdminGrpcService(metadata, storage.trees())));
       services.addAll(repair.services());
       ServingEndpoints endpoints =
@@ -68,15 +75,19 @@ public final class DataNodeServer implements AutoCloseable {
       endpoints.addJsonRoute(dev.arbor.observability.trace.TraceHttpHandler.PATH, repair.traceHttpHandler());
       RepairNode finalRepair = repair;
       metadata.addListener(e -> {
-        if (e.type() == MetadataEvent.Type.GROUP_DELETED) {
+        if (e.type() == dev.arbor.metadata.MetadataEvent.Type.GROUP_DELETED) {
           try {
             finalRepair.watermarks().dropGroup(e.groupName());
-            storage.store().dropGroup(e.groupName());
-          } catch (IOException | RuntimeException ex) {
-            LOG.error("dropping the data of deleted group {} failed; it is removed on next start", e.groupName(), ex);
+          } catch (RuntimeException ex) {
+            LOG.error("dropping the coverage watermarks of deleted group {} failed", e.groupName(), ex);
           }
         }
+        if (e.type().isGroupEvent()) {
+          reconcile(storage.store(), e.groupName());
+        }
       });
+      // Changes made between opening the store and listening were not seen.
+      storage.store().groupsOnDisk().forEach(g -> reconcile(storage.store(), g));
       storage.start(repair.purgeCutoff());
       repair.start();
       endpoints.markServing();
@@ -89,6 +100,16 @@ public final class DataNodeServer implements AutoCloseable {
       }
       storage.close();
       throw e;
+    }
+  }
+
+  /** Drops the group's data when metadata deleted the group or holds another incarnation of it. */
+  private static void reconcile(PropertyStore store, String group) {
+    try {
+      store.reconcile(group);
+    } catch (IOException | RuntimeException ex) {
+      LOG.error("dropping the data of deleted group {} (or of an old incarnation of it) failed; it is removed on"
+          + " next start", group, ex);
     }
   }
 

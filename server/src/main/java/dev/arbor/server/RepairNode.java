@@ -3,6 +3,7 @@ package dev.arbor.server;
 import dev.arbor.api.repair.v1.RoundReport;
 import dev.arbor.cluster.DataNode;
 import dev.arbor.cluster.PeerChannels;
+import dev.arbor.metadata.MetadataGroupIncarnations;
 import dev.arbor.metadata.MetadataStore;
 import dev.arbor.metadata.NodeRegistry;
 import dev.arbor.observability.RepairMetrics;
@@ -26,6 +27,7 @@ import dev.arbor.repair.coverage.CoverageMonitor;
 import dev.arbor.repair.coverage.CoveragePurgeCutoff;
 import dev.arbor.repair.coverage.ReplicaRings;
 import dev.arbor.repair.coverage.WatermarkStore;
+import dev.arbor.storage.IncarnationGate;
 import dev.arbor.repair.tree.BuildSchedule;
 import dev.arbor.storage.PurgeCutoff;
 import org.slf4j.Logger;
@@ -52,6 +54,8 @@ final class RepairNode implements AutoCloseable {
   private static final int MAX_MESSAGE = 64 << 20;
   /** How long a session waits for a build of its shard that another task is running. */
   private static final Duration TREE_WAIT = Duration.ofMinutes(2);
+  /** How long a session waits for this node's metadata to show the incarnation its peer holds. */
+  private static final Duration METADATA_LAG = Duration.ofSeconds(2);
   private static final Duration REPLY_TIMEOUT = Duration.ofMinutes(2);
   private static final Duration GOSSIP_CALL_TIMEOUT = Duration.ofSeconds(10);
 
@@ -100,10 +104,12 @@ final class RepairNode implements AutoCloseable {
       var rebuild = (java.util.function.BiConsumer<String, Integer>) storage.treeScheduler()::submit;
       ShardCheck shardCheck = group -> metadata.group(group)
           .map(g -> OptionalInt.of(g.getResourceOpts().getShardNum())).orElseGet(OptionalInt::empty);
+      IncarnationGate incarnations = new IncarnationGate(storage.store(),
+          new MetadataGroupIncarnations(metadata), METADATA_LAG);
       RepairGrpcService repairService = new RepairGrpcService(storage.store(), storage.trees(), shardCheck,
-          TREE_WAIT, tracer, metrics, rebuild);
+          incarnations, TREE_WAIT, tracer, metrics, rebuild);
       RepairSessionClient client = new RepairSessionClient(nodeId, storage.store(), storage.trees(), shardCheck,
-          TREE_WAIT, REPLY_TIMEOUT, metrics, rebuild);
+          incarnations, TREE_WAIT, REPLY_TIMEOUT, metrics, rebuild);
       GrpcGossipPeers peers = new GrpcGossipPeers(dataNodes, channels, GOSSIP_CALL_TIMEOUT);
       Duration grace = config.tombstoneGrace();
       LongSupplier wallNanos = Tracer::nowNanos;

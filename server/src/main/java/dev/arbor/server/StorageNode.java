@@ -1,5 +1,6 @@
 package dev.arbor.server;
 
+import dev.arbor.metadata.MetadataGroupIncarnations;
 import dev.arbor.metadata.MetadataStore;
 import dev.arbor.observability.StoreMetrics;
 import dev.arbor.observability.TreeMetrics;
@@ -51,10 +52,10 @@ final class StorageNode implements AutoCloseable {
       throws IOException {
     BuildSchedule treeSchedule = BuildSchedule.parse(config.trees().buildSchedule());
     StoreEvents events = new StoreEvents();
-    PropertyStore store = PropertyStore.open(config.dataDir(), g -> metadata.group(g).isPresent(), events);
+    PropertyStore store = PropertyStore.open(config.dataDir(), new MetadataGroupIncarnations(metadata), events);
     try {
       RepairTrees trees = new RepairTrees(config.dataDir().resolve("repair"), store, config.trees().slotCount());
-      trees.loadExisting(g -> metadata.group(g).isPresent());
+      trees.loadExisting(g -> metadata.group(g).isPresent() && !store.droppedAtOpen().contains(g));
       events.subscribe(trees);
       TreeBuildScheduler scheduler = new TreeBuildScheduler(
           trees, treeSchedule, config.trees().quickBuildDelay(), config.trees().buildThreads());

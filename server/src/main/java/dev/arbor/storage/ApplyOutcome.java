@@ -10,5 +10,10 @@ public enum ApplyOutcome {
    * Not stored: the store holds (or the same batch carried) a different version that is equal or
    * newer by last-write-wins, so this one would lose to it.
    */
-  NOT_STORED_NEWER
+  NOT_STORED_NEWER,
+  /**
+   * Not stored: the record claims another incarnation of its group than the one this store holds
+   * (data of a deleted group that had the same name, or of a group this node has not caught up with).
+   */
+  WRONG_INCARNATION
 }

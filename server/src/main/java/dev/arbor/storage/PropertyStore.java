@@ -1,6 +1,7 @@
 package dev.arbor.storage;
 
 import dev.arbor.property.EntityKey;
+import dev.arbor.property.GroupIncarnation;
 import dev.arbor.property.LastWriteWins;
 import dev.arbor.property.Names;
 import dev.arbor.property.PropertyRecord;
@@ -17,6 +18,8 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
@@ -36,6 +39,11 @@ import org.slf4j.LoggerFactory;
  * by last-write-wins (a record only replaces an older one, so replay is idempotent and an old
  * frame never overwrites a newer committed document); a checkpoint commits the indexes and drops the WAL
  * segments they cover.
+ *
+ * <p>Each group directory holds the group's incarnation ({@link IncarnationFile}), written before
+ * the group's first record reaches the WAL. Data of another incarnation than metadata's belongs
+ * to a deleted group that had the same name: it is dropped at open and by {@link #reconcile}, and
+ * records that claim another incarnation are refused ({@link ApplyOutcome#WRONG_INCARNATION}).
  */
 public final class PropertyStore implements Closeable {
   private static final Logger LOG = LoggerFactory.getLogger(PropertyStore.class);
@@ -53,13 +61,19 @@ public final class PropertyStore implements Closeable {
   private final ReentrantReadWriteLock writeGate = new ReentrantReadWriteLock();
   private final Object checkpointLock = new Object();
   private final StoreListener listener;
+  private final GroupIncarnations catalog;
+  /** Incarnation of each group whose directory has an incarnation file; changed under {@link #incarnationLock}. */
+  private final Map<String, GroupIncarnation> incarnations = new ConcurrentHashMap<>();
+  private final Object incarnationLock = new Object();
+  private final Set<String> droppedAtOpen = ConcurrentHashMap.newKeySet();
   private final Path canonicalDir;
   private volatile long walBytesAtCheckpoint;
   private final java.util.concurrent.atomic.AtomicLong purged = new java.util.concurrent.atomic.AtomicLong();
 
-  private PropertyStore(
-      Path dir, FileChannel lockChannel, FileLock dirLock, WriteAheadLog wal, StoreListener listener) {
+  private PropertyStore(Path dir, FileChannel lockChannel, FileLock dirLock, WriteAheadLog wal,
+      StoreListener listener, GroupIncarnations catalog) {
     this.dataRoot = dir.resolve("data");
+    this.catalog = catalog;
     this.canonicalDir = canonicalOf(dir);
     this.listener = listener;
     this.lockChannel = lockChannel;
@@ -80,6 +94,17 @@ public final class PropertyStore implements Closeable {
 
   /** As {@link #open(Path, Predicate)}, notifying {@code listener} of every durable write. */
   public static PropertyStore open(Path dir, Predicate<String> groupExists, StoreListener listener)
+      throws IOException {
+    return open(dir, GroupIncarnations.withoutIncarnations(groupExists), listener);
+  }
+
+  /**
+   * Opens the store under {@code dir}, locking it against other processes, and replays the WAL.
+   * Data of groups that {@code groups} does not know, or knows under another incarnation, is
+   * deleted (and its WAL records skipped); data written before incarnations existed adopts the
+   * group's incarnation in metadata.
+   */
+  public static PropertyStore open(Path dir, GroupIncarnations groups, StoreListener listener)
       throws IOException {
     Files.createDirectories(dir);
     Path canonical = dir.toRealPath();
@@ -115,14 +140,16 @@ public final class PropertyStore implements Closeable {
       OPEN_IN_THIS_PROCESS.remove(canonical);
       throw e;
     }
-    PropertyStore store = new PropertyStore(dir, lockCh, lock, rec.log(), listener);
+    PropertyStore store = new PropertyStore(dir, lockCh, lock, rec.log(), listener, groups);
     try {
-      store.openExistingShards(groupExists);
+      // Every acknowledged record's group directory existed before the record reached the WAL:
+      // records of any other group belong to dropped data (a deleted group, another incarnation).
+      Set<String> kept = store.openExistingShards();
       Replay replay = new Replay();
       List<ShardWrite> chunk = new ArrayList<>(REPLAY_CHUNK);
       for (byte[] payload : rec.payloads()) {
         for (ShardWrite w : WalBatchCodec.decode(payload)) {
-          if (groupExists.test(w.group())) {
+          if (kept.contains(w.group())) {
             chunk.add(w);
           }
         }
@@ -182,9 +209,11 @@ public final class PropertyStore implements Closeable {
     }
   }
 
-  private void openExistingShards(Predicate<String> groupExists) throws IOException {
+  /** Opens the shards of every group directory that is kept; returns those groups. */
+  private Set<String> openExistingShards() throws IOException {
+    Set<String> kept = new java.util.HashSet<>();
     if (!Files.isDirectory(dataRoot)) {
-      return;
+      return kept;
     }
     try (Stream<Path> groups = Files.list(dataRoot)) {
       for (Path g : groups.filter(Files::isDirectory).toList()) {
@@ -194,13 +223,39 @@ public final class PropertyStore implements Closeable {
           LOG.warn("ignoring unexpected entry {} in the data directory", g);
           continue;
         }
-        if (!groupExists.test(group)) {
+        if (!catalog.exists(group)) {
           LOG.warn("removing data of group {} which no longer exists", group);
           FileTrees.deleteRecursively(g);
           continue;
         }
+        Optional<GroupIncarnation> onDisk = IncarnationFile.read(g);
+        Optional<GroupIncarnation> inMetadata = catalog.incarnation(group);
+        if (onDisk.isPresent() && inMetadata.isPresent() && !onDisk.equals(inMetadata)) {
+          LOG.error("DROPPING data of group {}: it belongs to incarnation {}, but the group in metadata is "
+              + "incarnation {} (deleted and re-created while this node did not see it): {}",
+              group, onDisk.get(), inMetadata.get(), describe(g));
+          FileTrees.deleteRecursively(g);
+          droppedAtOpen.add(group);
+          continue;
+        }
+        if (onDisk.isEmpty() && inMetadata.isPresent()) {
+          // Written before incarnations existed: it can only be this group's, as far as anyone knows.
+          IncarnationFile.write(g, inMetadata.get());
+          LOG.info("data of group {} predates group incarnations; it adopts incarnation {}", group, inMetadata.get());
+          onDisk = inMetadata;
+        }
+        onDisk.ifPresent(i -> incarnations.put(group, i));
+        kept.add(group);
         try (Stream<Path> ss = Files.list(g)) {
           for (Path s : ss.toList()) {
+            String name = s.getFileName().toString();
+            if (name.equals(IncarnationFile.NAME)) {
+              continue;
+            }
+            if (name.equals(IncarnationFile.NAME + ".tmp")) {
+              Files.deleteIfExists(s); // an interrupted rewrite; the file itself is whole
+              continue;
+            }
             Integer shard = ShardDirs.shardOf(s);
             if (shard == null) {
               LOG.warn("ignoring unexpected entry {} in the data directory", s);
@@ -211,6 +266,123 @@ public final class PropertyStore implements Closeable {
         }
       }
     }
+    return kept;
+  }
+
+  /** What a group directory holds, for the log line that says it is dropped. */
+  private static String describe(Path groupDir) {
+    try (Stream<Path> files = Files.walk(groupDir)) {
+      List<Path> all = files.filter(Files::isRegularFile).toList();
+      long bytes = 0;
+      Set<String> shardDirs = new TreeSet<>();
+      for (Path f : all) {
+        bytes += Files.size(f);
+        Path rel = groupDir.relativize(f);
+        if (rel.getNameCount() > 1) {
+          shardDirs.add(rel.getName(0).toString());
+        }
+      }
+      return shardDirs + ", " + all.size() + " file(s), " + bytes + " bytes";
+    } catch (IOException | UncheckedIOException e) {
+      return "(cannot list " + groupDir + ": " + e.getMessage() + ")";
+    }
+  }
+
+  /** Groups whose data was dropped at open because it belonged to another incarnation. */
+  public Set<String> droppedAtOpen() {
+    return Set.copyOf(droppedAtOpen);
+  }
+
+  /** Every group that has a directory on this node (data, or an incarnation adopted for it). */
+  public Set<String> groupsOnDisk() {
+    Set<String> out = new TreeSet<>();
+    if (Files.isDirectory(dataRoot)) {
+      try (Stream<Path> groups = Files.list(dataRoot)) {
+        groups.filter(Files::isDirectory).map(g -> g.getFileName().toString())
+            .filter(Names::isValidName).forEach(out::add);
+      } catch (IOException e) {
+        throw new StorageException("cannot list " + dataRoot + ": " + e.getMessage(), e);
+      }
+    }
+    shards.values().forEach(s -> out.add(s.group()));
+    return out;
+  }
+
+  /**
+   * The incarnation of the group's data on this node: the one its directory holds, else the one
+   * in metadata (which the directory gets with its first record). Empty when neither knows one
+   * (metadata from before incarnations).
+   */
+  public Optional<GroupIncarnation> incarnation(String group) {
+    GroupIncarnation held = incarnations.get(group);
+    return held != null ? Optional.of(held) : catalog.incarnation(group);
+  }
+
+  /**
+   * Fixes the group's incarnation on disk if it has none yet: metadata's, written before any record
+   * of the group reaches the WAL. Returns the incarnation the group's data now belongs to.
+   */
+  private Optional<GroupIncarnation> adoptIncarnation(String group) {
+    GroupIncarnation held = incarnations.get(group);
+    if (held != null) {
+      return Optional.of(held);
+    }
+    synchronized (incarnationLock) {
+      held = incarnations.get(group);
+      if (held != null) {
+        return Optional.of(held);
+      }
+      Optional<GroupIncarnation> m = catalog.incarnation(group);
+      if (m.isPresent()) {
+        Path g = NamedPaths.child(dataRoot, group);
+        boolean legacy = Files.isDirectory(g);
+        try {
+          IncarnationFile.write(g, m.get());
+        } catch (IOException e) {
+          throw new StorageException("cannot write the incarnation of group " + group + ": " + e.getMessage(), e);
+        }
+        if (legacy) {
+          LOG.info("data of group {} predates group incarnations; it adopts incarnation {}", group, m.get());
+        }
+        incarnations.put(group, m.get());
+      }
+      return m;
+    }
+  }
+
+  /**
+   * Brings the group's data in line with metadata: drops it when the group no longer exists, or
+   * when metadata has another incarnation (the group was deleted and re-created while this node
+   * missed it: the data is the old group's, never to be served or repaired into the new one). Data
+   * from before incarnations adopts metadata's. Returns whether data was dropped.
+   */
+  public boolean reconcile(String group) throws IOException {
+    if (!catalog.exists(group)) {
+      if (groupsOnDisk().contains(group)) {
+        LOG.warn("removing data of group {} which no longer exists", group);
+        dropGroup(group);
+        return true;
+      }
+      return false;
+    }
+    Optional<GroupIncarnation> m = catalog.incarnation(group);
+    GroupIncarnation held = incarnations.get(group);
+    if (m.isEmpty() || m.get().equals(held)) {
+      return false;
+    }
+    if (held == null) {
+      if (groupsOnDisk().contains(group)) {
+        adoptIncarnation(group);
+      }
+      return false;
+    }
+    String what = describe(NamedPaths.child(dataRoot, group));
+    if (drop(group, held)) {
+      LOG.error("DROPPED data of group {}: it belonged to incarnation {}, but the group in metadata is "
+          + "incarnation {} (deleted and re-created while this node did not see it): {}", group, held, m.get(), what);
+      return true;
+    }
+    return false;
   }
 
   /** The index of (group, shard), opened or created on first use. */
@@ -220,6 +392,7 @@ public final class PropertyStore implements Closeable {
         k -> {
           try {
             Path p = ShardDirs.of(dataRoot, group, shard);
+            adoptIncarnation(group);
             Files.createDirectories(p);
             return new ShardIndex(group, shard, p);
           } catch (IOException e) {
@@ -351,12 +524,43 @@ public final class PropertyStore implements Closeable {
    * {@code incoming}: a writer needs to tell "already had it" from "had something newer".
    */
   public List<ApplyOutcome> applyEach(List<ShardWrite> incoming) {
+    return applyEach(incoming, Map.of());
+  }
+
+  /**
+   * As {@link #applyEach(List)}, for records that claim to belong to an incarnation of their group
+   * ({@code claimed}, by group name; a group absent from it is not checked). A record whose claim
+   * is not the incarnation this store holds for the group is {@link ApplyOutcome#WRONG_INCARNATION}.
+   * The check and the write are atomic with respect to {@link #reconcile} and {@link #dropGroup}.
+   */
+  public List<ApplyOutcome> applyEach(List<ShardWrite> incoming, Map<String, GroupIncarnation> claimed) {
     return withKeyLocks(incoming.stream().map(w -> w.record().key()).toList(), () -> {
-      Decision d = decide(incoming);
-      if (!d.winners().isEmpty()) {
-        writeDurably(d.winners());
+      writeGate.readLock().lock();
+      try {
+        ApplyOutcome[] outcomes = new ApplyOutcome[incoming.size()];
+        List<ShardWrite> admitted = new ArrayList<>(incoming.size());
+        List<Integer> positions = new ArrayList<>(incoming.size());
+        for (int i = 0; i < incoming.size(); i++) {
+          ShardWrite w = incoming.get(i);
+          GroupIncarnation claim = claimed.get(w.group());
+          if (claim != null && !adoptIncarnation(w.group()).map(claim::equals).orElse(false)) {
+            outcomes[i] = ApplyOutcome.WRONG_INCARNATION;
+          } else {
+            admitted.add(w);
+            positions.add(i);
+          }
+        }
+        Decision d = decide(admitted);
+        if (!d.winners().isEmpty()) {
+          writeDurably(d.winners());
+        }
+        for (int j = 0; j < positions.size(); j++) {
+          outcomes[positions.get(j)] = d.outcomes().get(j);
+        }
+        return List.of(outcomes);
+      } finally {
+        writeGate.readLock().unlock();
       }
-      return d.outcomes();
     });
   }
 
@@ -453,11 +657,15 @@ public final class PropertyStore implements Closeable {
     byte[] payload = WalBatchCodec.encode(writes);
     writeGate.readLock().lock();
     try {
+      // Opened first: a group's directory and incarnation file exist before its records reach the WAL.
+      List<ShardIndex> targets = new ArrayList<>(writes.size());
+      for (ShardWrite w : writes) {
+        targets.add(shard(w.group(), w.shard()));
+      }
       long pos = wal.append(payload);
       wal.awaitDurable(pos);
       for (int i = 0; i < writes.size(); i++) {
-        ShardWrite w = writes.get(i);
-        shard(w.group(), w.shard()).put(w.record(), docs.get(i));
+        targets.get(i).put(writes.get(i).record(), docs.get(i));
       }
     } catch (IOException e) {
       throw new StorageException("index write failed: " + e.getMessage(), e);
@@ -489,11 +697,15 @@ public final class PropertyStore implements Closeable {
       } finally {
         writeGate.writeLock().unlock();
       }
-      for (ShardIndex s : shards.values()) {
-        s.commit();
-      }
-      wal.deleteSegments(old);
+      commitAndForget(old);
     }
+  }
+
+  private void commitAndForget(List<Path> oldSegments) throws IOException {
+    for (ShardIndex s : shards.values()) {
+      s.commit();
+    }
+    wal.deleteSegments(oldSegments);
   }
 
   /** Bytes appended to the WAL since the last checkpoint began (what a crash would replay). */
@@ -536,18 +748,39 @@ public final class PropertyStore implements Closeable {
 
   /** Closes and deletes every shard of {@code group}, then checkpoints so the WAL forgets it. */
   public void dropGroup(String group) throws IOException {
-    writeGate.writeLock().lock();
-    try {
-      for (ShardIndex s : shardsOf(group)) {
-        shards.remove(shardKey(group, s.shard()));
-        s.rollback();
+    drop(group, null);
+  }
+
+  /**
+   * Drops the group's data if it is still of incarnation {@code onlyIf} (null: whatever it is).
+   * Writes are held off until the WAL segments holding the group's records are gone, so a record of
+   * the dropped data is never replayed into a directory the group's next incarnation has made.
+   */
+  private boolean drop(String group, GroupIncarnation onlyIf) throws IOException {
+    Path dir = NamedPaths.child(dataRoot, group);
+    synchronized (checkpointLock) {
+      writeGate.writeLock().lock();
+      try {
+        if (onlyIf != null && !onlyIf.equals(incarnations.get(group))) {
+          return false; // someone else reconciled it first
+        }
+        for (ShardIndex s : shardsOf(group)) {
+          shards.remove(shardKey(group, s.shard()));
+          s.rollback();
+        }
+        synchronized (incarnationLock) {
+          FileTrees.deleteRecursively(dir);
+          incarnations.remove(group);
+        }
+        List<Path> old = wal.roll();
+        walBytesAtCheckpoint = wal.writtenBytes();
+        commitAndForget(old);
+      } finally {
+        writeGate.writeLock().unlock();
       }
-      FileTrees.deleteRecursively(NamedPaths.child(dataRoot, group));
-    } finally {
-      writeGate.writeLock().unlock();
     }
-    checkpoint();
     listener.onGroupDropped(group);
+    return true;
   }
 
   @Override

@@ -33,7 +33,10 @@ import dev.arbor.property.HybridClock;
 import dev.arbor.property.PropertyRecord;
 import dev.arbor.property.ShardRouter;
 import dev.arbor.query.QueryPlanner;
+import dev.arbor.metadata.MetadataGroupIncarnations;
+import dev.arbor.storage.IncarnationGate;
 import dev.arbor.storage.PropertyStore;
+import dev.arbor.storage.StoreEvents;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -73,10 +76,11 @@ class DataNodeGrpcServiceTest {
         .setMetadata(Metadata.newBuilder().setGroup(G).setName("n"))
         .addTags(TagSpec.newBuilder().setName("v").setType(TagType.TAG_TYPE_INT))
         .build());
-    store = PropertyStore.open(dir, g -> true);
+    store = PropertyStore.open(dir, new MetadataGroupIncarnations(metadata), new StoreEvents());
     SchemaLookup lookup = new SchemaLookup(metadata);
     server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .addService(new DataNodeGrpcService(lookup, store, new QueryPlanner(lookup, store)))
+        .addService(new DataNodeGrpcService(lookup, store, new QueryPlanner(lookup, store),
+            new IncarnationGate(store, new MetadataGroupIncarnations(metadata), Duration.ofSeconds(2))))
         .build()
         .start();
     client = new DataNodeClient(DataNode.of("d1", "127.0.0.1:" + server.getPort()), Duration.ofSeconds(10));
@@ -212,6 +216,25 @@ class DataNodeGrpcServiceTest {
     assertThat(client.read(List.of(key("a")))).as("no rejected record is stored").isEmpty();
     Key unknownGroup = Key.newBuilder().setGroup("zz").setShard(0).setEntity("zz/n/a").build();
     assertThatThrownBy(() -> client.read(List.of(unknownGroup))).isInstanceOf(NotFoundException.class);
+  }
+
+  @Test
+  void rejectsRecordsOfAnotherIncarnationOfTheGroup() {
+    var current = metadata.incarnation(G);
+    assertThat(current).isPresent();
+    PropertyRecord r = record("inc", 10, 1);
+    var other = java.util.Optional.of(dev.arbor.property.GroupIncarnation.random());
+    StoredProperty stale = StoredProperties.toProto(G, ShardRouter.shardOf(r.key(), SHARDS), r, other);
+    WriteReply reply = client.write(List.of(stale));
+    assertThat(reply.outcomes()).containsExactly(WriteOutcome.WRITE_OUTCOME_REJECTED);
+    assertThat(reply.rejection()).contains("properties[0]").contains("incarnation " + current.get())
+        .contains("not " + other.get()).contains("deleted and re-created");
+    assertThat(client.read(List.of(key("inc")))).as("nothing of it is stored").isEmpty();
+
+    StoredProperty good = StoredProperties.toProto(G, ShardRouter.shardOf(r.key(), SHARDS), r, current);
+    assertThat(client.write(List.of(good)).outcomes()).containsExactly(WriteOutcome.WRITE_OUTCOME_STORED);
+    assertThat(client.read(List.of(key("inc")))).singleElement()
+        .satisfies(p -> assertThat(p.getGroupIncarnation().toByteArray()).isEqualTo(current.get().toBytes()));
   }
 
   @Test

@@ -11,7 +11,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.arbor.api.banyandb.database.v1.GroupRegistryServiceListRequest;
 import dev.arbor.api.banyandb.model.v1.Tag;
 import dev.arbor.api.banyandb.property.v1.Property;
+import dev.arbor.metadata.EmbeddedMetadataStore;
+import dev.arbor.metadata.MetadataGroupIncarnations;
+import dev.arbor.property.HybridClock;
 import dev.arbor.repair.tree.TreeFileReader;
+import dev.arbor.storage.PropertyStore;
+import dev.arbor.storage.StoreEvents;
 import dev.arbor.repair.tree.TreeHasher;
 import java.io.IOException;
 import java.net.URISyntaxException;
@@ -31,6 +36,10 @@ import org.junit.jupiter.api.io.TempDir;
  * exactly what was acknowledged: committed Lucene documents, writes left only in the WAL by
  * kill -9, deletes, metadata and repair trees. Every format change must keep this test green (or
  * migrate, and say so here).
+ *
+ * <p>Migrated: group incarnations. The fixture's metadata has none and its group directories no
+ * {@code incarnation} file; on first open the metadata assigns each group one and the data of each
+ * group adopts it (written to {@code data/<group>/incarnation}), so nothing is dropped.
  */
 class FixtureDataDirTest {
   @TempDir Path work;
@@ -62,6 +71,16 @@ class FixtureDataDirTest {
       assertThat(cfg).isEqualTo(Map.of(
           "r1", List.of(tag("expr", str("a > 1")), tag("tags", strArray("x", "y"))),
           "r2", List.of(tag("expr", str("b < 2")))));
+    }
+    assertThat(dir.resolve("data/ui/incarnation")).as("migrated").exists();
+    assertThat(dir.resolve("data/cfg/incarnation")).as("migrated").exists();
+    try (EmbeddedMetadataStore meta = EmbeddedMetadataStore.open(dir.resolve("meta"), HybridClock.system());
+        PropertyStore store = PropertyStore.open(dir, new MetadataGroupIncarnations(meta), new StoreEvents())) {
+      assertThat(store.droppedAtOpen()).isEmpty();
+      for (String g : List.of("ui", "cfg")) {
+        assertThat(meta.incarnation(g)).as(g).isPresent();
+        assertThat(store.incarnation(g)).as(g).isEqualTo(meta.incarnation(g));
+      }
     }
   }
 

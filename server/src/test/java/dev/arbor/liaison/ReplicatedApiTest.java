@@ -37,7 +37,10 @@ import dev.arbor.property.LastWriteWins;
 import dev.arbor.property.PropertyRecord;
 import dev.arbor.property.ShardRouter;
 import dev.arbor.query.QueryPlanner;
+import dev.arbor.metadata.MetadataGroupIncarnations;
+import dev.arbor.storage.IncarnationGate;
 import dev.arbor.storage.PropertyStore;
+import dev.arbor.storage.StoreEvents;
 import dev.arbor.storage.ShardWrite;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.ManagedChannel;
@@ -93,9 +96,10 @@ class ReplicatedApiTest {
 
     Node(String name, int port) throws Exception {
       id = DataNode.of(name, "127.0.0.1:" + port);
-      store = PropertyStore.open(dir.resolve(name), g -> true);
+      store = PropertyStore.open(dir.resolve(name), new MetadataGroupIncarnations(metadata), new StoreEvents());
       SchemaLookup lookup = new SchemaLookup(metadata);
-      service = new DataNodeGrpcService(lookup, store, new QueryPlanner(lookup, store));
+      service = new DataNodeGrpcService(lookup, store, new QueryPlanner(lookup, store),
+            new IncarnationGate(store, new MetadataGroupIncarnations(metadata), Duration.ofSeconds(2)));
       start();
     }
 
@@ -475,5 +479,44 @@ class ReplicatedApiTest {
           assertThat(e.getStatus().getDescription())
               .contains("delete of " + G + "/t/s", "after 3 attempts", replicasOf("s").get(1).id.id().toString());
         });
+  }
+
+  @Test
+  void aLimitedQueryRefillsWhenEveryNodesTopRowsAreStale() {
+    // Nine ids of one shard, in entity order: on each replica the first rows that match are stale
+    // copies the other replica's newer versions disqualify; the true matches come after them.
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; ids.size() < 9; i++) {
+      String id = String.format("q%04d", i);
+      if (ShardRouter.shardOf(new EntityKey(G, "t", id), SHARDS) == 0) {
+        ids.add(id);
+      }
+    }
+    List<Node> reps = replicasOf(ids.get(0));
+    Node a = reps.get(0);
+    Node b = reps.get(1);
+    for (int i = 0; i < 9; i++) {
+      PropertyRecord base = PropertyRecord.live(new EntityKey(G, "t", ids.get(i)), 1, 1, new byte[0]);
+      PropertyRecord stale = versionAt(base, 10, tag("title", "match"));
+      PropertyRecord newer = versionAt(base, 20, tag("title", "changed"));
+      if (i < 3) {
+        a.storeDirectly(stale);
+        b.storeDirectly(newer);
+      } else if (i < 6) {
+        a.storeDirectly(newer);
+        b.storeDirectly(stale);
+      } else {
+        a.storeDirectly(stale);
+        b.storeDirectly(stale);
+      }
+    }
+    QueryRequest q = QueryRequest.newBuilder().addGroups(G).setName("t").setLimit(3)
+        .setCriteria(dev.arbor.api.banyandb.model.v1.Criteria.newBuilder().setCondition(
+            dev.arbor.api.banyandb.model.v1.Condition.newBuilder().setName("title")
+                .setOp(dev.arbor.api.banyandb.model.v1.Condition.BinaryOp.BINARY_OP_EQ)
+                .setValue(TagValue.newBuilder().setStr(Str.newBuilder().setValue("match")))))
+        .build();
+    assertThat(props().query(q).getPropertiesList()).extracting(Property::getId)
+        .containsExactly(ids.get(6), ids.get(7), ids.get(8));
   }
 }

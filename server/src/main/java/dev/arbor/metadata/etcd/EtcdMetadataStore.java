@@ -1,15 +1,18 @@
 package dev.arbor.metadata.etcd;
 
 import dev.arbor.metadata.MetadataEvent;
+import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import dev.arbor.api.banyandb.common.v1.Group;
 import dev.arbor.api.banyandb.database.v1.Property;
+import dev.arbor.api.metadata.v1.StoredGroupIncarnation;
 import dev.arbor.errors.AlreadyExistsException;
 import dev.arbor.errors.FailedPreconditionException;
 import dev.arbor.errors.NotFoundException;
 import dev.arbor.metadata.MetadataStore;
 import dev.arbor.metadata.MetadataValidator;
+import dev.arbor.property.GroupIncarnation;
 import dev.arbor.property.HybridClock;
 import dev.arbor.property.ProtoTime;
 import io.etcd.jetcd.ByteSequence;
@@ -31,11 +34,17 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@link MetadataStore} on etcd, for real clusters. Layout under the prefix (default
  * {@value #DEFAULT_PREFIX}): {@code groups/<name>} and {@code schemas/<group>/<name>}, each holding
- * the protobuf bytes of the stored message.
+ * the protobuf bytes of the stored message, and {@code incarnations/<name>} holding the group's
+ * incarnation ({@code arbor.metadata.v1.StoredGroupIncarnation}), a key of its own so the public
+ * {@code Group} message stays as the BanyanDB client knows it. It is put in the transaction that
+ * creates the group and deleted with it; a group written by an older build gets one from the first
+ * process of this build that sees it (a put if the key is still absent, so all agree on one).
  *
  * <p>Writes go to etcd in one transaction each and return only once etcd committed them: create =
  * put if {@code version == 0}; update = read, then put if {@code mod_revision} is unchanged (retried
@@ -53,6 +62,8 @@ public final class EtcdMetadataStore implements MetadataStore {
   public static final String DEFAULT_PREFIX = "/arbor/v1/";
   private static final String GROUPS = "groups/";
   private static final String SCHEMAS = "schemas/";
+  private static final String INCARNATIONS = "incarnations/";
+  private static final Logger LOG = LoggerFactory.getLogger(EtcdMetadataStore.class);
   private static final int MAX_UPDATE_ATTEMPTS = 16;
 
   private final EtcdConnection conn;
@@ -96,7 +107,16 @@ public final class EtcdMetadataStore implements MetadataStore {
       EtcdConnection conn, String prefix, HybridClock clock, boolean owns) {
     EtcdMetadataStore s = new EtcdMetadataStore(conn, owns, normalizePrefix(prefix), clock);
     try {
+      // Groups that an older build created (before or while this process runs) get an incarnation.
+      s.cache.addListener(c -> {
+        if (c.newValue() instanceof Group g) {
+          s.assignMissingIncarnation(g.getMetadata().getName());
+        }
+      });
       s.cache.start();
+      for (Group g : s.groups()) {
+        s.assignMissingIncarnation(g.getMetadata().getName());
+      }
     } catch (RuntimeException e) {
       s.cache.close();
       throw e;
@@ -130,6 +150,14 @@ public final class EtcdMetadataStore implements MetadataStore {
           Message v = c.newValue() != null ? c.newValue() : c.oldValue();
           if (v instanceof Group) {
             listener.accept(MetadataEvent.ofGroup((Group) c.oldValue(), (Group) c.newValue()));
+          } else if (v instanceof StoredGroupIncarnation && c.newValue() != null) {
+            // Put with its group (same revision: the group's own event covers it), or assigned
+            // later to a group from an older build: then the group changed for its listeners.
+            String name = c.key().substring(INCARNATIONS.length());
+            Optional<Group> g = group(name);
+            if (g.isPresent() && cache.modRevision(GROUPS + name) < cache.modRevision(c.key())) {
+              listener.accept(MetadataEvent.ofGroup(g.get(), g.get()));
+            }
           } else if (v instanceof Property) {
             listener.accept(MetadataEvent.ofSchema((Property) c.oldValue(), (Property) c.newValue()));
           }
@@ -159,6 +187,17 @@ public final class EtcdMetadataStore implements MetadataStore {
   }
 
   @Override
+  public Optional<GroupIncarnation> incarnation(String name) {
+    if (group(name).isEmpty()) {
+      return Optional.empty();
+    }
+    return cache.get(INCARNATIONS + name)
+        .map(m -> ((StoredGroupIncarnation) m).getId().toByteArray())
+        .filter(b -> b.length == GroupIncarnation.BYTES)
+        .map(GroupIncarnation::fromBytes);
+  }
+
+  @Override
   public Optional<Property> schema(String group, String name) {
     return cache.get(schemaKey(group, name)).map(Property.class::cast);
   }
@@ -180,17 +219,22 @@ public final class EtcdMetadataStore implements MetadataStore {
             .setMetadata(group.getMetadata().toBuilder().setCreateRevision(rev).setModRevision(rev))
             .build();
     ByteSequence key = key(GROUPS + name);
+    StoredGroupIncarnation incarnation = newIncarnation();
     TxnResponse r =
         conn.call(
             kv().txn()
                 .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0)))
-                .Then(Op.put(key, value(stored), PutOption.DEFAULT))
+                .Then(
+                    Op.put(key, value(stored), PutOption.DEFAULT),
+                    Op.put(key(INCARNATIONS + name), value(incarnation), PutOption.DEFAULT))
                 .commit(),
             "create group " + name);
     if (!r.isSucceeded()) {
       throw new AlreadyExistsException("group " + name + " already exists");
     }
-    cache.applyLocal(GROUPS + name, stored, r.getHeader().getRevision());
+    long committed = r.getHeader().getRevision();
+    cache.applyLocal(INCARNATIONS + name, incarnation, committed); // first: the group's event finds it
+    cache.applyLocal(GROUPS + name, stored, committed);
     return stored;
   }
 
@@ -237,6 +281,7 @@ public final class EtcdMetadataStore implements MetadataStore {
                 .If(new Cmp(key, Cmp.Op.GREATER, CmpTarget.version(0)))
                 .Then(
                     Op.delete(key, DeleteOption.DEFAULT),
+                    Op.delete(key(INCARNATIONS + name), DeleteOption.DEFAULT),
                     Op.delete(key(schemaPrefix), DeleteOption.builder().isPrefix(true).build()))
                 .commit(),
             "delete group " + name);
@@ -245,7 +290,45 @@ public final class EtcdMetadataStore implements MetadataStore {
     }
     long rev = r.getHeader().getRevision();
     cache.applyLocal(GROUPS + name, null, rev); // same order as the watch delivers them
+    cache.applyLocal(INCARNATIONS + name, null, rev);
     cache.applyLocalDeletePrefix(schemaPrefix, rev);
+  }
+
+  /**
+   * Gives a group written by an older build an incarnation: put only while the group exists and
+   * has none, so when several processes try at once exactly one value is stored and all read it.
+   * A failure is logged; the next process start or change of the group tries again.
+   */
+  private void assignMissingIncarnation(String name) {
+    if (group(name).isEmpty() || cache.get(INCARNATIONS + name).isPresent()) {
+      return;
+    }
+    ByteSequence ik = key(INCARNATIONS + name);
+    StoredGroupIncarnation incarnation = newIncarnation();
+    try {
+      TxnResponse r =
+          conn.call(
+              kv().txn()
+                  .If(
+                      new Cmp(key(GROUPS + name), Cmp.Op.GREATER, CmpTarget.version(0)),
+                      new Cmp(ik, Cmp.Op.EQUAL, CmpTarget.version(0)))
+                  .Then(Op.put(ik, value(incarnation), PutOption.DEFAULT))
+                  .commit(),
+              "assign an incarnation to group " + name);
+      if (r.isSucceeded()) {
+        cache.applyLocal(INCARNATIONS + name, incarnation, r.getHeader().getRevision());
+        LOG.info("group {} predates group incarnations; assigned incarnation {}", name,
+            GroupIncarnation.fromBytes(incarnation.getId().toByteArray()));
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("cannot assign an incarnation to group {} yet: {}", name, e.getMessage());
+    }
+  }
+
+  private static StoredGroupIncarnation newIncarnation() {
+    return StoredGroupIncarnation.newBuilder()
+        .setId(ByteString.copyFrom(GroupIncarnation.random().toBytes()))
+        .build();
   }
 
   @Override
@@ -397,6 +480,9 @@ public final class EtcdMetadataStore implements MetadataStore {
     }
     if (key.startsWith(SCHEMAS)) {
       return Property.parseFrom(bytes);
+    }
+    if (key.startsWith(INCARNATIONS)) {
+      return StoredGroupIncarnation.parseFrom(bytes);
     }
     return null; // nodes/ and anything else under the prefix are not ours
   }

@@ -118,6 +118,12 @@ final class PrefixCache<T> implements AutoCloseable {
     return v == null ? Optional.empty() : Optional.of(v.value());
   }
 
+  /** The etcd revision of the key's current value; 0 when the key has none. */
+  long modRevision(String key) {
+    Versioned<T> v = live.get(key);
+    return v == null ? 0 : v.modRevision();
+  }
+
   /** Values whose key starts with {@code keyPrefix}, in key order. */
   List<T> valuesWithPrefix(String keyPrefix) {
     List<T> out = new ArrayList<>();

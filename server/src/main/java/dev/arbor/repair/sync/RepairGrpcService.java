@@ -5,6 +5,7 @@ import dev.arbor.api.repair.v1.SessionRequest;
 import dev.arbor.api.repair.v1.SessionResponse;
 import dev.arbor.observability.trace.Tracer;
 import dev.arbor.repair.tree.RepairTrees;
+import dev.arbor.storage.IncarnationGate;
 import dev.arbor.storage.PropertyStore;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
@@ -15,20 +16,24 @@ public final class RepairGrpcService extends RepairServiceGrpc.RepairServiceImpl
   private final PropertyStore store;
   private final RepairTrees trees;
   private final ShardCheck shardCheck;
+  private final IncarnationGate incarnations;
   private final Duration treeWait;
   private final Tracer tracer;
   private final SessionObserver observer;
   private final BiConsumer<String, Integer> rebuild;
 
   /**
+   * @param incarnations refuses sessions from a client holding another incarnation of the group
    * @param treeWait how long a session waits for a running build of its shard's tree
    * @param rebuild asked to rebuild a shard's tree after a session stored records in it
    */
-  public RepairGrpcService(PropertyStore store, RepairTrees trees, ShardCheck shardCheck, Duration treeWait,
-      Tracer tracer, SessionObserver observer, BiConsumer<String, Integer> rebuild) {
+  public RepairGrpcService(PropertyStore store, RepairTrees trees, ShardCheck shardCheck,
+      IncarnationGate incarnations, Duration treeWait, Tracer tracer, SessionObserver observer,
+      BiConsumer<String, Integer> rebuild) {
     this.store = store;
     this.trees = trees;
     this.shardCheck = shardCheck;
+    this.incarnations = incarnations;
     this.treeWait = treeWait;
     this.tracer = tracer;
     this.observer = observer;
@@ -37,6 +42,6 @@ public final class RepairGrpcService extends RepairServiceGrpc.RepairServiceImpl
 
   @Override
   public StreamObserver<SessionRequest> repair(StreamObserver<SessionResponse> responses) {
-    return new RepairSessionServer(responses, store, trees, shardCheck, treeWait, tracer, observer, rebuild);
+    return new RepairSessionServer(responses, store, trees, shardCheck, incarnations, treeWait, tracer, observer, rebuild);
   }
 }

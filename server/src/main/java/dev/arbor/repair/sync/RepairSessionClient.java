@@ -15,6 +15,7 @@ import dev.arbor.api.repair.v1.SlotHash;
 import dev.arbor.api.repair.v1.TraceContext;
 import dev.arbor.api.repair.v1.TreeRoot;
 import dev.arbor.property.EntityKey;
+import dev.arbor.property.GroupIncarnation;
 import dev.arbor.property.PropertyRecord;
 import dev.arbor.repair.tree.CorruptTreeException;
 import dev.arbor.repair.tree.RepairTrees;
@@ -23,6 +24,8 @@ import dev.arbor.repair.tree.SlotSummary;
 import dev.arbor.repair.tree.TreeFileReader;
 import dev.arbor.repair.tree.TreeLeaf;
 import dev.arbor.repair.tree.TreeUnavailableException;
+import dev.arbor.storage.ApplyOutcome;
+import dev.arbor.storage.IncarnationGate;
 import dev.arbor.storage.PropertyStore;
 import dev.arbor.storage.ShardWrite;
 import io.grpc.Channel;
@@ -51,6 +54,10 @@ import java.util.function.BiConsumer;
  * group's shards); records the server sent that this node rejected fail only this hop, so the
  * round moves on to the next node.
  *
+ * <p>Both sides must hold the same incarnation of the group (the client sends its own with the root,
+ * the server answers with its own): data of a group deleted and re-created under the same name is
+ * never repaired into the new one; a mismatch fails the session.
+ *
  * <p>One instance serves any number of sequential or concurrent sessions; the state of a session
  * lives in {@link Session}.
  */
@@ -64,17 +71,20 @@ public final class RepairSessionClient {
   private final PropertyStore store;
   private final RepairTrees trees;
   private final ShardCheck shardCheck;
+  private final IncarnationGate incarnations;
   private final Duration treeWait;
   private final Duration replyTimeout;
   private final SessionObserver observer;
   private final BiConsumer<String, Integer> rebuild;
 
   public RepairSessionClient(String nodeId, PropertyStore store, RepairTrees trees, ShardCheck shardCheck,
-      Duration treeWait, Duration replyTimeout, SessionObserver observer, BiConsumer<String, Integer> rebuild) {
+      IncarnationGate incarnations, Duration treeWait, Duration replyTimeout, SessionObserver observer,
+      BiConsumer<String, Integer> rebuild) {
     this.nodeId = nodeId;
     this.store = store;
     this.trees = trees;
     this.shardCheck = shardCheck;
+    this.incarnations = incarnations;
     this.treeWait = treeWait;
     this.replyTimeout = replyTimeout;
     this.observer = observer;
@@ -98,6 +108,8 @@ public final class RepairSessionClient {
         throw new SyncFailedException("this node cannot repair " + group + "/" + shard + ": " + refusal, true, null);
       }
       s.shardNum = shards.getAsInt();
+      // Data of a deleted namesake is dropped before this node's tree is made current.
+      s.incarnation = incarnations.current(group);
       try {
         trees.ensureCurrent(group, shard, treeWait);
       } catch (TreeUnavailableException e) {
@@ -142,6 +154,7 @@ public final class RepairSessionClient {
     private final String group;
     private final int shard;
     private int shardNum;
+    private java.util.Optional<GroupIncarnation> incarnation = java.util.Optional.empty();
     /** Records this node pushed that the server refused. */
     private final Rejections pushRejected = new Rejections();
     /** Records the server sent that this node refused. */
@@ -179,7 +192,15 @@ public final class RepairSessionClient {
       if (trace != null) {
         root.setTrace(trace);
       }
+      incarnation.ifPresent(i -> root.setGroupIncarnation(ByteString.copyFrom(i.toBytes())));
       RootCompare rc = conversation.call(SessionRequest.newBuilder().setTreeRoot(root).build()).getRootCompare();
+      if (incarnation.isPresent() && !rc.getGroupIncarnation().isEmpty()
+          && !Arrays.equals(rc.getGroupIncarnation().toByteArray(), incarnation.get().toBytes())) {
+        throw new SyncFailedException("peer " + peer + " holds another incarnation of group " + group + " ("
+            + GroupIncarnation.fromBytes(rc.getGroupIncarnation().toByteArray()) + ", this node "
+            + incarnation.get() + "): the group was deleted and re-created; not repairing across them",
+            false, null);
+      }
       if (!rc.getTreeFound()) {
         throw new SyncFailedException("peer " + peer + " has no tree of " + group + "/" + shard + ": "
             + rc.getReason(), false, null);
@@ -450,7 +471,15 @@ public final class RepairSessionClient {
         observer.recordsRejected(group, shard, rejected);
       }
       if (!writes.isEmpty()) {
-        repairedToClient += store.applyIfNewer(writes).size();
+        java.util.Map<String, GroupIncarnation> claimed =
+            incarnation.map(i -> java.util.Map.of(group, i)).orElse(java.util.Map.of());
+        for (ApplyOutcome o : store.applyEach(writes, claimed)) {
+          if (o == ApplyOutcome.STORED) {
+            repairedToClient++;
+          } else if (o == ApplyOutcome.WRONG_INCARNATION) {
+            pullRejected.add("group " + group + " changed incarnation on this node during the session");
+          }
+        }
       }
     }
   }

@@ -17,6 +17,7 @@ import dev.arbor.api.repair.v1.SlotHash;
 import dev.arbor.api.repair.v1.TreeRoot;
 import dev.arbor.observability.trace.Tracer;
 import dev.arbor.property.EntityKey;
+import dev.arbor.property.GroupIncarnation;
 import dev.arbor.property.LastWriteWins;
 import dev.arbor.property.PropertyRecord;
 import dev.arbor.repair.tree.CorruptTreeException;
@@ -26,6 +27,8 @@ import dev.arbor.repair.tree.SlotSummary;
 import dev.arbor.repair.tree.TreeLeaf;
 import dev.arbor.repair.tree.TreeSummary;
 import dev.arbor.repair.tree.TreeUnavailableException;
+import dev.arbor.storage.ApplyOutcome;
+import dev.arbor.storage.IncarnationGate;
 import dev.arbor.storage.PropertyStore;
 import dev.arbor.storage.ShardWrite;
 import io.grpc.Status;
@@ -59,6 +62,7 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
   private final PropertyStore store;
   private final RepairTrees trees;
   private final ShardCheck shardCheck;
+  private final IncarnationGate incarnations;
   private final Duration treeWait;
   private final Tracer tracer;
   private final SessionObserver observer;
@@ -67,6 +71,8 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
   private String group;
   private int shard = -1;
   private int shardNum;
+  /** This node's incarnation of the group, which the client's matched; empty when unknown to both. */
+  private java.util.Map<String, GroupIncarnation> claimed = java.util.Map.of();
   private String client = "?";
   private ServedTree tree;
   private SlotLeaves cursor;
@@ -79,12 +85,13 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
   private boolean done;
 
   RepairSessionServer(StreamObserver<SessionResponse> out, PropertyStore store, RepairTrees trees,
-      ShardCheck shardCheck, Duration treeWait, Tracer tracer, SessionObserver observer,
-      BiConsumer<String, Integer> rebuild) {
+      ShardCheck shardCheck, IncarnationGate incarnations, Duration treeWait, Tracer tracer,
+      SessionObserver observer, BiConsumer<String, Integer> rebuild) {
     this.out = out;
     this.store = store;
     this.trees = trees;
     this.shardCheck = shardCheck;
+    this.incarnations = incarnations;
     this.treeWait = treeWait;
     this.tracer = tracer;
     this.observer = observer;
@@ -119,6 +126,8 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
       fail(Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
     } catch (TreeUnavailableException e) {
       fail(Status.FAILED_PRECONDITION.withDescription(e.getMessage()));
+    } catch (IncarnationMismatchException e) {
+      fail(Status.FAILED_PRECONDITION.withDescription(e.getMessage()));
     } catch (UncheckedIOException | IOException e) {
       Throwable cause = e instanceof UncheckedIOException u ? u.getCause() : e;
       if (cause instanceof CorruptTreeException && group != null) {
@@ -148,6 +157,19 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
       return RootCompare.newBuilder().setTreeFound(false).setReason(refusal).build();
     }
     shardNum = shards.getAsInt();
+    java.util.Optional<GroupIncarnation> claim;
+    try {
+      claim = GroupIncarnation.ofOptionalBytes(root.getGroupIncarnation().toByteArray());
+    } catch (IllegalArgumentException e) {
+      throw new SessionProtocolException("tree_root.group_incarnation: " + e.getMessage());
+    }
+    String mismatch = incarnations.refusal(group, claim);
+    if (mismatch != null) {
+      throw new IncarnationMismatchException("repair of " + group + "/" + shard + " with " + client
+          + " refused: " + mismatch);
+    }
+    java.util.Optional<GroupIncarnation> mine = store.incarnation(group);
+    claimed = mine.map(i -> java.util.Map.of(group, i)).orElse(java.util.Map.of());
     try {
       trees.ensureCurrent(group, shard, treeWait);
     } catch (TreeUnavailableException e) {
@@ -164,6 +186,7 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
     span.tag("root_match", match).tag("leaf_count", s.leafCount());
     RootCompare.Builder b = RootCompare.newBuilder().setTreeFound(true).setRootMatch(match)
         .setSlotCount(s.header().slotCount());
+    mine.ifPresent(i -> b.setGroupIncarnation(ByteString.copyFrom(i.toBytes())));
     if (!match) {
       for (SlotSummary slot : s.slots()) {
         b.addSlots(SlotHash.newBuilder().setIndex(slot.index()).setLeafCount(slot.leafCount())
@@ -304,17 +327,26 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
     if (rejected > 0) {
       observer.recordsRejected(group, shard, rejected);
     }
-    List<PropertyRecord> took = writes.isEmpty() ? List.of() : store.applyIfNewer(writes);
-    stored += took.size();
-    if (took.size() < writes.size()) {
-      java.util.Set<PropertyRecord> storedNow = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-      storedNow.addAll(took);
-      List<ShardWrite> lost = new ArrayList<>();
-      for (ShardWrite w : writes) {
-        if (!storedNow.contains(w.record())) {
-          lost.add(w);
+    List<ApplyOutcome> outcomes = writes.isEmpty() ? List.of() : store.applyEach(writes, claimed);
+    int took = 0;
+    List<ShardWrite> lost = new ArrayList<>();
+    for (int i = 0; i < outcomes.size(); i++) {
+      switch (outcomes.get(i)) {
+        case STORED -> took++;
+        case WRONG_INCARNATION -> {
+          // The group was deleted and re-created here during the session.
+          String why = "group " + group + " changed incarnation on this node during the session";
+          rejected++;
+          rejections.add(why);
+          if (reply.getRejectedReasonsCount() < Rejections.MAX_REASONS) {
+            reply.addRejectedReasons(why);
+          }
         }
+        default -> lost.add(writes.get(i));
       }
+    }
+    stored += took;
+    if (!lost.isEmpty()) {
       // Not stored: ours is at least as new. Send it back only when it strictly wins, so
       // versions equal under last-write-wins never bounce (no echo loop).
       PropertyRecord[] mine = store.latestAll(group, shard, lost.stream().map(w -> w.record().key()).toList());
@@ -337,7 +369,7 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
         replyBytes = addBounded(reply, mine, false, replyBytes);
       }
     }
-    return reply.setStored(took.size()).setRejected(rejected).build();
+    return reply.setStored(took).setRejected(rejected).build();
   }
 
   /**
@@ -403,6 +435,13 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
       if (stored > 0) {
         rebuild.accept(group, shard);
       }
+    }
+  }
+
+  /** The client holds another incarnation of the group; the session ends with FAILED_PRECONDITION. */
+  static final class IncarnationMismatchException extends RuntimeException {
+    IncarnationMismatchException(String message) {
+      super(message);
     }
   }
 

@@ -220,10 +220,11 @@ class EtcdMetadataStoreTest {
               .get();
       assertThat(kvs.getKvs())
           .extracting(kv -> kv.getKey().toString().substring(prefix.length()))
-          .containsExactlyInAnyOrder("groups/g", "schemas/g/s");
+          .containsExactlyInAnyOrder("groups/g", "incarnations/g", "schemas/g/s");
     }
     try (EtcdMetadataStore again = connect(prefix)) {
       assertThat(again.groups()).containsExactly(g);
+      assertThat(again.incarnation("g")).isPresent();
       assertThat(again.schemas("g")).containsExactly(p);
       assertThat(again.group("gone")).isEmpty();
     }

@@ -51,6 +51,43 @@ class RepairSessionTest {
     return dev.arbor.property.ShardRouter.shardOf(new EntityKey(G, "t", id), shards);
   }
 
+  /** Metadata of one node: group {@link #G} at the given incarnation. */
+  private static dev.arbor.storage.GroupIncarnations groupAt(dev.arbor.property.GroupIncarnation incarnation) {
+    return new dev.arbor.storage.GroupIncarnations() {
+      @Override
+      public boolean exists(String group) {
+        return group.equals(G);
+      }
+
+      @Override
+      public java.util.Optional<dev.arbor.property.GroupIncarnation> incarnation(String group) {
+        return exists(group) ? java.util.Optional.of(incarnation) : java.util.Optional.empty();
+      }
+    };
+  }
+
+  @Test
+  void aSessionBetweenTwoIncarnationsOfTheGroupFailsAndMovesNothing() throws Exception {
+    var oldGroup = dev.arbor.property.GroupIncarnation.random();
+    var newGroup = dev.arbor.property.GroupIncarnation.random();
+    try (SyncNode stale = new SyncNode(dir, "stale", 1, groupAt(oldGroup));
+        SyncNode fresh = new SyncNode(dir, "fresh", 1, groupAt(newGroup))) {
+      stale.put(rec("old", 10, 0, "of the deleted group"));
+      fresh.put(rec("new", 10, 0, "of the new group"));
+      // The stale node pushes: the server refuses the session at its first message.
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> stale.syncWith(fresh, G, 0))
+          .isInstanceOf(SyncFailedException.class)
+          .hasMessageContaining("FAILED_PRECONDITION")
+          .hasMessageContaining("incarnation " + newGroup + " on this node, not " + oldGroup);
+      assertThat(fresh.serverSessionsEnded()).singleElement().asString().contains("refused");
+      // The fresh node pulls: the stale server's incarnation is refused by the server and the client.
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> fresh.syncWith(stale, G, 0))
+          .isInstanceOf(SyncFailedException.class).hasMessageContaining("incarnation");
+      assertThat(fresh.get(G, "old")).isNull();
+      assertThat(stale.get(G, "new")).isNull();
+    }
+  }
+
   @Test
   void scenario16and17_noPrebuiltTrees_theSessionBuildsThemAndConverges() throws Exception {
     try (SyncNode a = new SyncNode(dir, "a", 1); SyncNode b = new SyncNode(dir, "b", 1)) {

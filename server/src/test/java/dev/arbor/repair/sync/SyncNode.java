@@ -40,17 +40,24 @@ final class SyncNode implements AutoCloseable {
   private final ManagedChannel channelToSelf;
 
   SyncNode(Path dir, String id, int shards, ServerInterceptor... faults) throws IOException {
+    this(dir, id, shards, dev.arbor.storage.GroupIncarnations.withoutIncarnations(g -> true), faults);
+  }
+
+  /** A node whose metadata is {@code groups} (groups and their incarnations). */
+  SyncNode(Path dir, String id, int shards, dev.arbor.storage.GroupIncarnations groups, ServerInterceptor... faults)
+      throws IOException {
     this.id = id;
     this.shards = shards;
-    store = PropertyStore.open(dir.resolve(id).resolve("data"), g -> true);
+    store = PropertyStore.open(dir.resolve(id).resolve("data"), groups, new dev.arbor.storage.StoreEvents());
+    var incarnations = new dev.arbor.storage.IncarnationGate(store, groups, Duration.ofMillis(200));
     trees = new RepairTrees(dir.resolve(id).resolve("repair"), store, 32);
     ShardCheck any = g -> java.util.OptionalInt.of(shards);
     Tracer tracer = new Tracer(id, SpanRecorder.NONE);
-    RepairGrpcService svc = new RepairGrpcService(store, trees, any, Duration.ofSeconds(30), tracer,
+    RepairGrpcService svc = new RepairGrpcService(store, trees, any, incarnations, Duration.ofSeconds(30), tracer,
         observed, (g, s) -> {});
     server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).maxInboundMessageSize(64 << 20)
         .addService(ServerInterceptors.intercept(svc, faults)).build().start();
-    client = new RepairSessionClient(id, store, trees, any, Duration.ofSeconds(30), Duration.ofSeconds(30),
+    client = new RepairSessionClient(id, store, trees, any, incarnations, Duration.ofSeconds(30), Duration.ofSeconds(30),
         observed, (g, s) -> {});
     channelToSelf = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext()
         .maxInboundMessageSize(64 << 20).build();
@@ -72,6 +79,17 @@ final class SyncNode implements AutoCloseable {
         long bytesOut, String error) {
       serverSessions.add(error == null ? "" : error);
     }
+  }
+
+  /** Errors of the server sessions that ended so far ("" for success), waiting briefly for the first. */
+  List<String> serverSessionsEnded() throws InterruptedException {
+    List<String> out = new ArrayList<>();
+    String first = observed.serverSessions.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+    if (first != null) {
+      out.add(first);
+      observed.serverSessions.drainTo(out);
+    }
+    return out;
   }
 
   /** Stores {@code r} in {@code shard} whether or not its entity routes there (a misrouted copy). */

@@ -13,6 +13,7 @@ import dev.arbor.api.banyandb.model.v1.Tag;
 import dev.arbor.api.banyandb.property.v1.Property;
 import dev.arbor.repair.tree.TreeFileReader;
 import dev.arbor.repair.tree.TreeHasher;
+import dev.arbor.storage.format.FileFormat;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -31,6 +32,11 @@ import org.junit.jupiter.api.io.TempDir;
  * exactly what was acknowledged: committed Lucene documents, writes left only in the WAL by
  * kill -9, deletes, metadata and repair trees. Every format change must keep this test green (or
  * migrate, and say so here).
+ *
+ * <p>Migrations: the WAL segment is of format 1 (no header, little-endian frames); it is replayed
+ * by its old format and deleted by the checkpoint after recovery, so only format-2 segments (with
+ * the {@link FileFormat} header) remain. {@code metadata.bin} is read by its old format and
+ * rewritten in the new one at the next metadata change. Tree files are read as they are.
  */
 class FixtureDataDirTest {
   @TempDir Path work;
@@ -51,7 +57,7 @@ class FixtureDataDirTest {
         expected.put("t" + i, List.of(tag("title", str("T" + i)), tag("version", int64(i))));
       }
       // Merged: the merge put the updated tag first, and that order is what was stored.
-    expected.put("t1", List.of(tag("version", int64(100)), tag("title", str("T1"))));
+      expected.put("t1", List.of(tag("version", int64(100)), tag("title", str("T1"))));
       expected.remove("t2"); // deleted, committed
       expected.remove("t3");
       expected.put("t4", List.of(tag("title", str("T4-wal")), tag("version", int64(4)))); // WAL only
@@ -62,6 +68,13 @@ class FixtureDataDirTest {
       assertThat(cfg).isEqualTo(Map.of(
           "r1", List.of(tag("expr", str("a > 1")), tag("tags", strArray("x", "y"))),
           "r2", List.of(tag("expr", str("b < 2")))));
+    }
+    try (Stream<Path> wal = Files.list(dir.resolve("wal"))) {
+      List<Path> segments = wal.toList();
+      assertThat(segments).isNotEmpty().noneMatch(p -> p.getFileName().toString().equals("wal-00000000000000000006.log"));
+      for (Path p : segments) {
+        assertThat(FileFormat.startsWithMagic(Files.readAllBytes(p))).as("%s has the header", p).isTrue();
+      }
     }
   }
 

@@ -10,12 +10,14 @@ import dev.arbor.property.HybridClock;
 import dev.arbor.property.ProtoTime;
 import dev.arbor.storage.AtomicFileWriter;
 import dev.arbor.storage.StorageException;
+import dev.arbor.storage.format.FileFormat;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -25,15 +27,19 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Metadata of a single process kept in memory and persisted as one checksummed file
- * ({@code meta/metadata.bin}: {@code "ARBM" ‖ i32 format ‖ i32 CRC32C ‖ MetadataSnapshot}),
- * rewritten atomically on every change. Small by nature (groups and schemas), so a whole-file
- * rewrite is simpler and safer than a log. Group incarnations live in the snapshot beside the
- * groups; a file written before they existed gets one per group when it is opened.
+ * ({@code meta/metadata.bin}: {@link FileFormat} header of kind {@value #KIND}, version 2 ‖
+ * MetadataSnapshot ‖ footer), rewritten atomically on every change. Small by nature (groups and
+ * schemas), so a whole-file rewrite is simpler and safer than a log. Format 1 ({@code "ARBM" ‖
+ * i32le 1 ‖ i32le CRC32C ‖ MetadataSnapshot}) is still read and becomes format 2 at the next
+ * change. Group incarnations live in the snapshot beside the groups; a file written before they
+ * existed gets one per group when it is opened.
  */
 public final class EmbeddedMetadataStore implements MetadataStore {
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedMetadataStore.class);
-  private static final byte[] MAGIC = {'A', 'R', 'B', 'M'};
-  private static final int FORMAT = 1;
+  static final String KIND = "metadata";
+  static final int FORMAT = 2;
+  private static final byte[] LEGACY_MAGIC = {'A', 'R', 'B', 'M'};
+  private static final int LEGACY_FORMAT = 1;
 
   private final Path file;
   private final HybridClock clock;
@@ -60,21 +66,10 @@ public final class EmbeddedMetadataStore implements MetadataStore {
   }
 
   private void load(byte[] bytes) throws IOException {
-    ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-    if (bytes.length < 12
-        || b.get(0) != MAGIC[0] || b.get(1) != MAGIC[1] || b.get(2) != MAGIC[2] || b.get(3) != MAGIC[3]) {
-      throw new IOException(file + " is not an Arbor metadata file");
-    }
-    int format = b.getInt(4);
-    if (format != FORMAT) {
-      throw new IOException(file + ": unsupported metadata format " + format);
-    }
-    CRC32C crc = new CRC32C();
-    crc.update(bytes, 12, bytes.length - 12);
-    if ((int) crc.getValue() != b.getInt(8)) {
-      throw new IOException(file + ": checksum mismatch (file is corrupt)");
-    }
-    MetadataSnapshot snap = MetadataSnapshot.parseFrom(ByteBuffer.wrap(bytes, 12, bytes.length - 12));
+    byte[] body = bytes.length >= 4 && Arrays.equals(bytes, 0, 4, LEGACY_MAGIC, 0, 4)
+        ? legacyBody(bytes)
+        : FileFormat.unseal(bytes, file.toString(), KIND, FORMAT, FORMAT).body();
+    MetadataSnapshot snap = MetadataSnapshot.parseFrom(body);
     revision = snap.getRevision();
     snap.getGroupsList().forEach(g -> groups.put(g.getMetadata().getName(), g));
     snap.getSchemasList().forEach(p -> schemas.put(schemaKey(p), p));
@@ -83,6 +78,24 @@ public final class EmbeddedMetadataStore implements MetadataStore {
         incarnations.put(e.getKey(), GroupIncarnation.fromBytes(e.getValue().toByteArray()));
       }
     }
+  }
+
+  /** The snapshot bytes of a format-1 file (builds up to 95b71fe), checked. */
+  private byte[] legacyBody(byte[] bytes) throws IOException {
+    ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    if (bytes.length < 12) {
+      throw new IOException(file + ": truncated (ends inside the header)");
+    }
+    int format = b.getInt(4);
+    if (format != LEGACY_FORMAT) {
+      throw new IOException(file + ": unsupported metadata format " + format);
+    }
+    CRC32C crc = new CRC32C();
+    crc.update(bytes, 12, bytes.length - 12);
+    if ((int) crc.getValue() != b.getInt(8)) {
+      throw new IOException(file + ": checksum mismatch (file is corrupt)");
+    }
+    return Arrays.copyOfRange(bytes, 12, bytes.length);
   }
 
   /** Metadata written before incarnations existed: one process owns it, so it just gets them. */
@@ -105,12 +118,8 @@ public final class EmbeddedMetadataStore implements MetadataStore {
             .putAllGroupIncarnations(incarnationBytes())
             .build()
             .toByteArray();
-    CRC32C crc = new CRC32C();
-    crc.update(payload);
-    ByteBuffer b = ByteBuffer.allocate(12 + payload.length).order(ByteOrder.LITTLE_ENDIAN);
-    b.put(MAGIC).putInt(FORMAT).putInt((int) crc.getValue()).put(payload);
     try {
-      AtomicFileWriter.write(file, b.array());
+      AtomicFileWriter.write(file, FileFormat.seal(KIND, FORMAT, payload));
     } catch (IOException e) {
       throw new StorageException("cannot persist metadata to " + file + ": " + e.getMessage(), e);
     }

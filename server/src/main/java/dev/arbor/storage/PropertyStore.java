@@ -8,12 +8,8 @@ import dev.arbor.property.PropertyRecord;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -48,12 +44,9 @@ import org.slf4j.LoggerFactory;
 public final class PropertyStore implements Closeable {
   private static final Logger LOG = LoggerFactory.getLogger(PropertyStore.class);
   private static final int LOCK_STRIPES = 1024;
-  /** Data directories open in this JVM (the one process-wide fact a file lock cannot express). */
-  private static final java.util.Set<Path> OPEN_IN_THIS_PROCESS = ConcurrentHashMap.newKeySet();
 
   private final Path dataRoot;
-  private final FileChannel lockChannel;
-  private final FileLock dirLock;
+  private final DataDirLock dirLock;
   private final WriteAheadLog wal;
   private final Map<String, ShardIndex> shards = new ConcurrentHashMap<>();
   private final ReentrantLock[] keyLocks = new ReentrantLock[LOCK_STRIPES];
@@ -66,17 +59,14 @@ public final class PropertyStore implements Closeable {
   private final Map<String, GroupIncarnation> incarnations = new ConcurrentHashMap<>();
   private final Object incarnationLock = new Object();
   private final Set<String> droppedAtOpen = ConcurrentHashMap.newKeySet();
-  private final Path canonicalDir;
   private volatile long walBytesAtCheckpoint;
   private final java.util.concurrent.atomic.AtomicLong purged = new java.util.concurrent.atomic.AtomicLong();
 
-  private PropertyStore(Path dir, FileChannel lockChannel, FileLock dirLock, WriteAheadLog wal,
-      StoreListener listener, GroupIncarnations catalog) {
+  private PropertyStore(Path dir, DataDirLock dirLock, WriteAheadLog wal, StoreListener listener,
+      GroupIncarnations catalog) {
     this.dataRoot = dir.resolve("data");
     this.catalog = catalog;
-    this.canonicalDir = canonicalOf(dir);
     this.listener = listener;
-    this.lockChannel = lockChannel;
     this.dirLock = dirLock;
     this.wal = wal;
     for (int i = 0; i < LOCK_STRIPES; i++) {
@@ -106,72 +96,63 @@ public final class PropertyStore implements Closeable {
    */
   public static PropertyStore open(Path dir, GroupIncarnations groups, StoreListener listener)
       throws IOException {
-    Files.createDirectories(dir);
-    Path canonical = dir.toRealPath();
-    // OS file locks belong to the process, and closing any channel of the file drops them: a
-    // second open in this JVM must be refused before it touches the lock file at all.
-    if (!OPEN_IN_THIS_PROCESS.add(canonical)) {
-      throw new StorageException("data directory " + canonical + " is in use by this Arbor process");
-    }
-    FileChannel lockCh;
-    FileLock lock;
-    try {
-      lockCh = FileChannel.open(dir.resolve("arbor.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-      try {
-        lock = lockCh.tryLock();
-      } catch (OverlappingFileLockException e) {
-        lock = null;
-      }
-      if (lock == null) {
-        lockCh.close();
-        throw new StorageException(
-            "data directory " + dir.toAbsolutePath() + " is in use by another Arbor process");
-      }
-    } catch (IOException | RuntimeException e) {
-      OPEN_IN_THIS_PROCESS.remove(canonical);
-      throw e;
-    }
+    DataDirLock lock = DataDirLock.acquire(dir);
     WriteAheadLog.Recovered rec;
     try {
       rec = WriteAheadLog.open(dir.resolve("wal"));
     } catch (IOException | RuntimeException e) {
-      lock.release();
-      lockCh.close();
-      OPEN_IN_THIS_PROCESS.remove(canonical);
+      lock.close();
       throw e;
     }
-    PropertyStore store = new PropertyStore(dir, lockCh, lock, rec.log(), listener, groups);
+    PropertyStore store = new PropertyStore(dir, lock, rec.log(), listener, groups);
     try {
       // Every acknowledged record's group directory existed before the record reached the WAL:
       // records of any other group belong to dropped data (a deleted group, another incarnation).
       Set<String> kept = store.openExistingShards();
-      Replay replay = new Replay();
-      List<ShardWrite> chunk = new ArrayList<>(REPLAY_CHUNK);
-      for (byte[] payload : rec.payloads()) {
-        for (ShardWrite w : WalBatchCodec.decode(payload)) {
-          if (kept.contains(w.group())) {
-            chunk.add(w);
-          }
-        }
-        if (chunk.size() >= REPLAY_CHUNK) {
-          store.replay(chunk, replay);
-          chunk.clear();
-        }
-      }
-      store.replay(chunk, replay);
-      if (replay.skipped > 0) {
-        LOG.error("{} write-ahead log record(s) skipped during recovery", replay.skipped);
-      }
-      if (replay.replayed + replay.superseded > 0) {
-        LOG.info("recovered {} writes from {} write-ahead log segment(s); {} older than the index left alone",
-            replay.replayed, rec.segments().size(), replay.superseded);
-      }
+      store.recover(rec, kept::contains);
       store.checkpoint();
     } catch (IOException | RuntimeException e) {
-      store.close();
+      // No checkpoint: it would delete segments whose records were never applied.
+      store.abandon();
       throw e;
     }
     return store;
+  }
+
+  /** Replays the recovered WAL into the indexes, a chunk of records at a time. */
+  private void recover(WriteAheadLog.Recovered rec, Predicate<String> groupExists) throws IOException {
+    Replay replay = new Replay();
+    List<ShardWrite> chunk = new ArrayList<>(REPLAY_CHUNK);
+    rec.replay((segment, offset, payload) -> {
+      for (ShardWrite w : decodeFrame(segment, offset, payload)) {
+        if (groupExists.test(w.group())) {
+          chunk.add(w);
+        }
+      }
+      if (chunk.size() >= REPLAY_CHUNK) {
+        replay(chunk, replay);
+        chunk.clear();
+      }
+    });
+    replay(chunk, replay);
+    if (replay.skipped > 0) {
+      LOG.error("{} write-ahead log record(s) skipped during recovery", replay.skipped);
+    }
+    if (replay.replayed + replay.superseded > 0) {
+      LOG.info("recovered {} writes from {} write-ahead log segment(s); {} older than the index left alone",
+          replay.replayed, rec.segments().size(), replay.superseded);
+    }
+  }
+
+  private static List<ShardWrite> decodeFrame(WalSegmentScan segment, long offset, byte[] payload) {
+    try {
+      return WalBatchCodec.decode(payload);
+    } catch (IOException | RuntimeException e) {
+      // The frame's checksum holds, so this is no torn write: a newer build's batch or a bug.
+      throw new StorageException("write-ahead log segment " + segment.path() + ": the frame at byte " + offset
+          + " has a valid checksum but cannot be decoded (" + e.getMessage() + "; written by a newer Arbor?);"
+          + " the node does not start and nothing was deleted", e);
+    }
   }
 
   /** Records of the WAL looked up and applied together during recovery. */
@@ -785,12 +766,25 @@ public final class PropertyStore implements Closeable {
 
   @Override
   public void close() throws IOException {
-    IOException first = null;
     try {
       checkpoint();
     } catch (IOException | RuntimeException e) {
       LOG.error("final checkpoint failed; the write-ahead log will be replayed on start", e);
     }
+    closeWithoutCheckpoint();
+  }
+
+  /** After a failed open: releases everything, commits nothing, deletes no segment. */
+  private void abandon() {
+    try {
+      closeWithoutCheckpoint();
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("closing the store after a failed open", e);
+    }
+  }
+
+  private void closeWithoutCheckpoint() throws IOException {
+    IOException first = null;
     for (ShardIndex s : shards.values()) {
       try {
         s.close();
@@ -804,19 +798,9 @@ public final class PropertyStore implements Closeable {
     } catch (IOException e) {
       first = first == null ? e : first;
     }
-    dirLock.release();
-    lockChannel.close();
-    OPEN_IN_THIS_PROCESS.remove(canonicalDir);
+    dirLock.close();
     if (first != null) {
       throw first;
-    }
-  }
-
-  private static Path canonicalOf(Path dir) {
-    try {
-      return dir.toRealPath();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
   }
 

@@ -16,7 +16,8 @@ import java.util.List;
  * Encodes a batch of shard writes as one WAL payload (format 1): {@code u8 format ‖ i32 count ‖
  * count × (str group ‖ i32 shard ‖ str entity ‖ i64 modRevision ‖ i64 createRevision ‖ i64
  * deleteTime ‖ bytes source ‖ bytes sha)}, where str/bytes are {@code i32 length ‖ raw}. A batch
- * is one frame, so it is replayed all or nothing.
+ * is one frame, so it is replayed all or nothing. Integers are big-endian, as everywhere in Arbor's
+ * files.
  */
 final class WalBatchCodec {
   static final int FORMAT = 1;
@@ -76,7 +77,7 @@ final class WalBatchCodec {
 
   private static byte[] readBytes(DataInputStream in) throws IOException {
     int len = in.readInt();
-    if (len < 0 || len > WriteAheadLog.MAX_FRAME) {
+    if (len < 0 || len > WalFrameLayout.MAX_FRAME) {
       throw new IOException("bad length " + len);
     }
     byte[] b = new byte[len];

@@ -3,19 +3,15 @@ package dev.arbor.storage;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.stream.Stream;
-import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,11 +19,13 @@ import org.slf4j.LoggerFactory;
  * Append-only log of write batches with group commit: writers append a frame and wait until a
  * single background fsync covers it, so concurrent writes share one sync.
  *
- * <p>Segment files {@code wal-<20-digit sequence>.log}; each frame is {@code int32 length (LE) ‖
- * int32 CRC32C of payload (LE) ‖ payload}. On recovery, frames are read in order until the first
- * short or corrupt frame, which is a torn tail of an unacknowledged write: the file is truncated
- * there. A checkpoint {@link #roll() rolls} to a new segment; once the indexes are committed the
- * old segments are {@link #deleteSegments deleted}.
+ * <p>Segment files {@code wal-<20-digit sequence>.log} start with a header (kind and format
+ * version, see {@link WalSegments}); each frame is {@code u32 length ‖ u32 CRC32C(length ‖
+ * payload) ‖ payload}, big-endian. Recovery ({@link WalRecovery}) cuts a torn tail off the last
+ * segment and refuses any other damage; the segments are then replayed one frame at a time
+ * ({@link Recovered#replay}). Header-less segments of older builds are replayed the same way. A
+ * checkpoint {@link #roll() rolls} to a new segment; once the indexes are committed the old
+ * segments are {@link #deleteSegments deleted}.
  *
  * <p>A failed fsync, wherever it happens (group commit, roll, close), latches the log as failed:
  * after a failed fsync the kernel may have dropped the dirty pages and a later fsync can succeed
@@ -36,9 +34,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class WriteAheadLog implements Closeable {
   private static final Logger LOG = LoggerFactory.getLogger(WriteAheadLog.class);
-  private static final int HEADER = 8;
-  /** Frames larger than this are treated as corruption on recovery. */
-  static final int MAX_FRAME = 256 << 20;
+  private static final int HEADER = WalFrameLayout.FRAME_HEADER;
 
   private final Path dir;
   private final ReentrantLock lock = new ReentrantLock();
@@ -67,8 +63,9 @@ public final class WriteAheadLog implements Closeable {
   }
 
   /**
-   * Reads every intact frame of the existing segments in order, truncating a torn tail, then opens
-   * the log for appending in a fresh segment. The recovered segments stay until deleted.
+   * Checks the existing segments (cutting a torn tail off the last one; any other damage throws a
+   * {@link StorageException} and changes nothing), then opens the log for appending in a fresh
+   * segment. The recovered segments stay until deleted; {@link Recovered#replay} reads them.
    */
   public static Recovered open(Path dir) throws IOException {
     return open(dir, SegmentSync.FORCE);
@@ -77,13 +74,9 @@ public final class WriteAheadLog implements Closeable {
   /** As {@link #open(Path)}, syncing segments through {@code sync} (tests inject fsync failures). */
   static Recovered open(Path dir, SegmentSync sync) throws IOException {
     Files.createDirectories(dir);
-    List<Path> segments = listSegments(dir);
-    List<byte[]> payloads = new ArrayList<>();
-    for (int i = 0; i < segments.size(); i++) {
-      readSegment(segments.get(i), payloads);
-    }
-    long next = segments.isEmpty() ? 1 : seqOf(segments.get(segments.size() - 1)) + 1;
-    return new Recovered(new WriteAheadLog(dir, next, sync), payloads, segments);
+    List<WalSegmentScan> segments = WalRecovery.recover(dir);
+    long next = segments.isEmpty() ? 1 : WalSegments.seqOf(segments.get(segments.size() - 1).path()) + 1;
+    return new Recovered(new WriteAheadLog(dir, next, sync), segments);
   }
 
   /**
@@ -97,15 +90,22 @@ public final class WriteAheadLog implements Closeable {
     void force(FileChannel channel) throws IOException;
   }
 
-  /** The log plus what recovery found. */
-  public record Recovered(WriteAheadLog log, List<byte[]> payloads, List<Path> segments) {}
+  /** The log plus the segments recovery found, to replay. */
+  public record Recovered(WriteAheadLog log, List<WalSegmentScan> segments) {
+    /**
+     * Streams every recovered frame in log order, one segment and one payload at a time, so
+     * memory does not grow with the log.
+     */
+    public void replay(WalSegments.FrameConsumer consumer) throws IOException {
+      for (WalSegmentScan s : segments) {
+        WalSegments.forEachFrame(s, consumer);
+      }
+    }
+  }
 
   /** Appends one frame; returns the log position to pass to {@link #awaitDurable}. */
   public long append(byte[] payload) {
-    ByteBuffer frame = ByteBuffer.allocate(HEADER + payload.length).order(ByteOrder.LITTLE_ENDIAN);
-    CRC32C crc = new CRC32C();
-    crc.update(payload);
-    frame.putInt(payload.length).putInt((int) crc.getValue()).put(payload).flip();
+    ByteBuffer frame = WalFrameLayout.CURRENT.encode(payload);
     lock.lock();
     try {
       checkUsable();
@@ -155,8 +155,13 @@ public final class WriteAheadLog implements Closeable {
       synced = written;
       durable.signalAll();
       channel.close();
-      List<Path> old = listSegments(dir);
-      openNewSegment();
+      List<Path> old = WalSegments.list(dir);
+      try {
+        openNewSegment();
+      } catch (IOException e) {
+        latch(e, "segment roll");
+        throw e;
+      }
       return old;
     } finally {
       lock.unlock();
@@ -288,68 +293,15 @@ public final class WriteAheadLog implements Closeable {
     }
   }
 
+  /** Creates the next segment with its header, durably, before any frame is appended to it. */
   private void openNewSegment() throws IOException {
-    currentSegment = dir.resolve(String.format("wal-%020d.log", nextSegmentSeq++));
+    currentSegment = dir.resolve(WalSegments.name(nextSegmentSeq++));
     channel = FileChannel.open(currentSegment, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    ByteBuffer header = ByteBuffer.wrap(WalSegments.header());
+    while (header.hasRemaining()) {
+      channel.write(header);
+    }
+    sync.force(channel);
     AtomicFileWriter.fsyncDirectory(dir);
-  }
-
-  private static List<Path> listSegments(Path dir) throws IOException {
-    try (Stream<Path> s = Files.list(dir)) {
-      return s.filter(p -> p.getFileName().toString().matches("wal-\\d{20}\\.log")).sorted().toList();
-    }
-  }
-
-  private static long seqOf(Path segment) {
-    String n = segment.getFileName().toString();
-    return Long.parseLong(n.substring(4, 24));
-  }
-
-  private static void readSegment(Path segment, List<byte[]> out) throws IOException {
-    try (FileChannel ch = FileChannel.open(segment, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-      long size = ch.size();
-      long pos = 0;
-      ByteBuffer header = ByteBuffer.allocate(HEADER).order(ByteOrder.LITTLE_ENDIAN);
-      while (pos < size) {
-        header.clear();
-        if (size - pos < HEADER || readFully(ch, header, pos) < HEADER) {
-          break;
-        }
-        header.flip();
-        int len = header.getInt();
-        int expectedCrc = header.getInt();
-        if (len < 0 || len > MAX_FRAME || pos + HEADER + len > size) {
-          break;
-        }
-        ByteBuffer payload = ByteBuffer.allocate(len);
-        readFully(ch, payload, pos + HEADER);
-        CRC32C crc = new CRC32C();
-        crc.update(payload.array());
-        if ((int) crc.getValue() != expectedCrc) {
-          break;
-        }
-        out.add(payload.array());
-        pos += HEADER + len;
-      }
-      if (pos < size) {
-        LOG.warn(
-            "write-ahead log {}: torn or corrupt tail at byte {} of {} (an unacknowledged write); truncating",
-            segment, pos, size);
-        ch.truncate(pos);
-        ch.force(true);
-      }
-    }
-  }
-
-  private static int readFully(FileChannel ch, ByteBuffer buf, long pos) throws IOException {
-    int total = 0;
-    while (buf.hasRemaining()) {
-      int n = ch.read(buf, pos + total);
-      if (n < 0) {
-        break;
-      }
-      total += n;
-    }
-    return total;
   }
 }

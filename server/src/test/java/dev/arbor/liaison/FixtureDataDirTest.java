@@ -18,6 +18,7 @@ import dev.arbor.repair.tree.TreeFileReader;
 import dev.arbor.storage.PropertyStore;
 import dev.arbor.storage.StoreEvents;
 import dev.arbor.repair.tree.TreeHasher;
+import dev.arbor.storage.format.FileFormat;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -40,6 +41,11 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>Migrated: group incarnations. The fixture's metadata has none and its group directories no
  * {@code incarnation} file; on first open the metadata assigns each group one and the data of each
  * group adopts it (written to {@code data/<group>/incarnation}), so nothing is dropped.
+ *
+ * <p>Migrations: the WAL segment is of format 1 (no header, little-endian frames); it is replayed
+ * by its old format and deleted by the checkpoint after recovery, so only format-2 segments (with
+ * the {@link FileFormat} header) remain. {@code metadata.bin} is read by its old format and
+ * rewritten in the new one at the next metadata change. Tree files are read as they are.
  */
 class FixtureDataDirTest {
   @TempDir Path work;
@@ -60,7 +66,7 @@ class FixtureDataDirTest {
         expected.put("t" + i, List.of(tag("title", str("T" + i)), tag("version", int64(i))));
       }
       // Merged: the merge put the updated tag first, and that order is what was stored.
-    expected.put("t1", List.of(tag("version", int64(100)), tag("title", str("T1"))));
+      expected.put("t1", List.of(tag("version", int64(100)), tag("title", str("T1"))));
       expected.remove("t2"); // deleted, committed
       expected.remove("t3");
       expected.put("t4", List.of(tag("title", str("T4-wal")), tag("version", int64(4)))); // WAL only
@@ -80,6 +86,13 @@ class FixtureDataDirTest {
       for (String g : List.of("ui", "cfg")) {
         assertThat(meta.incarnation(g)).as(g).isPresent();
         assertThat(store.incarnation(g)).as(g).isEqualTo(meta.incarnation(g));
+      }
+    }
+    try (Stream<Path> wal = Files.list(dir.resolve("wal"))) {
+      List<Path> segments = wal.toList();
+      assertThat(segments).isNotEmpty().noneMatch(p -> p.getFileName().toString().equals("wal-00000000000000000006.log"));
+      for (Path p : segments) {
+        assertThat(FileFormat.startsWithMagic(Files.readAllBytes(p))).as("%s has the header", p).isTrue();
       }
     }
   }

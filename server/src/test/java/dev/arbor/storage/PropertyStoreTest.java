@@ -7,6 +7,7 @@ import static dev.arbor.storage.StorageTestSupport.live;
 import static dev.arbor.storage.StorageTestSupport.put;
 import static dev.arbor.storage.StorageTestSupport.str;
 import static dev.arbor.storage.StorageTestSupport.tag;
+import static dev.arbor.storage.StorageTestSupport.payloads;
 import static dev.arbor.storage.StorageTestSupport.walSegments;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -298,8 +299,8 @@ class PropertyStoreTest {
     copyTree(dir, crashed);
     WriteAheadLog.Recovered rec = WriteAheadLog.open(crashed.resolve("wal"));
     try (WriteAheadLog ignored = rec.log()) {
-      assertThat(rec.payloads()).hasSize(1);
-      assertThat(WalBatchCodec.decode(rec.payloads().get(0))).isEqualTo(expectedWrites);
+      assertThat(payloads(rec)).hasSize(1);
+      assertThat(WalBatchCodec.decode(payloads(rec).get(0))).isEqualTo(expectedWrites);
     }
   }
 

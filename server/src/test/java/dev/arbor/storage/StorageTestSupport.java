@@ -104,6 +104,13 @@ final class StorageTestSupport {
     }
   }
 
+  /** Every payload the recovered log replays, in order (tests only: the store streams them). */
+  static List<byte[]> payloads(WriteAheadLog.Recovered rec) throws IOException {
+    List<byte[]> out = new java.util.ArrayList<>();
+    rec.replay((segment, offset, payload) -> out.add(payload));
+    return out;
+  }
+
   static List<Path> walSegments(Path walDir) throws IOException {
     try (Stream<Path> s = Files.list(walDir)) {
       return s.filter(p -> p.getFileName().toString().matches("wal-\\d{20}\\.log")).sorted().toList();

@@ -1,6 +1,7 @@
 package dev.arbor.storage;
 
 import static dev.arbor.storage.StorageTestSupport.copyTree;
+import static dev.arbor.storage.StorageTestSupport.payloads;
 import static dev.arbor.storage.StorageTestSupport.walSegments;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -28,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class WriteAheadLogTest {
   private static final int HEADER = 8;
+  private static final int SEGMENT_HEADER = WalSegments.header().length;
 
   @TempDir Path tmp;
 
@@ -35,7 +37,7 @@ class WriteAheadLogTest {
     return s.getBytes(StandardCharsets.UTF_8);
   }
 
-  private static List<byte[]> payloads(int n, Random rnd) {
+  private static List<byte[]> randomPayloads(int n, Random rnd) {
     List<byte[]> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       byte[] b = new byte[rnd.nextInt(4) == 0 ? 0 : 1 + rnd.nextInt(3000)];
@@ -64,11 +66,11 @@ class WriteAheadLogTest {
     }
   }
 
-  /** The single segment holding data (the log opens a fresh empty segment each time). */
+  /** The single segment holding frames (the log opens a fresh segment, only a header, each time). */
   private static Path dataSegment(Path dir) throws IOException {
     List<Path> nonEmpty = new ArrayList<>();
     for (Path p : walSegments(dir)) {
-      if (Files.size(p) > 0) {
+      if (Files.size(p) > SEGMENT_HEADER) {
         nonEmpty.add(p);
       }
     }
@@ -83,11 +85,11 @@ class WriteAheadLogTest {
   @Test
   void appendedPayloadsAreRecoveredInOrder() throws IOException {
     long seed = System.nanoTime();
-    List<byte[]> written = payloads(60, new Random(seed));
+    List<byte[]> written = randomPayloads(60, new Random(seed));
     Path dir = tmp.resolve("wal");
 
     WriteAheadLog.Recovered first = WriteAheadLog.open(dir);
-    assertThat(first.payloads()).isEmpty();
+    assertThat(payloads(first)).isEmpty();
     assertThat(first.segments()).isEmpty();
     try (WriteAheadLog wal = first.log()) {
       long last = 0;
@@ -102,7 +104,7 @@ class WriteAheadLogTest {
 
     WriteAheadLog.Recovered again = WriteAheadLog.open(dir);
     try (WriteAheadLog ignored = again.log()) {
-      assertSamePayloads(again.payloads(), written, "seed=" + seed);
+      assertSamePayloads(payloads(again), written, "seed=" + seed);
       assertThat(again.segments()).hasSize(1);
     }
   }
@@ -123,7 +125,7 @@ class WriteAheadLogTest {
       copyTree(dir, copy);
       WriteAheadLog.Recovered rec = WriteAheadLog.open(copy);
       try (WriteAheadLog ignored = rec.log()) {
-        assertSamePayloads(rec.payloads(), written, "copy of an open log");
+        assertSamePayloads(payloads(rec), written, "copy of an open log");
       }
     } finally {
       wal.close();
@@ -138,26 +140,26 @@ class WriteAheadLogTest {
 
     WriteAheadLog.Recovered rec = WriteAheadLog.open(dir);
     try (WriteAheadLog ignored = rec.log()) {
-      assertSamePayloads(rec.payloads(), List.of(utf8("a"), utf8("b"), utf8("c")), "two sessions");
+      assertSamePayloads(payloads(rec), List.of(utf8("a"), utf8("b"), utf8("c")), "two sessions");
     }
   }
 
   @Test
   void truncatedLastFrameIsDroppedAndTheFileTruncated() throws IOException {
     long seed = System.nanoTime();
-    List<byte[]> written = new ArrayList<>(payloads(5, new Random(seed)));
+    List<byte[]> written = new ArrayList<>(randomPayloads(5, new Random(seed)));
     written.set(4, new byte[100]); // make sure the last frame has a payload to tear
     Path dir = tmp.resolve("wal");
     writeAndClose(dir, written);
     Path seg = dataSegment(dir);
-    long intact = frameBytes(written.subList(0, 4));
+    long intact = SEGMENT_HEADER + frameBytes(written.subList(0, 4));
     try (FileChannel ch = FileChannel.open(seg, StandardOpenOption.WRITE)) {
       ch.truncate(Files.size(seg) - 3);
     }
 
     WriteAheadLog.Recovered rec = WriteAheadLog.open(dir);
     try (WriteAheadLog ignored = rec.log()) {
-      assertSamePayloads(rec.payloads(), written.subList(0, 4), "seed=" + seed);
+      assertSamePayloads(payloads(rec), written.subList(0, 4), "seed=" + seed);
     }
     assertThat(Files.size(seg)).as("torn tail truncated away").isEqualTo(intact);
   }
@@ -172,9 +174,9 @@ class WriteAheadLogTest {
 
     WriteAheadLog.Recovered rec = WriteAheadLog.open(dir);
     try (WriteAheadLog ignored = rec.log()) {
-      assertSamePayloads(rec.payloads(), written, "torn header");
+      assertSamePayloads(payloads(rec), written, "torn header");
     }
-    assertThat(Files.size(seg)).isEqualTo(frameBytes(written));
+    assertThat(Files.size(seg)).isEqualTo(SEGMENT_HEADER + frameBytes(written));
   }
 
   @Test
@@ -183,15 +185,15 @@ class WriteAheadLogTest {
     List<byte[]> written = List.of(utf8("first"), utf8("second"));
     writeAndClose(dir, written);
     Path seg = dataSegment(dir);
-    ByteBuffer garbage = ByteBuffer.allocate(HEADER + 4).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer garbage = ByteBuffer.allocate(HEADER + 4).order(ByteOrder.BIG_ENDIAN);
     garbage.putInt(4).putInt(0xDEADBEEF).put(utf8("junk"));
     Files.write(seg, garbage.array(), StandardOpenOption.APPEND);
 
     WriteAheadLog.Recovered rec = WriteAheadLog.open(dir);
     try (WriteAheadLog ignored = rec.log()) {
-      assertSamePayloads(rec.payloads(), written, "garbage frame");
+      assertSamePayloads(payloads(rec), written, "garbage frame");
     }
-    assertThat(Files.size(seg)).isEqualTo(frameBytes(written));
+    assertThat(Files.size(seg)).isEqualTo(SEGMENT_HEADER + frameBytes(written));
   }
 
   @Test
@@ -200,15 +202,15 @@ class WriteAheadLogTest {
     List<byte[]> written = List.of(utf8("only"));
     writeAndClose(dir, written);
     Path seg = dataSegment(dir);
-    ByteBuffer garbage = ByteBuffer.allocate(HEADER + 16).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer garbage = ByteBuffer.allocate(HEADER + 16).order(ByteOrder.BIG_ENDIAN);
     garbage.putInt(-12).putInt(0);
     Files.write(seg, garbage.array(), StandardOpenOption.APPEND);
 
     WriteAheadLog.Recovered rec = WriteAheadLog.open(dir);
     try (WriteAheadLog ignored = rec.log()) {
-      assertSamePayloads(rec.payloads(), written, "negative length");
+      assertSamePayloads(payloads(rec), written, "negative length");
     }
-    assertThat(Files.size(seg)).isEqualTo(frameBytes(written));
+    assertThat(Files.size(seg)).isEqualTo(SEGMENT_HEADER + frameBytes(written));
   }
 
   @Test
@@ -217,7 +219,7 @@ class WriteAheadLogTest {
     List<byte[]> written = List.of(utf8("alpha"), utf8("beta"), utf8("gamma-gamma"));
     writeAndClose(dir, written);
     Path seg = dataSegment(dir);
-    long lastFrameStart = frameBytes(written.subList(0, 2));
+    long lastFrameStart = SEGMENT_HEADER + frameBytes(written.subList(0, 2));
     try (FileChannel ch = FileChannel.open(seg, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       ByteBuffer b = ByteBuffer.allocate(1);
       long at = lastFrameStart + HEADER + 4;
@@ -228,14 +230,14 @@ class WriteAheadLogTest {
 
     WriteAheadLog.Recovered rec = WriteAheadLog.open(dir);
     try (WriteAheadLog wal = rec.log()) {
-      assertSamePayloads(rec.payloads(), written.subList(0, 2), "flipped byte");
+      assertSamePayloads(payloads(rec), written.subList(0, 2), "flipped byte");
       assertThat(Files.size(seg)).isEqualTo(lastFrameStart);
       wal.awaitDurable(wal.append(utf8("delta")));
     }
 
     WriteAheadLog.Recovered again = WriteAheadLog.open(dir);
     try (WriteAheadLog ignored = again.log()) {
-      assertSamePayloads(again.payloads(), List.of(utf8("alpha"), utf8("beta"), utf8("delta")), "after repair");
+      assertSamePayloads(payloads(again), List.of(utf8("alpha"), utf8("beta"), utf8("delta")), "after repair");
     }
   }
 
@@ -266,7 +268,7 @@ class WriteAheadLogTest {
     }
     WriteAheadLog.Recovered again = WriteAheadLog.open(dir);
     try (WriteAheadLog ignored = again.log()) {
-      assertSamePayloads(again.payloads(), List.of(utf8("c"), utf8("d")), "after delete");
+      assertSamePayloads(payloads(again), List.of(utf8("c"), utf8("d")), "after delete");
     }
   }
 
@@ -280,7 +282,7 @@ class WriteAheadLogTest {
     }
     WriteAheadLog.Recovered again = WriteAheadLog.open(dir);
     try (WriteAheadLog ignored = again.log()) {
-      assertSamePayloads(again.payloads(), List.of(utf8("x"), utf8("y")), "current segment kept");
+      assertSamePayloads(payloads(again), List.of(utf8("x"), utf8("y")), "current segment kept");
     }
   }
 
@@ -321,9 +323,9 @@ class WriteAheadLogTest {
 
     WriteAheadLog.Recovered rec = WriteAheadLog.open(dir);
     try (WriteAheadLog ignored = rec.log()) {
-      assertThat(rec.payloads()).hasSize(appends);
+      assertThat(payloads(rec)).hasSize(appends);
       Map<Integer, Integer> nextPerThread = new HashMap<>();
-      for (byte[] p : rec.payloads()) {
+      for (byte[] p : payloads(rec)) {
         String[] parts = new String(p, StandardCharsets.UTF_8).split(":");
         int thread = Integer.parseInt(parts[0]);
         int i = Integer.parseInt(parts[1]);

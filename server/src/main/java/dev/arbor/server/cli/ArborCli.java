@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
       SchemaCommand.class,
       PropertyCommand.class,
       TreeCommand.class,
+      WalCommand.class,
       RepairCommand.class,
       CommandLine.HelpCommand.class
     })

@@ -1,5 +1,6 @@
 package dev.arbor.metadata;
 
+import dev.arbor.errors.FailedPreconditionException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -15,10 +16,20 @@ public final class EmbeddedNodeRegistry implements NodeRegistry {
   private final Map<String, RegisteredNode> nodes = new TreeMap<>();
   private final List<Consumer<NodeEvent>> listeners = new CopyOnWriteArrayList<>();
 
+  /**
+   * Registers a node whose id is free; two nodes of one id would silently share it, so the second
+   * is refused ({@link FailedPreconditionException} naming the holder's address).
+   */
   @Override
   public synchronized void register(RegisteredNode node, Duration ttl) {
-    RegisteredNode old = nodes.put(node.id(), node);
-    publish(new NodeEvent(old == null ? NodeEvent.Type.JOINED : NodeEvent.Type.UPDATED, node));
+    RegisteredNode holder = nodes.get(node.id());
+    if (holder != null) {
+      throw new FailedPreconditionException(
+          "node id " + node.id() + " is already registered by the node at " + holder.grpcAddress()
+              + "; every node needs its own --node-id");
+    }
+    nodes.put(node.id(), node);
+    publish(new NodeEvent(NodeEvent.Type.JOINED, node));
   }
 
   /** Removes a node (it stopped). */

@@ -9,7 +9,10 @@ import java.util.function.Consumer;
  * (etcd: a lease it keeps alive) and disappears when it stops or stops renewing.
  */
 public interface NodeRegistry extends AutoCloseable {
-  /** Registers (or re-registers) a node of this process. */
+  /**
+   * Registers a node of this process under its id, only if no other registration holds that id
+   * (otherwise {@code FailedPreconditionException} naming the holder's address).
+   */
   void register(RegisteredNode node, Duration ttl);
 
   /** The nodes registered now, by id. */

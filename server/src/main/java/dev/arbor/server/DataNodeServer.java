@@ -62,6 +62,7 @@ public final class DataNodeServer implements AutoCloseable {
     PrometheusMeterRegistry meters = ServingEndpoints.newRegistry();
     StorageNode storage = StorageNode.open(config, metadata, clock, meters);
     RepairNode repair = null;
+    ServingEndpoints endpoints = null;
     try {
       repair = RepairNode.create(nodeId, config, storage, metadata, registry, meters);
       SchemaLookup lookup = new SchemaLookup(metadata);
@@ -70,7 +71,7 @@ public final class DataNodeServer implements AutoCloseable {
               new IncarnationGate(storage.store(), new MetadataGroupIncarnations(metadata), METADATA_LAG)),
           new TreeAdminGrpcService(metadata, storage.trees())));
       services.addAll(repair.services());
-      ServingEndpoints endpoints =
+      endpoints =
           ServingEndpoints.start(config.grpcHost(), config.grpcPort(), config.httpPort(), services, meters);
       endpoints.addJsonRoute(dev.arbor.observability.trace.TraceHttpHandler.PATH, repair.traceHttpHandler());
       RepairNode finalRepair = repair;
@@ -95,6 +96,11 @@ public final class DataNodeServer implements AutoCloseable {
       registry.register(RegisteredNode.of(nodeId, advertised, Set.of("data")), ttl);
       return new DataNodeServer(nodeId, storage, repair, endpoints, registry, advertised);
     } catch (IOException | RuntimeException e) {
+      // Registration comes last and may be refused (id held by another node): nothing may keep
+      // serving then.
+      if (endpoints != null) {
+        endpoints.close();
+      }
       if (repair != null) {
         repair.close();
       }

@@ -1,10 +1,13 @@
 package dev.arbor.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -61,7 +64,21 @@ class AtomicFileWriterTest {
   }
 
   @Test
-  void fsyncDirectoryWorksOnAnExistingDirectory() throws IOException {
-    AtomicFileWriter.fsyncDirectory(tmp);
+  void fsyncDirectoryOpensTheDirectoryItIsGivenAndChangesNothing() throws IOException {
+    Path file = tmp.resolve("kept.bin");
+    Files.write(file, utf8("content"));
+
+    assertThatCode(() -> AtomicFileWriter.fsyncDirectory(tmp)).doesNotThrowAnyException();
+
+    try (Stream<Path> s = Files.list(tmp)) {
+      assertThat(s.toList()).containsExactly(file);
+    }
+    assertThat(file).hasContent("content");
+    // The sync itself cannot be observed without a crash, but a no-op would not notice a
+    // directory that is not there: the rename it is meant to make durable would be lost silently.
+    Path missing = tmp.resolve("missing");
+    assertThatThrownBy(() -> AtomicFileWriter.fsyncDirectory(missing))
+        .isInstanceOf(NoSuchFileException.class)
+        .hasMessageContaining(missing.toString());
   }
 }

@@ -1,6 +1,14 @@
 package dev.arbor.observability.trace;
 
 import dev.arbor.cluster.DataNode;
+import dev.arbor.cluster.PeerChannels;
+import dev.arbor.errors.UnavailableException;
+import dev.arbor.metadata.EmbeddedMetadataStore;
+import dev.arbor.property.HybridClock;
+import dev.arbor.repair.GrpcGossipPeers;
+import dev.arbor.repair.RepairAdminGrpcService;
+import dev.arbor.repair.RepairRounds;
+import dev.arbor.repair.RoundObserver;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import java.io.IOException;
@@ -12,19 +20,33 @@ import java.util.function.Supplier;
 
 /**
  * One test "data node": a span store in its own directory, a trace query over it and a real
- * gRPC server on a loopback port serving {@code RepairAdminService.Traces}.
+ * gRPC server on a loopback port serving the production {@link RepairAdminGrpcService} (its
+ * {@code Traces} call). The repair rounds behind it are real but never started here: there is no
+ * gossip worker, so a round offered to this node itself is refused.
  */
 public final class TraceNode implements AutoCloseable {
   private final String id;
   private final SpanStore store;
   private final TraceQuery query;
+  private final EmbeddedMetadataStore metadata;
+  private final PeerChannels channels;
+  private final RepairRounds rounds;
   private final Server server;
 
   public TraceNode(String id, Path dir, Supplier<List<DataNode>> cluster, Duration peerDeadline) throws IOException {
     this.id = id;
     this.store = new SpanStore(dir.resolve(id).resolve("traces"), Duration.ofDays(3));
     this.query = new TraceQuery(id, store, cluster, peerDeadline);
-    this.server = ServerBuilder.forPort(0).addService(new TracesOnlyAdminService(query)).build().start();
+    this.metadata = EmbeddedMetadataStore.open(dir.resolve(id).resolve("metadata"), HybridClock.system());
+    this.channels = new PeerChannels(4 << 20);
+    this.rounds = new RepairRounds(id, metadata, cluster,
+        request -> {
+          throw new UnavailableException("trace test node " + id + " runs no gossip worker");
+        },
+        new GrpcGossipPeers(cluster, channels, peerDeadline), new Tracer(id, store), RoundObserver.NONE,
+        Duration.ofMinutes(1));
+    this.server =
+        ServerBuilder.forPort(0).addService(new RepairAdminGrpcService(rounds, query)).build().start();
   }
 
   public SpanStore store() {
@@ -52,6 +74,9 @@ public final class TraceNode implements AutoCloseable {
   @Override
   public void close() throws InterruptedException {
     stopServer();
+    rounds.close();
+    channels.close();
+    metadata.close();
     query.close();
     store.close();
   }

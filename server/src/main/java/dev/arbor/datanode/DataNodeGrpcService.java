@@ -46,13 +46,21 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
   private final PropertyStore store;
   private final QueryPlanner planner;
   private final IncarnationGate incarnations;
+  private final dev.arbor.property.RevisionBound revisionBound;
 
   public DataNodeGrpcService(SchemaLookup lookup, PropertyStore store, QueryPlanner planner,
       IncarnationGate incarnations) {
+    this(lookup, store, planner, incarnations, dev.arbor.property.RevisionBound.NONE);
+  }
+
+  /** @param revisionBound refuses records whose revision is too far ahead of this node's clock */
+  public DataNodeGrpcService(SchemaLookup lookup, PropertyStore store, QueryPlanner planner,
+      IncarnationGate incarnations, dev.arbor.property.RevisionBound revisionBound) {
     this.lookup = lookup;
     this.store = store;
     this.planner = planner;
     this.incarnations = incarnations;
+    this.revisionBound = revisionBound;
   }
 
   @Override
@@ -72,6 +80,9 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
         String field = "properties[" + i + "]";
         try {
           ShardWrite w = StoredProperties.fromProto(req.getProperties(i), field);
+          revisionBound.problem(w.record()).ifPresent(why -> {
+            throw new InvalidArgumentException(field + ": " + why);
+          });
           java.util.Optional<GroupIncarnation> claim = StoredProperties.incarnationOf(req.getProperties(i), field);
           NotFoundException unknown = unknownGroups.get(w.group());
           if (unknown != null) {

@@ -21,10 +21,23 @@ public final class HybridClock {
     return new HybridClock(HybridClock::systemNanos);
   }
 
-  /** The next version, strictly above every version issued so far and above {@code floor}. */
+  /**
+   * The next version, strictly above every version issued so far and above {@code floor}.
+   *
+   * @throws IllegalArgumentException when nothing above {@code floor} is left (a stored revision
+   *     at {@code Long.MAX_VALUE}); versions never wrap around to negative numbers
+   */
   public long next(long floor) {
+    if (floor == Long.MAX_VALUE) {
+      throw new IllegalArgumentException("no revision above " + floor + " exists");
+    }
     long wall = wallNanos.getAsLong();
-    return last.updateAndGet(prev -> Math.max(Math.max(wall, prev + 1), floor + 1));
+    return last.updateAndGet(prev -> {
+      if (prev == Long.MAX_VALUE) {
+        throw new IllegalStateException("the version clock is exhausted at " + prev);
+      }
+      return Math.max(Math.max(wall, prev + 1), floor + 1);
+    });
   }
 
   public long next() {

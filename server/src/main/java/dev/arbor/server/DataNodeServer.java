@@ -68,7 +68,9 @@ public final class DataNodeServer implements AutoCloseable {
       SchemaLookup lookup = new SchemaLookup(metadata);
       List<BindableService> services = new java.util.ArrayList<>(List.of(
           new DataNodeGrpcService(lookup, storage.store(), new QueryPlanner(lookup, storage.store()),
-              new IncarnationGate(storage.store(), new MetadataGroupIncarnations(metadata), METADATA_LAG)),
+              new IncarnationGate(storage.store(), new MetadataGroupIncarnations(metadata), METADATA_LAG),
+              dev.arbor.property.RevisionBound.of(dev.arbor.observability.trace.Tracer::nowNanos,
+                  config.repair().maxClockSkew())),
           new TreeAdminGrpcService(metadata, storage.trees())));
       services.addAll(repair.services());
       endpoints =

@@ -27,6 +27,7 @@ import dev.arbor.repair.coverage.CoverageMonitor;
 import dev.arbor.repair.coverage.CoveragePurgeCutoff;
 import dev.arbor.repair.coverage.ReplicaRings;
 import dev.arbor.repair.coverage.WatermarkStore;
+import dev.arbor.property.RevisionBound;
 import dev.arbor.storage.IncarnationGate;
 import dev.arbor.repair.tree.BuildSchedule;
 import dev.arbor.storage.PurgeCutoff;
@@ -102,8 +103,9 @@ final class RepairNode implements AutoCloseable {
       Supplier<List<DataNode>> dataNodes = () -> registry.nodes().stream().filter(n -> n.hasRole("data"))
           .map(n -> DataNode.of(n.id(), n.grpcAddress())).toList();
       var rebuild = (java.util.function.BiConsumer<String, Integer>) storage.treeScheduler()::submit;
-      ShardCheck shardCheck = group -> metadata.group(group)
+      ShardCheck counts = group -> metadata.group(group)
           .map(g -> OptionalInt.of(g.getResourceOpts().getShardNum())).orElseGet(OptionalInt::empty);
+      ShardCheck shardCheck = counts.bounded(RevisionBound.of(Tracer::nowNanos, rc.maxClockSkew()));
       IncarnationGate incarnations = new IncarnationGate(storage.store(),
           new MetadataGroupIncarnations(metadata), METADATA_LAG);
       RepairGrpcService repairService = new RepairGrpcService(storage.store(), storage.trees(), shardCheck,

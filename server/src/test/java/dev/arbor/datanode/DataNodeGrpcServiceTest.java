@@ -249,4 +249,30 @@ class DataNodeGrpcServiceTest {
           .hasMessageContaining("d9");
     }
   }
+
+  @Test
+  void recordsTooFarAheadOfTheNodesClockAreRejected() throws Exception {
+    SchemaLookup lookup = new SchemaLookup(metadata);
+    long now = System.currentTimeMillis() * 1_000_000L;
+    Server bounded = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        .addService(new DataNodeGrpcService(lookup, store, new QueryPlanner(lookup, store),
+            new IncarnationGate(store, new MetadataGroupIncarnations(metadata), Duration.ofSeconds(2)),
+            dev.arbor.property.RevisionBound.of(() -> now, Duration.ofMinutes(1))))
+        .build().start();
+    ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", bounded.getPort()).usePlaintext().build();
+    try {
+      StoredProperty ok = proto(record("near", now + Duration.ofSeconds(30).toNanos(), 1));
+      StoredProperty ahead = proto(record("ahead", now + Duration.ofHours(1).toNanos(), 1));
+      StoredProperty max = proto(record("max", Long.MAX_VALUE, 1));
+      WriteResponse r = DataNodeServiceGrpc.newBlockingStub(ch).write(
+          WriteRequest.newBuilder().addAllProperties(List.of(ok, ahead, max)).build());
+      assertThat(r.getOutcomesList()).containsExactly(WriteOutcome.WRITE_OUTCOME_STORED,
+          WriteOutcome.WRITE_OUTCOME_REJECTED, WriteOutcome.WRITE_OUTCOME_REJECTED);
+      assertThat(r.getRejection()).contains("properties[1]").contains("ahead of this node's clock");
+      assertThat(client.read(List.of(key("ahead"), key("max")))).isEmpty();
+    } finally {
+      ch.shutdownNow();
+      bounded.shutdownNow().awaitTermination();
+    }
+  }
 }

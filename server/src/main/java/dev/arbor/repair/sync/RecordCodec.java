@@ -24,7 +24,8 @@ final class RecordCodec {
    *
    * @throws RejectedRecordException saying why when the record is unusable
    */
-  static ShardWrite check(StoredProperty p, String group, int shard, int shardNum) {
+  static ShardWrite check(StoredProperty p, String group, int shard, int shardNum,
+      dev.arbor.property.RevisionBound bound) {
     if (!p.getGroup().equals(group) || p.getShard() != shard) {
       throw new RejectedRecordException(p.getEntity() + " is labelled " + p.getGroup() + "/" + p.getShard()
           + ", not the session's " + group + "/" + shard);
@@ -35,6 +36,9 @@ final class RecordCodec {
     } catch (InvalidArgumentException e) {
       throw new RejectedRecordException(p.getEntity() + ": " + e.getMessage());
     }
+    bound.problem(w.record()).ifPresent(why -> {
+      throw new RejectedRecordException(p.getEntity() + ": " + why);
+    });
     int routed = ShardRouter.shardOf(w.record().key(), shardNum);
     if (routed != shard) {
       throw new RejectedRecordException(p.getEntity() + " routes to shard " + routed + " of " + shardNum

@@ -461,7 +461,7 @@ public final class RepairSessionClient {
       long rejected = 0;
       for (StoredProperty p : records) {
         try {
-          writes.add(RecordCodec.check(p, group, shard, shardNum));
+          writes.add(RecordCodec.check(p, group, shard, shardNum, shardCheck.revisionBound()));
         } catch (RecordCodec.RejectedRecordException e) {
           rejected++;
           pullRejected.add(e.getMessage());

@@ -315,7 +315,7 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
     int rejected = 0;
     for (StoredProperty p : x.getPushList()) {
       try {
-        writes.add(RecordCodec.check(p, group, shard, shardNum));
+        writes.add(RecordCodec.check(p, group, shard, shardNum, shardCheck.revisionBound()));
       } catch (RecordCodec.RejectedRecordException e) {
         rejected++;
         rejections.add(e.getMessage());

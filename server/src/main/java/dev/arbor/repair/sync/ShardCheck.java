@@ -11,6 +11,27 @@ public interface ShardCheck {
   /** The group's shard count, or empty when the group is not known on this node. */
   OptionalInt shardNum(String group);
 
+  /** How far ahead of this node's clock a received record's revision may be. */
+  default dev.arbor.property.RevisionBound revisionBound() {
+    return dev.arbor.property.RevisionBound.NONE;
+  }
+
+  /** This check with records ahead of {@code bound} refused too. */
+  default ShardCheck bounded(dev.arbor.property.RevisionBound bound) {
+    ShardCheck counts = this;
+    return new ShardCheck() {
+      @Override
+      public OptionalInt shardNum(String group) {
+        return counts.shardNum(group);
+      }
+
+      @Override
+      public dev.arbor.property.RevisionBound revisionBound() {
+        return bound;
+      }
+    };
+  }
+
   /** Null when this node may repair (group, shard), else the reason. */
   default String refuse(String group, int shard) {
     return refusal(group, shard, shardNum(group));

@@ -32,7 +32,7 @@ final class RepairOptions {
   int workers;
 
   @Option(names = "--max-clock-skew", defaultValue = "1m", converter = DurationConverter.class,
-      description = "Largest clock difference between liaisons and data nodes tolerated: a tombstone is purged only if its delete time is at least this much before the start of the last repair round that covered its shard (default: ${DEFAULT-VALUE}).")
+      description = "Largest clock difference between liaisons and data nodes tolerated: records (internal writes, repair) further ahead of this node's clock are refused, and a tombstone is purged only if its delete time is at least this much before the start of the last repair round that covered its shard (default: ${DEFAULT-VALUE}).")
   Duration maxClockSkew;
 
   RepairConfig config() {

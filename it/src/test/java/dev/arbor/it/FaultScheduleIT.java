@@ -252,8 +252,10 @@ class FaultScheduleIT {
         return "repair run";
       }
       default -> {
-        // A group deleted and re-created while one node is down, which misses the deletion.
-        assertThat(n.stop()).isZero();
+        // A group deleted and re-created while one node is down, which misses both events. kill -9
+        // leaves its registration until the lease runs out, so the re-create (which needs every
+        // copy placeable) still finds three nodes.
+        n.kill9();
         List<String> keys = new ArrayList<>();
         for (int k = 0; k < KEYS; k++) {
           keys.add("k" + k);

@@ -74,7 +74,8 @@ public final class DataNodeServer implements AutoCloseable {
           new TreeAdminGrpcService(metadata, storage.trees())));
       services.addAll(repair.services());
       endpoints =
-          ServingEndpoints.start(config.grpcHost(), config.grpcPort(), config.httpPort(), services, meters);
+          ServingEndpoints.start(config.grpcHost(), config.grpcPort(), config.httpPort(), services, meters,
+              config.serverLimits());
       endpoints.addJsonRoute(dev.arbor.observability.trace.TraceHttpHandler.PATH, repair.traceHttpHandler());
       RepairNode finalRepair = repair;
       metadata.addListener(e -> {

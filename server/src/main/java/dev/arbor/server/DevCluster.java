@@ -37,11 +37,11 @@ public final class DevCluster implements AutoCloseable {
         Path dir = nodeTemplate.dataDir().resolve("data-" + i);
         ServerConfig cfg = new ServerConfig(dir, host, 0, 0, nodeTemplate.limits(), nodeTemplate.tombstoneGrace(),
             nodeTemplate.checkpointInterval(), nodeTemplate.trees(), nodeTemplate.checkpointWalBytes(),
-            nodeTemplate.repair());
+            nodeTemplate.repair(), nodeTemplate.serverLimits());
         started.add(DataNodeServer.start("data-" + i, cfg, metadata, registry, "127.0.0.1", Duration.ofSeconds(10)));
       }
       LiaisonServer liaison = LiaisonServer.start(host, grpcPort, httpPort, metadata, registry, limits, consistency,
-          Duration.ofSeconds(5), 1024);
+          Duration.ofSeconds(5), 1024, dev.arbor.property.HybridClock.system(), nodeTemplate.serverLimits());
       return new DevCluster(started, liaison);
     } catch (IOException | RuntimeException e) {
       started.forEach(DataNodeServer::close);

@@ -10,6 +10,7 @@ import dev.arbor.metadata.RegisteredNode;
 import dev.arbor.property.HybridClock;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import dev.arbor.transport.GrpcServerLimits;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -38,13 +39,14 @@ public final class LiaisonServer implements AutoCloseable {
       NodeRegistry registry, dev.arbor.liaison.RequestLimits limits, WriteConsistency consistency,
       Duration nodeDeadline, int repairQueueSize) throws IOException {
     return start(host, grpcPort, httpPort, metadata, registry, limits, consistency, nodeDeadline, repairQueueSize,
-        HybridClock.system());
+        HybridClock.system(), GrpcServerLimits.DEFAULTS);
   }
 
-  /** As above, issuing versions from {@code clock}. */
+  /** As above, issuing versions from {@code clock}, its gRPC server held to {@code serverLimits}. */
   public static LiaisonServer start(String host, int grpcPort, int httpPort, MetadataStore metadata,
       NodeRegistry registry, dev.arbor.liaison.RequestLimits limits, WriteConsistency consistency,
-      Duration nodeDeadline, int repairQueueSize, HybridClock clock) throws IOException {
+      Duration nodeDeadline, int repairQueueSize, HybridClock clock, GrpcServerLimits serverLimits)
+      throws IOException {
     DataNodes nodes = new DataNodes(nodeDeadline);
     registry.addListener(e -> nodes.update(dataNodes(registry)));
     nodes.update(dataNodes(registry));
@@ -60,7 +62,8 @@ public final class LiaisonServer implements AutoCloseable {
     FunctionCounter.builder("arbor.read.repair.failed", api, a -> a.readRepairCounts()[3])
         .description("read repairs that failed").register(meters);
     try {
-      ServingEndpoints endpoints = ServingEndpoints.start(host, grpcPort, httpPort, api.services(), meters);
+      ServingEndpoints endpoints =
+          ServingEndpoints.start(host, grpcPort, httpPort, api.services(), meters, serverLimits);
       endpoints.markServing();
       return new LiaisonServer(nodes, api, endpoints);
     } catch (IOException | RuntimeException e) {

@@ -3,6 +3,7 @@ package dev.arbor.server;
 import dev.arbor.liaison.RequestLimits;
 
 import java.nio.file.Path;
+import dev.arbor.transport.GrpcServerLimits;
 import java.time.Duration;
 
 /**
@@ -30,7 +31,16 @@ public record ServerConfig(
     Duration checkpointInterval,
     TreeConfig trees,
     long checkpointWalBytes,
-    RepairConfig repair) {
+    RepairConfig repair,
+    GrpcServerLimits serverLimits) {
+
+  /** As before gRPC server limits were configurable: the defaults. */
+  public ServerConfig(Path dataDir, String grpcHost, int grpcPort, int httpPort, RequestLimits limits,
+      Duration tombstoneGrace, Duration checkpointInterval, TreeConfig trees, long checkpointWalBytes,
+      RepairConfig repair) {
+    this(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees,
+        checkpointWalBytes, repair, GrpcServerLimits.DEFAULTS);
+  }
 
   public static final int DEFAULT_GRPC_PORT = 17912;
   public static final int DEFAULT_HTTP_PORT = 17913;
@@ -47,30 +57,34 @@ public record ServerConfig(
   }
 
   public ServerConfig withPorts(int grpc, int http) {
-    return new ServerConfig(dataDir, grpcHost, grpc, http, limits, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes, repair);
+    return new ServerConfig(dataDir, grpcHost, grpc, http, limits, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes, repair, serverLimits);
   }
 
   public ServerConfig withHost(String host) {
-    return new ServerConfig(dataDir, host, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes, repair);
+    return new ServerConfig(dataDir, host, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes, repair, serverLimits);
   }
 
   public ServerConfig withLimits(RequestLimits l) {
-    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, l, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes, repair);
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, l, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes, repair, serverLimits);
   }
 
   public ServerConfig withTombstoneGrace(Duration grace) {
-    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, grace, checkpointInterval, trees, checkpointWalBytes, repair);
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, grace, checkpointInterval, trees, checkpointWalBytes, repair, serverLimits);
   }
 
   public ServerConfig withCheckpointInterval(Duration interval) {
-    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, interval, trees, checkpointWalBytes, repair);
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, interval, trees, checkpointWalBytes, repair, serverLimits);
   }
 
   public ServerConfig withRepair(RepairConfig r) {
-    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes, r);
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes, r, serverLimits);
+  }
+
+  public ServerConfig withServerLimits(GrpcServerLimits l) {
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes, repair, l);
   }
 
   public ServerConfig withTrees(TreeConfig t) {
-    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, t, checkpointWalBytes, repair);
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, t, checkpointWalBytes, repair, serverLimits);
   }
 }

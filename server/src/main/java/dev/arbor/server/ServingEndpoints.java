@@ -2,7 +2,11 @@ package dev.arbor.server;
 
 import dev.arbor.observability.GrpcMetricsInterceptor;
 import dev.arbor.observability.HttpEndpoints;
+import dev.arbor.transport.CallLimiter;
+import dev.arbor.transport.GrpcServerLimits;
 import io.grpc.BindableService;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -45,10 +49,28 @@ final class ServingEndpoints implements AutoCloseable {
   /** Binds both ports; {@code /health} answers 503 until {@link #markServing}. */
   static ServingEndpoints start(String host, int grpcPort, int httpPort, List<BindableService> services,
       PrometheusMeterRegistry registry) throws IOException {
+    return start(host, grpcPort, httpPort, services, registry, GrpcServerLimits.DEFAULTS);
+  }
+
+  /** As above, with the server's concurrency caps, keepalive and connection age. */
+  static ServingEndpoints start(String host, int grpcPort, int httpPort, List<BindableService> services,
+      PrometheusMeterRegistry registry, GrpcServerLimits limits) throws IOException {
     GrpcMetricsInterceptor metrics = new GrpcMetricsInterceptor(registry);
+    CallLimiter limiter = new CallLimiter(limits.maxConcurrentCalls());
+    FunctionCounter.builder("arbor.grpc.calls.refused", limiter, CallLimiter::refused)
+        .description("calls answered RESOURCE_EXHAUSTED because --max-concurrent-calls were being handled")
+        .register(registry);
+    Gauge.builder("arbor.grpc.calls.in.flight", limiter, CallLimiter::inFlight)
+        .description("calls being handled now").register(registry);
     NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(host, grpcPort))
-        .maxInboundMessageSize(MAX_INBOUND_MESSAGE);
-    services.forEach(s -> builder.addService(ServerInterceptors.intercept(s, metrics)));
+        .maxInboundMessageSize(MAX_INBOUND_MESSAGE)
+        .maxConcurrentCallsPerConnection(limits.maxCallsPerConnection())
+        .keepAliveTime(limits.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
+        .keepAliveTimeout(GrpcServerLimits.KEEPALIVE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+        .maxConnectionAge(limits.maxConnectionAge().toMillis(), TimeUnit.MILLISECONDS)
+        .maxConnectionAgeGrace(GrpcServerLimits.MAX_CONNECTION_AGE_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+    // The last interceptor runs first: refused calls are still timed and counted by code.
+    services.forEach(s -> builder.addService(ServerInterceptors.intercept(s, limiter, metrics)));
     Server grpc = builder.build();
     try {
       grpc.start();

@@ -40,7 +40,8 @@ public final class StandaloneServer implements AutoCloseable {
           new ArrayList<>(PublicApi.services(metadata, storage.store(), clock, config.limits(), REVISION));
       services.add(new TreeAdminGrpcService(metadata, storage.trees()));
       ServingEndpoints endpoints =
-          ServingEndpoints.start(config.grpcHost(), config.grpcPort(), config.httpPort(), services, registry);
+          ServingEndpoints.start(config.grpcHost(), config.grpcPort(), config.httpPort(), services, registry,
+              config.serverLimits());
       storage.start(storage.graceOnly());
       endpoints.markServing();
       return new StandaloneServer(metadata, storage, endpoints);

@@ -34,7 +34,7 @@ public final class DataCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     ServerConfig config = storage.config(
         dataDir, listen.host, listen.grpcPort, listen.httpPort, dev.arbor.liaison.RequestLimits.DEFAULTS)
-        .withRepair(repair.config());
+        .withRepair(repair.config()).withServerLimits(listen.serverLimits());
     UntilSignal signal = new UntilSignal();
     try (ClusterMetadata meta = cluster) {
       meta.connect(HybridClock.system());

@@ -43,7 +43,8 @@ public final class DevClusterCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--data-nodes must be between 1 and 64");
     }
     WriteConsistency level = WriteConsistency.parse(consistency);
-    ServerConfig template = storage.config(baseDir, listen.host, 0, 0, limits.limits()).withRepair(repair.config());
+    ServerConfig template = storage.config(baseDir, listen.host, 0, 0, limits.limits()).withRepair(repair.config())
+        .withServerLimits(listen.serverLimits());
     HybridClock clock = HybridClock.system();
     UntilSignal signal = new UntilSignal();
     try (ClusterMetadata meta = cluster) {

@@ -46,7 +46,7 @@ public final class LiaisonCommand implements Callable<Integer> {
       meta.connect(HybridClock.system());
       try (LiaisonServer liaison = LiaisonServer.start(listen.host, listen.grpcPort, listen.httpPort,
           meta.store(), meta.registry(), limits.limits(), level, nodeTimeout, repairQueue,
-          HybridClock.systemOffsetBy(testClockOffset.toNanos()))) {
+          HybridClock.systemOffsetBy(testClockOffset.toNanos()), listen.serverLimits())) {
         System.out.printf("Arbor liaison serving gRPC on %s:%d, HTTP on %s:%d%n",
             listen.host, liaison.grpcPort(), listen.host, liaison.httpPort());
         System.out.flush();

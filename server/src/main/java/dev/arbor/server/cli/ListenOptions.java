@@ -1,5 +1,7 @@
 package dev.arbor.server.cli;
 
+import dev.arbor.transport.GrpcServerLimits;
+import java.time.Duration;
 import picocli.CommandLine.Option;
 
 /** Where a server role listens. */
@@ -12,4 +14,24 @@ final class ListenOptions {
 
   @Option(names = "--http-port", defaultValue = "17913", description = "HTTP port for /health and /metrics (default: ${DEFAULT-VALUE}).")
   int httpPort;
+
+  @Option(names = "--max-concurrent-calls", defaultValue = "1024",
+      description = "gRPC calls handled at once; one more is answered RESOURCE_EXHAUSTED at once (default: ${DEFAULT-VALUE}).")
+  int maxConcurrentCalls;
+
+  @Option(names = "--max-calls-per-connection", defaultValue = "512",
+      description = "gRPC calls one connection may have open at once (default: ${DEFAULT-VALUE}).")
+  int maxCallsPerConnection;
+
+  @Option(names = "--grpc-keepalive", defaultValue = "1m", converter = DurationConverter.class,
+      description = "Ping an idle connection this often; a peer that stops answering is dropped 20s later (default: ${DEFAULT-VALUE}).")
+  Duration keepAlive;
+
+  @Option(names = "--max-connection-age", defaultValue = "1h", converter = DurationConverter.class,
+      description = "Close a connection gracefully after this long, so clients spread over restarted nodes again (default: ${DEFAULT-VALUE}).")
+  Duration maxConnectionAge;
+
+  GrpcServerLimits serverLimits() {
+    return new GrpcServerLimits(maxConcurrentCalls, maxCallsPerConnection, keepAlive, maxConnectionAge);
+  }
 }

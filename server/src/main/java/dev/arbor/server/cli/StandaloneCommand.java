@@ -26,7 +26,8 @@ public final class StandaloneCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    ServerConfig config = storage.config(dataDir, listen.host, listen.grpcPort, listen.httpPort, limits.limits());
+    ServerConfig config = storage.config(dataDir, listen.host, listen.grpcPort, listen.httpPort, limits.limits())
+        .withServerLimits(listen.serverLimits());
     UntilSignal signal = new UntilSignal();
     try (StandaloneServer server = StandaloneServer.start(config)) {
       System.out.printf(

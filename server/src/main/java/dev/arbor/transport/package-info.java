@@ -1,0 +1,7 @@
+/**
+ * How Arbor's gRPC servers are built and guarded: concurrency caps, keepalive and connection age,
+ * message size. The composition roots build one {@link GrpcServerLimits} from configuration and
+ * pass it in. Channels, TLS and status mapping are to move here too; nothing in this package
+ * knows about properties, storage or repair.
+ */
+package dev.arbor.transport;

@@ -51,7 +51,10 @@ import org.junit.jupiter.api.Timeout;
  * seeds), {@code arbor.it.fault.seconds} (operation time per seed, default 20),
  * {@code arbor.it.fault.skew} (clock offset of the second liaison, default 40ms; {@code 0ms}
  * to run against builds without the test-only flag), {@code arbor.it.fault.groupChurn} (also
- * delete and re-create a group while a node is down; default false).
+ * delete and re-create a group while a node is down; default true), {@code
+ * arbor.it.fault.maxClockSkew} (data nodes' {@code --max-clock-skew}, default 500ms; {@code none}
+ * for builds without the flag, e.g. {@code -Darbor.jar=<95b71fe jar> -Darbor.it.fault.skew=0ms
+ * -Darbor.it.fault.maxClockSkew=none} to see an old build fail).
  */
 @Timeout(900)
 class FaultScheduleIT {
@@ -69,7 +72,9 @@ class FaultScheduleIT {
       List.of(System.getProperty("arbor.it.fault.seeds", "101,202,303").split(","));
   private final int seconds = Integer.getInteger("arbor.it.fault.seconds", 20);
   private final String skew = System.getProperty("arbor.it.fault.skew", "40ms");
-  private final boolean groupChurn = Boolean.getBoolean("arbor.it.fault.groupChurn");
+  private final boolean groupChurn =
+      Boolean.parseBoolean(System.getProperty("arbor.it.fault.groupChurn", "true"));
+  private final String maxClockSkew = System.getProperty("arbor.it.fault.maxClockSkew", "500ms");
   /** Background {@code repair run} processes of the current seed. */
   private final List<ArborProcess> repairs = new ArrayList<>();
 
@@ -107,10 +112,14 @@ class FaultScheduleIT {
     Map<String, Integer> faults = new java.util.TreeMap<>();
     boolean ok = false;
     try {
+      List<String> dataArgs = new ArrayList<>(List.of("--node-ttl", NODE_TTL, "--tombstone-grace", GRACE,
+          "--repair-schedule", "@every 3s", "--checkpoint-interval", "2s", "--tree-quick-build-delay", "1s"));
+      if (!maxClockSkew.equals("none")) {
+        // Also the purge rule's margin: short, so purges happen within the run.
+        dataArgs.addAll(List.of("--max-clock-skew", maxClockSkew));
+      }
       nodes.putAll(ArborProcess.startDataNodes("fault-" + seed + "-", NODE_IDS, work, metadata,
-          "--node-ttl", NODE_TTL, "--tombstone-grace", GRACE, "--repair-schedule", "@every 3s",
-          "--max-clock-skew", "500ms",
-          "--checkpoint-interval", "2s", "--tree-quick-build-delay", "1s"));
+          dataArgs.toArray(String[]::new)));
       liaisons.add(ArborProcess.startLiaison("fault-" + seed + "-l1", metadata, "--node-timeout", "2s"));
       List<String> skewed = new ArrayList<>(List.of("--node-timeout", "2s"));
       if (!skew.equals("0ms")) {

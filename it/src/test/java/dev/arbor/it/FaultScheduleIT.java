@@ -103,6 +103,7 @@ class FaultScheduleIT {
 
   private SeedResult runSeed(long seed) throws Exception {
     Random random = new Random(seed);
+    java.nio.file.attribute.FileTime started = java.nio.file.attribute.FileTime.from(java.time.Instant.now());
     Path work = ArborProcess.newDataDir("faults-" + seed);
     EtcdProcess etcd = EtcdProcess.start(Files.createDirectories(work.resolve("etcd")));
     String metadata = "etcd://127.0.0.1:" + etcd.clientUri().getPort();
@@ -172,6 +173,7 @@ class FaultScheduleIT {
       awaitRing(new EtcdGateway(etcd.clientUri()));
       finalRepair(nodes.get(NODE_IDS.get(random.nextInt(NODE_IDS.size()))));
       ReplicaChecker.Report report = ReplicaChecker.check(history, readAll(nodes, history.keys()), k -> NODE_IDS);
+      faults.put("tombstones purged", purgedTombstones("fault-" + seed + "-f", started));
       ok = report.clean();
       return new SeedResult(report, faults);
     } finally {
@@ -329,6 +331,27 @@ class FaultScheduleIT {
             cli.close();
           }
         });
+  }
+
+  /** Tombstones the data nodes of a run purged, from their logs (a restart resets the metric). */
+  private static int purgedTombstones(String logPrefix, java.nio.file.attribute.FileTime since)
+      throws java.io.IOException {
+    java.util.regex.Pattern purged = java.util.regex.Pattern.compile("purged (\\d+) tombstone");
+    int total = 0;
+    try (java.util.stream.Stream<Path> logs = Files.list(ArborProcess.logsDir())) {
+      for (Path log : logs.filter(p -> p.getFileName().toString().startsWith(logPrefix)).toList()) {
+        if (Files.getLastModifiedTime(log).compareTo(since) < 0) {
+          continue; // an earlier run's
+        }
+        for (String line : Files.readAllLines(log)) {
+          java.util.regex.Matcher m = purged.matcher(line);
+          if (m.find()) {
+            total += Integer.parseInt(m.group(1));
+          }
+        }
+      }
+    }
+    return total;
   }
 
   /** For each node, key → live value (absent when missing, deleted or purged). */

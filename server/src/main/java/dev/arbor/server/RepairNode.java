@@ -133,7 +133,8 @@ final class RepairNode implements AutoCloseable {
           (peer, address, group, shard, trace, deadline) ->
               client.run(channels.channel(address), peer, group, shard, trace, deadline),
           peers, tracer, metrics, reports, rc.sessionTimeout(), rc.workers());
-      GossipGrpcService gossip = new GossipGrpcService(nodeId, queue, worker, tracer, metrics, reports);
+      GossipGrpcService gossip = new GossipGrpcService(nodeId, queue, worker, tracer, metrics, reports,
+          shardCheck::refuse);
       RepairRounds rounds = new RepairRounds(nodeId, metadata, dataNodes, gossip::offer, peers, tracer, metrics,
           rc.roundTimeout(), announcer);
       roundsRef.set(rounds);

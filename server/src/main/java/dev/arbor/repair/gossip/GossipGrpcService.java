@@ -22,9 +22,22 @@ public final class GossipGrpcService extends GossipServiceGrpc.GossipServiceImpl
   private final Tracer tracer;
   private final GossipObserver observer;
   private final Consumer<RoundReport> reports;
+  private final java.util.function.BiFunction<String, Integer, String> shardRefusal;
 
   public GossipGrpcService(String self, PropagationQueue queue, PropagationWorker worker, Tracer tracer,
       GossipObserver observer, Consumer<RoundReport> reports) {
+    this(self, queue, worker, tracer, observer, reports, (group, shard) -> null);
+  }
+
+  /**
+   * @param shardRefusal why this node takes no round of (group, shard) (an unknown group, a shard
+   *     out of range), or null: checked before the round reaches the queue, a span or a metric,
+   *     so a stream of rounds for made-up groups cannot grow either
+   */
+  public GossipGrpcService(String self, PropagationQueue queue, PropagationWorker worker, Tracer tracer,
+      GossipObserver observer, Consumer<RoundReport> reports,
+      java.util.function.BiFunction<String, Integer, String> shardRefusal) {
+    this.shardRefusal = shardRefusal;
     this.self = self;
     this.queue = queue;
     this.worker = worker;
@@ -38,6 +51,11 @@ public final class GossipGrpcService extends GossipServiceGrpc.GossipServiceImpl
     String problem = check(req);
     if (problem != null) {
       out.onError(Status.INVALID_ARGUMENT.withDescription(problem).asRuntimeException());
+      return;
+    }
+    String refusal = shardRefusal.apply(req.getGroup(), req.getShard());
+    if (refusal != null) {
+      out.onError(Status.FAILED_PRECONDITION.withDescription(refusal).asRuntimeException());
       return;
     }
     PropagationResponse resp;

@@ -344,4 +344,21 @@ class GossipPropagationTest {
           .allSatisfy(s -> assertThat(s.tags()).containsKey("target_node"));
     }
   }
+
+  @Test
+  void aRoundOfAnUnknownGroupOrShardIsRefusedBeforeItIsQueuedOrCounted() throws Exception {
+    try (GossipTestCluster c = new GossipTestCluster(dir, "n1", "n2")) {
+      c.group("g", 1, 1);
+      c.checkGroups = true;
+      for (var req : List.of(request("n2", "r1", "nope", 0, List.of("n1", "n2")),
+          request("n2", "r2", "g", 5, List.of("n1", "n2")))) {
+        assertThatThrownBy(() -> c.propagate("n1", req))
+            .isInstanceOfSatisfying(StatusRuntimeException.class,
+                e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION));
+      }
+      for (PropagationQueue.Decision d : PropagationQueue.Decision.values()) {
+        assertThat(c.node("n1").decided(d)).as("no queue decision (metric) for %s", d).isZero();
+      }
+    }
+  }
 }

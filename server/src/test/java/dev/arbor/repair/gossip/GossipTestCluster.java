@@ -57,6 +57,8 @@ final class GossipTestCluster implements AutoCloseable {
   final RecordingHopRunner runner = new RecordingHopRunner();
   final Map<String, Node> nodes = new LinkedHashMap<>();
   final EmbeddedMetadataStore metadata;
+  /** Whether Propagate refuses groups and shards metadata does not know (as data nodes do). */
+  volatile boolean checkGroups;
   final PeerChannels channels = new PeerChannels(16 << 20);
   final Supplier<List<DataNode>> dataNodes =
       () -> registered.entrySet().stream().map(e -> DataNode.of(e.getKey(), e.getValue())).toList();
@@ -100,7 +102,10 @@ final class GossipTestCluster implements AutoCloseable {
       };
       worker = new PropagationWorker(id, queue, runner.forClient(id), peers, tracer, observer, sink,
           Duration.ofSeconds(30));
-      service = new GossipGrpcService(id, queue, worker, tracer, observer, sink);
+      service = new GossipGrpcService(id, queue, worker, tracer, observer, sink,
+          (group, shard) -> !checkGroups ? null : dev.arbor.repair.sync.ShardCheck.refusal(group, shard,
+              metadata.group(group).map(g -> java.util.OptionalInt.of(g.getResourceOpts().getShardNum()))
+                  .orElseGet(java.util.OptionalInt::empty)));
       rounds = new RepairRounds(id, metadata, dataNodes, service::offer, peers, tracer, RoundObserver.NONE,
           Duration.ofSeconds(60));
       roundsRef[0] = rounds;

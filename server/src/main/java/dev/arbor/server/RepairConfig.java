@@ -15,13 +15,23 @@ import java.time.Duration;
  */
 public record RepairConfig(
     String schedule, Duration roundTimeout, Duration sessionTimeout, Duration coalesceTtl, Duration traceRetention,
-    int workers, Duration maxClockSkew) {
+    int workers, Duration maxClockSkew, int maxSessions, Duration sessionIdleTimeout) {
   public static final int DEFAULT_WORKERS = 2;
   /** Clock difference between liaisons and data nodes tolerated (the purge rule's margin). */
   public static final Duration DEFAULT_MAX_CLOCK_SKEW = Duration.ofMinutes(1);
+  /** Repair sessions a node serves at once (other nodes' rounds). */
+  public static final int DEFAULT_MAX_SESSIONS = 16;
+  /** Longer than a session's wait for its tree (2 minutes) before it answers. */
+  public static final Duration DEFAULT_SESSION_IDLE_TIMEOUT = Duration.ofMinutes(5);
   public static final RepairConfig DEFAULTS = new RepairConfig(
       "0 2 * * *", Duration.ofMinutes(20), Duration.ofMinutes(10), Duration.ofHours(1), Duration.ofDays(3),
-      DEFAULT_WORKERS, DEFAULT_MAX_CLOCK_SKEW);
+      DEFAULT_WORKERS, DEFAULT_MAX_CLOCK_SKEW, DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE_TIMEOUT);
+
+  public RepairConfig(String schedule, Duration roundTimeout, Duration sessionTimeout, Duration coalesceTtl,
+      Duration traceRetention, int workers, Duration maxClockSkew) {
+    this(schedule, roundTimeout, sessionTimeout, coalesceTtl, traceRetention, workers, maxClockSkew,
+        DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE_TIMEOUT);
+  }
 
   public RepairConfig(String schedule, Duration roundTimeout, Duration sessionTimeout, Duration coalesceTtl,
       Duration traceRetention, int workers) {

@@ -73,9 +73,13 @@ final class RepairNode implements AutoCloseable {
   private final PurgeCutoff purge;
   private final Duration grace;
 
+  private final java.util.concurrent.ScheduledExecutorService sessionTimers;
+
   private RepairNode(SpanStore spans, PeerChannels channels, PropagationWorker worker, RepairRounds rounds,
       TraceQuery traceQuery, RepairTrigger trigger, List<BindableService> services, WatermarkStore watermarks,
-      CoverageAnnouncer announcer, CoverageMonitor monitor, PurgeCutoff purge, Duration grace) {
+      CoverageAnnouncer announcer, CoverageMonitor monitor, PurgeCutoff purge, Duration grace,
+      java.util.concurrent.ScheduledExecutorService sessionTimers) {
+    this.sessionTimers = sessionTimers;
     this.watermarks = watermarks;
     this.announcer = announcer;
     this.monitor = monitor;
@@ -108,8 +112,21 @@ final class RepairNode implements AutoCloseable {
       ShardCheck shardCheck = counts.bounded(RevisionBound.of(Tracer::nowNanos, rc.maxClockSkew()));
       IncarnationGate incarnations = new IncarnationGate(storage.store(),
           new MetadataGroupIncarnations(metadata), METADATA_LAG);
+      java.util.concurrent.ScheduledExecutorService sessionTimers =
+          java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "arbor-repair-session-timers");
+            t.setDaemon(true);
+            return t;
+          });
+      dev.arbor.repair.sync.SessionGate gate =
+          new dev.arbor.repair.sync.SessionGate(rc.maxSessions(), rc.sessionIdleTimeout(), sessionTimers);
+      FunctionCounter.builder("arbor.repair.sessions.refused", gate, dev.arbor.repair.sync.SessionGate::refused)
+          .description("repair sessions refused because --repair-max-sessions were being served").register(meters);
+      FunctionCounter.builder("arbor.repair.sessions.idle.ended", gate, dev.arbor.repair.sync.SessionGate::idled)
+          .description("served repair sessions ended because nothing moved for --repair-session-idle-timeout")
+          .register(meters);
       RepairGrpcService repairService = new RepairGrpcService(storage.store(), storage.trees(), shardCheck,
-          incarnations, TREE_WAIT, tracer, metrics, rebuild);
+          incarnations, TREE_WAIT, tracer, metrics, rebuild, gate);
       RepairSessionClient client = new RepairSessionClient(nodeId, storage.store(), storage.trees(), shardCheck,
           incarnations, TREE_WAIT, REPLY_TIMEOUT, metrics, rebuild);
       GrpcGossipPeers peers = new GrpcGossipPeers(dataNodes, channels, GOSSIP_CALL_TIMEOUT);
@@ -149,7 +166,7 @@ final class RepairNode implements AutoCloseable {
       List<BindableService> services = List.of(repairService, gossip, coverage,
           new RepairAdminGrpcService(rounds, traceQuery));
       return new RepairNode(spans, channels, worker, rounds, traceQuery, trigger, services, watermarks, announcer,
-          monitor, purge, grace);
+          monitor, purge, grace, sessionTimers);
     } catch (RuntimeException e) {
       spans.close();
       throw e;
@@ -201,6 +218,7 @@ final class RepairNode implements AutoCloseable {
     rounds.close();
     announcer.close();
     traceQuery.close();
+    sessionTimers.shutdownNow();
     channels.close();
     spans.close();
   }

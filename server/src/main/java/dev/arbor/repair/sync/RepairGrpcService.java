@@ -21,6 +21,7 @@ public final class RepairGrpcService extends RepairServiceGrpc.RepairServiceImpl
   private final Tracer tracer;
   private final SessionObserver observer;
   private final BiConsumer<String, Integer> rebuild;
+  private final SessionGate gate;
 
   /**
    * @param incarnations refuses sessions from a client holding another incarnation of the group
@@ -30,6 +31,14 @@ public final class RepairGrpcService extends RepairServiceGrpc.RepairServiceImpl
   public RepairGrpcService(PropertyStore store, RepairTrees trees, ShardCheck shardCheck,
       IncarnationGate incarnations, Duration treeWait, Tracer tracer, SessionObserver observer,
       BiConsumer<String, Integer> rebuild) {
+    this(store, trees, shardCheck, incarnations, treeWait, tracer, observer, rebuild, null);
+  }
+
+  /** @param gate caps and times out the sessions this node serves (null: no cap, for tests) */
+  public RepairGrpcService(PropertyStore store, RepairTrees trees, ShardCheck shardCheck,
+      IncarnationGate incarnations, Duration treeWait, Tracer tracer, SessionObserver observer,
+      BiConsumer<String, Integer> rebuild, SessionGate gate) {
+    this.gate = gate;
     this.store = store;
     this.trees = trees;
     this.shardCheck = shardCheck;
@@ -42,6 +51,11 @@ public final class RepairGrpcService extends RepairServiceGrpc.RepairServiceImpl
 
   @Override
   public StreamObserver<SessionRequest> repair(StreamObserver<SessionResponse> responses) {
-    return new RepairSessionServer(responses, store, trees, shardCheck, incarnations, treeWait, tracer, observer, rebuild);
+    if (gate == null) {
+      return new RepairSessionServer(responses, store, trees, shardCheck, incarnations, treeWait, tracer, observer,
+          rebuild);
+    }
+    return gate.open(responses, out -> new RepairSessionServer(out, store, trees, shardCheck, incarnations, treeWait,
+        tracer, observer, rebuild));
   }
 }

@@ -35,6 +35,14 @@ final class RepairOptions {
       description = "Largest clock difference between liaisons and data nodes tolerated: records (internal writes, repair) further ahead of this node's clock are refused, and a tombstone is purged only if its delete time is at least this much before the start of the last repair round that covered its shard (default: ${DEFAULT-VALUE}).")
   Duration maxClockSkew;
 
+  @Option(names = "--repair-max-sessions", defaultValue = "16",
+      description = "Repair sessions (other nodes' rounds) this node serves at once; one more is refused and the round tries another peer (default: ${DEFAULT-VALUE}).")
+  int maxSessions;
+
+  @Option(names = "--repair-session-idle-timeout", defaultValue = "5m", converter = DurationConverter.class,
+      description = "End a served repair session when no message moved either way for this long (default: ${DEFAULT-VALUE}).")
+  Duration sessionIdleTimeout;
+
   RepairConfig config() {
     if (workers < 1 || workers > 64) {
       throw new IllegalArgumentException("--repair-workers must be between 1 and 64");
@@ -54,6 +62,13 @@ final class RepairOptions {
     if (maxClockSkew.isNegative()) {
       throw new IllegalArgumentException("--max-clock-skew must be >= 0");
     }
-    return new RepairConfig(schedule, roundTimeout, sessionTimeout, coalesceTtl, traceRetention, workers, maxClockSkew);
+    if (maxSessions < 1) {
+      throw new IllegalArgumentException("--repair-max-sessions must be >= 1");
+    }
+    if (sessionIdleTimeout.isZero() || sessionIdleTimeout.isNegative()) {
+      throw new IllegalArgumentException("--repair-session-idle-timeout must be > 0");
+    }
+    return new RepairConfig(schedule, roundTimeout, sessionTimeout, coalesceTtl, traceRetention, workers, maxClockSkew,
+        maxSessions, sessionIdleTimeout);
   }
 }

@@ -1,0 +1,110 @@
+package dev.arbor.repair.sync;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.arbor.api.repair.v1.SessionRequest;
+import dev.arbor.api.repair.v1.SessionResponse;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The cap and idle timeout of served repair sessions. The streams are plain recording observers:
+ * the gate only sees StreamObservers, and the real sessions behind it are covered elsewhere.
+ */
+class SessionGateTest {
+  private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor();
+
+  @AfterEach
+  void stop() {
+    timers.shutdownNow();
+  }
+
+  /** What was sent back on a response stream. */
+  private static final class Responses implements StreamObserver<SessionResponse> {
+    final List<Throwable> errors = new CopyOnWriteArrayList<>();
+    volatile boolean completed;
+
+    @Override
+    public void onNext(SessionResponse value) {}
+
+    @Override
+    public void onError(Throwable t) {
+      errors.add(t);
+    }
+
+    @Override
+    public void onCompleted() {
+      completed = true;
+    }
+  }
+
+  /** A session that ends when its client half-closes, as the real one does. */
+  private static StreamObserver<SessionRequest> echo(StreamObserver<SessionResponse> out) {
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(SessionRequest value) {
+        out.onNext(SessionResponse.getDefaultInstance());
+      }
+
+      @Override
+      public void onError(Throwable t) {}
+
+      @Override
+      public void onCompleted() {
+        out.onCompleted();
+      }
+    };
+  }
+
+  @Test
+  void overTheCapASessionIsRefusedAndAFinishedOneFreesItsSlot() {
+    SessionGate gate = new SessionGate(1, Duration.ofMinutes(5), timers);
+    Responses first = new Responses();
+    StreamObserver<SessionRequest> a = gate.open(first, SessionGateTest::echo);
+    Responses second = new Responses();
+    gate.open(second, SessionGateTest::echo);
+    assertThat(second.errors).singleElement()
+        .satisfies(e -> assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED))
+        .satisfies(e -> assertThat(Status.fromThrowable(e).getDescription()).contains("--repair-max-sessions"));
+    assertThat(gate.refused()).isEqualTo(1);
+
+    a.onNext(SessionRequest.getDefaultInstance());
+    a.onCompleted();
+    assertThat(first.completed).isTrue();
+    assertThat(gate.open()).isZero();
+    Responses third = new Responses();
+    gate.open(third, SessionGateTest::echo);
+    assertThat(third.errors).isEmpty();
+    assertThat(gate.open()).isEqualTo(1);
+  }
+
+  @Test
+  void aClientThatCancelsFreesItsSlot() {
+    SessionGate gate = new SessionGate(1, Duration.ofMinutes(5), timers);
+    StreamObserver<SessionRequest> a = gate.open(new Responses(), SessionGateTest::echo);
+    a.onError(Status.CANCELLED.asRuntimeException());
+    assertThat(gate.open()).isZero();
+  }
+
+  @Test
+  void aSessionWhereNothingMovesIsEndedAndItsSlotFreed() {
+    SessionGate gate = new SessionGate(1, Duration.ofMillis(200), timers);
+    Responses quiet = new Responses();
+    StreamObserver<SessionRequest> a = gate.open(quiet, SessionGateTest::echo);
+    await().atMost(Duration.ofSeconds(30)).until(() -> !quiet.errors.isEmpty());
+    assertThat(Status.fromThrowable(quiet.errors.get(0)).getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+    assertThat(gate.idled()).isEqualTo(1);
+    assertThat(gate.open()).isZero();
+    // A late message from the client is ignored, not processed after the end.
+    a.onNext(SessionRequest.getDefaultInstance());
+    assertThat(quiet.errors).hasSize(1);
+  }
+}

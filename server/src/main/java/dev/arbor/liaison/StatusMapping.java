@@ -43,6 +43,9 @@ public final class StatusMapping {
     if (t instanceof AbortedException) {
       return Status.ABORTED.withDescription(t.getMessage());
     }
+    if (t instanceof dev.arbor.errors.ResourceExhaustedException) {
+      return Status.RESOURCE_EXHAUSTED.withDescription(t.getMessage());
+    }
     if (t instanceof UnavailableException) {
       return Status.UNAVAILABLE.withDescription(t.getMessage());
     }

@@ -9,6 +9,14 @@ import io.micrometer.core.instrument.MeterRegistry;
 public final class StoreMetrics {
   private StoreMetrics() {}
 
+  /** The disk guard: how full the data directory's file system is, and writes refused for it. */
+  public static void bind(dev.arbor.storage.DiskUsageGuard disk, MeterRegistry registry) {
+    Gauge.builder("arbor.storage.disk.used.percent", disk, dev.arbor.storage.DiskUsageGuard::usedPercent)
+        .description("used share of the data directory's file system").register(registry);
+    FunctionCounter.builder("arbor.storage.writes.refused", disk, dev.arbor.storage.DiskUsageGuard::refused)
+        .description("writes refused because the disk was fuller than --max-disk-usage-percent").register(registry);
+  }
+
   public static void bind(PropertyStore store, MeterRegistry registry) {
     FunctionCounter.builder("arbor.wal.written", store, PropertyStore::walBytes)
         .baseUnit("bytes").description("bytes appended to the write-ahead log").register(registry);

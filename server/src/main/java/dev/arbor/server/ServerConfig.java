@@ -32,7 +32,18 @@ public record ServerConfig(
     TreeConfig trees,
     long checkpointWalBytes,
     RepairConfig repair,
-    GrpcServerLimits serverLimits) {
+    GrpcServerLimits serverLimits,
+    int maxDiskUsagePercent) {
+
+  /** Like BanyanDB's default: writes stop before the disk is completely full. */
+  public static final int DEFAULT_MAX_DISK_USAGE_PERCENT = 95;
+
+  public ServerConfig(Path dataDir, String grpcHost, int grpcPort, int httpPort, RequestLimits limits,
+      Duration tombstoneGrace, Duration checkpointInterval, TreeConfig trees, long checkpointWalBytes,
+      RepairConfig repair, GrpcServerLimits serverLimits) {
+    this(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees,
+        checkpointWalBytes, repair, serverLimits, DEFAULT_MAX_DISK_USAGE_PERCENT);
+  }
 
   /** As before gRPC server limits were configurable: the defaults. */
   public ServerConfig(Path dataDir, String grpcHost, int grpcPort, int httpPort, RequestLimits limits,
@@ -57,34 +68,38 @@ public record ServerConfig(
   }
 
   public ServerConfig withPorts(int grpc, int http) {
-    return new ServerConfig(dataDir, grpcHost, grpc, http, limits, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes, repair, serverLimits);
+    return new ServerConfig(dataDir, grpcHost, grpc, http, limits, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes, repair, serverLimits, maxDiskUsagePercent);
   }
 
   public ServerConfig withHost(String host) {
-    return new ServerConfig(dataDir, host, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes, repair, serverLimits);
+    return new ServerConfig(dataDir, host, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes, repair, serverLimits, maxDiskUsagePercent);
   }
 
   public ServerConfig withLimits(RequestLimits l) {
-    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, l, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes, repair, serverLimits);
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, l, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes, repair, serverLimits, maxDiskUsagePercent);
   }
 
   public ServerConfig withTombstoneGrace(Duration grace) {
-    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, grace, checkpointInterval, trees, checkpointWalBytes, repair, serverLimits);
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, grace, checkpointInterval, trees, checkpointWalBytes, repair, serverLimits, maxDiskUsagePercent);
   }
 
   public ServerConfig withCheckpointInterval(Duration interval) {
-    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, interval, trees, checkpointWalBytes, repair, serverLimits);
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, interval, trees, checkpointWalBytes, repair, serverLimits, maxDiskUsagePercent);
   }
 
   public ServerConfig withRepair(RepairConfig r) {
-    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes, r, serverLimits);
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes, r, serverLimits, maxDiskUsagePercent);
   }
 
   public ServerConfig withServerLimits(GrpcServerLimits l) {
-    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes, repair, l);
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes, repair, l, maxDiskUsagePercent);
+  }
+
+  public ServerConfig withMaxDiskUsagePercent(int percent) {
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes, repair, serverLimits, percent);
   }
 
   public ServerConfig withTrees(TreeConfig t) {
-    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, t, checkpointWalBytes, repair, serverLimits);
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, t, checkpointWalBytes, repair, serverLimits, maxDiskUsagePercent);
   }
 }

@@ -9,6 +9,7 @@ import dev.arbor.repair.tree.BuildSchedule;
 import dev.arbor.repair.tree.RepairTrees;
 import dev.arbor.repair.tree.TreeBuildScheduler;
 import dev.arbor.storage.PropertyStore;
+import dev.arbor.storage.DiskUsageGuard;
 import dev.arbor.storage.PurgeCutoff;
 import dev.arbor.storage.StoreEvents;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -52,7 +53,8 @@ final class StorageNode implements AutoCloseable {
       throws IOException {
     BuildSchedule treeSchedule = BuildSchedule.parse(config.trees().buildSchedule());
     StoreEvents events = new StoreEvents();
-    PropertyStore store = PropertyStore.open(config.dataDir(), new MetadataGroupIncarnations(metadata), events);
+    DiskUsageGuard disk = new DiskUsageGuard(config.dataDir(), config.maxDiskUsagePercent(), System::nanoTime);
+    PropertyStore store = PropertyStore.open(config.dataDir(), new MetadataGroupIncarnations(metadata), events, disk);
     try {
       RepairTrees trees = new RepairTrees(config.dataDir().resolve("repair"), store, config.trees().slotCount());
       trees.loadExisting(g -> metadata.group(g).isPresent() && !store.droppedAtOpen().contains(g));
@@ -61,6 +63,7 @@ final class StorageNode implements AutoCloseable {
           trees, treeSchedule, config.trees().quickBuildDelay(), config.trees().buildThreads());
       events.subscribe(scheduler);
       StoreMetrics.bind(store, registry);
+      StoreMetrics.bind(disk, registry);
       TreeMetrics.bind(trees, registry);
       return new StorageNode(config, clock, store, trees, scheduler);
     } catch (IOException | RuntimeException e) {

@@ -55,6 +55,7 @@ public final class PropertyStore implements Closeable {
   private final Object checkpointLock = new Object();
   private final StoreListener listener;
   private final GroupIncarnations catalog;
+  private final WriteGuard guard;
   /** Incarnation of each group whose directory has an incarnation file; changed under {@link #incarnationLock}. */
   private final Map<String, GroupIncarnation> incarnations = new ConcurrentHashMap<>();
   private final Object incarnationLock = new Object();
@@ -63,7 +64,8 @@ public final class PropertyStore implements Closeable {
   private final java.util.concurrent.atomic.AtomicLong purged = new java.util.concurrent.atomic.AtomicLong();
 
   private PropertyStore(Path dir, DataDirLock dirLock, WriteAheadLog wal, StoreListener listener,
-      GroupIncarnations catalog) {
+      GroupIncarnations catalog, WriteGuard guard) {
+    this.guard = guard;
     this.dataRoot = dir.resolve("data");
     this.catalog = catalog;
     this.listener = listener;
@@ -96,6 +98,12 @@ public final class PropertyStore implements Closeable {
    */
   public static PropertyStore open(Path dir, GroupIncarnations groups, StoreListener listener)
       throws IOException {
+    return open(dir, groups, listener, WriteGuard.NONE);
+  }
+
+  /** As above; {@code guard} may refuse a write (e.g. the disk is too full) before it is logged. */
+  public static PropertyStore open(Path dir, GroupIncarnations groups, StoreListener listener, WriteGuard guard)
+      throws IOException {
     DataDirLock lock = DataDirLock.acquire(dir);
     WriteAheadLog.Recovered rec;
     try {
@@ -104,7 +112,7 @@ public final class PropertyStore implements Closeable {
       lock.close();
       throw e;
     }
-    PropertyStore store = new PropertyStore(dir, lock, rec.log(), listener, groups);
+    PropertyStore store = new PropertyStore(dir, lock, rec.log(), listener, groups, guard);
     try {
       // Every acknowledged record's group directory existed before the record reached the WAL:
       // records of any other group belong to dropped data (a deleted group, another incarnation).
@@ -629,6 +637,7 @@ public final class PropertyStore implements Closeable {
   }
 
   private void writeDurably(List<ShardWrite> writes) {
+    guard.check();
     // Documents are built before anything is logged, so a record the index cannot take is
     // rejected without reaching the WAL.
     List<org.apache.lucene.document.Document> docs = new ArrayList<>(writes.size());

@@ -38,6 +38,10 @@ final class StorageOptions {
       description = "Concurrent tree builds (default: ${DEFAULT-VALUE}).")
   int treeThreads;
 
+  @Option(names = "--max-disk-usage-percent", defaultValue = "95",
+      description = "Refuse writes (client and repair, RESOURCE_EXHAUSTED) while the data directory's file system is fuller than this; 100 turns the check off (default: ${DEFAULT-VALUE}).")
+  int maxDiskUsagePercent;
+
   /** The configuration of a node with these settings, checked. */
   ServerConfig config(Path dataDir, String host, int grpcPort, int httpPort, RequestLimits limits) {
     if (treeSlots <= 0 || treeSlots > 65536) {
@@ -49,9 +53,12 @@ final class StorageOptions {
     if (treeThreads <= 0) {
       throw new IllegalArgumentException("--tree-build-threads must be > 0");
     }
+    if (maxDiskUsagePercent < 1 || maxDiskUsagePercent > 100) {
+      throw new IllegalArgumentException("--max-disk-usage-percent must be between 1 and 100");
+    }
     BuildSchedule.parse(treeSchedule);
     return new ServerConfig(dataDir, host, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval,
         new TreeConfig(treeSlots, treeSchedule, treeQuickDelay, treeThreads), checkpointWalMiB << 20,
-        dev.arbor.server.RepairConfig.DEFAULTS);
+        dev.arbor.server.RepairConfig.DEFAULTS).withMaxDiskUsagePercent(maxDiskUsagePercent);
   }
 }

@@ -46,6 +46,15 @@ public final class HttpEndpoints implements AutoCloseable {
 
   public HttpEndpoints(String host, int port, PrometheusMeterRegistry registry, BooleanSupplier healthy)
       throws IOException {
+    this(host, port, registry, healthy, java.util.List::of);
+  }
+
+  /**
+   * @param problems failures that keep a serving node from doing its job (a failed disk): while
+   *     any is reported, {@code /health} answers 503 with one reason per line
+   */
+  public HttpEndpoints(String host, int port, PrometheusMeterRegistry registry, BooleanSupplier healthy,
+      java.util.function.Supplier<java.util.List<String>> problems) throws IOException {
     server = HttpServer.create(new InetSocketAddress(host, port), 64);
     executor = Executors.newFixedThreadPool(2, r -> {
       Thread t = new Thread(r, "arbor-http");
@@ -60,8 +69,13 @@ public final class HttpEndpoints implements AutoCloseable {
           return t;
         });
     server.createContext("/health", ex -> {
-      boolean ok = healthy.getAsBoolean();
-      respond(ex, ok ? 200 : 503, ok ? "ok\n" : "unavailable\n", "text/plain; charset=utf-8");
+      if (!healthy.getAsBoolean()) {
+        respond(ex, 503, "unavailable\n", "text/plain; charset=utf-8");
+        return;
+      }
+      java.util.List<String> failing = problems.get();
+      respond(ex, failing.isEmpty() ? 200 : 503, failing.isEmpty() ? "ok\n" : String.join("\n", failing) + "\n",
+          "text/plain; charset=utf-8");
     });
     server.createContext("/metrics", ex ->
         respond(ex, 200, registry.scrape(), "text/plain; version=0.0.4; charset=utf-8"));

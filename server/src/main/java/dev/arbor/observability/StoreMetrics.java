@@ -25,6 +25,9 @@ public final class StoreMetrics {
     FunctionCounter.builder("arbor.tombstones.purged", store, PropertyStore::purgedTombstones)
         .description("tombstones removed after the grace (and, when replicated, a covering repair round)")
         .register(registry);
+    Gauge.builder("arbor.storage.failures", store, s -> s.storageProblems().size())
+        .description("storage failures keeping this node from taking writes (failed WAL, shards with a fatal index error)")
+        .register(registry);
     Gauge.builder("arbor.shards.open", store, s -> s.allShards().size())
         .description("open (group, shard) indexes").register(registry);
   }

@@ -94,6 +94,7 @@ public final class DataNodeServer implements AutoCloseable {
       storage.store().groupsOnDisk().forEach(g -> reconcile(storage.store(), g));
       storage.start(repair.purgeCutoff());
       repair.start();
+      endpoints.healthProblems(storage.store()::storageProblems);
       endpoints.markServing();
       String advertised = advertiseHost + ":" + endpoints.grpcPort();
       registry.register(RegisteredNode.of(nodeId, advertised, Set.of("data")), ttl);

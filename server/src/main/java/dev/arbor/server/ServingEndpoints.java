@@ -31,6 +31,8 @@ final class ServingEndpoints implements AutoCloseable {
   private final Server grpc;
   private final HttpEndpoints http;
   private volatile boolean serving;
+  /** What makes this node unable to do its job though it runs (storage failures); empty when fine. */
+  private volatile java.util.function.Supplier<List<String>> problems = List::of;
 
   private ServingEndpoints(Server grpc, HttpEndpoints http) {
     this.grpc = grpc;
@@ -80,7 +82,8 @@ final class ServingEndpoints implements AutoCloseable {
     ServingEndpoints[] self = new ServingEndpoints[1];
     HttpEndpoints http;
     try {
-      http = new HttpEndpoints(host, httpPort, registry, () -> self[0] != null && self[0].serving);
+      http = new HttpEndpoints(host, httpPort, registry, () -> self[0] != null && self[0].serving,
+          () -> self[0] == null ? List.of() : self[0].problems.get());
     } catch (IOException e) {
       grpc.shutdownNow();
       throw bindFailure("HTTP", host, httpPort, e);
@@ -105,6 +108,11 @@ final class ServingEndpoints implements AutoCloseable {
 
   void markServing() {
     serving = true;
+  }
+
+  /** What {@code /health} reports as failures (503 with the reasons) while the node serves. */
+  void healthProblems(java.util.function.Supplier<List<String>> check) {
+    problems = check;
   }
 
   int grpcPort() {

@@ -43,6 +43,7 @@ public final class StandaloneServer implements AutoCloseable {
           ServingEndpoints.start(config.grpcHost(), config.grpcPort(), config.httpPort(), services, registry,
               config.serverLimits());
       storage.start(storage.graceOnly());
+      endpoints.healthProblems(storage.store()::storageProblems);
       endpoints.markServing();
       return new StandaloneServer(metadata, storage, endpoints);
     } catch (IOException | RuntimeException e) {

@@ -731,6 +731,25 @@ public final class PropertyStore implements Closeable {
     }
   }
 
+  /**
+   * What keeps this store from taking writes now: a failed write-ahead log, shards whose index
+   * writer hit a fatal error. Empty while healthy. A restart recovers both from the log.
+   */
+  public List<String> storageProblems() {
+    List<String> problems = new ArrayList<>();
+    String walFailure = wal.failure();
+    if (walFailure != null) {
+      problems.add("write-ahead log refuses writes: " + walFailure);
+    }
+    for (ShardIndex s : shards.values()) {
+      Throwable fatal = s.fatalError();
+      if (fatal != null) {
+        problems.add("shard " + s.group() + "/" + s.shard() + " stopped after a fatal index error: " + fatal);
+      }
+    }
+    return problems;
+  }
+
   /** Tombstones physically removed since start. */
   public long purgedTombstones() {
     return purged.get();

@@ -245,6 +245,15 @@ public final class ShardIndex implements Closeable {
   }
 
   /** Physically removes tombstones deleted at or before {@code cutoffNanos}. */
+  /**
+   * The error that closed this index's writer for good (disk full while flushing, a corrupt
+   * segment), or null: such a shard cannot take writes until the node restarts and recovers it
+   * from the write-ahead log.
+   */
+  public Throwable fatalError() {
+    return writer.getTragicException();
+  }
+
   /** Deletes the tombstones deleted at or before {@code cutoffNanos}; returns how many there were. */
   long purgeTombstones(long cutoffNanos) throws IOException {
     Query purgeable = NumericDocValuesField.newSlowRangeQuery(DocumentCodec.DEL, 1, cutoffNanos);

@@ -283,6 +283,16 @@ public final class WriteAheadLog implements Closeable {
     pendingData.signalAll();
   }
 
+  /** Why the log refuses writes (a failed write or fsync), or null while it is usable. */
+  public String failure() {
+    lock.lock();
+    try {
+      return failure == null ? null : String.valueOf(failure.getMessage());
+    } finally {
+      lock.unlock();
+    }
+  }
+
   private void checkUsable() {
     if (failure != null) {
       throw new StorageException("write-ahead log failed earlier and refuses writes until the node restarts: "

@@ -46,9 +46,17 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
   private final PropertyStore store;
   private final QueryPlanner planner;
   private final IncarnationGate incarnations;
+  private final dev.arbor.storage.CopyFence fence;
 
   public DataNodeGrpcService(SchemaLookup lookup, PropertyStore store, QueryPlanner planner,
       IncarnationGate incarnations) {
+    this(lookup, store, planner, incarnations, dev.arbor.storage.CopyFence.NONE);
+  }
+
+  /** @param fence copies that take no writes: orphans this node is handing to the owners */
+  public DataNodeGrpcService(SchemaLookup lookup, PropertyStore store, QueryPlanner planner,
+      IncarnationGate incarnations, dev.arbor.storage.CopyFence fence) {
+    this.fence = fence;
     this.lookup = lookup;
     this.store = store;
     this.planner = planner;
@@ -82,6 +90,10 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
           } catch (NotFoundException e) {
             unknownGroups.put(w.group(), e);
             throw e;
+          }
+          String orphan = fence.refusal(w.group(), w.shard());
+          if (orphan != null) {
+            throw new InvalidArgumentException(field + ": " + orphan);
           }
           if (claim.isPresent()) {
             String refusal = refusals.computeIfAbsent(w.group() + "/" + claim.get(),

@@ -16,6 +16,14 @@ public interface ShardCheck {
     return refusal(group, shard, shardNum(group));
   }
 
+  /**
+   * Null when this node's copy of (group, shard) may take part in repair, else why not (an
+   * orphaned copy, which may lack deletes its owners purged).
+   */
+  default String copyRefusal(String group, int shard) {
+    return null;
+  }
+
   /** Null when (group, shard) exists under the shard count {@code n} (empty: unknown group), else why not. */
   static String refusal(String group, int shard, OptionalInt n) {
     if (n.isEmpty()) {

@@ -47,20 +47,37 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
   private final QueryPlanner planner;
   private final IncarnationGate incarnations;
   private final dev.arbor.property.RevisionBound revisionBound;
+  private final dev.arbor.storage.CopyFence fence;
 
   public DataNodeGrpcService(SchemaLookup lookup, PropertyStore store, QueryPlanner planner,
       IncarnationGate incarnations) {
-    this(lookup, store, planner, incarnations, dev.arbor.property.RevisionBound.NONE);
+    this(lookup, store, planner, incarnations, dev.arbor.property.RevisionBound.NONE,
+        dev.arbor.storage.CopyFence.NONE);
   }
 
-  /** @param revisionBound refuses records whose revision is too far ahead of this node's clock */
+  public DataNodeGrpcService(SchemaLookup lookup, PropertyStore store, QueryPlanner planner,
+      IncarnationGate incarnations, dev.arbor.storage.CopyFence fence) {
+    this(lookup, store, planner, incarnations, dev.arbor.property.RevisionBound.NONE, fence);
+  }
+
   public DataNodeGrpcService(SchemaLookup lookup, PropertyStore store, QueryPlanner planner,
       IncarnationGate incarnations, dev.arbor.property.RevisionBound revisionBound) {
+    this(lookup, store, planner, incarnations, revisionBound, dev.arbor.storage.CopyFence.NONE);
+  }
+
+  /**
+   * @param revisionBound refuses records whose revision is too far ahead of this node's clock
+   * @param fence copies that take no writes: orphans this node is handing to the owners
+   */
+  public DataNodeGrpcService(SchemaLookup lookup, PropertyStore store, QueryPlanner planner,
+      IncarnationGate incarnations, dev.arbor.property.RevisionBound revisionBound,
+      dev.arbor.storage.CopyFence fence) {
+    this.revisionBound = revisionBound;
+    this.fence = fence;
     this.lookup = lookup;
     this.store = store;
     this.planner = planner;
     this.incarnations = incarnations;
-    this.revisionBound = revisionBound;
   }
 
   @Override
@@ -93,6 +110,10 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
           } catch (NotFoundException e) {
             unknownGroups.put(w.group(), e);
             throw e;
+          }
+          String orphan = fence.refusal(w.group(), w.shard());
+          if (orphan != null) {
+            throw new InvalidArgumentException(field + ": " + orphan);
           }
           if (claim.isPresent()) {
             String refusal = refusals.computeIfAbsent(w.group() + "/" + claim.get(),

@@ -37,13 +37,15 @@ public final class DataNodeServer implements AutoCloseable {
   private final String nodeId;
   private final StorageNode storage;
   private final RepairNode repair;
+  private final HandOffNode handOff;
   private final ServingEndpoints endpoints;
   private final NodeRegistry registry;
   private final String advertised;
   private boolean closed;
 
-  private DataNodeServer(String nodeId, StorageNode storage, RepairNode repair, ServingEndpoints endpoints,
-      NodeRegistry registry, String advertised) {
+  private DataNodeServer(String nodeId, StorageNode storage, RepairNode repair, HandOffNode handOff,
+      ServingEndpoints endpoints, NodeRegistry registry, String advertised) {
+    this.handOff = handOff;
     this.nodeId = nodeId;
     this.storage = storage;
     this.repair = repair;
@@ -62,15 +64,22 @@ public final class DataNodeServer implements AutoCloseable {
     PrometheusMeterRegistry meters = ServingEndpoints.newRegistry();
     StorageNode storage = StorageNode.open(config, metadata, clock, meters);
     RepairNode repair = null;
+    HandOffNode handOff = null;
     ServingEndpoints endpoints = null;
     try {
-      repair = RepairNode.create(nodeId, config, storage, metadata, registry, meters);
+      // Decides the long-absence fence before anything serves this node's copies.
+      handOff = HandOffNode.create(nodeId, config, storage.store(), metadata,
+          () -> registry.nodes().stream().filter(n -> n.hasRole("data"))
+              .map(n -> dev.arbor.cluster.DataNode.of(n.id(), n.grpcAddress())).toList(),
+          meters);
+      repair = RepairNode.create(nodeId, config, storage, metadata, registry, meters, handOff.fence());
       SchemaLookup lookup = new SchemaLookup(metadata);
       List<BindableService> services = new java.util.ArrayList<>(List.of(
           new DataNodeGrpcService(lookup, storage.store(), new QueryPlanner(lookup, storage.store()),
               new IncarnationGate(storage.store(), new MetadataGroupIncarnations(metadata), METADATA_LAG),
               dev.arbor.property.RevisionBound.of(dev.arbor.observability.trace.Tracer::nowNanos,
-                  config.repair().maxClockSkew())),
+                  config.repair().maxClockSkew()),
+              handOff.fence()),
           new TreeAdminGrpcService(metadata, storage.trees())));
       services.addAll(repair.services());
       endpoints =
@@ -98,12 +107,16 @@ public final class DataNodeServer implements AutoCloseable {
       endpoints.markServing();
       String advertised = advertiseHost + ":" + endpoints.grpcPort();
       registry.register(RegisteredNode.of(nodeId, advertised, Set.of("data")), ttl);
-      return new DataNodeServer(nodeId, storage, repair, endpoints, registry, advertised);
+      handOff.start();
+      return new DataNodeServer(nodeId, storage, repair, handOff, endpoints, registry, advertised);
     } catch (IOException | RuntimeException e) {
       // Registration comes last and may be refused (id held by another node): nothing may keep
       // serving then.
       if (endpoints != null) {
         endpoints.close();
+      }
+      if (handOff != null) {
+        handOff.close();
       }
       if (repair != null) {
         repair.close();
@@ -160,6 +173,7 @@ public final class DataNodeServer implements AutoCloseable {
     if (registry instanceof dev.arbor.metadata.EmbeddedNodeRegistry shared) {
       shared.deregister(nodeId);
     }
+    handOff.close();
     repair.close();
     endpoints.close();
     storage.close();

@@ -1,5 +1,6 @@
 package dev.arbor.server;
 
+import dev.arbor.repair.handoff.HandOffSettings;
 import java.time.Duration;
 
 /**
@@ -12,10 +13,14 @@ import java.time.Duration;
  * @param coalesceTtl how long a shard's round from one origin keeps rounds from other origins out
  * @param traceRetention how long repair spans are kept
  * @param workers rounds of different shards this node handles at once
+ * @param maxClockSkew clock difference between liaisons and data nodes tolerated
+ * @param maxSessions repair sessions this node serves at once
+ * @param sessionIdleTimeout a served session where nothing moved for this long is ended
+ * @param handOff how copies this node no longer owns are detected and handed to the owners
  */
 public record RepairConfig(
     String schedule, Duration roundTimeout, Duration sessionTimeout, Duration coalesceTtl, Duration traceRetention,
-    int workers, Duration maxClockSkew, int maxSessions, Duration sessionIdleTimeout) {
+    int workers, Duration maxClockSkew, int maxSessions, Duration sessionIdleTimeout, HandOffSettings handOff) {
   public static final int DEFAULT_WORKERS = 2;
   /** Clock difference between liaisons and data nodes tolerated (the purge rule's margin). */
   public static final Duration DEFAULT_MAX_CLOCK_SKEW = Duration.ofMinutes(1);
@@ -25,12 +30,29 @@ public record RepairConfig(
   public static final Duration DEFAULT_SESSION_IDLE_TIMEOUT = Duration.ofMinutes(5);
   public static final RepairConfig DEFAULTS = new RepairConfig(
       "0 2 * * *", Duration.ofMinutes(20), Duration.ofMinutes(10), Duration.ofHours(1), Duration.ofDays(3),
-      DEFAULT_WORKERS, DEFAULT_MAX_CLOCK_SKEW, DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE_TIMEOUT);
+      DEFAULT_WORKERS, DEFAULT_MAX_CLOCK_SKEW, DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE_TIMEOUT,
+      HandOffSettings.DEFAULTS);
+
+  public RepairConfig(String schedule, Duration roundTimeout, Duration sessionTimeout, Duration coalesceTtl,
+      Duration traceRetention, int workers, Duration maxClockSkew, int maxSessions, Duration sessionIdleTimeout) {
+    this(schedule, roundTimeout, sessionTimeout, coalesceTtl, traceRetention, workers, maxClockSkew, maxSessions,
+        sessionIdleTimeout, HandOffSettings.DEFAULTS);
+  }
 
   public RepairConfig(String schedule, Duration roundTimeout, Duration sessionTimeout, Duration coalesceTtl,
       Duration traceRetention, int workers, Duration maxClockSkew) {
     this(schedule, roundTimeout, sessionTimeout, coalesceTtl, traceRetention, workers, maxClockSkew,
         DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE_TIMEOUT);
+  }
+
+  public RepairConfig withMaxClockSkew(Duration skew) {
+    return new RepairConfig(schedule, roundTimeout, sessionTimeout, coalesceTtl, traceRetention, workers, skew,
+        maxSessions, sessionIdleTimeout, handOff);
+  }
+
+  public RepairConfig withHandOff(HandOffSettings h) {
+    return new RepairConfig(schedule, roundTimeout, sessionTimeout, coalesceTtl, traceRetention, workers, maxClockSkew,
+        maxSessions, sessionIdleTimeout, h);
   }
 
   public RepairConfig(String schedule, Duration roundTimeout, Duration sessionTimeout, Duration coalesceTtl,

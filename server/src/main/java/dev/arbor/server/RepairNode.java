@@ -94,8 +94,9 @@ final class RepairNode implements AutoCloseable {
     this.services = services;
   }
 
+  /** @param fence copies of this node that take no part in repair (orphans being handed off) */
   static RepairNode create(String nodeId, ServerConfig config, StorageNode storage, MetadataStore metadata,
-      NodeRegistry registry, MeterRegistry meters) {
+      NodeRegistry registry, MeterRegistry meters, dev.arbor.storage.CopyFence fence) {
     RepairConfig rc = config.repair();
     SpanStore spans = new SpanStore(config.dataDir().resolve("traces"), rc.traceRetention());
     try {
@@ -107,8 +108,18 @@ final class RepairNode implements AutoCloseable {
       Supplier<List<DataNode>> dataNodes = () -> registry.nodes().stream().filter(n -> n.hasRole("data"))
           .map(n -> DataNode.of(n.id(), n.grpcAddress())).toList();
       var rebuild = (java.util.function.BiConsumer<String, Integer>) storage.treeScheduler()::submit;
-      ShardCheck counts = group -> metadata.group(group)
-          .map(g -> OptionalInt.of(g.getResourceOpts().getShardNum())).orElseGet(OptionalInt::empty);
+      ShardCheck counts = new ShardCheck() {
+        @Override
+        public OptionalInt shardNum(String group) {
+          return metadata.group(group).map(g -> OptionalInt.of(g.getResourceOpts().getShardNum()))
+              .orElseGet(OptionalInt::empty);
+        }
+
+        @Override
+        public String copyRefusal(String group, int shard) {
+          return fence.refusal(group, shard);
+        }
+      };
       ShardCheck shardCheck = counts.bounded(RevisionBound.of(Tracer::nowNanos, rc.maxClockSkew()));
       IncarnationGate incarnations = new IncarnationGate(storage.store(),
           new MetadataGroupIncarnations(metadata), METADATA_LAG);

@@ -755,6 +755,32 @@ public final class PropertyStore implements Closeable {
     return purged.get();
   }
 
+  /**
+   * Closes and deletes this node's copy of one shard, then checkpoints so the WAL forgets it: a
+   * copy this node no longer owns. Writes are held off meanwhile, so no record of the dropped copy
+   * is replayed into the shard's next copy. Returns false when the shard had no copy here.
+   */
+  public boolean dropShard(String group, int shard) throws IOException {
+    synchronized (checkpointLock) {
+      writeGate.writeLock().lock();
+      try {
+        ShardIndex s = shards.remove(shardKey(group, shard));
+        if (s == null) {
+          return false;
+        }
+        s.rollback();
+        FileTrees.deleteRecursively(ShardDirs.of(dataRoot, group, shard));
+        List<Path> old = wal.roll();
+        walBytesAtCheckpoint = wal.writtenBytes();
+        commitAndForget(old);
+      } finally {
+        writeGate.writeLock().unlock();
+      }
+    }
+    listener.onShardDropped(group, shard);
+    return true;
+  }
+
   /** Closes and deletes every shard of {@code group}, then checkpoints so the WAL forgets it. */
   public void dropGroup(String group) throws IOException {
     drop(group, null);

@@ -38,4 +38,15 @@ public final class StoreEvents implements StoreListener {
       }
     }
   }
+
+  @Override
+  public void onShardDropped(String group, int shard) {
+    for (StoreListener l : listeners) {
+      try {
+        l.onShardDropped(group, shard);
+      } catch (RuntimeException e) {
+        LOG.error("store listener failed on drop of {}/{}", group, shard, e);
+      }
+    }
+  }
 }

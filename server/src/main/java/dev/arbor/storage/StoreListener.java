@@ -7,4 +7,7 @@ public interface StoreListener {
 
   /** All data of the group was removed. */
   void onGroupDropped(String group);
+
+  /** The copy of one shard was removed (this node handed it off: it no longer owns it). */
+  default void onShardDropped(String group, int shard) {}
 }

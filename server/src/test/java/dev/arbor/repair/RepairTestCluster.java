@@ -27,6 +27,7 @@ import dev.arbor.property.EntityKey;
 import dev.arbor.property.HybridClock;
 import dev.arbor.property.PropertyRecord;
 import dev.arbor.property.ShardRouter;
+import dev.arbor.repair.handoff.HandOffSettings;
 import dev.arbor.server.DataNodeServer;
 import dev.arbor.server.RepairConfig;
 import dev.arbor.server.ServerConfig;
@@ -57,6 +58,8 @@ final class RepairTestCluster implements AutoCloseable {
 
   private final String schedule;
   private final Duration tombstoneGrace;
+  private final Duration maxClockSkew;
+  private final HandOffSettings handOff;
 
   RepairTestCluster(Path dir, int n) throws IOException {
     this(dir, n, "off");
@@ -69,6 +72,14 @@ final class RepairTestCluster implements AutoCloseable {
 
   /** @param tombstoneGrace every node's {@code --tombstone-grace} */
   RepairTestCluster(Path dir, int n, String schedule, Duration tombstoneGrace) throws IOException {
+    this(dir, n, schedule, tombstoneGrace, RepairConfig.DEFAULT_MAX_CLOCK_SKEW, HandOffSettings.DEFAULTS);
+  }
+
+  /** @param maxClockSkew every node's {@code --max-clock-skew}; @param handOff how orphaned copies are handed off */
+  RepairTestCluster(Path dir, int n, String schedule, Duration tombstoneGrace, Duration maxClockSkew,
+      HandOffSettings handOff) throws IOException {
+    this.maxClockSkew = maxClockSkew;
+    this.handOff = handOff;
     this.dir = dir;
     this.schedule = schedule;
     this.tombstoneGrace = tombstoneGrace;
@@ -81,7 +92,7 @@ final class RepairTestCluster implements AutoCloseable {
   DataNodeServer start(String id) throws IOException {
     ServerConfig cfg = ServerConfig.defaults(dir.resolve(id)).withHost("127.0.0.1").withPorts(0, 0)
         .withRepair(new RepairConfig(schedule, Duration.ofMinutes(2), Duration.ofMinutes(1), Duration.ofHours(1),
-            Duration.ofDays(3))).withTombstoneGrace(tombstoneGrace);
+            Duration.ofDays(3)).withMaxClockSkew(maxClockSkew).withHandOff(handOff)).withTombstoneGrace(tombstoneGrace);
     DataNodeServer s = DataNodeServer.start(id, cfg, metadata, registry, "127.0.0.1", Duration.ofMinutes(5));
     nodes.put(id, s);
     return s;

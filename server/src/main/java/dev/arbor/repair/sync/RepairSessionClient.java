@@ -107,6 +107,10 @@ public final class RepairSessionClient {
       if (refusal != null) {
         throw new SyncFailedException("this node cannot repair " + group + "/" + shard + ": " + refusal, true, null);
       }
+      String orphan = shardCheck.copyRefusal(group, shard);
+      if (orphan != null) {
+        throw new SyncFailedException("this node cannot repair " + group + "/" + shard + ": " + orphan, true, null);
+      }
       s.shardNum = shards.getAsInt();
       // Data of a deleted namesake is dropped before this node's tree is made current.
       s.incarnation = incarnations.current(group);

@@ -153,6 +153,9 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
     span = tracer.start(traceId, parent, "serve repair session", group, shard, 0).tag("client_node", client);
     OptionalInt shards = shardCheck.shardNum(group);
     String refusal = ShardCheck.refusal(group, shard, shards);
+    if (refusal == null) {
+      refusal = shardCheck.copyRefusal(group, shard);
+    }
     if (refusal != null) {
       return RootCompare.newBuilder().setTreeFound(false).setReason(refusal).build();
     }

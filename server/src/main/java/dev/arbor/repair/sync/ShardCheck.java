@@ -29,12 +29,25 @@ public interface ShardCheck {
       public dev.arbor.property.RevisionBound revisionBound() {
         return bound;
       }
+
+      @Override
+      public String copyRefusal(String group, int shard) {
+        return counts.copyRefusal(group, shard);
+      }
     };
   }
 
   /** Null when this node may repair (group, shard), else the reason. */
   default String refuse(String group, int shard) {
     return refusal(group, shard, shardNum(group));
+  }
+
+  /**
+   * Null when this node's copy of (group, shard) may take part in repair, else why not (an
+   * orphaned copy, which may lack deletes its owners purged).
+   */
+  default String copyRefusal(String group, int shard) {
+    return null;
   }
 
   /** Null when (group, shard) exists under the shard count {@code n} (empty: unknown group), else why not. */

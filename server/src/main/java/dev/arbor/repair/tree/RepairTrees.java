@@ -432,6 +432,25 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
     }
   }
 
+  @Override
+  public void onShardDropped(String group, int shard) {
+    String k = key(group, shard);
+    ReentrantLock lock = buildLocks.computeIfAbsent(k, x -> new ReentrantLock());
+    lock.lock();
+    try {
+      builtAtChange.remove(k);
+      ServedTree old = served.remove(k);
+      if (old != null) {
+        old.close();
+      }
+      FileTrees.deleteRecursively(shardDir(group, shard));
+    } catch (IOException e) {
+      LOG.warn("removing the repair tree of dropped shard copy {} failed; removed on next start", k, e);
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Makes running builds stop at their next leaf and new ones return CANCELLED. */
   public void stopBuilds() {
     closed = true;

@@ -136,6 +136,11 @@ public final class TreeBuildScheduler implements StoreListener, AutoCloseable {
     quickPending.keySet().removeIf(k -> k.startsWith(group + "/"));
   }
 
+  @Override
+  public void onShardDropped(String group, int shard) {
+    quickPending.remove(group + "/" + shard);
+  }
+
   /**
    * Stops timers, drops queued builds and waits (bounded) for running ones, which stop at their
    * next leaf. Builder threads are never interrupted: an interrupt inside Lucene I/O closes the

@@ -89,6 +89,23 @@ class RepairSessionTest {
   }
 
   @Test
+  void anOrphanedCopyTakesNoPartInRepairOnEitherSide() throws Exception {
+    dev.arbor.storage.CopyFence orphan = (g, s) -> "copy " + g + "/" + s + " is an orphan";
+    var groups = dev.arbor.storage.GroupIncarnations.withoutIncarnations(g -> true);
+    try (SyncNode owner = new SyncNode(dir, "owner", 1);
+        SyncNode stale = new SyncNode(dir, "stale", 1, groups, orphan)) {
+      owner.put(rec("1", 10, 0, "x"));
+      stale.put(rec("2", 10, 0, "resurrected if repaired from"));
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> owner.syncWith(stale, G, 0))
+          .isInstanceOf(SyncFailedException.class).hasMessageContaining("is an orphan");
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> stale.syncWith(owner, G, 0))
+          .isInstanceOf(SyncFailedException.class).hasMessageContaining("is an orphan");
+      assertThat(owner.get(G, "2")).as("nothing came from the orphan").isNull();
+      assertThat(stale.get(G, "1")).isNull();
+    }
+  }
+
+  @Test
   void scenario16and17_noPrebuiltTrees_theSessionBuildsThemAndConverges() throws Exception {
     try (SyncNode a = new SyncNode(dir, "a", 1); SyncNode b = new SyncNode(dir, "b", 1)) {
       a.put(rec("1", 10, 0, "x"));

@@ -46,12 +46,28 @@ final class SyncNode implements AutoCloseable {
   /** A node whose metadata is {@code groups} (groups and their incarnations). */
   SyncNode(Path dir, String id, int shards, dev.arbor.storage.GroupIncarnations groups, ServerInterceptor... faults)
       throws IOException {
+    this(dir, id, shards, groups, dev.arbor.storage.CopyFence.NONE, faults);
+  }
+
+  /** A node whose copies {@code fence} refuses take no part in repair (orphans). */
+  SyncNode(Path dir, String id, int shards, dev.arbor.storage.GroupIncarnations groups,
+      dev.arbor.storage.CopyFence fence, ServerInterceptor... faults) throws IOException {
     this.id = id;
     this.shards = shards;
     store = PropertyStore.open(dir.resolve(id).resolve("data"), groups, new dev.arbor.storage.StoreEvents());
     var incarnations = new dev.arbor.storage.IncarnationGate(store, groups, Duration.ofMillis(200));
     trees = new RepairTrees(dir.resolve(id).resolve("repair"), store, 32);
-    ShardCheck any = g -> java.util.OptionalInt.of(shards);
+    ShardCheck any = new ShardCheck() {
+      @Override
+      public java.util.OptionalInt shardNum(String group) {
+        return java.util.OptionalInt.of(shards);
+      }
+
+      @Override
+      public String copyRefusal(String group, int shard) {
+        return fence.refusal(group, shard);
+      }
+    };
     Tracer tracer = new Tracer(id, SpanRecorder.NONE);
     RepairGrpcService svc = new RepairGrpcService(store, trees, any, incarnations, Duration.ofSeconds(30), tracer,
         observed, (g, s) -> {});

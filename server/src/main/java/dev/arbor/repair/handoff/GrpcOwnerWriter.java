@@ -1,0 +1,31 @@
+package dev.arbor.repair.handoff;
+
+import dev.arbor.api.cluster.v1.StoredProperty;
+import dev.arbor.api.cluster.v1.WriteOutcome;
+import dev.arbor.cluster.DataNode;
+import dev.arbor.cluster.DataNodeClient;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** {@link OwnerWriter} over {@code DataNodeService/Write}, one client per owner address. */
+public final class GrpcOwnerWriter implements OwnerWriter, AutoCloseable {
+  private final Duration deadline;
+  private final Map<DataNode, DataNodeClient> clients = new ConcurrentHashMap<>();
+
+  public GrpcOwnerWriter(Duration deadline) {
+    this.deadline = deadline;
+  }
+
+  @Override
+  public List<WriteOutcome> write(DataNode owner, List<StoredProperty> records) {
+    return clients.computeIfAbsent(owner, n -> new DataNodeClient(n, deadline)).write(records).outcomes();
+  }
+
+  @Override
+  public void close() {
+    clients.values().forEach(DataNodeClient::close);
+    clients.clear();
+  }
+}

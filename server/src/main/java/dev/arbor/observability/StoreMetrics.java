@@ -17,6 +17,8 @@ public final class StoreMetrics {
     FunctionCounter.builder("arbor.tombstones.purged", store, PropertyStore::purgedTombstones)
         .description("tombstones removed after the grace (and, when replicated, a covering repair round)")
         .register(registry);
+    Gauge.builder("arbor.quarantined.groups", store, s -> s.quarantine().count())
+        .description("group data sets in quarantine/: not served, kept until restored or purged").register(registry);
     Gauge.builder("arbor.shards.open", store, s -> s.allShards().size())
         .description("open (group, shard) indexes").register(registry);
   }

@@ -19,6 +19,8 @@ import java.time.Duration;
  * @param trees repair-tree settings
  * @param checkpointWalBytes a checkpoint also runs once this much WAL has been written since the last
  * @param repair background repair settings (data nodes)
+ * @param quarantineRetention how long group data set aside in {@code quarantine/} is kept before
+ *     it is purged (see {@link dev.arbor.storage.Quarantine})
  */
 public record ServerConfig(
     Path dataDir,
@@ -30,47 +32,53 @@ public record ServerConfig(
     Duration checkpointInterval,
     TreeConfig trees,
     long checkpointWalBytes,
-    RepairConfig repair) {
+    RepairConfig repair,
+    Duration quarantineRetention) {
 
   public static final int DEFAULT_GRPC_PORT = 17912;
   public static final int DEFAULT_HTTP_PORT = 17913;
   public static final Duration DEFAULT_TOMBSTONE_GRACE = Duration.ofDays(7);
   public static final Duration DEFAULT_CHECKPOINT_INTERVAL = Duration.ofSeconds(30);
   public static final long DEFAULT_CHECKPOINT_WAL_BYTES = 256L << 20;
+  public static final Duration DEFAULT_QUARANTINE_RETENTION = Duration.ofDays(7);
 
   /** Defaults for everything but the data directory. */
   public static ServerConfig defaults(Path dataDir) {
     return new ServerConfig(
         dataDir, "0.0.0.0", DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, RequestLimits.DEFAULTS,
         DEFAULT_TOMBSTONE_GRACE, DEFAULT_CHECKPOINT_INTERVAL, TreeConfig.DEFAULTS,
-        DEFAULT_CHECKPOINT_WAL_BYTES, RepairConfig.DEFAULTS);
+        DEFAULT_CHECKPOINT_WAL_BYTES, RepairConfig.DEFAULTS, DEFAULT_QUARANTINE_RETENTION);
   }
 
   public ServerConfig withPorts(int grpc, int http) {
-    return new ServerConfig(dataDir, grpcHost, grpc, http, limits, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes, repair);
+    return new ServerConfig(dataDir, grpcHost, grpc, http, limits, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes, repair, quarantineRetention);
   }
 
   public ServerConfig withHost(String host) {
-    return new ServerConfig(dataDir, host, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes, repair);
+    return new ServerConfig(dataDir, host, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes, repair, quarantineRetention);
   }
 
   public ServerConfig withLimits(RequestLimits l) {
-    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, l, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes, repair);
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, l, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes, repair, quarantineRetention);
   }
 
   public ServerConfig withTombstoneGrace(Duration grace) {
-    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, grace, checkpointInterval, trees, checkpointWalBytes, repair);
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, grace, checkpointInterval, trees, checkpointWalBytes, repair, quarantineRetention);
   }
 
   public ServerConfig withCheckpointInterval(Duration interval) {
-    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, interval, trees, checkpointWalBytes, repair);
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, interval, trees, checkpointWalBytes, repair, quarantineRetention);
   }
 
   public ServerConfig withRepair(RepairConfig r) {
-    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes, r);
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes, r, quarantineRetention);
+  }
+
+  public ServerConfig withQuarantineRetention(Duration retention) {
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes, repair, retention);
   }
 
   public ServerConfig withTrees(TreeConfig t) {
-    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, t, checkpointWalBytes, repair);
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, t, checkpointWalBytes, repair, quarantineRetention);
   }
 }

@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
       PropertyCommand.class,
       TreeCommand.class,
       WalCommand.class,
+      QuarantineCommand.class,
       RepairCommand.class,
       CommandLine.HelpCommand.class
     })

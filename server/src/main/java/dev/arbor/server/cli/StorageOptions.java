@@ -38,6 +38,10 @@ final class StorageOptions {
       description = "Concurrent tree builds (default: ${DEFAULT-VALUE}).")
   int treeThreads;
 
+  @Option(names = "--quarantine-retention", defaultValue = "7d", converter = DurationConverter.class,
+      description = "How long group data that metadata no longer accounts for (a group missing from etcd, e.g. after a restore from an old backup or a wiped prefix) is kept in <data-dir>/quarantine/ before it is purged; see 'arbor quarantine' (default: ${DEFAULT-VALUE}).")
+  Duration quarantineRetention;
+
   /** The configuration of a node with these settings, checked. */
   ServerConfig config(Path dataDir, String host, int grpcPort, int httpPort, RequestLimits limits) {
     if (treeSlots <= 0 || treeSlots > 65536) {
@@ -50,8 +54,11 @@ final class StorageOptions {
       throw new IllegalArgumentException("--tree-build-threads must be > 0");
     }
     BuildSchedule.parse(treeSchedule);
+    if (quarantineRetention.isNegative()) {
+      throw new IllegalArgumentException("--quarantine-retention must be >= 0");
+    }
     return new ServerConfig(dataDir, host, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval,
         new TreeConfig(treeSlots, treeSchedule, treeQuickDelay, treeThreads), checkpointWalMiB << 20,
-        dev.arbor.server.RepairConfig.DEFAULTS);
+        dev.arbor.server.RepairConfig.DEFAULTS, quarantineRetention);
   }
 }

@@ -220,7 +220,8 @@ class EtcdMetadataStoreTest {
               .get();
       assertThat(kvs.getKvs())
           .extracting(kv -> kv.getKey().toString().substring(prefix.length()))
-          .containsExactlyInAnyOrder("groups/g", "incarnations/g", "schemas/g/s");
+          // The delete leaves a record of the incarnation it deleted (what lets nodes drop data).
+          .containsExactlyInAnyOrder("groups/g", "incarnations/g", "schemas/g/s", "deleted/gone");
     }
     try (EtcdMetadataStore again = connect(prefix)) {
       assertThat(again.groups()).containsExactly(g);

@@ -16,7 +16,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
+import dev.arbor.metadata.RevisionGuard;
+import io.micrometer.core.instrument.Gauge;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,7 +77,13 @@ public final class DataNodeServer implements AutoCloseable {
           ServingEndpoints.start(config.grpcHost(), config.grpcPort(), config.httpPort(), services, meters);
       endpoints.addJsonRoute(dev.arbor.observability.trace.TraceHttpHandler.PATH, repair.traceHttpHandler());
       RepairNode finalRepair = repair;
-      GroupDataKeeper keeper = new GroupDataKeeper(storage.store(), Optional::empty);
+      // After the store: the data directory is locked by now.
+      RevisionGuard guard = RevisionGuard.open(config.dataDir());
+      metadata.addRevisionListener(guard::observe);
+      Gauge.builder("arbor.metadata.revision.regressed", guard, RevisionGuard::regressed)
+          .description("1 while metadata went back in time (etcd restored or replaced) and is not trusted to delete"
+              + " data; cleared by 'arbor metadata accept-revision'").register(meters);
+      GroupDataKeeper keeper = new GroupDataKeeper(storage.store(), guard::alarm);
       metadata.addListener(e -> {
         if (e.observedDeleteOf().isPresent()) {
           try {

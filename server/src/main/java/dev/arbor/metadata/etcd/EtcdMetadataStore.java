@@ -188,6 +188,11 @@ public final class EtcdMetadataStore implements MetadataStore {
     }
   }
 
+  @Override
+  public void addRevisionListener(Consumer<dev.arbor.metadata.MetadataRevision> listener) {
+    cache.addRevisionListener(listener);
+  }
+
   public void removeListener(Consumer<MetadataEvent> listener) {
     Consumer<PrefixCache.Change<Message>> adapter = listeners.remove(listener);
     if (adapter != null) {

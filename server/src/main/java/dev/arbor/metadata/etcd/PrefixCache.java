@@ -60,6 +60,8 @@ final class PrefixCache<T> implements AutoCloseable {
   private final Decoder<T> decoder;
   private final ScheduledExecutorService exec;
   private final List<Consumer<Change<T>>> listeners = new CopyOnWriteArrayList<>();
+  private final List<Consumer<dev.arbor.metadata.MetadataRevision>> revisionListeners = new CopyOnWriteArrayList<>();
+  private volatile dev.arbor.metadata.MetadataRevision lastRevision;
   private final ConcurrentSkipListMap<String, Versioned<T>> live = new ConcurrentSkipListMap<>();
   /** Deleted keys and the revision of their deletion; guarded by this. */
   private final Map<String, Long> tombstones = new HashMap<>();
@@ -107,6 +109,30 @@ final class PrefixCache<T> implements AutoCloseable {
 
   void addListener(Consumer<Change<T>> listener) {
     listeners.add(listener);
+  }
+
+  /** Calls {@code listener} with the last response header, and with every one after (before its changes). */
+  void addRevisionListener(Consumer<dev.arbor.metadata.MetadataRevision> listener) {
+    revisionListeners.add(listener);
+    dev.arbor.metadata.MetadataRevision last = lastRevision;
+    if (last != null) {
+      listener.accept(last);
+    }
+  }
+
+  private void seen(io.etcd.jetcd.Response.Header h) {
+    if (h == null || h.getRevision() == 0) {
+      return;
+    }
+    dev.arbor.metadata.MetadataRevision r = new dev.arbor.metadata.MetadataRevision(h.getClusterId(), h.getRevision());
+    lastRevision = r;
+    for (Consumer<dev.arbor.metadata.MetadataRevision> l : revisionListeners) {
+      try {
+        l.accept(r);
+      } catch (RuntimeException e) {
+        log.error("metadata revision listener failed on {}", r, e);
+      }
+    }
   }
 
   void removeListener(Consumer<Change<T>> listener) {
@@ -181,6 +207,7 @@ final class PrefixCache<T> implements AutoCloseable {
   }
 
   private void onWatch(long gen, WatchResponse resp) {
+    seen(resp.getHeader()); // before the changes: they are delivered later, on the cache thread
     List<Change<T>> changes = new ArrayList<>();
     synchronized (this) {
       if (gen != generation || closed) {
@@ -256,9 +283,12 @@ final class PrefixCache<T> implements AutoCloseable {
         changes.stream().map(c -> (c.newValue() == null ? "-" : "+") + c.key()).toList());
   }
 
+  /** Lists the prefix; revision listeners hear of the answer before any change it brings is delivered. */
   private GetResponse list(String what) {
-    return conn.call(
+    GetResponse r = conn.call(
         conn.client().getKVClient().get(prefixBytes, GetOption.builder().isPrefix(true).build()), what);
+    seen(r.getHeader());
+    return r;
   }
 
   private void closeWatcher() {

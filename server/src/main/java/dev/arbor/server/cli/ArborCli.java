@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
       TreeCommand.class,
       WalCommand.class,
       QuarantineCommand.class,
+      MetadataCommand.class,
       RepairCommand.class,
       CommandLine.HelpCommand.class
     })

@@ -53,6 +53,14 @@ public interface MetadataStore extends AutoCloseable {
    */
   default void addRevisionListener(java.util.function.Consumer<MetadataRevision> listener) {}
 
+  /**
+   * Stored values that cannot be read or fail validation, by key, with why. Each keeps its last
+   * good value here (never read as a deleted item). Empty for stores that never hold such values.
+   */
+  default java.util.Map<String, String> unreadableValues() {
+    return java.util.Map.of();
+  }
+
   @Override
   void close();
 }

@@ -83,6 +83,9 @@ public final class DataNodeServer implements AutoCloseable {
       Gauge.builder("arbor.metadata.revision.regressed", guard, RevisionGuard::regressed)
           .description("1 while metadata went back in time (etcd restored or replaced) and is not trusted to delete"
               + " data; cleared by 'arbor metadata accept-revision'").register(meters);
+      Gauge.builder("arbor.metadata.unreadable.values", metadata, m -> m.unreadableValues().size())
+          .description("metadata values that cannot be read or are invalid; each keeps its last good value")
+          .register(meters);
       GroupDataKeeper keeper = new GroupDataKeeper(storage.store(), guard::alarm);
       metadata.addListener(e -> {
         if (e.observedDeleteOf().isPresent()) {

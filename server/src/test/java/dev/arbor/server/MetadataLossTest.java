@@ -105,6 +105,51 @@ class MetadataLossTest {
     }
   }
 
+  @Test
+  void aCorruptOrMismatchedGroupValueRaisesTheAlarmAndTheGroupIsStillServed() throws Exception {
+    Random rnd = new Random();
+    try (EtcdProcess etcd = EtcdProcess.start(dir.resolve("etcd"));
+        MetadataStore admin = MetadataNode.connect(etcd, PREFIX);
+        MetadataNode node = new MetadataNode(dir.resolve("n1"), etcd, PREFIX);
+        Client raw = Client.builder().endpoints(etcd.clientUri()).build()) {
+      MetadataNode.createGroup(admin);
+      node.start();
+      List<String> ids = ids(10, rnd);
+      assertThat(node.write(ids, admin.incarnation(G))).allMatch(o -> o == WriteOutcome.WRITE_OUTCOME_STORED);
+      ByteSequence key = ByteSequence.from(PREFIX + "groups/" + G, StandardCharsets.UTF_8);
+      byte[] good = raw.getKVClient().get(key).get().getKvs().get(0).getValue().getBytes();
+
+      raw.getKVClient().put(key, ByteSequence.from(new byte[] {(byte) 0xff, 0x01, 0x02})).get();
+      await().atMost(Duration.ofSeconds(10)).until(() -> node.metadata().unreadableValues().containsKey("groups/" + G));
+      assertThat(MetadataRegressionTest.metric(node, "arbor_metadata_unreadable_values")).isEqualTo("1.0");
+      assertThat(node.metadata().group(G)).isPresent();
+      assertThat(node.read(ids)).containsExactlyInAnyOrderElementsOf(ids);
+
+      // Valid protobuf, but another group's: as invalid as garbage.
+      byte[] other = admin.group(G).orElseThrow().toBuilder()
+          .setMetadata(dev.arbor.api.banyandb.common.v1.Metadata.newBuilder().setName("other")).build().toByteArray();
+      raw.getKVClient().put(key, ByteSequence.from(other)).get();
+      await().atMost(Duration.ofSeconds(10))
+          .until(() -> node.metadata().unreadableValues().getOrDefault("groups/" + G, "").contains("not its key"));
+      // A re-list (the watch broken by an etcd restart) does not take it for a deletion either.
+      etcd.stop();
+      etcd.start();
+      await().atMost(Duration.ofSeconds(20)).until(() -> {
+        try {
+          return node.read(ids).size() == ids.size();
+        } catch (RuntimeException e) {
+          return false;
+        }
+      });
+      assertThat(new Quarantine(node.dir()).list()).isEmpty();
+      assertThat(Files.isDirectory(node.dir().resolve("data").resolve(G))).isTrue();
+
+      raw.getKVClient().put(key, ByteSequence.from(good)).get();
+      await().atMost(Duration.ofSeconds(10)).until(() -> node.metadata().unreadableValues().isEmpty());
+      assertThat(node.read(ids)).containsExactlyInAnyOrderElementsOf(ids);
+    }
+  }
+
   /** Deletes every key under the prefix, as {@code etcdctl del --prefix} would. */
   static void wipe(EtcdProcess etcd) throws Exception {
     try (Client c = Client.builder().endpoints(etcd.clientUri()).build()) {

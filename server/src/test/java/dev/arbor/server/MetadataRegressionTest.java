@@ -107,10 +107,15 @@ class MetadataRegressionTest {
 
   /** The node's {@code arbor_metadata_revision_regressed} gauge, as text. */
   static String regressed(MetadataNode node) throws Exception {
+    return metric(node, "arbor_metadata_revision_regressed");
+  }
+
+  /** A metric of the node, as text ("absent" when it has none). */
+  static String metric(MetadataNode node, String name) throws Exception {
     HttpResponse<String> r = HttpClient.newHttpClient().send(
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort() + "/metrics")).build(),
         HttpResponse.BodyHandlers.ofString());
-    return r.body().lines().filter(l -> l.startsWith("arbor_metadata_revision_regressed"))
+    return r.body().lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
         .map(l -> l.substring(l.lastIndexOf(' ') + 1)).findFirst().orElse("absent");
   }
 }

@@ -70,6 +70,11 @@ public final class EtcdMetadataStore implements MetadataStore {
   private static final String DELETED = "deleted/";
   private static final Logger LOG = LoggerFactory.getLogger(EtcdMetadataStore.class);
   private static final int MAX_UPDATE_ATTEMPTS = 16;
+  /**
+   * Stored values are checked as the API checks input, but for the tag count: that limit is the
+   * liaison's setting, and a stricter node must not take a valid schema for a corrupt one.
+   */
+  private static final MetadataValidator STORED = new MetadataValidator(Integer.MAX_VALUE);
 
   private final EtcdConnection conn;
   private final boolean ownsConnection;
@@ -536,17 +541,44 @@ public final class EtcdMetadataStore implements MetadataStore {
     }
   }
 
+  /**
+   * Reads a value as the API's input is checked: a value that fails validation, or names another
+   * item than its key, throws (the cache keeps the last good value and raises the alarm).
+   */
   private static Message decode(String key, byte[] bytes) throws InvalidProtocolBufferException {
     if (key.startsWith(GROUPS)) {
-      return Group.parseFrom(bytes);
+      Group g = Group.parseFrom(bytes);
+      STORED.validateGroup(g);
+      requireKey(key, GROUPS + g.getMetadata().getName());
+      return g;
     }
     if (key.startsWith(SCHEMAS)) {
-      return Property.parseFrom(bytes);
+      Property p = Property.parseFrom(bytes);
+      STORED.validateSchema(p);
+      requireKey(key, schemaKey(p.getMetadata().getGroup(), p.getMetadata().getName()));
+      return p;
     }
     if (key.startsWith(INCARNATIONS) || key.startsWith(DELETED)) {
-      return StoredGroupIncarnation.parseFrom(bytes);
+      StoredGroupIncarnation i = StoredGroupIncarnation.parseFrom(bytes);
+      if (i.getId().size() != GroupIncarnation.BYTES) {
+        throw new FailedPreconditionException("a group incarnation has " + GroupIncarnation.BYTES + " bytes, got "
+            + i.getId().size());
+      }
+      return i;
     }
     return null; // nodes/ and anything else under the prefix are not ours
+  }
+
+  private static void requireKey(String key, String expected) {
+    if (!key.equals(expected)) {
+      throw new FailedPreconditionException("the value names " + expected + ", not its key " + key);
+    }
+  }
+
+  /** Keys under the prefix whose value cannot be read or is invalid, and why. */
+  @Override
+  public Map<String, String> unreadableValues() {
+    return cache.unreadable();
   }
 
   private static FailedPreconditionException tooManyConflicts(String what) {

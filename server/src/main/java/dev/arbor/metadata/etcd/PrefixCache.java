@@ -43,7 +43,10 @@ final class PrefixCache<T> implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PrefixCache.class);
   private static final long MAX_BACKOFF_MS = 1_000;
 
-  /** Turns a stored value into T, or returns null for keys this cache does not care about. */
+  /**
+   * Turns a stored value into T, or returns null for keys this cache does not care about; throws
+   * when the value cannot be read or is invalid.
+   */
   @FunctionalInterface
   interface Decoder<T> {
     T decode(String key, byte[] value) throws Exception;
@@ -62,6 +65,17 @@ final class PrefixCache<T> implements AutoCloseable {
   private final List<Consumer<Change<T>>> listeners = new CopyOnWriteArrayList<>();
   private final List<Consumer<dev.arbor.metadata.MetadataRevision>> revisionListeners = new CopyOnWriteArrayList<>();
   private volatile dev.arbor.metadata.MetadataRevision lastRevision;
+  /** Keys whose current value in etcd cannot be read, and why; their last good value (if any) stays. */
+  private final Map<String, String> unreadable = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** Thrown by {@link #decode} for a value that cannot be read: never taken as the key's absence. */
+  private static final class UnreadableValue extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    UnreadableValue() {
+      super(null, null, false, false);
+    }
+  }
   private final ConcurrentSkipListMap<String, Versioned<T>> live = new ConcurrentSkipListMap<>();
   /** Deleted keys and the revision of their deletion; guarded by this. */
   private final Map<String, Long> tombstones = new HashMap<>();
@@ -222,9 +236,13 @@ final class PrefixCache<T> implements AutoCloseable {
         if (ev.getEventType() == WatchEvent.EventType.DELETE) {
           apply(key, null, rev, changes);
         } else if (ev.getEventType() == WatchEvent.EventType.PUT) {
-          T value = decode(key, kv.getValue().getBytes());
-          if (value != null) {
-            apply(key, value, rev, changes);
+          try {
+            T value = decode(key, kv.getValue().getBytes());
+            if (value != null) {
+              apply(key, value, rev, changes);
+            }
+          } catch (UnreadableValue e) {
+            // The last good value stays.
           }
         }
       }
@@ -321,10 +339,14 @@ final class PrefixCache<T> implements AutoCloseable {
     Set<String> seen = new HashSet<>();
     for (KeyValue kv : r.getKvs()) {
       String key = relative(kv.getKey());
-      T value = decode(key, kv.getValue().getBytes());
-      if (value != null) {
-        seen.add(key);
-        apply(key, value, kv.getModRevision(), changes);
+      try {
+        T value = decode(key, kv.getValue().getBytes());
+        if (value != null) {
+          seen.add(key);
+          apply(key, value, kv.getModRevision(), changes);
+        }
+      } catch (UnreadableValue e) {
+        seen.add(key); // present, if unreadable: its last good value stays, and it is no deletion
       }
     }
     for (Map.Entry<String, Versioned<T>> e : List.copyOf(live.entrySet())) {
@@ -342,6 +364,9 @@ final class PrefixCache<T> implements AutoCloseable {
     long known = cur != null ? cur.modRevision() : tombstones.getOrDefault(key, 0L);
     if (rev <= known) {
       return;
+    }
+    if (unreadable.remove(key) != null) {
+      log.warn("etcd value at {}{} is readable again (or deleted) at revision {}", prefix, key, rev);
     }
     if (value == null) {
       tombstones.put(key, rev);
@@ -363,13 +388,23 @@ final class PrefixCache<T> implements AutoCloseable {
     tombstones.values().removeIf(t -> t <= r);
   }
 
-  private T decode(String key, byte[] bytes) {
+  private T decode(String key, byte[] bytes) throws UnreadableValue {
     try {
       return decoder.decode(key, bytes);
     } catch (Exception e) {
-      log.error("ignoring unreadable etcd value at {}{}: {}", prefix, key, e.toString());
-      return null;
+      String why = e.getMessage() == null ? e.toString() : e.getMessage();
+      if (!why.equals(unreadable.put(key, why))) {
+        log.error("METADATA VALUE UNREADABLE at {}{}: {}. The last good value{} is kept; fix or delete the key in"
+            + " etcd (arbor_metadata_unreadable_values counts such keys)", prefix, key, why,
+            live.containsKey(key) ? "" : " (none: the item is unknown to this process)");
+      }
+      throw new UnreadableValue();
     }
+  }
+
+  /** Keys whose value in etcd cannot be read or is invalid, and why. */
+  Map<String, String> unreadable() {
+    return Map.copyOf(unreadable);
   }
 
   private String relative(ByteSequence key) {

@@ -34,6 +34,18 @@ final class EtcdGateway {
     call("/v3/kv/deleterange", "{\"key\":\"" + b64(key) + "\"}");
   }
 
+  /** Deletes every key starting with {@code prefix} ({@code etcdctl del --prefix}). */
+  void deletePrefix(String prefix) throws Exception {
+    call("/v3/kv/deleterange", "{\"key\":\"" + b64(prefix) + "\",\"range_end\":\"" + b64(rangeEnd(prefix)) + "\"}");
+  }
+
+  private static byte[] rangeEnd(String prefix) {
+    byte[] end = prefix.getBytes(StandardCharsets.UTF_8);
+    end = Arrays.copyOf(end, end.length);
+    end[end.length - 1]++;
+    return end;
+  }
+
   /** The raw JSON reply of a range read when the key exists, else null. */
   String get(String key) throws Exception {
     String r = call("/v3/kv/range", "{\"key\":\"" + b64(key) + "\"}");

@@ -193,13 +193,14 @@ public final class EmbeddedMetadataStore implements MetadataStore {
       throw new NotFoundException("group " + name + " not found");
     }
     Group old = groups.get(name);
+    GroupIncarnation deleted = incarnations.get(name);
     java.util.List<Property> dropped = schemas(name);
     commit(() -> {
       groups.remove(name);
       incarnations.remove(name);
       schemas.values().removeIf(p -> p.getMetadata().getGroup().equals(name));
     }, null);
-    publish(MetadataEvent.ofGroup(old, null));
+    publish(MetadataEvent.ofGroupDeleted(old, deleted));
     dropped.forEach(p -> publish(MetadataEvent.ofSchema(p, null)));
   }
 

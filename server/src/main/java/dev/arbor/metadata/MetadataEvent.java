@@ -2,6 +2,7 @@ package dev.arbor.metadata;
 
 import dev.arbor.api.banyandb.common.v1.Group;
 import dev.arbor.api.banyandb.database.v1.Property;
+import dev.arbor.property.GroupIncarnation;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -15,9 +16,14 @@ import java.util.Optional;
  * @param schemaName the schema name; empty for group events
  * @param group the group (new value, or last known value on deletion); null for schema events
  * @param schema the schema (new value, or last known value on deletion); null for group events
+ * @param deletedIncarnation for a {@code GROUP_DELETED} that is an observed delete (a delete this
+ *     store made or a watch delivered), the incarnation deleted; null when the group merely
+ *     vanished (a re-list after a watch failure, etcd gone back in time) or its incarnation is
+ *     unknown. Only an observed delete of a known incarnation may delete data.
  */
 public record MetadataEvent(
-    Type type, String groupName, String schemaName, Group group, Property schema) {
+    Type type, String groupName, String schemaName, Group group, Property schema,
+    GroupIncarnation deletedIncarnation) {
 
   public enum Type {
     GROUP_CREATED,
@@ -36,6 +42,20 @@ public record MetadataEvent(
     Objects.requireNonNull(type, "type");
     Objects.requireNonNull(groupName, "groupName");
     schemaName = schemaName == null ? "" : schemaName;
+  }
+
+  public MetadataEvent(Type type, String groupName, String schemaName, Group group, Property schema) {
+    this(type, groupName, schemaName, group, schema, null);
+  }
+
+  /** An observed delete of incarnation {@code incarnation} (null when unknown) of the group. */
+  public static MetadataEvent ofGroupDeleted(Group before, GroupIncarnation incarnation) {
+    return new MetadataEvent(Type.GROUP_DELETED, before.getMetadata().getName(), "", before, null, incarnation);
+  }
+
+  /** The deleted incarnation, when this is an observed delete of a known incarnation. */
+  public Optional<GroupIncarnation> observedDeleteOf() {
+    return type == Type.GROUP_DELETED ? Optional.ofNullable(deletedIncarnation) : Optional.empty();
   }
 
   public static MetadataEvent ofGroup(Group before, Group after) {

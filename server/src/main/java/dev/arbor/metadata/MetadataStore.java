@@ -47,6 +47,20 @@ public interface MetadataStore extends AutoCloseable {
   /** Calls {@code listener} after every change, whoever made it (in order, never concurrently). */
   void addListener(java.util.function.Consumer<MetadataEvent> listener);
 
+  /**
+   * Calls {@code listener} with where this store's view of metadata stands, now (if known) and on
+   * every answer of the backing store after. Only stores with a history (etcd) have one.
+   */
+  default void addRevisionListener(java.util.function.Consumer<MetadataRevision> listener) {}
+
+  /**
+   * Stored values that cannot be read or fail validation, by key, with why. Each keeps its last
+   * good value here (never read as a deleted item). Empty for stores that never hold such values.
+   */
+  default java.util.Map<String, String> unreadableValues() {
+    return java.util.Map.of();
+  }
+
   @Override
   void close();
 }

@@ -28,6 +28,8 @@ public final class StoreMetrics {
     Gauge.builder("arbor.storage.failures", store, s -> s.storageProblems().size())
         .description("storage failures keeping this node from taking writes (failed WAL, shards with a fatal index error)")
         .register(registry);
+    Gauge.builder("arbor.quarantined.groups", store, s -> s.quarantine().count())
+        .description("group data sets in quarantine/: not served, kept until restored or purged").register(registry);
     Gauge.builder("arbor.shards.open", store, s -> s.allShards().size())
         .description("open (group, shard) indexes").register(registry);
   }

@@ -16,6 +16,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
+import dev.arbor.metadata.RevisionGuard;
+import io.micrometer.core.instrument.Gauge;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,9 +27,9 @@ import org.slf4j.LoggerFactory;
  * ({@link RepairNode}), the internal {@code DataNodeService} and the admin APIs, registered in
  * the node registry once it serves.
  * Metadata and the registry are given (etcd in a real cluster, shared in-process objects in the
- * dev cluster); a deleted group's data is dropped when the metadata says so, and so is the data of
- * a group whose incarnation in metadata is not the one the data belongs to (deleted and re-created
- * while this node missed the deletion: down, or an etcd re-list that reports it as an update).
+ * dev cluster); a deleted group's data is dropped when this node observes the delete, and data
+ * metadata no longer accounts for otherwise (the group vanished, another incarnation) is
+ * quarantined ({@link GroupDataKeeper}).
  */
 public final class DataNodeServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(DataNodeServer.class);
@@ -87,20 +89,28 @@ public final class DataNodeServer implements AutoCloseable {
               config.serverLimits());
       endpoints.addJsonRoute(dev.arbor.observability.trace.TraceHttpHandler.PATH, repair.traceHttpHandler());
       RepairNode finalRepair = repair;
+      // After the store: the data directory is locked by now.
+      RevisionGuard guard = RevisionGuard.open(config.dataDir());
+      metadata.addRevisionListener(guard::observe);
+      Gauge.builder("arbor.metadata.revision.regressed", guard, RevisionGuard::regressed)
+          .description("1 while metadata went back in time (etcd restored or replaced) and is not trusted to delete"
+              + " data; cleared by 'arbor metadata accept-revision'").register(meters);
+      Gauge.builder("arbor.metadata.unreadable.values", metadata, m -> m.unreadableValues().size())
+          .description("metadata values that cannot be read or are invalid; each keeps its last good value")
+          .register(meters);
+      GroupDataKeeper keeper = new GroupDataKeeper(storage.store(), guard::alarm);
       metadata.addListener(e -> {
-        if (e.type() == dev.arbor.metadata.MetadataEvent.Type.GROUP_DELETED) {
+        if (e.observedDeleteOf().isPresent()) {
           try {
             finalRepair.watermarks().dropGroup(e.groupName());
           } catch (RuntimeException ex) {
             LOG.error("dropping the coverage watermarks of deleted group {} failed", e.groupName(), ex);
           }
         }
-        if (e.type().isGroupEvent()) {
-          reconcile(storage.store(), e.groupName());
-        }
+        keeper.onEvent(e);
       });
       // Changes made between opening the store and listening were not seen.
-      storage.store().groupsOnDisk().forEach(g -> reconcile(storage.store(), g));
+      storage.store().groupsOnDisk().forEach(keeper::reconcile);
       storage.start(repair.purgeCutoff());
       repair.start();
       endpoints.healthProblems(storage.store()::storageProblems);
@@ -123,16 +133,6 @@ public final class DataNodeServer implements AutoCloseable {
       }
       storage.close();
       throw e;
-    }
-  }
-
-  /** Drops the group's data when metadata deleted the group or holds another incarnation of it. */
-  private static void reconcile(PropertyStore store, String group) {
-    try {
-      store.reconcile(group);
-    } catch (IOException | RuntimeException ex) {
-      LOG.error("dropping the data of deleted group {} (or of an old incarnation of it) failed; it is removed on"
-          + " next start", group, ex);
     }
   }
 

@@ -1,13 +1,13 @@
 package dev.arbor.server;
 
 import dev.arbor.liaison.RequestLimits;
-
-import java.nio.file.Path;
 import dev.arbor.transport.GrpcServerLimits;
+import java.nio.file.Path;
 import java.time.Duration;
 
 /**
- * Everything a standalone server needs to start. Port 0 binds an ephemeral port (tests).
+ * Everything a standalone server or data node needs to start. Port 0 binds an ephemeral port
+ * (tests).
  *
  * @param dataDir root of all files Arbor writes (metadata, WAL, Lucene shards)
  * @param grpcHost address the gRPC and HTTP servers bind to
@@ -20,6 +20,10 @@ import java.time.Duration;
  * @param trees repair-tree settings
  * @param checkpointWalBytes a checkpoint also runs once this much WAL has been written since the last
  * @param repair background repair settings (data nodes)
+ * @param serverLimits the gRPC server's concurrency caps, keepalive and connection age
+ * @param maxDiskUsagePercent writes are refused while the data directory's file system is fuller
+ * @param quarantineRetention how long group data set aside in {@code quarantine/} is kept before
+ *     it is purged (see {@link dev.arbor.storage.Quarantine})
  */
 public record ServerConfig(
     Path dataDir,
@@ -33,31 +37,34 @@ public record ServerConfig(
     long checkpointWalBytes,
     RepairConfig repair,
     GrpcServerLimits serverLimits,
-    int maxDiskUsagePercent) {
-
-  /** Like BanyanDB's default: writes stop before the disk is completely full. */
-  public static final int DEFAULT_MAX_DISK_USAGE_PERCENT = 95;
-
-  public ServerConfig(Path dataDir, String grpcHost, int grpcPort, int httpPort, RequestLimits limits,
-      Duration tombstoneGrace, Duration checkpointInterval, TreeConfig trees, long checkpointWalBytes,
-      RepairConfig repair, GrpcServerLimits serverLimits) {
-    this(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees,
-        checkpointWalBytes, repair, serverLimits, DEFAULT_MAX_DISK_USAGE_PERCENT);
-  }
-
-  /** As before gRPC server limits were configurable: the defaults. */
-  public ServerConfig(Path dataDir, String grpcHost, int grpcPort, int httpPort, RequestLimits limits,
-      Duration tombstoneGrace, Duration checkpointInterval, TreeConfig trees, long checkpointWalBytes,
-      RepairConfig repair) {
-    this(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees,
-        checkpointWalBytes, repair, GrpcServerLimits.DEFAULTS);
-  }
+    int maxDiskUsagePercent,
+    Duration quarantineRetention) {
 
   public static final int DEFAULT_GRPC_PORT = 17912;
   public static final int DEFAULT_HTTP_PORT = 17913;
   public static final Duration DEFAULT_TOMBSTONE_GRACE = Duration.ofDays(7);
   public static final Duration DEFAULT_CHECKPOINT_INTERVAL = Duration.ofSeconds(30);
   public static final long DEFAULT_CHECKPOINT_WAL_BYTES = 256L << 20;
+  /** Like BanyanDB's default: writes stop before the disk is completely full. */
+  public static final int DEFAULT_MAX_DISK_USAGE_PERCENT = 95;
+  public static final Duration DEFAULT_QUARANTINE_RETENTION = Duration.ofDays(7);
+
+  /** The settings that predate server limits, the disk guard and quarantine: those get defaults. */
+  public ServerConfig(Path dataDir, String grpcHost, int grpcPort, int httpPort, RequestLimits limits,
+      Duration tombstoneGrace, Duration checkpointInterval, TreeConfig trees, long checkpointWalBytes,
+      RepairConfig repair) {
+    this(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees,
+        checkpointWalBytes, repair, GrpcServerLimits.DEFAULTS, DEFAULT_MAX_DISK_USAGE_PERCENT,
+        DEFAULT_QUARANTINE_RETENTION);
+  }
+
+  /** As above, with a quarantine retention. */
+  public ServerConfig(Path dataDir, String grpcHost, int grpcPort, int httpPort, RequestLimits limits,
+      Duration tombstoneGrace, Duration checkpointInterval, TreeConfig trees, long checkpointWalBytes,
+      RepairConfig repair, Duration quarantineRetention) {
+    this(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees,
+        checkpointWalBytes, repair, GrpcServerLimits.DEFAULTS, DEFAULT_MAX_DISK_USAGE_PERCENT, quarantineRetention);
+  }
 
   /** Defaults for everything but the data directory. */
   public static ServerConfig defaults(Path dataDir) {
@@ -68,38 +75,52 @@ public record ServerConfig(
   }
 
   public ServerConfig withPorts(int grpc, int http) {
-    return new ServerConfig(dataDir, grpcHost, grpc, http, limits, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes, repair, serverLimits, maxDiskUsagePercent);
+    return new ServerConfig(dataDir, grpcHost, grpc, http, limits, tombstoneGrace, checkpointInterval, trees,
+        checkpointWalBytes, repair, serverLimits, maxDiskUsagePercent, quarantineRetention);
   }
 
   public ServerConfig withHost(String host) {
-    return new ServerConfig(dataDir, host, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes, repair, serverLimits, maxDiskUsagePercent);
+    return new ServerConfig(dataDir, host, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees,
+        checkpointWalBytes, repair, serverLimits, maxDiskUsagePercent, quarantineRetention);
   }
 
   public ServerConfig withLimits(RequestLimits l) {
-    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, l, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes, repair, serverLimits, maxDiskUsagePercent);
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, l, tombstoneGrace, checkpointInterval, trees,
+        checkpointWalBytes, repair, serverLimits, maxDiskUsagePercent, quarantineRetention);
   }
 
   public ServerConfig withTombstoneGrace(Duration grace) {
-    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, grace, checkpointInterval, trees, checkpointWalBytes, repair, serverLimits, maxDiskUsagePercent);
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, grace, checkpointInterval, trees,
+        checkpointWalBytes, repair, serverLimits, maxDiskUsagePercent, quarantineRetention);
   }
 
   public ServerConfig withCheckpointInterval(Duration interval) {
-    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, interval, trees, checkpointWalBytes, repair, serverLimits, maxDiskUsagePercent);
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, interval, trees,
+        checkpointWalBytes, repair, serverLimits, maxDiskUsagePercent, quarantineRetention);
   }
 
   public ServerConfig withRepair(RepairConfig r) {
-    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes, r, serverLimits, maxDiskUsagePercent);
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees,
+        checkpointWalBytes, r, serverLimits, maxDiskUsagePercent, quarantineRetention);
   }
 
   public ServerConfig withServerLimits(GrpcServerLimits l) {
-    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes, repair, l, maxDiskUsagePercent);
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees,
+        checkpointWalBytes, repair, l, maxDiskUsagePercent, quarantineRetention);
   }
 
   public ServerConfig withMaxDiskUsagePercent(int percent) {
-    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees, checkpointWalBytes, repair, serverLimits, percent);
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees,
+        checkpointWalBytes, repair, serverLimits, percent, quarantineRetention);
+  }
+
+  public ServerConfig withQuarantineRetention(Duration retention) {
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees,
+        checkpointWalBytes, repair, serverLimits, maxDiskUsagePercent, retention);
   }
 
   public ServerConfig withTrees(TreeConfig t) {
-    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, t, checkpointWalBytes, repair, serverLimits, maxDiskUsagePercent);
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, t,
+        checkpointWalBytes, repair, serverLimits, maxDiskUsagePercent, quarantineRetention);
   }
 }

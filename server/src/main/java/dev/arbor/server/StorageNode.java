@@ -57,7 +57,7 @@ final class StorageNode implements AutoCloseable {
     PropertyStore store = PropertyStore.open(config.dataDir(), new MetadataGroupIncarnations(metadata), events, disk);
     try {
       RepairTrees trees = new RepairTrees(config.dataDir().resolve("repair"), store, config.trees().slotCount());
-      trees.loadExisting(g -> metadata.group(g).isPresent() && !store.droppedAtOpen().contains(g));
+      trees.loadExisting(g -> metadata.group(g).isPresent() && !store.quarantinedAtOpen().contains(g));
       events.subscribe(trees);
       TreeBuildScheduler scheduler = new TreeBuildScheduler(
           trees, treeSchedule, config.trees().quickBuildDelay(), config.trees().buildThreads());
@@ -111,7 +111,17 @@ final class StorageNode implements AutoCloseable {
         () -> guarded("tombstone purge",
             () -> store.purgeTombstones(purge)),
         purgeEvery, purgeEvery, TimeUnit.MILLISECONDS);
+    // Hourly is plenty for a retention counted in days; also once at start.
+    background.scheduleWithFixedDelay(() -> guarded("quarantine purge", this::purgeQuarantine),
+        0, 1, TimeUnit.HOURS);
     treeScheduler.start();
+  }
+
+  private void purgeQuarantine() throws IOException {
+    for (var e : store.quarantine().purgeOlderThan(java.time.Instant.now().minus(config.quarantineRetention()))) {
+      LOG.warn("purged quarantined data of group {} (incarnation {}, set aside {}: {}) after --quarantine-retention {}",
+          e.group(), e.incarnationText(), e.at(), e.reason(), config.quarantineRetention());
+    }
   }
 
   private interface IoTask {

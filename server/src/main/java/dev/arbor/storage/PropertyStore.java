@@ -37,9 +37,13 @@ import org.slf4j.LoggerFactory;
  * segments they cover.
  *
  * <p>Each group directory holds the group's incarnation ({@link IncarnationFile}), written before
- * the group's first record reaches the WAL. Data of another incarnation than metadata's belongs
- * to a deleted group that had the same name: it is dropped at open and by {@link #reconcile}, and
- * records that claim another incarnation are refused ({@link ApplyOutcome#WRONG_INCARNATION}).
+ * the group's first record reaches the WAL. Records that claim another incarnation are refused
+ * ({@link ApplyOutcome#WRONG_INCARNATION}).
+ *
+ * <p>Data is deleted only by an explicit delete ({@link #dropGroup}, {@link #dropDeleted}). Data
+ * that metadata merely no longer accounts for (the group is missing, or metadata holds another
+ * incarnation) is moved to the {@link Quarantine} at open and by {@link #reconcile}: metadata can
+ * lose groups nobody deleted (etcd restored from an old backup, replaced, its prefix wiped).
  */
 public final class PropertyStore implements Closeable {
   private static final Logger LOG = LoggerFactory.getLogger(PropertyStore.class);
@@ -59,7 +63,8 @@ public final class PropertyStore implements Closeable {
   /** Incarnation of each group whose directory has an incarnation file; changed under {@link #incarnationLock}. */
   private final Map<String, GroupIncarnation> incarnations = new ConcurrentHashMap<>();
   private final Object incarnationLock = new Object();
-  private final Set<String> droppedAtOpen = ConcurrentHashMap.newKeySet();
+  private final Quarantine quarantine;
+  private final Set<String> quarantinedAtOpen = ConcurrentHashMap.newKeySet();
   private volatile long walBytesAtCheckpoint;
   private final java.util.concurrent.atomic.AtomicLong purged = new java.util.concurrent.atomic.AtomicLong();
 
@@ -67,6 +72,7 @@ public final class PropertyStore implements Closeable {
       GroupIncarnations catalog, WriteGuard guard) {
     this.guard = guard;
     this.dataRoot = dir.resolve("data");
+    this.quarantine = new Quarantine(dir);
     this.catalog = catalog;
     this.listener = listener;
     this.dirLock = dirLock;
@@ -93,8 +99,8 @@ public final class PropertyStore implements Closeable {
   /**
    * Opens the store under {@code dir}, locking it against other processes, and replays the WAL.
    * Data of groups that {@code groups} does not know, or knows under another incarnation, is
-   * deleted (and its WAL records skipped); data written before incarnations existed adopts the
-   * group's incarnation in metadata.
+   * recovered and then quarantined (see {@link Quarantine}); data written before incarnations
+   * existed adopts the group's incarnation in metadata.
    */
   public static PropertyStore open(Path dir, GroupIncarnations groups, StoreListener listener)
       throws IOException {
@@ -116,9 +122,16 @@ public final class PropertyStore implements Closeable {
     try {
       // Every acknowledged record's group directory existed before the record reached the WAL:
       // records of any other group belong to dropped data (a deleted group, another incarnation).
-      Set<String> kept = store.openExistingShards();
+      Map<String, String> setAside = new java.util.TreeMap<>();
+      Set<String> kept = store.openExistingShards(setAside);
       store.recover(rec, kept::contains);
       store.checkpoint();
+      // After the checkpoint: the quarantined groups' WAL-only records are in their indexes by now.
+      for (Map.Entry<String, String> e : setAside.entrySet()) {
+        if (store.quarantineGroup(e.getKey(), null, e.getValue())) {
+          store.quarantinedAtOpen.add(e.getKey());
+        }
+      }
     } catch (IOException | RuntimeException e) {
       // No checkpoint: it would delete segments whose records were never applied.
       store.abandon();
@@ -198,8 +211,12 @@ public final class PropertyStore implements Closeable {
     }
   }
 
-  /** Opens the shards of every group directory that is kept; returns those groups. */
-  private Set<String> openExistingShards() throws IOException {
+  /**
+   * Opens the shards of every group directory; returns those groups. Groups metadata does not
+   * account for are opened too (their WAL records must reach the index before they are moved
+   * aside) and put in {@code setAside} with the reason.
+   */
+  private Set<String> openExistingShards(Map<String, String> setAside) throws IOException {
     Set<String> kept = new java.util.HashSet<>();
     if (!Files.isDirectory(dataRoot)) {
       return kept;
@@ -212,22 +229,14 @@ public final class PropertyStore implements Closeable {
           LOG.warn("ignoring unexpected entry {} in the data directory", g);
           continue;
         }
-        if (!catalog.exists(group)) {
-          LOG.warn("removing data of group {} which no longer exists", group);
-          FileTrees.deleteRecursively(g);
-          continue;
-        }
         Optional<GroupIncarnation> onDisk = IncarnationFile.read(g);
         Optional<GroupIncarnation> inMetadata = catalog.incarnation(group);
-        if (onDisk.isPresent() && inMetadata.isPresent() && !onDisk.equals(inMetadata)) {
-          LOG.error("DROPPING data of group {}: it belongs to incarnation {}, but the group in metadata is "
-              + "incarnation {} (deleted and re-created while this node did not see it): {}",
-              group, onDisk.get(), inMetadata.get(), describe(g));
-          FileTrees.deleteRecursively(g);
-          droppedAtOpen.add(group);
-          continue;
-        }
-        if (onDisk.isEmpty() && inMetadata.isPresent()) {
+        if (!catalog.exists(group)) {
+          setAside.put(group, "the group is not in metadata at start");
+        } else if (onDisk.isPresent() && inMetadata.isPresent() && !onDisk.equals(inMetadata)) {
+          setAside.put(group, "the data is incarnation " + onDisk.get() + " but metadata holds incarnation "
+              + inMetadata.get() + " (deleted and re-created while this node did not see it, or metadata restored)");
+        } else if (onDisk.isEmpty() && inMetadata.isPresent()) {
           // Written before incarnations existed: it can only be this group's, as far as anyone knows.
           IncarnationFile.write(g, inMetadata.get());
           LOG.info("data of group {} predates group incarnations; it adopts incarnation {}", group, inMetadata.get());
@@ -277,9 +286,14 @@ public final class PropertyStore implements Closeable {
     }
   }
 
-  /** Groups whose data was dropped at open because it belonged to another incarnation. */
-  public Set<String> droppedAtOpen() {
-    return Set.copyOf(droppedAtOpen);
+  /** Groups whose data was quarantined at open: metadata lacked them or held another incarnation. */
+  public Set<String> quarantinedAtOpen() {
+    return Set.copyOf(quarantinedAtOpen);
+  }
+
+  /** Where this store sets aside data that metadata does not account for. */
+  public Quarantine quarantine() {
+    return quarantine;
   }
 
   /** Every group that has a directory on this node (data, or an incarnation adopted for it). */
@@ -340,17 +354,16 @@ public final class PropertyStore implements Closeable {
   }
 
   /**
-   * Brings the group's data in line with metadata: drops it when the group no longer exists, or
-   * when metadata has another incarnation (the group was deleted and re-created while this node
-   * missed it: the data is the old group's, never to be served or repaired into the new one). Data
-   * from before incarnations adopts metadata's. Returns whether data was dropped.
+   * Brings the group's data in line with metadata: quarantines it when the group is missing, or
+   * when metadata has another incarnation (deleted and re-created while this node missed it, or
+   * metadata restored: either way the data is never served or repaired into the group metadata
+   * now has). Nothing is deleted here: that takes {@link #dropDeleted}. Data from before
+   * incarnations adopts metadata's. Returns whether data was moved out.
    */
   public boolean reconcile(String group) throws IOException {
     if (!catalog.exists(group)) {
       if (groupsOnDisk().contains(group)) {
-        LOG.warn("removing data of group {} which no longer exists", group);
-        dropGroup(group);
-        return true;
+        return quarantineGroup(group, null, "the group is not in metadata, and this node saw no delete of it");
       }
       return false;
     }
@@ -365,13 +378,63 @@ public final class PropertyStore implements Closeable {
       }
       return false;
     }
+    return quarantineGroup(group, held, "the data is incarnation " + held + " but metadata holds incarnation "
+        + m.get() + " (deleted and re-created while this node did not see it, or metadata restored)");
+  }
+
+  /**
+   * An explicit delete of incarnation {@code deleted} of the group, observed by this node: drops
+   * the group's data if it is of that incarnation. Returns false (nothing deleted) otherwise.
+   */
+  public boolean dropDeleted(String group, GroupIncarnation deleted) throws IOException {
     String what = describe(NamedPaths.child(dataRoot, group));
-    if (drop(group, held)) {
-      LOG.error("DROPPED data of group {}: it belonged to incarnation {}, but the group in metadata is "
-          + "incarnation {} (deleted and re-created while this node did not see it): {}", group, held, m.get(), what);
+    if (drop(group, deleted)) {
+      LOG.warn("dropped data of group {} (incarnation {}), deleted in metadata: {}", group, deleted, what);
       return true;
     }
     return false;
+  }
+
+  /**
+   * Moves the group's data to the quarantine if it is still of incarnation {@code onlyIf} (null:
+   * whatever it is), committed first so nothing is left only in the WAL; the WAL then forgets it.
+   */
+  private boolean quarantineGroup(String group, GroupIncarnation onlyIf, String reason) throws IOException {
+    Path dir = NamedPaths.child(dataRoot, group);
+    String what = describe(dir);
+    QuarantineEntry entry;
+    synchronized (checkpointLock) {
+      writeGate.writeLock().lock();
+      try {
+        GroupIncarnation held = incarnations.get(group);
+        if (onlyIf != null && !onlyIf.equals(held)) {
+          return false; // someone else reconciled it first
+        }
+        List<ShardIndex> open = shardsOf(group);
+        if (open.isEmpty() && !Files.isDirectory(dir)) {
+          return false;
+        }
+        List<Path> old = wal.roll();
+        walBytesAtCheckpoint = wal.writtenBytes();
+        for (ShardIndex s : open) {
+          shards.remove(shardKey(group, s.shard()));
+          s.commit();
+          s.close();
+        }
+        synchronized (incarnationLock) {
+          entry = quarantine.admit(group, Optional.ofNullable(held), reason, java.time.Instant.now());
+          incarnations.remove(group);
+        }
+        commitAndForget(old);
+      } finally {
+        writeGate.writeLock().unlock();
+      }
+    }
+    LOG.error("QUARANTINED data of group {}: {}. Nothing was deleted: it is in {} ({}), not served or repaired;"
+        + " 'arbor quarantine restore' puts it back, it is purged after --quarantine-retention",
+        group, reason, entry.dir(), what);
+    listener.onGroupDropped(group);
+    return true;
   }
 
   /** The index of (group, shard), opened or created on first use. */

@@ -82,7 +82,7 @@ class FixtureDataDirTest {
     assertThat(dir.resolve("data/cfg/incarnation")).as("migrated").exists();
     try (EmbeddedMetadataStore meta = EmbeddedMetadataStore.open(dir.resolve("meta"), HybridClock.system());
         PropertyStore store = PropertyStore.open(dir, new MetadataGroupIncarnations(meta), new StoreEvents())) {
-      assertThat(store.droppedAtOpen()).isEmpty();
+      assertThat(store.quarantinedAtOpen()).isEmpty();
       for (String g : List.of("ui", "cfg")) {
         assertThat(meta.incarnation(g)).as(g).isPresent();
         assertThat(store.incarnation(g)).as(g).isEqualTo(meta.incarnation(g));

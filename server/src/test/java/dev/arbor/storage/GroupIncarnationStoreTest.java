@@ -93,7 +93,7 @@ class GroupIncarnationStoreTest {
     GroupIncarnation second = GroupIncarnation.random();
     meta.groups.put(G, Optional.of(second));
     try (PropertyStore s = PropertyStore.open(dir, meta, new StoreEvents())) {
-      assertThat(s.droppedAtOpen()).containsExactly(G);
+      assertThat(s.quarantinedAtOpen()).containsExactly(G);
       for (PropertyRecord r : committed) {
         assertThat(latest(s, r)).as("seed %d: committed %s", seed, r.key()).isNull();
       }
@@ -105,7 +105,7 @@ class GroupIncarnationStoreTest {
       assertThat(s.applyIfNewer(List.of(write(fresh)))).containsExactly(fresh);
     }
     try (PropertyStore s = PropertyStore.open(dir, meta, new StoreEvents())) {
-      assertThat(s.droppedAtOpen()).isEmpty();
+      assertThat(s.quarantinedAtOpen()).isEmpty();
       assertThat(latest(s, record("fresh", 5))).isEqualTo(record("fresh", 5));
     }
   }
@@ -123,7 +123,7 @@ class GroupIncarnationStoreTest {
     meta.groups.put(G, Optional.of(inc));
     for (int i = 0; i < 2; i++) {
       try (PropertyStore s = PropertyStore.open(dir, meta, new StoreEvents())) {
-        assertThat(s.droppedAtOpen()).isEmpty();
+        assertThat(s.quarantinedAtOpen()).isEmpty();
         assertThat(latest(s, r)).isEqualTo(r);
         assertThat(s.incarnation(G)).contains(inc);
       }

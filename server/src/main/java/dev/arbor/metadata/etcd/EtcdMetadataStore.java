@@ -45,6 +45,10 @@ import org.slf4j.LoggerFactory;
  * {@code Group} message stays as the BanyanDB client knows it. It is put in the transaction that
  * creates the group and deleted with it; a group written by an older build gets one from the first
  * process of this build that sees it (a put if the key is still absent, so all agree on one).
+ * {@code deleted/<name>} records the incarnation of the group's last delete, put by the delete's
+ * own transaction and removed when the name is created again: it tells a delete someone made from
+ * a group that merely vanished (a wiped prefix, an etcd restored from an old backup), and only the
+ * former lets data nodes delete data.
  *
  * <p>Writes go to etcd in one transaction each and return only once etcd committed them: create =
  * put if {@code version == 0}; update = read, then put if {@code mod_revision} is unchanged (retried
@@ -63,8 +67,14 @@ public final class EtcdMetadataStore implements MetadataStore {
   private static final String GROUPS = "groups/";
   private static final String SCHEMAS = "schemas/";
   private static final String INCARNATIONS = "incarnations/";
+  private static final String DELETED = "deleted/";
   private static final Logger LOG = LoggerFactory.getLogger(EtcdMetadataStore.class);
   private static final int MAX_UPDATE_ATTEMPTS = 16;
+  /**
+   * Stored values are checked as the API checks input, but for the tag count: that limit is the
+   * liaison's setting, and a stricter node must not take a valid schema for a corrupt one.
+   */
+  private static final MetadataValidator STORED = new MetadataValidator(Integer.MAX_VALUE);
 
   private final EtcdConnection conn;
   private final boolean ownsConnection;
@@ -73,6 +83,12 @@ public final class EtcdMetadataStore implements MetadataStore {
   private final PrefixCache<Message> cache;
   private final Map<Consumer<MetadataEvent>, Consumer<PrefixCache.Change<Message>>> listeners =
       new ConcurrentHashMap<>();
+  /**
+   * The last incarnation each group had, kept past its deletion: a group's delete event names the
+   * incarnation deleted, though the incarnation key goes in the same transaction. Updated on the
+   * cache thread before any other listener sees the change.
+   */
+  private final Map<String, GroupIncarnation> lastIncarnations = new ConcurrentHashMap<>();
 
   private EtcdMetadataStore(EtcdConnection conn, boolean owns, String prefix, HybridClock clock) {
     this.conn = conn;
@@ -107,6 +123,13 @@ public final class EtcdMetadataStore implements MetadataStore {
       EtcdConnection conn, String prefix, HybridClock clock, boolean owns) {
     EtcdMetadataStore s = new EtcdMetadataStore(conn, owns, normalizePrefix(prefix), clock);
     try {
+      s.cache.addListener(c -> {
+        if (c.key().startsWith(INCARNATIONS) && c.newValue() instanceof StoredGroupIncarnation i
+            && i.getId().size() == GroupIncarnation.BYTES) {
+          s.lastIncarnations.put(c.key().substring(INCARNATIONS.length()),
+              GroupIncarnation.fromBytes(i.getId().toByteArray()));
+        }
+      });
       // Groups that an older build created (before or while this process runs) get an incarnation.
       s.cache.addListener(c -> {
         if (c.newValue() instanceof Group g) {
@@ -148,9 +171,12 @@ public final class EtcdMetadataStore implements MetadataStore {
     Consumer<PrefixCache.Change<Message>> adapter =
         c -> {
           Message v = c.newValue() != null ? c.newValue() : c.oldValue();
-          if (v instanceof Group) {
+          if (v instanceof Group && c.newValue() == null) {
+            String name = c.key().substring(GROUPS.length());
+            listener.accept(MetadataEvent.ofGroupDeleted((Group) c.oldValue(), deletedIncarnation(name)));
+          } else if (v instanceof Group) {
             listener.accept(MetadataEvent.ofGroup((Group) c.oldValue(), (Group) c.newValue()));
-          } else if (v instanceof StoredGroupIncarnation && c.newValue() != null) {
+          } else if (v instanceof StoredGroupIncarnation && c.newValue() != null && c.key().startsWith(INCARNATIONS)) {
             // Put with its group (same revision: the group's own event covers it), or assigned
             // later to a group from an older build: then the group changed for its listeners.
             String name = c.key().substring(INCARNATIONS.length());
@@ -165,6 +191,11 @@ public final class EtcdMetadataStore implements MetadataStore {
     if (listeners.putIfAbsent(listener, adapter) == null) {
       cache.addListener(adapter);
     }
+  }
+
+  @Override
+  public void addRevisionListener(Consumer<dev.arbor.metadata.MetadataRevision> listener) {
+    cache.addRevisionListener(listener);
   }
 
   public void removeListener(Consumer<MetadataEvent> listener) {
@@ -197,6 +228,20 @@ public final class EtcdMetadataStore implements MetadataStore {
         .map(GroupIncarnation::fromBytes);
   }
 
+  /**
+   * The incarnation a delete of the group removed, when the group's last incarnation known here
+   * was deleted by {@link #deleteGroup} (its deletion record names it); null when the group
+   * vanished otherwise (the keys deleted by hand, etcd restored or replaced).
+   */
+  private GroupIncarnation deletedIncarnation(String name) {
+    GroupIncarnation last = lastIncarnations.get(name);
+    Optional<GroupIncarnation> recorded = cache.get(DELETED + name)
+        .map(m -> ((StoredGroupIncarnation) m).getId().toByteArray())
+        .filter(b -> b.length == GroupIncarnation.BYTES)
+        .map(GroupIncarnation::fromBytes);
+    return last != null && recorded.equals(Optional.of(last)) ? last : null;
+  }
+
   @Override
   public Optional<Property> schema(String group, String name) {
     return cache.get(schemaKey(group, name)).map(Property.class::cast);
@@ -226,7 +271,8 @@ public final class EtcdMetadataStore implements MetadataStore {
                 .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0)))
                 .Then(
                     Op.put(key, value(stored), PutOption.DEFAULT),
-                    Op.put(key(INCARNATIONS + name), value(incarnation), PutOption.DEFAULT))
+                    Op.put(key(INCARNATIONS + name), value(incarnation), PutOption.DEFAULT),
+                    Op.delete(key(DELETED + name), DeleteOption.DEFAULT))
                 .commit(),
             "create group " + name);
     if (!r.isSucceeded()) {
@@ -234,6 +280,7 @@ public final class EtcdMetadataStore implements MetadataStore {
     }
     long committed = r.getHeader().getRevision();
     cache.applyLocal(INCARNATIONS + name, incarnation, committed); // first: the group's event finds it
+    cache.applyLocal(DELETED + name, null, committed);
     cache.applyLocal(GROUPS + name, stored, committed);
     return stored;
   }
@@ -274,21 +321,41 @@ public final class EtcdMetadataStore implements MetadataStore {
   @Override
   public void deleteGroup(String name) {
     ByteSequence key = key(GROUPS + name);
+    ByteSequence ik = key(INCARNATIONS + name);
     String schemaPrefix = SCHEMAS + name + "/";
-    TxnResponse r =
-        conn.call(
-            kv().txn()
-                .If(new Cmp(key, Cmp.Op.GREATER, CmpTarget.version(0)))
-                .Then(
-                    Op.delete(key, DeleteOption.DEFAULT),
-                    Op.delete(key(INCARNATIONS + name), DeleteOption.DEFAULT),
-                    Op.delete(key(schemaPrefix), DeleteOption.builder().isPrefix(true).build()))
-                .commit(),
-            "delete group " + name);
-    if (!r.isSucceeded()) {
-      throw new NotFoundException("group " + name + " not found");
+    TxnResponse r = null;
+    Optional<StoredGroupIncarnation> incarnation = Optional.empty();
+    for (int attempt = 0; attempt < MAX_UPDATE_ATTEMPTS && r == null; attempt++) {
+      List<KeyValue> cur = read(List.of(key, ik), "read group " + name);
+      if (cur.get(0) == null) {
+        throw new NotFoundException("group " + name + " not found");
+      }
+      incarnation = Optional.ofNullable(cur.get(1)).map(kv -> parse(kv, StoredGroupIncarnation.parser()));
+      List<Op> ops = new java.util.ArrayList<>(List.of(
+          Op.delete(key, DeleteOption.DEFAULT),
+          Op.delete(ik, DeleteOption.DEFAULT),
+          Op.delete(key(schemaPrefix), DeleteOption.builder().isPrefix(true).build())));
+      // The deletion record names the incarnation this transaction deletes, or none is written.
+      incarnation.ifPresent(i -> ops.add(Op.put(key(DELETED + name), value(i), PutOption.DEFAULT)));
+      TxnResponse t =
+          conn.call(
+              kv().txn()
+                  .If(new Cmp(key, Cmp.Op.GREATER, CmpTarget.version(0)),
+                      new Cmp(ik, Cmp.Op.EQUAL,
+                          CmpTarget.modRevision(cur.get(1) == null ? 0 : cur.get(1).getModRevision())))
+                  .Then(ops.toArray(Op[]::new))
+                  .commit(),
+              "delete group " + name);
+      r = t.isSucceeded() ? t : null;
+    }
+    if (r == null) {
+      throw tooManyConflicts("group " + name);
     }
     long rev = r.getHeader().getRevision();
+    StoredGroupIncarnation deleted = incarnation.orElse(null);
+    if (deleted != null) {
+      cache.applyLocal(DELETED + name, deleted, rev); // first: the group's event finds it
+    }
     cache.applyLocal(GROUPS + name, null, rev); // same order as the watch delivers them
     cache.applyLocal(INCARNATIONS + name, null, rev);
     cache.applyLocalDeletePrefix(schemaPrefix, rev);
@@ -474,17 +541,44 @@ public final class EtcdMetadataStore implements MetadataStore {
     }
   }
 
+  /**
+   * Reads a value as the API's input is checked: a value that fails validation, or names another
+   * item than its key, throws (the cache keeps the last good value and raises the alarm).
+   */
   private static Message decode(String key, byte[] bytes) throws InvalidProtocolBufferException {
     if (key.startsWith(GROUPS)) {
-      return Group.parseFrom(bytes);
+      Group g = Group.parseFrom(bytes);
+      STORED.validateGroup(g);
+      requireKey(key, GROUPS + g.getMetadata().getName());
+      return g;
     }
     if (key.startsWith(SCHEMAS)) {
-      return Property.parseFrom(bytes);
+      Property p = Property.parseFrom(bytes);
+      STORED.validateSchema(p);
+      requireKey(key, schemaKey(p.getMetadata().getGroup(), p.getMetadata().getName()));
+      return p;
     }
-    if (key.startsWith(INCARNATIONS)) {
-      return StoredGroupIncarnation.parseFrom(bytes);
+    if (key.startsWith(INCARNATIONS) || key.startsWith(DELETED)) {
+      StoredGroupIncarnation i = StoredGroupIncarnation.parseFrom(bytes);
+      if (i.getId().size() != GroupIncarnation.BYTES) {
+        throw new FailedPreconditionException("a group incarnation has " + GroupIncarnation.BYTES + " bytes, got "
+            + i.getId().size());
+      }
+      return i;
     }
     return null; // nodes/ and anything else under the prefix are not ours
+  }
+
+  private static void requireKey(String key, String expected) {
+    if (!key.equals(expected)) {
+      throw new FailedPreconditionException("the value names " + expected + ", not its key " + key);
+    }
+  }
+
+  /** Keys under the prefix whose value cannot be read or is invalid, and why. */
+  @Override
+  public Map<String, String> unreadableValues() {
+    return cache.unreadable();
   }
 
   private static FailedPreconditionException tooManyConflicts(String what) {

@@ -43,7 +43,10 @@ final class PrefixCache<T> implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PrefixCache.class);
   private static final long MAX_BACKOFF_MS = 1_000;
 
-  /** Turns a stored value into T, or returns null for keys this cache does not care about. */
+  /**
+   * Turns a stored value into T, or returns null for keys this cache does not care about; throws
+   * when the value cannot be read or is invalid.
+   */
   @FunctionalInterface
   interface Decoder<T> {
     T decode(String key, byte[] value) throws Exception;
@@ -60,6 +63,19 @@ final class PrefixCache<T> implements AutoCloseable {
   private final Decoder<T> decoder;
   private final ScheduledExecutorService exec;
   private final List<Consumer<Change<T>>> listeners = new CopyOnWriteArrayList<>();
+  private final List<Consumer<dev.arbor.metadata.MetadataRevision>> revisionListeners = new CopyOnWriteArrayList<>();
+  private volatile dev.arbor.metadata.MetadataRevision lastRevision;
+  /** Keys whose current value in etcd cannot be read, and why; their last good value (if any) stays. */
+  private final Map<String, String> unreadable = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** Thrown by {@link #decode} for a value that cannot be read: never taken as the key's absence. */
+  private static final class UnreadableValue extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    UnreadableValue() {
+      super(null, null, false, false);
+    }
+  }
   private final ConcurrentSkipListMap<String, Versioned<T>> live = new ConcurrentSkipListMap<>();
   /** Deleted keys and the revision of their deletion; guarded by this. */
   private final Map<String, Long> tombstones = new HashMap<>();
@@ -107,6 +123,30 @@ final class PrefixCache<T> implements AutoCloseable {
 
   void addListener(Consumer<Change<T>> listener) {
     listeners.add(listener);
+  }
+
+  /** Calls {@code listener} with the last response header, and with every one after (before its changes). */
+  void addRevisionListener(Consumer<dev.arbor.metadata.MetadataRevision> listener) {
+    revisionListeners.add(listener);
+    dev.arbor.metadata.MetadataRevision last = lastRevision;
+    if (last != null) {
+      listener.accept(last);
+    }
+  }
+
+  private void seen(io.etcd.jetcd.Response.Header h) {
+    if (h == null || h.getRevision() == 0) {
+      return;
+    }
+    dev.arbor.metadata.MetadataRevision r = new dev.arbor.metadata.MetadataRevision(h.getClusterId(), h.getRevision());
+    lastRevision = r;
+    for (Consumer<dev.arbor.metadata.MetadataRevision> l : revisionListeners) {
+      try {
+        l.accept(r);
+      } catch (RuntimeException e) {
+        log.error("metadata revision listener failed on {}", r, e);
+      }
+    }
   }
 
   void removeListener(Consumer<Change<T>> listener) {
@@ -181,6 +221,7 @@ final class PrefixCache<T> implements AutoCloseable {
   }
 
   private void onWatch(long gen, WatchResponse resp) {
+    seen(resp.getHeader()); // before the changes: they are delivered later, on the cache thread
     List<Change<T>> changes = new ArrayList<>();
     synchronized (this) {
       if (gen != generation || closed) {
@@ -195,9 +236,13 @@ final class PrefixCache<T> implements AutoCloseable {
         if (ev.getEventType() == WatchEvent.EventType.DELETE) {
           apply(key, null, rev, changes);
         } else if (ev.getEventType() == WatchEvent.EventType.PUT) {
-          T value = decode(key, kv.getValue().getBytes());
-          if (value != null) {
-            apply(key, value, rev, changes);
+          try {
+            T value = decode(key, kv.getValue().getBytes());
+            if (value != null) {
+              apply(key, value, rev, changes);
+            }
+          } catch (UnreadableValue e) {
+            // The last good value stays.
           }
         }
       }
@@ -256,9 +301,12 @@ final class PrefixCache<T> implements AutoCloseable {
         changes.stream().map(c -> (c.newValue() == null ? "-" : "+") + c.key()).toList());
   }
 
+  /** Lists the prefix; revision listeners hear of the answer before any change it brings is delivered. */
   private GetResponse list(String what) {
-    return conn.call(
+    GetResponse r = conn.call(
         conn.client().getKVClient().get(prefixBytes, GetOption.builder().isPrefix(true).build()), what);
+    seen(r.getHeader());
+    return r;
   }
 
   private void closeWatcher() {
@@ -291,10 +339,14 @@ final class PrefixCache<T> implements AutoCloseable {
     Set<String> seen = new HashSet<>();
     for (KeyValue kv : r.getKvs()) {
       String key = relative(kv.getKey());
-      T value = decode(key, kv.getValue().getBytes());
-      if (value != null) {
-        seen.add(key);
-        apply(key, value, kv.getModRevision(), changes);
+      try {
+        T value = decode(key, kv.getValue().getBytes());
+        if (value != null) {
+          seen.add(key);
+          apply(key, value, kv.getModRevision(), changes);
+        }
+      } catch (UnreadableValue e) {
+        seen.add(key); // present, if unreadable: its last good value stays, and it is no deletion
       }
     }
     for (Map.Entry<String, Versioned<T>> e : List.copyOf(live.entrySet())) {
@@ -312,6 +364,9 @@ final class PrefixCache<T> implements AutoCloseable {
     long known = cur != null ? cur.modRevision() : tombstones.getOrDefault(key, 0L);
     if (rev <= known) {
       return;
+    }
+    if (unreadable.remove(key) != null) {
+      log.warn("etcd value at {}{} is readable again (or deleted) at revision {}", prefix, key, rev);
     }
     if (value == null) {
       tombstones.put(key, rev);
@@ -333,13 +388,23 @@ final class PrefixCache<T> implements AutoCloseable {
     tombstones.values().removeIf(t -> t <= r);
   }
 
-  private T decode(String key, byte[] bytes) {
+  private T decode(String key, byte[] bytes) throws UnreadableValue {
     try {
       return decoder.decode(key, bytes);
     } catch (Exception e) {
-      log.error("ignoring unreadable etcd value at {}{}: {}", prefix, key, e.toString());
-      return null;
+      String why = e.getMessage() == null ? e.toString() : e.getMessage();
+      if (!why.equals(unreadable.put(key, why))) {
+        log.error("METADATA VALUE UNREADABLE at {}{}: {}. The last good value{} is kept; fix or delete the key in"
+            + " etcd (arbor_metadata_unreadable_values counts such keys)", prefix, key, why,
+            live.containsKey(key) ? "" : " (none: the item is unknown to this process)");
+      }
+      throw new UnreadableValue();
     }
+  }
+
+  /** Keys whose value in etcd cannot be read or is invalid, and why. */
+  Map<String, String> unreadable() {
+    return Map.copyOf(unreadable);
   }
 
   private String relative(ByteSequence key) {

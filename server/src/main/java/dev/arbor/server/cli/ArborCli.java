@@ -22,6 +22,8 @@ import picocli.CommandLine.Command;
       PropertyCommand.class,
       TreeCommand.class,
       WalCommand.class,
+      QuarantineCommand.class,
+      MetadataCommand.class,
       RepairCommand.class,
       CommandLine.HelpCommand.class
     })

@@ -42,6 +42,10 @@ final class StorageOptions {
       description = "Refuse writes (client and repair, RESOURCE_EXHAUSTED) while the data directory's file system is fuller than this; 100 turns the check off (default: ${DEFAULT-VALUE}).")
   int maxDiskUsagePercent;
 
+  @Option(names = "--quarantine-retention", defaultValue = "7d", converter = DurationConverter.class,
+      description = "How long group data that metadata no longer accounts for (a group missing from etcd, e.g. after a restore from an old backup or a wiped prefix) is kept in <data-dir>/quarantine/ before it is purged; see 'arbor quarantine' (default: ${DEFAULT-VALUE}).")
+  Duration quarantineRetention;
+
   /** The configuration of a node with these settings, checked. */
   ServerConfig config(Path dataDir, String host, int grpcPort, int httpPort, RequestLimits limits) {
     if (treeSlots <= 0 || treeSlots > 65536) {
@@ -57,8 +61,11 @@ final class StorageOptions {
       throw new IllegalArgumentException("--max-disk-usage-percent must be between 1 and 100");
     }
     BuildSchedule.parse(treeSchedule);
+    if (quarantineRetention.isNegative()) {
+      throw new IllegalArgumentException("--quarantine-retention must be >= 0");
+    }
     return new ServerConfig(dataDir, host, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval,
         new TreeConfig(treeSlots, treeSchedule, treeQuickDelay, treeThreads), checkpointWalMiB << 20,
-        dev.arbor.server.RepairConfig.DEFAULTS).withMaxDiskUsagePercent(maxDiskUsagePercent);
+        dev.arbor.server.RepairConfig.DEFAULTS, quarantineRetention).withMaxDiskUsagePercent(maxDiskUsagePercent);
   }
 }

@@ -220,7 +220,8 @@ class EtcdMetadataStoreTest {
               .get();
       assertThat(kvs.getKvs())
           .extracting(kv -> kv.getKey().toString().substring(prefix.length()))
-          .containsExactlyInAnyOrder("groups/g", "incarnations/g", "schemas/g/s");
+          // The delete leaves a record of the incarnation it deleted (what lets nodes drop data).
+          .containsExactlyInAnyOrder("groups/g", "incarnations/g", "schemas/g/s", "deleted/gone");
     }
     try (EtcdMetadataStore again = connect(prefix)) {
       assertThat(again.groups()).containsExactly(g);
@@ -242,7 +243,9 @@ class EtcdMetadataStoreTest {
       await().atMost(Duration.ofSeconds(1)).until(() -> b.group("g").equals(java.util.Optional.of(g)));
       Property p = a.createSchema(schema("g", "s", "t"));
       await().atMost(Duration.ofSeconds(1)).until(() -> b.schema("g", "s").equals(java.util.Optional.of(p)));
-      Group g2 = b.updateGroup(group("g", 2).toBuilder().setCatalogValue(2).build());
+      // A valid change: values read from etcd are validated, an invalid one would never arrive.
+      Group g2 = b.updateGroup(group("g", 2).toBuilder()
+          .setResourceOpts(group("g", 2).getResourceOpts().toBuilder().setReplicas(2)).build());
       await().atMost(Duration.ofSeconds(1)).until(() -> a.group("g").equals(java.util.Optional.of(g2)));
       assertThat(g2.getMetadata().getCreateRevision()).isEqualTo(g.getMetadata().getCreateRevision());
 

@@ -139,6 +139,52 @@ public final class EtcdProcess implements AutoCloseable {
     process = null;
   }
 
+  /** Copies etcd's data directory to {@code target} (a backup); etcd must be stopped. */
+  public synchronized void copyDataTo(Path target) throws IOException {
+    requireStopped();
+    try (var files = Files.walk(dataDir)) {
+      for (Path f : files.toList()) {
+        Path t = target.resolve(dataDir.relativize(f).toString());
+        if (Files.isDirectory(f)) {
+          Files.createDirectories(t);
+        } else {
+          Files.copy(f, t);
+        }
+      }
+    }
+  }
+
+  /**
+   * Replaces etcd's data directory with a copy of {@code backup} (a restore), or with nothing (a
+   * new, empty etcd) when null; etcd must be stopped.
+   */
+  public synchronized void replaceData(Path backup) throws IOException {
+    requireStopped();
+    try (var files = Files.walk(dataDir)) {
+      for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(f);
+      }
+    }
+    if (backup != null) {
+      try (var files = Files.walk(backup)) {
+        for (Path f : files.toList()) {
+          Path t = dataDir.resolve(backup.relativize(f).toString());
+          if (Files.isDirectory(f)) {
+            Files.createDirectories(t);
+          } else {
+            Files.copy(f, t);
+          }
+        }
+      }
+    }
+  }
+
+  private void requireStopped() {
+    if (process != null) {
+      throw new IllegalStateException("stop etcd first");
+    }
+  }
+
   /** SIGKILL at once (a crash). */
   synchronized void kill() {
     if (process == null) {

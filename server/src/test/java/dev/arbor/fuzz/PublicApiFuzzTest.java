@@ -29,6 +29,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -38,6 +39,8 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -58,7 +61,20 @@ class PublicApiFuzzTest {
   private static final String GROUP = "fz";
   private static final String SCHEMA = "s";
 
-  @TempDir Path dir;
+  @TempDir Path tmp;
+  private Scratch scratch;
+  private Path dir;
+
+  @BeforeEach
+  void scratch() throws IOException {
+    scratch = Scratch.in(tmp);
+    dir = scratch.dir();
+  }
+
+  @AfterEach
+  void cleanUp() throws IOException {
+    scratch.close();
+  }
 
   private GroupRegistryServiceGrpc.GroupRegistryServiceBlockingStub groups;
   private PropertyRegistryServiceGrpc.PropertyRegistryServiceBlockingStub schemas;

@@ -32,6 +32,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Random;
 import java.util.zip.CRC32C;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -46,7 +48,20 @@ import org.junit.jupiter.api.io.TempDir;
 class TreeAndMetaFileFuzzTest {
   private static final int CI_INPUTS = 10_000;
 
-  @TempDir Path dir;
+  @TempDir Path tmp;
+  private Scratch scratch;
+  private Path dir;
+
+  @BeforeEach
+  void scratch() throws IOException {
+    scratch = Scratch.in(tmp);
+    dir = scratch.dir();
+  }
+
+  @AfterEach
+  void cleanUp() throws IOException {
+    scratch.close();
+  }
 
   // ---------------------------------------------------------------------------------------------
   // Tree files

@@ -18,6 +18,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,7 +33,20 @@ class WalFileFuzzTest {
   private static final String TARGET = "wal-segments";
   private static final int CI_INPUTS = 10_000;
 
-  @TempDir Path dir;
+  @TempDir Path tmp;
+  private Scratch scratch;
+  private Path dir;
+
+  @BeforeEach
+  void scratch() throws IOException {
+    scratch = Scratch.in(tmp);
+    dir = scratch.dir();
+  }
+
+  @AfterEach
+  void cleanUp() throws IOException {
+    scratch.close();
+  }
 
   /** One frame as the log wrote it. */
   private record Frame(int segment, long offset, byte[] payload) {

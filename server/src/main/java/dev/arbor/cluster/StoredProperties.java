@@ -6,6 +6,7 @@ import dev.arbor.errors.InvalidArgumentException;
 import dev.arbor.property.ContentHash;
 import dev.arbor.property.EntityKey;
 import dev.arbor.property.GroupIncarnation;
+import dev.arbor.property.Names;
 import dev.arbor.property.PropertyRecord;
 import dev.arbor.storage.ShardWrite;
 import java.util.Arrays;
@@ -70,6 +71,14 @@ public final class StoredProperties {
     } catch (IllegalArgumentException e) {
       throw new InvalidArgumentException(field + ".entity is not group/name/id: " + p.getEntity());
     }
+    // The same rules as the public API: an id over the limit would pass the WAL and then be
+    // refused by the index (Lucene's term limit), failing the batch and every replay of it.
+    Optional<String> problem = Names.nameProblem(key.group()).map(x -> "group " + x)
+        .or(() -> Names.nameProblem(key.name()).map(x -> "name " + x))
+        .or(() -> Names.idProblem(key.id()).map(x -> "id " + x));
+    if (problem.isPresent()) {
+      throw new InvalidArgumentException(field + ".entity: " + problem.get());
+    }
     if (!key.group().equals(p.getGroup())) {
       throw new InvalidArgumentException(
           field + ".entity " + p.getEntity() + " does not belong to group " + p.getGroup());
@@ -81,6 +90,15 @@ public final class StoredProperties {
     byte[] sha = p.getSha().toByteArray();
     if (!Arrays.equals(sha, ContentHash.of(source, p.getDeleteTime()))) {
       throw new InvalidArgumentException(field + ".sha is not the content hash of its source and delete time");
+    }
+    if (p.getDeleteTime() == 0) {
+      // A live record's source is indexed tag by tag; one that does not parse would fail the whole
+      // batch in the store (INTERNAL, outcome unknown) instead of being rejected on its own.
+      try {
+        dev.arbor.api.banyandb.property.v1.Property.parseFrom(source);
+      } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+        throw new InvalidArgumentException(field + ".source is not a property: " + e.getMessage());
+      }
     }
     return new ShardWrite(p.getGroup(), p.getShard(),
         new PropertyRecord(key, p.getModRevision(), p.getCreateRevision(), p.getDeleteTime(), source, sha));

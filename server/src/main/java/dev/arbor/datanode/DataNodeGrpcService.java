@@ -49,29 +49,46 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
   private final dev.arbor.property.RevisionBound revisionBound;
   private final dev.arbor.storage.CopyFence fence;
 
+  private final long metadataLagNanos;
+
   public DataNodeGrpcService(SchemaLookup lookup, PropertyStore store, QueryPlanner planner,
       IncarnationGate incarnations) {
     this(lookup, store, planner, incarnations, dev.arbor.property.RevisionBound.NONE,
-        dev.arbor.storage.CopyFence.NONE);
+        dev.arbor.storage.CopyFence.NONE, METADATA_LAG);
   }
 
   public DataNodeGrpcService(SchemaLookup lookup, PropertyStore store, QueryPlanner planner,
       IncarnationGate incarnations, dev.arbor.storage.CopyFence fence) {
-    this(lookup, store, planner, incarnations, dev.arbor.property.RevisionBound.NONE, fence);
+    this(lookup, store, planner, incarnations, dev.arbor.property.RevisionBound.NONE, fence, METADATA_LAG);
   }
 
   public DataNodeGrpcService(SchemaLookup lookup, PropertyStore store, QueryPlanner planner,
       IncarnationGate incarnations, dev.arbor.property.RevisionBound revisionBound) {
-    this(lookup, store, planner, incarnations, revisionBound, dev.arbor.storage.CopyFence.NONE);
+    this(lookup, store, planner, incarnations, revisionBound, dev.arbor.storage.CopyFence.NONE, METADATA_LAG);
+  }
+
+  /** Waiting at most {@code metadataLag} per request for groups this node has not heard of. */
+  public DataNodeGrpcService(SchemaLookup lookup, PropertyStore store, QueryPlanner planner,
+      IncarnationGate incarnations, java.time.Duration metadataLag) {
+    this(lookup, store, planner, incarnations, dev.arbor.property.RevisionBound.NONE,
+        dev.arbor.storage.CopyFence.NONE, metadataLag);
+  }
+
+  public DataNodeGrpcService(SchemaLookup lookup, PropertyStore store, QueryPlanner planner,
+      IncarnationGate incarnations, dev.arbor.property.RevisionBound revisionBound,
+      dev.arbor.storage.CopyFence fence) {
+    this(lookup, store, planner, incarnations, revisionBound, fence, METADATA_LAG);
   }
 
   /**
    * @param revisionBound refuses records whose revision is too far ahead of this node's clock
    * @param fence copies that take no writes: orphans this node is handing to the owners
+   * @param metadataLag how long one request waits at most for groups this node has not heard of
    */
   public DataNodeGrpcService(SchemaLookup lookup, PropertyStore store, QueryPlanner planner,
       IncarnationGate incarnations, dev.arbor.property.RevisionBound revisionBound,
-      dev.arbor.storage.CopyFence fence) {
+      dev.arbor.storage.CopyFence fence, java.time.Duration metadataLag) {
+    this.metadataLagNanos = metadataLag.toNanos();
     this.revisionBound = revisionBound;
     this.fence = fence;
     this.lookup = lookup;
@@ -90,6 +107,7 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
       String rejection = "";
       // A group this node does not know is waited for once per request, not once per record.
       Map<String, NotFoundException> unknownGroups = new java.util.HashMap<>();
+      long deadline = lagDeadline();
       // Checked once per (group, claimed incarnation); the store checks again as it writes.
       Map<String, String> refusals = new java.util.HashMap<>();
       Map<String, GroupIncarnation> claimed = new java.util.HashMap<>();
@@ -106,7 +124,7 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
             throw unknown;
           }
           try {
-            checkPlacement(w.group(), w.shard(), w.record().key(), field);
+            checkPlacement(w.group(), w.shard(), w.record().key(), field, deadline);
           } catch (NotFoundException e) {
             unknownGroups.put(w.group(), e);
             throw e;
@@ -168,6 +186,7 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
   public void read(ReadRequest req, StreamObserver<ReadResponse> obs) {
     StatusMapping.unary(obs, () -> {
       ReadResponse.Builder out = ReadResponse.newBuilder();
+      long deadline = lagDeadline();
       for (int i = 0; i < req.getKeysCount(); i++) {
         Key k = req.getKeys(i);
         String field = "keys[" + i + "]";
@@ -177,7 +196,7 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
         } catch (IllegalArgumentException e) {
           throw new InvalidArgumentException(field + ".entity is not group/name/id: " + k.getEntity());
         }
-        checkPlacement(k.getGroup(), k.getShard(), key, field);
+        checkPlacement(k.getGroup(), k.getShard(), key, field, deadline);
         PropertyRecord r = store.latest(k.getGroup(), k.getShard(), key);
         if (r != null) {
           out.addProperties(StoredProperties.toProto(k.getGroup(), k.getShard(), r, store.incarnation(k.getGroup())));
@@ -197,7 +216,8 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
       Map<String, Set<Integer>> shards = new java.util.HashMap<>();
       wanted.forEach((g, list) -> shards.put(g, new HashSet<>(list.getShardsList())));
       QueryPlanner.ShardFilter filter = (g, s) -> !shards.containsKey(g) || shards.get(g).contains(s);
-      req.getQuery().getGroupsList().forEach(g -> knownGroup(g, "query.groups"));
+      long deadline = lagDeadline();
+      req.getQuery().getGroupsList().forEach(g -> knownGroup(g, "query.groups", deadline));
       QueryShardsResponse.Builder out = QueryShardsResponse.newBuilder();
       for (PropertyRecord r : planner.search(req.getQuery(), filter)) {
         String group = r.key().group();
@@ -209,19 +229,24 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
   }
 
   /** How long a request for a group this node has not heard of waits for the metadata watch. */
-  private static final long METADATA_LAG_WAIT_MS = 2000;
+  private static final java.time.Duration METADATA_LAG = java.time.Duration.ofSeconds(2);
+
+  /** When a request that starts now stops waiting for unknown groups: one budget per request. */
+  private long lagDeadline() {
+    return System.nanoTime() + metadataLagNanos;
+  }
 
   /**
-   * The group, waiting briefly when it is unknown: the liaison may have created it a moment ago
-   * and this node's metadata watch may not have delivered it yet.
+   * The group, waiting until {@code deadline} when it is unknown: the liaison may have created it a
+   * moment ago and this node's metadata watch may not have delivered it yet. The deadline is the
+   * request's, not the group's: a request naming many unknown groups must not wait 2 s for each.
    */
-  private Group knownGroup(String group, String field) {
-    long deadline = System.nanoTime() + METADATA_LAG_WAIT_MS * 1_000_000;
+  private Group knownGroup(String group, String field, long deadline) {
     while (true) {
       try {
         return lookup.propertyGroup(group, field);
       } catch (NotFoundException e) {
-        if (System.nanoTime() > deadline) {
+        if (System.nanoTime() - deadline >= 0) {
           throw e;
         }
         try {
@@ -234,8 +259,8 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
     }
   }
 
-  private void checkPlacement(String group, int shard, EntityKey key, String field) {
-    Group g = knownGroup(group, field + ".group");
+  private void checkPlacement(String group, int shard, EntityKey key, String field, long deadline) {
+    Group g = knownGroup(group, field + ".group", deadline);
     int shardNum = g.getResourceOpts().getShardNum();
     int expected = ShardRouter.shardOf(key, shardNum);
     if (shard != expected) {

@@ -22,6 +22,9 @@ import org.slf4j.LoggerFactory;
 public final class StatusMapping {
   private static final Logger LOG = LoggerFactory.getLogger(StatusMapping.class);
 
+  /** Characters of an error message sent back; even all 3-byte UTF-8, encoded it stays under 8 KiB. */
+  static final int MAX_DESCRIPTION = 512;
+
   private StatusMapping() {}
 
   public static Status toStatus(Throwable t) {
@@ -29,25 +32,25 @@ public final class StatusMapping {
       return sre.getStatus();
     }
     if (t instanceof InvalidArgumentException) {
-      return Status.INVALID_ARGUMENT.withDescription(t.getMessage());
+      return Status.INVALID_ARGUMENT.withDescription(bounded(t.getMessage()));
     }
     if (t instanceof NotFoundException) {
-      return Status.NOT_FOUND.withDescription(t.getMessage());
+      return Status.NOT_FOUND.withDescription(bounded(t.getMessage()));
     }
     if (t instanceof AlreadyExistsException) {
-      return Status.ALREADY_EXISTS.withDescription(t.getMessage());
+      return Status.ALREADY_EXISTS.withDescription(bounded(t.getMessage()));
     }
     if (t instanceof FailedPreconditionException) {
-      return Status.FAILED_PRECONDITION.withDescription(t.getMessage());
+      return Status.FAILED_PRECONDITION.withDescription(bounded(t.getMessage()));
     }
     if (t instanceof AbortedException) {
-      return Status.ABORTED.withDescription(t.getMessage());
+      return Status.ABORTED.withDescription(bounded(t.getMessage()));
     }
     if (t instanceof dev.arbor.errors.ResourceExhaustedException) {
       return Status.RESOURCE_EXHAUSTED.withDescription(t.getMessage());
     }
     if (t instanceof UnavailableException) {
-      return Status.UNAVAILABLE.withDescription(t.getMessage());
+      return Status.UNAVAILABLE.withDescription(bounded(t.getMessage()));
     }
     // Callers get a reference to the log line, never the exception text: it can name files,
     // peers and internals that are none of a client's business.
@@ -59,6 +62,18 @@ public final class StatusMapping {
     }
     LOG.error("unexpected failure (incident {})", incident, t);
     return Status.INTERNAL.withDescription("internal error (incident " + incident + ", details in the server log)");
+  }
+
+  /**
+   * A description short enough for the trailers: messages echo names from the request, and one
+   * past the client's header-list limit (8 KiB in grpc-java, percent-encoded) turns the answer
+   * into an INTERNAL "http2 exception" on the client.
+   */
+  static String bounded(String message) {
+    if (message == null || message.length() <= MAX_DESCRIPTION) {
+      return message;
+    }
+    return message.substring(0, MAX_DESCRIPTION) + "... (" + message.length() + " characters)";
   }
 
   /** Runs a unary handler and completes the call with its result or the mapped error. */

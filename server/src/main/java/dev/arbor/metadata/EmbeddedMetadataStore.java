@@ -69,13 +69,22 @@ public final class EmbeddedMetadataStore implements MetadataStore {
     byte[] body = bytes.length >= 4 && Arrays.equals(bytes, 0, 4, LEGACY_MAGIC, 0, 4)
         ? legacyBody(bytes)
         : FileFormat.unseal(bytes, file.toString(), KIND, FORMAT, FORMAT).body();
-    MetadataSnapshot snap = MetadataSnapshot.parseFrom(body);
+    MetadataSnapshot snap;
+    try {
+      snap = MetadataSnapshot.parseFrom(body);
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new IOException(file + ": unreadable metadata snapshot (file is corrupt): " + e.getMessage(), e);
+    }
     revision = snap.getRevision();
     snap.getGroupsList().forEach(g -> groups.put(g.getMetadata().getName(), g));
     snap.getSchemasList().forEach(p -> schemas.put(schemaKey(p), p));
     for (var e : snap.getGroupIncarnationsMap().entrySet()) {
       if (groups.containsKey(e.getKey())) {
-        incarnations.put(e.getKey(), GroupIncarnation.fromBytes(e.getValue().toByteArray()));
+        try {
+          incarnations.put(e.getKey(), GroupIncarnation.fromBytes(e.getValue().toByteArray()));
+        } catch (IllegalArgumentException bad) {
+          throw new IOException(file + ": group " + e.getKey() + ": " + bad.getMessage() + " (file is corrupt)", bad);
+        }
       }
     }
   }

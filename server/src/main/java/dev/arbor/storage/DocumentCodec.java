@@ -79,6 +79,11 @@ public final class DocumentCodec {
     Document d = new Document();
     EntityKey k = r.key();
     String entity = k.entity();
+    if (r.key().entityUtf8().length > org.apache.lucene.index.IndexWriter.MAX_TERM_LENGTH) {
+      // Lucene would refuse it only after the WAL took it, and then again at every replay.
+      throw new StorageException("entity key of " + r.key().entityUtf8().length
+          + " bytes is over the index's term limit of " + org.apache.lucene.index.IndexWriter.MAX_TERM_LENGTH);
+    }
     d.add(new StringField(KEY, entity, Field.Store.YES));
     d.add(new SortedDocValuesField(KEY, new BytesRef(entity)));
     d.add(new StringField(NAME, k.name(), Field.Store.NO));

@@ -21,6 +21,8 @@ import java.util.List;
  */
 final class WalBatchCodec {
   static final int FORMAT = 1;
+  /** Bytes of the smallest encoded write: four length prefixes, a shard and three longs. */
+  private static final int MIN_WRITE_BYTES = 4 * 4 + 4 + 3 * 8;
 
   private WalBatchCodec() {}
 
@@ -55,11 +57,15 @@ final class WalBatchCodec {
       throw new IOException("unknown write-ahead log batch format " + format);
     }
     int n = in.readInt();
-    List<ShardWrite> out = new ArrayList<>(n);
+    if (n < 0) {
+      throw new IOException("bad write count " + n);
+    }
+    // Capacity from what the payload can hold, not from the count it claims.
+    List<ShardWrite> out = new ArrayList<>(Math.min(n, payload.length / MIN_WRITE_BYTES));
     for (int i = 0; i < n; i++) {
       String group = new String(readBytes(in), StandardCharsets.UTF_8);
       int shard = in.readInt();
-      EntityKey key = EntityKey.parse(new String(readBytes(in), StandardCharsets.UTF_8));
+      EntityKey key = parseKey(new String(readBytes(in), StandardCharsets.UTF_8));
       long rev = in.readLong();
       long crev = in.readLong();
       long del = in.readLong();
@@ -68,6 +74,14 @@ final class WalBatchCodec {
       out.add(new ShardWrite(group, shard, new PropertyRecord(key, rev, crev, del, src, sha)));
     }
     return out;
+  }
+
+  private static EntityKey parseKey(String entity) throws IOException {
+    try {
+      return EntityKey.parse(entity);
+    } catch (IllegalArgumentException e) {
+      throw new IOException("bad entity key in a write-ahead log batch: " + e.getMessage(), e);
+    }
   }
 
   private static void writeBytes(DataOutputStream out, byte[] b) throws IOException {

@@ -30,6 +30,9 @@ final class BuildStateFile {
       return Optional.of(s);
     } catch (com.fasterxml.jackson.core.JacksonException e) {
       throw new CorruptTreeException(file + ": unreadable build state: " + e.getOriginalMessage());
+    } catch (java.io.CharConversionException e) {
+      // Jackson's encoding detection reports bytes that are no Unicode this way, outside JacksonException.
+      throw new CorruptTreeException(file + ": unreadable build state: " + e.getMessage());
     }
   }
 }

@@ -17,12 +17,25 @@ class RecordCodecTest {
   private static final long NOW = 1_800_000_000_000_000_000L;
   private static final RevisionBound MINUTE = RevisionBound.of(() -> NOW, Duration.ofMinutes(1));
 
+  /** Canonical property bytes of {@code k} at {@code rev}. */
+  private static byte[] source(EntityKey k, long rev) {
+    return dev.arbor.api.banyandb.property.v1.Property.newBuilder()
+        .setMetadata(dev.arbor.api.banyandb.common.v1.Metadata.newBuilder().setGroup(k.group()).setName(k.name())
+            .setCreateRevision(NOW).setModRevision(rev))
+        .setId(k.id())
+        .addTags(dev.arbor.api.banyandb.model.v1.Tag.newBuilder().setKey("v").setValue(
+            dev.arbor.api.banyandb.model.v1.TagValue.newBuilder().setStr(
+                dev.arbor.api.banyandb.model.v1.Str.newBuilder().setValue("x"))))
+        .build().toByteArray();
+  }
+
   @Test
   void aRecordFromTheFarFutureIsRejectedWithTheReason() {
     EntityKey k = new EntityKey("g", "n", "x");
     int shard = ShardRouter.shardOf(k, 4);
-    PropertyRecord near = PropertyRecord.live(k, NOW, NOW, new byte[] {1});
-    PropertyRecord ahead = PropertyRecord.live(k, NOW + Duration.ofDays(1).toNanos(), NOW, new byte[] {1});
+    PropertyRecord near = PropertyRecord.live(k, NOW, NOW, source(k, NOW));
+    long later = NOW + Duration.ofDays(1).toNanos();
+    PropertyRecord ahead = PropertyRecord.live(k, later, NOW, source(k, later));
     assertThat(RecordCodec.check(StoredProperties.toProto("g", shard, near), "g", shard, 4, MINUTE).record())
         .isEqualTo(near);
     assertThatThrownBy(() -> RecordCodec.check(StoredProperties.toProto("g", shard, ahead), "g", shard, 4, MINUTE))

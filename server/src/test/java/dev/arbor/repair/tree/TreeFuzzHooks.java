@@ -1,0 +1,21 @@
+package dev.arbor.repair.tree;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/** Opens the package-private state.json reader and writer to the fuzz campaign in dev.arbor.fuzz. */
+public final class TreeFuzzHooks {
+  public static final int FOOTER_SIZE = TreeFileFormat.FOOTER_SIZE;
+  public static final int SLOT_RECORD_SIZE = TreeFileFormat.SLOT_RECORD_SIZE;
+
+  private TreeFuzzHooks() {}
+
+  public static void writeState(Path file, BuildState state) throws IOException {
+    BuildStateFile.write(file, state);
+  }
+
+  public static Optional<BuildState> readState(Path file) throws IOException {
+    return BuildStateFile.read(file);
+  }
+}

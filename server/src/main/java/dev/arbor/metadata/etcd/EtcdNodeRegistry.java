@@ -280,6 +280,22 @@ public final class EtcdNodeRegistry implements NodeRegistry {
         return;
       }
       KeyValue holder = kvs.get(0);
+      if (isOwnEarlierRun(holder)) {
+        // The registration names the address this process serves on: whoever wrote it no longer
+        // holds that port, so it is this node's earlier run (killed) and can be replaced at once
+        // instead of waiting out its lease.
+        TxnResponse r = conn.call(conn.client().getKVClient().txn()
+                .If(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.modRevision(holder.getModRevision())))
+                .Then(Op.delete(k, io.etcd.jetcd.options.DeleteOption.DEFAULT))
+                .commit(),
+            "replace the earlier registration of node " + self.id());
+        if (r.isSucceeded()) {
+          log.info("node id {} was registered by this node's earlier run at {}; replaced", self.id(),
+              self.grpcAddress());
+          return;
+        }
+        continue; // changed meanwhile: look again
+      }
       if (holder.getLease() == 0) {
         throw heldBy(holder, " without a lease"); // never goes away by itself
       }
@@ -303,6 +319,14 @@ public final class EtcdNodeRegistry implements NodeRegistry {
         Thread.currentThread().interrupt();
         throw new UnavailableException("interrupted while registering node " + self.id(), e);
       }
+    }
+  }
+
+  private boolean isOwnEarlierRun(KeyValue holder) {
+    try {
+      return decode(holder.getValue().getBytes()).grpcAddress().equals(self.grpcAddress());
+    } catch (RuntimeException | java.io.IOException unreadable) {
+      return false;
     }
   }
 

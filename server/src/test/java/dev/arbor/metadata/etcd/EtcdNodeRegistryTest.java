@@ -186,6 +186,25 @@ class EtcdNodeRegistryTest {
   }
 
   @Test
+  void aRestartOnTheSameAddressReplacesItsEarlierRegistrationAtOnce() throws Exception {
+    String prefix = uniquePrefix("same-address");
+    RegisteredNode node = RegisteredNode.of("data-9", "127.0.0.1:18009", Set.of("data"));
+    try (EtcdNodeRegistry observer = connect(prefix)) {
+      EtcdNodeRegistry crashed = connect(prefix);
+      crashed.register(node, Duration.ofMinutes(10));
+      long oldLease = crashed.leaseId();
+      crashed.abandonWithoutRevoking();
+      try (EtcdNodeRegistry restarted = connect(prefix)) {
+        long t0 = System.nanoTime();
+        restarted.register(node, Duration.ofMinutes(10));
+        // Not the ten-minute lease: the address it serves on proves the holder is its own dead run.
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofMinutes(1));
+        assertThat(stored(observer, prefix, "data-9").getLease()).isEqualTo(restarted.leaseId()).isNotEqualTo(oldLease);
+      }
+    }
+  }
+
+  @Test
   void aRegistrationDeletedWhileItsLeaseLivesIsCreatedAgain() throws Exception {
     String prefix = uniquePrefix("deleted");
     RegisteredNode n = RegisteredNode.of("data-7", "127.0.0.1:18007", Set.of("data"));

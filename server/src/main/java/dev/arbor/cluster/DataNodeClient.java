@@ -51,7 +51,13 @@ public final class DataNodeClient implements AutoCloseable {
 
   /** Sends records; returns what the node did with each. */
   public WriteReply write(List<StoredProperty> properties) {
-    WriteResponse r = call(() -> stub().write(WriteRequest.newBuilder().addAllProperties(properties).build()));
+    return write(properties, false);
+  }
+
+  /** @param fresh the records were stamped by the writer for this call (see {@code WriteRequest.fresh}) */
+  public WriteReply write(List<StoredProperty> properties, boolean fresh) {
+    WriteResponse r = call(() -> stub().write(
+        WriteRequest.newBuilder().addAllProperties(properties).setFresh(fresh).build()));
     int n = properties.size();
     if (r.getOutcomesCount() == n) {
       return new WriteReply(r.getOutcomesList(), r.getRejection());

@@ -118,6 +118,11 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
           revisionBound.problem(w.record()).ifPresent(why -> {
             throw new InvalidArgumentException(field + ": " + why);
           });
+          if (req.getFresh()) {
+            revisionBound.freshProblem(w.record()).ifPresent(why -> {
+              throw new InvalidArgumentException(field + ": " + why);
+            });
+          }
           java.util.Optional<GroupIncarnation> claim = StoredProperties.incarnationOf(req.getProperties(i), field);
           NotFoundException unknown = unknownGroups.get(w.group());
           if (unknown != null) {

@@ -75,7 +75,7 @@ final class ReplicatedWrites {
         // Each attempt merges onto the winner it reads, so a retry keeps the newer version's tags.
         PropertyRecord prev = readWinner(replicas, plan.key(), plan.shard());
         ApplyPlan.Outcome out = plan.next(prev, clock, maxPropertyBytes);
-        if (writeAll(replicas, plan.key(), plan.shard(), out.record(), "apply of " + plan.key(), attempt)) {
+        if (writeAll(replicas, plan.key(), plan.shard(), out.record(), "apply of " + plan.key(), attempt, true)) {
           return out.response();
         }
       }
@@ -144,7 +144,8 @@ final class ReplicatedWrites {
         // acknowledged on a replica the read could not reach; keeping prev's revision lost to it.
         long rev = live ? clock.next(prev.modRevision()) : 0L;
         PropertyRecord next = live ? prev.tombstoneAt(rev, rev) : prev;
-        if (writeAll(replicas, key, shard, next, "delete of " + key, attempt)) {
+        // A new tombstone is fresh; re-writing one a replica already holds is a copy.
+        if (writeAll(replicas, key, shard, next, "delete of " + key, attempt, live)) {
           return live;
         }
       }
@@ -201,11 +202,11 @@ final class ReplicatedWrites {
    * @throws UnavailableException when too few replicas acknowledged for the write consistency
    */
   private boolean writeAll(
-      List<DataNode> replicas, EntityKey key, int shard, PropertyRecord record, String what, int attempt) {
+      List<DataNode> replicas, EntityKey key, int shard, PropertyRecord record, String what, int attempt, boolean fresh) {
     // The group's incarnation lets a replica that still holds a deleted namesake's data refuse it.
     List<StoredProperty> props =
         List.of(StoredProperties.toProto(key.group(), shard, record, lookup.incarnation(key.group())));
-    List<ReplicaCalls.Answer<WriteReply>> answers = calls.onEach(replicas, c -> c.write(props));
+    List<ReplicaCalls.Answer<WriteReply>> answers = calls.onEach(replicas, c -> c.write(props, fresh));
     List<String> newer = new ArrayList<>();
     List<String> rejected = new ArrayList<>();
     int acks = 0;

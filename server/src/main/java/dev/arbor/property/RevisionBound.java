@@ -36,6 +36,24 @@ public record RevisionBound(LongSupplier wallNanos, long maxAheadNanos) {
     return Optional.empty();
   }
 
+  /**
+   * Why a record its writer stamped just now must be refused: a tombstone whose delete time is
+   * further behind this node's clock than the bound (the writer's clock runs behind, which would
+   * shorten the tombstone's grace everywhere); empty otherwise.
+   */
+  public Optional<String> freshProblem(PropertyRecord r) {
+    if (maxAheadNanos == Long.MAX_VALUE || !r.deleted()) {
+      return Optional.empty();
+    }
+    long now = wallNanos.getAsLong();
+    if (r.deleteTime() < now - maxAheadNanos) {
+      return Optional.of("delete_time " + r.deleteTime() + " is " + Duration.ofNanos(now - r.deleteTime())
+          + " behind this node's clock (at most " + Duration.ofNanos(maxAheadNanos)
+          + " is accepted for a fresh delete): the writer's clock runs behind");
+    }
+    return Optional.empty();
+  }
+
   private static String aheadText(long nanos) {
     return nanos < 0 ? "far" : Duration.ofNanos(nanos).toString();
   }

@@ -275,4 +275,36 @@ class DataNodeGrpcServiceTest {
       bounded.shutdownNow().awaitTermination();
     }
   }
+
+  @Test
+  void aFreshDeleteStampedByAClockBehindIsRejectedButACopiedTombstoneIsNot() throws Exception {
+    SchemaLookup lookup = new SchemaLookup(metadata);
+    long now = System.currentTimeMillis() * 1_000_000L;
+    Server bounded = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        .addService(new DataNodeGrpcService(lookup, store, new QueryPlanner(lookup, store),
+            new IncarnationGate(store, new MetadataGroupIncarnations(metadata), Duration.ofSeconds(2)),
+            dev.arbor.property.RevisionBound.of(() -> now, Duration.ofMinutes(1))))
+        .build().start();
+    ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", bounded.getPort()).usePlaintext().build();
+    try {
+      long hourAgo = now - Duration.ofHours(1).toNanos();
+      StoredProperty oldTombstone = proto(record("behind", hourAgo - 5, 1).tombstoneAt(hourAgo, hourAgo));
+      WriteResponse fresh = DataNodeServiceGrpc.newBlockingStub(ch).write(
+          WriteRequest.newBuilder().addProperties(oldTombstone).setFresh(true).build());
+      assertThat(fresh.getOutcomesList()).containsExactly(WriteOutcome.WRITE_OUTCOME_REJECTED);
+      assertThat(fresh.getRejection()).contains("behind this node's clock");
+      // The same tombstone copied from a replica (read repair, repair) is an old delete: stored.
+      WriteResponse copied = DataNodeServiceGrpc.newBlockingStub(ch).write(
+          WriteRequest.newBuilder().addProperties(oldTombstone).build());
+      assertThat(copied.getOutcomesList()).containsExactly(WriteOutcome.WRITE_OUTCOME_STORED);
+      // A fresh delete stamped now is stored.
+      StoredProperty nowTombstone = proto(record("current", now - 5, 1).tombstoneAt(now, now));
+      assertThat(DataNodeServiceGrpc.newBlockingStub(ch).write(
+          WriteRequest.newBuilder().addProperties(nowTombstone).setFresh(true).build()).getOutcomesList())
+          .containsExactly(WriteOutcome.WRITE_OUTCOME_STORED);
+    } finally {
+      ch.shutdownNow();
+      bounded.shutdownNow().awaitTermination();
+    }
+  }
 }

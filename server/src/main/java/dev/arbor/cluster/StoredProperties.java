@@ -94,10 +94,18 @@ public final class StoredProperties {
     if (p.getDeleteTime() == 0) {
       // A live record's source is indexed tag by tag; one that does not parse would fail the whole
       // batch in the store (INTERNAL, outcome unknown) instead of being rejected on its own.
+      dev.arbor.api.banyandb.property.v1.Property parsed;
       try {
-        dev.arbor.api.banyandb.property.v1.Property.parseFrom(source);
+        parsed = dev.arbor.api.banyandb.property.v1.Property.parseFrom(source);
       } catch (com.google.protobuf.InvalidProtocolBufferException e) {
         throw new InvalidArgumentException(field + ".source is not a property: " + e.getMessage());
+      }
+      // The public API refuses a tag key twice; a record that has one anyway cannot be indexed.
+      java.util.Set<String> keys = new java.util.HashSet<>();
+      for (var t : parsed.getTagsList()) {
+        if (!keys.add(t.getKey())) {
+          throw new InvalidArgumentException(field + ".source has tag '" + t.getKey() + "' twice");
+        }
       }
     }
     return new ShardWrite(p.getGroup(), p.getShard(),

@@ -127,7 +127,13 @@ public final class DocumentCodec {
     } catch (InvalidProtocolBufferException e) {
       throw new StorageException("stored property source is not a valid property: " + e.getMessage(), e);
     }
+    java.util.Set<String> seen = new java.util.HashSet<>();
     for (Tag t : p.getTagsList()) {
+      if (!seen.add(t.getKey())) {
+        // A repeated key would make Lucene refuse the whole document after it was logged; the
+        // first value is the one indexed (write paths refuse such records before this).
+        continue;
+      }
       String sf = tagField(TagKind.STRING, t.getKey());
       String lf = tagField(TagKind.LONG, t.getKey());
       String pf = tagField(TagKind.PRESENT, t.getKey());

@@ -307,4 +307,19 @@ class DataNodeGrpcServiceTest {
       bounded.shutdownNow().awaitTermination();
     }
   }
+
+  @Test
+  void aRecordWithATagKeyTwiceIsRejectedBeforeItIsLogged() {
+    EntityKey key = new EntityKey(G, "n", "dup");
+    Tag v = Tag.newBuilder().setKey("v").setValue(TagValue.newBuilder().setInt(Int.newBuilder().setValue(1))).build();
+    Property p = Property.newBuilder()
+        .setMetadata(Metadata.newBuilder().setGroup(G).setName("n").setCreateRevision(10).setModRevision(10))
+        .setId("dup").addTags(v).addTags(v).build();
+    StoredProperty dup = proto(PropertyRecord.live(key, 10, 10, p.toByteArray()));
+    WriteResponse r = DataNodeServiceGrpc.newBlockingStub(channel).write(
+        WriteRequest.newBuilder().addProperties(dup).addProperties(proto(record("fine", 10, 1))).build());
+    // Found by the fuzz campaign: Lucene refused such a document after the WAL had it (INTERNAL).
+    assertThat(r.getOutcomesList()).containsExactly(WriteOutcome.WRITE_OUTCOME_REJECTED, WriteOutcome.WRITE_OUTCOME_STORED);
+    assertThat(r.getRejection()).contains("tag 'v' twice");
+  }
 }

@@ -250,17 +250,33 @@ class DataNodeGrpcServiceTest {
     }
   }
 
+  /** This node's store behind a second service whose clock reads {@code now}, with a one-minute skew bound. */
+  private final class BoundedNode implements AutoCloseable {
+    final Server server;
+    final ManagedChannel channel;
+
+    BoundedNode(long now) throws Exception {
+      SchemaLookup lookup = new SchemaLookup(metadata);
+      server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+          .addService(new DataNodeGrpcService(lookup, store, new QueryPlanner(lookup, store),
+              new IncarnationGate(store, new MetadataGroupIncarnations(metadata), Duration.ofSeconds(2)),
+              dev.arbor.property.RevisionBound.of(() -> now, Duration.ofMinutes(1))))
+          .build().start();
+      channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
+    }
+
+    @Override
+    public void close() throws Exception {
+      channel.shutdownNow();
+      server.shutdownNow().awaitTermination();
+    }
+  }
+
   @Test
   void recordsTooFarAheadOfTheNodesClockAreRejected() throws Exception {
-    SchemaLookup lookup = new SchemaLookup(metadata);
     long now = System.currentTimeMillis() * 1_000_000L;
-    Server bounded = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .addService(new DataNodeGrpcService(lookup, store, new QueryPlanner(lookup, store),
-            new IncarnationGate(store, new MetadataGroupIncarnations(metadata), Duration.ofSeconds(2)),
-            dev.arbor.property.RevisionBound.of(() -> now, Duration.ofMinutes(1))))
-        .build().start();
-    ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", bounded.getPort()).usePlaintext().build();
-    try {
+    try (BoundedNode node = new BoundedNode(now)) {
+      ManagedChannel ch = node.channel;
       StoredProperty ok = proto(record("near", now + Duration.ofSeconds(30).toNanos(), 1));
       StoredProperty ahead = proto(record("ahead", now + Duration.ofHours(1).toNanos(), 1));
       StoredProperty max = proto(record("max", Long.MAX_VALUE, 1));
@@ -270,23 +286,14 @@ class DataNodeGrpcServiceTest {
           WriteOutcome.WRITE_OUTCOME_REJECTED, WriteOutcome.WRITE_OUTCOME_REJECTED);
       assertThat(r.getRejection()).contains("properties[1]").contains("ahead of this node's clock");
       assertThat(client.read(List.of(key("ahead"), key("max")))).isEmpty();
-    } finally {
-      ch.shutdownNow();
-      bounded.shutdownNow().awaitTermination();
     }
   }
 
   @Test
   void aFreshDeleteStampedByAClockBehindIsRejectedButACopiedTombstoneIsNot() throws Exception {
-    SchemaLookup lookup = new SchemaLookup(metadata);
     long now = System.currentTimeMillis() * 1_000_000L;
-    Server bounded = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .addService(new DataNodeGrpcService(lookup, store, new QueryPlanner(lookup, store),
-            new IncarnationGate(store, new MetadataGroupIncarnations(metadata), Duration.ofSeconds(2)),
-            dev.arbor.property.RevisionBound.of(() -> now, Duration.ofMinutes(1))))
-        .build().start();
-    ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", bounded.getPort()).usePlaintext().build();
-    try {
+    try (BoundedNode node = new BoundedNode(now)) {
+      ManagedChannel ch = node.channel;
       long hourAgo = now - Duration.ofHours(1).toNanos();
       StoredProperty oldTombstone = proto(record("behind", hourAgo - 5, 1).tombstoneAt(hourAgo, hourAgo));
       WriteResponse fresh = DataNodeServiceGrpc.newBlockingStub(ch).write(
@@ -302,9 +309,6 @@ class DataNodeGrpcServiceTest {
       assertThat(DataNodeServiceGrpc.newBlockingStub(ch).write(
           WriteRequest.newBuilder().addProperties(nowTombstone).setFresh(true).build()).getOutcomesList())
           .containsExactly(WriteOutcome.WRITE_OUTCOME_STORED);
-    } finally {
-      ch.shutdownNow();
-      bounded.shutdownNow().awaitTermination();
     }
   }
 

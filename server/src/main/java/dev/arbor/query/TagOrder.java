@@ -11,7 +11,8 @@ import java.util.Comparator;
 /**
  * The order of {@code order_by} in Java, identical to the Lucene sort a node applies (so a liaison
  * can merge the nodes' top hits): the smallest value of the tag (arrays by their least element;
- * strings and binary by unsigned bytes, ints by value, timestamps by instant), ascending or
+ * strings and binary by the unsigned bytes of their order key — the value, or the first 129 bytes
+ * of a value over 128 bytes —, ints by value, timestamps by instant), ascending or
  * descending; properties without an indexed value last either way; ties by entity key.
  */
 public final class TagOrder {
@@ -46,15 +47,13 @@ public final class TagOrder {
       case INT -> longKey(v.getInt().getValue());
       case INT_ARRAY -> v.getIntArray().getValueList().stream().min(Long::compare).map(TagOrder::longKey).orElse(null);
       case TIMESTAMP -> DocumentCodec.encodeTimestamp(v.getTimestamp().getSeconds(), v.getTimestamp().getNanos());
-      case BINARY_DATA -> v.getBinaryData().size() > DocumentCodec.MAX_INDEXED_VALUE_BYTES
-          ? null : v.getBinaryData().toByteArray();
+      case BINARY_DATA -> DocumentCodec.orderKey(v.getBinaryData().toByteArray());
       default -> null;
     };
   }
 
   private static byte[] string(String s) {
-    byte[] b = s.getBytes(StandardCharsets.UTF_8);
-    return b.length > DocumentCodec.MAX_INDEXED_VALUE_BYTES ? null : b;
+    return DocumentCodec.orderKey(s.getBytes(StandardCharsets.UTF_8));
   }
 
   private static byte[] longKey(long v) {

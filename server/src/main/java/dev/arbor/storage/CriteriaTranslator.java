@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.function.Function;
 import org.apache.lucene.document.BinaryPoint;
 import org.apache.lucene.document.LongPoint;
+import org.apache.lucene.document.SortedSetDocValuesField;
 import org.apache.lucene.index.Term;
 import org.apache.lucene.search.BooleanClause.Occur;
 import org.apache.lucene.search.BooleanQuery;
@@ -112,11 +113,7 @@ public final class CriteriaTranslator {
         if (v.getValueCase() != TagValue.ValueCase.BINARY_DATA) {
           throw mismatch(tag, type, v, path);
         }
-        if (v.getBinaryData().size() > DocumentCodec.MAX_INDEXED_VALUE_BYTES) {
-          yield new MatchNoDocsQuery();
-        }
-        yield new TermQuery(
-            new Term(DocumentCodec.tagField(TagKind.BINARY, tag), new BytesRef(v.getBinaryData().toByteArray())));
+        yield new TermQuery(DocumentCodec.equalityTerm(TagKind.BINARY_HASH, tag, v.getBinaryData().toByteArray()));
       }
       case TAG_TYPE_STRING_ARRAY, TAG_TYPE_INT_ARRAY -> having(tag, type, v, path);
       default -> throw mismatch(tag, type, v, path);
@@ -164,11 +161,14 @@ public final class CriteriaTranslator {
         return LongPoint.newRangeQuery(longField(tag), lo, hi);
       }
       case TAG_TYPE_STRING -> {
-        BytesRef x = new BytesRef(requireStr(tag, type, v, path));
+        // Over doc values: they hold every value's order key (long values only by prefix, so
+        // ranges compare those prefixes, exactly as the liaison's merge order does).
+        BytesRef x = new BytesRef(DocumentCodec.orderKey(
+            requireStr(tag, type, v, path).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
         String f = DocumentCodec.tagField(TagKind.STRING, tag);
         return lower
-            ? new TermRangeQuery(f, x, null, inclusive, true)
-            : new TermRangeQuery(f, null, x, true, inclusive);
+            ? SortedSetDocValuesField.newSlowRangeQuery(f, x, null, inclusive, true)
+            : SortedSetDocValuesField.newSlowRangeQuery(f, null, x, true, inclusive);
       }
       default -> throw bad(path + ": range comparison is not supported on " + type + " tag '" + tag + "'");
     }
@@ -230,10 +230,8 @@ public final class CriteriaTranslator {
   }
 
   private static Query term(String tag, String value) {
-    if (value.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > DocumentCodec.MAX_INDEXED_VALUE_BYTES) {
-      return new MatchNoDocsQuery();
-    }
-    return new TermQuery(new Term(DocumentCodec.tagField(TagKind.STRING, tag), value));
+    return new TermQuery(DocumentCodec.equalityTerm(
+        TagKind.STRING_HASH, tag, value.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
   }
 
   private static String longField(String tag) {

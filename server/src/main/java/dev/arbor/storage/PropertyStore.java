@@ -519,9 +519,10 @@ public final class PropertyStore implements Closeable {
     ReentrantLock l = lockFor(key);
     l.lock();
     try {
-      KeyUpdate<R> u = decide.apply(latest(group, shard, key));
+      PropertyRecord current = latest(group, shard, key);
+      KeyUpdate<R> u = decide.apply(current);
       if (u.next() != null) {
-        writeDurably(List.of(new ShardWrite(group, shard, u.next())));
+        writeDurably(List.of(new ShardWrite(group, shard, u.next())), List.of(current == null));
       }
       return u.result();
     } finally {
@@ -541,15 +542,18 @@ public final class PropertyStore implements Closeable {
       Function<PropertyRecord, PropertyRecord> decide) {
     return withKeyLocks(keys, () -> {
       List<ShardWrite> writes = new ArrayList<>();
+      List<Boolean> absent = new ArrayList<>();
       for (EntityKey k : keys) {
         int shard = shardOf.apply(k);
-        PropertyRecord next = decide.apply(latest(group, shard, k));
+        PropertyRecord current = latest(group, shard, k);
+        PropertyRecord next = decide.apply(current);
         if (next != null) {
           writes.add(new ShardWrite(group, shard, next));
+          absent.add(current == null);
         }
       }
       if (!writes.isEmpty()) {
-        writeDurably(writes);
+        writeDurably(writes, absent);
       }
       return writes.stream().map(ShardWrite::record).toList();
     });
@@ -604,7 +608,7 @@ public final class PropertyStore implements Closeable {
         }
         Decision d = decide(admitted);
         if (!d.winners().isEmpty()) {
-          writeDurably(d.winners());
+          writeDurably(d.winners(), d.winnersAbsent());
         }
         for (int j = 0; j < positions.size(); j++) {
           outcomes[positions.get(j)] = d.outcomes().get(j);
@@ -616,8 +620,11 @@ public final class PropertyStore implements Closeable {
     });
   }
 
-  /** What a batch does: each record's outcome (aligned with the batch) and the records to write. */
-  private record Decision(List<ApplyOutcome> outcomes, List<ShardWrite> winners) {}
+  /**
+   * What a batch does: each record's outcome (aligned with the batch), the records to write, and
+   * for each of those whether its key had no stored record.
+   */
+  private record Decision(List<ApplyOutcome> outcomes, List<ShardWrite> winners, List<Boolean> winnersAbsent) {}
 
   /**
    * Decides a batch by {@link LastWriteWins} against the stored records, at most one winner per
@@ -651,10 +658,12 @@ public final class PropertyStore implements Closeable {
       }
     }
     List<ShardWrite> winners = new ArrayList<>(winnerOf.size());
+    List<Boolean> absent = new ArrayList<>(winnerOf.size());
     for (int i : winnerOf.values()) {
       winners.add(incoming.get(i));
+      absent.add(current[i] == null);
     }
-    return new Decision(List.of(outcomes), winners);
+    return new Decision(List.of(outcomes), winners, absent);
   }
 
   /** The latest record of each write's key, looked up shard by shard in one pass each. */
@@ -699,7 +708,14 @@ public final class PropertyStore implements Closeable {
     }
   }
 
-  private void writeDurably(List<ShardWrite> writes) {
+  /**
+   * Logs {@code writes} in one WAL frame, waits for its fsync, then indexes them.
+   *
+   * @param absent per write, true when its key had no stored record when the caller looked under
+   *     the key lock: the index adds such a document instead of replacing by key, which spares
+   *     Lucene resolving a delete per write at every flush (most of a repair into an empty replica)
+   */
+  private void writeDurably(List<ShardWrite> writes, List<Boolean> absent) {
     guard.check();
     // Documents are built before anything is logged, so a record the index cannot take is
     // rejected without reaching the WAL.
@@ -718,7 +734,7 @@ public final class PropertyStore implements Closeable {
       long pos = wal.append(payload);
       wal.awaitDurable(pos);
       for (int i = 0; i < writes.size(); i++) {
-        targets.get(i).put(writes.get(i).record(), docs.get(i));
+        targets.get(i).put(writes.get(i).record(), docs.get(i), absent.get(i));
       }
     } catch (IOException e) {
       throw new StorageException("index write failed: " + e.getMessage(), e);

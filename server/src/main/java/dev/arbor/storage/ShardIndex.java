@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.lucene.analysis.standard.StandardAnalyzer;
 import org.apache.lucene.document.NumericDocValuesField;
 import org.apache.lucene.index.IndexCommit;
 import org.apache.lucene.index.LeafReader;
@@ -62,14 +61,22 @@ public final class ShardIndex implements Closeable {
     this.shard = shard;
     this.dir = dir;
     this.directory = FSDirectory.open(dir);
-    this.snapshots = new SnapshotDeletionPolicy(new KeepOnlyLastCommitDeletionPolicy());
-    IndexWriterConfig cfg = new IndexWriterConfig(new StandardAnalyzer());
-    cfg.setIndexSort(KEY_ORDER);
-    cfg.setIndexDeletionPolicy(snapshots);
-    cfg.setRAMBufferSizeMB(32);
-    cfg.setCommitOnClose(false);
-    this.writer = new IndexWriter(directory, cfg);
-    this.searchers = new SearcherManager(writer, null);
+    try {
+      boolean fresh = IndexLayout.prepare(directory, group + "/shard-" + shard);
+      this.snapshots = new SnapshotDeletionPolicy(new KeepOnlyLastCommitDeletionPolicy());
+      IndexWriterConfig cfg = IndexLayout.writerConfig();
+      cfg.setIndexDeletionPolicy(snapshots);
+      this.writer = new IndexWriter(directory, cfg);
+      if (fresh) {
+        // Only a new index: stamping an existing one would count as a change and make its
+        // trees look stale after every restart.
+        IndexLayout.stamp(writer);
+      }
+      this.searchers = new SearcherManager(writer, null);
+    } catch (IOException | RuntimeException e) {
+      directory.close();
+      throw e;
+    }
   }
 
   public String group() {
@@ -182,12 +189,22 @@ public final class ShardIndex implements Closeable {
 
   /** Replaces the entity's document. Callers serialize writes to one entity. */
   void put(PropertyRecord r) throws IOException {
-    put(r, DocumentCodec.toDocument(r));
+    put(r, DocumentCodec.toDocument(r), false);
   }
 
-  void put(PropertyRecord r, org.apache.lucene.document.Document doc) throws IOException {
+  /**
+   * Stores {@code doc} as the entity's document.
+   *
+   * @param absent the caller saw no record of the entity under its lock ({@link #latest} null):
+   *     the document is added without deleting by key first
+   */
+  void put(PropertyRecord r, org.apache.lucene.document.Document doc, boolean absent) throws IOException {
     String entity = r.key().entity();
-    writer.updateDocument(new Term(DocumentCodec.KEY, entity), doc);
+    if (absent) {
+      writer.addDocument(doc);
+    } else {
+      writer.updateDocument(new Term(DocumentCodec.KEY, entity), doc);
+    }
     long seq = applied.incrementAndGet();
     unrefreshed.put(entity, new Pending(r, seq));
   }

@@ -116,7 +116,10 @@ class OrphanHandOffTest {
             assertThat(shardDir(c, x)).doesNotExist();
           });
       assertThat(c.read(x, "g", 1, List.of("old", "recent"))).as("x starts empty; repair refills it").isEmpty();
-      assertThat(RepairTestCluster.outcome(c.repair(y, "g", 0)).getOutcome().getStatus()).isEqualTo("COMPLETED");
+      // The fence is lifted just after the directory goes (drop, then forget): a round in that
+      // window is refused and the next one repairs.
+      await("a repair round refills x").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
+          .until(() -> RepairTestCluster.outcome(c.repair(y, "g", 0)).getOutcome().getStatus().equals("COMPLETED"));
       assertThat(c.read(x, "g", 1, List.of("old", "recent"))).hasSize(2);
 
       // A restart within the grace keeps the data.

@@ -43,7 +43,6 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.lucene.document.Document;
 import org.apache.lucene.index.DirectoryReader;
 import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.StoredFields;
@@ -309,9 +308,8 @@ class SeedReviewRegressionTest {
         Bits live = ctx.reader().getLiveDocs();
         for (int doc = 0; doc < ctx.reader().maxDoc(); doc++) {
           if (live == null || live.get(doc)) {
-            Document document = sf.document(doc);
-            org.apache.lucene.util.BytesRef s = document.getBinaryValue(DocumentCodec.SHA);
-            inCommit.put(document.get(DocumentCodec.KEY), Arrays.copyOfRange(s.bytes, s.offset, s.offset + s.length));
+            dev.arbor.property.PropertyRecord rec = DocumentCodec.fromStored(sf, doc);
+            inCommit.put(rec.key().entity(), rec.sha());
           }
         }
       }

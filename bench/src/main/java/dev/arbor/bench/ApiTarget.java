@@ -14,9 +14,9 @@ import dev.arbor.api.banyandb.database.v1.PropertyRegistryServiceCreateRequest;
 import dev.arbor.api.banyandb.database.v1.PropertyRegistryServiceGrpc;
 import dev.arbor.api.banyandb.database.v1.TagSpec;
 import dev.arbor.api.banyandb.database.v1.TagType;
+import dev.arbor.api.banyandb.property.v1.PropertyServiceGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
-import dev.arbor.api.banyandb.property.v1.PropertyServiceGrpc;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +30,7 @@ import java.util.stream.Stream;
  * {@code --target}) or the no-storage ceiling, with the client channels to it, the id counters of
  * its groups and the {@link Report} its figures go into.
  */
-final class ApiTarget implements AutoCloseable {
+final class ApiTarget {
 
   /** What is behind the endpoint. */
   enum Kind {
@@ -174,11 +174,6 @@ final class ApiTarget implements AutoCloseable {
     } else if (workDir != null) {
       ApiBenchmark.log("kept data and log of %s under %s", label(), workDir);
     }
-  }
-
-  @Override
-  public void close() {
-    close(false);
   }
 
   private static void deleteRecursively(Path dir) {

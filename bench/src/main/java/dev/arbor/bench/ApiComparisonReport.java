@@ -265,7 +265,7 @@ final class ApiComparisonReport {
     ops.add(List.of("ops/s"), cells(r -> r.load, row -> row.window.opsPerSecond(),
         ApiComparisonReport::opsText));
     b.append(ops.toMarkdown()).append('\n');
-    ComparisonTable footprint = new ComparisonTable("footprint", Better.LOWER, List.of("figure"),
+    ComparisonTable footprint = new ComparisonTable("load latency and footprint", Better.LOWER, List.of("figure"),
         labels);
     footprint.add(List.of("load p99 ms"), cells(r -> r.load, row -> row.percentileNanos(99) / 1e6,
         ApiComparisonReport::msText));

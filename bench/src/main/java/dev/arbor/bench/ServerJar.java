@@ -16,6 +16,8 @@ import java.util.regex.Pattern;
  */
 public record ServerJar(String label, Path jar) {
   private static final Pattern LABELED = Pattern.compile("([A-Za-z][A-Za-z0-9_.-]*)=(.+)");
+  /** The label of a build given alone without one (e.g. in the report next to the ceiling). */
+  private static final String SOLE = "arbor";
 
   public ServerJar {
     jar = jar.toAbsolutePath().normalize();
@@ -23,17 +25,18 @@ public record ServerJar(String label, Path jar) {
 
   /**
    * The builds of {@code --server-jar} values in order; none given = the repository's
-   * {@code server/target/arbor.jar}. A value without a label gets {@code build<N>} (its position);
-   * {@code LABEL=JAR} is taken as a plain path when a file by that whole name exists.
+   * {@code server/target/arbor.jar}. A value without a label gets {@code build<N>} (its position),
+   * or {@code arbor} when it is the only one; {@code LABEL=JAR} is taken as a plain path when a
+   * file by that whole name exists.
    */
   public static List<ServerJar> parseAll(List<String> specs, Path repo) {
     if (specs == null || specs.isEmpty()) {
-      return List.of(new ServerJar("build1", repo.resolve("server/target/arbor.jar")));
+      return List.of(new ServerJar(SOLE, repo.resolve("server/target/arbor.jar")));
     }
     List<ServerJar> jars = new ArrayList<>();
     Set<String> labels = new HashSet<>();
     for (String spec : specs) {
-      ServerJar j = parse(spec, jars.size() + 1);
+      ServerJar j = parse(spec, specs.size() == 1 ? 0 : jars.size() + 1);
       if (!labels.add(j.label())) {
         throw new IllegalArgumentException("--server-jar label '" + j.label()
             + "' given twice; use LABEL=JAR with distinct labels");
@@ -43,12 +46,13 @@ public record ServerJar(String label, Path jar) {
     return List.copyOf(jars);
   }
 
+  /** {@code position} 0: the only build given. */
   static ServerJar parse(String spec, int position) {
     Matcher m = LABELED.matcher(spec);
     if (m.matches() && !Files.exists(Path.of(spec))) {
       return new ServerJar(m.group(1), Path.of(m.group(2)));
     }
-    return new ServerJar("build" + position, Path.of(spec));
+    return new ServerJar(position == 0 ? SOLE : "build" + position, Path.of(spec));
   }
 
   /** The labels of several builds, for headers such as "old vs new". */

@@ -16,7 +16,9 @@ class ServerJarTest {
   @Test
   void noneGivenMeansTheRepositorysJar() {
     assertThat(ServerJar.parseAll(List.of(), tmp))
-        .containsExactly(new ServerJar("build1", tmp.resolve("server/target/arbor.jar")));
+        .containsExactly(new ServerJar("arbor", tmp.resolve("server/target/arbor.jar")));
+    assertThat(ServerJar.parseAll(List.of("/x/arbor.jar"), tmp))
+        .containsExactly(new ServerJar("arbor", Path.of("/x/arbor.jar")));
   }
 
   @Test
@@ -31,7 +33,7 @@ class ServerJarTest {
   @Test
   void anExistingFileWhoseNameHasAnEqualsSignIsAPath() throws Exception {
     Path odd = Files.createFile(tmp.resolve("a=b.jar"));
-    ServerJar j = ServerJar.parseAll(List.of(odd.toString()), tmp).get(0);
+    ServerJar j = ServerJar.parseAll(List.of(odd.toString(), "b=x.jar"), tmp).get(0);
     assertThat(j.jar()).isEqualTo(odd);
     assertThat(j.label()).isEqualTo("build1");
   }

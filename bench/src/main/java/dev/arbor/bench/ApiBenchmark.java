@@ -1,37 +1,8 @@
 package dev.arbor.bench;
 
-import dev.arbor.api.banyandb.common.v1.Catalog;
-import dev.arbor.api.banyandb.common.v1.GetAPIVersionRequest;
-import dev.arbor.api.banyandb.common.v1.GetAPIVersionResponse;
-import dev.arbor.api.banyandb.common.v1.Group;
-import dev.arbor.api.banyandb.common.v1.Metadata;
-import dev.arbor.api.banyandb.common.v1.ResourceOpts;
-import dev.arbor.api.banyandb.common.v1.ServiceGrpc;
-import dev.arbor.api.banyandb.database.v1.GroupRegistryServiceCreateRequest;
-import dev.arbor.api.banyandb.database.v1.GroupRegistryServiceDeleteRequest;
-import dev.arbor.api.banyandb.database.v1.GroupRegistryServiceGrpc;
-import dev.arbor.api.banyandb.database.v1.PropertyRegistryServiceCreateRequest;
-import dev.arbor.api.banyandb.database.v1.PropertyRegistryServiceGrpc;
-import dev.arbor.api.banyandb.database.v1.TagSpec;
-import dev.arbor.api.banyandb.database.v1.TagType;
-import dev.arbor.api.banyandb.model.v1.Condition;
-import dev.arbor.api.banyandb.model.v1.Criteria;
-import dev.arbor.api.banyandb.model.v1.Int;
-import dev.arbor.api.banyandb.model.v1.LogicalExpression;
-import dev.arbor.api.banyandb.model.v1.Str;
-import dev.arbor.api.banyandb.model.v1.Tag;
-import dev.arbor.api.banyandb.model.v1.TagValue;
-import dev.arbor.api.banyandb.property.v1.ApplyRequest;
 import dev.arbor.api.banyandb.property.v1.ApplyResponse;
-import dev.arbor.api.banyandb.property.v1.Property;
-import dev.arbor.api.banyandb.property.v1.PropertyServiceGrpc;
 import dev.arbor.api.banyandb.property.v1.QueryRequest;
 import dev.arbor.api.banyandb.property.v1.QueryResponse;
-import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
-import io.grpc.stub.StreamObserver;
-import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,14 +10,10 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -56,16 +23,18 @@ import picocli.CommandLine.Spec;
 /**
  * The gRPC API benchmark: apply throughput/latency at several client counts, then query latency
  * by id and by criteria over a loaded data set, against a standalone server it starts (or an
- * already-running one with {@code --target}). Prints a markdown report and writes it into
+ * already-running one with {@code --target}). With several {@code --server-jar}s it measures every
+ * build in the same run, step by step in turn; with {@code --ceiling} also the apply levels
+ * against a no-storage gRPC server. Prints a markdown report and writes it into
  * {@code docs/benchmarks.md} between {@code <!-- api-bench:start -->} and
  * {@code <!-- api-bench:end -->}.
  */
 @Command(name = "api", mixinStandardHelpOptions = true, sortOptions = false,
     version = "arbor-bench api 0.1.0",
-    description = "Benchmark Arbor's property gRPC API over loopback (apply, then query).")
+    description = {"Benchmark Arbor's property gRPC API over loopback (apply, then query).",
+        "Old vs new in one run: --server-jar old=OLD.jar --server-jar new=NEW.jar [--ceiling]."})
 public final class ApiBenchmark implements Callable<Integer> {
 
-  static final String SCHEMA = "bench";
   static final String BUILD_COMMAND = "./mvnw -B -q -DskipTests package";
   static final String RUN_COMMAND = "java -jar bench/target/arbor-bench.jar api";
 
@@ -76,16 +45,33 @@ public final class ApiBenchmark implements Callable<Integer> {
   boolean quick;
 
   @Option(names = "--target", paramLabel = "HOST:PORT",
-      description = "Use an already-running server instead of starting one.")
+      description = "Use an already-running server instead of starting one (one build only).")
   String target;
 
   @Option(names = "--repo", paramLabel = "DIR",
       description = "Repository root (default: found from the jar's or the working directory).")
   Path repo;
 
-  @Option(names = "--server-jar", paramLabel = "JAR",
-      description = "Server jar (default: <repo>/server/target/arbor.jar).")
-  Path serverJar;
+  @Option(names = "--server-jar", paramLabel = "[LABEL=]JAR",
+      description = "Server jar (default: <repo>/server/target/arbor.jar). Repeat it to compare"
+          + " builds in one run, e.g. --server-jar old=/tmp/old-main/server/target/arbor.jar"
+          + " --server-jar new=server/target/arbor.jar: every step runs on each build in turn"
+          + " (order rotating) with identical parameters and seed, and the report has a column"
+          + " per build and the ratio of each later build to the first (the baseline).")
+  List<String> serverJars = new ArrayList<>();
+
+  @Option(names = "--ceiling",
+      description = "Also run the apply levels against a no-storage gRPC server (the bench jar's"
+          + " `ceiling`: the server's own ServingEndpoints, Apply answered without storing),"
+          + " started like the real server, and report each build's apply ops/s as a percentage"
+          + " of it.")
+  boolean ceiling;
+
+  @Option(names = "--no-pause-idle",
+      description = "With several servers (builds, ceiling), leave the ones not being measured"
+          + " running; by default they are paused (SIGSTOP) so their background work does not"
+          + " take CPU from the one measured.")
+  boolean noPauseIdle;
 
   @Option(names = "--server-jvm-opts", paramLabel = "OPTS",
       defaultValue = "-Xms2g -Xmx2g -XX:+UseG1GC",
@@ -191,11 +177,9 @@ public final class ApiBenchmark implements Callable<Integer> {
   long seed;
 
   private String[] originalArgs = new String[0];
-  private ManagedChannel[] channels;
-  private PropertyServiceGrpc.PropertyServiceStub[] stubs;
-  private Tag[] payloadTags;
-  private String[] kindValues;
-  private String[] zoneValues;
+  private ApiWorkload workload;
+  /** Several servers in this run: log lines name the one they are about. */
+  private boolean several;
 
   public static void main(String[] args) {
     ApiBenchmark bench = new ApiBenchmark();
@@ -221,131 +205,156 @@ public final class ApiBenchmark implements Callable<Integer> {
     if (!explicitlySet("--query-measure")) queryMeasure = 1.5;
   }
 
+  /** Group names: fixed on a server the benchmark owns, unique on an external one. */
+  private record Groups(String apply, String query, String warmup) {
+    static Groups of(String prefix) {
+      return new Groups(prefix + "_apply", prefix + "_query", prefix + "_warmup");
+    }
+  }
+
+  /** One query scenario: a kind of query with a client count. */
+  private record QueryScenario(String name, int clients, QueryKind kind) {}
+
+  private interface QueryKind {
+    ClosedLoop.Op<QueryResponse> op(ApiTarget target, String group, int loaded, int clients);
+  }
+
   @Override
   public Integer call() throws Exception {
     applyQuickDefaults();
     validate();
     Path root = repo != null ? repo.toAbsolutePath().normalize() : findRepo();
-    Path jar = serverJar != null ? serverJar : root.resolve("server/target/arbor.jar");
+    List<ServerJar> jars;
+    try {
+      jars = ServerJar.parseAll(serverJars, root);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
+    if (target != null && jars.size() > 1) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "--target measures one external server: compare builds without it");
+    }
+    boolean comparing = jars.size() > 1 || ceiling;
+    several = comparing;
     Path docFile = noDoc ? null : doc != null ? doc : quick ? null : root.resolve("docs/benchmarks.md");
     List<String> jvmOpts = Arrays.stream(serverJvmOpts.trim().split("\\s+"))
         .filter(s -> !s.isEmpty()).toList();
-
-    Report report = new Report();
-    report.started = Instant.now();
-    report.command = BUILD_COMMAND + " && " + RUN_COMMAND
+    String command = BUILD_COMMAND + " && " + RUN_COMMAND
         + (originalArgs.length == 0 ? "" : " " + shellQuote(originalArgs));
-    report.quick = quick;
-    report.shards = shards;
-    report.payloadBytes = payloadBytes;
-    report.applyIdSpace = applyIdSpace;
-    report.warmup = warmup;
-    report.measure = measure;
-    report.queryWarmup = queryWarmup;
-    report.queryMeasure = queryMeasure;
-    report.channels = channelCount;
-    report.kinds = kinds;
-    report.zones = zones;
-    report.criteriaLimit = criteriaLimit;
-    report.machine = MachineInfo.collect(root);
+    MachineInfo machine = MachineInfo.collect(root);
+    Instant started = Instant.now();
+    workload = new ApiWorkload(seed, payloadBytes, kinds, zones, criteriaLimit, applyIdSpace);
+    Groups groups = Groups.of(target == null ? "bench" : "bench_" + Instant.now().getEpochSecond());
 
-    Path workDir = null;
-    ServerProcess server = null;
-    String endpoint = target;
-    String prefix = target == null ? "bench" : "bench_" + Instant.now().getEpochSecond();
-    String applyGroup = prefix + "_apply";
-    String queryGroup = prefix + "_query";
-    String warmupGroup = prefix + "_warmup";
+    List<Report> buildReports = new ArrayList<>();
+    for (ServerJar j : jars) {
+      buildReports.add(newReport(j.label(), command, machine, started));
+    }
+    Report ceilingReport = ceiling ? newReport("ceiling", command, machine, started) : null;
+    List<ApiTarget> builds = new ArrayList<>();
+    ApiTarget ceilingTarget = null;
+    boolean pauseIdle = !noPauseIdle && jars.size() + (ceiling ? 1 : 0) > 1;
+    String fatal = null;
     try {
-      if (target == null) {
-        workDir = Files.createTempDirectory("arbor-bench-");
-        log("starting server: %s %s -jar %s standalone (data under %s)",
-            "java", String.join(" ", jvmOpts), jar, workDir);
-        long t0 = System.nanoTime();
-        server = ServerProcess.start(jar, workDir, jvmOpts, serverArgs,
-            Duration.ofSeconds(startupTimeoutSeconds));
-        report.serverStartSeconds = (System.nanoTime() - t0) / 1e9;
-        endpoint = server.target();
-        report.serverJvmOpts = String.join(" ", jvmOpts);
-        report.serverJarBuilt = Files.getLastModifiedTime(jar).toInstant();
-        report.serverCommand = "java " + String.join(" ", jvmOpts) + " -jar "
-            + relativize(root, jar) + " standalone --data-dir <tmp> --grpc-host 127.0.0.1"
-            + " --grpc-port <free> --http-port <free>"
-            + (serverArgs.isEmpty() ? "" : " " + String.join(" ", serverArgs));
-        log("server healthy after %.1f s at %s (pid %d, log %s)", report.serverStartSeconds,
-            endpoint, server.pid(), server.log());
-      } else {
-        report.serverJvmOpts = "(external server at " + target + "; flags unknown)";
-        report.serverCommand = "(external server at " + target + ")";
-      }
-      report.endpoint = target == null ? "child process on loopback" : target;
-      report.externalServer = target != null;
-      openChannels(endpoint);
-      preparePayloads();
-      report.apiVersion = apiVersion();
-      if (jitWarmup > 0) {
-        setUp(warmupGroup);
-      }
-      setUp(applyGroup);
-      setUp(queryGroup);
-      sanityCheck(applyGroup);
-      if (jitWarmup > 0) {
-        jitWarmup(report, warmupGroup, server);
-      }
-
-      runApplyLevels(report, applyGroup, server);
-      int loaded = runLoad(report, queryGroup, server);
-      if (settle > 0) {
-        CpuSample before = CpuSample.now(server);
-        TimeUnit.MILLISECONDS.sleep((long) (settle * 1000));
-        report.settle = CpuSample.now(server).minus(before);
-        log("idle %.1f s after the load: server CPU %s cores, other CPU %s cores", settle,
-            Row.cores(report.settle.serverCores()), Row.cores(report.settle.otherCores()));
-      }
-      runQueries(report, queryGroup, loaded, server);
-
-      if (server != null) {
-        report.serverAliveAtEnd = server.alive();
-        report.serverRssBytes = server.rssBytes();
-        report.dataBytes = server.dataBytes();
-      }
-    } catch (Exception e) {
-      report.fatal = ClosedLoop.describe(e);
-      System.err.println("benchmark failed: " + e);
-      e.printStackTrace();
-      if (server != null) {
-        report.serverAliveAtEnd = server.alive();
-        System.err.println("server " + (server.alive() ? "still running" : "exited")
-            + "; last lines of " + server.log() + ":\n" + server.logTail(30));
-      }
-    } finally {
-      report.finished = Instant.now();
-      if (target != null && !keepData && channels != null) {
-        deleteGroup(applyGroup);
-        deleteGroup(queryGroup);
-        if (jitWarmup > 0) {
-          deleteGroup(warmupGroup);
+      for (int i = 0; i < jars.size(); i++) {
+        builds.add(target != null ? external(buildReports.get(i))
+            : startBuild(jars.get(i), buildReports.get(i), root, jvmOpts));
+        if (pauseIdle) {
+          builds.get(i).pause(); // idle while the next one starts
         }
       }
-      closeChannels();
-      if (server != null) {
-        server.close();
+      if (ceiling) {
+        ceilingTarget = startCeiling(ceilingReport, root, jvmOpts);
       }
-      if (workDir != null && !keepData) {
-        deleteRecursively(workDir);
-      } else if (workDir != null) {
-        log("kept data and log under %s", workDir);
+      List<ApiTarget> all = new ArrayList<>(builds);
+      if (ceilingTarget != null) {
+        all.add(ceilingTarget);
+      }
+      TurnTaking turns = new TurnTaking(all, pauseIdle);
+      turns.pauseAll();
+      run(turns, builds, all, groups);
+    } catch (Exception e) {
+      fatal = ClosedLoop.describe(e);
+      System.err.println("benchmark failed: " + e);
+      e.printStackTrace();
+      for (ApiTarget t : builds) {
+        if (t.server() != null) {
+          t.report().serverAliveAtEnd = t.server().alive();
+          System.err.println("server" + (several ? " " + t.label() : "") + " "
+              + (t.server().alive() ? "still running" : "exited") + "; last lines of "
+              + t.server().log() + ":\n" + t.server().logTail(30));
+        }
+      }
+    } finally {
+      Instant finished = Instant.now();
+      buildReports.forEach(r -> r.finished = finished);
+      if (ceilingReport != null) {
+        ceilingReport.finished = finished;
+      }
+      for (ApiTarget t : builds) {
+        if (target != null && !keepData) {
+          t.deleteGroup(groups.apply());
+          t.deleteGroup(groups.query());
+          if (jitWarmup > 0) {
+            t.deleteGroup(groups.warmup());
+          }
+        }
+        t.close(keepData);
+      }
+      if (ceilingTarget != null) {
+        ceilingTarget.close(keepData);
       }
     }
+    for (Report r : buildReports) {
+      r.fatal = fatal;
+    }
 
-    String markdown = report.toMarkdown();
+    String markdown = comparing
+        ? new ApiComparisonReport(buildReports, ceilingReport, pauseIdle, fatal).toMarkdown()
+        : buildReports.get(0).toMarkdown();
     System.out.println();
     System.out.println(markdown);
     if (docFile != null) {
       BenchDoc.writeSection(docFile, markdown);
       log("wrote section to %s", docFile);
     }
-    return report.fatal == null ? 0 : 1;
+    return fatal == null ? 0 : 1;
+  }
+
+  /**
+   * Every phase, each step on every server in turn: groups and a sanity check, the JIT warm-up,
+   * the apply levels (the ceiling too), the load and its idle pause, the query scenarios.
+   */
+  private void run(TurnTaking turns, List<ApiTarget> builds, List<ApiTarget> all, Groups groups)
+      throws Exception {
+    turns.each(0, all, t -> setUp(t, groups));
+    if (jitWarmup > 0) {
+      turns.each(0, all, t -> jitWarmup(t, groups.warmup()));
+    }
+    for (int i = 0; i < applyClients.size(); i++) {
+      int clients = applyClients.get(i);
+      turns.each(i, all, t -> t.report().apply.add(applyLevel(t, groups.apply(), clients)));
+    }
+    for (ApiTarget t : all) {
+      t.report().applyIssued = t.applySeq().get();
+    }
+    turns.each(0, builds, t -> {
+      t.report().queryLoaded = runLoad(t, groups.query());
+      settle(t);
+    });
+    List<QueryScenario> scenarios = queryScenarios();
+    for (int i = 0; i < scenarios.size(); i++) {
+      QueryScenario q = scenarios.get(i);
+      turns.each(i, builds, t -> t.report().query.add(runQuery(t, groups.query(), q)));
+    }
+    turns.resumeAll();
+    for (ApiTarget t : builds) {
+      if (t.server() != null) {
+        t.report().serverAliveAtEnd = t.server().alive();
+        t.report().serverRssBytes = t.server().rssBytes();
+        t.report().dataBytes = t.server().dataBytes();
+      }
+    }
   }
 
   private void validate() {
@@ -361,226 +370,162 @@ public final class ApiBenchmark implements Callable<Integer> {
 
   // ---------------------------------------------------------------- setup
 
-  private void openChannels(String endpoint) {
-    channels = new ManagedChannel[channelCount];
-    stubs = new PropertyServiceGrpc.PropertyServiceStub[channelCount];
-    for (int i = 0; i < channelCount; i++) {
-      channels[i] = ManagedChannelBuilder.forTarget(endpoint).usePlaintext().directExecutor()
-          .maxInboundMessageSize(64 << 20).build();
-      stubs[i] = PropertyServiceGrpc.newStub(channels[i]);
-    }
+  private Report newReport(String label, String command, MachineInfo machine, Instant started) {
+    Report report = new Report();
+    report.label = label;
+    report.started = started;
+    report.command = command;
+    report.quick = quick;
+    report.shards = shards;
+    report.payloadBytes = payloadBytes;
+    report.applyIdSpace = applyIdSpace;
+    report.warmup = warmup;
+    report.measure = measure;
+    report.queryWarmup = queryWarmup;
+    report.queryMeasure = queryMeasure;
+    report.channels = channelCount;
+    report.kinds = kinds;
+    report.zones = zones;
+    report.criteriaLimit = criteriaLimit;
+    report.machine = machine;
+    return report;
   }
 
-  private void closeChannels() {
-    if (channels == null) {
+  private ApiTarget startBuild(ServerJar jar, Report report, Path root, List<String> jvmOpts)
+      throws Exception {
+    Path workDir = Files.createTempDirectory("arbor-bench-");
+    String name = several ? " " + jar.label() : "";
+    log("starting server%s: %s %s -jar %s standalone (data under %s)", name,
+        "java", String.join(" ", jvmOpts), jar.jar(), workDir);
+    long t0 = System.nanoTime();
+    ServerProcess server = ServerProcess.start(jar.jar(), workDir, jvmOpts, serverArgs,
+        Duration.ofSeconds(startupTimeoutSeconds));
+    report.serverStartSeconds = (System.nanoTime() - t0) / 1e9;
+    report.serverJvmOpts = String.join(" ", jvmOpts);
+    report.serverJarBuilt = Files.getLastModifiedTime(jar.jar()).toInstant();
+    report.serverCommand = "java " + String.join(" ", jvmOpts) + " -jar "
+        + relativize(root, jar.jar()) + " standalone --data-dir <tmp> --grpc-host 127.0.0.1"
+        + " --grpc-port <free> --http-port <free>"
+        + (serverArgs.isEmpty() ? "" : " " + String.join(" ", serverArgs));
+    report.endpoint = "child process on loopback";
+    log("server%s healthy after %.1f s at %s (pid %d, log %s)", name,
+        report.serverStartSeconds, server.target(), server.pid(), server.log());
+    return ApiTarget.started(ApiTarget.Kind.ARBOR, report, server, workDir, channelCount);
+  }
+
+  private ApiTarget external(Report report) {
+    report.serverJvmOpts = "(external server at " + target + "; flags unknown)";
+    report.serverCommand = "(external server at " + target + ")";
+    report.endpoint = target;
+    report.externalServer = true;
+    return ApiTarget.external(report, target, channelCount);
+  }
+
+  private ApiTarget startCeiling(Report report, Path root, List<String> jvmOpts) throws Exception {
+    Path workDir = Files.createTempDirectory("arbor-bench-ceiling-");
+    log("starting the no-storage ceiling server: java %s -cp <bench jar> %s", String.join(" ",
+        jvmOpts), ServerProcess.CEILING_MAIN);
+    long t0 = System.nanoTime();
+    ServerProcess server = ServerProcess.startCeiling(workDir, jvmOpts,
+        Duration.ofSeconds(startupTimeoutSeconds));
+    report.serverStartSeconds = (System.nanoTime() - t0) / 1e9;
+    report.serverJvmOpts = String.join(" ", jvmOpts);
+    report.serverCommand = "java " + String.join(" ", jvmOpts) + " -cp "
+        + relativize(root, Path.of(System.getProperty("java.class.path"))) + " "
+        + ServerProcess.CEILING_MAIN + " --grpc-host 127.0.0.1 --grpc-port <free>"
+        + " --http-port <free>";
+    report.endpoint = "child process on loopback";
+    log("ceiling healthy after %.1f s at %s (pid %d, log %s)", report.serverStartSeconds,
+        server.target(), server.pid(), server.log());
+    return ApiTarget.started(ApiTarget.Kind.CEILING, report, server, workDir, channelCount);
+  }
+
+  /** Groups and one blocking apply (and query) so a broken server fails fast and clearly. */
+  private void setUp(ApiTarget t, Groups groups) {
+    t.report().apiVersion = t.apiVersion();
+    if (t.kind() == ApiTarget.Kind.CEILING) {
+      ApplyResponse ar = t.blocking().apply(ApiWorkload.merge(
+          workload.property(groups.apply(), "sanity-0", 0, 0, 0)));
+      if (!ar.getCreated()) {
+        throw new IllegalStateException("sanity check failed: the ceiling answered " + ar);
+      }
       return;
     }
-    for (ManagedChannel c : channels) {
-      c.shutdownNow();
+    for (String g : jitWarmup > 0 ? List.of(groups.warmup(), groups.apply(), groups.query())
+        : List.of(groups.apply(), groups.query())) {
+      t.createGroup(g, shards, replicas);
+      log("%screated group %s (CATALOG_PROPERTY, shard_num %d, replicas %d) and schema %s",
+          who(t), g, shards, replicas, ApiWorkload.SCHEMA);
     }
-    for (ManagedChannel c : channels) {
-      try {
-        c.awaitTermination(5, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-  }
-
-  private PropertyServiceGrpc.PropertyServiceStub stub(int client) {
-    return stubs[client % stubs.length];
-  }
-
-  private void preparePayloads() {
-    Random r = new Random(seed);
-    String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    payloadTags = new Tag[256];
-    char[] buf = new char[payloadBytes];
-    for (int i = 0; i < payloadTags.length; i++) {
-      for (int j = 0; j < buf.length; j++) {
-        buf[j] = alphabet.charAt(r.nextInt(alphabet.length()));
-      }
-      payloadTags[i] = strTag("data", new String(buf));
-      // Cache the UTF-8 bytes inside the (immutable, shared) message: no re-encoding per request.
-      payloadTags[i].getValue().getStr().getValueBytes();
-    }
-    kindValues = new String[kinds];
-    for (int i = 0; i < kinds; i++) {
-      kindValues[i] = "kind-" + i;
-    }
-    zoneValues = new String[zones];
-    for (int i = 0; i < zones; i++) {
-      zoneValues[i] = "zone-" + i;
-    }
-  }
-
-  private String apiVersion() {
-    try {
-      GetAPIVersionResponse v = ServiceGrpc.newBlockingStub(channels[0])
-          .withDeadlineAfter(10, TimeUnit.SECONDS)
-          .getAPIVersion(GetAPIVersionRequest.getDefaultInstance());
-      return v.getVersion().getVersion() + " (revision " + v.getVersion().getRevision() + ")";
-    } catch (RuntimeException e) {
-      return "unknown (" + ClosedLoop.describe(e) + ")";
-    }
-  }
-
-  private void setUp(String group) {
-    GroupRegistryServiceGrpc.newBlockingStub(channels[0]).withDeadlineAfter(30, TimeUnit.SECONDS)
-        .create(GroupRegistryServiceCreateRequest.newBuilder().setGroup(Group.newBuilder()
-            .setMetadata(Metadata.newBuilder().setName(group))
-            .setCatalog(Catalog.CATALOG_PROPERTY)
-            .setResourceOpts(ResourceOpts.newBuilder().setShardNum(shards).setReplicas(replicas))).build());
-    PropertyRegistryServiceGrpc.newBlockingStub(channels[0]).withDeadlineAfter(30, TimeUnit.SECONDS)
-        .create(PropertyRegistryServiceCreateRequest.newBuilder().setProperty(
-            dev.arbor.api.banyandb.database.v1.Property.newBuilder()
-                .setMetadata(Metadata.newBuilder().setGroup(group).setName(SCHEMA))
-                .addTags(TagSpec.newBuilder().setName("data").setType(TagType.TAG_TYPE_STRING))
-                .addTags(TagSpec.newBuilder().setName("ts").setType(TagType.TAG_TYPE_INT))
-                .addTags(TagSpec.newBuilder().setName("kind").setType(TagType.TAG_TYPE_STRING))
-                .addTags(TagSpec.newBuilder().setName("zone").setType(TagType.TAG_TYPE_STRING)))
-            .build());
-    log("created group %s (CATALOG_PROPERTY, shard_num %d, replicas %d) and schema %s", group, shards, replicas, SCHEMA);
-  }
-
-  private void deleteGroup(String group) {
-    try {
-      GroupRegistryServiceGrpc.newBlockingStub(channels[0]).withDeadlineAfter(60, TimeUnit.SECONDS)
-          .delete(GroupRegistryServiceDeleteRequest.newBuilder().setGroup(group).build());
-    } catch (RuntimeException e) {
-      log("could not delete group %s: %s", group, e);
-    }
-  }
-
-  /** One apply and one query by id, blocking, so a broken server fails fast and clearly. */
-  private void sanityCheck(String group) {
-    PropertyServiceGrpc.PropertyServiceBlockingStub b =
-        PropertyServiceGrpc.newBlockingStub(channels[0]).withDeadlineAfter(30, TimeUnit.SECONDS);
-    Property p = property(group, "sanity-0", 0, 0, 0);
-    ApplyResponse ar = b.apply(ApplyRequest.newBuilder().setProperty(p)
-        .setStrategy(ApplyRequest.Strategy.STRATEGY_MERGE).build());
-    QueryResponse qr = PropertyServiceGrpc.newBlockingStub(channels[0])
-        .withDeadlineAfter(30, TimeUnit.SECONDS)
-        .query(QueryRequest.newBuilder().addGroups(group).setName(SCHEMA).addIds("sanity-0")
-            .setLimit(20).build());
+    ApplyResponse ar = t.blocking().apply(ApiWorkload.merge(
+        workload.property(groups.apply(), "sanity-0", 0, 0, 0)));
+    QueryResponse qr = t.blocking().query(QueryRequest.newBuilder().addGroups(groups.apply())
+        .setName(ApiWorkload.SCHEMA).addIds("sanity-0").setLimit(20).build());
     if (qr.getPropertiesCount() != 1 || !qr.getProperties(0).getId().equals("sanity-0")) {
-      throw new IllegalStateException("sanity check failed: applied sanity-0 (created="
-          + ar.getCreated() + ", tags_num=" + ar.getTagsNum() + ") but query by id returned "
-          + qr.getPropertiesCount() + " properties");
+      throw new IllegalStateException("sanity check failed on " + t.label() + ": applied sanity-0"
+          + " (created=" + ar.getCreated() + ", tags_num=" + ar.getTagsNum() + ") but query by id"
+          + " returned " + qr.getPropertiesCount() + " properties");
     }
-  }
-
-  // ---------------------------------------------------------------- data
-
-  private static Tag strTag(String key, String value) {
-    return Tag.newBuilder().setKey(key)
-        .setValue(TagValue.newBuilder().setStr(Str.newBuilder().setValue(value))).build();
-  }
-
-  private static Tag intTag(String key, long value) {
-    return Tag.newBuilder().setKey(key)
-        .setValue(TagValue.newBuilder().setInt(Int.newBuilder().setValue(value))).build();
-  }
-
-  private Property property(String group, String id, long n, int kind, int zone) {
-    return Property.newBuilder()
-        .setMetadata(Metadata.newBuilder().setGroup(group).setName(SCHEMA))
-        .setId(id)
-        .addTags(payloadTags[(int) (n & 255)])
-        .addTags(intTag("ts", n))
-        .addTags(strTag("kind", kindValues[kind]))
-        .addTags(strTag("zone", zoneValues[zone]))
-        .build();
-  }
-
-  /** Loaded property i has kind i % kinds and zone (i / kinds) % zones. */
-  private int kindOf(long i) {
-    return (int) (i % kinds);
-  }
-
-  private int zoneOf(long i) {
-    return (int) ((i / kinds) % zones);
-  }
-
-  private static ApplyRequest merge(Property p) {
-    return ApplyRequest.newBuilder().setProperty(p)
-        .setStrategy(ApplyRequest.Strategy.STRATEGY_MERGE).build();
   }
 
   // ---------------------------------------------------------------- phases
 
   /**
-   * Exercises every code path measured later (apply, query by id, by criteria) for a while, in a
-   * group of its own, so that JIT compilation in the server (and the client) happens here.
+   * Exercises every code path measured later (apply, query by id, by criteria; apply only on the
+   * ceiling) for a while, in a group of its own, so that JIT compilation in the server (and the
+   * client) happens here.
    */
-  private void jitWarmup(Report report, String group, ServerProcess server)
-      throws InterruptedException {
-    log("JIT warm-up: apply %.1f s, then each query kind %.1f s, 8 clients, group %s", jitWarmup,
-        jitWarmup / 3, group);
+  private void jitWarmup(ApiTarget t, String group) throws InterruptedException {
+    boolean queries = t.kind() == ApiTarget.Kind.ARBOR;
+    log("%sJIT warm-up: apply %.1f s%s, 8 clients, group %s", who(t), jitWarmup,
+        queries ? String.format(", then each query kind %.1f s", jitWarmup / 3) : "", group);
     long t0 = System.nanoTime();
     AtomicLong seq = new AtomicLong();
-    ClosedLoop.Op<ApplyResponse> apply = (client, observer) -> {
-      long n = seq.getAndIncrement();
-      stub(client).apply(merge(property(group, "q-" + n, n, kindOf(n), zoneOf(n))), observer);
-      return true;
-    };
     List<String> notes = new ArrayList<>();
+    ServerProcess server = t.server();
     try {
-      ClosedLoop.Window w = ClosedLoop.timed(apply, 8, 0, jitWarmup, server);
+      ClosedLoop.Window w = ClosedLoop.timed(workload.applyNew(t, group, "q-", seq), 8, 0,
+          jitWarmup, server);
       notes.add(String.format("apply %,.0f ops/s", w.opsPerSecond()));
-      int applied = (int) Math.max(1, Math.min(w.ops(), seq.get()));
-      double q = jitWarmup / 3;
-      w = ClosedLoop.timed(byId(group, applied, 8), 8, 0, q, server);
-      notes.add(String.format("by id %,.0f ops/s", w.opsPerSecond()));
-      w = ClosedLoop.timed(byKind(group, applied, 8), 8, 0, q, server);
-      notes.add(String.format("kind %,.0f ops/s", w.opsPerSecond()));
-      w = ClosedLoop.timed(byKindAndZone(group, applied, 8), 8, 0, q, server);
-      notes.add(String.format("kind AND zone %,.0f ops/s", w.opsPerSecond()));
+      if (queries) {
+        int applied = (int) Math.max(1, Math.min(w.ops(), seq.get()));
+        double q = jitWarmup / 3;
+        w = ClosedLoop.timed(workload.byId(t, group, applied, 8), 8, 0, q, server);
+        notes.add(String.format("by id %,.0f ops/s", w.opsPerSecond()));
+        w = ClosedLoop.timed(workload.byKind(t, group, applied, 8), 8, 0, q, server);
+        notes.add(String.format("kind %,.0f ops/s", w.opsPerSecond()));
+        w = ClosedLoop.timed(workload.byKindAndZone(t, group, applied, 8), 8, 0, q, server);
+        notes.add(String.format("kind AND zone %,.0f ops/s", w.opsPerSecond()));
+      }
     } catch (RuntimeException e) {
       notes.add("failed: " + ClosedLoop.describe(e));
     }
-    report.jitWarmupSeconds = (System.nanoTime() - t0) / 1e9;
-    report.jitWarmupNotes = String.join(", ", notes);
-    log("  %s", report.jitWarmupNotes);
+    t.report().jitWarmupSeconds = (System.nanoTime() - t0) / 1e9;
+    t.report().jitWarmupNotes = String.join(", ", notes);
+    log("  %s", t.report().jitWarmupNotes);
   }
 
-  private void runApplyLevels(Report report, String group, ServerProcess server)
-      throws InterruptedException {
-    AtomicLong seq = new AtomicLong();
-    ClosedLoop.Op<ApplyResponse> op = (client, observer) -> {
-      long n = seq.getAndIncrement();
-      long idNum = applyIdSpace > 0 ? n % applyIdSpace : n;
-      stub(client).apply(merge(property(group, "a-" + idNum, n, kindOf(n), zoneOf(n))), observer);
-      return true;
-    };
-    for (int clients : applyClients) {
-      log("apply: %d clients, %.1f s warm-up + %.1f s measured", clients, warmup, measure);
-      Row row = new Row("apply", clients);
-      try {
-        row.window = ClosedLoop.timed(op, clients, warmup, measure, server);
-        log("  %s", row.summary());
-      } catch (RuntimeException e) {
-        row.failure = ClosedLoop.describe(e);
-        log("  FAILED: %s", row.failure);
-      }
-      report.apply.add(row);
+  private Row applyLevel(ApiTarget t, String group, int clients) throws InterruptedException {
+    log("%sapply: %d clients, %.1f s warm-up + %.1f s measured", who(t), clients, warmup,
+        measure);
+    Row row = new Row("apply", clients);
+    try {
+      row.window = ClosedLoop.timed(workload.applyLevel(t, group, t.applySeq()), clients, warmup,
+          measure, t.server());
+      log("  %s", row.summary());
+    } catch (RuntimeException e) {
+      row.failure = ClosedLoop.describe(e);
+      log("  FAILED: %s", row.failure);
     }
-    report.applyIssued = seq.get();
+    return row;
   }
 
-  private int runLoad(Report report, String group, ServerProcess server)
-      throws InterruptedException {
+  private int runLoad(ApiTarget t, String group) throws InterruptedException {
     AtomicLong seq = new AtomicLong();
-    ClosedLoop.Op<ApplyResponse> op = (client, observer) -> {
-      long n = seq.getAndIncrement();
-      if (n >= properties) {
-        return false;
-      }
-      stub(client).apply(merge(property(group, "q-" + n, n, kindOf(n), zoneOf(n))), observer);
-      return true;
-    };
-    log("load: %d properties with %d clients", properties, loadClients);
-    ClosedLoop<ApplyResponse> loop = new ClosedLoop<>(op, loadClients);
+    log("%sload: %d properties with %d clients", who(t), properties, loadClients);
+    ServerProcess server = t.server();
+    ClosedLoop<ApplyResponse> loop =
+        new ClosedLoop<>(workload.load(t, group, properties, seq), loadClients);
     CpuSample c0 = CpuSample.now(server);
     long t0 = System.nanoTime();
     loop.start();
@@ -591,6 +536,7 @@ public final class ApiBenchmark implements Callable<Integer> {
     }
     Row row = new Row("load", loadClients);
     row.window = loop.windowFrom(t0, 0, 0, c0, server);
+    Report report = t.report();
     report.load = row;
     report.loadRequested = properties;
     report.loadCompleted = finished;
@@ -604,29 +550,42 @@ public final class ApiBenchmark implements Callable<Integer> {
     return (int) Math.max(1, Math.min(ok, seq.get()));
   }
 
-  private void runQueries(Report report, String group, int loaded, ServerProcess server)
-      throws InterruptedException {
-    report.queryLoaded = loaded;
-    for (int clients : queryClients) {
-      report.query.add(runQuery("by id", clients, byId(group, loaded, clients), server));
+  /** An idle pause after the load, measuring the server's background CPU. */
+  private void settle(ApiTarget t) throws InterruptedException {
+    if (settle <= 0) {
+      return;
     }
-    for (int clients : queryClients) {
-      report.query.add(runQuery("kind = X, limit " + criteriaLimit, clients,
-          byKind(group, loaded, clients), server));
-    }
-    for (int clients : queryClients) {
-      report.query.add(runQuery("kind = X AND zone = Y, limit " + criteriaLimit, clients,
-          byKindAndZone(group, loaded, clients), server));
-    }
+    CpuSample before = CpuSample.now(t.server());
+    TimeUnit.MILLISECONDS.sleep((long) (settle * 1000));
+    t.report().settle = CpuSample.now(t.server()).minus(before);
+    log("%sidle %.1f s after the load: server CPU %s cores, other CPU %s cores", who(t),
+        settle, Row.cores(t.report().settle.serverCores()),
+        Row.cores(t.report().settle.otherCores()));
   }
 
-  private Row runQuery(String name, int clients, ClosedLoop.Op<QueryResponse> op,
-      ServerProcess server) throws InterruptedException {
-    log("query %s: %d clients, %.1f s warm-up + %.1f s measured", name, clients, queryWarmup,
-        queryMeasure);
-    Row row = new Row(name, clients);
+  /** By id, then kind, then kind AND zone, each with every --query-clients count. */
+  private List<QueryScenario> queryScenarios() {
+    List<QueryScenario> list = new ArrayList<>();
+    for (int clients : queryClients) {
+      list.add(new QueryScenario("by id", clients, workload::byId));
+    }
+    for (int clients : queryClients) {
+      list.add(new QueryScenario("kind = X, limit " + criteriaLimit, clients, workload::byKind));
+    }
+    for (int clients : queryClients) {
+      list.add(new QueryScenario("kind = X AND zone = Y, limit " + criteriaLimit, clients,
+          workload::byKindAndZone));
+    }
+    return list;
+  }
+
+  private Row runQuery(ApiTarget t, String group, QueryScenario q) throws InterruptedException {
+    log("%squery %s: %d clients, %.1f s warm-up + %.1f s measured", who(t), q.name(),
+        q.clients(), queryWarmup, queryMeasure);
+    Row row = new Row(q.name(), q.clients());
     try {
-      row.window = ClosedLoop.timed(op, clients, queryWarmup, queryMeasure, server);
+      row.window = ClosedLoop.timed(q.kind().op(t, group, t.report().queryLoaded, q.clients()),
+          q.clients(), queryWarmup, queryMeasure, t.server());
       log("  %s", row.summary());
     } catch (RuntimeException e) {
       row.failure = ClosedLoop.describe(e);
@@ -635,104 +594,12 @@ public final class ApiBenchmark implements Callable<Integer> {
     return row;
   }
 
-  private ClosedLoop.Op<QueryResponse> byId(String group, int loaded, int clients) {
-    String[] expected = new String[clients];
-    return new ClosedLoop.Op<>() {
-      @Override
-      public boolean issue(int client, StreamObserver<QueryResponse> observer) {
-        String id = "q-" + ThreadLocalRandom.current().nextInt(loaded);
-        expected[client] = id;
-        stub(client).query(QueryRequest.newBuilder().addGroups(group).setName(SCHEMA).addIds(id)
-            .setLimit(20).build(), observer);
-        return true;
-      }
-
-      @Override
-      public boolean check(int client, QueryResponse r) {
-        return r != null && r.getPropertiesCount() == 1
-            && r.getProperties(0).getId().equals(expected[client]);
-      }
-    };
-  }
-
-  private static Criteria eq(String tag, String value) {
-    return Criteria.newBuilder().setCondition(Condition.newBuilder().setName(tag)
-        .setOp(Condition.BinaryOp.BINARY_OP_EQ)
-        .setValue(TagValue.newBuilder().setStr(Str.newBuilder().setValue(value)))
-        .setMatchOption(Condition.MatchOption.getDefaultInstance())).build();
-  }
-
-  private static boolean allMatch(QueryResponse r, int limit, String tag1, String v1,
-      String tag2, String v2) {
-    if (r == null || r.getPropertiesCount() == 0 || r.getPropertiesCount() > limit) {
-      return false;
-    }
-    for (Property p : r.getPropertiesList()) {
-      boolean ok1 = false, ok2 = tag2 == null;
-      for (Tag t : p.getTagsList()) {
-        if (t.getKey().equals(tag1)) ok1 = t.getValue().getStr().getValue().equals(v1);
-        if (tag2 != null && t.getKey().equals(tag2)) ok2 = t.getValue().getStr().getValue().equals(v2);
-      }
-      if (!ok1 || !ok2) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private ClosedLoop.Op<QueryResponse> byKind(String group, int loaded, int clients) {
-    int[] expected = new int[clients];
-    return new ClosedLoop.Op<>() {
-      @Override
-      public boolean issue(int client, StreamObserver<QueryResponse> observer) {
-        int k = ThreadLocalRandom.current().nextInt(kinds);
-        expected[client] = k;
-        stub(client).query(QueryRequest.newBuilder().addGroups(group).setName(SCHEMA)
-            .setCriteria(eq("kind", kindValues[k])).setLimit(criteriaLimit).build(), observer);
-        return true;
-      }
-
-      @Override
-      public boolean check(int client, QueryResponse r) {
-        // Property i has kind i % kinds: kind k exists iff k < loaded.
-        if (expected[client] >= loaded) {
-          return r != null && r.getPropertiesCount() == 0;
-        }
-        return allMatch(r, criteriaLimit, "kind", kindValues[expected[client]], null, null);
-      }
-    };
-  }
-
-  private ClosedLoop.Op<QueryResponse> byKindAndZone(String group, int loaded, int clients) {
-    int[][] expected = new int[clients][2];
-    return new ClosedLoop.Op<>() {
-      @Override
-      public boolean issue(int client, StreamObserver<QueryResponse> observer) {
-        int k = ThreadLocalRandom.current().nextInt(kinds);
-        int z = ThreadLocalRandom.current().nextInt(zones);
-        expected[client][0] = k;
-        expected[client][1] = z;
-        Criteria and = Criteria.newBuilder().setLe(LogicalExpression.newBuilder()
-            .setOp(LogicalExpression.LogicalOp.LOGICAL_OP_AND)
-            .setLeft(eq("kind", kindValues[k])).setRight(eq("zone", zoneValues[z]))).build();
-        stub(client).query(QueryRequest.newBuilder().addGroups(group).setName(SCHEMA)
-            .setCriteria(and).setLimit(criteriaLimit).build(), observer);
-        return true;
-      }
-
-      @Override
-      public boolean check(int client, QueryResponse r) {
-        // The first property with kind k and zone z is z * kinds + k.
-        if ((long) expected[client][1] * kinds + expected[client][0] >= loaded) {
-          return r != null && r.getPropertiesCount() == 0;
-        }
-        return allMatch(r, criteriaLimit, "kind", kindValues[expected[client][0]], "zone",
-            zoneValues[expected[client][1]]);
-      }
-    };
-  }
-
   // ---------------------------------------------------------------- helpers
+
+  /** "label: " in front of a log line when several servers run, else nothing (as before). */
+  private String who(ApiTarget t) {
+    return several ? t.label() + ": " : "";
+  }
 
   static void log(String format, Object... args) {
     System.out.printf("[%s] %s%n", Instant.now().truncatedTo(ChronoUnit.SECONDS),
@@ -778,19 +645,5 @@ public final class ApiBenchmark implements Callable<Integer> {
       }
     }
     return Path.of("").toAbsolutePath();
-  }
-
-  private static void deleteRecursively(Path dir) {
-    try (Stream<Path> s = Files.walk(dir)) {
-      s.sorted(Comparator.reverseOrder()).forEach(p -> {
-        try {
-          Files.deleteIfExists(p);
-        } catch (IOException e) {
-          // best effort
-        }
-      });
-    } catch (IOException e) {
-      log("could not delete %s: %s", dir, e);
-    }
   }
 }

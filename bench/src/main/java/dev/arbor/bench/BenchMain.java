@@ -11,7 +11,9 @@ import java.util.Arrays;
  *   <li>{@code tree [options]}: the repair-tree build benchmark
  *       ({@code dev.arbor.bench.tree.TreeBenchRunner});
  *   <li>{@code repair [options]}: the repair scenarios on a real multi-process cluster
- *       ({@code dev.arbor.bench.repair.RepairBench}).
+ *       ({@code dev.arbor.bench.repair.RepairBench});
+ *   <li>{@code ceiling [options]}: the no-storage gRPC server that {@code api --ceiling} starts
+ *       ({@code dev.arbor.bench.ceiling.CeilingServer}), to run by hand.
  * </ul>
  */
 public final class BenchMain {
@@ -20,11 +22,14 @@ public final class BenchMain {
   public static void main(String[] args) throws Exception {
     if (args.length == 0 || args[0].equals("-h") || args[0].equals("--help")) {
       System.out.println("""
-          usage: java -jar bench/target/arbor-bench.jar <api|jmh|tree|repair> [options]
-            api   gRPC API benchmark against a standalone server (api --help for options)
-            jmh   JMH micro-benchmarks (jmh -h for JMH's options; jmh -l to list)
-            tree  repair-tree build benchmark (dev.arbor.bench.tree.TreeBenchRunner)
-            repair  repair scenarios on a real cluster of processes (repair --help for options)""");
+          usage: java -jar bench/target/arbor-bench.jar <api|jmh|tree|repair|ceiling> [options]
+            api     gRPC API benchmark against a standalone server (api --help for options);
+                    old vs new: api --server-jar old=OLD.jar --server-jar new=NEW.jar [--ceiling]
+            jmh     JMH micro-benchmarks (jmh -h for JMH's options; jmh -l to list)
+            tree    repair-tree build benchmark (dev.arbor.bench.tree.TreeBenchRunner)
+            repair  repair scenarios on a real cluster of processes (repair --help for options);
+                    old vs new: repair --server-jar old=OLD.jar --server-jar new=NEW.jar
+            ceiling the no-storage gRPC server `api --ceiling` starts (ceiling --help)""");
       System.exit(args.length == 0 ? 2 : 0);
     }
     String[] rest = Arrays.copyOfRange(args, 1, args.length);
@@ -34,8 +39,9 @@ public final class BenchMain {
           ? new String[] {"dev.arbor.bench.jmh"} : rest);
       case "tree" -> dev.arbor.bench.tree.TreeBenchRunner.main(rest);
       case "repair" -> dev.arbor.bench.repair.RepairBench.main(rest);
+      case "ceiling" -> dev.arbor.bench.ceiling.CeilingServer.main(rest);
       default -> {
-        System.err.println("unknown benchmark: " + args[0] + " (expected api, jmh, tree or repair)");
+        System.err.println("unknown benchmark: " + args[0] + " (expected api, jmh, tree, repair or ceiling)");
         System.exit(2);
       }
     }

@@ -6,13 +6,19 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Everything one run measured, rendered as the markdown section of docs/benchmarks.md. */
+/**
+ * Everything one run measured on one server, rendered as the markdown section of
+ * docs/benchmarks.md (a single build) or as the per-build details of a comparison
+ * ({@link ApiComparisonReport}).
+ */
 final class Report {
   static final double TARGET_APPLY_OPS = 20_000;
   static final int TARGET_APPLY_CLIENTS = 64;
   static final double TARGET_APPLY_P99_MS = 5;
   static final double TARGET_BY_ID_P99_MS = 2;
 
+  /** The build's label ({@code --server-jar LABEL=JAR}), or "ceiling". */
+  String label;
   Instant started;
   Instant finished;
   String command;
@@ -110,8 +116,16 @@ final class Report {
     }
 
     appendTargets(b);
+    appendSections(b, "###");
+    return b.toString();
+  }
 
-    b.append(String.format("### Apply: ~%s property per request (%s s warm-up, %s s measured per"
+  /**
+   * The apply table, the load, the query table and the first errors, under headings of the given
+   * level ({@code ###} in a section of their own).
+   */
+  void appendSections(StringBuilder b, String heading) {
+    b.append(String.format(heading + " Apply: ~%s property per request (%s s warm-up, %s s measured per"
             + " level)%n%n", kb(payloadBytes), num(warmup), num(measure)));
     b.append(applyIdSpace > 0
         ? "Ids cycle over " + applyIdSpace + " ids: after the first " + applyIdSpace
@@ -138,7 +152,7 @@ final class Report {
 
     if (load != null && load.window != null) {
       ClosedLoop.Window w = load.window;
-      b.append("### Load before the queries\n\n");
+      b.append(heading).append(" Load before the queries\n\n");
       b.append(String.format("%,d of %,d properties applied by %d clients in %.1f s: %,.0f ops/s,"
               + " p50 %s ms, p99 %s ms, %d errors%s; server CPU %s cores.",
           w.ops(), loadRequested, load.clients, w.seconds(), w.opsPerSecond(),
@@ -157,7 +171,7 @@ final class Report {
     }
 
     if (!query.isEmpty()) {
-      b.append(String.format("### Query over %,d loaded properties (%s s warm-up, %s s measured"
+      b.append(String.format(heading + " Query over %,d loaded properties (%s s warm-up, %s s measured"
               + " each)%n%n", queryLoaded, num(queryWarmup), num(queryMeasure)));
       b.append("By id: `ids = [one random loaded id]`. By criteria: `kind` and `zone` chosen at"
           + " random, all tags returned (so up to ").append(criteriaLimit)
@@ -196,7 +210,6 @@ final class Report {
       }
       b.append('\n');
     }
-    return b.toString();
   }
 
   private void appendTargets(StringBuilder b) {
@@ -224,6 +237,11 @@ final class Report {
     b.append('\n');
   }
 
+  /** The client counts of the query rows named {@code name}, in the order run. */
+  List<Integer> queryClientsMeasured(String name) {
+    return query.stream().filter(r -> r.name.equals(name)).map(r -> r.clients).distinct().toList();
+  }
+
   private List<Row> concat() {
     List<Row> all = new ArrayList<>(apply);
     if (load != null) {
@@ -233,35 +251,35 @@ final class Report {
     return all;
   }
 
-  private static String verdict(boolean measured, boolean met) {
+  static String verdict(boolean measured, boolean met) {
     return !measured ? "not measured" : met ? "**met**" : "**missed**";
   }
 
-  private static String failure(Row r) {
+  static String failure(Row r) {
     String f = r.failure != null ? r.failure : "no successful request";
     return "`" + f.replace('`', '\'').replace('|', '/') + "`";
   }
 
-  private static String cpuPerOp(ClosedLoop.Window w) {
+  static String cpuPerOp(ClosedLoop.Window w) {
     if (w.cpu().serverCpuNanos() < 0 || w.ops() == 0) {
       return "–";
     }
     return String.format("%.0f", w.cpu().serverCpuNanos() / 1e3 / w.ops());
   }
 
-  private static String num(double d) {
+  static String num(double d) {
     return d == Math.rint(d) ? Long.toString((long) d) : String.valueOf(d);
   }
 
-  private static String kb(int bytes) {
+  static String kb(int bytes) {
     return bytes % 1024 == 0 ? (bytes / 1024) + " KB" : bytes + " B";
   }
 
-  private static String mib(long bytes) {
+  static String mib(long bytes) {
     return bytes < 0 ? "unknown" : String.format("%.0f MiB", bytes / 1024.0 / 1024.0);
   }
 
-  private static String minutes(Duration d) {
+  static String minutes(Duration d) {
     long s = d.toSeconds();
     return s < 120 ? s + " s" : String.format("%.1f min", s / 60.0);
   }

@@ -19,10 +19,12 @@ import java.util.stream.Stream;
 /**
  * The standalone server run as a child process: {@code java <jvm opts> -jar arbor.jar standalone
  * --data-dir D --grpc-host 127.0.0.1 --grpc-port P --http-port H}, its output going to
- * {@code D/../server.log}. Ready when {@code GET /health} answers 200.
+ * {@code D/../server.log}; or the no-storage ceiling server on the same terms. Ready when
+ * {@code GET /health} answers 200.
  */
 final class ServerProcess implements AutoCloseable {
   static final long CLOCK_TICKS_PER_SECOND = clockTicks();
+  static final String CEILING_MAIN = "dev.arbor.bench.ceiling.CeilingServer";
 
   private final Process process;
   private final Path dataDir;
@@ -48,6 +50,36 @@ final class ServerProcess implements AutoCloseable {
           + " (build it: ./mvnw -B -DskipTests package)");
     }
     Path dataDir = Files.createDirectories(workDir.resolve("data"));
+    return launch(workDir, dataDir, jvmOpts, (grpcPort, httpPort) -> {
+      List<String> args = new ArrayList<>(List.of("-jar", serverJar.toString(), "standalone",
+          "--data-dir", dataDir.toString(), "--grpc-host", "127.0.0.1",
+          "--grpc-port", Integer.toString(grpcPort), "--http-port", Integer.toString(httpPort)));
+      args.addAll(extraArgs);
+      return args;
+    }, startupTimeout);
+  }
+
+  /**
+   * The no-storage ceiling server ({@code dev.arbor.bench.ceiling.CeilingServer}) from this
+   * process's own class path (the bench jar), with the given JVM options, logging to
+   * {@code workDir/server.log} like the real server.
+   */
+  static ServerProcess startCeiling(Path workDir, List<String> jvmOpts, Duration startupTimeout)
+      throws IOException, InterruptedException {
+    Path dataDir = Files.createDirectories(workDir.resolve("data"));
+    String classPath = System.getProperty("java.class.path");
+    return launch(workDir, dataDir, jvmOpts, (grpcPort, httpPort) -> List.of("-cp", classPath,
+        CEILING_MAIN, "--grpc-host", "127.0.0.1", "--grpc-port", Integer.toString(grpcPort),
+        "--http-port", Integer.toString(httpPort)), startupTimeout);
+  }
+
+  /** What follows {@code java <jvm opts>} for a server on the given ports. */
+  private interface Arguments {
+    List<String> on(int grpcPort, int httpPort);
+  }
+
+  private static ServerProcess launch(Path workDir, Path dataDir, List<String> jvmOpts,
+      Arguments arguments, Duration startupTimeout) throws IOException, InterruptedException {
     Path log = workDir.resolve("server.log");
     int grpcPort = freePort();
     int httpPort = freePort();
@@ -57,10 +89,7 @@ final class ServerProcess implements AutoCloseable {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(jvmOpts);
-    cmd.addAll(List.of("-jar", serverJar.toString(), "standalone",
-        "--data-dir", dataDir.toString(), "--grpc-host", "127.0.0.1",
-        "--grpc-port", Integer.toString(grpcPort), "--http-port", Integer.toString(httpPort)));
-    cmd.addAll(extraArgs);
+    cmd.addAll(arguments.on(grpcPort, httpPort));
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(log.toFile()).start();
     ServerProcess server = new ServerProcess(p, dataDir, log, grpcPort, httpPort, cmd);
@@ -172,18 +201,53 @@ final class ServerProcess implements AutoCloseable {
     }
   }
 
+  /**
+   * Suspends the process (SIGSTOP) while another build is measured, so that its background work
+   * (merges, flushes left over from its own last step) does not take CPU from the other's
+   * measurement; it catches up once resumed, within its own next warm-up. Only for a process
+   * that has no peer whose timers could expire meanwhile: the standalone server and the ceiling.
+   */
+  void pause() {
+    signal("-STOP");
+  }
+
+  /** Resumes a paused process (SIGCONT); harmless when it runs. */
+  void resume() {
+    signal("-CONT");
+  }
+
+  private void signal(String signal) {
+    if (!process.isAlive()) {
+      return;
+    }
+    try {
+      Process kill = new ProcessBuilder("kill", signal, Long.toString(process.pid()))
+          .redirectErrorStream(true).start();
+      kill.getInputStream().readAllBytes();
+      if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+        throw new IllegalStateException("kill " + signal + " " + process.pid() + " failed");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("kill " + signal + " " + process.pid(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted sending " + signal, e);
+    }
+  }
+
   private void kill() {
     if (process.isAlive()) {
       process.destroyForcibly();
     }
   }
 
-  /** SIGTERM, then SIGKILL after 15 s. */
+  /** SIGTERM, then SIGKILL after 15 s (resumed first: a stopped process would not act on it). */
   @Override
   public void close() {
     if (!process.isAlive()) {
       return;
     }
+    resume();
     process.destroy();
     try {
       if (!process.waitFor(15, TimeUnit.SECONDS)) {

@@ -24,8 +24,12 @@ import java.util.concurrent.TimeUnit;
 /**
  * The network side of a node: a gRPC server (every call timed) and the HTTP port with
  * {@code /health} (200 while serving) and {@code /metrics}.
+ *
+ * <p>Public so that the benchmark's no-storage "ceiling" server ({@code arbor-bench api
+ * --ceiling}) is built by this very code, with the same Netty settings, interceptors and limits
+ * as a real node: its figure is then the cost of the gRPC layer alone.
  */
-final class ServingEndpoints implements AutoCloseable {
+public final class ServingEndpoints implements AutoCloseable {
   private static final int MAX_INBOUND_MESSAGE = 64 << 20;
 
   private final Server grpc;
@@ -40,7 +44,7 @@ final class ServingEndpoints implements AutoCloseable {
   }
 
   /** A metrics registry with the JVM's meters bound. */
-  static PrometheusMeterRegistry newRegistry() {
+  public static PrometheusMeterRegistry newRegistry() {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(registry);
     new JvmGcMetrics().bindTo(registry);
@@ -55,7 +59,7 @@ final class ServingEndpoints implements AutoCloseable {
   }
 
   /** As above, with the server's concurrency caps, keepalive and connection age. */
-  static ServingEndpoints start(String host, int grpcPort, int httpPort, List<BindableService> services,
+  public static ServingEndpoints start(String host, int grpcPort, int httpPort, List<BindableService> services,
       PrometheusMeterRegistry registry, GrpcServerLimits limits) throws IOException {
     GrpcMetricsInterceptor metrics = new GrpcMetricsInterceptor(registry);
     CallLimiter limiter = new CallLimiter(limits.maxConcurrentCalls());
@@ -106,7 +110,7 @@ final class ServingEndpoints implements AutoCloseable {
     http.addJsonRoute(path, handler);
   }
 
-  void markServing() {
+  public void markServing() {
     serving = true;
   }
 
@@ -115,15 +119,15 @@ final class ServingEndpoints implements AutoCloseable {
     problems = check;
   }
 
-  int grpcPort() {
+  public int grpcPort() {
     return grpc.getPort();
   }
 
-  int httpPort() {
+  public int httpPort() {
     return http.port();
   }
 
-  void awaitTermination() throws InterruptedException {
+  public void awaitTermination() throws InterruptedException {
     grpc.awaitTermination();
   }
 

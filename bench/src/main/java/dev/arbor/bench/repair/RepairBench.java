@@ -4,6 +4,8 @@ import dev.arbor.api.repair.v1.HopResult;
 import dev.arbor.api.repair.v1.RoundOutcome;
 import dev.arbor.bench.ApiBenchmark;
 import dev.arbor.bench.MachineInfo;
+import dev.arbor.bench.Rotation;
+import dev.arbor.bench.ServerJar;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,11 +32,14 @@ import picocli.CommandLine.Spec;
  * N {@code arbor data}, one {@code arbor liaison}), data loaded through the public API, a
  * divergence made by killing one replica during (part of) the writes, a repair round triggered on
  * another replica with {@code RepairAdminService.RunRepair}, and convergence verified by comparing
- * the replicas' trees and, at the end, every property. See {@code bench/README.md}.
+ * the replicas' trees and, at the end, every property. With several {@code --server-jar}s, one
+ * such cluster per build, each scenario run on every build in turn. See {@code bench/README.md}.
  */
 @Command(name = "repair", mixinStandardHelpOptions = true, sortOptions = false,
     version = "arbor-bench repair 0.1.0",
-    description = "Repair scenarios on a real multi-process cluster: full, half, same, one-diff, deletes.")
+    description = {"Repair scenarios on a real multi-process cluster: full, half, same, one-diff,"
+        + " deletes.",
+        "Old vs new in one run: --server-jar old=OLD.jar --server-jar new=NEW.jar."})
 public final class RepairBench implements Callable<Integer> {
   static final String BUILD_COMMAND = "./mvnw -B -q -DskipTests package";
   static final String RUN_COMMAND = "java -jar bench/target/arbor-bench.jar repair";
@@ -159,9 +164,14 @@ public final class RepairBench implements Callable<Integer> {
       description = "Repository root (default: found from the jar's or the working directory).")
   Path repo;
 
-  @Option(names = "--server-jar", paramLabel = "JAR",
-      description = "Server jar (default: <repo>/server/target/arbor.jar).")
-  Path serverJar;
+  @Option(names = "--server-jar", paramLabel = "[LABEL=]JAR",
+      description = "Server jar (default: <repo>/server/target/arbor.jar). Repeat it to compare"
+          + " builds in one run, e.g. --server-jar old=/tmp/old-main/server/target/arbor.jar"
+          + " --server-jar new=server/target/arbor.jar: one cluster per build (all up for the whole"
+          + " run), each scenario run on every build in turn (order rotating) with identical"
+          + " parameters and seed; tables with a column per build and the ratio of each later"
+          + " build to the first (the baseline).")
+  List<String> serverJars = new ArrayList<>();
 
   @Option(names = "--work-dir", paramLabel = "DIR",
       description = "Where the cluster's data and logs go (default: a new temp directory).")
@@ -187,9 +197,10 @@ public final class RepairBench implements Callable<Integer> {
   }
 
   private String[] originalArgs = new String[0];
+  /** Every scenario's result, of every build, in the order run. */
   private final List<RepairScenarioResult> results = new ArrayList<>();
-  private RunInfo runInfo;
-  private boolean jarChanged;
+  /** Several builds in this run: log lines and tables name the build. */
+  private boolean several;
 
   /** What the run as a whole was. */
   record RunInfo(Instant started, long totalMillis, String command, MachineInfo machine,
@@ -199,6 +210,9 @@ public final class RepairBench implements Callable<Integer> {
       boolean serverJarChangedDuringRun) {}
 
   private record Planned(Scenario scenario, int properties) {}
+
+  /** One build's run: what the run was on it, and its scenarios' results. */
+  record BuildOutcome(String label, RunInfo info, List<RepairScenarioResult> results) {}
 
   public static void main(String[] args) {
     System.exit(execute(args));
@@ -287,34 +301,110 @@ public final class RepairBench implements Callable<Integer> {
     }
     validate(planned);
     Path root = repo != null ? repo.toAbsolutePath().normalize() : ApiBenchmark.findRepo();
-    Path jar = (serverJar != null ? serverJar : root.resolve("server/target/arbor.jar"))
-        .toAbsolutePath().normalize();
+    List<ServerJar> jars;
+    try {
+      jars = ServerJar.parseAll(serverJars, root);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
+    several = jars.size() > 1;
     List<String> nodeOpts = split(nodeJvmOpts);
     List<String> liaisonOpts = split(liaisonJvmOpts);
     String command = BUILD_COMMAND + " && " + RUN_COMMAND
         + (originalArgs.length == 0 ? "" : " " + ApiBenchmark.shellQuote(originalArgs));
     MachineInfo machine = MachineInfo.collect(root);
-    Instant jarBuilt = Files.isRegularFile(jar) ? Files.getLastModifiedTime(jar).toInstant() : null;
 
     Path workDir = workDirOption != null
         ? Files.createDirectories(workDirOption.toAbsolutePath())
         : Files.createTempDirectory("arbor-repair-bench-");
-    log("server jar %s; work dir %s; %d data nodes, %d copies; scenarios %s; load via %s API%s",
-        jar, workDir, dataNodes, copies,
+    log("server jar%s %s; work dir %s; %d data nodes, %d copies; scenarios %s; load via %s API%s",
+        several ? "s" : "", several ? jars.stream().map(j -> j.label() + "=" + j.jar()).toList()
+            : jars.get(0).jar(), workDir, dataNodes, copies,
         planned.stream().map(p -> p.scenario().label + "@" + p.properties()).toList(),
         load.label(), load == LoadMode.INTERNAL
             ? String.format(" (%d records per Write, %d batches in flight)", loadBatch, loadBatches)
             : String.format(" (%d calls in flight)", inFlight));
-    long clusterStart = -1;
     String fatal = null;
     results.clear();
-    try (ClusterProcesses cluster = ClusterProcesses.start(jar, workDir, dataNodes, nodeOpts,
+    List<BuildCluster> clusters = new ArrayList<>();
+    try {
+      for (ServerJar jar : jars) {
+        // One build: the work directory itself, as before; several: a subdirectory each.
+        Path dir = several ? Files.createDirectories(workDir.resolve(jar.label())) : workDir;
+        clusters.add(startCluster(jar, dir, nodeOpts, liaisonOpts));
+      }
+      for (int i = 0; i < planned.size(); i++) {
+        Planned p = planned.get(i);
+        String group = "rb_" + p.scenario().label.replace('-', '_') + "_" + (i + 1);
+        for (BuildCluster b : Rotation.rotate(clusters, i)) {
+          RepairScenarioResult r = new ScenarioRun(b, p.scenario(), p.properties(), group).run();
+          b.results().add(r);
+          results.add(r);
+          System.out.println();
+          System.out.println((several ? "[" + b.label() + "] " : "") + RepairReport.table(r));
+          System.out.flush();
+        }
+      }
+    } catch (Exception e) {
+      fatal = e.toString();
+      log("FATAL: %s", e);
+      e.printStackTrace(System.out);
+    } finally {
+      for (int i = clusters.size() - 1; i >= 0; i--) {
+        clusters.get(i).close();
+      }
+      boolean allConverged = fatal == null && results.stream().allMatch(RepairScenarioResult::converged);
+      if (!keepData && allConverged) {
+        deleteRecursively(workDir);
+      } else {
+        log("kept data and logs under %s%s", workDir, keepData ? "" : " (for inspection: not every"
+            + " scenario converged)");
+      }
+    }
+    long totalMillis = (System.nanoTime() - t0) / 1_000_000;
+    List<BuildOutcome> outcomes = new ArrayList<>();
+    for (int k = 0; k < jars.size(); k++) {
+      // A build whose cluster did not start still gets its (empty) outcome, reported as failed.
+      BuildCluster b = k < clusters.size() ? clusters.get(k) : null;
+      Path jar = jars.get(k).jar();
+      Instant jarBuilt = b != null ? b.jarBuilt() : modified(jar);
+      Instant jarNow = modified(jar);
+      boolean jarChanged = jarBuilt != null && !jarBuilt.equals(jarNow);
+      if (jarChanged) {
+        // A restarted victim may have run other code than the nodes started before.
+        log("WARNING: %s changed during the run (%s -> %s): figures may mix two builds", jar,
+            jarBuilt, jarNow);
+      }
+      RunInfo info = new RunInfo(started, totalMillis, command, machine, relativize(root, jar),
+          jarBuilt, nodeOpts, liaisonOpts, dataNodes, copies, inFlight, load.label(),
+          loadBatch, loadBatches, b == null ? -1 : b.cluster().startMillis(), quick,
+          Files.exists(workDir) ? workDir.toString() : null, jarChanged);
+      outcomes.add(new BuildOutcome(jars.get(k).label(), info,
+          b == null ? List.of() : List.copyOf(b.results())));
+    }
+    report(outcomes, fatal);
+    boolean ok = fatal == null
+        && outcomes.stream().allMatch(o -> o.results().size() == planned.size())
+        && results.stream().allMatch(RepairScenarioResult::converged);
+    log("done in %.1f s: %s", totalMillis / 1000.0, ok ? "every scenario converged"
+        : fatal != null ? "failed: " + fatal : "NOT every scenario converged");
+    return ok ? 0 : 1;
+  }
+
+  /** Starts one build's cluster, its loaders and its probe group. */
+  private BuildCluster startCluster(ServerJar jar, Path dir, List<String> nodeOpts,
+      List<String> liaisonOpts) throws Exception {
+    Instant jarBuilt = modified(jar.jar());
+    ClusterProcesses cluster = ClusterProcesses.start(jar.jar(), dir, dataNodes, nodeOpts,
         liaisonOpts, nodeTtl, nodeArgs, Duration.ofSeconds(startupTimeoutSeconds));
-        DataLoader loader = new DataLoader(cluster.liaisonChannel(), inFlight, size, seed);
-        InternalLoader internal = load == LoadMode.INTERNAL
-            ? new InternalLoader(cluster, loader, loadBatch, loadBatches) : null) {
-      clusterStart = cluster.startMillis();
-      log("cluster ready in %.1f s: etcd, %s, liaison %s", clusterStart / 1000.0,
+    DataLoader loader = null;
+    InternalLoader internal = null;
+    try {
+      loader = new DataLoader(cluster.liaisonChannel(), inFlight, size, seed);
+      internal = load == LoadMode.INTERNAL
+          ? new InternalLoader(cluster, loader, loadBatch, loadBatches) : null;
+      log("%scluster ready in %.1f s: etcd, %s, liaison %s", several ? jar.label() + ": " : "",
+          cluster.startMillis() / 1000.0,
           cluster.dataNodeIds().stream().map(id -> id + "@" + cluster.dataNode(id).grpcTarget()
               + " pid " + cluster.dataNode(id).pid()).toList(), cluster.liaison().grpcTarget());
       // A group on every data node: a write to it with consistency `all` succeeds only once the
@@ -328,62 +418,57 @@ public final class RepairBench implements Callable<Integer> {
             + " hash (%,d records per DataNodeService.Write, %d batches in flight)", loadBatch,
             loadBatches);
       }
-      int seq = 0;
-      for (Planned p : planned) {
-        seq++;
-        RepairScenarioResult r = new ScenarioRun(cluster, loader, internal, probe, p.scenario(),
-            p.properties(), "rb_" + p.scenario().label.replace('-', '_') + "_" + seq).run();
-        results.add(r);
-        System.out.println();
-        System.out.println(RepairReport.table(r));
-        System.out.flush();
+      return new BuildCluster(jar, jarBuilt, cluster, loader, internal, probe);
+    } catch (Exception | Error e) {
+      if (internal != null) {
+        internal.close();
       }
-    } catch (Exception e) {
-      fatal = e.toString();
-      log("FATAL: %s", e);
-      e.printStackTrace(System.out);
-    } finally {
-      boolean allConverged = fatal == null && results.stream().allMatch(RepairScenarioResult::converged);
-      if (!keepData && allConverged) {
-        deleteRecursively(workDir);
-      } else {
-        log("kept data and logs under %s%s", workDir, keepData ? "" : " (for inspection: not every"
-            + " scenario converged)");
+      if (loader != null) {
+        loader.close();
       }
+      cluster.close();
+      throw e;
     }
-    Instant jarNow = Files.isRegularFile(jar) ? Files.getLastModifiedTime(jar).toInstant() : null;
-    if (jarBuilt != null && !jarBuilt.equals(jarNow)) {
-      // A restarted victim may have run other code than the nodes started before.
-      log("WARNING: %s changed during the run (%s -> %s): figures may mix two builds", jar,
-          jarBuilt, jarNow);
-      jarChanged = true;
-    }
-    runInfo = new RunInfo(started, (System.nanoTime() - t0) / 1_000_000, command, machine,
-        relativize(root, jar), jarBuilt, nodeOpts, liaisonOpts, dataNodes, copies, inFlight,
-        load.label(), loadBatch, loadBatches, clusterStart, quick,
-        Files.exists(workDir) ? workDir.toString() : null, jarChanged);
+  }
 
-    System.out.println();
-    System.out.println(RepairReport.summary(results));
+  /** Tables on stdout, the JSON file and the doc section: one build's, or the comparison. */
+  private void report(List<BuildOutcome> outcomes, String fatal) throws IOException {
+    if (outcomes.size() == 1) {
+      BuildOutcome o = outcomes.get(0);
+      System.out.println();
+      System.out.println(RepairReport.summary(o.results()));
+      if (out != null) {
+        RepairReport.writeJson(out, o.info(), o.results(), fatal);
+        log("wrote %s", out.toAbsolutePath());
+      }
+      if (updateDoc != null && fatal == null) {
+        RepairReport.updateDoc(updateDoc, o.info(), o.results());
+        log("updated the repair-bench section of %s", updateDoc);
+      }
+      return;
+    }
+    for (BuildOutcome o : outcomes) {
+      System.out.println();
+      System.out.println("build " + o.label() + ": " + RepairReport.summary(o.results()));
+    }
+    System.out.println(RepairComparisonReport.figures(outcomes));
     if (out != null) {
-      RepairReport.writeJson(out, runInfo, results, fatal);
+      RepairReport.writeComparisonJson(out, outcomes, fatal);
       log("wrote %s", out.toAbsolutePath());
     }
     if (updateDoc != null && fatal == null) {
-      RepairReport.updateDoc(updateDoc, runInfo, results);
-      log("updated the repair-bench section of %s", updateDoc);
+      RepairReport.updateDoc(updateDoc,
+          analysis -> RepairComparisonReport.markdown(outcomes, analysis));
+      log("updated the repair-bench section of %s (%s)", updateDoc,
+          outcomes.stream().map(BuildOutcome::label).toList());
     }
-    boolean ok = fatal == null && results.size() == planned.size()
-        && results.stream().allMatch(RepairScenarioResult::converged);
-    log("done in %.1f s: %s", runInfo.totalMillis() / 1000.0, ok ? "every scenario converged"
-        : fatal != null ? "failed: " + fatal : "NOT every scenario converged");
-    return ok ? 0 : 1;
   }
 
   // ---------------------------------------------------------------------------------------------
 
-  /** One scenario on the shared cluster, in its own group. */
+  /** One scenario on one build's cluster, in its own group. */
   private final class ScenarioRun {
+    private final BuildCluster build;
     private final ClusterProcesses cluster;
     private final DataLoader loader;
     private final InternalLoader internal;
@@ -420,12 +505,12 @@ public final class RepairBench implements Callable<Integer> {
     private List<RepairTrigger.SpanLine> trace = List.of();
     private String error;
 
-    ScenarioRun(ClusterProcesses cluster, DataLoader loader, InternalLoader internal, String probe,
-        Scenario scenario, int n, String group) {
-      this.cluster = cluster;
-      this.loader = loader;
-      this.internal = internal;
-      this.probe = probe;
+    ScenarioRun(BuildCluster build, Scenario scenario, int n, String group) {
+      this.build = build;
+      this.cluster = build.cluster();
+      this.loader = build.loader();
+      this.internal = build.internal();
+      this.probe = build.probe();
       this.scenario = scenario;
       this.n = n;
       this.group = group;
@@ -433,8 +518,8 @@ public final class RepairBench implements Callable<Integer> {
     }
 
     RepairScenarioResult run() {
-      log("== scenario %s: %,d properties x %d B, group %s: %s", scenario.label, n, size, group,
-          scenario.description);
+      log("== scenario %s%s: %,d properties x %d B, group %s: %s", scenario.label,
+          several ? " on build " + build.label() : "", n, size, group, scenario.description);
       try {
         loader.awaitAllReachable(probe, 120_000);
         loader.createGroup(group, copies);
@@ -727,6 +812,15 @@ public final class RepairBench implements Callable<Integer> {
 
   private static List<Integer> range(int from, int to) {
     return IntStream.range(from, to).boxed().toList();
+  }
+
+  /** The file's modification time; null when it is absent or unreadable. */
+  private static Instant modified(Path file) {
+    try {
+      return Files.isRegularFile(file) ? Files.getLastModifiedTime(file).toInstant() : null;
+    } catch (IOException e) {
+      return null;
+    }
   }
 
   private static List<String> split(String opts) {

@@ -106,6 +106,42 @@ final class RepairReport {
 
   static void writeJson(Path file, RepairBench.RunInfo info, List<RepairScenarioResult> results,
       String fatal) throws IOException {
+    write(file, json(info, results, fatal));
+  }
+
+  /**
+   * Several builds: {@code benchmark}, {@code comparison} (the labels, baseline first), the shared
+   * {@code command}, {@code fatal}, and {@code builds}: each build's label with the single-build
+   * document.
+   */
+  static void writeComparisonJson(Path file, List<RepairBench.BuildOutcome> outcomes, String fatal)
+      throws IOException {
+    Map<String, Object> root = new LinkedHashMap<>();
+    root.put("benchmark", "repair");
+    root.put("comparison", outcomes.stream().map(RepairBench.BuildOutcome::label).toList());
+    root.put("command", outcomes.get(0).info().command());
+    root.put("fatal", fatal);
+    List<Map<String, Object>> builds = new ArrayList<>();
+    for (RepairBench.BuildOutcome o : outcomes) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("label", o.label());
+      m.putAll(json(o.info(), o.results(), fatal));
+      builds.add(m);
+    }
+    root.put("builds", builds);
+    write(file, root);
+  }
+
+  private static void write(Path file, Map<String, Object> root) throws IOException {
+    Path parent = file.toAbsolutePath().getParent();
+    if (parent != null) {
+      Files.createDirectories(parent);
+    }
+    new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), root);
+  }
+
+  private static Map<String, Object> json(RepairBench.RunInfo info,
+      List<RepairScenarioResult> results, String fatal) {
     Map<String, Object> root = new LinkedHashMap<>();
     root.put("benchmark", "repair");
     root.put("started", info.started().toString());
@@ -195,11 +231,7 @@ final class RepairReport {
       list.add(m);
     }
     root.put("scenarios", list);
-    Path parent = file.toAbsolutePath().getParent();
-    if (parent != null) {
-      Files.createDirectories(parent);
-    }
-    new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), root);
+    return root;
   }
 
   private static Double nanToNull(double d) {
@@ -219,6 +251,15 @@ final class RepairReport {
   /** Rewrites the repair-bench section of {@code doc}, keeping its analysis block. */
   static void updateDoc(Path doc, RepairBench.RunInfo info, List<RepairScenarioResult> results)
       throws IOException {
+    updateDoc(doc, analysis -> markdown(info, results, analysis));
+  }
+
+  /**
+   * Rewrites the repair-bench section of {@code doc} with what {@code render} makes of the
+   * section's current analysis block (null when there is none).
+   */
+  static void updateDoc(Path doc, java.util.function.UnaryOperator<String> render)
+      throws IOException {
     String analysis = null;
     if (Files.exists(doc)) {
       String old = Files.readString(doc, StandardCharsets.UTF_8);
@@ -233,17 +274,39 @@ final class RepairReport {
         }
       }
     }
-    BenchDoc.writeSection(doc, START, END, markdown(info, results, analysis));
+    BenchDoc.writeSection(doc, START, END, render.apply(analysis));
   }
 
   static String markdown(RepairBench.RunInfo info, List<RepairScenarioResult> results,
       String analysis) {
-    MachineInfo m = info.machine();
     StringBuilder b = new StringBuilder();
     b.append("## Repair scenarios on a real cluster (issue 6)\n\n");
     b.append("Written by `dev.arbor.bench.repair.RepairBench` (`bench/`) with `--update-doc`;"
         + " re-running it replaces this section but keeps the analysis block at its end.\n\n");
     b.append("| | |\n|---|---|\n");
+    appendRunRows(b, info);
+    appendClusterProcesses(b, info);
+    b.append("; `").append(jarText(info)).append(" |\n");
+    appendSetupRows(b, info);
+
+    b.append("### Targets (100k × 2 KB, 3 data nodes, 1 shard)\n\n");
+    b.append("| target | measured | verdict |\n|---|---|---|\n");
+    for (Target t : TARGETS) {
+      String[] cell = t.cell(results);
+      b.append("| ").append(t.label()).append(" | ").append(cell[0]).append(" | ").append(cell[1])
+          .append(" |\n");
+    }
+    b.append('\n');
+
+    b.append("### Results\n\n");
+    appendResults(b, info, results);
+    appendAnalysis(b, analysis);
+    return b.toString();
+  }
+
+  /** Command, date, commit, machine and Java rows of the setup table. */
+  static void appendRunRows(StringBuilder b, RepairBench.RunInfo info) {
+    MachineInfo m = info.machine();
     b.append("| command | `").append(info.command()).append("` (from the repository root) |\n");
     b.append("| date | ").append(info.started().truncatedTo(ChronoUnit.SECONDS))
         .append(String.format(Locale.ROOT, " (run took %.1f min) |%n", info.totalMillis() / 60000.0));
@@ -251,16 +314,28 @@ final class RepairReport {
     b.append("| machine | `nproc` = ").append(m.nproc()).append(", ").append(m.cpuModel())
         .append(", ").append(m.ram()).append(", ").append(m.os()).append(" |\n");
     b.append("| Java | ").append(m.java()).append(" |\n");
+  }
+
+  /** The start of the cluster row: the processes and their JVM flags (the caller ends it). */
+  static void appendClusterProcesses(StringBuilder b, RepairBench.RunInfo info) {
     b.append("| cluster | separate processes on loopback: etcd, ").append(info.dataNodes())
         .append(" × `arbor data` (JVM `").append(String.join(" ", info.nodeJvmOpts()))
         .append("`, `--node-ttl` long enough that a killed node stays registered), 1 × `arbor liaison`"
-            + " (JVM `").append(String.join(" ", info.liaisonJvmOpts())).append("`); `")
-        .append(info.serverJar()).append("`")
-        .append(info.serverJarBuilt() == null ? "" : " built "
+            + " (JVM `").append(String.join(" ", info.liaisonJvmOpts())).append("`)");
+  }
+
+  /** The jar, when it was built, and how long its cluster took to start (without the row end). */
+  static String jarText(RepairBench.RunInfo info) {
+    return info.serverJar() + "`"
+        + (info.serverJarBuilt() == null ? "" : " built "
             + info.serverJarBuilt().truncatedTo(ChronoUnit.SECONDS))
-        .append(info.serverJarChangedDuringRun() ? " (**rebuilt during the run**)" : "")
-        .append(String.format(Locale.ROOT, "; cluster ready %.1f s after launch |%n",
-            info.clusterStartMillis() / 1000.0));
+        + (info.serverJarChangedDuringRun() ? " (**rebuilt during the run**)" : "")
+        + String.format(Locale.ROOT, "; cluster ready %.1f s after launch",
+            info.clusterStartMillis() / 1000.0);
+  }
+
+  /** The data, load, divergence and measurement rows, then the note on noise. */
+  static void appendSetupRows(StringBuilder b, RepairBench.RunInfo info) {
     b.append("| data | one group per scenario: CATALOG_PROPERTY, 1 shard, ").append(info.copies())
         .append(" copies; each property a `data` STRING tag of *size* random characters (unique"
             + " per property) and a `ts` INT tag |\n");
@@ -295,23 +370,11 @@ final class RepairReport {
         .append(info.dataNodes()).append(" data nodes, liaison, the benchmark itself) share the"
             + " same cores. Not a median of several runs.\n\n");
 
-    b.append("### Targets (100k × 2 KB, 3 data nodes, 1 shard)\n\n");
-    b.append("| target | measured | verdict |\n|---|---|---|\n");
-    target(b, results, "full", 100_000, "full ≤ 2 s", r -> r.wallMillis() <= 2000,
-        r -> ms(r.wallMillis()));
-    target(b, results, "half", 100_000, "half ≤ 1 s", r -> r.wallMillis() <= 1000,
-        r -> ms(r.wallMillis()));
-    target(b, results, "same", 100_000, "same ≤ 50 ms per shard pair (verdict on the first call)",
-        r -> r.wallMillis() / Math.max(1, r.copies() - 1) <= 50,
-        r -> ms(r.wallMillis() / Math.max(1, r.copies() - 1)) + " per pair, first call"
-            + (r.repeatWallMillis().isEmpty() ? "" : "; " + r.repeatWallMillis().size()
-            + " repeated calls: median " + ms(r.repeatMedianMillis() / Math.max(1, r.copies() - 1))));
-    target(b, results, "one-diff", 1_000_000, "one-diff at 1M ≤ 1 s and ≤ 64 KB of repair traffic",
-        r -> r.wallMillis() <= 1000 && r.repairBytes() <= 64 * 1024,
-        r -> ms(r.wallMillis()) + ", " + String.format(Locale.ROOT, "%,d B", r.repairBytes()));
-    b.append('\n');
+  }
 
-    b.append("### Results\n\n");
+  /** The detailed results table of one build, the repeated calls, the footnote, the loading. */
+  static void appendResults(StringBuilder b, RepairBench.RunInfo info,
+      List<RepairScenarioResult> results) {
     b.append("*Diverged*: keys whose copies differed before the repair (checked, = what the scenario"
         + " meant to cause); *missing bytes*: serialized size of the newest copy of each. CPU and"
         + " peak RSS per data node in placement order of the scenario's replicas, then the other"
@@ -363,46 +426,66 @@ final class RepairReport {
           r.loadMillis() / 1000.0));
     }
     b.append(String.join("; ", loads)).append(".\n\n");
+  }
+
+  /** The analysis block that {@code --update-doc} keeps. */
+  static void appendAnalysis(StringBuilder b, String analysis) {
     b.append("### Analysis\n\n");
     b.append(ANALYSIS_START).append('\n');
     b.append(analysis == null || analysis.isBlank()
         ? "(No analysis yet: write it here; `--update-doc` keeps this block.)" : analysis);
     b.append('\n').append(ANALYSIS_END).append('\n');
-    return b.toString();
   }
 
-  private static void target(StringBuilder b, List<RepairScenarioResult> results, String scenario,
-      int properties, String label, java.util.function.Predicate<RepairScenarioResult> met,
+  /** A target of the issue: which scenario at which size, the bound, and what to show. */
+  record Target(String scenario, int properties, String label,
+      java.util.function.Predicate<RepairScenarioResult> met,
       java.util.function.Function<RepairScenarioResult, String> measured) {
-    RepairScenarioResult hit = results.stream().filter(r -> r.scenario().equals(scenario)
-        && r.properties() == properties && r.sizeBytes() == 2048).findFirst().orElse(null);
-    if (hit == null) {
-      List<String> ran = results.stream().filter(r -> r.scenario().equals(scenario))
-          .map(r -> String.format(Locale.ROOT, "%s at %,d × %d B", measured.apply(r),
-              r.properties(), r.sizeBytes())).toList();
-      b.append("| ").append(label).append(" | ")
-          .append(ran.isEmpty() ? "not run" : String.join("; ", ran))
-          .append(" | not measured at the target size |\n");
-      return;
+
+    /** {measured, verdict} over one build's results. */
+    String[] cell(List<RepairScenarioResult> results) {
+      RepairScenarioResult hit = results.stream().filter(r -> r.scenario().equals(scenario)
+          && r.properties() == properties && r.sizeBytes() == 2048).findFirst().orElse(null);
+      if (hit == null) {
+        List<String> ran = results.stream().filter(r -> r.scenario().equals(scenario))
+            .map(r -> String.format(Locale.ROOT, "%s at %,d × %d B", measured.apply(r),
+                r.properties(), r.sizeBytes())).toList();
+        return new String[] {ran.isEmpty() ? "not run" : String.join("; ", ran),
+            "not measured at the target size"};
+      }
+      return new String[] {measured.apply(hit),
+          !hit.converged() ? "**did not converge**" : met.test(hit) ? "**met**" : "**missed**"};
     }
-    b.append("| ").append(label).append(" | ").append(measured.apply(hit)).append(" | ")
-        .append(!hit.converged() ? "**did not converge**" : met.test(hit) ? "**met**" : "**missed**")
-        .append(" |\n");
   }
 
-  private static String ms(double millis) {
+  static final List<Target> TARGETS = List.of(
+      new Target("full", 100_000, "full ≤ 2 s", r -> r.wallMillis() <= 2000,
+          r -> ms(r.wallMillis())),
+      new Target("half", 100_000, "half ≤ 1 s", r -> r.wallMillis() <= 1000,
+          r -> ms(r.wallMillis())),
+      new Target("same", 100_000, "same ≤ 50 ms per shard pair (verdict on the first call)",
+          r -> r.wallMillis() / Math.max(1, r.copies() - 1) <= 50,
+          r -> ms(r.wallMillis() / Math.max(1, r.copies() - 1)) + " per pair, first call"
+              + (r.repeatWallMillis().isEmpty() ? "" : "; " + r.repeatWallMillis().size()
+              + " repeated calls: median "
+              + ms(r.repeatMedianMillis() / Math.max(1, r.copies() - 1)))),
+      new Target("one-diff", 1_000_000, "one-diff at 1M ≤ 1 s and ≤ 64 KB of repair traffic",
+          r -> r.wallMillis() <= 1000 && r.repairBytes() <= 64 * 1024,
+          r -> ms(r.wallMillis()) + ", " + String.format(Locale.ROOT, "%,d B", r.repairBytes())));
+
+  static String ms(double millis) {
     return millis >= 10_000 ? String.format(Locale.ROOT, "%.1f s", millis / 1000)
         : String.format(Locale.ROOT, "%.1f ms", millis);
   }
 
-  private static String fmt(double d, int places) {
+  static String fmt(double d, int places) {
     if (Double.isNaN(d) || Double.isInfinite(d)) {
       return "-";
     }
     return String.format(Locale.ROOT, "%,." + places + "f", d);
   }
 
-  private static String mib(Long bytes) {
+  static String mib(Long bytes) {
     return bytes == null || bytes < 0 ? "?" : String.format(Locale.ROOT, "%.0f", bytes / MIB);
   }
 }

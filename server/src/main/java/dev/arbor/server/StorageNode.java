@@ -9,11 +9,13 @@ import dev.arbor.repair.tree.BuildSchedule;
 import dev.arbor.repair.tree.RepairTrees;
 import dev.arbor.repair.tree.TreeBuildScheduler;
 import dev.arbor.storage.PropertyStore;
+import dev.arbor.storage.ShardIndex;
 import dev.arbor.storage.DiskUsageGuard;
 import dev.arbor.storage.PurgeCutoff;
 import dev.arbor.storage.StoreEvents;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -26,6 +28,10 @@ import org.slf4j.LoggerFactory;
  */
 final class StorageNode implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(StorageNode.class);
+  /** Node-wide bytes of not-yet-searchable writes above which every shard is refreshed. */
+  private static final long PENDING_REFRESH_BYTES = 64L << 20;
+  /** A shard's pending writes are made searchable (and their memory freed) at least this often. */
+  private static final long PENDING_MAX_AGE_NANOS = TimeUnit.SECONDS.toNanos(10);
 
   private final ServerConfig config;
   private final HybridClock clock;
@@ -97,10 +103,20 @@ final class StorageNode implements AutoCloseable {
   void start(PurgeCutoff purge) {
     long cp = Math.max(1, config.checkpointInterval().toMillis());
     background.scheduleWithFixedDelay(() -> guarded("checkpoint", store::checkpoint), cp, cp, TimeUnit.MILLISECONDS);
-    // Bounds the map of writes not yet visible to searches, and the WAL a crash would replay.
+    // Searches refresh when they need to; this only bounds the memory of writes not yet visible
+    // to searches, and the WAL a crash would replay. Refreshing on a byte budget rather than every
+    // second lets bulk ingest (repair) fill Lucene's RAM buffer instead of flushing small segments.
     background.scheduleWithFixedDelay(() -> guarded("refresh", () -> {
-      for (var s : store.allShards()) {
-        s.refresh();
+      List<ShardIndex> shards = store.allShards();
+      long pending = 0;
+      for (var s : shards) {
+        pending += s.pendingBytes();
+      }
+      boolean overBudget = pending > PENDING_REFRESH_BYTES;
+      for (var s : shards) {
+        if (overBudget || s.pendingAgeNanos() > PENDING_MAX_AGE_NANOS) {
+          s.refresh();
+        }
       }
       if (store.walBytesSinceCheckpoint() > config.checkpointWalBytes()) {
         store.checkpoint();

@@ -53,6 +53,9 @@ public final class ShardIndex implements Closeable {
   private final ConcurrentHashMap<String, Pending> unrefreshed = new ConcurrentHashMap<>();
   private final AtomicLong applied = new AtomicLong();
   private volatile long refreshedUpTo;
+  /** Source bytes held by {@link #unrefreshed}: what a refresh would free. */
+  private final AtomicLong pendingBytes = new AtomicLong();
+  private volatile long lastRefreshNanos = System.nanoTime();
 
   private record Pending(PropertyRecord record, long seq) {}
 
@@ -206,7 +209,8 @@ public final class ShardIndex implements Closeable {
       writer.updateDocument(new Term(DocumentCodec.KEY, entity), doc);
     }
     long seq = applied.incrementAndGet();
-    unrefreshed.put(entity, new Pending(r, seq));
+    Pending replaced = unrefreshed.put(entity, new Pending(r, seq));
+    pendingBytes.addAndGet(r.source().length - (replaced == null ? 0 : replaced.record().source().length));
   }
 
   /**
@@ -226,7 +230,27 @@ public final class ShardIndex implements Closeable {
     }
     searchers.maybeRefreshBlocking();
     refreshedUpTo = upTo;
-    unrefreshed.values().removeIf(p -> p.seq() <= upTo);
+    lastRefreshNanos = System.nanoTime();
+    forgetPending(p -> p.seq() <= upTo);
+  }
+
+  /** Bytes of applied writes not yet visible to searches (kept in memory for point lookups). */
+  public long pendingBytes() {
+    return pendingBytes.get();
+  }
+
+  /** Nanoseconds since the last refresh, when writes are pending; 0 when none is. */
+  public long pendingAgeNanos() {
+    return unrefreshed.isEmpty() ? 0 : System.nanoTime() - lastRefreshNanos;
+  }
+
+  private void forgetPending(java.util.function.Predicate<Pending> which) {
+    for (var e : unrefreshed.entrySet()) {
+      Pending p = e.getValue();
+      if (which.test(p) && unrefreshed.remove(e.getKey(), p)) {
+        pendingBytes.addAndGet(-p.record().source().length);
+      }
+    }
   }
 
   /** Runs a query (after a refresh), returning at most {@code limit} records in {@code sort} order. */
@@ -289,7 +313,7 @@ public final class ShardIndex implements Closeable {
     // Counts as a change so the next refresh makes the purge visible; lookups must not keep
     // serving purged tombstones from the not-yet-refreshed map either.
     applied.incrementAndGet();
-    unrefreshed.values().removeIf(p -> p.record().deleted() && p.record().deleteTime() <= cutoffNanos);
+    forgetPending(p -> p.record().deleted() && p.record().deleteTime() <= cutoffNanos);
     return n;
   }
 

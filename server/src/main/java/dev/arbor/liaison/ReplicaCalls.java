@@ -69,14 +69,18 @@ final class ReplicaCalls implements AutoCloseable {
     return e instanceof InvalidArgumentException || e instanceof NotFoundException;
   }
 
+  /** Each failed node and why: unreachable, or what it answered (a shard out of service, say). */
   static String describeFailures(List<? extends Answer<?>> answers) {
     List<String> parts = new ArrayList<>();
     for (Answer<?> a : answers) {
       if (!a.ok()) {
-        parts.add(a.node().id() + " (" + a.node().grpcAddress() + ")");
+        String node = a.node().id() + " (" + a.node().grpcAddress() + ")";
+        String why = String.valueOf(a.failure().getMessage());
+        // The node client's own messages already name the node.
+        parts.add(why.contains(node) ? why : node + ": " + why);
       }
     }
-    return String.join(", ", parts);
+    return String.join("; ", parts);
   }
 
   @Override

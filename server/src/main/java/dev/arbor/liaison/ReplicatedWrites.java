@@ -234,11 +234,11 @@ final class ReplicatedWrites {
     }
     WriteConsistency level = consistency.get();
     if (!level.isMet(acks, replicas.size())) {
-      String unreachable = ReplicaCalls.describeFailures(answers);
+      String failed = ReplicaCalls.describeFailures(answers);
       throw new UnavailableException(
           what + " reached " + acks + " of " + replicas.size() + " replicas; consistency " + level.text()
               + " needs " + level.required(replicas.size())
-              + (unreachable.isEmpty() ? "" : "; unreachable: " + unreachable)
+              + (failed.isEmpty() ? "" : "; failed: " + failed)
               + (rejected.isEmpty() ? "" : "; rejected by " + String.join(", ", rejected)));
     }
     return true;

@@ -55,6 +55,12 @@ public final class StatusMapping {
     // Callers get a reference to the log line, never the exception text: it can name files,
     // peers and internals that are none of a client's business.
     String incident = Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong() >>> 16);
+    if (t instanceof dev.arbor.errors.WriteOutcomeUnknownException) {
+      // The message names group and shard only, never files: the caller needs it to decide.
+      LOG.error("write with unknown outcome (incident {})", incident, t);
+      return Status.INTERNAL.withDescription(bounded(t.getMessage() + " (incident " + incident
+          + ", details in the server log)"));
+    }
     if (t instanceof StorageException) {
       LOG.error("storage failure (incident {})", incident, t);
       return Status.INTERNAL.withDescription(

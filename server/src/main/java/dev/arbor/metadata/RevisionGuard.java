@@ -1,13 +1,13 @@
 package dev.arbor.metadata;
 
-import dev.arbor.storage.AtomicFileWriter;
+import dev.arbor.storage.SealedFile;
+import dev.arbor.storage.format.FileFormat;
 import java.io.IOException;
 import java.io.StringReader;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.Properties;
@@ -20,18 +20,28 @@ import org.slf4j.LoggerFactory;
  * another cluster (etcd replaced) or at a lower revision (etcd restored from an old backup) raises
  * an alarm that stays, across restarts, until an operator accepts the new history with
  * {@code arbor metadata accept-revision}: while it is raised, metadata is not trusted to delete
- * data (group deletes only quarantine).
+ * data (group deletes only quarantine). A damaged file raises the alarm too: what was seen before
+ * is unknown, so a regression could not be noticed.
+ *
+ * <p>Format 2: the {@link FileFormat} envelope (kind {@value #KIND}) around the properties
+ * {@code clusterId} (hex), {@code revision} and, while raised, {@code alarm}, as
+ * {@link Properties#store} writes them. Format 1, still read and rewritten in format 2 on the next
+ * change: the same properties text without the envelope.
  */
 public final class RevisionGuard {
   public static final String FILE = "metadata-revision";
+  static final String KIND = "metadata-revision";
+  static final int FORMAT = 2;
+  private static final String COMMENT =
+      "highest etcd revision this node has seen; see 'arbor metadata accept-revision --help'";
   private static final Logger LOG = LoggerFactory.getLogger(RevisionGuard.class);
 
-  private final Path file;
+  private final SealedFile file;
   private long clusterId;
   private long revision;
   private String alarm;
 
-  private RevisionGuard(Path file, long clusterId, long revision, String alarm) {
+  private RevisionGuard(SealedFile file, long clusterId, long revision, String alarm) {
     this.file = file;
     this.clusterId = clusterId;
     this.revision = revision;
@@ -40,20 +50,40 @@ public final class RevisionGuard {
 
   /** The guard of data directory {@code dataDir}, with what it remembers. */
   public static RevisionGuard open(Path dataDir) throws IOException {
-    Path f = dataDir.resolve(FILE);
-    Properties p = new Properties();
+    SealedFile f = new SealedFile(dataDir.resolve(FILE), KIND, FORMAT);
+    RevisionGuard g;
     try {
-      p.load(new StringReader(Files.readString(f, StandardCharsets.UTF_8)));
-    } catch (NoSuchFileException e) {
-      return new RevisionGuard(f, 0, 0, null);
+      Optional<FileFormat.Sealed> s = f.read();
+      if (s.isEmpty()) {
+        return new RevisionGuard(f, 0, 0, null);
+      }
+      Properties p = parse(f.path(), s.get());
+      g = new RevisionGuard(f, Long.parseUnsignedLong(p.getProperty("clusterId"), 16),
+          Long.parseLong(p.getProperty("revision")), p.getProperty("alarm"));
+    } catch (IOException | RuntimeException e) {
+      g = new RevisionGuard(f, 0, 0, f.path() + " is unreadable or damaged (" + e.getMessage() + "), so whether"
+          + " metadata went back in time cannot be checked");
+      g.persist();
     }
-    RevisionGuard g = new RevisionGuard(f, Long.parseUnsignedLong(p.getProperty("clusterId", "0"), 16),
-        Long.parseLong(p.getProperty("revision", "0")), p.getProperty("alarm"));
     if (g.alarm != null) {
-      LOG.error("METADATA NOT TRUSTED (raised before this start): {}. Group deletes only quarantine data until an"
+      LOG.error("METADATA NOT TRUSTED: {}. Group deletes only quarantine data until an"
           + " operator runs 'arbor metadata accept-revision --data-dir {}' with the node stopped", g.alarm, dataDir);
     }
     return g;
+  }
+
+  private static Properties parse(Path file, FileFormat.Sealed s) throws IOException {
+    String text = new String(s.body(), StandardCharsets.UTF_8);
+    // Format 1 has no checksum: at least it must be what Properties.store wrote, with both values.
+    if (s.version() == SealedFile.LEGACY && !text.startsWith("#" + COMMENT + "\n")) {
+      throw new IOException(file + " is not a metadata-revision file");
+    }
+    Properties p = new Properties();
+    p.load(new StringReader(text));
+    if (p.getProperty("clusterId") == null || p.getProperty("revision") == null) {
+      throw new IOException(file + " lacks clusterId or revision");
+    }
+    return p;
   }
 
   /** Forgets what the data directory remembers: the next metadata seen is accepted as is. */
@@ -93,7 +123,7 @@ public final class RevisionGuard {
     alarm = why;
     LOG.error("METADATA WENT BACK IN TIME: {}. This node stops deleting data on metadata changes (groups that"
         + " vanish or are deleted are quarantined). Check etcd; once its state is right, stop the node and run"
-        + " 'arbor metadata accept-revision --data-dir {}'", why, file.getParent());
+        + " 'arbor metadata accept-revision --data-dir {}'", why, file.path().getParent());
     persist();
   }
 
@@ -106,10 +136,10 @@ public final class RevisionGuard {
     }
     StringWriter w = new StringWriter();
     try {
-      p.store(w, "highest etcd revision this node has seen; see 'arbor metadata accept-revision --help'");
-      AtomicFileWriter.write(file, w.toString().getBytes(StandardCharsets.UTF_8));
+      p.store(w, COMMENT);
+      file.write(w.toString().getBytes(StandardCharsets.UTF_8));
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+      throw new UncheckedIOException("cannot write " + file.path() + ": " + e.getMessage(), e);
     }
   }
 }

@@ -16,6 +16,7 @@ import dev.arbor.repair.handoff.ShardRef;
 import dev.arbor.storage.CopyFence;
 import dev.arbor.storage.PropertyStore;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -24,6 +25,8 @@ import java.util.OptionalInt;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The hand-off of shard copies this data node no longer owns, wired: ownership from placement over
@@ -31,6 +34,7 @@ import java.util.function.Supplier;
  * background hand-off, and the long-absence fence decided at start from the last-alive file.
  */
 final class HandOffNode implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(HandOffNode.class);
   private static final Duration PUSH_DEADLINE = Duration.ofSeconds(30);
 
   private final OrphanTracker tracker;
@@ -65,7 +69,14 @@ final class HandOffNode implements AutoCloseable {
     Duration skew = config.repair().maxClockSkew();
     OrphanHandOffs handOffs = new OrphanHandOffs(tracker, handOff, store, settings, grace, skew,
         () -> wallNanos(Instant.now()), System::nanoTime, lastAlive, Instant::now, closed, meters);
-    Optional<String> away = AbsenceFence.check(lastAlive.read(), Instant.now(), grace, skew);
+    Optional<String> away;
+    try {
+      away = AbsenceFence.check(lastAlive.read(), Instant.now(), grace, skew);
+    } catch (IOException e) {
+      LOG.error("the last-alive file is unreadable: {}; this node fences its replicated copies (handed off, dropped"
+          + " and refilled by repair) and writes the file anew once they are dropped; nothing to do", e.getMessage());
+      away = Optional.of(AbsenceFence.unreadable(e.getMessage()));
+    }
     away.ifPresent(why -> handOffs.fence(store.allShards().stream()
         .filter(s -> copies(metadata, s.group()).isPresent())
         .map(s -> new ShardRef(s.group(), s.shard())).toList(), why));

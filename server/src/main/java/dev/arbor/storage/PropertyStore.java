@@ -729,15 +729,26 @@ public final class PropertyStore implements Closeable {
       // Opened first: a group's directory and incarnation file exist before its records reach the WAL.
       List<ShardIndex> targets = new ArrayList<>(writes.size());
       for (ShardWrite w : writes) {
-        targets.add(shard(w.group(), w.shard()));
+        ShardIndex target = shard(w.group(), w.shard());
+        // Before the WAL: a write refused here was not logged, so its outcome is known.
+        target.ensureServing();
+        targets.add(target);
       }
       long pos = wal.append(payload);
       wal.awaitDurable(pos);
       for (int i = 0; i < writes.size(); i++) {
-        targets.get(i).put(writes.get(i).record(), docs.get(i), absent.get(i));
+        ShardIndex target = targets.get(i);
+        try {
+          target.put(writes.get(i).record(), docs.get(i), absent.get(i));
+        } catch (IOException | RuntimeException e) {
+          // Logged durably but not applied: a restart replays it, unless a checkpoint of a shard
+          // that kept serving dropped the segment first. Either way the caller cannot know.
+          throw new dev.arbor.errors.WriteOutcomeUnknownException("the write reached the write-ahead log, but"
+              + " applying it to shard " + target.shard() + " of group " + target.group() + " failed"
+              + (target.serving() ? "" : " (the shard is out of service after a fatal index error; restarting the"
+                  + " node recovers it from the write-ahead log)") + ": its outcome is unknown", e);
+        }
       }
-    } catch (IOException e) {
-      throw new StorageException("index write failed: " + e.getMessage(), e);
     } finally {
       writeGate.readLock().unlock();
     }
@@ -771,10 +782,18 @@ public final class PropertyStore implements Closeable {
   }
 
   private void commitAndForget(List<Path> oldSegments) throws IOException {
+    boolean allCommitted = true;
     for (ShardIndex s : shards.values()) {
+      if (!s.serving()) {
+        // What it lost since its last commit lives only in these segments: a restart replays them.
+        allCommitted = false;
+        continue;
+      }
       s.commit();
     }
-    wal.deleteSegments(oldSegments);
+    if (allCommitted) {
+      wal.deleteSegments(oldSegments);
+    }
   }
 
   /** Bytes appended to the WAL since the last checkpoint began (what a crash would replay). */
@@ -800,7 +819,7 @@ public final class PropertyStore implements Closeable {
   public void purgeTombstones(PurgeCutoff cutoff) throws IOException {
     for (ShardIndex s : shards.values()) {
       long c = cutoff.cutoffNanos(s.group(), s.shard());
-      if (c != PurgeCutoff.KEEP_ALL) {
+      if (c != PurgeCutoff.KEEP_ALL && s.serving()) {
         long n = s.purgeTombstones(c);
         if (n > 0) {
           purged.addAndGet(n);
@@ -823,7 +842,8 @@ public final class PropertyStore implements Closeable {
     for (ShardIndex s : shards.values()) {
       Throwable fatal = s.fatalError();
       if (fatal != null) {
-        problems.add("shard " + s.group() + "/" + s.shard() + " stopped after a fatal index error: " + fatal);
+        problems.add("shard " + s.group() + "/" + s.shard() + " stopped after a fatal index error and serves nothing"
+            + " until a restart recovers it from the write-ahead log: " + fatal);
       }
     }
     return problems;

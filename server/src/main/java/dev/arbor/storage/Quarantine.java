@@ -6,7 +6,6 @@ import java.io.StringReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Instant;
@@ -29,10 +28,18 @@ import org.slf4j.LoggerFactory;
  * other disappearance lands here, where nothing serves or repairs it, until an operator restores it
  * or it is older than the retention. Moves are renames within the data directory, so nothing is
  * copied and a crash leaves the data in one place or the other.
+ *
+ * <p>Each entry's {@value #INFO} says what it holds. Format 2: the {@link dev.arbor.storage.format.FileFormat}
+ * envelope (kind {@value #INFO_KIND}) around the properties {@code group}, {@code incarnation},
+ * {@code quarantinedAt} and {@code reason} as {@link Properties#store} writes them. Format 1, still
+ * read: the same text without the envelope. An entry whose file is unreadable is never purged.
  */
 public final class Quarantine {
   /** The file in each entry saying what it holds. */
   public static final String INFO = "quarantined.properties";
+  static final String INFO_KIND = "quarantine-entry";
+  static final int INFO_FORMAT = 2;
+  private static final String INFO_COMMENT = "group data set aside by Arbor; see 'arbor quarantine --help'";
   private static final Logger LOG = LoggerFactory.getLogger(Quarantine.class);
   private static final DateTimeFormatter STAMP =
       DateTimeFormatter.ofPattern("uuuuMMdd'T'HHmmssSSS'Z'").withZone(ZoneOffset.UTC);
@@ -68,8 +75,8 @@ public final class Quarantine {
     info.setProperty("quarantinedAt", now.toString());
     info.setProperty("reason", reason);
     java.io.StringWriter w = new java.io.StringWriter();
-    info.store(w, "group data set aside by Arbor; see 'arbor quarantine --help'");
-    AtomicFileWriter.write(entry.resolve(INFO), w.toString().getBytes(StandardCharsets.UTF_8));
+    info.store(w, INFO_COMMENT);
+    infoFile(entry).write(w.toString().getBytes(StandardCharsets.UTF_8));
     moveIfPresent(groupData, entry.resolve("data"));
     moveIfPresent(NamedPaths.child(repairRoot, group), entry.resolve("repair"));
     AtomicFileWriter.fsyncDirectory(root);
@@ -87,7 +94,8 @@ public final class Quarantine {
         try {
           out.add(read(e));
         } catch (IOException | RuntimeException ex) {
-          LOG.warn("ignoring unreadable quarantine entry {}: {}", e, ex.toString());
+          LOG.error("quarantine entry {} is unreadable ({}); it is not listed, restored or purged by Arbor and its"
+              + " data stays where it is: look at it, then move its data back or delete the entry by hand", e, ex.toString());
         }
       }
     } catch (IOException e) {
@@ -159,19 +167,33 @@ public final class Quarantine {
     return purged;
   }
 
+  private static SealedFile infoFile(Path entry) {
+    return new SealedFile(entry.resolve(INFO), INFO_KIND, INFO_FORMAT);
+  }
+
   private QuarantineEntry read(Path entry) throws IOException {
-    Properties info = new Properties();
-    try {
-      info.load(new StringReader(Files.readString(entry.resolve(INFO), StandardCharsets.UTF_8)));
-    } catch (NoSuchFileException e) {
-      throw new IOException(entry + " has no " + INFO);
+    dev.arbor.storage.format.FileFormat.Sealed sealed = infoFile(entry).read()
+        .orElseThrow(() -> new IOException(entry + " has no " + INFO));
+    String text = new String(sealed.body(), StandardCharsets.UTF_8);
+    // Format 1 has no checksum: at least it must be what Properties.store wrote.
+    if (sealed.version() == SealedFile.LEGACY && !text.startsWith("#" + INFO_COMMENT + "\n")) {
+      throw new IOException(entry.resolve(INFO) + " is not a quarantine entry file");
     }
+    Properties info = new Properties();
+    info.load(new StringReader(text));
     String group = info.getProperty("group");
+    if (group == null || !dev.arbor.property.Names.isValidName(group)) {
+      throw new IOException(entry.resolve(INFO) + ": no valid group name");
+    }
     String inc = info.getProperty("incarnation", "none");
-    Optional<GroupIncarnation> incarnation = inc.equals("none")
-        ? Optional.empty() : Optional.of(GroupIncarnation.fromBytes(HexFormat.of().parseHex(inc)));
-    return new QuarantineEntry(entry.getFileName().toString(), group, incarnation,
-        Instant.parse(info.getProperty("quarantinedAt")), info.getProperty("reason", ""), entry);
+    try {
+      Optional<GroupIncarnation> incarnation = inc.equals("none")
+          ? Optional.empty() : Optional.of(GroupIncarnation.fromBytes(HexFormat.of().parseHex(inc)));
+      return new QuarantineEntry(entry.getFileName().toString(), group, incarnation,
+          Instant.parse(String.valueOf(info.getProperty("quarantinedAt"))), info.getProperty("reason", ""), entry);
+    } catch (RuntimeException e) {
+      throw new IOException(entry.resolve(INFO) + ": invalid incarnation or time: " + e.getMessage(), e);
+    }
   }
 
   /** {@code base}, or {@code base-2}, ... when a directory of that name exists. */

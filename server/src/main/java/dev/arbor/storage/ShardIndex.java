@@ -1,5 +1,6 @@
 package dev.arbor.storage;
 
+import dev.arbor.errors.UnavailableException;
 import dev.arbor.property.PropertyRecord;
 import java.io.Closeable;
 import java.io.IOException;
@@ -32,14 +33,22 @@ import org.apache.lucene.search.Sort;
 import org.apache.lucene.search.SortField;
 import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.store.FSDirectory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The Lucene index of one (group, shard) on this node: one document per property key, sorted by
  * key on disk (so tree builds scan in key order). Durability comes from the write-ahead log; the
  * index is committed at checkpoints. Point lookups see every applied write at once (a small map of
  * writes not yet visible to the searcher); searches refresh first when something changed.
+ *
+ * <p>After a fatal index error (Lucene's tragic event: a failed flush on a full disk, a corrupt
+ * segment) the shard is out of service: every read and write of it fails with
+ * {@link UnavailableException}, because its searcher and pending writes may no longer match what
+ * was acknowledged. Only a restart brings it back, recovering it from the write-ahead log.
  */
 public final class ShardIndex implements Closeable {
+  private static final Logger LOG = LoggerFactory.getLogger(ShardIndex.class);
   /** Index sort: entity key ascending. */
   public static final Sort KEY_ORDER = new Sort(new SortField(DocumentCodec.KEY, SortField.Type.STRING));
 
@@ -56,6 +65,7 @@ public final class ShardIndex implements Closeable {
   /** Source bytes held by {@link #unrefreshed}: what a refresh would free. */
   private final AtomicLong pendingBytes = new AtomicLong();
   private volatile long lastRefreshNanos = System.nanoTime();
+  private final java.util.concurrent.atomic.AtomicBoolean failureLogged = new java.util.concurrent.atomic.AtomicBoolean();
 
   private record Pending(PropertyRecord record, long seq) {}
 
@@ -96,6 +106,7 @@ public final class ShardIndex implements Closeable {
 
   /** The latest stored state of an entity, tombstones included; null when never written. */
   public PropertyRecord latest(String entity) throws IOException {
+    ensureServing();
     Pending p = unrefreshed.get(entity);
     if (p != null) {
       return p.record();
@@ -136,6 +147,7 @@ public final class ShardIndex implements Closeable {
    * once per entity.
    */
   public PropertyRecord[] latestAll(List<String> entities) throws IOException {
+    ensureServing();
     PropertyRecord[] out = new PropertyRecord[entities.size()];
     int missing = 0;
     for (int i = 0; i < out.length; i++) {
@@ -202,6 +214,7 @@ public final class ShardIndex implements Closeable {
    *     the document is added without deleting by key first
    */
   void put(PropertyRecord r, org.apache.lucene.document.Document doc, boolean absent) throws IOException {
+    ensureServing();
     String entity = r.key().entity();
     if (absent) {
       writer.addDocument(doc);
@@ -228,7 +241,14 @@ public final class ShardIndex implements Closeable {
     if (upTo == refreshedUpTo) {
       return;
     }
-    searchers.maybeRefreshBlocking();
+    try {
+      searchers.maybeRefreshBlocking();
+    } catch (IOException | RuntimeException e) {
+      // A refresh flushes; the flush that hits a fatal error takes the shard out of service, and
+      // the caller must hear that rather than an I/O error.
+      ensureServing();
+      throw e;
+    }
     refreshedUpTo = upTo;
     lastRefreshNanos = System.nanoTime();
     forgetPending(p -> p.seq() <= upTo);
@@ -255,6 +275,7 @@ public final class ShardIndex implements Closeable {
 
   /** Runs a query (after a refresh), returning at most {@code limit} records in {@code sort} order. */
   public List<PropertyRecord> search(Query q, int limit, Sort sort) throws IOException {
+    ensureServing();
     refresh();
     IndexSearcher s = searchers.acquire();
     try {
@@ -277,6 +298,7 @@ public final class ShardIndex implements Closeable {
 
   /** An acquired searcher over the latest refreshed state; release with {@link #release}. */
   public IndexSearcher acquireSearcher() throws IOException {
+    ensureServing();
     refresh();
     return searchers.acquire();
   }
@@ -285,18 +307,43 @@ public final class ShardIndex implements Closeable {
     searchers.release(s);
   }
 
-  /** Physically removes tombstones deleted at or before {@code cutoffNanos}. */
   /**
    * The error that closed this index's writer for good (disk full while flushing, a corrupt
-   * segment), or null: such a shard cannot take writes until the node restarts and recovers it
-   * from the write-ahead log.
+   * segment), or null: such a shard serves nothing until the node restarts and recovers it from
+   * the write-ahead log. Logged once, at ERROR, by whichever call notices it first.
    */
   public Throwable fatalError() {
-    return writer.getTragicException();
+    Throwable fatal = writer.getTragicException();
+    if (fatal != null && failureLogged.compareAndSet(false, true)) {
+      LOG.error("SHARD OUT OF SERVICE: {}/{} ({}): its index writer stopped after a fatal error; every read and write"
+          + " of the shard is refused (UNAVAILABLE) and its write-ahead log segments are kept until the node"
+          + " restarts, which recovers the shard from them. Other shards keep serving", group, shard, dir, fatal);
+    }
+    return fatal;
+  }
+
+  /** Whether the shard serves reads and writes (no fatal index error). */
+  public boolean serving() {
+    return fatalError() == null;
+  }
+
+  /**
+   * Refuses every use of a shard out of service: its stale searcher and the writes it may have
+   * lost must never answer as if current.
+   *
+   * @throws UnavailableException naming group and shard, and that a restart recovers it
+   */
+  public void ensureServing() {
+    if (!serving()) {
+      throw new UnavailableException("shard " + shard + " of group " + group + " is out of service on this node:"
+          + " its index stopped after a fatal error (see the node's log and /health); restarting the node recovers"
+          + " the shard from the write-ahead log");
+    }
   }
 
   /** Deletes the tombstones deleted at or before {@code cutoffNanos}; returns how many there were. */
   long purgeTombstones(long cutoffNanos) throws IOException {
+    ensureServing();
     Query purgeable = NumericDocValuesField.newSlowRangeQuery(DocumentCodec.DEL, 1, cutoffNanos);
     refresh();
     long n;
@@ -322,6 +369,7 @@ public final class ShardIndex implements Closeable {
    * was never committed. Release with {@link #releaseSnapshot}.
    */
   public IndexCommit snapshot() throws IOException {
+    ensureServing();
     try {
       return snapshots.snapshot();
     } catch (IllegalStateException noCommitYet) {
@@ -337,6 +385,7 @@ public final class ShardIndex implements Closeable {
 
   /** Commits everything applied so far; the commit generation grows with every commit. */
   public void commit() throws IOException {
+    ensureServing();
     if (writer.hasUncommittedChanges()) {
       writer.commit();
     }
@@ -357,9 +406,24 @@ public final class ShardIndex implements Closeable {
       searchers.close();
     } finally {
       try {
-        writer.close();
+        closeWriter(false);
       } finally {
         directory.close();
+      }
+    }
+  }
+
+  /** Closes or rolls back the writer; one its fatal error closed already needs neither. */
+  private void closeWriter(boolean rollback) throws IOException {
+    try {
+      if (rollback) {
+        writer.rollback();
+      } else {
+        writer.close();
+      }
+    } catch (org.apache.lucene.store.AlreadyClosedException e) {
+      if (writer.getTragicException() == null) {
+        throw e;
       }
     }
   }
@@ -370,7 +434,7 @@ public final class ShardIndex implements Closeable {
       searchers.close();
     } finally {
       try {
-        writer.rollback();
+        closeWriter(true);
       } finally {
         directory.close();
       }

@@ -38,8 +38,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Tree files, {@code meta/metadata.bin} and {@code state.json}, each written by the real code,
- * mutated and opened again. An open either succeeds with the original data (raw damage is always
+ * Tree files, {@code meta/metadata.bin} and {@code state.json}, each written by the real code (and,
+ * for tree files and state.json, also in format 1 as the build of 2648c27 wrote them: the fixture
+ * {@code data-2648c27}), mutated and opened again. An open either succeeds with the original data (raw damage is always
  * caught by a checksum) or fails with the documented error: {@link CorruptTreeException} for tree
  * files and state.json, an IOException naming the file for metadata.bin. Structured inputs
  * re-compute the checksums after the mutation so the checks behind them are reached too; those
@@ -77,11 +78,17 @@ class TreeAndMetaFileFuzzTest {
     List<TreeLeaf> leaves = writeTree(file, rnd);
     byte[] original = Files.readAllBytes(file);
     Path work = dir.resolve("work-tree.bin");
+    // Format 1, as the build of 2648c27 wrote it: still read, so still fuzzed (raw damage only).
+    byte[] legacy = fixture("data-2648c27/repair/ui/shard-1/tree.bin");
+    Files.write(work, legacy);
+    List<TreeLeaf> legacyLeaves = readTree(work);
     int clean = 0;
     try (Bounded bounded = new Bounded()) {
       for (int i = 0; i < planned; i++) {
-        boolean resealed = rnd.nextInt(3) == 0;
-        byte[] damaged = resealed && rnd.nextBoolean() ? slotFieldMutation(original, m) : m.mutate(original, null);
+        boolean old = rnd.nextInt(4) == 0;
+        boolean resealed = !old && rnd.nextInt(3) == 0;
+        byte[] damaged = old ? m.mutate(legacy, null)
+            : resealed && rnd.nextBoolean() ? slotFieldMutation(original, m) : m.mutate(original, null);
         if (resealed) {
           resealTree(damaged);
         }
@@ -89,7 +96,7 @@ class TreeAndMetaFileFuzzTest {
         Bounded.Outcome<List<TreeLeaf>> out = bounded.run(() -> readTree(work), damaged);
         run.tried();
         if (out.error() != null) {
-          assertThat(out.error()).as("tree input #%d (resealed %s)", i, resealed)
+          assertThat(out.error()).as("tree input #%d (format 1 %s, resealed %s)", i, old, resealed)
               .isInstanceOf(CorruptTreeException.class);
           continue;
         }
@@ -98,7 +105,7 @@ class TreeAndMetaFileFuzzTest {
           assertThat(out.value()).as("tree input #%d opened, so it reads what was written", i)
               .usingElementComparator((a, b) -> Arrays.equals(a.entityUtf8(), b.entityUtf8())
                   && Arrays.equals(a.sha(), b.sha()) ? 0 : 1)
-              .containsExactlyElementsOf(leaves);
+              .containsExactlyElementsOf(old ? legacyLeaves : leaves);
         }
       }
     }
@@ -168,12 +175,19 @@ class TreeAndMetaFileFuzzTest {
   /** Re-computes the header, slot-table and footer checksums where the (mutated) layout allows. */
   private static void resealTree(byte[] b) {
     int footerSize = TreeFuzzHooks.FOOTER_SIZE;
-    if (b.length >= 34) {
-      int groupLen = ByteBuffer.wrap(b).getInt(26);
-      if (groupLen >= 0 && 34L + groupLen + 4 <= b.length) {
+    int start = TreeFuzzHooks.TREE_HEADER_START;
+    if (b.length >= start) {
+      // The shared header: its checksum covers everything before it.
+      CRC32C crc = new CRC32C();
+      crc.update(b, 0, start - 4);
+      ByteBuffer.wrap(b).putInt(start - 4, (int) crc.getValue());
+    }
+    if (b.length >= start + 24) {
+      int groupLen = ByteBuffer.wrap(b).getInt(start + 20);
+      if (groupLen >= 0 && start + 28L + groupLen + 4 <= b.length) {
         CRC32C crc = new CRC32C();
-        crc.update(b, 0, 34 + groupLen);
-        ByteBuffer.wrap(b).putInt(34 + groupLen, (int) crc.getValue());
+        crc.update(b, start, 28 + groupLen);
+        ByteBuffer.wrap(b).putInt(start + 28 + groupLen, (int) crc.getValue());
       }
     }
     if (b.length < footerSize) {
@@ -191,6 +205,16 @@ class TreeAndMetaFileFuzzTest {
     CRC32C crc = new CRC32C();
     crc.update(b, b.length - footerSize, footerSize - 8);
     f.putInt(footerSize - 8, (int) crc.getValue());
+  }
+
+  /** A file of a committed fixture data directory (written by an older build). */
+  static byte[] fixture(String path) throws IOException {
+    try (java.io.InputStream in = TreeAndMetaFileFuzzTest.class.getResourceAsStream("/fixtures/" + path)) {
+      if (in == null) {
+        throw new java.io.FileNotFoundException("fixture " + path);
+      }
+      return in.readAllBytes();
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -266,25 +290,35 @@ class TreeAndMetaFileFuzzTest {
     BuildState state = new BuildState(1, "g", 3, 64, 12, "2026-01-02T03:04:05Z", 40, "ab".repeat(32));
     TreeFuzzHooks.writeState(file, state);
     byte[] original = Files.readAllBytes(file);
+    byte[] json = FileFormat.unseal(original, "state.json", TreeFuzzHooks.STATE_KIND, TreeFuzzHooks.STATE_FORMAT,
+        TreeFuzzHooks.STATE_FORMAT).body();
+    // Format 1 (no envelope), as the build of 2648c27 wrote it.
+    byte[] legacy = fixture("data-2648c27/repair/ui/shard-1/state.json");
     String[] values = {"null", "-1", "1e999", "9223372036854775808", "\"x\"", "[]", "{}", "true", "\"\\u0000\"",
         "\"" + "z".repeat(5000) + "\"", "1.5", "-0", "2147483648", "\"../..\""};
     int clean = 0;
     try (Bounded bounded = new Bounded()) {
       for (int i = 0; i < planned; i++) {
         byte[] damaged;
-        if (rnd.nextBoolean()) {
-          // Structured: one field's value replaced by a value of another type or range.
-          String json = new String(original, StandardCharsets.UTF_8);
+        int kind = rnd.nextInt(4);
+        if (kind <= 1) {
+          // Structured: one field's value replaced by a value of another type or range, sealed again
+          // (or, for format 1, written as it is).
+          byte[] base = kind == 0 ? json : legacy;
+          String text = new String(base, StandardCharsets.UTF_8);
           String[] fields = {"format", "group", "shard", "slotCount", "snapshotId", "builtAt", "leafCount", "root"};
           String f = fields[rnd.nextInt(fields.length)];
-          damaged = json.replaceFirst("(\"" + f + "\"\\s*:\\s*)(\"[^\"]*\"|[^,}\\s]+)",
+          damaged = text.replaceFirst("(\"" + f + "\"\\s*:\\s*)(\"[^\"]*\"|[^,}\\s]+)",
               "$1" + java.util.regex.Matcher.quoteReplacement(values[rnd.nextInt(values.length)]))
               .getBytes(StandardCharsets.UTF_8);
           if (rnd.nextBoolean()) {
-            damaged = m.mutate(damaged, original);
+            damaged = m.mutate(damaged, base);
+          }
+          if (kind == 0) {
+            damaged = FileFormat.seal(TreeFuzzHooks.STATE_KIND, TreeFuzzHooks.STATE_FORMAT, damaged);
           }
         } else {
-          damaged = m.mutate(original, null);
+          damaged = m.mutate(kind == 2 ? original : legacy, null);
         }
         Files.write(file, damaged);
         Bounded.Outcome<Optional<BuildState>> out = bounded.run(() -> TreeFuzzHooks.readState(file), damaged);
@@ -295,6 +329,9 @@ class TreeAndMetaFileFuzzTest {
           continue;
         }
         clean++;
+        if (kind == 2) {
+          assertThat(out.value()).as("state.json input #%d: raw damage is caught by the checksum", i).contains(state);
+        }
         BuildState s = out.value().orElseThrow();
         assertThat(s.format()).isEqualTo(BuildState.FORMAT);
         assertThat(s.group()).isNotNull();

@@ -19,6 +19,23 @@ import dev.arbor.storage.PropertyStore;
 import dev.arbor.storage.StoreEvents;
 import dev.arbor.repair.tree.TreeHasher;
 import dev.arbor.storage.format.FileFormat;
+import dev.arbor.metadata.MetadataRevision;
+import dev.arbor.metadata.RevisionGuard;
+import dev.arbor.property.EntityKey;
+import dev.arbor.property.GroupIncarnation;
+import dev.arbor.property.PropertyRecord;
+import dev.arbor.property.ShardRouter;
+import dev.arbor.repair.coverage.CoverageWatermark;
+import dev.arbor.repair.coverage.WatermarkStore;
+import dev.arbor.repair.handoff.LastAlive;
+import dev.arbor.repair.tree.RepairTrees;
+import dev.arbor.storage.GroupIncarnations;
+import dev.arbor.storage.IncarnationFileAccess;
+import dev.arbor.storage.Quarantine;
+import dev.arbor.storage.QuarantineEntry;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.Optional;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -45,9 +62,22 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>Migrations: the WAL segment is of format 1 (no header, little-endian frames); it is replayed
  * by its old format and deleted by the checkpoint after recovery, so only format-2 segments (with
  * the {@link FileFormat} header) remain. {@code metadata.bin} is read by its old format and
- * rewritten in the new one at the next metadata change. Tree files are read as they are.
+ * rewritten in the new one at the next metadata change. Tree files and {@code state.json} are of
+ * format 1 (no {@link FileFormat} header) and read as they are; the next build writes format 2.
+ *
+ * <p>The second fixture, {@code data-2648c27} ({@code fixtures/make-data-2648c27.sh}), is a data
+ * node's directory written by the build of 2648c27, the last before the files that build added
+ * moved onto the {@link FileFormat} envelope: the group incarnation file, coverage watermarks,
+ * last-alive, metadata-revision, a quarantine entry, tree files and build states. Each is read by
+ * its old format and written in the new one on its next write.
  */
 class FixtureDataDirTest {
+  /** Group ui's incarnation in data-2648c27 (its metadata was in etcd, which the fixture lacks). */
+  private static final GroupIncarnation UI_2648C27 =
+      GroupIncarnation.fromBytes(HexFormat.of().parseHex("e1105d8fea689ac2e169c8acaac359b9"));
+  private static final GroupIncarnation GONE_2648C27 =
+      GroupIncarnation.fromBytes(HexFormat.of().parseHex("cd6ddc0c7520cbd7f578868bf31155ff"));
+
   @TempDir Path work;
 
   @Test
@@ -95,6 +125,111 @@ class FixtureDataDirTest {
         assertThat(FileFormat.startsWithMagic(Files.readAllBytes(p))).as("%s has the header", p).isTrue();
       }
     }
+  }
+
+  @Test
+  void dataNodeDirectoryOf2648c27OpensEveryFileKindAndRewritesItInTheNewFormat() throws Exception {
+    Path dir = copyFixture("data-2648c27");
+    List<String> legacy = List.of("data/ui/incarnation", "coverage/watermarks.txt", "last-alive", "metadata-revision",
+        "repair/ui/shard-0/tree.bin", "repair/ui/shard-0/state.json", "repair/ui/shard-1/tree.bin",
+        "repair/ui/shard-1/state.json");
+    for (String f : legacy) {
+      assertThat(FileFormat.startsWithMagic(Files.readAllBytes(dir.resolve(f)))).as("%s is of the old format", f).isFalse();
+    }
+    Path quarantined = dir.resolve("quarantine/gone-cd6ddc0c7520cbd7f578868bf31155ff-20261207T073219193Z");
+    assertThat(FileFormat.startsWithMagic(Files.readAllBytes(quarantined.resolve(Quarantine.INFO)))).isFalse();
+
+    // Incarnation file: the data is ui's incarnation, so nothing is set aside and every write is there.
+    GroupIncarnations catalog = new GroupIncarnations() {
+      @Override
+      public boolean exists(String group) {
+        return group.equals("ui") || group.equals("gone");
+      }
+
+      @Override
+      public Optional<GroupIncarnation> incarnation(String group) {
+        return Optional.ofNullable(Map.of("ui", UI_2648C27, "gone", GONE_2648C27).get(group));
+      }
+    };
+    try (PropertyStore store = PropertyStore.open(dir, catalog, new StoreEvents())) {
+      assertThat(store.quarantinedAtOpen()).isEmpty();
+      assertThat(store.incarnation("ui")).contains(UI_2648C27);
+      Map<String, Boolean> live = new TreeMap<>();
+      for (int i = 0; i < 6; i++) {
+        EntityKey k = new EntityKey("ui", "template", "t" + i);
+        PropertyRecord r = store.latest("ui", ShardRouter.shardOf(k, 2), k);
+        live.put("t" + i, r != null && !r.deleted());
+      }
+      assertThat(live).containsExactlyEntriesOf(new TreeMap<>(Map.of(
+          "t0", true, "t1", true, "t2", false, "t3", true, "t4", true, "t5", true)));
+
+      // Trees and build states of format 1 are served as they are, then rebuilt in format 2.
+      try (RepairTrees trees = new RepairTrees(dir.resolve("repair"), store, 32)) {
+        trees.loadExisting(g -> true);
+        assertThat(trees.pendingRebuilds()).isEmpty();
+        assertThat(trees.summary("ui", 0).orElseThrow().rootHex())
+            .isEqualTo("4d0a8b8912e577c09b9dca5ed509c55f6e20b79af1004dde115a6e52b8b33ee44ca456ad321ed44dae3d5b19e9b4ba34"
+                + "fe706008024c797ca354b004ef398377");
+        assertThat(trees.summary("ui", 1).orElseThrow().leafCount()).isEqualTo(4);
+        for (int shard = 0; shard < 2; shard++) {
+          String root = trees.summary("ui", shard).orElseThrow().rootHex();
+          assertThat(trees.build("ui", shard, true).summary().rootHex()).as("same leaves, same root").isEqualTo(root);
+        }
+      }
+      try (RepairTrees trees = new RepairTrees(dir.resolve("repair"), store, 32)) {
+        trees.loadExisting(g -> true);
+        assertThat(trees.pendingRebuilds()).as("format 2 trees load").isEmpty();
+        assertThat(trees.summary("ui", 0)).isPresent();
+      }
+
+      // Quarantine entry: listed as it was written; restoring it writes its incarnation file anew.
+      List<QuarantineEntry> entries = store.quarantine().list();
+      assertThat(entries).singleElement().satisfies(e -> {
+        assertThat(e.group()).isEqualTo("gone");
+        assertThat(e.incarnation()).contains(GONE_2648C27);
+        assertThat(e.reason()).isEqualTo("the group is not in metadata at start");
+        assertThat(e.at()).isEqualTo(Instant.parse("2026-12-07T07:32:19.193307181Z"));
+      });
+      assertThat(IncarnationFileAccess.read(quarantined.resolve("data"))).contains(GONE_2648C27);
+    }
+    new Quarantine(dir).restore(new Quarantine(dir).list().get(0), GONE_2648C27);
+    try (PropertyStore store = PropertyStore.open(dir, catalog, new StoreEvents())) {
+      assertThat(store.quarantinedAtOpen()).isEmpty();
+      assertThat(store.incarnation("gone")).contains(GONE_2648C27);
+    }
+
+    // Coverage watermarks: read, then rewritten in the new format on the next change.
+    Path marks = dir.resolve("coverage/watermarks.txt");
+    WatermarkStore watermarks = WatermarkStore.open(marks);
+    assertThat(watermarks.get("ui", 0)).contains(
+        new CoverageWatermark(1796628727630075885L, "data-1-1796628727630075885", List.of("data-2", "data-1")));
+    assertThat(watermarks.get("ui", 1)).contains(
+        new CoverageWatermark(1796628727744832497L, "data-1-1796628727744832497", List.of("data-2", "data-1")));
+    watermarks.record("ui", 0, new CoverageWatermark(1796628727630075886L, "next", List.of("data-2", "data-1")));
+    assertThat(WatermarkStore.open(marks).get("ui", 1)).isEqualTo(watermarks.get("ui", 1));
+
+    // last-alive: read, rewritten in the new format by the next write.
+    LastAlive alive = new LastAlive(dir.resolve("last-alive"));
+    assertThat(alive.read()).contains(Instant.ofEpochMilli(1796628745983L));
+    alive.write(Instant.ofEpochMilli(1796628745984L));
+    assertThat(alive.read()).contains(Instant.ofEpochMilli(1796628745984L));
+
+    // metadata-revision: what it remembers is read: an older revision of that cluster raises the alarm.
+    RevisionGuard guard = RevisionGuard.open(dir);
+    assertThat(guard.alarm()).isEmpty();
+    guard.observe(new MetadataRevision(Long.parseUnsignedLong("cdf818194e3a8c32", 16), 15));
+    assertThat(guard.alarm()).as("the revision seen before").isEmpty();
+    guard.observe(new MetadataRevision(Long.parseUnsignedLong("cdf818194e3a8c32", 16), 14));
+    assertThat(guard.alarm()).hasValueSatisfying(a -> assertThat(a).contains("went back from 15 to 14"));
+    assertThat(RevisionGuard.open(dir).alarm()).as("kept in the new format").isEqualTo(guard.alarm());
+
+    for (String f : legacy) {
+      // A group's incarnation file is written once; ui's stays as it is and is read so on every start.
+      assertThat(FileFormat.startsWithMagic(Files.readAllBytes(dir.resolve(f)))).as("%s rewritten", f)
+          .isEqualTo(!f.equals("data/ui/incarnation"));
+    }
+    assertThat(FileFormat.startsWithMagic(Files.readAllBytes(dir.resolve("data/gone/incarnation"))))
+        .as("written by the restore").isTrue();
   }
 
   /** Each tree file is readable and agrees with its build state (root and leaf count). */

@@ -129,6 +129,44 @@ class OrphanHandOffTest {
     }
   }
 
+  /**
+   * A damaged last-alive file says the node ran with the file but not for how long it was away: it
+   * fences like a long absence (treating it as missing, as a never-written file is, could resurrect
+   * deletes the others purged meanwhile).
+   */
+  @Test
+  void aDamagedLastAliveFileFencesLikeALongAbsence() throws Exception {
+    try (RepairTestCluster c = new RepairTestCluster(dir, 3, "off", GRACE, SKEW, FAST)) {
+      c.group("g", 1, 1);
+      List<String> rank = rank(c, "g", 0);
+      String x = rank.get(0);
+      String y = rank.get(1);
+      c.write(x, 1, List.of(record("recent", nowNanos(), 0, "only on x")));
+      c.stop(x);
+      Path file = c.dataDir(x).resolve("last-alive");
+      byte[] b = java.nio.file.Files.readAllBytes(file);
+      b[b.length - 1] ^= 1;
+      java.nio.file.Files.write(file, b);
+      c.start(x);
+      await("x hands its recent record to y and drops its copy").atMost(Duration.ofSeconds(30))
+          .pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
+            assertThat(c.read(y, "g", 1, List.of("recent"))).containsKey("recent");
+            assertThat(shardDir(c, x)).doesNotExist();
+          });
+      await("the file is written anew once the copies are dropped").atMost(Duration.ofSeconds(30))
+          .pollInterval(Duration.ofMillis(100)).until(() -> readable(file));
+    }
+  }
+
+  /** Whether the last-alive file reads (it stays damaged until the fenced copies are dropped). */
+  private static boolean readable(Path file) {
+    try {
+      return new LastAlive(file).read().isPresent();
+    } catch (java.io.IOException damaged) {
+      return false;
+    }
+  }
+
   private static Path shardDir(RepairTestCluster c, String node) {
     return c.dataDir(node).resolve("data").resolve("g").resolve("shard-0");
   }

@@ -10,6 +10,7 @@ import dev.arbor.property.EntityKey;
 import dev.arbor.property.GroupIncarnation;
 import dev.arbor.property.PropertyRecord;
 import dev.arbor.property.ShardRouter;
+import dev.arbor.storage.format.FileFormat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -172,19 +173,62 @@ class GroupIncarnationStoreTest {
     }
   }
 
+  /**
+   * Neither guess is safe: taking the data for metadata's incarnation could serve a deleted group's
+   * data, taking it for another one would set the group's own data aside.
+   */
   @Test
-  void aCorruptIncarnationFileStopsTheOpenWithAClearError() throws IOException {
+  void aDamagedIncarnationFileStopsTheOpenWithAClearErrorAndMovesNothing() throws IOException {
     Path dir = tmp.resolve("node");
     Catalog meta = new Catalog();
-    meta.groups.put(G, Optional.of(GroupIncarnation.random()));
+    GroupIncarnation inc = GroupIncarnation.random();
+    meta.groups.put(G, Optional.of(inc));
     try (PropertyStore s = PropertyStore.open(dir, meta, new StoreEvents())) {
       s.applyIfNewer(List.of(write(record("a", 1))));
     }
     Path f = dir.resolve("data").resolve(G).resolve("incarnation");
-    byte[] b = Files.readAllBytes(f);
-    b[b.length - 1] ^= 1;
-    Files.write(f, b);
-    assertThatThrownBy(() -> PropertyStore.open(dir, meta, new StoreEvents()))
-        .isInstanceOf(IOException.class).hasMessageContaining("checksum mismatch");
+    byte[] good = Files.readAllBytes(f);
+    assertThat(FileFormat.unseal(good, "f", IncarnationFile.KIND, 2, 2).body()).isEqualTo(inc.toBytes());
+    byte[] flipped = good.clone();
+    flipped[flipped.length - 1] ^= 1;
+    // Format 1 (ARBI, little-endian) with a flipped incarnation byte.
+    byte[] legacy = java.nio.ByteBuffer.allocate(28).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+        .put(new byte[] {'A', 'R', 'B', 'I'}).putInt(1).putInt(0).put(inc.toBytes()).array();
+    for (byte[] bad : List.of(flipped, java.util.Arrays.copyOf(good, good.length - 2), new byte[0], legacy,
+        FileFormat.seal(IncarnationFile.KIND, 2, new byte[15]))) {
+      Files.write(f, bad);
+      assertThatThrownBy(() -> PropertyStore.open(dir, meta, new StoreEvents()))
+          .isInstanceOf(IOException.class)
+          .hasMessageContaining(f.toString())
+          .hasMessageContaining("does not start rather than guess which incarnation of group " + G)
+          .hasMessageContaining("delete " + f);
+      assertThat(dir.resolve("quarantine")).doesNotExist();
+      assertThat(dir.resolve("data").resolve(G)).isDirectoryContaining(p -> p.getFileName().toString().startsWith("shard-"));
+    }
+    Files.write(f, good);
+    try (PropertyStore s = PropertyStore.open(dir, meta, new StoreEvents())) {
+      assertThat(latest(s, record("a", 1))).isNotNull();
+    }
+  }
+
+  @Test
+  void formatOneIsStillRead() throws IOException {
+    Path dir = tmp.resolve("node");
+    Catalog meta = new Catalog();
+    GroupIncarnation inc = GroupIncarnation.random();
+    meta.groups.put(G, Optional.of(inc));
+    try (PropertyStore s = PropertyStore.open(dir, meta, new StoreEvents())) {
+      s.applyIfNewer(List.of(write(record("a", 1))));
+    }
+    java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+    crc.update(inc.toBytes());
+    Files.write(dir.resolve("data").resolve(G).resolve("incarnation"), java.nio.ByteBuffer.allocate(28)
+        .order(java.nio.ByteOrder.LITTLE_ENDIAN).put(new byte[] {'A', 'R', 'B', 'I'}).putInt(1)
+        .putInt((int) crc.getValue()).put(inc.toBytes()).array());
+    try (PropertyStore s = PropertyStore.open(dir, meta, new StoreEvents())) {
+      assertThat(s.quarantinedAtOpen()).isEmpty();
+      assertThat(s.incarnation(G)).contains(inc);
+      assertThat(latest(s, record("a", 1))).isNotNull();
+    }
   }
 }

@@ -1,12 +1,11 @@
 package dev.arbor.repair.coverage;
 
-import dev.arbor.storage.AtomicFileWriter;
+import dev.arbor.storage.SealedFile;
+import dev.arbor.storage.format.FileFormat;
 import java.io.IOException;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -18,20 +17,24 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The coverage watermark of every shard this node learned of, kept in one small text file
- * rewritten atomically on every change (temp file, fsync, rename). A missing, unreadable or
- * corrupt file means no watermark at all: the node then purges no tombstone of a replicated
- * shard until the next covering round, which is safe, so it is never a reason to fail.
+ * The coverage watermark of every shard this node learned of, kept in one small file rewritten
+ * atomically on every change. A missing, unreadable or damaged file means no watermark at all: the
+ * node then purges no tombstone of a replicated shard until the next covering round. That is the
+ * safe side (a watermark read from damaged bytes could allow an early purge), so it is never a
+ * reason to fail.
  *
- * <p>File: a header line, one line per shard ({@code group TAB shard TAB start-ns TAB round-id TAB
- * node,node,...}, round id and node ids URL-encoded) and a last line {@code crc32 HEX} over
- * everything before it.
+ * <p>Format 2: the {@link FileFormat} envelope (kind {@value #KIND}) around one text line per shard
+ * ({@code group TAB shard TAB start-ns TAB round-id TAB node,node,...}, round id and node ids
+ * URL-encoded). Format 1, still read and rewritten in format 2 on the next change: the header line
+ * {@value #HEADER}, the same lines, and a last line {@code crc32 HEX} over everything before it.
  */
 public final class WatermarkStore {
   private static final Logger LOG = LoggerFactory.getLogger(WatermarkStore.class);
   static final String HEADER = "arbor-coverage-watermarks 1";
+  static final String KIND = "coverage-watermarks";
+  static final int FORMAT = 2;
 
-  private final Path file;
+  private final SealedFile file;
   private final Map<ShardKey, CoverageWatermark> marks = new TreeMap<>();
 
   private record ShardKey(String group, int shard) implements Comparable<ShardKey> {
@@ -43,26 +46,29 @@ public final class WatermarkStore {
   }
 
   private WatermarkStore(Path file) {
-    this.file = file;
+    this.file = new SealedFile(file, KIND, FORMAT);
   }
 
   /** Loads the watermarks kept in {@code file}; a missing or damaged file gives none. */
   public static WatermarkStore open(Path file) {
     WatermarkStore s = new WatermarkStore(file);
     try {
-      s.marks.putAll(parse(Files.readString(file, StandardCharsets.UTF_8)));
-    } catch (NoSuchFileException none) {
-      // first start: no round covered anything yet
+      // Absent: first start, no round covered anything yet.
+      s.file.read().ifPresent(f -> s.marks.putAll(f.version() == SealedFile.LEGACY
+          ? parseLegacy(new String(f.body(), StandardCharsets.UTF_8))
+          : parseLines(new String(f.body(), StandardCharsets.UTF_8))));
     } catch (IOException | RuntimeException e) {
-      LOG.warn("coverage watermark file {} is unreadable or corrupt ({}); starting without watermarks: "
-          + "tombstones of replicated shards wait for their next covering repair round", file, e.getMessage());
+      LOG.error("coverage watermark file {} is unreadable or damaged ({}); starting without watermarks: no tombstone"
+          + " of a replicated shard is purged until a repair round covers all its replicas again (the file is"
+          + " rewritten then). Nothing to do; 'arbor repair run --group G --all' makes that happen now",
+          file, e.getMessage());
       s.marks.clear();
     }
     return s;
   }
 
   public Path file() {
-    return file;
+    return file.path();
   }
 
   public synchronized Optional<CoverageWatermark> get(String group, int shard) {
@@ -96,22 +102,22 @@ public final class WatermarkStore {
 
   private void persist() {
     try {
-      AtomicFileWriter.write(file, format(marks).getBytes(StandardCharsets.UTF_8));
+      file.write(format(marks).getBytes(StandardCharsets.UTF_8));
     } catch (IOException | RuntimeException e) {
-      LOG.error("writing coverage watermarks to {} failed; they are kept in memory until restart", file, e);
+      LOG.error("writing coverage watermarks to {} failed; they are kept in memory until restart", file.path(), e);
     }
   }
 
   private static String format(Map<ShardKey, CoverageWatermark> marks) {
-    StringBuilder b = new StringBuilder(HEADER).append('\n');
+    StringBuilder b = new StringBuilder();
     marks.forEach((k, w) -> b.append(k.group).append('\t').append(k.shard).append('\t')
         .append(w.roundStartNanos()).append('\t').append(enc(w.roundId())).append('\t')
         .append(String.join(",", w.ring().stream().map(WatermarkStore::enc).toList())).append('\n'));
-    String body = b.toString();
-    return body + "crc32 " + Long.toHexString(crc(body)) + "\n";
+    return b.toString();
   }
 
-  private static Map<ShardKey, CoverageWatermark> parse(String text) {
+  /** Format 1: header line, lines, and a CRC32 line over everything before it. */
+  private static Map<ShardKey, CoverageWatermark> parseLegacy(String text) {
     int end = text.lastIndexOf("crc32 ");
     if (!text.startsWith(HEADER + "\n") || end < 0) {
       throw new IllegalArgumentException("no header or no checksum");
@@ -121,8 +127,12 @@ public final class WatermarkStore {
     if (crc(body) != want) {
       throw new IllegalArgumentException("checksum mismatch");
     }
+    return parseLines(body.substring(HEADER.length() + 1));
+  }
+
+  private static Map<ShardKey, CoverageWatermark> parseLines(String lines) {
     Map<ShardKey, CoverageWatermark> out = new TreeMap<>();
-    for (String line : body.substring(HEADER.length() + 1).split("\n")) {
+    for (String line : lines.split("\n")) {
       if (line.isEmpty()) {
         continue;
       }

@@ -33,4 +33,14 @@ public final class AbsenceFence {
     return Optional.of("this node was away " + away.toSeconds() + " s (last alive " + lastAlive.get()
         + "), longer than --tombstone-grace minus --max-clock-skew (" + limit.toSeconds() + " s)");
   }
+
+  /**
+   * Why every copy must be treated as an orphan when the last-alive time cannot be read: unlike a
+   * missing file, a damaged one says the node ran with the file, but not how long it was away; a
+   * long absence is assumed, since assuming a short one could resurrect purged deletes.
+   */
+  public static String unreadable(String problem) {
+    return "how long this node was away is unknown (" + problem + "), so it is treated as away longer than"
+        + " --tombstone-grace minus --max-clock-skew";
+  }
 }

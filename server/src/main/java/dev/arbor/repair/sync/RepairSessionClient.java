@@ -141,6 +141,12 @@ public final class RepairSessionClient {
     } catch (SyncFailedException e) {
       observer.clientSessionEnded(group, shard, peer, s.figures(System.nanoTime() - t0), e.getMessage());
       throw e;
+    } catch (dev.arbor.errors.UnavailableException e) {
+      // This node's copy is out of service (a fatal index error): it cannot take part at all.
+      SyncFailedException f = new SyncFailedException("this node cannot repair " + group + "/" + shard + ": "
+          + e.getMessage(), true, e);
+      observer.clientSessionEnded(group, shard, peer, s.figures(System.nanoTime() - t0), f.getMessage());
+      throw f;
     } catch (RuntimeException e) {
       SyncFailedException f = new SyncFailedException("repair with " + peer + " failed: " + e, false, e);
       observer.clientSessionEnded(group, shard, peer, s.figures(System.nanoTime() - t0), f.getMessage());

@@ -128,6 +128,12 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
       fail(Status.FAILED_PRECONDITION.withDescription(e.getMessage()));
     } catch (IncarnationMismatchException e) {
       fail(Status.FAILED_PRECONDITION.withDescription(e.getMessage()));
+    } catch (dev.arbor.errors.UnavailableException e) {
+      // This node's copy is out of service (a fatal index error): the message names it.
+      fail(Status.UNAVAILABLE.withDescription(e.getMessage()));
+    } catch (dev.arbor.errors.WriteOutcomeUnknownException e) {
+      LOG.error("repair session of {}/{} from {}: pushed records with an unknown outcome", group, shard, client, e);
+      fail(Status.INTERNAL.withDescription("repair session failed on the server: " + e.getMessage()));
     } catch (UncheckedIOException | IOException e) {
       Throwable cause = e instanceof UncheckedIOException u ? u.getCause() : e;
       if (cause instanceof CorruptTreeException && group != null) {

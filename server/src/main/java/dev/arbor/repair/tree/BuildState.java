@@ -4,7 +4,7 @@ package dev.arbor.repair.tree;
  * What the last successful build of a shard's tree read and produced, persisted as
  * {@code state.json} beside the tree file.
  *
- * @param format state file format (1)
+ * @param format format of this JSON (1); the file around it has its own format ({@link BuildStateFile})
  * @param group the group
  * @param shard the shard
  * @param slotCount slots of the tree

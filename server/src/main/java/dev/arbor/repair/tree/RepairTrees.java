@@ -1,5 +1,6 @@
 package dev.arbor.repair.tree;
 
+import dev.arbor.errors.UnavailableException;
 import dev.arbor.repair.tree.BuildResult.Outcome;
 import dev.arbor.property.Names;
 import dev.arbor.storage.FileTrees;
@@ -244,6 +245,11 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
       return r;
     } catch (BuildCancelled e) {
       return new BuildResult(group, shard, Outcome.CANCELLED, null, -1, System.nanoTime() - t0, "shutting down");
+    } catch (UnavailableException e) {
+      // A shard out of service: logged once by the shard itself, not again at every scheduled build.
+      buildsFailed.incrementAndGet();
+      return new BuildResult(group, shard, Outcome.FAILED, summary(group, shard).orElse(null), -1,
+          System.nanoTime() - t0, e.getMessage());
     } catch (IOException | RuntimeException e) {
       buildsFailed.incrementAndGet();
       LOG.error("building the repair tree of {}/{} failed", group, shard, e);
@@ -261,6 +267,8 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
    *
    * @throws TreeUnavailableException when the tree cannot be built (I/O error, shutdown, or
    *     another build holding the shard longer than {@code wait})
+   * @throws dev.arbor.errors.UnavailableException when the shard is out of service after a fatal
+   *     index error
    */
   public TreeSummary ensureCurrent(String group, int shard, java.time.Duration wait) {
     long t0 = System.nanoTime();
@@ -289,8 +297,9 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
     } catch (BuildCancelled e) {
       throw new TreeUnavailableException("node is shutting down");
     } catch (IOException | RuntimeException e) {
-      if (e instanceof TreeUnavailableException t) {
-        throw t;
+      if (e instanceof TreeUnavailableException || e instanceof UnavailableException) {
+        // A shard out of service says so itself, naming the shard and the way back.
+        throw (RuntimeException) e;
       }
       buildsFailed.incrementAndGet();
       LOG.error("building the repair tree of {} failed", k, e);
@@ -329,6 +338,10 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
   private BuildResult buildLocked(String group, int shard, boolean force, long t0) throws IOException {
     ShardIndex idx = store.existingShard(group, shard);
     Path dir = shardDir(group, shard);
+    if (idx != null) {
+      // Before the unchanged shortcut: a tree of a shard out of service must not be served either.
+      idx.ensureServing();
+    }
     if (idx == null) {
       TreeSummary empty = emptySummary(group, shard, 0, 0);
       publish(group, shard, new ServedTree(empty, null));

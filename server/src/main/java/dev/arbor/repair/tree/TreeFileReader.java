@@ -1,5 +1,7 @@
 package dev.arbor.repair.tree;
 
+import dev.arbor.storage.format.FileFormat;
+import dev.arbor.storage.format.FileFormatException;
 import java.io.BufferedInputStream;
 import java.io.Closeable;
 import java.io.DataInputStream;
@@ -109,20 +111,32 @@ public final class TreeFileReader implements Closeable {
 
   private static TreeHeader readHeader(Path file, FileChannel ch, int slotCount) throws IOException {
     DataInputStream in = new DataInputStream(new BufferedInputStream(new RangeInputStream(ch, 0, ch.size()), 512));
+    in.mark(4);
+    byte[] magic = new byte[4];
+    in.readFully(magic);
+    in.reset();
     CRC32C crc = new CRC32C();
-    byte[] fixed = new byte[4 + 2 + 4 + 8 + 8 + 4];
+    if (Arrays.equals(magic, TreeFileFormat.LEGACY_MAGIC)) {
+      byte[] legacy = new byte[4 + 2];
+      in.readFully(legacy);
+      crc.update(legacy);
+      int version = ByteBuffer.wrap(legacy).getShort(4) & 0xffff;
+      if (version != TreeFileFormat.LEGACY_VERSION) {
+        throw new CorruptTreeException(file + ": unsupported tree format version " + version);
+      }
+    } else if (FileFormat.startsWithMagic(magic)) {
+      try {
+        FileFormat.checkHeader(in, file.toString(), TreeFileFormat.KIND, TreeFileFormat.VERSION, TreeFileFormat.VERSION);
+      } catch (FileFormatException e) {
+        throw new CorruptTreeException(e.getMessage());
+      }
+    } else {
+      throw new CorruptTreeException(file + ": not a tree file (bad magic)");
+    }
+    byte[] fixed = new byte[4 + 8 + 8 + 4];
     in.readFully(fixed);
     crc.update(fixed);
     ByteBuffer b = ByteBuffer.wrap(fixed);
-    byte[] magic = new byte[4];
-    b.get(magic);
-    if (!Arrays.equals(magic, TreeFileFormat.MAGIC)) {
-      throw new CorruptTreeException(file + ": not a tree file (bad magic)");
-    }
-    int version = b.getShort() & 0xffff;
-    if (version != TreeFileFormat.VERSION) {
-      throw new CorruptTreeException(file + ": unsupported tree format version " + version);
-    }
     int headerSlots = b.getInt();
     long snapshot = b.getLong();
     long built = b.getLong();

@@ -1,6 +1,7 @@
 package dev.arbor.repair.tree;
 
 import dev.arbor.storage.AtomicFileWriter;
+import dev.arbor.storage.format.FileFormat;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
@@ -150,8 +151,6 @@ public final class TreeFileWriter implements Closeable {
   static byte[] encodeHeader(TreeHeader h) throws IOException {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     DataOutputStream out = new DataOutputStream(bytes);
-    out.write(TreeFileFormat.MAGIC);
-    out.writeShort(TreeFileFormat.VERSION);
     out.writeInt(h.slotCount());
     out.writeLong(h.snapshotId());
     out.writeLong(h.buildTimeMillis());
@@ -164,7 +163,10 @@ public final class TreeFileWriter implements Closeable {
     crc.update(bytes.toByteArray());
     out.writeInt((int) crc.getValue());
     out.flush();
-    return bytes.toByteArray();
+    byte[] envelope = FileFormat.header(TreeFileFormat.KIND, TreeFileFormat.VERSION);
+    byte[] header = java.util.Arrays.copyOf(envelope, envelope.length + bytes.size());
+    System.arraycopy(bytes.toByteArray(), 0, header, envelope.length, bytes.size());
+    return header;
   }
 
   private static byte[] encodeSlots(List<SlotSummary> slots) throws IOException {

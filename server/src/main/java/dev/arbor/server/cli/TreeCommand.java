@@ -69,9 +69,11 @@ public final class TreeCommand implements Runnable {
       Path file = dir.resolve("tree.bin");
       PrintWriter out = spec.commandLine().getOut();
       if (!Files.exists(file)) {
-        if (Files.exists(dir.resolve("state.json"))) {
+        java.util.Optional<dev.arbor.repair.tree.BuildState> state =
+            dev.arbor.repair.tree.BuildStateFile.read(dir.resolve("state.json"));
+        if (state.isPresent()) {
           out.println("tree of " + group + "/" + shard + " is empty (no leaves); state: "
-              + Files.readString(dir.resolve("state.json")).replaceAll("\\s+", " "));
+              + new ObjectMapper().writeValueAsString(state.get()));
           return 0;
         }
         throw new NoSuchFileException(file + " (no tree built for " + group + "/" + shard + " yet)");

@@ -466,13 +466,16 @@ class TreeFileFormatTest {
 
   private static void editState(Path shardDir, java.util.function.UnaryOperator<String> edit) {
     try {
+      // Edited inside the file's envelope and sealed again: the checks behind the checksum are under test.
       Path f = shardDir.resolve("state.json");
-      String before = Files.readString(f);
+      String before = new String(dev.arbor.storage.format.FileFormat.unseal(Files.readAllBytes(f), f.toString(),
+          BuildStateFile.KIND, BuildStateFile.FORMAT, BuildStateFile.FORMAT).body(), StandardCharsets.UTF_8);
       String after = edit.apply(before);
       if (after.equals(before)) {
         throw new AssertionError("state edit changed nothing; state is:\n" + before);
       }
-      Files.writeString(f, after);
+      Files.write(f, dev.arbor.storage.format.FileFormat.seal(BuildStateFile.KIND, BuildStateFile.FORMAT,
+          after.getBytes(StandardCharsets.UTF_8)));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -35,10 +35,7 @@ public final class DevCluster implements AutoCloseable {
     try {
       for (int i = 1; i <= nodes; i++) {
         Path dir = nodeTemplate.dataDir().resolve("data-" + i);
-        ServerConfig cfg = new ServerConfig(dir, host, 0, 0, nodeTemplate.limits(), nodeTemplate.tombstoneGrace(),
-            nodeTemplate.checkpointInterval(), nodeTemplate.trees(), nodeTemplate.checkpointWalBytes(),
-            nodeTemplate.repair(), nodeTemplate.serverLimits(), nodeTemplate.maxDiskUsagePercent(),
-            nodeTemplate.quarantineRetention());
+        ServerConfig cfg = nodeTemplate.withDataDir(dir).withHost(host).withPorts(0, 0);
         started.add(DataNodeServer.start("data-" + i, cfg, metadata, registry, "127.0.0.1", Duration.ofSeconds(10)));
       }
       LiaisonServer liaison = LiaisonServer.start(host, grpcPort, httpPort, metadata, registry, limits, consistency,

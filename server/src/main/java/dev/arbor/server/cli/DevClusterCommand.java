@@ -35,6 +35,7 @@ public final class DevClusterCommand implements Callable<Integer> {
   @Mixin LimitOptions limits;
   @Mixin StorageOptions storage;
   @Mixin RepairOptions repair;
+  @Mixin DataNodeOptions dataNode;
   @Mixin ClusterMetadata cluster;
 
   @Override
@@ -44,7 +45,7 @@ public final class DevClusterCommand implements Callable<Integer> {
     }
     WriteConsistency level = WriteConsistency.parse(consistency);
     ServerConfig template = storage.config(baseDir, listen.host, 0, 0, limits.limits()).withRepair(repair.config())
-        .withServerLimits(listen.serverLimits());
+        .withServerLimits(listen.serverLimits()).withResponseBudget(dataNode.budget());
     HybridClock clock = HybridClock.system();
     UntilSignal signal = new UntilSignal();
     try (ClusterMetadata meta = cluster) {

@@ -413,6 +413,8 @@ class DataNodeGrpcServiceTest {
         byKey.toBuilder().setOrderBy(dev.arbor.api.banyandb.property.v1.QueryOrder.newBuilder().setTagName("v")
             .setSort(dev.arbor.api.banyandb.model.v1.Sort.SORT_DESC)).build(),
         byKey.toBuilder().setOrderBy(dev.arbor.api.banyandb.property.v1.QueryOrder.newBuilder().setTagName("s")
+            .setSort(dev.arbor.api.banyandb.model.v1.Sort.SORT_ASC)).build(),
+        byKey.toBuilder().setOrderBy(dev.arbor.api.banyandb.property.v1.QueryOrder.newBuilder().setTagName("s")
             .setSort(dev.arbor.api.banyandb.model.v1.Sort.SORT_DESC)).build());
     try (BudgetNode small = new BudgetNode(4096)) {
       for (QueryRequest q : orders) {

@@ -1,10 +1,13 @@
 package dev.arbor.cluster;
 
+import com.google.protobuf.ByteString;
 import dev.arbor.api.banyandb.property.v1.QueryRequest;
 import dev.arbor.api.cluster.v1.DataNodeServiceGrpc;
 import dev.arbor.api.cluster.v1.Key;
 import dev.arbor.api.cluster.v1.QueryShardsRequest;
+import dev.arbor.api.cluster.v1.QueryShardsResponse;
 import dev.arbor.api.cluster.v1.ReadRequest;
+import dev.arbor.api.cluster.v1.ReadResponse;
 import dev.arbor.api.cluster.v1.ShardList;
 import dev.arbor.api.cluster.v1.StoredProperty;
 import dev.arbor.api.cluster.v1.WriteOutcome;
@@ -13,11 +16,14 @@ import dev.arbor.api.cluster.v1.WriteResponse;
 import dev.arbor.errors.InvalidArgumentException;
 import dev.arbor.errors.NotFoundException;
 import dev.arbor.errors.UnavailableException;
+import dev.arbor.query.QueryLimit;
+import io.grpc.Deadline;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -27,26 +33,31 @@ import java.util.function.Supplier;
 /**
  * The liaison's client of one data node's internal API. Every call has a deadline; a node that
  * cannot be reached or does not answer in time surfaces as {@link UnavailableException} naming
- * the node, and the node's own rejections keep their meaning.
+ * the node, and the node's own rejections keep their meaning. A call that takes several requests
+ * (a query answered in pages, a read of more keys than one request carries) shares one deadline.
  */
 public final class DataNodeClient implements AutoCloseable {
-  private static final int MAX_MESSAGE = 64 << 20;
-
   private final DataNode node;
   private final ManagedChannel channel;
-  private final Duration deadline;
+  private final Duration timeout;
 
-  public DataNodeClient(DataNode node, Duration deadline) {
+  /** @param timeout the deadline of each call, counted from when the call is made */
+  public DataNodeClient(DataNode node, Duration timeout) {
     this.node = node;
-    this.deadline = deadline;
+    this.timeout = timeout;
     this.channel = NettyChannelBuilder.forTarget(node.grpcAddress())
         .usePlaintext()
-        .maxInboundMessageSize(MAX_MESSAGE)
+        .maxInboundMessageSize(InternalApiLimits.MAX_MESSAGE_BYTES)
         .build();
   }
 
   public DataNode node() {
     return node;
+  }
+
+  /** The deadline of a call made now; callers that queue calls take it when they queue them. */
+  public Deadline deadline() {
+    return Deadline.after(timeout.toNanos(), TimeUnit.NANOSECONDS);
   }
 
   /** Sends records; returns what the node did with each. */
@@ -56,7 +67,12 @@ public final class DataNodeClient implements AutoCloseable {
 
   /** @param fresh the records were stamped by the writer for this call (see {@code WriteRequest.fresh}) */
   public WriteReply write(List<StoredProperty> properties, boolean fresh) {
-    WriteResponse r = call(() -> stub().write(
+    return write(properties, fresh, deadline());
+  }
+
+  /** As {@link #write(List, boolean)}, within {@code deadline}. */
+  public WriteReply write(List<StoredProperty> properties, boolean fresh, Deadline deadline) {
+    WriteResponse r = call(() -> stub(deadline).write(
         WriteRequest.newBuilder().addAllProperties(properties).setFresh(fresh).build()));
     int n = properties.size();
     if (r.getOutcomesCount() == n) {
@@ -68,24 +84,75 @@ public final class DataNodeClient implements AutoCloseable {
       WriteOutcome each = r.getStored() == n ? WriteOutcome.WRITE_OUTCOME_STORED : WriteOutcome.WRITE_OUTCOME_NOT_STORED_NEWER;
       return new WriteReply(java.util.Collections.nCopies(n, each), "");
     }
-    throw new UnavailableException("data node " + node.id() + " (" + node.grpcAddress() + ") answered "
-        + r.getOutcomesCount() + " write outcomes for " + n + " records");
+    throw new UnavailableException(describe() + " answered " + r.getOutcomesCount() + " write outcomes for " + n
+        + " records");
   }
 
   /** The node's latest copy of each key it holds, tombstones included. */
   public List<StoredProperty> read(Collection<Key> keys) {
-    return call(() -> stub().read(ReadRequest.newBuilder().addAllKeys(keys).build()).getPropertiesList());
+    return read(keys, deadline());
+  }
+
+  /**
+   * As {@link #read(Collection)}, within {@code deadline}: as many requests as the node's limits
+   * take (at most {@link InternalApiLimits#MAX_READ_KEYS} keys each, and again from the first key
+   * a reply did not cover when it reached the node's byte budget). Always at least one request,
+   * so an empty read still checks that the node answers.
+   */
+  public List<StoredProperty> read(Collection<Key> keys, Deadline deadline) {
+    List<Key> all = List.copyOf(keys);
+    List<StoredProperty> out = new ArrayList<>();
+    int from = 0;
+    do {
+      List<Key> batch = all.subList(from, Math.min(all.size(), from + InternalApiLimits.MAX_READ_KEYS));
+      ReadResponse r = call(() -> stub(deadline).read(
+          ReadRequest.newBuilder().addAllKeys(batch).setAllowPartial(true).build()));
+      // 0 from a node that predates partial reads: it answered every key.
+      int answered = r.getKeysRead() == 0 ? batch.size() : r.getKeysRead();
+      if (answered > batch.size() || (answered == 0 && !batch.isEmpty())) {
+        throw new UnavailableException(describe() + " answered for " + r.getKeysRead() + " of " + batch.size() + " keys");
+      }
+      out.addAll(r.getPropertiesList());
+      from += answered;
+    } while (from < all.size());
+    return out;
   }
 
   /** Whole live properties matching the query on the given shards of each group. */
   public List<StoredProperty> queryShards(QueryRequest query, Map<String, List<Integer>> shards) {
-    QueryShardsRequest.Builder b = QueryShardsRequest.newBuilder().setQuery(query);
-    shards.forEach((g, s) -> b.putShards(g, ShardList.newBuilder().addAllShards(s).build()));
-    return call(() -> stub().queryShards(b.build()).getPropertiesList());
+    return queryShards(query, shards, deadline());
   }
 
-  private DataNodeServiceGrpc.DataNodeServiceBlockingStub stub() {
-    return DataNodeServiceGrpc.newBlockingStub(channel).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+  /**
+   * As {@link #queryShards(QueryRequest, Map)}, within {@code deadline}: the first
+   * {@code query.limit} matches in the query's order, fetched page by page while the node has
+   * more (it sends at most its byte budget per reply).
+   */
+  public List<StoredProperty> queryShards(QueryRequest query, Map<String, List<Integer>> shards, Deadline deadline) {
+    int want = QueryLimit.clamped(query.getLimit());
+    QueryShardsRequest.Builder b = QueryShardsRequest.newBuilder();
+    shards.forEach((g, s) -> b.putShards(g, ShardList.newBuilder().addAllShards(s).build()));
+    List<StoredProperty> out = new ArrayList<>();
+    ByteString token = ByteString.EMPTY;
+    do {
+      QueryShardsRequest page = b.setQuery(query.toBuilder().setLimit(want - out.size())).setPageToken(token).build();
+      QueryShardsResponse r = call(() -> stub(deadline).queryShards(page));
+      if (r.getPropertiesCount() == 0 && !r.getNextPageToken().isEmpty()) {
+        // Asking again would get the same answer: never loop on a node that makes no progress.
+        throw new UnavailableException(describe() + " answered an empty page that says more follow");
+      }
+      out.addAll(r.getPropertiesList());
+      token = r.getNextPageToken();
+    } while (!token.isEmpty() && out.size() < want);
+    return out.size() > want ? out.subList(0, want) : out;
+  }
+
+  private DataNodeServiceGrpc.DataNodeServiceBlockingStub stub(Deadline deadline) {
+    return DataNodeServiceGrpc.newBlockingStub(channel).withDeadline(deadline);
+  }
+
+  private String describe() {
+    return "data node " + node.id() + " (" + node.grpcAddress() + ")";
   }
 
   private <T> T call(Supplier<T> rpc) {
@@ -104,9 +171,8 @@ public final class DataNodeClient implements AutoCloseable {
         case INVALID_ARGUMENT -> new InvalidArgumentException(why);
         case NOT_FOUND -> new NotFoundException(why);
         case DEADLINE_EXCEEDED -> new UnavailableException(
-            "data node " + node.id() + " (" + node.grpcAddress() + ") did not answer within " + deadline.toMillis() + " ms", e);
-        default -> new UnavailableException(
-            "data node " + node.id() + " (" + node.grpcAddress() + ") failed: " + s.getCode() + " " + why, e);
+            describe() + " did not answer within " + timeout.toMillis() + " ms", e);
+        default -> new UnavailableException(describe() + " failed: " + s.getCode() + " " + why, e);
       };
     }
   }

@@ -45,6 +45,16 @@ public final class DataNodes implements AutoCloseable {
     LOG.info("data nodes: {}", next.nodes());
   }
 
+  /** The deadline of a call to a data node made (or queued) now. */
+  public io.grpc.Deadline callDeadline() {
+    return io.grpc.Deadline.after(deadline.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+  }
+
+  /** How long a call to a data node may take, counted from when it is made or queued. */
+  public Duration callTimeout() {
+    return deadline;
+  }
+
   public Placement placement() {
     return placement;
   }

@@ -7,18 +7,24 @@ import dev.arbor.api.cluster.v1.QueryShardsResponse;
 import dev.arbor.api.cluster.v1.ReadRequest;
 import dev.arbor.api.cluster.v1.ReadResponse;
 import dev.arbor.api.cluster.v1.ShardList;
+import dev.arbor.api.cluster.v1.StoredProperty;
 import dev.arbor.api.cluster.v1.WriteRequest;
 import dev.arbor.api.cluster.v1.WriteOutcome;
 import dev.arbor.api.cluster.v1.WriteResponse;
 import dev.arbor.api.banyandb.common.v1.Group;
+import com.google.protobuf.ByteString;
+import com.google.protobuf.CodedOutputStream;
+import dev.arbor.cluster.InternalApiLimits;
 import dev.arbor.cluster.StoredProperties;
 import dev.arbor.errors.InvalidArgumentException;
 import dev.arbor.errors.NotFoundException;
+import dev.arbor.errors.ResourceExhaustedException;
 import dev.arbor.liaison.StatusMapping;
 import dev.arbor.metadata.SchemaLookup;
 import dev.arbor.property.EntityKey;
 import dev.arbor.property.PropertyRecord;
 import dev.arbor.property.ShardRouter;
+import dev.arbor.query.QueryLimit;
 import dev.arbor.query.QueryPlanner;
 import dev.arbor.property.GroupIncarnation;
 import dev.arbor.storage.ApplyOutcome;
@@ -40,6 +46,9 @@ import java.util.Set;
  * claim this node's incarnation of its group (or none, from an older liaison): one of another
  * incarnation belongs to a group deleted and re-created under the same name. Replies carry this
  * node's incarnation, so a liaison can ignore copies of a namesake this node has not dropped yet.
+ * Replies never grow with the request alone: a Read takes at most
+ * {@link dev.arbor.cluster.InternalApiLimits#MAX_READ_KEYS} keys, and Read and QueryShards replies
+ * stop at the {@link ResponseBudget} and say where to go on (cluster.proto explains the paging).
  */
 public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServiceImplBase {
   private final SchemaLookup lookup;
@@ -50,6 +59,7 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
   private final dev.arbor.storage.CopyFence fence;
 
   private final long metadataLagNanos;
+  private final ResponseBudget budget;
 
   public DataNodeGrpcService(SchemaLookup lookup, PropertyStore store, QueryPlanner planner,
       IncarnationGate incarnations) {
@@ -80,14 +90,29 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
     this(lookup, store, planner, incarnations, revisionBound, fence, METADATA_LAG);
   }
 
+  public DataNodeGrpcService(SchemaLookup lookup, PropertyStore store, QueryPlanner planner,
+      IncarnationGate incarnations, dev.arbor.property.RevisionBound revisionBound,
+      dev.arbor.storage.CopyFence fence, java.time.Duration metadataLag) {
+    this(lookup, store, planner, incarnations, revisionBound, fence, metadataLag, ResponseBudget.DEFAULT);
+  }
+
+  /** With the default refusals and metadata lag, and replies held to {@code budget}. */
+  public DataNodeGrpcService(SchemaLookup lookup, PropertyStore store, QueryPlanner planner,
+      IncarnationGate incarnations, ResponseBudget budget) {
+    this(lookup, store, planner, incarnations, dev.arbor.property.RevisionBound.NONE,
+        dev.arbor.storage.CopyFence.NONE, METADATA_LAG, budget);
+  }
+
   /**
    * @param revisionBound refuses records whose revision is too far ahead of this node's clock
    * @param fence copies that take no writes: orphans this node is handing to the owners
    * @param metadataLag how long one request waits at most for groups this node has not heard of
+   * @param budget the most property bytes one Read or QueryShards reply carries
    */
   public DataNodeGrpcService(SchemaLookup lookup, PropertyStore store, QueryPlanner planner,
       IncarnationGate incarnations, dev.arbor.property.RevisionBound revisionBound,
-      dev.arbor.storage.CopyFence fence, java.time.Duration metadataLag) {
+      dev.arbor.storage.CopyFence fence, java.time.Duration metadataLag, ResponseBudget budget) {
+    this.budget = budget;
     this.metadataLagNanos = metadataLag.toNanos();
     this.revisionBound = revisionBound;
     this.fence = fence;
@@ -190,9 +215,16 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
   @Override
   public void read(ReadRequest req, StreamObserver<ReadResponse> obs) {
     StatusMapping.unary(obs, () -> {
+      int n = req.getKeysCount();
+      if (n > InternalApiLimits.MAX_READ_KEYS) {
+        throw new InvalidArgumentException("keys: " + n + " keys exceed the maximum of "
+            + InternalApiLimits.MAX_READ_KEYS + " in one Read; split the read");
+      }
       ReadResponse.Builder out = ReadResponse.newBuilder();
+      ResponseBudget.Fill fill = budget.fill();
       long deadline = lagDeadline();
-      for (int i = 0; i < req.getKeysCount(); i++) {
+      int answered = 0;
+      for (int i = 0; i < n; i++) {
         Key k = req.getKeys(i);
         String field = "keys[" + i + "]";
         EntityKey key;
@@ -204,10 +236,20 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
         checkPlacement(k.getGroup(), k.getShard(), key, field, deadline);
         PropertyRecord r = store.latest(k.getGroup(), k.getShard(), key);
         if (r != null) {
-          out.addProperties(StoredProperties.toProto(k.getGroup(), k.getShard(), r, store.incarnation(k.getGroup())));
+          StoredProperty p = StoredProperties.toProto(k.getGroup(), k.getShard(), r, store.incarnation(k.getGroup()));
+          if (!fill.take(CodedOutputStream.computeMessageSize(ReadResponse.PROPERTIES_FIELD_NUMBER, p))) {
+            if (!req.getAllowPartial()) {
+              // The caller cannot see keys_read: leaving keys out would read as "not held".
+              throw new ResourceExhaustedException("the copies of " + n + " keys exceed this node's"
+                  + " --max-response-bytes (" + budget.maxBytes() + "); ask for fewer keys or set allow_partial");
+            }
+            break;
+          }
+          out.addProperties(p);
         }
+        answered = i + 1;
       }
-      return out.build();
+      return out.setKeysRead(answered).build();
     });
   }
 
@@ -224,12 +266,24 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
       long deadline = lagDeadline();
       req.getQuery().getGroupsList().forEach(g -> knownGroup(g, "query.groups", deadline));
       QueryShardsResponse.Builder out = QueryShardsResponse.newBuilder();
-      for (PropertyRecord r : planner.search(req.getQuery(), filter)) {
+      ResponseBudget.Fill fill = budget.fill();
+      Map<String, Integer> shardNums = new java.util.HashMap<>();
+      ByteString next = planner.page(req.getQuery(), filter, req.getPageToken(), "page_token", r -> {
         String group = r.key().group();
-        int shard = ShardRouter.shardOf(r.key(), lookup.propertyGroup(group, "query.groups").getResourceOpts().getShardNum());
-        out.addProperties(StoredProperties.toProto(group, shard, r, store.incarnation(group)));
-      }
-      return out.build();
+        int shardNum = shardNums.computeIfAbsent(group,
+            x -> lookup.propertyGroup(x, "query.groups").getResourceOpts().getShardNum());
+        StoredProperty p = StoredProperties.toProto(group, ShardRouter.shardOf(r.key(), shardNum), r,
+            store.incarnation(group));
+        if (!fill.take(CodedOutputStream.computeMessageSize(QueryShardsResponse.PROPERTIES_FIELD_NUMBER, p))) {
+          return false;
+        }
+        out.addProperties(p);
+        return true;
+      });
+      long asked = QueryLimit.unsigned(req.getQuery().getLimit());
+      asked = asked == 0 ? QueryLimit.DEFAULT : asked;
+      // Fewer than asked while more match: cut by the byte budget or the hard maximum.
+      return out.setNextPageToken(next).setTruncated(!next.isEmpty() && out.getPropertiesCount() < asked).build();
     });
   }
 

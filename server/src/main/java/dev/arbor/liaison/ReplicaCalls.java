@@ -6,30 +6,55 @@ import dev.arbor.cluster.DataNodes;
 import dev.arbor.errors.ArborException;
 import dev.arbor.errors.InvalidArgumentException;
 import dev.arbor.errors.NotFoundException;
+import dev.arbor.errors.ResourceExhaustedException;
+import dev.arbor.errors.UnavailableException;
+import dev.arbor.transport.Slots;
+import io.grpc.Deadline;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.function.Function;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Calls several data nodes in parallel and collects, per node, an answer or the failure. Each call
- * is bounded by the node client's deadline, so this never waits longer than one deadline.
+ * Calls several data nodes in parallel and collects, per node, an answer or the failure.
+ * Bounded ({@link ReplicaCallLimits}): a request's calls are admitted all or none, and when they do
+ * not fit the request is refused RESOURCE_EXHAUSTED before anything is sent, so a slow node makes
+ * callers back off instead of piling up calls without bound. Each call's deadline is taken when it
+ * is queued: one that waited for a thread past it fails without being sent, so this never waits
+ * much longer than one deadline either.
  */
 final class ReplicaCalls implements AutoCloseable {
-  private final DataNodes nodes;
-  private final ExecutorService pool;
+  /** One call to a node, to be made within {@code deadline}. */
+  @FunctionalInterface
+  interface Call<T> {
+    T call(DataNodeClient client, Deadline deadline);
+  }
 
-  ReplicaCalls(DataNodes nodes, int threads) {
+  private final DataNodes nodes;
+  private final ReplicaCallLimits limits;
+  private final Slots slots;
+  private final ThreadPoolExecutor pool;
+  private final AtomicLong expired = new AtomicLong();
+
+  ReplicaCalls(DataNodes nodes, ReplicaCallLimits limits) {
     this.nodes = nodes;
-    this.pool = Executors.newFixedThreadPool(threads, r -> {
-      Thread t = new Thread(r, "arbor-replica-call");
-      t.setDaemon(true);
-      return t;
-    });
+    this.limits = limits;
+    this.slots = new Slots(limits.capacity());
+    // The slots admit at most capacity() tasks, so this queue never refuses one.
+    this.pool = new ThreadPoolExecutor(limits.threads(), limits.threads(), 1, TimeUnit.MINUTES,
+        new LinkedBlockingQueue<>(limits.capacity()), r -> {
+          Thread t = new Thread(r, "arbor-replica-call");
+          t.setDaemon(true);
+          return t;
+        });
+    pool.allowCoreThreadTimeOut(true);
   }
 
   DataNodes nodes() {
@@ -43,26 +68,95 @@ final class ReplicaCalls implements AutoCloseable {
     }
   }
 
-  <T> List<Answer<T>> onEach(List<DataNode> targets, Function<DataNodeClient, T> call) {
+  <T> List<Answer<T>> onEach(List<DataNode> targets, Call<T> call) {
+    if (targets.isEmpty()) {
+      return List.of();
+    }
+    if (!slots.tryTake(targets.size())) {
+      throw busy(targets.size());
+    }
+    Deadline deadline = nodes.callDeadline();
     Map<DataNode, CompletableFuture<T>> futures = new LinkedHashMap<>();
     for (DataNode n : targets) {
-      futures.put(n, CompletableFuture.supplyAsync(() -> call.apply(nodes.client(n.id())), pool));
+      Task<T> task = new Task<>(n, call, deadline);
+      futures.put(n, task.result);
+      try {
+        pool.execute(task);
+      } catch (RejectedExecutionException e) {
+        task.abandon();
+      }
     }
     List<Answer<T>> out = new ArrayList<>(targets.size());
     futures.forEach((n, f) -> {
       try {
         out.add(new Answer<>(n, f.join(), null));
-      } catch (java.util.concurrent.CompletionException e) {
+      } catch (CompletionException e) {
         Throwable cause = e.getCause();
         out.add(new Answer<>(n, null, cause instanceof RuntimeException r ? r : new RuntimeException(cause)));
       }
     });
     // A rejection by every node is the caller's error (bad request); a rejection by some nodes
     // only is a node lagging behind the metadata, and counts as that node's failure.
-    if (!out.isEmpty() && out.stream().allMatch(a -> isRejection(a.failure()))) {
+    if (out.stream().allMatch(a -> isRejection(a.failure()))) {
       throw (ArborException) out.get(0).failure();
     }
     return out;
+  }
+
+  /** One queued call; answers its future exactly once, and frees its slot first. */
+  private final class Task<T> implements Runnable {
+    final CompletableFuture<T> result = new CompletableFuture<>();
+    private final DataNode node;
+    private final Call<T> call;
+    private final Deadline deadline;
+
+    Task(DataNode node, Call<T> call, Deadline deadline) {
+      this.node = node;
+      this.call = call;
+      this.deadline = deadline;
+    }
+
+    @Override
+    public void run() {
+      T value = null;
+      Throwable failure = null;
+      try {
+        if (deadline.isExpired()) {
+          // Its caller has given up on it, or is about to: sending it would only add load.
+          expired.incrementAndGet();
+          throw new UnavailableException("call to data node " + node.id() + " (" + node.grpcAddress() + ") not sent:"
+              + " it waited for a free --replica-call-threads thread past its deadline (--node-timeout "
+              + nodes.callTimeout().toMillis() + " ms)");
+        }
+        value = call.call(nodes.client(node.id()), deadline);
+      } catch (Throwable t) {
+        failure = t;
+      } finally {
+        // Before the caller sees the answer: its next call must find this slot free again.
+        slots.release(1);
+      }
+      if (failure == null) {
+        result.complete(value);
+      } else {
+        result.completeExceptionally(failure);
+      }
+    }
+
+    /** Never run (the liaison is closing): the caller must not wait for it. */
+    void abandon() {
+      slots.release(1);
+      result.completeExceptionally(new UnavailableException("the liaison is shutting down"));
+    }
+  }
+
+  private ResourceExhaustedException busy(int wanted) {
+    if (wanted > slots.capacity()) {
+      return new ResourceExhaustedException("this request needs " + wanted + " calls to data nodes at once, more than"
+          + " --replica-call-threads plus --replica-call-queue (" + slots.capacity() + ") allow");
+    }
+    return new ResourceExhaustedException("liaison busy: " + slots.inUse() + " calls to data nodes are running or"
+        + " queued (--replica-call-threads " + limits.threads() + ", --replica-call-queue " + limits.queue()
+        + "); retry with backoff");
   }
 
   private static boolean isRejection(RuntimeException e) {
@@ -83,8 +177,27 @@ final class ReplicaCalls implements AutoCloseable {
     return String.join("; ", parts);
   }
 
+  /** Calls running or queued now. */
+  int pending() {
+    return slots.inUse();
+  }
+
+  /** Requests refused because their calls did not fit, since start. */
+  long refused() {
+    return slots.refused();
+  }
+
+  /** Calls not sent because their deadline passed while they were queued, since start. */
+  long expired() {
+    return expired.get();
+  }
+
   @Override
   public void close() {
-    pool.shutdownNow();
+    for (Runnable queued : pool.shutdownNow()) {
+      if (queued instanceof Task<?> t) {
+        t.abandon();
+      }
+    }
   }
 }

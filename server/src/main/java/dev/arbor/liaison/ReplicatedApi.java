@@ -26,10 +26,17 @@ public final class ReplicatedApi implements AutoCloseable {
   public ReplicatedApi(
       MetadataStore metadata, DataNodes nodes, HybridClock clock, RequestLimits limits, String revision,
       Supplier<WriteConsistency> consistency, int repairQueueSize) {
+    this(metadata, nodes, clock, limits, revision, consistency, repairQueueSize, ReplicaCallLimits.DEFAULTS);
+  }
+
+  /** As above, with the fan-out to data nodes held to {@code fanOut}. */
+  public ReplicatedApi(
+      MetadataStore metadata, DataNodes nodes, HybridClock clock, RequestLimits limits, String revision,
+      Supplier<WriteConsistency> consistency, int repairQueueSize, ReplicaCallLimits fanOut) {
     SchemaLookup lookup = new SchemaLookup(metadata);
     MetadataValidator metaValidator = new MetadataValidator(limits.maxTagsPerProperty());
     PropertyRequestValidator validator = new PropertyRequestValidator(limits.maxTagsPerProperty());
-    this.calls = new ReplicaCalls(nodes, 256);
+    this.calls = new ReplicaCalls(nodes, fanOut);
     this.repairs = new ReadRepairQueue(nodes, repairQueueSize);
     ReplicatedWrites writes = new ReplicatedWrites(
         lookup, validator, calls, clock, limits.maxPropertyBytes(), ConsistencyHeader.currentOr(consistency));
@@ -53,6 +60,21 @@ public final class ReplicatedApi implements AutoCloseable {
   /** Read repairs queued, written, dropped (queue full) and failed since start. */
   public long[] readRepairCounts() {
     return new long[] {repairs.enqueued(), repairs.repaired(), repairs.dropped(), repairs.failed()};
+  }
+
+  /** Calls to data nodes running or queued now. */
+  public int replicaCallsPending() {
+    return calls.pending();
+  }
+
+  /** Requests refused RESOURCE_EXHAUSTED because their calls to data nodes did not fit, since start. */
+  public long replicaCallsRefused() {
+    return calls.refused();
+  }
+
+  /** Calls to data nodes not sent because they waited in the queue past their deadline, since start. */
+  public long replicaCallsExpired() {
+    return calls.expired();
   }
 
   @Override

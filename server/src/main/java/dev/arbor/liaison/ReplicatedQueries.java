@@ -126,7 +126,7 @@ final class ReplicatedQueries {
     List<DataNode> targets = new ArrayList<>(ask.keySet());
     QueryRequest nodeQuery = req.toBuilder().clearTagProjection().setLimit(nodeLimit).build();
     List<ReplicaCalls.Answer<List<StoredProperty>>> answers =
-        calls.onEach(targets, c -> c.queryShards(nodeQuery, ask.get(c.node())));
+        calls.onEach(targets, (c, d) -> c.queryShards(nodeQuery, ask.get(c.node()), d));
     Set<DataNode> answered = new HashSet<>();
     Map<String, List<StoredProperty>> matched = new LinkedHashMap<>();
     List<Hit> cuts = new ArrayList<>();
@@ -184,7 +184,7 @@ final class ReplicatedQueries {
   }
 
   private List<Hit> confirm(List<DataNode> replicas, List<Key> keys, Map<String, List<StoredProperty>> matched) {
-    List<ReplicaCalls.Answer<List<StoredProperty>>> reads = calls.onEach(replicas, c -> c.read(keys));
+    List<ReplicaCalls.Answer<List<StoredProperty>>> reads = calls.onEach(replicas, (c, d) -> c.read(keys, d));
     Map<String, PropertyRecord> winners = new HashMap<>();
     Map<String, StoredProperty> winnerProtos = new HashMap<>();
     Map<DataNode, Map<String, PropertyRecord>> held = new HashMap<>();

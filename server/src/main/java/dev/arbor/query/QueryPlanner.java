@@ -1,5 +1,6 @@
 package dev.arbor.query;
 
+import com.google.protobuf.ByteString;
 import dev.arbor.api.banyandb.database.v1.TagType;
 import dev.arbor.api.banyandb.model.v1.Sort;
 import dev.arbor.api.banyandb.property.v1.QueryRequest;
@@ -56,6 +57,37 @@ public final class QueryPlanner {
 
   /** The live records matching {@code req} on the shards {@code filter} admits. */
   public List<PropertyRecord> search(QueryRequest req, ShardFilter filter) {
+    Plan plan = plan(req, filter);
+    return plan.searches().isEmpty() ? List.of() : MultiShardSearcher.search(plan.searches(), plan.limit(), plan.sort());
+  }
+
+  /**
+   * One page of {@link #search}: offers {@code sink} the matches after the position
+   * {@code pageToken} names (empty: from the first), in order, until it declines one or the
+   * query's limit is reached. Returns the token of the next page, empty when nothing more matches.
+   *
+   * @param tokenField the request field the token came in, named when it does not fit the query
+   */
+  public ByteString page(QueryRequest req, ShardFilter filter, ByteString pageToken, String tokenField,
+      MultiShardSearcher.HitSink sink) {
+    Plan plan = plan(req, filter);
+    org.apache.lucene.search.Sort order = plan.sort() == null ? ShardIndex.KEY_ORDER : plan.sort();
+    Object[] after = PageToken.decode(pageToken, order, tokenField);
+    if (plan.searches().isEmpty()) {
+      return ByteString.EMPTY;
+    }
+    MultiShardSearcher.VisitEnd end = MultiShardSearcher.visit(plan.searches(), plan.limit(), order, after, sink);
+    if (!end.more()) {
+      return ByteString.EMPTY;
+    }
+    // More match but none was taken (a sink that takes nothing): continue from where this began.
+    return end.last() == null ? pageToken : PageToken.encode(end.last());
+  }
+
+  /** What to search: one query per shard, the order (null: entity key) and the limit. */
+  private record Plan(List<ShardSearch> searches, org.apache.lucene.search.Sort sort, int limit) {}
+
+  private Plan plan(QueryRequest req, ShardFilter filter) {
     if (req.getGroupsCount() == 0) {
       throw new InvalidArgumentException("groups must name at least one property group");
     }
@@ -99,8 +131,7 @@ public final class QueryPlanner {
         }
       }
     }
-    org.apache.lucene.search.Sort sort = orderType == null ? null : tagSort(orderTag, orderType, desc);
-    return searches.isEmpty() ? List.of() : MultiShardSearcher.search(searches, limit, sort);
+    return new Plan(searches, orderType == null ? null : tagSort(orderTag, orderType, desc), limit);
   }
 
   private Query groupQuery(String group, QueryRequest req) {

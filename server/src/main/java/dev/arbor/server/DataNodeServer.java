@@ -81,7 +81,7 @@ public final class DataNodeServer implements AutoCloseable {
               new IncarnationGate(storage.store(), new MetadataGroupIncarnations(metadata), METADATA_LAG),
               dev.arbor.property.RevisionBound.of(dev.arbor.observability.trace.Tracer::nowNanos,
                   config.repair().maxClockSkew()),
-              handOff.fence()),
+              handOff.fence(), METADATA_LAG, config.responseBudget()),
           new TreeAdminGrpcService(metadata, storage.trees())));
       services.addAll(repair.services());
       endpoints =

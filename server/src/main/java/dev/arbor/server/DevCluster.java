@@ -1,6 +1,7 @@
 package dev.arbor.server;
 
 import dev.arbor.cluster.WriteConsistency;
+import dev.arbor.liaison.ReplicaCallLimits;
 import dev.arbor.liaison.RequestLimits;
 import dev.arbor.metadata.MetadataStore;
 import dev.arbor.metadata.NodeRegistry;
@@ -31,18 +32,23 @@ public final class DevCluster implements AutoCloseable {
   public static DevCluster start(int nodes, ServerConfig nodeTemplate, MetadataStore metadata,
       NodeRegistry registry, String host, int grpcPort, int httpPort, RequestLimits limits,
       WriteConsistency consistency) throws IOException {
+    return start(nodes, nodeTemplate, metadata, registry, host, grpcPort, httpPort, limits, consistency,
+        ReplicaCallLimits.DEFAULTS);
+  }
+
+  /** As above, the liaison's calls to data nodes held to {@code fanOut}. */
+  public static DevCluster start(int nodes, ServerConfig nodeTemplate, MetadataStore metadata,
+      NodeRegistry registry, String host, int grpcPort, int httpPort, RequestLimits limits,
+      WriteConsistency consistency, ReplicaCallLimits fanOut) throws IOException {
     List<DataNodeServer> started = new ArrayList<>();
     try {
       for (int i = 1; i <= nodes; i++) {
         Path dir = nodeTemplate.dataDir().resolve("data-" + i);
-        ServerConfig cfg = new ServerConfig(dir, host, 0, 0, nodeTemplate.limits(), nodeTemplate.tombstoneGrace(),
-            nodeTemplate.checkpointInterval(), nodeTemplate.trees(), nodeTemplate.checkpointWalBytes(),
-            nodeTemplate.repair(), nodeTemplate.serverLimits(), nodeTemplate.maxDiskUsagePercent(),
-            nodeTemplate.quarantineRetention());
+        ServerConfig cfg = nodeTemplate.withDataDir(dir).withHost(host).withPorts(0, 0);
         started.add(DataNodeServer.start("data-" + i, cfg, metadata, registry, "127.0.0.1", Duration.ofSeconds(10)));
       }
       LiaisonServer liaison = LiaisonServer.start(host, grpcPort, httpPort, metadata, registry, limits, consistency,
-          Duration.ofSeconds(5), 1024, dev.arbor.property.HybridClock.system(), nodeTemplate.serverLimits());
+          Duration.ofSeconds(5), 1024, dev.arbor.property.HybridClock.system(), nodeTemplate.serverLimits(), fanOut);
       return new DevCluster(started, liaison);
     } catch (IOException | RuntimeException e) {
       started.forEach(DataNodeServer::close);

@@ -3,12 +3,14 @@ package dev.arbor.server;
 import dev.arbor.cluster.DataNode;
 import dev.arbor.cluster.DataNodes;
 import dev.arbor.cluster.WriteConsistency;
+import dev.arbor.liaison.ReplicaCallLimits;
 import dev.arbor.liaison.ReplicatedApi;
 import dev.arbor.metadata.MetadataStore;
 import dev.arbor.metadata.NodeRegistry;
 import dev.arbor.metadata.RegisteredNode;
 import dev.arbor.property.HybridClock;
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import dev.arbor.transport.GrpcServerLimits;
 import java.io.IOException;
@@ -47,12 +49,29 @@ public final class LiaisonServer implements AutoCloseable {
       NodeRegistry registry, dev.arbor.liaison.RequestLimits limits, WriteConsistency consistency,
       Duration nodeDeadline, int repairQueueSize, HybridClock clock, GrpcServerLimits serverLimits)
       throws IOException {
+    return start(host, grpcPort, httpPort, metadata, registry, limits, consistency, nodeDeadline, repairQueueSize,
+        clock, serverLimits, ReplicaCallLimits.DEFAULTS);
+  }
+
+  /** As above, its calls to data nodes held to {@code fanOut}. */
+  public static LiaisonServer start(String host, int grpcPort, int httpPort, MetadataStore metadata,
+      NodeRegistry registry, dev.arbor.liaison.RequestLimits limits, WriteConsistency consistency,
+      Duration nodeDeadline, int repairQueueSize, HybridClock clock, GrpcServerLimits serverLimits,
+      ReplicaCallLimits fanOut) throws IOException {
     DataNodes nodes = new DataNodes(nodeDeadline);
     registry.addListener(e -> nodes.update(dataNodes(registry)));
     nodes.update(dataNodes(registry));
     ReplicatedApi api = new ReplicatedApi(metadata, nodes, clock, limits,
-        StandaloneServer.REVISION, () -> consistency, repairQueueSize);
+        StandaloneServer.REVISION, () -> consistency, repairQueueSize, fanOut);
     PrometheusMeterRegistry meters = ServingEndpoints.newRegistry();
+    Gauge.builder("arbor.replica.calls.pending", api, ReplicatedApi::replicaCallsPending)
+        .description("calls to data nodes running or queued").register(meters);
+    FunctionCounter.builder("arbor.replica.calls.refused", api, ReplicatedApi::replicaCallsRefused)
+        .description("requests refused RESOURCE_EXHAUSTED because --replica-call-threads plus"
+            + " --replica-call-queue calls to data nodes were running or queued").register(meters);
+    FunctionCounter.builder("arbor.replica.calls.expired", api, ReplicatedApi::replicaCallsExpired)
+        .description("calls to data nodes not sent because they waited in the queue past their deadline")
+        .register(meters);
     FunctionCounter.builder("arbor.read.repair.enqueued", api, a -> a.readRepairCounts()[0])
         .description("read repairs queued").register(meters);
     FunctionCounter.builder("arbor.read.repair.written", api, a -> a.readRepairCounts()[1])

@@ -1,5 +1,6 @@
 package dev.arbor.server;
 
+import dev.arbor.datanode.ResponseBudget;
 import dev.arbor.liaison.RequestLimits;
 import dev.arbor.transport.GrpcServerLimits;
 import java.nio.file.Path;
@@ -24,6 +25,7 @@ import java.time.Duration;
  * @param maxDiskUsagePercent writes are refused while the data directory's file system is fuller
  * @param quarantineRetention how long group data set aside in {@code quarantine/} is kept before
  *     it is purged (see {@link dev.arbor.storage.Quarantine})
+ * @param responseBudget the most property bytes one reply of a data node's internal API carries
  */
 public record ServerConfig(
     Path dataDir,
@@ -38,7 +40,8 @@ public record ServerConfig(
     RepairConfig repair,
     GrpcServerLimits serverLimits,
     int maxDiskUsagePercent,
-    Duration quarantineRetention) {
+    Duration quarantineRetention,
+    ResponseBudget responseBudget) {
 
   public static final int DEFAULT_GRPC_PORT = 17912;
   public static final int DEFAULT_HTTP_PORT = 17913;
@@ -55,7 +58,7 @@ public record ServerConfig(
       RepairConfig repair) {
     this(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees,
         checkpointWalBytes, repair, GrpcServerLimits.DEFAULTS, DEFAULT_MAX_DISK_USAGE_PERCENT,
-        DEFAULT_QUARANTINE_RETENTION);
+        DEFAULT_QUARANTINE_RETENTION, ResponseBudget.DEFAULT);
   }
 
   /** As above, with a quarantine retention. */
@@ -63,7 +66,8 @@ public record ServerConfig(
       Duration tombstoneGrace, Duration checkpointInterval, TreeConfig trees, long checkpointWalBytes,
       RepairConfig repair, Duration quarantineRetention) {
     this(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees,
-        checkpointWalBytes, repair, GrpcServerLimits.DEFAULTS, DEFAULT_MAX_DISK_USAGE_PERCENT, quarantineRetention);
+        checkpointWalBytes, repair, GrpcServerLimits.DEFAULTS, DEFAULT_MAX_DISK_USAGE_PERCENT, quarantineRetention,
+        ResponseBudget.DEFAULT);
   }
 
   /** Defaults for everything but the data directory. */
@@ -76,51 +80,61 @@ public record ServerConfig(
 
   public ServerConfig withPorts(int grpc, int http) {
     return new ServerConfig(dataDir, grpcHost, grpc, http, limits, tombstoneGrace, checkpointInterval, trees,
-        checkpointWalBytes, repair, serverLimits, maxDiskUsagePercent, quarantineRetention);
+        checkpointWalBytes, repair, serverLimits, maxDiskUsagePercent, quarantineRetention, responseBudget);
   }
 
   public ServerConfig withHost(String host) {
     return new ServerConfig(dataDir, host, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees,
-        checkpointWalBytes, repair, serverLimits, maxDiskUsagePercent, quarantineRetention);
+        checkpointWalBytes, repair, serverLimits, maxDiskUsagePercent, quarantineRetention, responseBudget);
   }
 
   public ServerConfig withLimits(RequestLimits l) {
     return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, l, tombstoneGrace, checkpointInterval, trees,
-        checkpointWalBytes, repair, serverLimits, maxDiskUsagePercent, quarantineRetention);
+        checkpointWalBytes, repair, serverLimits, maxDiskUsagePercent, quarantineRetention, responseBudget);
   }
 
   public ServerConfig withTombstoneGrace(Duration grace) {
     return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, grace, checkpointInterval, trees,
-        checkpointWalBytes, repair, serverLimits, maxDiskUsagePercent, quarantineRetention);
+        checkpointWalBytes, repair, serverLimits, maxDiskUsagePercent, quarantineRetention, responseBudget);
   }
 
   public ServerConfig withCheckpointInterval(Duration interval) {
     return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, interval, trees,
-        checkpointWalBytes, repair, serverLimits, maxDiskUsagePercent, quarantineRetention);
+        checkpointWalBytes, repair, serverLimits, maxDiskUsagePercent, quarantineRetention, responseBudget);
   }
 
   public ServerConfig withRepair(RepairConfig r) {
     return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees,
-        checkpointWalBytes, r, serverLimits, maxDiskUsagePercent, quarantineRetention);
+        checkpointWalBytes, r, serverLimits, maxDiskUsagePercent, quarantineRetention, responseBudget);
   }
 
   public ServerConfig withServerLimits(GrpcServerLimits l) {
     return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees,
-        checkpointWalBytes, repair, l, maxDiskUsagePercent, quarantineRetention);
+        checkpointWalBytes, repair, l, maxDiskUsagePercent, quarantineRetention, responseBudget);
   }
 
   public ServerConfig withMaxDiskUsagePercent(int percent) {
     return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees,
-        checkpointWalBytes, repair, serverLimits, percent, quarantineRetention);
+        checkpointWalBytes, repair, serverLimits, percent, quarantineRetention, responseBudget);
   }
 
   public ServerConfig withQuarantineRetention(Duration retention) {
     return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees,
-        checkpointWalBytes, repair, serverLimits, maxDiskUsagePercent, retention);
+        checkpointWalBytes, repair, serverLimits, maxDiskUsagePercent, retention, responseBudget);
   }
 
   public ServerConfig withTrees(TreeConfig t) {
     return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, t,
-        checkpointWalBytes, repair, serverLimits, maxDiskUsagePercent, quarantineRetention);
+        checkpointWalBytes, repair, serverLimits, maxDiskUsagePercent, quarantineRetention, responseBudget);
+  }
+
+  public ServerConfig withDataDir(Path dir) {
+    return new ServerConfig(dir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees,
+        checkpointWalBytes, repair, serverLimits, maxDiskUsagePercent, quarantineRetention, responseBudget);
+  }
+
+  public ServerConfig withResponseBudget(ResponseBudget budget) {
+    return new ServerConfig(dataDir, grpcHost, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval, trees,
+        checkpointWalBytes, repair, serverLimits, maxDiskUsagePercent, quarantineRetention, budget);
   }
 }

@@ -6,9 +6,7 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Caps the calls a server handles at once. Over the cap a call is answered RESOURCE_EXHAUSTED
@@ -16,28 +14,24 @@ import java.util.concurrent.atomic.AtomicLong;
  * cannot finish before the callers' deadlines.
  */
 public final class CallLimiter implements ServerInterceptor {
-  private final int capacity;
-  private final Semaphore slots;
-  private final AtomicLong refused = new AtomicLong();
+  private final Slots slots;
 
   public CallLimiter(int capacity) {
-    this.capacity = capacity;
-    this.slots = new Semaphore(capacity);
+    this.slots = new Slots(capacity);
   }
 
   @Override
   public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
       ServerCallHandler<Q, R> next) {
-    if (!slots.tryAcquire()) {
-      refused.incrementAndGet();
-      call.close(Status.RESOURCE_EXHAUSTED.withDescription("server busy: " + capacity
+    if (!slots.tryTake(1)) {
+      call.close(Status.RESOURCE_EXHAUSTED.withDescription("server busy: " + slots.capacity()
           + " calls are being handled (--max-concurrent-calls); retry with backoff"), new Metadata());
       return new ServerCall.Listener<>() {};
     }
     AtomicBoolean released = new AtomicBoolean();
     Runnable release = () -> {
       if (released.compareAndSet(false, true)) {
-        slots.release();
+        slots.release(1);
       }
     };
     ServerCall.Listener<Q> delegate;
@@ -70,11 +64,11 @@ public final class CallLimiter implements ServerInterceptor {
 
   /** Calls being handled now. */
   public int inFlight() {
-    return capacity - slots.availablePermits();
+    return slots.inUse();
   }
 
   /** Calls refused since start. */
   public long refused() {
-    return refused.get();
+    return slots.refused();
   }
 }

@@ -15,6 +15,10 @@ import dev.arbor.api.banyandb.model.v1.TagValue;
 import dev.arbor.api.banyandb.property.v1.Property;
 import dev.arbor.api.banyandb.property.v1.QueryRequest;
 import dev.arbor.api.cluster.v1.Key;
+import dev.arbor.api.cluster.v1.QueryShardsRequest;
+import dev.arbor.api.cluster.v1.QueryShardsResponse;
+import dev.arbor.api.cluster.v1.ReadRequest;
+import dev.arbor.api.cluster.v1.ReadResponse;
 import dev.arbor.api.cluster.v1.DataNodeServiceGrpc;
 import dev.arbor.api.cluster.v1.StoredProperty;
 import dev.arbor.api.cluster.v1.WriteOutcome;
@@ -22,6 +26,7 @@ import dev.arbor.api.cluster.v1.WriteRequest;
 import dev.arbor.api.cluster.v1.WriteResponse;
 import dev.arbor.cluster.DataNode;
 import dev.arbor.cluster.DataNodeClient;
+import dev.arbor.cluster.InternalApiLimits;
 import dev.arbor.cluster.StoredProperties;
 import dev.arbor.cluster.WriteReply;
 import dev.arbor.errors.NotFoundException;
@@ -32,6 +37,7 @@ import dev.arbor.property.EntityKey;
 import dev.arbor.property.HybridClock;
 import dev.arbor.property.PropertyRecord;
 import dev.arbor.property.ShardRouter;
+import dev.arbor.query.PageToken;
 import dev.arbor.query.QueryPlanner;
 import dev.arbor.metadata.MetadataGroupIncarnations;
 import dev.arbor.storage.IncarnationGate;
@@ -75,6 +81,8 @@ class DataNodeGrpcServiceTest {
     metadata.createSchema(dev.arbor.api.banyandb.database.v1.Property.newBuilder()
         .setMetadata(Metadata.newBuilder().setGroup(G).setName("n"))
         .addTags(TagSpec.newBuilder().setName("v").setType(TagType.TAG_TYPE_INT))
+        .addTags(TagSpec.newBuilder().setName("s").setType(TagType.TAG_TYPE_STRING))
+        .addTags(TagSpec.newBuilder().setName("pad").setType(TagType.TAG_TYPE_DATA_BINARY))
         .build());
     store = PropertyStore.open(dir, new MetadataGroupIncarnations(metadata), new StoreEvents());
     SchemaLookup lookup = new SchemaLookup(metadata);
@@ -325,5 +333,175 @@ class DataNodeGrpcServiceTest {
     // Found by the fuzz campaign: Lucene refused such a document after the WAL had it (INTERNAL).
     assertThat(r.getOutcomesList()).containsExactly(WriteOutcome.WRITE_OUTCOME_REJECTED, WriteOutcome.WRITE_OUTCOME_STORED);
     assertThat(r.getRejection()).contains("tag 'v' twice");
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Replies held to a byte budget: queries in pages, reads resumed.
+
+  /** This node's store behind a second service whose replies are held to {@code budgetBytes}. */
+  private final class BudgetNode implements AutoCloseable {
+    final Server server;
+    final ManagedChannel channel;
+    final DataNodeClient client;
+
+    BudgetNode(int budgetBytes) throws Exception {
+      SchemaLookup lookup = new SchemaLookup(metadata);
+      server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+          .addService(new DataNodeGrpcService(lookup, store, new QueryPlanner(lookup, store),
+              new IncarnationGate(store, new MetadataGroupIncarnations(metadata), Duration.ofSeconds(2)),
+              new ResponseBudget(budgetBytes)))
+          .build().start();
+      channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
+      client = new DataNodeClient(DataNode.of("small", "127.0.0.1:" + server.getPort()), Duration.ofSeconds(10));
+    }
+
+    DataNodeServiceGrpc.DataNodeServiceBlockingStub stub() {
+      return DataNodeServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    /** Every page of {@code query}, following the tokens until the node says it is done. */
+    List<QueryShardsResponse> pages(QueryRequest query) {
+      List<QueryShardsResponse> pages = new java.util.ArrayList<>();
+      com.google.protobuf.ByteString token = com.google.protobuf.ByteString.EMPTY;
+      do {
+        QueryShardsResponse r = stub().queryShards(
+            QueryShardsRequest.newBuilder().setQuery(query).setPageToken(token).build());
+        pages.add(r);
+        token = r.getNextPageToken();
+        assertThat(pages).as("a page token that never ends").hasSizeLessThan(1000);
+      } while (!token.isEmpty());
+      return pages;
+    }
+
+    @Override
+    public void close() throws Exception {
+      client.close();
+      channel.shutdownNow();
+      server.shutdownNow().awaitTermination();
+    }
+  }
+
+  /** A record whose string tag is {@code s} (none when null), padded to about {@code bytes}. */
+  private static PropertyRecord sized(String id, long v, String s, int bytes) {
+    Property.Builder p = Property.newBuilder()
+        .setMetadata(Metadata.newBuilder().setGroup(G).setName("n").setCreateRevision(10).setModRevision(10))
+        .setId(id)
+        .addTags(Tag.newBuilder().setKey("v").setValue(TagValue.newBuilder().setInt(Int.newBuilder().setValue(v))));
+    if (s != null) {
+      p.addTags(Tag.newBuilder().setKey("s").setValue(TagValue.newBuilder()
+          .setStr(dev.arbor.api.banyandb.model.v1.Str.newBuilder().setValue(s))));
+    }
+    p.addTags(Tag.newBuilder().setKey("pad").setValue(TagValue.newBuilder()
+        .setBinaryData(com.google.protobuf.ByteString.copyFrom(new byte[Math.max(0, bytes)]))));
+    return PropertyRecord.live(new EntityKey(G, "n", id), 10, 10, p.build().toByteArray());
+  }
+
+  private static List<String> entities(List<StoredProperty> props) {
+    return props.stream().map(StoredProperty::getEntity).toList();
+  }
+
+  @Test
+  void aResultLargerThanTheBudgetComesInPagesHoldingEachPropertyOnceInOrder() throws Exception {
+    // 300 properties of ~300 bytes in 4 shards; int values repeat (ties broken by key), every
+    // fifth has no string tag (sorted last both ways): a 4 KiB budget makes ~25 pages.
+    client.write(java.util.stream.IntStream.range(0, 300).mapToObj(i -> proto(sized(
+        String.format("p%03d", (i * 37) % 300), i % 7, i % 5 == 0 ? null : "s" + (i % 11), 300))).toList());
+    QueryRequest byKey = QueryRequest.newBuilder().addGroups(G).setName("n").setLimit(1000).build();
+    List<QueryRequest> orders = List.of(byKey,
+        byKey.toBuilder().setOrderBy(dev.arbor.api.banyandb.property.v1.QueryOrder.newBuilder().setTagName("v")
+            .setSort(dev.arbor.api.banyandb.model.v1.Sort.SORT_ASC)).build(),
+        byKey.toBuilder().setOrderBy(dev.arbor.api.banyandb.property.v1.QueryOrder.newBuilder().setTagName("v")
+            .setSort(dev.arbor.api.banyandb.model.v1.Sort.SORT_DESC)).build(),
+        byKey.toBuilder().setOrderBy(dev.arbor.api.banyandb.property.v1.QueryOrder.newBuilder().setTagName("s")
+            .setSort(dev.arbor.api.banyandb.model.v1.Sort.SORT_ASC)).build(),
+        byKey.toBuilder().setOrderBy(dev.arbor.api.banyandb.property.v1.QueryOrder.newBuilder().setTagName("s")
+            .setSort(dev.arbor.api.banyandb.model.v1.Sort.SORT_DESC)).build());
+    try (BudgetNode small = new BudgetNode(4096)) {
+      for (QueryRequest q : orders) {
+        // The same query answered whole by the node with the default budget.
+        List<String> whole = entities(client.queryShards(q, Map.of()));
+        assertThat(whole).hasSize(300);
+        List<QueryShardsResponse> pages = small.pages(q);
+        assertThat(pages).as("order %s", q.getOrderBy()).hasSizeGreaterThan(10);
+        List<String> paged = pages.stream().flatMap(p -> entities(p.getPropertiesList()).stream()).toList();
+        assertThat(paged).as("order %s", q.getOrderBy()).containsExactlyElementsOf(whole);
+        for (QueryShardsResponse p : pages) {
+          assertThat(p.getSerializedSize() - p.getNextPageToken().size()).isLessThanOrEqualTo(4096);
+          assertThat(p.getTruncated()).as("cut below the limit while more match").isEqualTo(!p.getNextPageToken().isEmpty());
+        }
+        assertThat(entities(small.client.queryShards(q, Map.of()))).as("the client pages by itself")
+            .containsExactlyElementsOf(whole);
+        QueryRequest first120 = q.toBuilder().setLimit(120).build();
+        assertThat(entities(small.client.queryShards(first120, Map.of()))).containsExactlyElementsOf(whole.subList(0, 120));
+      }
+    }
+  }
+
+  @Test
+  void aDirectQueryWithAHugeLimitGetsABoundedFlaggedReply() throws Exception {
+    client.write(java.util.stream.IntStream.range(0, 60).mapToObj(i -> proto(sized("h" + i, i, "x", 1000))).toList());
+    try (BudgetNode small = new BudgetNode(8192)) {
+      // limit 2^32 - 1, read unsigned, from a caller that does not page.
+      QueryShardsResponse r = small.stub().queryShards(QueryShardsRequest.newBuilder()
+          .setQuery(QueryRequest.newBuilder().addGroups(G).setName("n").setLimit(-1)).build());
+      assertThat(r.getPropertiesCount()).isBetween(1, 8);
+      assertThat(r.getSerializedSize()).isLessThan(8192 + 512);
+      assertThat(r.getTruncated()).isTrue();
+      assertThat(r.getNextPageToken()).isNotEmpty();
+    }
+  }
+
+  @Test
+  void aPropertyLargerThanTheBudgetIsSentAloneAndPagingGoesOn() throws Exception {
+    for (int i = 0; i < 5; i++) {
+      client.write(List.of(proto(sized("big" + i, i, "x", 4096))));
+    }
+    try (BudgetNode small = new BudgetNode(1024)) {
+      QueryRequest all = QueryRequest.newBuilder().addGroups(G).setName("n").build();
+      List<QueryShardsResponse> pages = small.pages(all);
+      assertThat(pages).hasSize(5).allSatisfy(p -> assertThat(p.getPropertiesCount()).isEqualTo(1));
+      assertThat(small.client.queryShards(all, Map.of())).hasSize(5);
+      List<Key> keys = java.util.stream.IntStream.range(0, 5).mapToObj(i -> key("big" + i)).toList();
+      ReadResponse partial = small.stub().read(ReadRequest.newBuilder().addAllKeys(keys).setAllowPartial(true).build());
+      assertThat(partial.getKeysRead()).isEqualTo(1);
+      assertThat(partial.getPropertiesCount()).isEqualTo(1);
+      assertThatThrownBy(() -> small.stub().read(ReadRequest.newBuilder().addAllKeys(keys).build()))
+          .as("a caller that cannot see keys_read gets no silently short answer")
+          .isInstanceOfSatisfying(io.grpc.StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.RESOURCE_EXHAUSTED);
+            assertThat(e.getStatus().getDescription()).contains("--max-response-bytes");
+          });
+      assertThat(entities(small.client.read(keys))).as("the client resumes where a reply stopped")
+          .containsExactlyElementsOf(keys.stream().map(Key::getEntity).toList());
+    }
+  }
+
+  @Test
+  void aReadOfTooManyKeysOrAForeignPageTokenIsRefusedNamingTheField() {
+    List<Key> many = java.util.stream.IntStream.rangeClosed(0, InternalApiLimits.MAX_READ_KEYS)
+        .mapToObj(i -> key(i == 7777 ? "a" : "k" + i)).toList();
+    assertThatThrownBy(() -> DataNodeServiceGrpc.newBlockingStub(channel).read(ReadRequest.newBuilder().addAllKeys(many).build()))
+        .isInstanceOfSatisfying(io.grpc.StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.INVALID_ARGUMENT);
+          assertThat(e.getStatus().getDescription()).startsWith("keys: ").contains("10000");
+        });
+    client.write(List.of(proto(record("a", 10, 1))));
+    assertThat(entities(client.read(many))).as("the client splits a large read").containsExactly(key("a").getEntity());
+
+    QueryRequest byKey = QueryRequest.newBuilder().addGroups(G).setName("n").build();
+    com.google.protobuf.ByteString keyToken = PageToken.encode(new Object[] {new org.apache.lucene.util.BytesRef("g/n/a")});
+    QueryRequest byTag = byKey.toBuilder().setOrderBy(dev.arbor.api.banyandb.property.v1.QueryOrder.newBuilder()
+        .setTagName("v")).build();
+    for (com.google.protobuf.ByteString bad : List.of(keyToken, com.google.protobuf.ByteString.copyFromUtf8("garbage"))) {
+      assertThatThrownBy(() -> DataNodeServiceGrpc.newBlockingStub(channel).queryShards(
+          QueryShardsRequest.newBuilder().setQuery(byTag).setPageToken(bad).build()))
+          .isInstanceOfSatisfying(io.grpc.StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.INVALID_ARGUMENT);
+            assertThat(e.getStatus().getDescription()).startsWith("page_token");
+          });
+    }
+    assertThat(DataNodeServiceGrpc.newBlockingStub(channel).queryShards(
+        QueryShardsRequest.newBuilder().setQuery(byKey).setPageToken(keyToken).build()).getPropertiesCount())
+        .as("strictly after the token's key").isZero();
   }
 }

@@ -29,6 +29,7 @@ import dev.arbor.cluster.DataNode;
 import dev.arbor.cluster.DataNodes;
 import dev.arbor.cluster.WriteConsistency;
 import dev.arbor.datanode.DataNodeGrpcService;
+import dev.arbor.datanode.ResponseBudget;
 import dev.arbor.metadata.EmbeddedMetadataStore;
 import dev.arbor.metadata.SchemaLookup;
 import dev.arbor.property.EntityKey;
@@ -59,6 +60,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -76,6 +78,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ReplicatedApiTest {
   private static final String G = "ui";
   private static final int SHARDS = 2;
+  /** Small enough that a few dozen properties of a kilobyte take the nodes several pages. */
+  private static final int NODE_BUDGET = 8 << 10;
 
   @TempDir Path dir;
   private EmbeddedMetadataStore metadata;
@@ -99,7 +103,8 @@ class ReplicatedApiTest {
       store = PropertyStore.open(dir.resolve(name), new MetadataGroupIncarnations(metadata), new StoreEvents());
       SchemaLookup lookup = new SchemaLookup(metadata);
       service = new DataNodeGrpcService(lookup, store, new QueryPlanner(lookup, store),
-            new IncarnationGate(store, new MetadataGroupIncarnations(metadata), Duration.ofSeconds(2)));
+            new IncarnationGate(store, new MetadataGroupIncarnations(metadata), Duration.ofSeconds(2)),
+            new ResponseBudget(NODE_BUDGET));
       start();
     }
 
@@ -132,10 +137,33 @@ class ReplicatedApiTest {
   private static final class Faults implements ServerInterceptor {
     final AtomicInteger readsToDrop = new AtomicInteger();
     volatile Consumer<WriteRequest> beforeWrite = w -> {};
+    /** Calls that reached this node, and the QueryShards among them. */
+    final AtomicInteger received = new AtomicInteger();
+    final AtomicInteger queries = new AtomicInteger();
+    /** While set, every call waits for it before the service sees it (a node that hangs). */
+    volatile CountDownLatch hold;
 
     @Override
     public <Q, R> ServerCall.Listener<Q> interceptCall(
         ServerCall<Q, R> call, io.grpc.Metadata headers, ServerCallHandler<Q, R> next) {
+      received.incrementAndGet();
+      if (call.getMethodDescriptor().getFullMethodName().equals(DataNodeServiceGrpc.getQueryShardsMethod().getFullMethodName())) {
+        queries.incrementAndGet();
+      }
+      CountDownLatch held = hold;
+      if (held != null) {
+        return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(next.startCall(call, headers)) {
+          @Override
+          public void onHalfClose() {
+            try {
+              held.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+            super.onHalfClose();
+          }
+        };
+      }
       String method = call.getMethodDescriptor().getFullMethodName();
       if (method.equals(DataNodeServiceGrpc.getReadMethod().getFullMethodName()) && readsToDrop.getAndDecrement() > 0) {
         call.close(Status.UNAVAILABLE.withDescription("read dropped by the test"), new io.grpc.Metadata());
@@ -518,5 +546,161 @@ class ReplicatedApiTest {
         .build();
     assertThat(props().query(q).getPropertiesList()).extracting(Property::getId)
         .containsExactly(ids.get(6), ids.get(7), ids.get(8));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Bounded replies and a bounded fan-out.
+
+  @Test
+  void aResultLargerThanTheNodesBudgetIsPagedAndComplete() {
+    String pad = "x".repeat(1000);
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      ids.add(String.format("b%02d", i));
+      apply(ids.get(i), ApplyRequest.Strategy.STRATEGY_MERGE, tag("title", "t" + (i % 9)), tag("body", pad));
+    }
+    // One property alone larger than a node's whole budget still comes through.
+    apply("huge", ApplyRequest.Strategy.STRATEGY_MERGE, tag("title", "t9"), tag("body", "y".repeat(3 * NODE_BUDGET)));
+    ids.add("huge");
+
+    nodes.forEach(n -> n.faults.queries.set(0));
+    List<Property> byKey = props().query(QueryRequest.newBuilder().addGroups(G).setName("t").setLimit(1000).build())
+        .getPropertiesList();
+    // Each node holds ~27 KiB of them: several pages each.
+    assertThat(nodes).allSatisfy(n -> assertThat(n.faults.queries.get()).isGreaterThanOrEqualTo(4));
+    assertThat(byKey).extracting(Property::getId).containsExactlyElementsOf(ids);
+    assertThat(byKey.get(40).getTagsList()).extracting(t -> t.getValue().getStr().getValue().length())
+        .as("the whole record, not a page's worth").containsExactly(2, 3 * NODE_BUDGET);
+
+    List<Property> byTitle = props().query(QueryRequest.newBuilder().addGroups(G).setName("t").setLimit(1000)
+        .setOrderBy(dev.arbor.api.banyandb.property.v1.QueryOrder.newBuilder().setTagName("title")
+            .setSort(dev.arbor.api.banyandb.model.v1.Sort.SORT_DESC)).build()).getPropertiesList();
+    List<String> expected = ids.stream().sorted(java.util.Comparator
+        .comparing((String id) -> id.equals("huge") ? 9 : Integer.parseInt(id.substring(1)) % 9).reversed()
+        .thenComparing(java.util.Comparator.naturalOrder())).toList();
+    assertThat(byTitle).extracting(Property::getId).containsExactlyElementsOf(expected);
+
+    List<Property> first15 = props().query(QueryRequest.newBuilder().addGroups(G).setName("t").setLimit(15).build())
+        .getPropertiesList();
+    assertThat(first15).extracting(Property::getId).containsExactlyElementsOf(ids.subList(0, 15));
+  }
+
+  @Test
+  void aSaturatedFanOutIsRefusedAtOnceWithoutGrowing() throws Exception {
+    // A second liaison over the same nodes: two calls at once plus two queued. Its deadline is
+    // long so that the calls held at the nodes do not time out while the test looks.
+    DataNodes slowNodes = new DataNodes(Duration.ofSeconds(20));
+    slowNodes.update(nodes.stream().map(n -> n.id).toList());
+    ReplicatedApi small = new ReplicatedApi(metadata, slowNodes, HybridClock.system(), RequestLimits.DEFAULTS, "test",
+        consistency::get, 16, new ReplicaCallLimits(2, 2));
+    NettyServerBuilder b = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0));
+    small.services().forEach(b::addService);
+    Server server = b.build().start();
+    ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
+    java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(8);
+    CountDownLatch release = new CountDownLatch(1);
+    try {
+      PropertyServiceGrpc.PropertyServiceBlockingStub stub =
+          PropertyServiceGrpc.newBlockingStub(ch).withDeadlineAfter(30, TimeUnit.SECONDS);
+      // Other ids: applies of one id wait for each other in the liaison before any call.
+      java.util.function.IntFunction<ApplyRequest> req = i -> ApplyRequest.newBuilder().setProperty(Property.newBuilder()
+          .setMetadata(Metadata.newBuilder().setGroup(G).setName("t")).setId("busy" + i).addTags(tag("title", "x"))).build();
+      // Nodes that hang: real data node services behind an interceptor that holds every call,
+      // which no real fault reproduces on demand.
+      nodes.forEach(n -> n.faults.hold = release);
+      nodes.forEach(n -> n.faults.received.set(0));
+      // Each apply first reads both replicas: two calls. The first one's are sent and held ...
+      var first = callers.submit(() -> stub.apply(req.apply(1)));
+      await().atMost(Duration.ofSeconds(10))
+          .until(() -> nodes.stream().mapToInt(n -> n.faults.received.get()).sum() == 2);
+      // ... the second one's wait in the queue.
+      var second = callers.submit(() -> stub.apply(req.apply(2)));
+      await().atMost(Duration.ofSeconds(10)).until(() -> small.replicaCallsPending() == 4);
+
+      long start = System.nanoTime();
+      assertThatThrownBy(() -> stub.apply(req.apply(3))).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+        assertThat(e.getStatus().getDescription()).contains("--replica-call-threads", "--replica-call-queue");
+      });
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).as("refused at once").isLessThan(Duration.ofSeconds(2));
+
+      List<java.util.concurrent.Future<Status.Code>> more = new ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        more.add(callers.submit(() -> {
+          try {
+            stub.query(QueryRequest.newBuilder().addGroups(G).setName("t").build());
+            return Status.Code.OK;
+          } catch (StatusRuntimeException e) {
+            return e.getStatus().getCode();
+          }
+        }));
+      }
+      for (var f : more) {
+        assertThat(f.get(10, TimeUnit.SECONDS)).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+      }
+      assertThat(small.replicaCallsPending()).as("nothing queued beyond the bound").isEqualTo(4);
+      assertThat(small.replicaCallsRefused()).isEqualTo(21);
+      assertThat(nodes.stream().mapToInt(n -> n.faults.received.get()).sum()).as("nothing more was sent").isEqualTo(2);
+
+      release.countDown();
+      nodes.forEach(n -> n.faults.hold = null);
+      assertThat(first.get(20, TimeUnit.SECONDS).getCreated()).isTrue();
+      assertThat(second.get(20, TimeUnit.SECONDS).getCreated()).isTrue();
+      await().atMost(Duration.ofSeconds(10)).until(() -> small.replicaCallsPending() == 0);
+    } finally {
+      release.countDown();
+      nodes.forEach(n -> n.faults.hold = null);
+      callers.shutdownNow();
+      ch.shutdownNow();
+      server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      small.close();
+      slowNodes.close();
+    }
+  }
+
+  @Test
+  void aCallThatWaitedInTheQueuePastItsDeadlineIsNotSent() throws Exception {
+    Duration timeout = Duration.ofMillis(300);
+    DataNodes shortNodes = new DataNodes(timeout);
+    shortNodes.update(nodes.stream().map(n -> n.id).toList());
+    Node target = nodes.get(0);
+    java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(2);
+    CountDownLatch busy = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    try (ReplicaCalls calls = new ReplicaCalls(shortNodes, new ReplicaCallLimits(1, 1))) {
+      target.faults.received.set(0);
+      // The only thread is taken by a call that sends nothing and waits for the test.
+      var blocker = callers.submit(() -> calls.onEach(List.of(target.id), (c, d) -> {
+        busy.countDown();
+        try {
+          return release.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          throw new IllegalStateException(e);
+        }
+      }));
+      assertThat(busy.await(10, TimeUnit.SECONDS)).isTrue();
+      long queuedAt = System.nanoTime();
+      var queued = callers.submit(() -> calls.onEach(List.of(target.id), (c, d) -> c.read(List.of(), d)));
+      await().atMost(Duration.ofSeconds(10)).until(() -> calls.pending() == 2);
+      // Its deadline runs from here, while it waits for the thread.
+      await().atMost(Duration.ofSeconds(10)).until(() -> System.nanoTime() - queuedAt > 2 * timeout.toNanos());
+      release.countDown();
+
+      assertThat(blocker.get(10, TimeUnit.SECONDS)).singleElement().satisfies(a -> assertThat(a.ok()).isTrue());
+      assertThat(queued.get(10, TimeUnit.SECONDS)).singleElement().satisfies(a -> {
+        assertThat(a.failure()).isInstanceOf(dev.arbor.errors.UnavailableException.class)
+            .hasMessageContaining("not sent").hasMessageContaining(target.id.id().toString());
+      });
+      assertThat(target.faults.received.get()).as("the expired call never reached the node").isZero();
+      assertThat(calls.expired()).isEqualTo(1);
+      // A call made now, with the thread free, is sent.
+      assertThat(calls.onEach(List.of(target.id), (c, d) -> c.read(List.of(), d))).singleElement()
+          .satisfies(a -> assertThat(a.ok()).isTrue());
+      assertThat(target.faults.received.get()).isEqualTo(1);
+    } finally {
+      release.countDown();
+      callers.shutdownNow();
+      shortNodes.close();
+    }
   }
 }

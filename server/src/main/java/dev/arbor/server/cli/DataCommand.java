@@ -28,13 +28,14 @@ public final class DataCommand implements Callable<Integer> {
   @Mixin ListenOptions listen;
   @Mixin StorageOptions storage;
   @Mixin RepairOptions repair;
+  @Mixin DataNodeOptions dataNode;
   @Mixin ClusterMetadata cluster;
 
   @Override
   public Integer call() throws Exception {
     ServerConfig config = storage.config(
         dataDir, listen.host, listen.grpcPort, listen.httpPort, dev.arbor.liaison.RequestLimits.DEFAULTS)
-        .withRepair(repair.config()).withServerLimits(listen.serverLimits());
+        .withRepair(repair.config()).withServerLimits(listen.serverLimits()).withResponseBudget(dataNode.budget());
     UntilSignal signal = new UntilSignal();
     try (ClusterMetadata meta = cluster) {
       meta.connect(HybridClock.system());

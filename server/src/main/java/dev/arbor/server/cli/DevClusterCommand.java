@@ -35,6 +35,8 @@ public final class DevClusterCommand implements Callable<Integer> {
   @Mixin LimitOptions limits;
   @Mixin StorageOptions storage;
   @Mixin RepairOptions repair;
+  @Mixin DataNodeOptions dataNode;
+  @Mixin ReplicaCallOptions replicaCalls;
   @Mixin ClusterMetadata cluster;
 
   @Override
@@ -44,7 +46,8 @@ public final class DevClusterCommand implements Callable<Integer> {
     }
     WriteConsistency level = WriteConsistency.parse(consistency);
     ServerConfig template = storage.config(baseDir, listen.host, 0, 0, limits.limits()).withRepair(repair.config())
-        .withServerLimits(listen.serverLimits());
+        .withServerLimits(listen.serverLimits()).withResponseBudget(dataNode.budget());
+    dev.arbor.liaison.ReplicaCallLimits fanOut = replicaCalls.limits();
     HybridClock clock = HybridClock.system();
     UntilSignal signal = new UntilSignal();
     try (ClusterMetadata meta = cluster) {
@@ -59,7 +62,7 @@ public final class DevClusterCommand implements Callable<Integer> {
         registry = new EmbeddedNodeRegistry();
       }
       try (DevCluster dev = DevCluster.start(dataNodes, template, metadata, registry, listen.host,
-          listen.grpcPort, listen.httpPort, limits.limits(), level)) {
+          listen.grpcPort, listen.httpPort, limits.limits(), level, fanOut)) {
         for (DataNodeServer n : dev.dataNodes()) {
           System.out.printf("data node %s: %s (HTTP %d)%n", n.nodeId(), n.advertisedAddress(), n.httpPort());
         }

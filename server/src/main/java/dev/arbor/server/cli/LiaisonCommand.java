@@ -17,6 +17,7 @@ import picocli.CommandLine.Option;
 public final class LiaisonCommand implements Callable<Integer> {
   @Mixin ListenOptions listen;
   @Mixin LimitOptions limits;
+  @Mixin ReplicaCallOptions replicaCalls;
   @Mixin ClusterMetadata cluster;
 
   @Option(names = "--write-consistency", defaultValue = "one",
@@ -38,6 +39,7 @@ public final class LiaisonCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     WriteConsistency level = WriteConsistency.parse(consistency);
+    dev.arbor.liaison.ReplicaCallLimits fanOut = replicaCalls.limits();
     if (repairQueue <= 0) {
       throw new IllegalArgumentException("--read-repair-queue must be > 0");
     }
@@ -46,7 +48,7 @@ public final class LiaisonCommand implements Callable<Integer> {
       meta.connect(HybridClock.system());
       try (LiaisonServer liaison = LiaisonServer.start(listen.host, listen.grpcPort, listen.httpPort,
           meta.store(), meta.registry(), limits.limits(), level, nodeTimeout, repairQueue,
-          HybridClock.systemOffsetBy(testClockOffset.toNanos()), listen.serverLimits())) {
+          HybridClock.systemOffsetBy(testClockOffset.toNanos()), listen.serverLimits(), fanOut)) {
         System.out.printf("Arbor liaison serving gRPC on %s:%d, HTTP on %s:%d%n",
             listen.host, liaison.grpcPort(), listen.host, liaison.httpPort());
         System.out.flush();

@@ -1,0 +1,133 @@
+package dev.arbor.repair;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import dev.arbor.api.repair.v1.Finish;
+import dev.arbor.api.repair.v1.LeafPage;
+import dev.arbor.api.repair.v1.LeafRequest;
+import dev.arbor.api.repair.v1.PropertyExchange;
+import dev.arbor.api.repair.v1.RepairServiceGrpc;
+import dev.arbor.api.repair.v1.SessionRequest;
+import dev.arbor.api.repair.v1.SessionResponse;
+import dev.arbor.api.repair.v1.TreeRoot;
+import dev.arbor.property.PropertyRecord;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Inputs of the repair protocols that the fuzz campaign ({@code dev.arbor.fuzz.RepairSessionFuzzTest}
+ * and its siblings) found mishandled, each against a real data node over loopback gRPC.
+ */
+class RepairInputRegressionTest {
+  private static final String G = "g";
+
+  @TempDir Path dir;
+
+  /** What one session stream got back. */
+  private record Outcome(Status status, List<SessionResponse> responses) {}
+
+  @Test
+  void aHugeNameInARefusalReachesTheClientAsTheRefusalNotAsAnHttp2Error() throws Exception {
+    try (RepairTestCluster c = new RepairTestCluster(dir, 1)) {
+      c.group(G, 2, 1);
+      Outcome o = session(c, root(G, 0), SessionRequest.newBuilder().setExchange(PropertyExchange.newBuilder()
+          .addFetch("x".repeat(70_000))).build());
+      // Was INTERNAL "http2 exception": the 70,000-character entity echoed in the description
+      // overflowed the client's 8 KiB header-list limit.
+      assertThat(o.status().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+      assertThat(o.status().getDescription()).startsWith("fetch: not an entity: xxx").hasSizeLessThan(600);
+    }
+  }
+
+  @Test
+  void maxItemsBeyondTwoToThe31IsAFullPageNotAnEmptyOneThatSaysMore() throws Exception {
+    try (RepairTestCluster c = new RepairTestCluster(dir, 1)) {
+      c.group(G, 1, 1);
+      List<PropertyRecord> records = new ArrayList<>();
+      for (int i = 0; i < 200; i++) {
+        records.add(RepairTestCluster.record(G, "p" + i, 10, 0, "v"));
+      }
+      c.write("n1", 1, records);
+      List<SessionRequest> script = new ArrayList<>(List.of(root(G, 0)));
+      for (int slot = 0; slot < 32; slot++) {
+        script.add(SessionRequest.newBuilder().setLeaves(LeafRequest.newBuilder().setSlot(slot)
+            .setMaxItems(0x8000_0000)).build());
+      }
+      script.add(SessionRequest.newBuilder().setFinish(Finish.getDefaultInstance()).build());
+      Outcome o = session(c, script.toArray(SessionRequest[]::new));
+      assertThat(o.status().getCode()).isEqualTo(Status.Code.OK);
+      int leaves = 0;
+      for (SessionResponse r : o.responses().subList(1, 33)) {
+        LeafPage p = r.getLeaves();
+        // Was: max_items read as a negative int, so every page was empty with more = true.
+        assertThat(p.getMore()).isFalse();
+        leaves += p.getLeavesCount();
+      }
+      assertThat(leaves).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void sessionsForGroupsOrShardsThatDoNotExistLeaveNoMetricSeries() throws Exception {
+    try (RepairTestCluster c = new RepairTestCluster(dir, 1)) {
+      c.group(G, 2, 1);
+      for (TreeRoot.Builder r : List.of(TreeRoot.newBuilder().setGroup("made-up").setShard(0),
+          TreeRoot.newBuilder().setGroup(G).setShard(2), TreeRoot.newBuilder().setGroup(G).setShard(-1))) {
+        Outcome o = session(c, SessionRequest.newBuilder().setTreeRoot(r).build(),
+            SessionRequest.newBuilder().setFinish(Finish.getDefaultInstance()).build());
+        assertThat(o.responses().get(0).getRootCompare().getTreeFound()).isFalse();
+      }
+      session(c, root(G, 1), SessionRequest.newBuilder().setFinish(Finish.getDefaultInstance()).build());
+      String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+          + c.nodes.get("n1").httpPort() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+      // Was: a series per made-up group and shard, kept for the life of the process.
+      assertThat(metrics).contains("arbor_repair_sessions_total{group=\"g\",outcome=\"success\",role=\"server\","
+          + "shard=\"1\"}").doesNotContain("made-up").doesNotContain("shard=\"2\"").doesNotContain("shard=\"-1\"");
+    }
+  }
+
+  private static SessionRequest root(String group, int shard) {
+    return SessionRequest.newBuilder().setTreeRoot(TreeRoot.newBuilder().setGroup(group).setShard(shard)
+        .setSlotCount(32).setRoot(ByteString.copyFrom(new byte[64]))).build();
+  }
+
+  private static Outcome session(RepairTestCluster c, SessionRequest... script) throws Exception {
+    List<SessionResponse> got = new ArrayList<>();
+    CompletableFuture<Status> end = new CompletableFuture<>();
+    StreamObserver<SessionRequest> req = RepairServiceGrpc.newStub(c.channel("n1"))
+        .withDeadlineAfter(30, TimeUnit.SECONDS).repair(new StreamObserver<>() {
+          @Override
+          public void onNext(SessionResponse r) {
+            got.add(r);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            end.complete(Status.fromThrowable(t));
+          }
+
+          @Override
+          public void onCompleted() {
+            end.complete(Status.OK);
+          }
+        });
+    for (SessionRequest r : script) {
+      req.onNext(r);
+    }
+    req.onCompleted();
+    Status s = end.get(40, TimeUnit.SECONDS);
+    return new Outcome(s, List.copyOf(got));
+  }
+}

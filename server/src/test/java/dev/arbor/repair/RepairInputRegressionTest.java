@@ -1,9 +1,19 @@
 package dev.arbor.repair;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
+import dev.arbor.api.repair.v1.CoverageAck;
+import dev.arbor.api.repair.v1.CoverageNotice;
+import dev.arbor.api.repair.v1.CoverageServiceGrpc;
 import dev.arbor.api.repair.v1.Finish;
+import dev.arbor.api.repair.v1.GossipServiceGrpc;
+import dev.arbor.api.repair.v1.PropagationContext;
+import dev.arbor.api.repair.v1.PropagationRequest;
+import dev.arbor.api.repair.v1.PropagationResponse;
+import dev.arbor.api.repair.v1.RoundOutcome;
+import dev.arbor.api.repair.v1.RoundReport;
 import dev.arbor.api.repair.v1.LeafPage;
 import dev.arbor.api.repair.v1.LeafRequest;
 import dev.arbor.api.repair.v1.PropertyExchange;
@@ -13,6 +23,7 @@ import dev.arbor.api.repair.v1.SessionResponse;
 import dev.arbor.api.repair.v1.TreeRoot;
 import dev.arbor.property.PropertyRecord;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -96,6 +107,63 @@ class RepairInputRegressionTest {
       assertThat(metrics).contains("arbor_repair_sessions_total{group=\"g\",outcome=\"success\",role=\"server\","
           + "shard=\"1\"}").doesNotContain("made-up").doesNotContain("shard=\"2\"").doesNotContain("shard=\"-1\"");
     }
+  }
+
+  @Test
+  void aReportWhoseOutcomeStatusIsNotInTheProtocolIsRefused() throws Exception {
+    try (RepairTestCluster c = new RepairTestCluster(dir, 1)) {
+      c.group(G, 2, 1);
+      var gossip = GossipServiceGrpc.newBlockingStub(c.channel("n1")).withDeadlineAfter(30, TimeUnit.SECONDS);
+      // Was: taken, and for a live round its status became a metric label and ended the round.
+      assertThatThrownBy(() -> gossip.report(RoundReport.newBuilder().setRoundId("n1-1").setGroup(G)
+          .setOutcome(RoundOutcome.newBuilder().setStatus("MADE-UP")).build()))
+          .isInstanceOf(StatusRuntimeException.class).hasMessageContaining("INVALID_ARGUMENT")
+          .hasMessageContaining("outcome.status");
+      gossip.report(RoundReport.newBuilder().setRoundId("n1-1").setGroup(G)
+          .setOutcome(RoundOutcome.newBuilder().setStatus("FAILED")).build());
+    }
+  }
+
+  @Test
+  void aRoundFromAnOriginThatIsNotRegisteredIsCountedUnderUnregistered() throws Exception {
+    try (RepairTestCluster c = new RepairTestCluster(dir, 1)) {
+      c.group(G, 2, 1);
+      PropagationResponse r = GossipServiceGrpc.newBlockingStub(c.channel("n1")).withDeadlineAfter(30, TimeUnit.SECONDS)
+          .propagate(PropagationRequest.newBuilder().setGroup(G).setShard(0)
+              .setContext(PropagationContext.newBuilder().addNodes("n1").addNodes("ghost").setMaxPropagationCount(1)
+                  .setOriginNode("made-up-origin").setRoundId("r1")
+                  .setDeadlineUnixMs(System.currentTimeMillis() + 60_000)).build());
+      assertThat(r.getAccepted()).isTrue();
+      // Was: a series per origin name a request carried, kept for the life of the process.
+      String ended = "arbor_repair_gossip_rounds_ended_total{group=\"g\",origin=\"unregistered\",status=\"FAILED\"}";
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+          .until(() -> metrics(c).contains(ended));
+      assertThat(metrics(c)).doesNotContain("made-up-origin");
+    }
+  }
+
+  @Test
+  void aCoverageNoticeFromTheFutureIsNotKept() throws Exception {
+    try (RepairTestCluster c = new RepairTestCluster(dir, 1)) {
+      c.group(G, 2, 1);
+      var coverage = CoverageServiceGrpc.newBlockingStub(c.channel("n1")).withDeadlineAfter(30, TimeUnit.SECONDS);
+      long now = System.currentTimeMillis() * 1_000_000L;
+      CoverageNotice future = CoverageNotice.newBuilder().setGroup(G).setShard(0).addNodes("n1").addNodes("n2")
+          .setRoundId("r-future").setOriginNode("n2").setRoundStartUnixNanos(now + 86_400_000_000_000L).build();
+      CoverageAck ack = coverage.covered(future);
+      // Was kept: every later round's notice was then "older" and refused, and the shard purged by
+      // the grace alone, so deletes a replica missed could come back.
+      assertThat(ack.getRecorded()).isFalse();
+      assertThat(ack.getReason()).contains("ahead of this node's clock");
+      assertThat(coverage.covered(future.toBuilder().setRoundId("r-now").setRoundStartUnixNanos(now).build())
+          .getRecorded()).isTrue();
+      assertThat(c.nodes.get("n1").coverageWatermarks().get(G, 0).orElseThrow().roundId()).isEqualTo("r-now");
+    }
+  }
+
+  private static String metrics(RepairTestCluster c) throws Exception {
+    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+        + c.nodes.get("n1").httpPort() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
   }
 
   private static SessionRequest root(String group, int shard) {

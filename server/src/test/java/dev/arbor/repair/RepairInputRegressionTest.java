@@ -161,6 +161,52 @@ class RepairInputRegressionTest {
     }
   }
 
+  @Test
+  void aClientThatStopsReadingIsNotAnsweredIntoAnUnboundedBuffer() throws Exception {
+    try (RepairTestCluster c = new RepairTestCluster(dir, 1)) {
+      c.group(G, 1, 1);
+      List<PropertyRecord> records = new ArrayList<>();
+      for (int i = 0; i < 200; i++) {
+        records.add(RepairTestCluster.record(G, "p" + i, 10, 0, "v".repeat(10_000)));
+      }
+      c.write("n1", 1, records);
+      var stream = new java.util.concurrent.atomic.AtomicReference<io.grpc.stub.ClientCallStreamObserver<SessionRequest>>();
+      RepairServiceGrpc.newStub(c.channel("n1")).withDeadlineAfter(60, TimeUnit.SECONDS).repair(
+          new io.grpc.stub.ClientResponseObserver<SessionRequest, SessionResponse>() {
+            @Override
+            public void beforeStart(io.grpc.stub.ClientCallStreamObserver<SessionRequest> s) {
+              s.disableAutoRequestWithInitial(0); // never reads
+              stream.set(s);
+            }
+
+            @Override
+            public void onNext(SessionResponse r) {}
+
+            @Override
+            public void onError(Throwable t) {}
+
+            @Override
+            public void onCompleted() {}
+          });
+      stream.get().onNext(root(G, 0));
+      // 13 passes over the 32 slots: about 26 MiB of record pages if every request were answered.
+      for (int i = 0; i < 13 * 32; i++) {
+        stream.get().onNext(SessionRequest.newBuilder().setLeaves(LeafRequest.newBuilder().setSlot(i % 32)
+            .setRecords(true)).build());
+      }
+      Thread.sleep(2_000);
+      stream.get().cancel("gave up", null);
+      String sent = "arbor_repair_session_bytes_sent_total{group=\"g\",role=\"server\",shard=\"0\"} ";
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> metrics(c).contains(sent));
+      String line = metrics(c).lines().filter(l -> l.startsWith(sent)).findFirst().orElseThrow();
+      double bytes = Double.parseDouble(line.substring(sent.length()).trim());
+      // Was: every request answered into gRPC's unbounded send buffer (the whole 26 MiB here; a
+      // client could make a node hold any amount). Now the node stops reading once the client's
+      // flow-control window is full: about 1 MiB and a page.
+      assertThat(bytes).isGreaterThan(0).isLessThan(8 << 20);
+    }
+  }
+
   private static String metrics(RepairTestCluster c) throws Exception {
     return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
         + c.nodes.get("n1").httpPort() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();

@@ -23,7 +23,7 @@ public final class StatusMapping {
   private static final Logger LOG = LoggerFactory.getLogger(StatusMapping.class);
 
   /** Characters of an error message sent back; even all 3-byte UTF-8, encoded it stays under 8 KiB. */
-  static final int MAX_DESCRIPTION = 512;
+  static final int MAX_DESCRIPTION = dev.arbor.transport.BoundedDescriptions.MAX_DESCRIPTION;
 
   private StatusMapping() {}
 
@@ -76,10 +76,7 @@ public final class StatusMapping {
    * into an INTERNAL "http2 exception" on the client.
    */
   static String bounded(String message) {
-    if (message == null || message.length() <= MAX_DESCRIPTION) {
-      return message;
-    }
-    return message.substring(0, MAX_DESCRIPTION) + "... (" + message.length() + " characters)";
+    return dev.arbor.transport.BoundedDescriptions.bounded(message);
   }
 
   /** Runs a unary handler and completes the call with its result or the mapped error. */

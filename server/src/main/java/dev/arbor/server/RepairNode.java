@@ -145,7 +145,7 @@ final class RepairNode implements AutoCloseable {
       LongSupplier wallNanos = Tracer::nowNanos;
       ReplicaRings rings = new ReplicaRings(metadata, dataNodes);
       WatermarkStore watermarks = WatermarkStore.open(config.dataDir().resolve("coverage").resolve("watermarks.txt"));
-      CoverageGrpcService coverage = new CoverageGrpcService(nodeId, rings, watermarks);
+      CoverageGrpcService coverage = new CoverageGrpcService(nodeId, rings, watermarks, wallNanos, rc.maxClockSkew());
       CoverageAnnouncer announcer = new CoverageAnnouncer(nodeId, peers::address, channels, coverage::accept,
           GOSSIP_CALL_TIMEOUT);
       PropagationQueue queue = new PropagationQueue(rc.coalesceTtl(), System::nanoTime);

@@ -2,6 +2,7 @@ package dev.arbor.server;
 
 import dev.arbor.observability.GrpcMetricsInterceptor;
 import dev.arbor.observability.HttpEndpoints;
+import dev.arbor.transport.BoundedDescriptions;
 import dev.arbor.transport.CallLimiter;
 import dev.arbor.transport.GrpcServerLimits;
 import io.grpc.BindableService;
@@ -75,8 +76,10 @@ public final class ServingEndpoints implements AutoCloseable {
         .keepAliveTimeout(GrpcServerLimits.KEEPALIVE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
         .maxConnectionAge(limits.maxConnectionAge().toMillis(), TimeUnit.MILLISECONDS)
         .maxConnectionAgeGrace(GrpcServerLimits.MAX_CONNECTION_AGE_GRACE.toMillis(), TimeUnit.MILLISECONDS);
-    // The last interceptor runs first: refused calls are still timed and counted by code.
-    services.forEach(s -> builder.addService(ServerInterceptors.intercept(s, limiter, metrics)));
+    // The last interceptor runs first: refused calls are still timed and counted by code, and every
+    // status (a refusal's too) leaves with a bounded description.
+    BoundedDescriptions descriptions = new BoundedDescriptions();
+    services.forEach(s -> builder.addService(ServerInterceptors.intercept(s, limiter, metrics, descriptions)));
     Server grpc = builder.build();
     try {
       grpc.start();

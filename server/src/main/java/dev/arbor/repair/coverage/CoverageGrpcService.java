@@ -5,7 +5,9 @@ import dev.arbor.api.repair.v1.CoverageAck;
 import dev.arbor.api.repair.v1.CoverageNotice;
 import dev.arbor.api.repair.v1.CoverageServiceGrpc;
 import io.grpc.stub.StreamObserver;
+import java.time.Duration;
 import java.util.Optional;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,11 +21,20 @@ public final class CoverageGrpcService extends CoverageServiceGrpc.CoverageServi
   private final String self;
   private final ReplicaRings rings;
   private final WatermarkStore watermarks;
+  private final LongSupplier wallNanos;
+  private final long maxAheadNanos;
 
-  public CoverageGrpcService(String self, ReplicaRings rings, WatermarkStore watermarks) {
+  /**
+   * @param wallNanos this node's wall clock (ns since the epoch)
+   * @param maxAhead how far ahead of it a round may have started (the clock skew tolerated between nodes)
+   */
+  public CoverageGrpcService(String self, ReplicaRings rings, WatermarkStore watermarks, LongSupplier wallNanos,
+      Duration maxAhead) {
     this.self = self;
     this.rings = rings;
     this.watermarks = watermarks;
+    this.wallNanos = wallNanos;
+    this.maxAheadNanos = maxAhead.toNanos();
   }
 
   @Override
@@ -62,6 +73,15 @@ public final class CoverageGrpcService extends CoverageServiceGrpc.CoverageServi
     }
     if (n.getRoundStartUnixNanos() <= 0) {
       return "round_start_unix_nanos must be > 0";
+    }
+    // A watermark from the future would be kept over every later round's (only a later start
+    // replaces it) and let the shard purge by the grace alone: deletes a replica missed could
+    // come back. No correct origin's round starts further ahead than the tolerated skew.
+    long now = wallNanos.getAsLong();
+    if (n.getRoundStartUnixNanos() - now > maxAheadNanos) {
+      return "round_start_unix_nanos " + n.getRoundStartUnixNanos() + " is "
+          + Duration.ofNanos(n.getRoundStartUnixNanos() - now) + " ahead of this node's clock (at most "
+          + Duration.ofNanos(maxAheadNanos) + " is accepted)";
     }
     return null;
   }

@@ -124,6 +124,14 @@ public final class GossipGrpcService extends GossipServiceGrpc.GossipServiceImpl
 
   @Override
   public void report(RoundReport r, StreamObserver<RoundReportAck> out) {
+    if (r.hasOutcome() && !RoundOutcomes.ALL.contains(r.getOutcome().getStatus())) {
+      // The status ends the round and labels its metrics: one not in the protocol would do both
+      // with whatever a peer sent.
+      out.onError(Status.INVALID_ARGUMENT.withDescription("outcome.status must be one of "
+          + new java.util.TreeSet<>(RoundOutcomes.ALL) + ", got '" + r.getOutcome().getStatus() + "'")
+          .asRuntimeException());
+      return;
+    }
     reports.accept(r);
     out.onNext(RoundReportAck.getDefaultInstance());
     out.onCompleted();

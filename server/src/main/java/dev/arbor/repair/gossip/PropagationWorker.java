@@ -258,8 +258,23 @@ public final class PropagationWorker implements AutoCloseable {
       span.fail(message);
     }
     observer.handled(req.getGroup(), req.getShard(), ok, System.nanoTime() - t0);
-    observer.roundEnded(req.getGroup(), req.getContext().getOriginNode(), o);
+    observer.roundEnded(req.getGroup(), originLabel(req.getContext().getOriginNode()), o);
     report(req, hop, o);
+  }
+
+  /**
+   * The origin as a metric label: this node or a registered one, else "unregistered". The origin
+   * comes from the request, and a series per made-up name would be kept for the process's life.
+   */
+  private String originLabel(String origin) {
+    if (origin.equals(self)) {
+      return origin;
+    }
+    try {
+      return peers.address(origin).isPresent() ? origin : "unregistered";
+    } catch (RuntimeException membershipUnknown) {
+      return "unregistered";
+    }
   }
 
   /** Sends a hop and/or an outcome to the round's origin; a lost report is logged, never fatal. */

@@ -10,6 +10,9 @@ public final class RoundOutcomes {
   public static final String SUPERSEDED = "SUPERSEDED";
   public static final String ABORTED = "ABORTED";
 
+  /** Every status a round can end with. */
+  public static final java.util.Set<String> ALL = java.util.Set.of(COMPLETED, FAILED, SKIPPED, SUPERSEDED, ABORTED);
+
   private RoundOutcomes() {}
 
   public static RoundOutcome of(String status, String message, int count, int max, String node) {

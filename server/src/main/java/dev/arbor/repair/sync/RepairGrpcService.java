@@ -51,6 +51,10 @@ public final class RepairGrpcService extends RepairServiceGrpc.RepairServiceImpl
 
   @Override
   public StreamObserver<SessionRequest> repair(StreamObserver<SessionResponse> responses) {
+    return ReadWhenWritable.wrap(responses, this::open);
+  }
+
+  private StreamObserver<SessionRequest> open(StreamObserver<SessionResponse> responses) {
     if (gate == null) {
       return new RepairSessionServer(responses, store, trees, shardCheck, incarnations, treeWait, tracer, observer,
           rebuild);

@@ -70,6 +70,8 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
 
   private String group;
   private int shard = -1;
+  /** The session's (group, shard) exists on this node: only then is the session observed (spans, metrics). */
+  private boolean exists;
   private int shardNum;
   /** This node's incarnation of the group, which the client's matched; empty when unknown to both. */
   private java.util.Map<String, GroupIncarnation> claimed = java.util.Map.of();
@@ -153,15 +155,19 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
     group = root.getGroup();
     shard = root.getShard();
     client = root.getClientNode().isEmpty() ? "?" : root.getClientNode();
+    OptionalInt shards = shardCheck.shardNum(group);
+    String refusal = ShardCheck.refusal(group, shard, shards);
+    if (refusal != null) {
+      // Not a shard of this node: the session leaves no span and no metric series, so a stream of
+      // sessions for made-up groups or shards cannot grow either (each series lives as long as the process).
+      return RootCompare.newBuilder().setTreeFound(false).setReason(refusal).build();
+    }
+    exists = true;
     String parent = root.hasTrace() ? root.getTrace().getParentSpanId() : "";
     String traceId = root.hasTrace() && !root.getTrace().getTraceId().isEmpty()
         ? root.getTrace().getTraceId() : group + "_" + shard + "_" + client + "_" + Tracer.nowNanos();
     span = tracer.start(traceId, parent, "serve repair session", group, shard, 0).tag("client_node", client);
-    OptionalInt shards = shardCheck.shardNum(group);
-    String refusal = ShardCheck.refusal(group, shard, shards);
-    if (refusal == null) {
-      refusal = shardCheck.copyRefusal(group, shard);
-    }
+    refusal = shardCheck.copyRefusal(group, shard);
     if (refusal != null) {
       return RootCompare.newBuilder().setTreeFound(false).setReason(refusal).build();
     }
@@ -213,14 +219,16 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
 
   private int checkSlot(int slot) {
     if (slot < 0 || slot >= tree.summary().slots().size()) {
-      throw new SessionProtocolException("slot " + slot + " out of range");
+      throw new SessionProtocolException("slot " + Integer.toUnsignedString(slot) + " out of range 0.."
+          + (tree.summary().slots().size() - 1));
     }
     return slot;
   }
 
   private static int checkBucketCount(int n) {
     if (n < 1 || n > LeafBuckets.MAX_BUCKETS) {
-      throw new SessionProtocolException("bucket_count must be 1.." + LeafBuckets.MAX_BUCKETS + ", got " + n);
+      throw new SessionProtocolException("bucket_count must be 1.." + LeafBuckets.MAX_BUCKETS + ", got "
+          + Integer.toUnsignedString(n));
     }
     return n;
   }
@@ -251,7 +259,7 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
       buckets = new BitSet(n);
       for (int b : r.getBucketsList()) {
         if (b < 0 || b >= n) {
-          throw new SessionProtocolException("bucket " + b + " out of range 0.." + (n - 1));
+          throw new SessionProtocolException("bucket " + Integer.toUnsignedString(b) + " out of range 0.." + (n - 1));
         }
         buckets.set(b);
       }
@@ -268,7 +276,10 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
         cursor.skipThrough(after);
       }
     }
-    int max = r.getMaxItems() == 0 ? 1024 : Math.min(r.getMaxItems(), MAX_PAGE_ITEMS);
+    // uint32 on the wire: 2^31 and above read as negative ints here, and a page of at most a
+    // negative number of items would be empty yet say "more", so a client would page forever.
+    long asked = Integer.toUnsignedLong(r.getMaxItems());
+    int max = asked == 0 ? 1024 : (int) Math.min(asked, MAX_PAGE_ITEMS);
     LeafPage.Builder page = LeafPage.newBuilder();
     long bytes = 0;
     int items = 0;
@@ -439,7 +450,7 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
         span.fail(error);
       }
     }
-    if (group != null) {
+    if (exists) {
       observer.serverSessionEnded(group, shard, client, stored, sent, bytesIn, bytesOut, error);
       if (stored > 0) {
         rebuild.accept(group, shard);

@@ -11,8 +11,6 @@ import dev.arbor.repair.coverage.WatermarkStore;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
@@ -97,14 +95,12 @@ class CoverageFuzzTest {
       for (int s = 0; s < RepairFuzzNode.SHARDS; s++) {
         marks.get(RepairFuzzNode.G, s).ifPresent(w -> assertThat(w.roundStartNanos()).isLessThanOrEqualTo(bound));
       }
-      // Only real shards made it to the file (one line each between the header and the checksum).
-      for (String line : Files.readString(marks.file(), StandardCharsets.UTF_8).split("\n")) {
-        if (line.startsWith("arbor-coverage-watermarks") || line.startsWith("crc32 ")) {
-          continue;
-        }
-        String[] f = line.split("\t");
-        assertThat(f[0]).as("watermark line %s", Fuzz.abbreviate(line)).isEqualTo(RepairFuzzNode.G);
-        assertThat(Integer.parseInt(f[1])).isBetween(0, RepairFuzzNode.SHARDS - 1);
+      // Only real shards made it to the file, each with the watermark kept in memory.
+      WatermarkStore reread = WatermarkStore.open(marks.file());
+      for (Map.Entry<String, Integer> k : reread.shards()) {
+        assertThat(k.getKey()).as("watermark of %s", Fuzz.abbreviate(k.toString())).isEqualTo(RepairFuzzNode.G);
+        assertThat(k.getValue()).isBetween(0, RepairFuzzNode.SHARDS - 1);
+        assertThat(reread.get(k.getKey(), k.getValue())).isEqualTo(marks.get(k.getKey(), k.getValue()));
       }
       reference.assertIntact(node, "after the campaign");
       assertThat(MetricLabels.strayRepairSeries(node.metrics(), Set.of(RepairFuzzNode.G), RepairFuzzNode.SHARDS))

@@ -93,6 +93,11 @@ public final class WatermarkStore {
     return true;
   }
 
+  /** The (group, shard) of every watermark kept, in order. */
+  public synchronized java.util.List<Map.Entry<String, Integer>> shards() {
+    return marks.keySet().stream().map(k -> Map.entry(k.group, k.shard)).toList();
+  }
+
   /** Forgets every watermark of a deleted group. */
   public synchronized void dropGroup(String group) {
     if (marks.keySet().removeIf(k -> k.group.equals(group))) {

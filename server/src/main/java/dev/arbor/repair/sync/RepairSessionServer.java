@@ -83,10 +83,13 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
   private long bytesIn;
   private long bytesOut;
   private boolean done;
+  private final BulkSettings bulk;
+  private BulkReceiver receiver;
 
   RepairSessionServer(StreamObserver<SessionResponse> out, PropertyStore store, RepairTrees trees,
       ShardCheck shardCheck, IncarnationGate incarnations, Duration treeWait, Tracer tracer,
-      SessionObserver observer, BiConsumer<String, Integer> rebuild) {
+      SessionObserver observer, BiConsumer<String, Integer> rebuild, BulkSettings bulk) {
+    this.bulk = bulk;
     this.out = out;
     this.store = store;
     this.trees = trees;
@@ -110,6 +113,10 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
         case BUCKETS -> SessionResponse.newBuilder().setBuckets(buckets(req.getBuckets())).build();
         case LEAVES -> SessionResponse.newBuilder().setLeaves(leaves(req.getLeaves())).build();
         case EXCHANGE -> SessionResponse.newBuilder().setExchange(exchange(req.getExchange())).build();
+        case BULK_OFFER -> SessionResponse.newBuilder().setBulkOffer(bulkReceiver().offer(req.getBulkOffer(),
+            tree.summary().leafCount() == 0)).build();
+        case BULK_CHUNK -> SessionResponse.newBuilder().setBulkChunk(bulkReceiver().chunk(req.getBulkChunk())).build();
+        case BULK_ATTACH -> SessionResponse.newBuilder().setBulkAttached(attachBulk()).build();
         case FINISH -> SessionResponse.newBuilder().setFinish(FinishAck.newBuilder()
             .setStored(stored).setBytesReceived(bytesIn).setBytesSent(bytesOut)).build();
         case BODY_NOT_SET -> throw new SessionProtocolException("request without a body");
@@ -128,6 +135,10 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
       fail(Status.FAILED_PRECONDITION.withDescription(e.getMessage()));
     } catch (IncarnationMismatchException e) {
       fail(Status.FAILED_PRECONDITION.withDescription(e.getMessage()));
+    } catch (dev.arbor.storage.BulkRefusedException e) {
+      fail(Status.FAILED_PRECONDITION.withDescription("bulk transfer refused: " + e.getMessage()));
+    } catch (org.apache.lucene.index.CorruptIndexException e) {
+      fail(Status.DATA_LOSS.withDescription("bulk transfer: a received file failed its checksum: " + e.getMessage()));
     } catch (UncheckedIOException | IOException e) {
       Throwable cause = e instanceof UncheckedIOException u ? u.getCause() : e;
       if (cause instanceof CorruptTreeException && group != null) {
@@ -197,6 +208,25 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
       }
     }
     return b.build();
+  }
+
+  private BulkReceiver bulkReceiver() {
+    requireOpen();
+    if (receiver == null) {
+      receiver = new BulkReceiver(store, bulk, group, shard, () -> shardCheck.copyRefusal(group, shard));
+    }
+    return receiver;
+  }
+
+  private dev.arbor.api.repair.v1.BulkAttached attachBulk() throws IOException {
+    dev.arbor.api.repair.v1.BulkAttached a = bulkReceiver().attach();
+    BulkFigures f = receiver.attached();
+    stored += a.getDocuments();
+    observer.bulkTransferred(group, shard, "received", f.files(), f.bytes());
+    if (span != null) {
+      span.tag("bulk_files", f.files()).tag("bulk_bytes", f.bytes()).tag("bulk_keys_resolved", f.keysResolved());
+    }
+    return a;
   }
 
   private void requireOpen() {
@@ -419,6 +449,13 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
       return;
     }
     done = true;
+    if (receiver != null) {
+      try {
+        receiver.close();
+      } catch (RuntimeException e) {
+        LOG.warn("dropping the staged files of a bulk transfer into {}/{} failed", group, shard, e);
+      }
+    }
     if (cursor != null) {
       cursor.close();
     }

@@ -217,10 +217,13 @@ public final class PropertyStore implements Closeable {
    * no write slips between the attach and that decision. Checkpoints wait meanwhile: none may
    * commit the duplicates and drop the WAL records that decide them. The intake is closed after.
    *
+   * @param keyBelongs whether a key belongs to the shard (group, routing): a commit holding any
+   *     other key is refused, as a record session refuses the record
    * @throws BulkRefusedException the shard was dropped or its group changed incarnation meanwhile,
-   *     or the staged commit is of another layout
+   *     the staged commit is of another layout, or holds a key of another shard
    */
-  public BulkIntake.Attached attachBulk(BulkIntake intake) throws IOException {
+  public BulkIntake.Attached attachBulk(BulkIntake intake, java.util.function.Predicate<String> keyBelongs)
+      throws IOException {
     String label = intake.group() + "/" + intake.shard();
     try (intake) {
       if (!intake.complete()) {
@@ -231,6 +234,11 @@ public final class PropertyStore implements Closeable {
       if (layout != DocumentCodec.LAYOUT) {
         throw new BulkRefusedException("the received commit of " + label + " is layout " + layout + ", not "
             + DocumentCodec.LAYOUT);
+      }
+      String stranger = CommitKeys.firstNotMatching(intake.staged(), keyBelongs);
+      if (stranger != null) {
+        throw new BulkRefusedException("the received commit of " + label + " holds " + stranger
+            + ", which does not belong to the shard");
       }
       BulkIntake.Attached attached;
       synchronized (checkpointLock) {

@@ -76,6 +76,11 @@ public final class ShardFiles implements Closeable {
     return files.stream().mapToLong(FileSpec::length).sum();
   }
 
+  /** The first key of the commit that {@code belongs} rejects (a misrouted copy), or null. */
+  public String firstKeyNotMatching(java.util.function.Predicate<String> belongs) throws IOException {
+    return CommitKeys.firstNotMatching(commit, belongs);
+  }
+
   /** Opens one of the commit's files for sequential reading. */
   public IndexInput open(String name) throws IOException {
     return directory.openInput(name, IOContext.READONCE);

@@ -29,11 +29,17 @@ final class BulkReceiver implements AutoCloseable {
   private final String group;
   private final int shard;
   private final Supplier<String> fence;
+  private final java.util.function.Predicate<String> keyBelongs;
   private BulkIntake intake;
   private BulkFigures attached;
 
-  /** @param fence null when this node's copy may take part in repair, else why not */
-  BulkReceiver(PropertyStore store, BulkSettings settings, String group, int shard, Supplier<String> fence) {
+  /**
+   * @param fence null when this node's copy may take part in repair, else why not
+   * @param keyBelongs whether an entity key belongs to the shard (group and routing)
+   */
+  BulkReceiver(PropertyStore store, BulkSettings settings, String group, int shard, Supplier<String> fence,
+      java.util.function.Predicate<String> keyBelongs) {
+    this.keyBelongs = keyBelongs;
     this.store = store;
     this.settings = settings;
     this.group = group;
@@ -111,7 +117,7 @@ final class BulkReceiver implements AutoCloseable {
       in.close();
       throw new BulkRefusedException(fenced);
     }
-    BulkIntake.Attached a = store.attachBulk(in);
+    BulkIntake.Attached a = store.attachBulk(in, keyBelongs);
     attached = new BulkFigures(in.fileCount(), in.bytes(), a.documents(), a.keysResolved());
     return BulkAttached.newBuilder().setDocuments(a.documents()).setKeysResolved(a.keysResolved()).build();
   }

@@ -286,6 +286,13 @@ public final class RepairSessionClient {
         if (files == null || files.documents() == 0) {
           return false;
         }
+        String stranger = files.firstKeyNotMatching(KeyRouting.of(group, shard, shardNum));
+        if (stranger != null) {
+          // Records go one by one through the peer's checks, which name what is wrong.
+          LOG.warn("{}/{} holds {}, which does not belong to the shard; repairing with records", group, shard,
+              stranger);
+          return false;
+        }
         BulkSender.Outcome o = new BulkSender(conversation).send(files, incarnation);
         if (o.refusal() != null) {
           LOG.info("peer {} refused a bulk transfer of {}/{}: {}; repairing with records", peer, group, shard,

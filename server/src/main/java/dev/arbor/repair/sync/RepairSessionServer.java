@@ -213,7 +213,8 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
   private BulkReceiver bulkReceiver() {
     requireOpen();
     if (receiver == null) {
-      receiver = new BulkReceiver(store, bulk, group, shard, () -> shardCheck.copyRefusal(group, shard));
+      receiver = new BulkReceiver(store, bulk, group, shard, () -> shardCheck.copyRefusal(group, shard),
+          KeyRouting.of(group, shard, shardNum));
     }
     return receiver;
   }

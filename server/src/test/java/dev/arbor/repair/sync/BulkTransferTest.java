@@ -208,6 +208,29 @@ class BulkTransferTest {
     }
   }
 
+  @Test
+  void aCommitHoldingAKeyOfAnotherShardIsNotAttached() throws Exception {
+    try (SyncNode a = new SyncNode(dir, "a", 1); SyncNode b = new SyncNode(dir, "b", 1)) {
+      a.putAll(IntStream.range(0, 20).mapToObj(i -> rec("p" + i, 10 + i, 0, "v")).toList());
+      try (ShardFiles files = a.store.bulkSnapshot(G, 0)) {
+        BulkIntake intake = b.store.beginBulkIntake(G, 0, Optional.empty(), files.layout(), files.files());
+        for (int i = 0; i < files.files().size(); i++) {
+          ShardFiles.FileSpec spec = files.files().get(i);
+          byte[] bytes = new byte[(int) spec.length()];
+          try (IndexInput in = files.open(spec.name())) {
+            in.readBytes(bytes, 0, bytes.length);
+          }
+          intake.write(i, 0, bytes);
+        }
+        assertThat(intake.complete()).isTrue();
+        assertThatThrownBy(() -> b.store.attachBulk(intake, key -> !key.endsWith("/p7")))
+            .isInstanceOf(BulkRefusedException.class).hasMessageContaining("g/t/p7, which does not belong");
+        assertThat(intake.directory()).doesNotExist();
+        assertThat(b.store.shard(G, 0).numDocs()).isZero();
+      }
+    }
+  }
+
   private static Path stagingDir(SyncNode n) {
     return n.store.shard(G, 0).directory().getParent().getParent().getParent().resolve("bulk-intake");
   }

@@ -43,7 +43,8 @@ final class RepairOptions {
       description = "End a served repair session when no message moved either way for this long (default: ${DEFAULT-VALUE}).")
   Duration sessionIdleTimeout;
 
-  @Option(names = "--repair-bulk-transfer", defaultValue = "on", converter = OnOff.class,
+  @Option(names = "--repair-bulk-transfer", defaultValue = "on", converter = OnOff.class, arity = "1",
+      paramLabel = "on|off",
       description = "When a repair session finds the peer's copy of a shard empty (new node, replaced disk, replicas raised), send the Lucene files of a snapshot instead of records, checksum-verified and attached by the receiver; the session then compares trees as usual. 'off' here: this node neither offers nor takes them (default: ${DEFAULT-VALUE}).")
   boolean bulkTransfer;
 

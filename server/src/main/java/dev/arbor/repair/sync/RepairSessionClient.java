@@ -254,7 +254,10 @@ public final class RepairSessionClient {
               + summary.header().slotCount() + ": set --tree-slots equal on every node", true, null);
         }
         boolean serverEmpty = rc.getSlotsList().stream().allMatch(h -> h.getLeafCount() == 0);
-        if (!(offerBulk && serverEmpty && summary.leafCount() > 0 && sendBulk())) {
+        if (offerBulk && serverEmpty && summary.leafCount() > 0 && sendBulk()) {
+          // Every slot this node holds anything in differed; the files carried them all.
+          slotsDiffering = (int) summary.slots().stream().filter(sl -> sl.leafCount() > 0).count();
+        } else {
           compareSlots(rc.getSlotsList());
           do {
             flush();

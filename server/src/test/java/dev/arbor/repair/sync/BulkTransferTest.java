@@ -66,6 +66,7 @@ class BulkTransferTest {
       assertThat(docs).isEqualTo(1001);
       assertThat(f.bulk().used()).isTrue();
       assertThat(f.bulk().documents()).isEqualTo(docs);
+      assertThat(f.slotsDiffering()).as("the slots the files carried").isPositive();
       assertThat(f.bulk().bytes()).isPositive();
       assertThat(f.repairedToServer()).as("attached documents count as repaired").isEqualTo(docs);
       assertThat(b.store.shard(G, 0).numDocs()).isEqualTo(docs);

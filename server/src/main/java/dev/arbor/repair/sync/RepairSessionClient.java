@@ -115,6 +115,7 @@ public final class RepairSessionClient {
     Session s = new Session(peer, group, shard, bulk.enabled());
     // Figures of a finished bulk session while its follow-up runs.
     SessionFigures before = null;
+    boolean pulled = false;
     try {
       OptionalInt shards = shardCheck.shardNum(group);
       String refusal = ShardCheck.refusal(group, shard, shards);
@@ -130,7 +131,8 @@ public final class RepairSessionClient {
       s.incarnation = incarnations.current(group);
       SessionFigures f = attempt(s, channel, trace, deadline, t0);
       if (s.bulk.used()) {
-        // The peer's copy now holds this node's snapshot: a record session compares the trees and
+        pulled = s.repairedToClient > 0;
+        // One copy now holds the other's snapshot: a record session compares the trees and
         // repairs whatever either side wrote meanwhile.
         before = f;
         Session next = new Session(peer, group, shard, false);
@@ -157,7 +159,7 @@ public final class RepairSessionClient {
       observer.clientSessionEnded(group, shard, peer, soFar(before, s, t0), f.getMessage());
       throw f;
     } finally {
-      if (s.repairedToClient > 0) {
+      if (pulled || s.repairedToClient > 0) {
         rebuild.accept(group, shard);
       }
     }
@@ -257,6 +259,8 @@ public final class RepairSessionClient {
         if (offerBulk && serverEmpty && summary.leafCount() > 0 && sendBulk()) {
           // Every slot this node holds anything in differed; the files carried them all.
           slotsDiffering = (int) summary.slots().stream().filter(sl -> sl.leafCount() > 0).count();
+        } else if (offerBulk && !serverEmpty && summary.leafCount() == 0 && pullBulk()) {
+          slotsDiffering = (int) rc.getSlotsList().stream().filter(h -> h.getLeafCount() > 0).count();
         } else {
           compareSlots(rc.getSlotsList());
           do {
@@ -310,6 +314,30 @@ public final class RepairSessionClient {
         return true;
       } catch (IOException e) {
         throw new SyncFailedException("bulk transfer of " + group + "/" + shard + " to " + peer + " failed: "
+            + e.getMessage(), false, e);
+      }
+    }
+
+    /**
+     * Takes the files of a commit of the server's shard into this node's empty copy; true when
+     * attached, false when either side refused (the session goes on with records).
+     */
+    private boolean pullBulk() {
+      try {
+        BulkSender.Outcome o = new BulkPuller(conversation, store, group, shard)
+            .pull(incarnation, KeyRouting.of(group, shard, shardNum));
+        if (o.refusal() != null) {
+          LOG.info("no bulk transfer of {}/{} from {}: {}; repairing with records", group, shard, peer, o.refusal());
+          return false;
+        }
+        bulk = o.figures();
+        repairedToClient += bulk.documents();
+        observer.bulkTransferred(group, shard, "received", bulk.files(), bulk.bytes());
+        LOG.info("bulk transfer of {}/{} from {}: {} file(s), {} bytes, {} document(s) attached", group, shard, peer,
+            bulk.files(), bulk.bytes(), bulk.documents());
+        return true;
+      } catch (IOException e) {
+        throw new SyncFailedException("bulk transfer of " + group + "/" + shard + " from " + peer + " failed: "
             + e.getMessage(), false, e);
       }
     }

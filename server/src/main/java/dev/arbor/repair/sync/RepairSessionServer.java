@@ -85,6 +85,7 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
   private boolean done;
   private final BulkSettings bulk;
   private BulkReceiver receiver;
+  private BulkSource source;
 
   RepairSessionServer(StreamObserver<SessionResponse> out, PropertyStore store, RepairTrees trees,
       ShardCheck shardCheck, IncarnationGate incarnations, Duration treeWait, Tracer tracer,
@@ -117,6 +118,9 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
             tree.summary().leafCount() == 0)).build();
         case BULK_CHUNK -> SessionResponse.newBuilder().setBulkChunk(bulkReceiver().chunk(req.getBulkChunk())).build();
         case BULK_ATTACH -> SessionResponse.newBuilder().setBulkAttached(attachBulk()).build();
+        case BULK_PULL -> SessionResponse.newBuilder().setBulkManifest(bulkSource().manifest(req.getBulkPull(),
+            store.incarnation(group))).build();
+        case BULK_READ -> SessionResponse.newBuilder().setBulkData(bulkSource().read(req.getBulkRead())).build();
         case FINISH -> SessionResponse.newBuilder().setFinish(FinishAck.newBuilder()
             .setStored(stored).setBytesReceived(bytesIn).setBytesSent(bytesOut)).build();
         case BODY_NOT_SET -> throw new SessionProtocolException("request without a body");
@@ -217,6 +221,15 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
           KeyRouting.of(group, shard, shardNum));
     }
     return receiver;
+  }
+
+  private BulkSource bulkSource() {
+    requireOpen();
+    if (source == null) {
+      source = new BulkSource(store, bulk, group, shard, () -> shardCheck.copyRefusal(group, shard),
+          KeyRouting.of(group, shard, shardNum));
+    }
+    return source;
   }
 
   private dev.arbor.api.repair.v1.BulkAttached attachBulk() throws IOException {
@@ -455,6 +468,19 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
         receiver.close();
       } catch (RuntimeException e) {
         LOG.warn("dropping the staged files of a bulk transfer into {}/{} failed", group, shard, e);
+      }
+    }
+    if (source != null) {
+      if (source.bytes() > 0) {
+        observer.bulkTransferred(group, shard, "sent", source.files(), source.bytes());
+        if (span != null) {
+          span.tag("bulk_files", source.files()).tag("bulk_bytes", source.bytes());
+        }
+      }
+      try {
+        source.close();
+      } catch (IOException | RuntimeException e) {
+        LOG.warn("releasing the commit held for a bulk transfer of {}/{} failed", group, shard, e);
       }
     }
     if (cursor != null) {

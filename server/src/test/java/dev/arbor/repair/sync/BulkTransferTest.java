@@ -142,6 +142,59 @@ class BulkTransferTest {
   }
 
   @Test
+  void anEmptyClientPullsTheServersFilesAndWritesDuringThePullAreDecidedAgain() throws Exception {
+    java.util.concurrent.atomic.AtomicReference<SyncNode> receiver = new java.util.concurrent.atomic.AtomicReference<>();
+    AtomicBoolean wrote = new AtomicBoolean();
+    // At the server's first file read, the (empty) client takes writes.
+    ServerInterceptor writeDuringPull = new ServerInterceptor() {
+      @Override
+      public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, io.grpc.Metadata headers,
+          ServerCallHandler<Q, R> next) {
+        return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(next.startCall(call, headers)) {
+          @Override
+          public void onMessage(Q message) {
+            if (message instanceof SessionRequest r && r.hasBulkRead() && wrote.compareAndSet(false, true)) {
+              receiver.get().put(rec("k1", 20, 0, "local newer"), rec("k2", 25, 0, "local older"),
+                  rec("k3", 5, 0, "local only"));
+            }
+            super.onMessage(message);
+          }
+        };
+      }
+    };
+    try (SyncNode a = new SyncNode(dir, "a", 1, ANY, CopyFence.NONE, BulkSettings.DEFAULTS, writeDuringPull);
+        SyncNode b = new SyncNode(dir, "b", 1)) {
+      receiver.set(b);
+      List<PropertyRecord> records = new ArrayList<>();
+      for (int i = 0; i < 500; i++) {
+        records.add(rec("p" + i, 100 + i, i % 7 == 0 ? 100 + i : 0, "v" + i));
+      }
+      records.add(rec("k1", 10, 0, "sent older"));
+      records.add(rec("k2", 30, 0, "sent newer"));
+      a.putAll(records);
+
+      SessionFigures f = b.syncWith(a, G, 0);
+
+      assertThat(wrote).isTrue();
+      assertThat(f.bulk().used()).isTrue();
+      assertThat(f.bulk().keysResolved()).isEqualTo(2);
+      assertThat(f.repairedToClient()).as("attached documents count as pulled").isGreaterThanOrEqualTo(502);
+      assertThat(f.repairedToServer()).as("the record session after the attach pushed k1 and k3").isEqualTo(2);
+      for (String k : List.of("k1", "k2", "k3", "p0", "p499")) {
+        assertThat(countDocs(b, k)).as("documents of %s", k).isEqualTo(1);
+      }
+      assertThat(b.get(G, "k1").modRevision()).isEqualTo(20);
+      assertThat(b.get(G, "k2").modRevision()).isEqualTo(30);
+      List<String> ids = new ArrayList<>(IntStream.range(0, 500).mapToObj(i -> "p" + i).toList());
+      ids.addAll(List.of("k1", "k2", "k3"));
+      assertThat(b.snapshot(G, ids)).isEqualTo(a.snapshot(G, ids)).hasSize(503);
+      assertThat(a.trees.ensureCurrent(G, 0, Duration.ofSeconds(30)).root())
+          .isEqualTo(b.trees.ensureCurrent(G, 0, Duration.ofSeconds(30)).root());
+      assertThat(stagingDir(b)).satisfiesAnyOf(p -> assertThat(p).doesNotExist(), p -> assertThat(p).isEmptyDirectory());
+    }
+  }
+
+  @Test
   void aReceiverWithBulkOffRefusesAndTheSessionRepairsWithRecords() throws Exception {
     try (SyncNode a = new SyncNode(dir, "a", 1);
         SyncNode b = new SyncNode(dir, "b", 1, ANY, CopyFence.NONE, BulkSettings.OFF)) {
@@ -150,6 +203,12 @@ class BulkTransferTest {
       assertThat(f.bulk().used()).isFalse();
       assertThat(f.repairedToServer()).isEqualTo(100);
       assertThat(b.store.shard(G, 0).numDocs()).isEqualTo(100);
+      // Nor does it hand its own files to an empty client.
+      try (SyncNode c = new SyncNode(dir, "c", 1)) {
+        SessionFigures pulled = c.syncWith(b, G, 0);
+        assertThat(pulled.bulk().used()).isFalse();
+        assertThat(pulled.repairedToClient()).isEqualTo(100);
+      }
     }
   }
 

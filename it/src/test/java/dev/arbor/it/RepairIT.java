@@ -155,7 +155,10 @@ class RepairIT {
     etcd = EtcdProcess.start(Files.createDirectories(work.resolve("etcd")));
     metadata = "etcd://127.0.0.1:" + etcd.clientUri().getPort();
     dataNodes.putAll(ArborProcess.startDataNodes(
-        "repair-", NODE_IDS, work, metadata, "--node-ttl", NODE_TTL, "--repair-schedule", "off"));
+        "repair-", NODE_IDS, work, metadata, "--node-ttl", NODE_TTL, "--repair-schedule", "off",
+        // Record sessions are what these scenarios follow into (a kill as records arrive, pushed
+        // and pulled counts); bulk transfer to an empty replica has BulkTransferIT.
+        "--repair-bulk-transfer", "off"));
     dataNodes.keySet().forEach(this::openChannel);
     liaison = ArborProcess.startLiaison("repair-liaison", metadata);
     client = new BanyanDBClient(liaison.grpcTarget());

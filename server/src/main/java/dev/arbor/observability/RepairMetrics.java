@@ -92,6 +92,15 @@ public final class RepairMetrics implements SessionObserver, GossipObserver, Rou
   }
 
   @Override
+  public void bulkTransferred(String group, int shard, String role, long files, long bytes) {
+    String s = Integer.toString(shard);
+    counter("arbor.repair.bulk.bytes", "Lucene file bytes moved by bulk transfers to empty replicas", "group", group,
+        "shard", s, "role", role).increment(bytes);
+    counter("arbor.repair.bulk.files", "Lucene files moved by bulk transfers to empty replicas", "group", group,
+        "shard", s, "role", role).increment(files);
+  }
+
+  @Override
   public void serverSessionEnded(String group, int shard, String client, long stored, long sent, long bytesIn,
       long bytesOut, String error) {
     String s = Integer.toString(shard);

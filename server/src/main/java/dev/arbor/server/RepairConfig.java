@@ -17,10 +17,12 @@ import java.time.Duration;
  * @param maxSessions repair sessions this node serves at once
  * @param sessionIdleTimeout a served session where nothing moved for this long is ended
  * @param handOff how copies this node no longer owns are detected and handed to the owners
+ * @param bulk bulk transfer of Lucene files to empty replicas ({@code --repair-bulk-transfer})
  */
 public record RepairConfig(
     String schedule, Duration roundTimeout, Duration sessionTimeout, Duration coalesceTtl, Duration traceRetention,
-    int workers, Duration maxClockSkew, int maxSessions, Duration sessionIdleTimeout, HandOffSettings handOff) {
+    int workers, Duration maxClockSkew, int maxSessions, Duration sessionIdleTimeout, HandOffSettings handOff,
+    dev.arbor.repair.sync.BulkSettings bulk) {
   public static final int DEFAULT_WORKERS = 2;
   /** Clock difference between liaisons and data nodes tolerated (the purge rule's margin). */
   public static final Duration DEFAULT_MAX_CLOCK_SKEW = Duration.ofMinutes(1);
@@ -31,7 +33,19 @@ public record RepairConfig(
   public static final RepairConfig DEFAULTS = new RepairConfig(
       "0 2 * * *", Duration.ofMinutes(20), Duration.ofMinutes(10), Duration.ofHours(1), Duration.ofDays(3),
       DEFAULT_WORKERS, DEFAULT_MAX_CLOCK_SKEW, DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_IDLE_TIMEOUT,
-      HandOffSettings.DEFAULTS);
+      HandOffSettings.DEFAULTS, dev.arbor.repair.sync.BulkSettings.DEFAULTS);
+
+  public RepairConfig(String schedule, Duration roundTimeout, Duration sessionTimeout, Duration coalesceTtl,
+      Duration traceRetention, int workers, Duration maxClockSkew, int maxSessions, Duration sessionIdleTimeout,
+      HandOffSettings handOff) {
+    this(schedule, roundTimeout, sessionTimeout, coalesceTtl, traceRetention, workers, maxClockSkew, maxSessions,
+        sessionIdleTimeout, handOff, dev.arbor.repair.sync.BulkSettings.DEFAULTS);
+  }
+
+  public RepairConfig withBulk(dev.arbor.repair.sync.BulkSettings b) {
+    return new RepairConfig(schedule, roundTimeout, sessionTimeout, coalesceTtl, traceRetention, workers, maxClockSkew,
+        maxSessions, sessionIdleTimeout, handOff, b);
+  }
 
   public RepairConfig(String schedule, Duration roundTimeout, Duration sessionTimeout, Duration coalesceTtl,
       Duration traceRetention, int workers, Duration maxClockSkew, int maxSessions, Duration sessionIdleTimeout) {
@@ -47,12 +61,12 @@ public record RepairConfig(
 
   public RepairConfig withMaxClockSkew(Duration skew) {
     return new RepairConfig(schedule, roundTimeout, sessionTimeout, coalesceTtl, traceRetention, workers, skew,
-        maxSessions, sessionIdleTimeout, handOff);
+        maxSessions, sessionIdleTimeout, handOff, bulk);
   }
 
   public RepairConfig withHandOff(HandOffSettings h) {
     return new RepairConfig(schedule, roundTimeout, sessionTimeout, coalesceTtl, traceRetention, workers, maxClockSkew,
-        maxSessions, sessionIdleTimeout, h);
+        maxSessions, sessionIdleTimeout, h, bulk);
   }
 
   public RepairConfig(String schedule, Duration roundTimeout, Duration sessionTimeout, Duration coalesceTtl,

@@ -137,9 +137,9 @@ final class RepairNode implements AutoCloseable {
           .description("served repair sessions ended because nothing moved for --repair-session-idle-timeout")
           .register(meters);
       RepairGrpcService repairService = new RepairGrpcService(storage.store(), storage.trees(), shardCheck,
-          incarnations, TREE_WAIT, tracer, metrics, rebuild, gate);
+          incarnations, TREE_WAIT, tracer, metrics, rebuild, gate, rc.bulk());
       RepairSessionClient client = new RepairSessionClient(nodeId, storage.store(), storage.trees(), shardCheck,
-          incarnations, TREE_WAIT, REPLY_TIMEOUT, metrics, rebuild);
+          incarnations, TREE_WAIT, REPLY_TIMEOUT, metrics, rebuild, rc.bulk());
       GrpcGossipPeers peers = new GrpcGossipPeers(dataNodes, channels, GOSSIP_CALL_TIMEOUT);
       Duration grace = config.tombstoneGrace();
       LongSupplier wallNanos = Tracer::nowNanos;

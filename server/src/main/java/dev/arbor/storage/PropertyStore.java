@@ -50,6 +50,8 @@ public final class PropertyStore implements Closeable {
   private static final int LOCK_STRIPES = 1024;
 
   private final Path dataRoot;
+  /** Staging directories of bulk transfers being received; emptied at open. */
+  private final Path intakeRoot;
   private final DataDirLock dirLock;
   private final WriteAheadLog wal;
   private final Map<String, ShardIndex> shards = new ConcurrentHashMap<>();
@@ -72,6 +74,7 @@ public final class PropertyStore implements Closeable {
       GroupIncarnations catalog, WriteGuard guard) {
     this.guard = guard;
     this.dataRoot = dir.resolve("data");
+    this.intakeRoot = dir.resolve("bulk-intake");
     this.quarantine = new Quarantine(dir);
     this.catalog = catalog;
     this.listener = listener;
@@ -123,6 +126,7 @@ public final class PropertyStore implements Closeable {
       // Every acknowledged record's group directory existed before the record reached the WAL:
       // records of any other group belong to dropped data (a deleted group, another incarnation).
       Map<String, String> setAside = new java.util.TreeMap<>();
+      store.clearBulkIntakes();
       Set<String> kept = store.openExistingShards(setAside);
       store.recover(rec, kept::contains);
       store.checkpoint();
@@ -138,6 +142,147 @@ public final class PropertyStore implements Closeable {
       throw e;
     }
     return store;
+  }
+
+  /** Deletes staged files of bulk transfers a crash interrupted: never attached, so never needed. */
+  private void clearBulkIntakes() throws IOException {
+    if (Files.isDirectory(intakeRoot)) {
+      try (Stream<Path> left = Files.list(intakeRoot)) {
+        List<Path> stale = left.toList();
+        if (!stale.isEmpty()) {
+          LOG.info("deleting {} interrupted bulk transfer(s) in {}", stale.size(), intakeRoot);
+        }
+      }
+      FileTrees.deleteRecursively(intakeRoot);
+    }
+  }
+
+  /**
+   * Starts receiving the files of another replica's commit of (group, shard) into this node's
+   * copy, which must hold no document. From now on the shard records the keys written to it, so
+   * {@link #attachBulk} can decide them again against the incoming versions.
+   *
+   * @param claim the sender's incarnation of the group (empty: not checked)
+   * @param layout the document layout the files were written with
+   * @throws BulkRefusedException why the transfer cannot be taken
+   */
+  public BulkIntake beginBulkIntake(String group, int shard, Optional<GroupIncarnation> claim, int layout,
+      List<ShardFiles.FileSpec> files) {
+    String label = group + "/" + shard;
+    if (layout != DocumentCodec.LAYOUT) {
+      throw new BulkRefusedException("the offered files of " + label + " are layout " + layout
+          + ", this node reads and writes layout " + DocumentCodec.LAYOUT);
+    }
+    String invalid = BulkIntake.invalid(files);
+    if (invalid != null) {
+      throw new BulkRefusedException("the offered files of " + label + " are not a commit: " + invalid);
+    }
+    try {
+      guard.check();
+    } catch (RuntimeException e) {
+      throw new BulkRefusedException("this node refuses writes: " + e.getMessage());
+    }
+    Optional<GroupIncarnation> held = adoptIncarnation(group);
+    if (claim.isPresent() && !claim.equals(held)) {
+      throw new BulkRefusedException("group " + group + " is incarnation "
+          + held.map(GroupIncarnation::toString).orElse("(unknown)") + " on this node, the files are of "
+          + claim.get());
+    }
+    ShardIndex idx = shard(group, shard);
+    if (!idx.startIntake()) {
+      throw new BulkRefusedException("another bulk transfer into " + label + " is running on this node");
+    }
+    try {
+      // After startIntake: a write racing this check is either counted here or recorded.
+      int docs = idx.numDocs();
+      if (docs > 0) {
+        throw new BulkRefusedException("this node's copy of " + label + " is not empty (" + docs
+            + " document(s)); bulk transfer only fills an empty copy");
+      }
+      return new BulkIntake(group, shard, idx, claim, intakeRoot.resolve(group + "." + shard + "."
+          + java.util.UUID.randomUUID()), files);
+    } catch (IOException e) {
+      idx.endIntake();
+      throw new StorageException("cannot stage a bulk transfer into " + label + ": " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      idx.endIntake();
+      throw e;
+    }
+  }
+
+  /**
+   * Adds a completed intake's files to its shard and commits, so the documents are durable without
+   * the WAL. Keys written to the shard during the transfer may now hold two documents (the local
+   * one and the incoming one): each is decided again by last write wins under every key lock, so
+   * no write slips between the attach and that decision. Checkpoints wait meanwhile: none may
+   * commit the duplicates and drop the WAL records that decide them. The intake is closed after.
+   *
+   * @param keyBelongs whether a key belongs to the shard (group, routing): a commit holding any
+   *     other key is refused, as a record session refuses the record
+   * @throws BulkRefusedException the shard was dropped or its group changed incarnation meanwhile,
+   *     the staged commit is of another layout, or holds a key of another shard
+   */
+  public BulkIntake.Attached attachBulk(BulkIntake intake, java.util.function.Predicate<String> keyBelongs)
+      throws IOException {
+    String label = intake.group() + "/" + intake.shard();
+    try (intake) {
+      if (!intake.complete()) {
+        throw new IllegalStateException("bulk transfer into " + label + " is incomplete: " + intake.verifiedFiles()
+            + " of " + intake.fileCount() + " file(s)");
+      }
+      int layout = IndexLayout.onDisk(intake.staged());
+      if (layout != DocumentCodec.LAYOUT) {
+        throw new BulkRefusedException("the received commit of " + label + " is layout " + layout + ", not "
+            + DocumentCodec.LAYOUT);
+      }
+      String stranger = CommitKeys.firstNotMatching(intake.staged(), keyBelongs);
+      if (stranger != null) {
+        throw new BulkRefusedException("the received commit of " + label + " holds " + stranger
+            + ", which does not belong to the shard");
+      }
+      BulkIntake.Attached attached;
+      synchronized (checkpointLock) {
+        ShardIndex idx = shards.get(shardKey(intake.group(), intake.shard()));
+        if (idx != intake.target()) {
+          throw new BulkRefusedException("this node's copy of " + label + " was dropped during the transfer");
+        }
+        if (intake.incarnation().isPresent()
+            && !intake.incarnation().get().equals(incarnations.get(intake.group()))) {
+          throw new BulkRefusedException("group " + intake.group() + " changed incarnation on this node during the"
+              + " transfer");
+        }
+        int resolved;
+        List<ReentrantLock> held = new ArrayList<>(LOCK_STRIPES);
+        try {
+          for (ReentrantLock l : keyLocks) {
+            l.lock();
+            held.add(l);
+          }
+          idx.addIndexes(intake.staged());
+          resolved = idx.resolveDuplicates(idx.intakeKeys());
+        } finally {
+          idx.endIntake();
+          for (ReentrantLock l : held) {
+            l.unlock();
+          }
+        }
+        idx.commit();
+        attached = new BulkIntake.Attached(idx.numDocs(), resolved);
+      }
+      listener.onWrite(intake.group(), intake.shard());
+      LOG.info("bulk transfer into {}: attached {} file(s), {} bytes; {} document(s), {} key(s) written meanwhile"
+          + " decided again", label, intake.fileCount(), intake.bytes(), attached.documents(), attached.keysResolved());
+      return attached;
+    }
+  }
+
+  /**
+   * Commits (group, shard) and holds that commit for a bulk transfer of its files; null when this
+   * node has no committed copy. Close the result to release the commit.
+   */
+  public ShardFiles bulkSnapshot(String group, int shard) throws IOException {
+    ShardIndex idx = existingShard(group, shard);
+    return idx == null ? null : idx.bulkSnapshot();
   }
 
   /** Replays the recovered WAL into the indexes, a chunk of records at a time. */

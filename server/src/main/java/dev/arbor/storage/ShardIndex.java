@@ -55,7 +55,7 @@ public final class ShardIndex implements Closeable {
   private final String group;
   private final int shard;
   private final Path dir;
-  private final FSDirectory directory;
+  private final org.apache.lucene.store.Directory directory;
   private final IndexWriter writer;
   private final SnapshotDeletionPolicy snapshots;
   private final SearcherManager searchers;
@@ -66,6 +66,9 @@ public final class ShardIndex implements Closeable {
   private final AtomicLong pendingBytes = new AtomicLong();
   private volatile long lastRefreshNanos = System.nanoTime();
   private final java.util.concurrent.atomic.AtomicBoolean failureLogged = new java.util.concurrent.atomic.AtomicBoolean();
+  /** Keys written while a bulk transfer into this shard runs (null when none runs). */
+  private final java.util.concurrent.atomic.AtomicReference<java.util.Set<String>> intakeKeys =
+      new java.util.concurrent.atomic.AtomicReference<>();
 
   private record Pending(PropertyRecord record, long seq) {}
 
@@ -73,7 +76,8 @@ public final class ShardIndex implements Closeable {
     this.group = group;
     this.shard = shard;
     this.dir = dir;
-    this.directory = FSDirectory.open(dir);
+    // Linking: bulk transfers attach their staged files without copying them (see LinkingDirectory).
+    this.directory = new dev.arbor.storage.lucene.LinkingDirectory(FSDirectory.open(dir));
     try {
       boolean fresh = IndexLayout.prepare(directory, group + "/shard-" + shard);
       this.snapshots = new SnapshotDeletionPolicy(new KeepOnlyLastCommitDeletionPolicy());
@@ -221,9 +225,111 @@ public final class ShardIndex implements Closeable {
     } else {
       writer.updateDocument(new Term(DocumentCodec.KEY, entity), doc);
     }
+    java.util.Set<String> tracked = intakeKeys.get();
+    if (tracked != null) {
+      tracked.add(entity);
+    }
     long seq = applied.incrementAndGet();
     Pending replaced = unrefreshed.put(entity, new Pending(r, seq));
     pendingBytes.addAndGet(r.source().length - (replaced == null ? 0 : replaced.record().source().length));
+  }
+
+  /**
+   * Starts recording the keys written to this shard, for a bulk transfer into it; false when
+   * another transfer already records (one at a time per shard).
+   */
+  boolean startIntake() {
+    return intakeKeys.compareAndSet(null, ConcurrentHashMap.newKeySet());
+  }
+
+  /** The keys written since {@link #startIntake}. */
+  java.util.Set<String> intakeKeys() {
+    java.util.Set<String> k = intakeKeys.get();
+    return k == null ? java.util.Set.of() : k;
+  }
+
+  void endIntake() {
+    intakeKeys.set(null);
+  }
+
+  /**
+   * Adds the committed index in {@code staged} (same codec and index sort; Lucene checks the
+   * sort) to this one; its deleted documents stay deleted (Lucene carries each segment's live-docs
+   * file). Callers resolve keys that now have two documents ({@link #resolveDuplicates}).
+   */
+  void addIndexes(org.apache.lucene.store.Directory staged) throws IOException {
+    writer.addIndexes(staged);
+    applied.incrementAndGet();
+  }
+
+  /**
+   * For each key of {@code keys} that holds more than one live document (written here while a
+   * bulk transfer brought another version), keeps only the last-write-wins winner:
+   * {@code updateDocument} deletes every document of the key and adds the winner. Callers hold the
+   * keys' locks. Returns how many keys were resolved; the searcher is refreshed on return.
+   */
+  int resolveDuplicates(java.util.Collection<String> keys) throws IOException {
+    refresh();
+    List<PropertyRecord> winners = new ArrayList<>();
+    IndexSearcher s = searchers.acquire();
+    try {
+      List<LeafReaderContext> leaves = s.getIndexReader().leaves();
+      for (String key : keys) {
+        BytesRef term = new BytesRef(key);
+        PropertyRecord best = null;
+        int found = 0;
+        for (LeafReaderContext ctx : leaves) {
+          LeafReader leaf = ctx.reader();
+          Terms terms = leaf.terms(DocumentCodec.KEY);
+          if (terms == null) {
+            continue;
+          }
+          TermsEnum te = terms.iterator();
+          if (!te.seekExact(term)) {
+            continue;
+          }
+          PostingsEnum pe = te.postings(null, PostingsEnum.NONE);
+          Bits live = leaf.getLiveDocs();
+          for (int d = pe.nextDoc(); d != DocIdSetIterator.NO_MORE_DOCS; d = pe.nextDoc()) {
+            if (live == null || live.get(d)) {
+              PropertyRecord r = DocumentCodec.fromStored(leaf.storedFields(), d);
+              found++;
+              if (best == null || dev.arbor.property.LastWriteWins.beats(r, best)) {
+                best = r;
+              }
+            }
+          }
+        }
+        if (found > 1) {
+          winners.add(best);
+        }
+      }
+    } finally {
+      searchers.release(s);
+    }
+    for (PropertyRecord w : winners) {
+      put(w);
+    }
+    refresh();
+    return winners.size();
+  }
+
+  /**
+   * Commits, then holds that commit for a bulk transfer of its files; null when the index has no
+   * commit. Close the returned files to release the commit.
+   */
+  ShardFiles bulkSnapshot() throws IOException {
+    commit();
+    IndexCommit c = snapshot();
+    if (c == null) {
+      return null;
+    }
+    try {
+      return ShardFiles.of(this, c, directory);
+    } catch (IOException | RuntimeException e) {
+      releaseSnapshot(c);
+      throw e;
+    }
   }
 
   /**

@@ -143,6 +143,7 @@ public final class PropagationWorker implements AutoCloseable {
         sync.tag("root_match", f.rootMatch()).tag("slots_differing", f.slotsDiffering())
             .tag("leaves_compared", f.leavesCompared()).tag("repaired_to_server", f.repairedToServer())
             .tag("repaired_to_client", f.repairedToClient()).tag("bytes_sent", f.bytesSent())
+            .tag("bulk_files", f.bulk().files()).tag("bulk_bytes", f.bulk().bytes())
             .tag("bytes_received", f.bytesReceived()).end();
         hop = hopResult(cand, f, skipped);
         peer = cand;
@@ -239,7 +240,8 @@ public final class PropagationWorker implements AutoCloseable {
         .setSlotsDiffering(f.slotsDiffering()).setLeavesCompared(f.leavesCompared())
         .setRepairedToServer(f.repairedToServer()).setRepairedToClient(f.repairedToClient())
         .setBytesSent(f.bytesSent()).setBytesReceived(f.bytesReceived())
-        .setDurationMs(f.durationNanos() / 1e6).addAllSkipped(skipped).build();
+        .setDurationMs(f.durationNanos() / 1e6).addAllSkipped(skipped)
+        .setBulkFiles(f.bulk().files()).setBulkBytes(f.bulk().bytes()).setBulkDocuments(f.bulk().documents()).build();
   }
 
   private static HopResult failedHop(String peer, String error, List<String> skipped) {

@@ -22,6 +22,7 @@ public final class RepairGrpcService extends RepairServiceGrpc.RepairServiceImpl
   private final SessionObserver observer;
   private final BiConsumer<String, Integer> rebuild;
   private final SessionGate gate;
+  private final BulkSettings bulk;
 
   /**
    * @param incarnations refuses sessions from a client holding another incarnation of the group
@@ -38,6 +39,14 @@ public final class RepairGrpcService extends RepairServiceGrpc.RepairServiceImpl
   public RepairGrpcService(PropertyStore store, RepairTrees trees, ShardCheck shardCheck,
       IncarnationGate incarnations, Duration treeWait, Tracer tracer, SessionObserver observer,
       BiConsumer<String, Integer> rebuild, SessionGate gate) {
+    this(store, trees, shardCheck, incarnations, treeWait, tracer, observer, rebuild, gate, BulkSettings.DEFAULTS);
+  }
+
+  /** @param bulk whether this node takes bulk transfers into its empty copies */
+  public RepairGrpcService(PropertyStore store, RepairTrees trees, ShardCheck shardCheck,
+      IncarnationGate incarnations, Duration treeWait, Tracer tracer, SessionObserver observer,
+      BiConsumer<String, Integer> rebuild, SessionGate gate, BulkSettings bulk) {
+    this.bulk = bulk;
     this.gate = gate;
     this.store = store;
     this.trees = trees;
@@ -57,9 +66,9 @@ public final class RepairGrpcService extends RepairServiceGrpc.RepairServiceImpl
   private StreamObserver<SessionRequest> open(StreamObserver<SessionResponse> responses) {
     if (gate == null) {
       return new RepairSessionServer(responses, store, trees, shardCheck, incarnations, treeWait, tracer, observer,
-          rebuild);
+          rebuild, bulk);
     }
     return gate.open(responses, out -> new RepairSessionServer(out, store, trees, shardCheck, incarnations, treeWait,
-        tracer, observer, rebuild));
+        tracer, observer, rebuild, bulk));
   }
 }

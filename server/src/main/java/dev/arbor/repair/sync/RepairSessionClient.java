@@ -27,6 +27,7 @@ import dev.arbor.repair.tree.TreeUnavailableException;
 import dev.arbor.storage.ApplyOutcome;
 import dev.arbor.storage.IncarnationGate;
 import dev.arbor.storage.PropertyStore;
+import dev.arbor.storage.ShardFiles;
 import dev.arbor.storage.ShardWrite;
 import io.grpc.Channel;
 import io.grpc.Deadline;
@@ -62,6 +63,7 @@ import java.util.function.BiConsumer;
  * lives in {@link Session}.
  */
 public final class RepairSessionClient {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RepairSessionClient.class);
   static final int LEAF_PAGE = 1024;
   static final int PUSH_BATCH_BYTES = 4 << 20;
   static final int FETCH_BATCH = 1024;
@@ -76,10 +78,20 @@ public final class RepairSessionClient {
   private final Duration replyTimeout;
   private final SessionObserver observer;
   private final BiConsumer<String, Integer> rebuild;
+  private final BulkSettings bulk;
 
   public RepairSessionClient(String nodeId, PropertyStore store, RepairTrees trees, ShardCheck shardCheck,
       IncarnationGate incarnations, Duration treeWait, Duration replyTimeout, SessionObserver observer,
       BiConsumer<String, Integer> rebuild) {
+    this(nodeId, store, trees, shardCheck, incarnations, treeWait, replyTimeout, observer, rebuild,
+        BulkSettings.DEFAULTS);
+  }
+
+  /** @param bulk whether this node offers bulk transfers to peers whose copy is empty */
+  public RepairSessionClient(String nodeId, PropertyStore store, RepairTrees trees, ShardCheck shardCheck,
+      IncarnationGate incarnations, Duration treeWait, Duration replyTimeout, SessionObserver observer,
+      BiConsumer<String, Integer> rebuild, BulkSettings bulk) {
+    this.bulk = bulk;
     this.nodeId = nodeId;
     this.store = store;
     this.trees = trees;
@@ -100,7 +112,10 @@ public final class RepairSessionClient {
   public SessionFigures run(Channel channel, String peer, String group, int shard, TraceContext trace,
       Deadline deadline) {
     long t0 = System.nanoTime();
-    Session s = new Session(peer, group, shard);
+    Session s = new Session(peer, group, shard, bulk.enabled());
+    // Figures of a finished bulk session while its follow-up runs.
+    SessionFigures before = null;
+    boolean pulled = false;
     try {
       OptionalInt shards = shardCheck.shardNum(group);
       String refusal = ShardCheck.refusal(group, shard, shards);
@@ -114,32 +129,30 @@ public final class RepairSessionClient {
       s.shardNum = shards.getAsInt();
       // Data of a deleted namesake is dropped before this node's tree is made current.
       s.incarnation = incarnations.current(group);
-      try {
-        trees.ensureCurrent(group, shard, treeWait);
-      } catch (TreeUnavailableException e) {
-        throw new SyncFailedException("this node's tree of " + group + "/" + shard + " is unavailable: "
-            + e.getMessage(), true, e);
+      SessionFigures f = attempt(s, channel, trace, deadline, t0);
+      if (s.bulk.used()) {
+        pulled = s.repairedToClient > 0;
+        // One copy now holds the other's snapshot: a record session compares the trees and
+        // repairs whatever either side wrote meanwhile.
+        before = f;
+        Session next = new Session(peer, group, shard, false);
+        next.shardNum = s.shardNum;
+        next.incarnation = s.incarnation;
+        s = next;
+        f = before.then(attempt(next, channel, trace, deadline, System.nanoTime()));
       }
-      ServedTree tree = trees.acquire(group, shard).orElseThrow(() -> new SyncFailedException(
-          "this node's tree of " + group + "/" + shard + " was dropped", true, null));
-      try (tree; Conversation c = new Conversation(channel, peer, deadline, replyTimeout)) {
-        s.conversation = c;
-        s.tree = tree;
-        s.run(trace);
-        SessionFigures f = s.figures(System.nanoTime() - t0);
-        observer.clientSessionEnded(group, shard, peer, f, null);
-        return f;
-      }
+      observer.clientSessionEnded(group, shard, peer, f, null);
+      return f;
     } catch (UncheckedIOException e) {
       if (e.getCause() instanceof CorruptTreeException) {
         trees.invalidate(group, shard, e.getCause().getMessage());
       }
       SyncFailedException f = new SyncFailedException("reading this node's tree failed: " + e.getCause().getMessage(),
           true, e);
-      observer.clientSessionEnded(group, shard, peer, s.figures(System.nanoTime() - t0), f.getMessage());
+      observer.clientSessionEnded(group, shard, peer, soFar(before, s, t0), f.getMessage());
       throw f;
     } catch (SyncFailedException e) {
-      observer.clientSessionEnded(group, shard, peer, s.figures(System.nanoTime() - t0), e.getMessage());
+      observer.clientSessionEnded(group, shard, peer, soFar(before, s, t0), e.getMessage());
       throw e;
     } catch (dev.arbor.errors.UnavailableException e) {
       // This node's copy is out of service (a fatal index error): it cannot take part at all.
@@ -149,12 +162,34 @@ public final class RepairSessionClient {
       throw f;
     } catch (RuntimeException e) {
       SyncFailedException f = new SyncFailedException("repair with " + peer + " failed: " + e, false, e);
-      observer.clientSessionEnded(group, shard, peer, s.figures(System.nanoTime() - t0), f.getMessage());
+      observer.clientSessionEnded(group, shard, peer, soFar(before, s, t0), f.getMessage());
       throw f;
     } finally {
-      if (s.repairedToClient > 0) {
+      if (pulled || s.repairedToClient > 0) {
         rebuild.accept(group, shard);
       }
+    }
+  }
+
+  private static SessionFigures soFar(SessionFigures before, Session s, long t0) {
+    return before == null ? s.figures(System.nanoTime() - t0) : before.then(s.figures(0));
+  }
+
+  /** One session over the stream: this node's tree made current, compared, differences exchanged. */
+  private SessionFigures attempt(Session s, Channel channel, TraceContext trace, Deadline deadline, long t0) {
+    try {
+      trees.ensureCurrent(s.group, s.shard, treeWait);
+    } catch (TreeUnavailableException e) {
+      throw new SyncFailedException("this node's tree of " + s.group + "/" + s.shard + " is unavailable: "
+          + e.getMessage(), true, e);
+    }
+    ServedTree tree = trees.acquire(s.group, s.shard).orElseThrow(() -> new SyncFailedException(
+        "this node's tree of " + s.group + "/" + s.shard + " was dropped", true, null));
+    try (tree; Conversation c = new Conversation(channel, s.peer, deadline, replyTimeout)) {
+      s.conversation = c;
+      s.tree = tree;
+      s.run(trace);
+      return s.figures(System.nanoTime() - t0);
     }
   }
 
@@ -182,7 +217,12 @@ public final class RepairSessionClient {
     private long pushBytes;
     private final List<String> fetch = new ArrayList<>();
 
-    Session(String peer, String group, int shard) {
+    /** Offer a bulk transfer when the server's copy is empty. */
+    private final boolean offerBulk;
+    private BulkFigures bulk = BulkFigures.NONE;
+
+    Session(String peer, String group, int shard, boolean offerBulk) {
+      this.offerBulk = offerBulk;
       this.peer = peer;
       this.group = group;
       this.shard = shard;
@@ -191,7 +231,7 @@ public final class RepairSessionClient {
     SessionFigures figures(long nanos) {
       Conversation c = conversation;
       return new SessionFigures(rootMatch, slotsDiffering, leavesCompared, repairedToServer, repairedToClient,
-          c == null ? 0 : c.bytesSent(), c == null ? 0 : c.bytesReceived(), nanos);
+          c == null ? 0 : c.bytesSent(), c == null ? 0 : c.bytesReceived(), nanos, bulk);
     }
 
     void run(TraceContext trace) {
@@ -221,11 +261,19 @@ public final class RepairSessionClient {
           throw new SyncFailedException("peer " + peer + " uses " + rc.getSlotCount() + " tree slots, this node "
               + summary.header().slotCount() + ": set --tree-slots equal on every node", true, null);
         }
-        compareSlots(rc.getSlotsList());
-        do {
-          flush();
-          awaitExchange();
-        } while (!fetch.isEmpty() || !push.isEmpty());
+        boolean serverEmpty = rc.getSlotsList().stream().allMatch(h -> h.getLeafCount() == 0);
+        if (offerBulk && serverEmpty && summary.leafCount() > 0 && sendBulk()) {
+          // Every slot this node holds anything in differed; the files carried them all.
+          slotsDiffering = (int) summary.slots().stream().filter(sl -> sl.leafCount() > 0).count();
+        } else if (offerBulk && !serverEmpty && summary.leafCount() == 0 && pullBulk()) {
+          slotsDiffering = (int) rc.getSlotsList().stream().filter(h -> h.getLeafCount() > 0).count();
+        } else {
+          compareSlots(rc.getSlotsList());
+          do {
+            flush();
+            awaitExchange();
+          } while (!fetch.isEmpty() || !push.isEmpty());
+        }
       }
       conversation.call(SessionRequest.newBuilder().setFinish(Finish.getDefaultInstance()).build());
       conversation.finish();
@@ -239,6 +287,64 @@ public final class RepairSessionClient {
         }
         throw new SyncFailedException("repair of " + group + "/" + shard + " with peer " + peer + " failed: "
             + String.join("; and ", why), pushRejected.any(), null);
+      }
+    }
+
+    /**
+     * Offers the files of a commit of this shard to the server, whose copy is empty; true when
+     * it attached them, false when it refused (the session goes on with records).
+     */
+    private boolean sendBulk() {
+      try (ShardFiles files = store.bulkSnapshot(group, shard)) {
+        if (files == null || files.documents() == 0) {
+          return false;
+        }
+        String stranger = files.firstKeyNotMatching(KeyRouting.of(group, shard, shardNum));
+        if (stranger != null) {
+          // Records go one by one through the peer's checks, which name what is wrong.
+          LOG.warn("{}/{} holds {}, which does not belong to the shard; repairing with records", group, shard,
+              stranger);
+          return false;
+        }
+        BulkSender.Outcome o = new BulkSender(conversation).send(files, incarnation);
+        if (o.refusal() != null) {
+          LOG.info("peer {} refused a bulk transfer of {}/{}: {}; repairing with records", peer, group, shard,
+              o.refusal());
+          return false;
+        }
+        bulk = o.figures();
+        repairedToServer += bulk.documents();
+        observer.bulkTransferred(group, shard, "sent", bulk.files(), bulk.bytes());
+        LOG.info("bulk transfer of {}/{} to {}: {} file(s), {} bytes, {} document(s) attached", group, shard, peer,
+            bulk.files(), bulk.bytes(), bulk.documents());
+        return true;
+      } catch (IOException e) {
+        throw new SyncFailedException("bulk transfer of " + group + "/" + shard + " to " + peer + " failed: "
+            + e.getMessage(), false, e);
+      }
+    }
+
+    /**
+     * Takes the files of a commit of the server's shard into this node's empty copy; true when
+     * attached, false when either side refused (the session goes on with records).
+     */
+    private boolean pullBulk() {
+      try {
+        BulkSender.Outcome o = new BulkPuller(conversation, store, group, shard)
+            .pull(incarnation, KeyRouting.of(group, shard, shardNum));
+        if (o.refusal() != null) {
+          LOG.info("no bulk transfer of {}/{} from {}: {}; repairing with records", group, shard, peer, o.refusal());
+          return false;
+        }
+        bulk = o.figures();
+        repairedToClient += bulk.documents();
+        observer.bulkTransferred(group, shard, "received", bulk.files(), bulk.bytes());
+        LOG.info("bulk transfer of {}/{} from {}: {} file(s), {} bytes, {} document(s) attached", group, shard, peer,
+            bulk.files(), bulk.bytes(), bulk.documents());
+        return true;
+      } catch (IOException e) {
+        throw new SyncFailedException("bulk transfer of " + group + "/" + shard + " from " + peer + " failed: "
+            + e.getMessage(), false, e);
       }
     }
 

@@ -85,10 +85,14 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
   private long bytesIn;
   private long bytesOut;
   private boolean done;
+  private final BulkSettings bulk;
+  private BulkReceiver receiver;
+  private BulkSource source;
 
   RepairSessionServer(StreamObserver<SessionResponse> out, PropertyStore store, RepairTrees trees,
       ShardCheck shardCheck, IncarnationGate incarnations, Duration treeWait, Tracer tracer,
-      SessionObserver observer, BiConsumer<String, Integer> rebuild) {
+      SessionObserver observer, BiConsumer<String, Integer> rebuild, BulkSettings bulk) {
+    this.bulk = bulk;
     this.out = out;
     this.store = store;
     this.trees = trees;
@@ -112,6 +116,13 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
         case BUCKETS -> SessionResponse.newBuilder().setBuckets(buckets(req.getBuckets())).build();
         case LEAVES -> SessionResponse.newBuilder().setLeaves(leaves(req.getLeaves())).build();
         case EXCHANGE -> SessionResponse.newBuilder().setExchange(exchange(req.getExchange())).build();
+        case BULK_OFFER -> SessionResponse.newBuilder().setBulkOffer(bulkReceiver().offer(req.getBulkOffer(),
+            tree.summary().leafCount() == 0)).build();
+        case BULK_CHUNK -> SessionResponse.newBuilder().setBulkChunk(bulkReceiver().chunk(req.getBulkChunk())).build();
+        case BULK_ATTACH -> SessionResponse.newBuilder().setBulkAttached(attachBulk()).build();
+        case BULK_PULL -> SessionResponse.newBuilder().setBulkManifest(bulkSource().manifest(req.getBulkPull(),
+            store.incarnation(group))).build();
+        case BULK_READ -> SessionResponse.newBuilder().setBulkData(bulkSource().read(req.getBulkRead())).build();
         case FINISH -> SessionResponse.newBuilder().setFinish(FinishAck.newBuilder()
             .setStored(stored).setBytesReceived(bytesIn).setBytesSent(bytesOut)).build();
         case BODY_NOT_SET -> throw new SessionProtocolException("request without a body");
@@ -130,6 +141,10 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
       fail(Status.FAILED_PRECONDITION.withDescription(e.getMessage()));
     } catch (IncarnationMismatchException e) {
       fail(Status.FAILED_PRECONDITION.withDescription(e.getMessage()));
+    } catch (dev.arbor.storage.BulkRefusedException e) {
+      fail(Status.FAILED_PRECONDITION.withDescription("bulk transfer refused: " + e.getMessage()));
+    } catch (org.apache.lucene.index.CorruptIndexException e) {
+      fail(Status.DATA_LOSS.withDescription("bulk transfer: a received file failed its checksum: " + e.getMessage()));
     } catch (dev.arbor.errors.UnavailableException e) {
       // This node's copy is out of service (a fatal index error): the message names it.
       fail(Status.UNAVAILABLE.withDescription(e.getMessage()));
@@ -209,6 +224,35 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
       }
     }
     return b.build();
+  }
+
+  private BulkReceiver bulkReceiver() {
+    requireOpen();
+    if (receiver == null) {
+      receiver = new BulkReceiver(store, bulk, group, shard, () -> shardCheck.copyRefusal(group, shard),
+          KeyRouting.of(group, shard, shardNum));
+    }
+    return receiver;
+  }
+
+  private BulkSource bulkSource() {
+    requireOpen();
+    if (source == null) {
+      source = new BulkSource(store, bulk, group, shard, () -> shardCheck.copyRefusal(group, shard),
+          KeyRouting.of(group, shard, shardNum));
+    }
+    return source;
+  }
+
+  private dev.arbor.api.repair.v1.BulkAttached attachBulk() throws IOException {
+    dev.arbor.api.repair.v1.BulkAttached a = bulkReceiver().attach();
+    BulkFigures f = receiver.attached();
+    stored += a.getDocuments();
+    observer.bulkTransferred(group, shard, "received", f.files(), f.bytes());
+    if (span != null) {
+      span.tag("bulk_files", f.files()).tag("bulk_bytes", f.bytes()).tag("bulk_keys_resolved", f.keysResolved());
+    }
+    return a;
   }
 
   private void requireOpen() {
@@ -436,6 +480,26 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
       return;
     }
     done = true;
+    if (receiver != null) {
+      try {
+        receiver.close();
+      } catch (RuntimeException e) {
+        LOG.warn("dropping the staged files of a bulk transfer into {}/{} failed", group, shard, e);
+      }
+    }
+    if (source != null) {
+      if (source.bytes() > 0) {
+        observer.bulkTransferred(group, shard, "sent", source.files(), source.bytes());
+        if (span != null) {
+          span.tag("bulk_files", source.files()).tag("bulk_bytes", source.bytes());
+        }
+      }
+      try {
+        source.close();
+      } catch (IOException | RuntimeException e) {
+        LOG.warn("releasing the commit held for a bulk transfer of {}/{} failed", group, shard, e);
+      }
+    }
     if (cursor != null) {
       cursor.close();
     }

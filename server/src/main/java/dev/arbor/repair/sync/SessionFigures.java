@@ -11,6 +11,8 @@ package dev.arbor.repair.sync;
  * @param bytesSent serialized bytes the client sent
  * @param bytesReceived serialized bytes the client received
  * @param durationNanos wall time of the session
+ * @param bulk what a bulk transfer moved ({@link BulkFigures#NONE} when records only); its
+ *     documents are counted in {@code repairedToServer}, its file bytes in {@code bytesSent}
  */
 public record SessionFigures(
     boolean rootMatch,
@@ -20,4 +22,18 @@ public record SessionFigures(
     long repairedToClient,
     long bytesSent,
     long bytesReceived,
-    long durationNanos) {}
+    long durationNanos,
+    BulkFigures bulk) {
+  public SessionFigures(boolean rootMatch, int slotsDiffering, long leavesCompared, long repairedToServer,
+      long repairedToClient, long bytesSent, long bytesReceived, long durationNanos) {
+    this(rootMatch, slotsDiffering, leavesCompared, repairedToServer, repairedToClient, bytesSent, bytesReceived,
+        durationNanos, BulkFigures.NONE);
+  }
+
+  /** A bulk session followed by the record session that checked it: counts added, the bulk kept. */
+  SessionFigures then(SessionFigures next) {
+    return new SessionFigures(rootMatch, slotsDiffering + next.slotsDiffering, leavesCompared + next.leavesCompared,
+        repairedToServer + next.repairedToServer, repairedToClient + next.repairedToClient,
+        bytesSent + next.bytesSent, bytesReceived + next.bytesReceived, durationNanos + next.durationNanos, bulk);
+  }
+}

@@ -10,6 +10,9 @@ public interface SessionObserver {
   /** Records received in a session that failed their checks (never stored). */
   default void recordsRejected(String group, int shard, long count) {}
 
+  /** A bulk transfer of (group, shard) ended attached; {@code role} is "sent" or "received". */
+  default void bulkTransferred(String group, int shard, String role, long files, long bytes) {}
+
   /**
    * A server session ended.
    *

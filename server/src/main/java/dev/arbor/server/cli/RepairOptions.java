@@ -43,6 +43,28 @@ final class RepairOptions {
       description = "End a served repair session when no message moved either way for this long (default: ${DEFAULT-VALUE}).")
   Duration sessionIdleTimeout;
 
+  @Option(names = "--repair-bulk-transfer", defaultValue = "on", converter = OnOff.class, arity = "1",
+      paramLabel = "on|off",
+      description = "When a repair session finds the peer's copy of a shard empty (new node, replaced disk, replicas raised), send the Lucene files of a snapshot instead of records, checksum-verified and attached by the receiver; the session then compares trees as usual. 'off' here: this node neither offers nor takes them (default: ${DEFAULT-VALUE}).")
+  boolean bulkTransfer;
+
+  /** Test only: lets a test stop a node in the middle of a bulk transfer. */
+  @Option(names = "--repair-bulk-test-chunk-delay", defaultValue = "0ms", converter = DurationConverter.class,
+      hidden = true)
+  Duration bulkChunkDelay;
+
+  /** "on" / "off". */
+  static final class OnOff implements picocli.CommandLine.ITypeConverter<Boolean> {
+    @Override
+    public Boolean convert(String v) {
+      return switch (v.trim().toLowerCase(java.util.Locale.ROOT)) {
+        case "on", "true" -> true;
+        case "off", "false" -> false;
+        default -> throw new picocli.CommandLine.TypeConversionException("expected on or off, got '" + v + "'");
+      };
+    }
+  }
+
   RepairConfig config() {
     if (workers < 1 || workers > 64) {
       throw new IllegalArgumentException("--repair-workers must be between 1 and 64");
@@ -68,7 +90,10 @@ final class RepairOptions {
     if (sessionIdleTimeout.isZero() || sessionIdleTimeout.isNegative()) {
       throw new IllegalArgumentException("--repair-session-idle-timeout must be > 0");
     }
+    if (bulkChunkDelay.isNegative()) {
+      throw new IllegalArgumentException("--repair-bulk-test-chunk-delay must be >= 0");
+    }
     return new RepairConfig(schedule, roundTimeout, sessionTimeout, coalesceTtl, traceRetention, workers, maxClockSkew,
-        maxSessions, sessionIdleTimeout);
+        maxSessions, sessionIdleTimeout).withBulk(new dev.arbor.repair.sync.BulkSettings(bulkTransfer, bulkChunkDelay));
   }
 }

@@ -101,7 +101,9 @@ final class RepairRunCommand implements Callable<Integer> {
             h.getClientNode(), h.getServerNode(), h.getRootMatch() ? "in sync" : h.getSlotsDiffering()
                 + " slot(s) differ", h.getLeavesCompared(), h.getRepairedToServer(), h.getRepairedToClient(),
             bytes(h.getBytesSent()), bytes(h.getBytesReceived()), h.getDurationMs(),
-            h.getSkippedCount() == 0 ? "" : " (skipped " + String.join("; ", h.getSkippedList()) + ")");
+            (h.getBulkFiles() == 0 ? "" : ", bulk: " + h.getBulkFiles() + " file(s), " + bytes(h.getBulkBytes())
+                + ", " + h.getBulkDocuments() + " document(s) attached")
+            + (h.getSkippedCount() == 0 ? "" : " (skipped " + String.join("; ", h.getSkippedList()) + ")"));
       } else {
         out.printf("  hop %s <-> %s failed: %s%n", h.getClientNode(), h.getServerNode(), h.getError());
       }

@@ -52,6 +52,12 @@ final class SyncNode implements AutoCloseable {
   /** A node whose copies {@code fence} refuses take no part in repair (orphans). */
   SyncNode(Path dir, String id, int shards, dev.arbor.storage.GroupIncarnations groups,
       dev.arbor.storage.CopyFence fence, ServerInterceptor... faults) throws IOException {
+    this(dir, id, shards, groups, fence, BulkSettings.DEFAULTS, faults);
+  }
+
+  /** A node offering and taking bulk transfers as {@code bulk} says. */
+  SyncNode(Path dir, String id, int shards, dev.arbor.storage.GroupIncarnations groups,
+      dev.arbor.storage.CopyFence fence, BulkSettings bulk, ServerInterceptor... faults) throws IOException {
     this.id = id;
     this.shards = shards;
     store = PropertyStore.open(dir.resolve(id).resolve("data"), groups, new dev.arbor.storage.StoreEvents());
@@ -70,11 +76,11 @@ final class SyncNode implements AutoCloseable {
     };
     Tracer tracer = new Tracer(id, SpanRecorder.NONE);
     RepairGrpcService svc = new RepairGrpcService(store, trees, any, incarnations, Duration.ofSeconds(30), tracer,
-        observed, (g, s) -> {});
+        observed, (g, s) -> {}, null, bulk);
     server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).maxInboundMessageSize(64 << 20)
         .addService(ServerInterceptors.intercept(svc, faults)).build().start();
     client = new RepairSessionClient(id, store, trees, any, incarnations, Duration.ofSeconds(30), Duration.ofSeconds(30),
-        observed, (g, s) -> {});
+        observed, (g, s) -> {}, bulk);
     channelToSelf = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext()
         .maxInboundMessageSize(64 << 20).build();
   }

@@ -87,6 +87,22 @@ final class SessionOracle {
         }
         case FINISH -> assertThat(a.getFinish().getStored()).as("finish counts what was stored: %s", at)
             .isEqualTo(stored);
+        case BULK_OFFER -> {
+          // Every shard of the fuzzed group holds reference data: an offer must never be taken
+          // (attaching files to a non-empty copy would add documents beside its own).
+          assertThat(a.getBulkOffer().getAccepted()).as("bulk offer into a non-empty copy refused: %s", at).isFalse();
+          assertThat(a.getBulkOffer().getReason()).as("why the offer was refused: %s", at).isNotBlank();
+        }
+        case BULK_CHUNK, BULK_ATTACH -> throw new AssertionError(
+            "answered a bulk step although no offer can be accepted here: " + at);
+        case BULK_PULL -> {
+          if (!a.getBulkManifest().getAvailable()) {
+            assertThat(a.getBulkManifest().getReason()).as("why no manifest: %s", at).isNotBlank();
+          }
+        }
+        case BULK_READ -> {
+          // Bytes of a held commit's file: answered only after a manifest was given.
+        }
         default -> throw new AssertionError("answered a request without a body: " + at);
       }
     }

@@ -117,25 +117,14 @@ public final class ShardIndex implements Closeable {
     }
     IndexSearcher s = searchers.acquire();
     try {
-      // A direct term seek per segment: far cheaper than a scored search for one key.
+      // A direct term seek per segment: far cheaper than a scored search for one key. Newest
+      // segment first; one document per key is live.
       BytesRef term = new BytesRef(entity);
       List<LeafReaderContext> leaves = s.getIndexReader().leaves();
       for (int i = leaves.size() - 1; i >= 0; i--) {
-        LeafReader leaf = leaves.get(i).reader();
-        Terms terms = leaf.terms(DocumentCodec.KEY);
-        if (terms == null) {
-          continue;
-        }
-        TermsEnum te = terms.iterator();
-        if (!te.seekExact(term)) {
-          continue;
-        }
-        PostingsEnum pe = te.postings(null, PostingsEnum.NONE);
-        Bits live = leaf.getLiveDocs();
-        for (int d = pe.nextDoc(); d != DocIdSetIterator.NO_MORE_DOCS; d = pe.nextDoc()) {
-          if (live == null || live.get(d)) {
-            return DocumentCodec.fromStored(leaf.storedFields(), d);
-          }
+        List<PropertyRecord> found = liveRecords(leaves.get(i).reader(), term);
+        if (!found.isEmpty()) {
+          return found.get(0);
         }
       }
       return null;
@@ -262,6 +251,27 @@ public final class ShardIndex implements Closeable {
     applied.incrementAndGet();
   }
 
+  /** The live documents of {@code key} in one segment, as records (normally at most one). */
+  private static List<PropertyRecord> liveRecords(LeafReader leaf, BytesRef key) throws IOException {
+    Terms terms = leaf.terms(DocumentCodec.KEY);
+    if (terms == null) {
+      return List.of();
+    }
+    TermsEnum te = terms.iterator();
+    if (!te.seekExact(key)) {
+      return List.of();
+    }
+    List<PropertyRecord> out = new ArrayList<>(1);
+    PostingsEnum pe = te.postings(null, PostingsEnum.NONE);
+    Bits live = leaf.getLiveDocs();
+    for (int d = pe.nextDoc(); d != DocIdSetIterator.NO_MORE_DOCS; d = pe.nextDoc()) {
+      if (live == null || live.get(d)) {
+        out.add(DocumentCodec.fromStored(leaf.storedFields(), d));
+      }
+    }
+    return out;
+  }
+
   /**
    * For each key of {@code keys} that holds more than one live document (written here while a
    * bulk transfer brought another version), keeps only the last-write-wins winner:
@@ -279,24 +289,10 @@ public final class ShardIndex implements Closeable {
         PropertyRecord best = null;
         int found = 0;
         for (LeafReaderContext ctx : leaves) {
-          LeafReader leaf = ctx.reader();
-          Terms terms = leaf.terms(DocumentCodec.KEY);
-          if (terms == null) {
-            continue;
-          }
-          TermsEnum te = terms.iterator();
-          if (!te.seekExact(term)) {
-            continue;
-          }
-          PostingsEnum pe = te.postings(null, PostingsEnum.NONE);
-          Bits live = leaf.getLiveDocs();
-          for (int d = pe.nextDoc(); d != DocIdSetIterator.NO_MORE_DOCS; d = pe.nextDoc()) {
-            if (live == null || live.get(d)) {
-              PropertyRecord r = DocumentCodec.fromStored(leaf.storedFields(), d);
-              found++;
-              if (best == null || dev.arbor.property.LastWriteWins.beats(r, best)) {
-                best = r;
-              }
+          for (PropertyRecord r : liveRecords(ctx.reader(), term)) {
+            found++;
+            if (best == null || dev.arbor.property.LastWriteWins.beats(r, best)) {
+              best = r;
             }
           }
         }

@@ -5,7 +5,6 @@ import static dev.arbor.liaison.ApiTestSupport.spec;
 import static dev.arbor.liaison.ApiTestSupport.str;
 import static dev.arbor.liaison.ApiTestSupport.tag;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.arbor.api.banyandb.database.v1.TagType;
 import dev.arbor.api.banyandb.property.v1.Property;
@@ -20,11 +19,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.arbor.testing.SmallDisk;
 
 /**
  * A real full disk: the data directory on a 4 MiB tmpfs (mounting needs root, which CI and the
@@ -35,27 +34,19 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DiskFullTest {
   @TempDir Path work;
-  private Path mount;
-
-  private static int run(String... cmd) throws Exception {
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    p.getInputStream().readAllBytes();
-    return p.waitFor(30, TimeUnit.SECONDS) ? p.exitValue() : -1;
-  }
+  private SmallDisk disk;
 
   @AfterEach
   void unmount() throws Exception {
-    if (mount != null) {
-      run("umount", "-l", mount.toString());
+    if (disk != null) {
+      disk.close();
     }
   }
 
   @Test
   void aFullDiskFailsTheWriteLoudlyAndLosesNothingAcknowledged() throws Exception {
     Path dir = Files.createDirectories(work.resolve("small"));
-    assumeTrue(run("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", dir.toString()) == 0,
-        "mounting a tmpfs needs root");
-    mount = dir;
+    disk = SmallDisk.mount(dir, "4m");
     List<String> acked = new ArrayList<>();
     StatusRuntimeException failure = null;
     String big = "x".repeat(60_000);

@@ -6,7 +6,6 @@ import static dev.arbor.liaison.ApiTestSupport.str;
 import static dev.arbor.liaison.ApiTestSupport.tag;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.arbor.api.banyandb.database.v1.TagType;
 import dev.arbor.api.banyandb.property.v1.Property;
@@ -23,11 +22,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.arbor.testing.SmallDisk;
 
 /**
  * A real fatal Lucene error in one shard: the index directory of shard 1 of group g is a 1 MiB
@@ -41,18 +40,12 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ShardFatalErrorTest {
   @TempDir Path work;
-  private Path mount;
-
-  private static int run(String... cmd) throws Exception {
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    p.getInputStream().readAllBytes();
-    return p.waitFor(30, TimeUnit.SECONDS) ? p.exitValue() : -1;
-  }
+  private SmallDisk disk;
 
   @AfterEach
   void unmount() throws Exception {
-    if (mount != null) {
-      run("umount", "-l", mount.toString());
+    if (disk != null) {
+      disk.close();
     }
   }
 
@@ -83,9 +76,7 @@ class ShardFatalErrorTest {
       api.apply(property("g", "s", shard0.get(0), tag("v", str("before"))));
       acked.add(shard0.get(0));
       Path shardDir = Files.createDirectories(dir.resolve("data/g/shard-1"));
-      assumeTrue(run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", shardDir.toString()) == 0,
-          "mounting a tmpfs needs root");
-      mount = shardDir;
+      disk = SmallDisk.mount(shardDir, "1m");
 
       // Lucene buffers 32 MiB in memory before it flushes: the write that fills it hits the full disk.
       for (String id : shard1) {

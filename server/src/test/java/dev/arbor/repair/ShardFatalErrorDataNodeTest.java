@@ -5,7 +5,6 @@ import static dev.arbor.repair.RepairTestCluster.record;
 import static dev.arbor.repair.RepairTestCluster.shardOf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.arbor.api.banyandb.property.v1.QueryRequest;
 import dev.arbor.api.cluster.v1.DataNodeServiceGrpc;
@@ -24,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.arbor.testing.SmallDisk;
 
 /**
  * A real fatal Lucene error in one shard copy of a data node: n1's index directory of g/1 is a
@@ -34,18 +34,12 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ShardFatalErrorDataNodeTest {
   @TempDir Path dir;
-  private Path mount;
-
-  private static int run(String... cmd) throws Exception {
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    p.getInputStream().readAllBytes();
-    return p.waitFor(30, TimeUnit.SECONDS) ? p.exitValue() : -1;
-  }
+  private SmallDisk disk;
 
   @AfterEach
   void unmount() throws Exception {
-    if (mount != null) {
-      run("umount", "-l", mount.toString());
+    if (disk != null) {
+      disk.close();
     }
   }
 
@@ -75,9 +69,7 @@ class ShardFatalErrorDataNodeTest {
       long now = Tracer.nowNanos();
       c.write("n1", 2, List.of(record("g", shard0.get(0), now, 0, "a")));
       Path shardDir = Files.createDirectories(c.dataDir("n1").resolve("data/g/shard-1"));
-      assumeTrue(run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", shardDir.toString()) == 0,
-          "mounting a tmpfs needs root");
-      mount = shardDir;
+      disk = SmallDisk.mount(shardDir, "1m");
       String big = "x".repeat(200_000);
       StatusRuntimeException fatal = null;
       for (String id : shard1) {

@@ -353,6 +353,20 @@ class TreeBuildCrashIT {
   }
 
   /**
+   * The JSON of a build-state file. Format 2 wraps it in Arbor's file envelope — "ARBF", u8 kind
+   * length, kind, u32 version, u32 header checksum; then the body; then an 8-byte footer ("FBRA",
+   * u32 checksum) — while format 1 is the JSON alone. This module talks to the server only through
+   * its jar, so it reads the envelope here instead of calling the server's reader.
+   */
+  private static String stateJson(byte[] file) {
+    if (file.length > 5 && file[0] == 'A' && file[1] == 'R' && file[2] == 'B' && file[3] == 'F') {
+      int headerLength = 4 + 1 + (file[4] & 0xff) + 4 + 4;
+      return new String(file, headerLength, file.length - headerLength - 8, java.nio.charset.StandardCharsets.UTF_8);
+    }
+    return new String(file, java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  /**
    * Waits until every shard's state.json (written after its tree file) reports the expected leaf
    * count — cheap to poll — then checks the tree files themselves with {@code arbor tree inspect}.
    */
@@ -367,7 +381,7 @@ class TreeBuildCrashIT {
               return false;
             }
             try {
-              JsonObject o = JsonParser.parseString(Files.readString(state)).getAsJsonObject();
+              JsonObject o = JsonParser.parseString(stateJson(Files.readAllBytes(state))).getAsJsonObject();
               if (!o.has("leafCount") || o.get("leafCount").getAsLong() != perShard[s]) {
                 return false;
               }

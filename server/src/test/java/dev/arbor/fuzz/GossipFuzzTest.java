@@ -105,23 +105,10 @@ class GossipFuzzTest {
           takenFromPeer.values().stream().mapToInt(Integer::intValue).sum());
       // Every round taken from the peer ends with exactly one outcome reported to it (its own, or
       // SUPERSEDED when a newer one from the peer replaced it while waiting): none is dropped.
-      long until = System.nanoTime() + 60_000_000_000L;
-      while (!outcomesByRound(node).equals(takenFromPeer) && System.nanoTime() < until) {
-        Thread.sleep(100);
-      }
-      Map<String, String> differ = new TreeMap<>();
-      Map<String, Integer> got = outcomesByRound(node);
-      takenFromPeer.forEach((id, n) -> {
-        if (!n.equals(got.get(id))) {
-          differ.put(id, "taken " + n + ", outcomes " + got.get(id));
-        }
-      });
-      got.forEach((id, n) -> {
-        if (!takenFromPeer.containsKey(id)) {
-          differ.put(id, "taken 0, outcomes " + n);
-        }
-      });
-      assertThat(differ).as("rounds taken from the peer whose outcomes it did not get exactly once").isEmpty();
+      org.awaitility.Awaitility.await("every round taken from the peer reported exactly once")
+          .atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+          .untilAsserted(() -> assertThat(outcomesByRound(node))
+              .as("outcomes reported per round taken from the peer").isEqualTo(takenFromPeer));
       for (RoundReport r : node.peer().reports()) {
         assertThat(r.getGroup()).as("a report of a round the node took").isEqualTo(RepairFuzzNode.G);
         assertThat(Integer.compareUnsigned(r.getShard(), RepairFuzzNode.SHARDS)).isNegative();

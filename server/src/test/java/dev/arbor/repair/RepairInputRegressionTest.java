@@ -194,6 +194,9 @@ class RepairInputRegressionTest {
         stream.get().onNext(SessionRequest.newBuilder().setLeaves(LeafRequest.newBuilder().setSlot(i % 32)
             .setRecords(true)).build());
       }
+      // An observation window, not a wait for a condition: the property is that the server does NOT
+      // keep answering into its send buffer, and nothing signals "it would have by now". The
+      // figure is read from the metric the session records when it ends (after the cancel).
       Thread.sleep(2_000);
       stream.get().cancel("gave up", null);
       String sent = "arbor_repair_session_bytes_sent_total{group=\"g\",role=\"server\",shard=\"0\"} ";

@@ -252,9 +252,28 @@ public final class ArborProcess implements AutoCloseable {
         });
   }
 
+  /**
+   * As {@link #startLiaison(String, String, String...)}, with these JVM options instead of {@code
+   * arbor.it.serverJvmArgs} (e.g. a heap bound the test is about).
+   */
+  public static ArborProcess startLiaisonWithJvmArgs(
+      String name, String jvmArgs, String metadata, String... extraArgs) {
+    return startRetryingOnPortRace(
+        () -> {
+          int[] ports = freePorts(2);
+          return launch(name, null, ports[0], ports[1], liaisonArgs(ports[0], ports[1], metadata, extraArgs),
+              "Arbor liaison serving", jvmArgs);
+        });
+  }
+
   /** Launches {@code arbor liaison} on the given ports and does NOT wait (see {@link #awaitReady}). */
   public static ArborProcess launchLiaison(
       String name, int grpcPort, int httpPort, String metadata, String... extraArgs) {
+    return launch(name, null, grpcPort, httpPort, liaisonArgs(grpcPort, httpPort, metadata, extraArgs),
+        "Arbor liaison serving");
+  }
+
+  private static List<String> liaisonArgs(int grpcPort, int httpPort, String metadata, String... extraArgs) {
     List<String> args =
         new ArrayList<>(
             List.of(
@@ -268,7 +287,7 @@ public final class ArborProcess implements AutoCloseable {
                 "--metadata",
                 metadata));
     args.addAll(Arrays.asList(extraArgs));
-    return launch(name, null, grpcPort, httpPort, args, "Arbor liaison serving");
+    return args;
   }
 
   /**
@@ -331,11 +350,22 @@ public final class ArborProcess implements AutoCloseable {
       int httpPort,
       List<String> args,
       String readyLine) {
+    return launch(name, dataDir, grpcPort, httpPort, args, readyLine,
+        System.getProperty("arbor.it.serverJvmArgs", "-Xmx512m -XX:+UseSerialGC"));
+  }
+
+  private static ArborProcess launch(
+      String name,
+      Path dataDir,
+      int grpcPort,
+      int httpPort,
+      List<String> args,
+      String readyLine,
+      String jvmArgs) {
     Path jar = jar();
     Path log = logsDir().resolve(name + "-" + SEQ.incrementAndGet() + ".log");
     List<String> cmd = new ArrayList<>();
     cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
-    String jvmArgs = System.getProperty("arbor.it.serverJvmArgs", "-Xmx512m -XX:+UseSerialGC");
     for (String a : jvmArgs.trim().split("\\s+")) {
       if (!a.isEmpty()) {
         cmd.add(a);

@@ -86,7 +86,7 @@ public final class DataNodeServer implements AutoCloseable {
       services.addAll(repair.services());
       endpoints =
           ServingEndpoints.start(config.grpcHost(), config.grpcPort(), config.httpPort(), services, meters,
-              config.serverLimits());
+              config.serverLimits().withoutReplyCap()); // its callers are liaisons, which read at once
       endpoints.addJsonRoute(dev.arbor.observability.trace.TraceHttpHandler.PATH, repair.traceHttpHandler());
       RepairNode finalRepair = repair;
       // After the store: the data directory is locked by now.

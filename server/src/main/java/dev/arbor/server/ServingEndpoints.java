@@ -5,10 +5,12 @@ import dev.arbor.observability.HttpEndpoints;
 import dev.arbor.transport.BoundedDescriptions;
 import dev.arbor.transport.CallLimiter;
 import dev.arbor.transport.GrpcServerLimits;
+import dev.arbor.transport.ReplyBudget;
 import io.grpc.BindableService;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.grpc.Server;
+import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -19,6 +21,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -79,7 +82,19 @@ public final class ServingEndpoints implements AutoCloseable {
     // The last interceptor runs first: refused calls are still timed and counted by code, and every
     // status (a refusal's too) leaves with a bounded description.
     BoundedDescriptions descriptions = new BoundedDescriptions();
-    services.forEach(s -> builder.addService(ServerInterceptors.intercept(s, limiter, metrics, descriptions)));
+    List<ServerInterceptor> interceptors = new ArrayList<>();
+    if (limits.maxQueuedReplyBytes() > 0) {
+      // Innermost: it sees the handler's replies before the others see the call's end.
+      ReplyBudget replies = new ReplyBudget(limits.maxQueuedReplyBytes());
+      FunctionCounter.builder("arbor.grpc.replies.refused", replies, ReplyBudget::refused)
+          .description("calls answered RESOURCE_EXHAUSTED because --max-queued-reply-bytes of replies were waiting"
+              + " for their clients").register(registry);
+      Gauge.builder("arbor.grpc.replies.queued.bytes", replies, ReplyBudget::queuedBytes)
+          .description("reply bytes waiting for their clients to read them").register(registry);
+      interceptors.add(replies);
+    }
+    interceptors.addAll(List.of(limiter, metrics, descriptions));
+    services.forEach(s -> builder.addService(ServerInterceptors.intercept(s, interceptors)));
     Server grpc = builder.build();
     try {
       grpc.start();

@@ -31,7 +31,14 @@ final class ListenOptions {
       description = "Close a connection gracefully after this long, so clients spread over restarted nodes again (default: ${DEFAULT-VALUE}).")
   Duration maxConnectionAge;
 
+  @Option(names = "--max-queued-reply-bytes", defaultValue = "-1", paramLabel = "BYTES",
+      description = "Public API: reply bytes held at once for clients that have not read them yet; a reply beyond is"
+          + " answered RESOURCE_EXHAUSTED instead of waiting in memory (default: a quarter of the JVM's max heap;"
+          + " 0 = no cap).")
+  long maxQueuedReplyBytes;
+
   GrpcServerLimits serverLimits() {
-    return new GrpcServerLimits(maxConcurrentCalls, maxCallsPerConnection, keepAlive, maxConnectionAge);
+    return new GrpcServerLimits(maxConcurrentCalls, maxCallsPerConnection, keepAlive, maxConnectionAge,
+        maxQueuedReplyBytes < 0 ? GrpcServerLimits.defaultMaxQueuedReplyBytes() : maxQueuedReplyBytes);
   }
 }

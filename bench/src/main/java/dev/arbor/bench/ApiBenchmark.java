@@ -32,7 +32,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "api", mixinStandardHelpOptions = true, sortOptions = false,
     version = "arbor-bench api 0.1.0",
     description = {"Benchmark Arbor's property gRPC API over loopback (apply, then query).",
-        "Old vs new in one run: --server-jar old=OLD.jar --server-jar new=NEW.jar [--ceiling]."})
+        "Old vs new in one run: --server-jar old=OLD.jar --server-jar new=NEW.jar [--ceiling].",
+        "Clusters vs standalone in one run: --deployment standalone,dev-cluster,processes"
+            + " (each build; ratios to its standalone)."})
 public final class ApiBenchmark implements Callable<Integer> {
 
   static final String BUILD_COMMAND = "./mvnw -B -q -DskipTests package";
@@ -59,6 +61,43 @@ public final class ApiBenchmark implements Callable<Integer> {
           + " (order rotating) with identical parameters and seed, and the report has a column"
           + " per build and the ratio of each later build to the first (the baseline).")
   List<String> serverJars = new ArrayList<>();
+
+  @Option(names = "--deployment", split = ",", defaultValue = "standalone", paramLabel = "KIND",
+      converter = DeploymentConverter.class,
+      description = "What to start for each build: standalone; dev-cluster (`arbor dev-cluster`: a"
+          + " liaison and --data-nodes data nodes in one JVM, --server-jvm-opts); processes (a real"
+          + " etcd, --data-nodes `arbor data` JVMs and an `arbor liaison` JVM, separate processes,"
+          + " --node-jvm-opts / --liaison-jvm-opts). Several, e.g. standalone,dev-cluster,processes:"
+          + " every step runs on each in turn, a cluster's groups get --cluster-replicas, and the"
+          + " report adds each cluster's figures as a ratio to standalone of the same build, plus"
+          + " apply with consistency `all` and by-id queries with replicas agreeing and with one key"
+          + " in --disagree-every disagreeing (default: ${DEFAULT-VALUE}).")
+  List<Deployment> deployments = new ArrayList<>(List.of(Deployment.STANDALONE));
+
+  @Option(names = "--data-nodes", defaultValue = "3",
+      description = "Data nodes of a dev-cluster or processes deployment (default: ${DEFAULT-VALUE}).")
+  int dataNodes;
+
+  @Option(names = "--cluster-replicas", defaultValue = "1",
+      description = "replicas of the groups on a cluster deployment (extra copies: 1 = two copies)"
+          + " (default: ${DEFAULT-VALUE}).")
+  int clusterReplicas;
+
+  @Option(names = "--node-jvm-opts", paramLabel = "OPTS", defaultValue = "-Xms1g -Xmx1g -XX:+UseG1GC",
+      description = "JVM options of each `arbor data` of the processes deployment (default: ${DEFAULT-VALUE}).")
+  String nodeJvmOpts;
+
+  @Option(names = "--liaison-jvm-opts", paramLabel = "OPTS", defaultValue = "-Xms1g -Xmx1g -XX:+UseG1GC",
+      description = "JVM options of the `arbor liaison` of the processes deployment (default: ${DEFAULT-VALUE}).")
+  String liaisonJvmOpts;
+
+  @Option(names = "--disagree-every", defaultValue = "100", paramLabel = "N",
+      description = "In the disagreeing by-id scenario on a cluster, one loaded key in N has a newer"
+          + " version on one replica only (written there with the internal DataNodeService.Write),"
+          + " made to disagree again half a pass before the in-order walk over the ids comes back"
+          + " to it, since read repair makes the copies agree once a query saw them differ"
+          + " (default: ${DEFAULT-VALUE}).")
+  int disagreeEvery;
 
   @Option(names = "--ceiling",
       description = "Also run the apply levels against a no-storage gRPC server (the bench jar's"
@@ -176,6 +215,14 @@ public final class ApiBenchmark implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "42", description = "Seed of the payload generator.")
   long seed;
 
+  /** {@code --deployment} values: standalone, dev-cluster, processes. */
+  static final class DeploymentConverter implements CommandLine.ITypeConverter<Deployment> {
+    @Override
+    public Deployment convert(String value) {
+      return Deployment.parse(value);
+    }
+  }
+
   private String[] originalArgs = new String[0];
   private ApiWorkload workload;
   /** Several servers in this run: log lines name the one they are about. */
@@ -235,7 +282,6 @@ public final class ApiBenchmark implements Callable<Integer> {
           "--target measures one external server: compare builds without it");
     }
     boolean comparing = jars.size() > 1 || ceiling;
-    several = comparing;
     Path docFile = noDoc ? null : doc != null ? doc : quick ? null : root.resolve("docs/benchmarks.md");
     List<String> jvmOpts = Arrays.stream(serverJvmOpts.trim().split("\\s+"))
         .filter(s -> !s.isEmpty()).toList();
@@ -246,19 +292,35 @@ public final class ApiBenchmark implements Callable<Integer> {
     workload = new ApiWorkload(seed, payloadBytes, kinds, zones, criteriaLimit, applyIdSpace);
     Groups groups = Groups.of(target == null ? "bench" : "bench_" + Instant.now().getEpochSecond());
 
+    if (target != null && deployments.size() > 1) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "--target measures one external server: compare deployments without it");
+    }
+    boolean severalDeployments = deployments.size() > 1;
+    comparing |= severalDeployments;
+    several = comparing;
     List<Report> buildReports = new ArrayList<>();
+    List<ServerJar> perTarget = new ArrayList<>();
     for (ServerJar j : jars) {
-      buildReports.add(newReport(j.label(), command, machine, started));
+      for (Deployment d : deployments) {
+        Report r = newReport(severalDeployments ? j.label() + "/" + d.label() : j.label(), command,
+            machine, started);
+        r.build = j.label();
+        r.deployment = d;
+        r.copies = d.cluster() ? clusterReplicas + 1 : 1;
+        buildReports.add(r);
+        perTarget.add(j);
+      }
     }
     Report ceilingReport = ceiling ? newReport("ceiling", command, machine, started) : null;
     List<ApiTarget> builds = new ArrayList<>();
     ApiTarget ceilingTarget = null;
-    boolean pauseIdle = !noPauseIdle && jars.size() + (ceiling ? 1 : 0) > 1;
+    boolean pauseIdle = !noPauseIdle && buildReports.size() + (ceiling ? 1 : 0) > 1;
     String fatal = null;
     try {
-      for (int i = 0; i < jars.size(); i++) {
+      for (int i = 0; i < buildReports.size(); i++) {
         builds.add(target != null ? external(buildReports.get(i))
-            : startBuild(jars.get(i), buildReports.get(i), root, jvmOpts));
+            : startBuild(perTarget.get(i), buildReports.get(i), root, jvmOpts));
         if (pauseIdle) {
           builds.get(i).pause(); // idle while the next one starts
         }
@@ -281,7 +343,7 @@ public final class ApiBenchmark implements Callable<Integer> {
         if (t.server() != null) {
           t.report().serverAliveAtEnd = t.server().alive();
           System.err.println("server" + (several ? " " + t.label() : "") + " "
-              + (t.server().alive() ? "still running" : "exited") + "; last lines of "
+              + (t.server().alive() ? "still running" : "exited (or a process of it)") + "; last lines of "
               + t.server().log() + ":\n" + t.server().logTail(30));
         }
       }
@@ -312,6 +374,9 @@ public final class ApiBenchmark implements Callable<Integer> {
     String markdown = comparing
         ? new ApiComparisonReport(buildReports, ceilingReport, pauseIdle, fatal).toMarkdown()
         : buildReports.get(0).toMarkdown();
+    if (severalDeployments) {
+      markdown = new DeploymentReport(buildReports, disagreeEvery).toMarkdown() + "\n" + markdown;
+    }
     System.out.println();
     System.out.println(markdown);
     if (docFile != null) {
@@ -347,6 +412,9 @@ public final class ApiBenchmark implements Callable<Integer> {
       QueryScenario q = scenarios.get(i);
       turns.each(i, builds, t -> t.report().query.add(runQuery(t, groups.query(), q)));
     }
+    if (deployments.size() > 1) {
+      compareDeployments(turns, builds, groups);
+    }
     turns.resumeAll();
     for (ApiTarget t : builds) {
       if (t.server() != null) {
@@ -357,11 +425,84 @@ public final class ApiBenchmark implements Callable<Integer> {
     }
   }
 
+  /**
+   * The figures that compare a cluster with standalone beyond the common ones: apply with
+   * consistency `all` at the largest apply level (clusters only), by-id queries at the largest
+   * query level walking the loaded ids in order with every replica agreeing (every target), then
+   * the same walk with one key in {@code --disagree-every} disagreeing (clusters only).
+   */
+  private void compareDeployments(TurnTaking turns, List<ApiTarget> builds, Groups groups)
+      throws Exception {
+    List<ApiTarget> clusters = builds.stream().filter(t -> t.report().deployment.cluster()).toList();
+    int applyAt = applyClients.stream().max(Integer::compare).orElse(64);
+    int queryAt = queryClients.stream().max(Integer::compare).orElse(8);
+    turns.each(0, clusters, t -> t.report().deploymentRows.add(applyAll(t, groups.apply(), applyAt)));
+    turns.each(1, builds, t -> t.report().deploymentRows.add(walkById(t, groups.query(), queryAt,
+        null)));
+    turns.each(2, clusters, t -> {
+      try (Divergence d = new Divergence(t.server().dataNodes(), groups.query(), shards,
+          t.report().queryLoaded, disagreeEvery)) {
+        int n = d.divergeAll();
+        log("%s%,d of %,d keys now differ between replicas (one in %d)", who(t), n,
+            t.report().queryLoaded, disagreeEvery);
+        t.report().deploymentRows.add(walkById(t, groups.query(), queryAt, d));
+        t.report().diverged = d.diverged();
+        if (d.lastError() != null) {
+          log("  making keys disagree again failed at least once: %s", d.lastError());
+        }
+      }
+    });
+  }
+
+  static final String APPLY_ALL = "apply, consistency all";
+  static final String BY_ID_AGREE = "by id in order, replicas agree";
+  static final String BY_ID_DISAGREE = "by id in order, 1 key in N disagrees";
+
+  private Row applyAll(ApiTarget t, String group, int clients) throws InterruptedException {
+    log("%sapply with consistency all: %d clients, %.1f s warm-up + %.1f s measured", who(t),
+        clients, warmup, measure);
+    Row row = new Row(APPLY_ALL, clients);
+    try {
+      row.window = ClosedLoop.timed(workload.applyLevel(t.withConsistencyAll(), group,
+          t.applySeq()), clients, warmup, measure, t.server());
+      log("  %s", row.summary());
+    } catch (RuntimeException e) {
+      row.failure = ClosedLoop.describe(e);
+      log("  FAILED: %s", row.failure);
+    }
+    return row;
+  }
+
+  private Row walkById(ApiTarget t, String group, int clients, Divergence divergence)
+      throws InterruptedException {
+    String name = divergence == null ? BY_ID_AGREE : BY_ID_DISAGREE;
+    log("%squery %s: %d clients, %.1f s warm-up + %.1f s measured", who(t), name, clients,
+        queryWarmup, queryMeasure);
+    Row row = new Row(name, clients);
+    try {
+      row.window = ClosedLoop.timed(workload.byIdInOrder(t, group, t.report().queryLoaded, clients,
+          divergence == null ? half -> { } : divergence::rediverge), clients, queryWarmup,
+          queryMeasure, t.server());
+      log("  %s", row.summary());
+    } catch (RuntimeException e) {
+      row.failure = ClosedLoop.describe(e);
+      log("  FAILED: %s", row.failure);
+    }
+    return row;
+  }
+
   private void validate() {
     if (shards < 1 || payloadBytes < 1 || properties < 1 || kinds < 1 || zones < 1
         || channelCount < 1 || loadClients < 1 || criteriaLimit < 1) {
       throw new CommandLine.ParameterException(spec.commandLine(),
           "sizes, counts and limits must be positive");
+    }
+    if (dataNodes < 1 || clusterReplicas < 0 || disagreeEvery < 2) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "--data-nodes must be >= 1, --cluster-replicas >= 0, --disagree-every >= 2");
+    }
+    if (deployments.stream().distinct().count() != deployments.size()) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--deployment lists a kind twice");
     }
     if (applyClients.stream().anyMatch(c -> c < 1) || queryClients.stream().anyMatch(c -> c < 1)) {
       throw new CommandLine.ParameterException(spec.commandLine(), "client counts must be >= 1");
@@ -393,8 +534,71 @@ public final class ApiBenchmark implements Callable<Integer> {
 
   private ApiTarget startBuild(ServerJar jar, Report report, Path root, List<String> jvmOpts)
       throws Exception {
+    return switch (report.deployment) {
+      case STANDALONE -> startStandalone(jar, report, root, jvmOpts);
+      case DEV_CLUSTER -> startDevCluster(jar, report, root, jvmOpts);
+      case PROCESSES -> startProcesses(jar, report, root);
+    };
+  }
+
+  private ApiTarget startDevCluster(ServerJar jar, Report report, Path root, List<String> jvmOpts)
+      throws Exception {
+    Path workDir = Files.createTempDirectory("arbor-bench-dev-");
+    log("starting %s: java %s -jar %s dev-cluster --data-nodes %d (data under %s)", report.label,
+        String.join(" ", jvmOpts), jar.jar(), dataNodes, workDir);
+    long t0 = System.nanoTime();
+    ServerProcess server = ServerProcess.startDevCluster(jar.jar(), workDir, dataNodes, jvmOpts,
+        serverArgs, Duration.ofSeconds(startupTimeoutSeconds));
+    report.serverStartSeconds = (System.nanoTime() - t0) / 1e9;
+    report.serverJvmOpts = String.join(" ", jvmOpts);
+    report.serverJarBuilt = Files.getLastModifiedTime(jar.jar()).toInstant();
+    report.serverCommand = "java " + String.join(" ", jvmOpts) + " -jar "
+        + relativize(root, jar.jar()) + " dev-cluster --data-nodes " + dataNodes
+        + " --base-dir <tmp> --grpc-host 127.0.0.1 --grpc-port <free> --http-port <free>"
+        + (serverArgs.isEmpty() ? "" : " " + String.join(" ", serverArgs));
+    report.endpoint = "child process on loopback (liaison and data nodes in one JVM)";
+    log("%s healthy after %.1f s at %s (%s, data nodes %s, log %s)", report.label,
+        report.serverStartSeconds, server.target(), server.describe(), server.dataNodes(),
+        server.log());
+    return ApiTarget.started(ApiTarget.Kind.ARBOR, report, server, workDir, channelCount);
+  }
+
+  private ApiTarget startProcesses(ServerJar jar, Report report, Path root) throws Exception {
+    Path workDir = Files.createTempDirectory("arbor-bench-procs-");
+    List<String> nodeOpts = splitOpts(nodeJvmOpts);
+    List<String> liaisonOpts = splitOpts(liaisonJvmOpts);
+    log("starting %s: etcd, %d x java %s -jar %s data, java %s -jar %s liaison (under %s)",
+        report.label, dataNodes, nodeJvmOpts, jar.jar(), liaisonJvmOpts, jar.jar(), workDir);
+    long t0 = System.nanoTime();
+    // --node-ttl 2h: a data node paused by a loaded machine must not lose its registration.
+    dev.arbor.bench.cluster.ClusterProcesses cluster = dev.arbor.bench.cluster.ClusterProcesses.start(
+        jar.jar(), workDir, dataNodes, nodeOpts, liaisonOpts, "2h", serverArgs, List.of(),
+        Duration.ofSeconds(startupTimeoutSeconds));
+    ClusterSide side = new ClusterSide(cluster);
+    report.serverStartSeconds = (System.nanoTime() - t0) / 1e9;
+    report.serverJvmOpts = "data nodes " + nodeJvmOpts + "; liaison " + liaisonJvmOpts;
+    report.serverJarBuilt = Files.getLastModifiedTime(jar.jar()).toInstant();
+    report.serverCommand = "etcd (single member, loopback); " + dataNodes + " x java " + nodeJvmOpts
+        + " -jar " + relativize(root, jar.jar()) + " data --node-id dN --data-dir <tmp>/dN"
+        + " --grpc-host 127.0.0.1 --grpc-port <free> --http-port <free> --metadata etcd://…"
+        + " --node-ttl 2h" + (serverArgs.isEmpty() ? "" : " " + String.join(" ", serverArgs))
+        + "; java " + liaisonJvmOpts + " -jar " + relativize(root, jar.jar()) + " liaison"
+        + " --grpc-host 127.0.0.1 --grpc-port <free> --http-port <free> --metadata etcd://…";
+    report.endpoint = "liaison child process on loopback; CPU and RSS summed over etcd, the data"
+        + " nodes and the liaison";
+    log("%s ready after %.1f s: liaison %s, data nodes %s (%s)", report.label,
+        report.serverStartSeconds, side.target(), side.dataNodes(), side.describe());
+    return ApiTarget.started(ApiTarget.Kind.ARBOR, report, side, workDir, channelCount);
+  }
+
+  private static List<String> splitOpts(String opts) {
+    return Arrays.stream(opts.trim().split("\\s+")).filter(x -> !x.isEmpty()).toList();
+  }
+
+  private ApiTarget startStandalone(ServerJar jar, Report report, Path root, List<String> jvmOpts)
+      throws Exception {
     Path workDir = Files.createTempDirectory("arbor-bench-");
-    String name = several ? " " + jar.label() : "";
+    String name = several ? " " + report.label : "";
     log("starting server%s: %s %s -jar %s standalone (data under %s)", name,
         "java", String.join(" ", jvmOpts), jar.jar(), workDir);
     long t0 = System.nanoTime();
@@ -453,9 +657,10 @@ public final class ApiBenchmark implements Callable<Integer> {
     }
     for (String g : jitWarmup > 0 ? List.of(groups.warmup(), groups.apply(), groups.query())
         : List.of(groups.apply(), groups.query())) {
-      t.createGroup(g, shards, replicas);
+      int r = t.report().deployment.cluster() ? clusterReplicas : replicas;
+      t.createGroup(g, shards, r);
       log("%screated group %s (CATALOG_PROPERTY, shard_num %d, replicas %d) and schema %s",
-          who(t), g, shards, replicas, ApiWorkload.SCHEMA);
+          who(t), g, shards, r, ApiWorkload.SCHEMA);
     }
     ApplyResponse ar = t.blocking().apply(ApiWorkload.merge(
         workload.property(groups.apply(), "sanity-0", 0, 0, 0)));
@@ -482,7 +687,7 @@ public final class ApiBenchmark implements Callable<Integer> {
     long t0 = System.nanoTime();
     AtomicLong seq = new AtomicLong();
     List<String> notes = new ArrayList<>();
-    ServerProcess server = t.server();
+    ServerSide server = t.server();
     try {
       ClosedLoop.Window w = ClosedLoop.timed(workload.applyNew(t, group, "q-", seq), 8, 0,
           jitWarmup, server);
@@ -523,7 +728,7 @@ public final class ApiBenchmark implements Callable<Integer> {
   private int runLoad(ApiTarget t, String group) throws InterruptedException {
     AtomicLong seq = new AtomicLong();
     log("%sload: %d properties with %d clients", who(t), properties, loadClients);
-    ServerProcess server = t.server();
+    ServerSide server = t.server();
     ClosedLoop<ApplyResponse> loop =
         new ClosedLoop<>(workload.load(t, group, properties, seq), loadClients);
     CpuSample c0 = CpuSample.now(server);

@@ -42,19 +42,20 @@ final class ApiTarget {
 
   private final Kind kind;
   private final Report report;
-  private final ServerProcess server;
+  private final ServerSide server;
   private final Path workDir;
   private final ManagedChannel[] channels;
   private final PropertyServiceGrpc.PropertyServiceStub[] stubs;
   /** Ids issued by the apply levels (they continue from level to level). */
-  private final AtomicLong applySeq = new AtomicLong();
+  private final AtomicLong applySeq;
 
-  private ApiTarget(Kind kind, Report report, ServerProcess server, Path workDir, String endpoint,
+  private ApiTarget(Kind kind, Report report, ServerSide server, Path workDir, String endpoint,
       int channelCount) {
     this.kind = kind;
     this.report = report;
     this.server = server;
     this.workDir = workDir;
+    this.applySeq = new AtomicLong();
     channels = new ManagedChannel[channelCount];
     stubs = new PropertyServiceGrpc.PropertyServiceStub[channelCount];
     for (int i = 0; i < channelCount; i++) {
@@ -64,8 +65,34 @@ final class ApiTarget {
     }
   }
 
+  /** The same server, channels and counters, every call carrying a write consistency header. */
+  private ApiTarget(ApiTarget of, String consistency) {
+    this.kind = of.kind;
+    this.report = of.report;
+    this.server = of.server;
+    this.workDir = of.workDir;
+    this.channels = of.channels;
+    this.applySeq = of.applySeq;
+    io.grpc.Metadata md = new io.grpc.Metadata();
+    md.put(io.grpc.Metadata.Key.of(CONSISTENCY_HEADER, io.grpc.Metadata.ASCII_STRING_MARSHALLER),
+        consistency);
+    this.stubs = new PropertyServiceGrpc.PropertyServiceStub[of.stubs.length];
+    for (int i = 0; i < stubs.length; i++) {
+      stubs[i] = of.stubs[i].withInterceptors(
+          io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(md));
+    }
+  }
+
+  /** The liaison's per-request write consistency header. */
+  static final String CONSISTENCY_HEADER = "arbor-write-consistency";
+
+  /** This target with every apply asking for write consistency {@code all}. */
+  ApiTarget withConsistencyAll() {
+    return new ApiTarget(this, "all");
+  }
+
   /** A server process the benchmark started (it owns the process and its work directory). */
-  static ApiTarget started(Kind kind, Report report, ServerProcess server, Path workDir,
+  static ApiTarget started(Kind kind, Report report, ServerSide server, Path workDir,
       int channelCount) {
     return new ApiTarget(kind, report, server, workDir, server.target(), channelCount);
   }
@@ -88,7 +115,7 @@ final class ApiTarget {
   }
 
   /** The process (for its CPU); null for an external server. */
-  ServerProcess server() {
+  ServerSide server() {
     return server;
   }
 
@@ -105,7 +132,7 @@ final class ApiTarget {
   }
 
   void pause() {
-    if (server != null) {
+    if (server != null && server.pausable()) {
       server.pause();
     }
   }

@@ -154,6 +154,41 @@ final class ApiWorkload {
     };
   }
 
+  /**
+   * By-id queries walking {@code q-0 .. q-(loaded-1)} in order (shared by all clients), round and
+   * round; {@code leftHalf} is told when the walk leaves the first half of the ids (0) and when
+   * it wraps around (1), e.g. to make those keys disagree again before it comes back.
+   */
+  ClosedLoop.Op<QueryResponse> byIdInOrder(ApiTarget target, String group, int loaded,
+      int clients, java.util.function.IntConsumer leftHalf) {
+    String[] expected = new String[clients];
+    AtomicLong cursor = new AtomicLong();
+    int mid = loaded / 2;
+    return new ClosedLoop.Op<>() {
+      @Override
+      public boolean issue(int client, StreamObserver<QueryResponse> observer) {
+        long n = cursor.getAndIncrement();
+        int i = (int) (n % loaded);
+        if (n > 0 && i == mid) {
+          leftHalf.accept(0);
+        } else if (n > 0 && i == 0) {
+          leftHalf.accept(1);
+        }
+        String id = "q-" + i;
+        expected[client] = id;
+        target.stub(client).query(QueryRequest.newBuilder().addGroups(group).setName(SCHEMA)
+            .addIds(id).setLimit(20).build(), observer);
+        return true;
+      }
+
+      @Override
+      public boolean check(int client, QueryResponse r) {
+        return r != null && r.getPropertiesCount() == 1
+            && r.getProperties(0).getId().equals(expected[client]);
+      }
+    };
+  }
+
   private static Criteria eq(String tag, String value) {
     return Criteria.newBuilder().setCondition(Condition.newBuilder().setName(tag)
         .setOp(Condition.BinaryOp.BINARY_OP_EQ)

@@ -24,7 +24,8 @@ public final class BenchMain {
       System.out.println("""
           usage: java -jar bench/target/arbor-bench.jar <api|jmh|tree|repair|ceiling> [options]
             api     gRPC API benchmark against a standalone server (api --help for options);
-                    old vs new: api --server-jar old=OLD.jar --server-jar new=NEW.jar [--ceiling]
+                    old vs new: api --server-jar old=OLD.jar --server-jar new=NEW.jar [--ceiling];
+                    clusters vs standalone: api --deployment standalone,dev-cluster,processes
             jmh     JMH micro-benchmarks (jmh -h for JMH's options; jmh -l to list)
             tree    repair-tree build benchmark (dev.arbor.bench.tree.TreeBenchRunner)
             repair  repair scenarios on a real cluster of processes (repair --help for options);

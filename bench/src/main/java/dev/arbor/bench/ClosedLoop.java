@@ -158,7 +158,7 @@ final class ClosedLoop<R> {
    * Returns the measured window.
    */
   static <R> Window timed(Op<R> op, int clients, double warmupSeconds, double measureSeconds,
-      ServerProcess server) throws InterruptedException {
+      ServerSide server) throws InterruptedException {
     ClosedLoop<R> loop = new ClosedLoop<>(op, clients);
     loop.start();
     sleepSeconds(warmupSeconds, loop);
@@ -178,7 +178,7 @@ final class ClosedLoop<R> {
     return w;
   }
 
-  Window windowFrom(long t0, long e0, long m0, CpuSample c0, ServerProcess server) {
+  Window windowFrom(long t0, long e0, long m0, CpuSample c0, ServerSide server) {
     Histogram h = recorder.getIntervalHistogram();
     double seconds = (System.nanoTime() - t0) / 1e9;
     CpuSample.Delta cpu = CpuSample.now(server).minus(c0);

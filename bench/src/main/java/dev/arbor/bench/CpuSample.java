@@ -15,7 +15,7 @@ record CpuSample(long wallNanos, long clientCpuNanos, long serverCpuNanos, long 
   record Delta(double wallSeconds, double clientCores, double serverCores, long serverCpuNanos,
       double otherCores) {}
 
-  static CpuSample now(ServerProcess server) {
+  static CpuSample now(ServerSide server) {
     return new CpuSample(System.nanoTime(), clientCpu(), server == null ? -1 : server.cpuNanos(),
         machineBusy());
   }

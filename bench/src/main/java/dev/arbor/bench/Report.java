@@ -17,8 +17,14 @@ final class Report {
   static final double TARGET_APPLY_P99_MS = 5;
   static final double TARGET_BY_ID_P99_MS = 2;
 
-  /** The build's label ({@code --server-jar LABEL=JAR}), or "ceiling". */
+  /** The build's label ({@code --server-jar LABEL=JAR}), or "ceiling"; "LABEL/deployment" when several deployments run. */
   String label;
+  /** The build's own label, without the deployment. */
+  String build;
+  /** What was started for it ({@code --deployment}): standalone, dev-cluster or processes. */
+  Deployment deployment = Deployment.STANDALONE;
+  /** Copies of each shard in the benchmark's groups (1 on standalone). */
+  int copies = 1;
   Instant started;
   Instant finished;
   String command;
@@ -53,6 +59,14 @@ final class Report {
   String jitWarmupNotes;
   CpuSample.Delta settle;
   final List<Row> query = new ArrayList<>();
+  /**
+   * The figures that compare deployments (only when a cluster deployment runs): apply with
+   * consistency `all`, by-id queries walking the ids in order with every replica agreeing, and the
+   * same with one key in {@code --disagree-every} differing between replicas.
+   */
+  final List<Row> deploymentRows = new ArrayList<>();
+  /** Keys made to disagree between replicas during the disagreeing scenario (each time again). */
+  long diverged = -1;
 
   Boolean serverAliveAtEnd;
   long serverRssBytes = -1;

@@ -12,17 +12,22 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
  * The standalone server run as a child process: {@code java <jvm opts> -jar arbor.jar standalone
  * --data-dir D --grpc-host 127.0.0.1 --grpc-port P --http-port H}, its output going to
- * {@code D/../server.log}; or the no-storage ceiling server on the same terms. Ready when
- * {@code GET /health} answers 200.
+ * {@code D/../server.log}; or {@code arbor dev-cluster} (a liaison and N data nodes in one JVM)
+ * or the no-storage ceiling server on the same terms. Ready when {@code GET /health} answers 200
+ * (and, for dev-cluster, it printed its data nodes' addresses).
  */
-final class ServerProcess implements AutoCloseable {
+final class ServerProcess implements ServerSide {
   static final long CLOCK_TICKS_PER_SECOND = clockTicks();
   static final String CEILING_MAIN = "dev.arbor.bench.ceiling.CeilingServer";
 
@@ -32,6 +37,8 @@ final class ServerProcess implements AutoCloseable {
   private final int grpcPort;
   private final int httpPort;
   private final List<String> command;
+  /** dev-cluster: data node id to internal address, from its output; empty otherwise. */
+  private Map<String, String> dataNodes = Map.of();
 
   private ServerProcess(Process process, Path dataDir, Path log, int grpcPort, int httpPort,
       List<String> command) {
@@ -57,6 +64,60 @@ final class ServerProcess implements AutoCloseable {
       args.addAll(extraArgs);
       return args;
     }, startupTimeout);
+  }
+
+  /**
+   * {@code arbor dev-cluster --data-nodes N --base-dir D/data} on loopback, plus {@code extraArgs};
+   * ready once healthy and its "liaison serving" line (after the data nodes' addresses) is out.
+   */
+  static ServerProcess startDevCluster(Path serverJar, Path workDir, int dataNodes,
+      List<String> jvmOpts, List<String> extraArgs, Duration startupTimeout)
+      throws IOException, InterruptedException {
+    if (!Files.isRegularFile(serverJar)) {
+      throw new IllegalStateException("server jar not found: " + serverJar
+          + " (build it: ./mvnw -B -DskipTests package)");
+    }
+    Path dataDir = Files.createDirectories(workDir.resolve("data"));
+    ServerProcess p = launch(workDir, dataDir, jvmOpts, (grpcPort, httpPort) -> {
+      List<String> args = new ArrayList<>(List.of("-jar", serverJar.toString(), "dev-cluster",
+          "--data-nodes", Integer.toString(dataNodes), "--base-dir", dataDir.toString(),
+          "--grpc-host", "127.0.0.1", "--grpc-port", Integer.toString(grpcPort),
+          "--http-port", Integer.toString(httpPort)));
+      args.addAll(extraArgs);
+      return args;
+    }, startupTimeout);
+    long deadline = System.nanoTime() + startupTimeout.toNanos();
+    while (!p.logText().contains("Arbor dev cluster: liaison serving")) {
+      if (System.nanoTime() > deadline || !p.alive()) {
+        p.close();
+        throw new IllegalStateException("dev-cluster did not print its addresses; log " + p.log
+            + ":\n" + p.logTail(40));
+      }
+      TimeUnit.MILLISECONDS.sleep(100);
+    }
+    Map<String, String> nodes = new LinkedHashMap<>();
+    Matcher m = DATA_NODE_LINE.matcher(p.logText());
+    while (m.find()) {
+      nodes.put(m.group(1), m.group(2));
+    }
+    if (nodes.size() != dataNodes) {
+      p.close();
+      throw new IllegalStateException("dev-cluster printed " + nodes.size() + " data node addresses, "
+          + dataNodes + " expected; log " + p.log);
+    }
+    p.dataNodes = Map.copyOf(nodes);
+    return p;
+  }
+
+  private static final Pattern DATA_NODE_LINE =
+      Pattern.compile("(?m)^data node (\\S+): (\\S+:\\d+) \\(HTTP");
+
+  private String logText() {
+    try {
+      return Files.readString(log, StandardCharsets.UTF_8);
+    } catch (IOException | UncheckedIOException e) {
+      return "";
+    }
   }
 
   /**
@@ -130,11 +191,13 @@ final class ServerProcess implements AutoCloseable {
         + " s (last: " + last + "); log " + log + ":\n" + logTail(40));
   }
 
-  String target() {
+  @Override
+  public String target() {
     return "127.0.0.1:" + grpcPort;
   }
 
-  boolean alive() {
+  @Override
+  public boolean alive() {
     return process.isAlive();
   }
 
@@ -142,7 +205,8 @@ final class ServerProcess implements AutoCloseable {
     return process.pid();
   }
 
-  Path log() {
+  @Override
+  public Path log() {
     return log;
   }
 
@@ -151,7 +215,8 @@ final class ServerProcess implements AutoCloseable {
   }
 
   /** utime + stime of the server process, in nanoseconds; -1 when /proc is unavailable. */
-  long cpuNanos() {
+  @Override
+  public long cpuNanos() {
     try {
       String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
       String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
@@ -163,7 +228,8 @@ final class ServerProcess implements AutoCloseable {
   }
 
   /** Resident set size of the server process in bytes; -1 when unknown. */
-  long rssBytes() {
+  @Override
+  public long rssBytes() {
     try {
       for (String line : Files.readAllLines(
           Path.of("/proc", Long.toString(process.pid()), "status"))) {
@@ -178,7 +244,8 @@ final class ServerProcess implements AutoCloseable {
   }
 
   /** Bytes of files under the data directory. */
-  long dataBytes() {
+  @Override
+  public long dataBytes() {
     try (Stream<Path> s = Files.walk(dataDir)) {
       return s.filter(Files::isRegularFile).mapToLong(p -> {
         try {
@@ -192,7 +259,8 @@ final class ServerProcess implements AutoCloseable {
     }
   }
 
-  String logTail(int lines) {
+  @Override
+  public String logTail(int lines) {
     try {
       List<String> all = Files.readAllLines(log, StandardCharsets.UTF_8);
       return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
@@ -207,12 +275,29 @@ final class ServerProcess implements AutoCloseable {
    * measurement; it catches up once resumed, within its own next warm-up. Only for a process
    * that has no peer whose timers could expire meanwhile: the standalone server and the ceiling.
    */
-  void pause() {
+  @Override
+  public String describe() {
+    return "pid " + process.pid();
+  }
+
+  @Override
+  public boolean pausable() {
+    return true;
+  }
+
+  @Override
+  public Map<String, String> dataNodes() {
+    return dataNodes;
+  }
+
+  @Override
+  public void pause() {
     signal("-STOP");
   }
 
   /** Resumes a paused process (SIGCONT); harmless when it runs. */
-  void resume() {
+  @Override
+  public void resume() {
     signal("-CONT");
   }
 

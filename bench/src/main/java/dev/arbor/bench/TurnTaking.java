@@ -6,7 +6,7 @@ import java.util.List;
  * Runs one step of the API benchmark (a warm-up, an apply level, a query scenario) on each of
  * several servers in turn, so that the builds compared see the same minutes of this noisy machine
  * (in the order of {@link Rotation}). With {@code pauseIdle}, only the server whose turn it is
- * runs; the others are paused ({@link ServerProcess#pause}) and take no CPU from the measurement.
+ * runs; the others are paused ({@link ServerSide#pause}, when {@link ServerSide#pausable}) and take no CPU from the measurement.
  */
 final class TurnTaking {
 

@@ -1,4 +1,4 @@
-package dev.arbor.bench.repair;
+package dev.arbor.bench.cluster;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
  * registering in etcd). It can be SIGKILLed and started again on the same data directory and
  * ports (a data node keeps its registration meanwhile when its {@code --node-ttl} is long).
  */
-final class ArborNode implements AutoCloseable {
+public final class ArborNode implements AutoCloseable {
   private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
@@ -60,7 +60,7 @@ final class ArborNode implements AutoCloseable {
   }
 
   /** Starts {@code arbor data} (retrying with new ports when a picked port was taken meanwhile). */
-  static ArborNode startData(Path jar, List<String> jvmOpts, String nodeId, Path dataDir,
+  public static ArborNode startData(Path jar, List<String> jvmOpts, String nodeId, Path dataDir,
       String metadata, String nodeTtl, List<String> extraArgs, Path logDir, Duration timeout)
       throws IOException {
     IOException last = null;
@@ -90,14 +90,21 @@ final class ArborNode implements AutoCloseable {
   }
 
   /** Starts {@code arbor liaison} (retrying with new ports when a picked port was taken). */
-  static ArborNode startLiaison(Path jar, List<String> jvmOpts, String metadata, String nodeTtl,
+  public static ArborNode startLiaison(Path jar, List<String> jvmOpts, String metadata, String nodeTtl,
       Path logDir, Duration timeout) throws IOException {
+    return startLiaison(jar, jvmOpts, metadata, nodeTtl, List.of(), logDir, timeout);
+  }
+
+  /** As above, with {@code extraArgs} after the role's own (e.g. {@code --write-consistency}). */
+  public static ArborNode startLiaison(Path jar, List<String> jvmOpts, String metadata, String nodeTtl,
+      List<String> extraArgs, Path logDir, Duration timeout) throws IOException {
     IOException last = null;
     for (int attempt = 0; attempt < 3; attempt++) {
       int[] ports = freePorts(2);
-      List<String> args = List.of("liaison", "--grpc-host", "127.0.0.1",
+      List<String> args = new ArrayList<>(List.of("liaison", "--grpc-host", "127.0.0.1",
           "--grpc-port", Integer.toString(ports[0]), "--http-port", Integer.toString(ports[1]),
-          "--metadata", metadata, "--node-ttl", nodeTtl);
+          "--metadata", metadata, "--node-ttl", nodeTtl));
+      args.addAll(extraArgs);
       ArborNode n = new ArborNode("liaison", null, null, command(jar, jvmOpts, args),
           ports[0], ports[1], logDir.resolve("liaison.log"), "Arbor liaison serving");
       try {
@@ -135,7 +142,7 @@ final class ArborNode implements AutoCloseable {
     awaitReady(timeout);
   }
 
-  static void reapOnExit(Process p) {
+  public static void reapOnExit(Process p) {
     LIVE.add(p);
     p.onExit().thenRun(() -> LIVE.remove(p));
   }
@@ -181,7 +188,7 @@ final class ArborNode implements AutoCloseable {
   }
 
   /** SIGKILL: no shutdown hook runs, so the node's etcd lease is not revoked (it keeps its shards). */
-  void kill9() {
+  public void kill9() {
     if (process == null || !process.isAlive()) {
       return;
     }
@@ -196,7 +203,7 @@ final class ArborNode implements AutoCloseable {
   }
 
   /** Starts the same command again (same data directory and ports) and waits until ready. */
-  void restart(Duration timeout) throws IOException {
+  public void restart(Duration timeout) throws IOException {
     if (process != null && process.isAlive()) {
       throw new IllegalStateException(name + " still runs (pid " + process.pid() + ")");
     }
@@ -218,43 +225,43 @@ final class ArborNode implements AutoCloseable {
     }
   }
 
-  boolean alive() {
+  public boolean alive() {
     return process != null && process.isAlive();
   }
 
-  long pid() {
+  public long pid() {
     return process == null ? -1 : process.pid();
   }
 
-  String name() {
+  public String name() {
     return name;
   }
 
-  String nodeId() {
+  public String nodeId() {
     return nodeId;
   }
 
-  Path dataDir() {
+  public Path dataDir() {
     return dataDir;
   }
 
-  int grpcPort() {
+  public int grpcPort() {
     return grpcPort;
   }
 
-  String grpcTarget() {
+  public String grpcTarget() {
     return "127.0.0.1:" + grpcPort;
   }
 
-  Path log() {
+  public Path log() {
     return log;
   }
 
-  List<String> command() {
+  public List<String> command() {
     return command;
   }
 
-  int starts() {
+  public int starts() {
     return starts;
   }
 
@@ -268,7 +275,7 @@ final class ArborNode implements AutoCloseable {
     }
   }
 
-  String logTail(int lines) {
+  public String logTail(int lines) {
     List<String> all = outputSinceLaunch().lines().toList();
     return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
   }
@@ -292,7 +299,7 @@ final class ArborNode implements AutoCloseable {
   }
 
   /** Distinct free loopback ports (bound, then released: a small race remains). */
-  static int[] freePorts(int n) {
+  public static int[] freePorts(int n) {
     int[] ports = new int[n];
     List<ServerSocket> held = new ArrayList<>();
     try {

@@ -1,4 +1,4 @@
-package dev.arbor.bench.repair;
+package dev.arbor.bench.cluster;
 
 import dev.arbor.cluster.DataNode;
 import dev.arbor.cluster.Placement;
@@ -26,8 +26,8 @@ import java.util.concurrent.TimeUnit;
  * liaison. Placement is computed with the server's own {@link Placement} over the node ids and
  * advertised addresses, exactly as the liaison and the repair rounds do.
  */
-final class ClusterProcesses implements AutoCloseable {
-  static final int MAX_MESSAGE = 256 << 20;
+public final class ClusterProcesses implements AutoCloseable {
+  public static final int MAX_MESSAGE = 256 << 20;
 
   private final Path workDir;
   private final Duration startupTimeout;
@@ -43,9 +43,17 @@ final class ClusterProcesses implements AutoCloseable {
     this.startupTimeout = startupTimeout;
   }
 
-  static ClusterProcesses start(Path jar, Path workDir, int nodes, List<String> dataJvmOpts,
+  public static ClusterProcesses start(Path jar, Path workDir, int nodes, List<String> dataJvmOpts,
       List<String> liaisonJvmOpts, String nodeTtl, List<String> nodeArgs, Duration startupTimeout)
       throws Exception {
+    return start(jar, workDir, nodes, dataJvmOpts, liaisonJvmOpts, nodeTtl, nodeArgs, List.of(),
+        startupTimeout);
+  }
+
+  /** As above, with {@code liaisonArgs} added to the liaison's command line. */
+  public static ClusterProcesses start(Path jar, Path workDir, int nodes, List<String> dataJvmOpts,
+      List<String> liaisonJvmOpts, String nodeTtl, List<String> nodeArgs,
+      List<String> liaisonArgs, Duration startupTimeout) throws Exception {
     if (!Files.isRegularFile(jar)) {
       throw new IllegalStateException("server jar not found: " + jar
           + " (build it: ./mvnw -B -DskipTests package)");
@@ -78,7 +86,8 @@ final class ClusterProcesses implements AutoCloseable {
       for (String id : c.dataNodes.keySet()) {
         c.openChannel(id);
       }
-      c.liaison = ArborNode.startLiaison(jar, liaisonJvmOpts, metadata, nodeTtl, logs, startupTimeout);
+      c.liaison = ArborNode.startLiaison(jar, liaisonJvmOpts, metadata, nodeTtl, liaisonArgs, logs,
+          startupTimeout);
       c.liaisonChannel = ManagedChannelBuilder.forTarget(c.liaison.grpcTarget()).usePlaintext()
           .maxInboundMessageSize(MAX_MESSAGE).build();
       c.startMillis = (System.nanoTime() - t0) / 1_000_000;
@@ -99,7 +108,7 @@ final class ClusterProcesses implements AutoCloseable {
   }
 
   /** The data nodes holding (group, shard), in placement (ring) order. */
-  List<String> placement(String group, int shard, int copies) {
+  public List<String> placement(String group, int shard, int copies) {
     List<DataNode> registered = new ArrayList<>();
     for (ArborNode n : dataNodes.values()) {
       registered.add(DataNode.of(n.nodeId(), "127.0.0.1:" + n.grpcPort()));
@@ -108,42 +117,87 @@ final class ClusterProcesses implements AutoCloseable {
         .map(d -> d.id().value()).toList();
   }
 
-  void kill(String nodeId) {
+  public void kill(String nodeId) {
     dataNodes.get(nodeId).kill9();
   }
 
   /** Starts a killed data node again on its directory and ports; a fresh channel to it. */
-  void restart(String nodeId) throws IOException {
+  public void restart(String nodeId) throws IOException {
     dataNodes.get(nodeId).restart(startupTimeout);
     openChannel(nodeId);
   }
 
-  ArborNode dataNode(String id) {
+  public ArborNode dataNode(String id) {
     return dataNodes.get(id);
   }
 
-  List<String> dataNodeIds() {
+  public List<String> dataNodeIds() {
     return List.copyOf(dataNodes.keySet());
   }
 
-  ManagedChannel channel(String nodeId) {
+  public ManagedChannel channel(String nodeId) {
     return channels.get(nodeId);
   }
 
-  ManagedChannel liaisonChannel() {
+  public ManagedChannel liaisonChannel() {
     return liaisonChannel;
   }
 
-  ArborNode liaison() {
+  public ArborNode liaison() {
     return liaison;
   }
 
-  long startMillis() {
+  public long startMillis() {
     return startMillis;
   }
 
-  Path workDir() {
+  public Path workDir() {
     return workDir;
+  }
+
+  /** Every process of the cluster: etcd, the data nodes, the liaison (those started so far). */
+  public List<Long> pids() {
+    List<Long> pids = new ArrayList<>();
+    if (etcd != null) {
+      pids.add(etcd.pid());
+    }
+    dataNodes.values().forEach(n -> pids.add(n.pid()));
+    if (liaison != null) {
+      pids.add(liaison.pid());
+    }
+    return pids;
+  }
+
+  /** utime + stime of every process of the cluster, in nanoseconds; -1 when one is unknown. */
+  public long cpuNanos() {
+    long sum = 0;
+    for (long pid : pids()) {
+      long n = ProcStats.cpuNanos(pid);
+      if (n < 0) {
+        return -1;
+      }
+      sum += n;
+    }
+    return sum;
+  }
+
+  /** Resident memory of every process of the cluster, in bytes; -1 when one is unknown. */
+  public long rssBytes() {
+    long sum = 0;
+    for (long pid : pids()) {
+      long n = ProcStats.rssBytes(pid);
+      if (n < 0) {
+        return -1;
+      }
+      sum += n;
+    }
+    return sum;
+  }
+
+  /** Whether etcd, every data node and the liaison still run. */
+  public boolean alive() {
+    return etcd != null && etcd.alive() && liaison != null && liaison.alive()
+        && dataNodes.values().stream().allMatch(ArborNode::alive);
   }
 
   @Override

@@ -1,4 +1,4 @@
-package dev.arbor.bench.repair;
+package dev.arbor.bench.cluster;
 
 import java.io.File;
 import java.io.IOException;
@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
  * {@code etcd} binary ({@code $ETCD_BIN}, the PATH, {@code /usr/bin/etcd}) on free loopback
  * client and peer ports, data and log under a directory the benchmark owns.
  */
-final class EtcdProcess implements AutoCloseable {
+public final class EtcdProcess implements AutoCloseable {
   private final Process process;
   private final int clientPort;
   private final Path log;
@@ -29,7 +29,7 @@ final class EtcdProcess implements AutoCloseable {
     this.log = log;
   }
 
-  static EtcdProcess start(Path dir, Duration timeout) throws IOException, InterruptedException {
+  public static EtcdProcess start(Path dir, Duration timeout) throws IOException, InterruptedException {
     Path binary = findBinary();
     Files.createDirectories(dir);
     IOException last = null;
@@ -85,15 +85,19 @@ final class EtcdProcess implements AutoCloseable {
   }
 
   /** {@code etcd://127.0.0.1:PORT}, the form {@code --metadata} takes. */
-  String metadataUri() {
+  public String metadataUri() {
     return "etcd://127.0.0.1:" + clientPort;
   }
 
-  long pid() {
+  public boolean alive() {
+    return process.isAlive();
+  }
+
+  public long pid() {
     return process.pid();
   }
 
-  static Path findBinary() {
+  public static Path findBinary() {
     List<Path> candidates = new ArrayList<>();
     String env = System.getenv("ETCD_BIN");
     if (env != null && !env.isBlank()) {

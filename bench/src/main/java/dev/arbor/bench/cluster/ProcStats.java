@@ -1,4 +1,4 @@
-package dev.arbor.bench.repair;
+package dev.arbor.bench.cluster;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -13,13 +13,13 @@ import java.util.concurrent.TimeUnit;
  * {@code clear_refs}, Linux 4.0+) so a peak can be taken over one window. Every reader returns -1
  * when the figure is unavailable (not Linux, process gone).
  */
-final class ProcStats {
-  static final long CLOCK_TICKS_PER_SECOND = clockTicks();
+public final class ProcStats {
+  public static final long CLOCK_TICKS_PER_SECOND = clockTicks();
 
   private ProcStats() {}
 
   /** utime + stime of the process in nanoseconds, or -1. */
-  static long cpuNanos(long pid) {
+  public static long cpuNanos(long pid) {
     try {
       String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
       // Fields after "(comm)": state is field 3, utime 14, stime 15 (1-based) -> index 11, 12.
@@ -32,7 +32,7 @@ final class ProcStats {
   }
 
   /** Current resident set size in bytes, or -1. */
-  static long rssBytes(long pid) {
+  public static long rssBytes(long pid) {
     return statusKb(pid, "VmRSS:");
   }
 
@@ -41,22 +41,22 @@ final class ProcStats {
    * the RSS is mostly file-backed pages ({@link #rssFileBytes}): memory-mapped index files,
    * which count in VmRSS / VmHWM while they are resident but belong to the page cache.
    */
-  static long rssAnonBytes(long pid) {
+  public static long rssAnonBytes(long pid) {
     return statusKb(pid, "RssAnon:");
   }
 
   /** File-backed resident memory in bytes (e.g. mmapped Lucene files), or -1. */
-  static long rssFileBytes(long pid) {
+  public static long rssFileBytes(long pid) {
     return statusKb(pid, "RssFile:");
   }
 
   /** Peak resident set size in bytes (since start or the last {@link #resetPeakRss}), or -1. */
-  static long peakRssBytes(long pid) {
+  public static long peakRssBytes(long pid) {
     return statusKb(pid, "VmHWM:");
   }
 
   /** Resets the process's peak RSS to its current RSS; false when the kernel refused. */
-  static boolean resetPeakRss(long pid) {
+  public static boolean resetPeakRss(long pid) {
     try {
       Files.writeString(Path.of("/proc", Long.toString(pid), "clear_refs"), "5");
       return true;

@@ -1,5 +1,6 @@
 package dev.arbor.bench.repair;
 
+import dev.arbor.bench.cluster.ClusterProcesses;
 import dev.arbor.bench.ServerJar;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package dev.arbor.bench.repair;
 
+import dev.arbor.bench.cluster.ClusterProcesses;
 import com.google.common.util.concurrent.ListenableFuture;
 import dev.arbor.api.admin.v1.BuildTreesRequest;
 import dev.arbor.api.admin.v1.BuildTreesResponse;

@@ -69,8 +69,21 @@ final class DataLoader implements AutoCloseable {
         return t;
       });
 
+  /** Connections the writes are spread over (one HTTP/2 connection serialises on one event loop). */
+  private final List<ManagedChannel> loadChannels;
+
   DataLoader(ManagedChannel liaisonChannel, int inFlight, int size, long seed) {
+    this(liaisonChannel, List.of(liaisonChannel), inFlight, size, seed);
+  }
+
+  /**
+   * @param loadChannels connections to the liaison that the writes round-robin over (closed with
+   *     this loader unless it is {@code liaisonChannel})
+   */
+  DataLoader(ManagedChannel liaisonChannel, List<ManagedChannel> loadChannels, int inFlight,
+      int size, long seed) {
     this.channel = liaisonChannel;
+    this.loadChannels = List.copyOf(loadChannels);
     this.inFlight = inFlight;
     this.size = size;
     this.seed = seed;
@@ -109,8 +122,8 @@ final class DataLoader implements AutoCloseable {
   /** Applies (STRATEGY_MERGE) version {@code version} of each property in {@code indexes}. */
   LoadStats apply(String group, List<Integer> indexes, int version, String consistency)
       throws InterruptedException {
-    PropertyServiceGrpc.PropertyServiceStub stub = stub(consistency);
-    return run(indexes.size(), k -> indexes.get(k), (i, done) -> stub
+    PropertyServiceGrpc.PropertyServiceStub[] stubs = stubs(consistency);
+    return run(indexes.size(), k -> indexes.get(k), (i, done) -> stubs[i % stubs.length]
         .withDeadlineAfter(CALL_DEADLINE_MS, TimeUnit.MILLISECONDS)
         .apply(ApplyRequest.newBuilder().setProperty(property(group, i, version))
             .setStrategy(ApplyRequest.Strategy.STRATEGY_MERGE).build(), observer(done)));
@@ -119,8 +132,8 @@ final class DataLoader implements AutoCloseable {
   /** Deletes each property in {@code indexes} by id. */
   LoadStats delete(String group, List<Integer> indexes, String consistency)
       throws InterruptedException {
-    PropertyServiceGrpc.PropertyServiceStub stub = stub(consistency);
-    return run(indexes.size(), k -> indexes.get(k), (i, done) -> stub
+    PropertyServiceGrpc.PropertyServiceStub[] stubs = stubs(consistency);
+    return run(indexes.size(), k -> indexes.get(k), (i, done) -> stubs[i % stubs.length]
         .withDeadlineAfter(CALL_DEADLINE_MS, TimeUnit.MILLISECONDS)
         .delete(DeleteRequest.newBuilder().setGroup(group).setName(SCHEMA).setId(id(i)).build(),
             observer(done)));
@@ -150,8 +163,9 @@ final class DataLoader implements AutoCloseable {
         + " within " + timeoutMillis + " ms: " + last, last);
   }
 
-  private PropertyServiceGrpc.PropertyServiceStub stub(String consistency) {
-    return PropertyServiceGrpc.newStub(channel).withInterceptors(header(consistency));
+  private PropertyServiceGrpc.PropertyServiceStub[] stubs(String consistency) {
+    return loadChannels.stream().map(c -> PropertyServiceGrpc.newStub(c)
+        .withInterceptors(header(consistency))).toArray(PropertyServiceGrpc.PropertyServiceStub[]::new);
   }
 
   private static io.grpc.ClientInterceptor header(String consistency) {
@@ -253,5 +267,6 @@ final class DataLoader implements AutoCloseable {
   @Override
   public void close() {
     retryTimer.shutdownNow();
+    loadChannels.stream().filter(c -> c != channel).forEach(ManagedChannel::shutdownNow);
   }
 }

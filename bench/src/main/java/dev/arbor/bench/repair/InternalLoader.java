@@ -1,5 +1,6 @@
 package dev.arbor.bench.repair;
 
+import dev.arbor.bench.cluster.ClusterProcesses;
 import com.google.common.util.concurrent.ListenableFuture;
 import dev.arbor.api.banyandb.common.v1.Metadata;
 import dev.arbor.api.banyandb.model.v1.Tag;
@@ -118,17 +119,7 @@ final class InternalLoader implements AutoCloseable {
 
   /** The canonical source bytes the liaison's {@code ApplyPlan} stores for a version. */
   static byte[] encode(EntityKey key, long rev, long createRev, List<Tag> tags) {
-    return Property.newBuilder()
-        .setMetadata(Metadata.newBuilder()
-            .setGroup(key.group())
-            .setName(key.name())
-            .setCreateRevision(createRev)
-            .setModRevision(rev))
-        .setId(key.id())
-        .addAllTags(tags)
-        .setUpdatedAt(ProtoTime.ofNanos(rev))
-        .build()
-        .toByteArray();
+    return dev.arbor.bench.cluster.LiaisonRecords.encode(key, rev, createRev, tags);
   }
 
   /**

@@ -1,5 +1,7 @@
 package dev.arbor.bench.repair;
 
+import dev.arbor.bench.cluster.ClusterProcesses;
+import dev.arbor.bench.cluster.ProcStats;
 import dev.arbor.api.repair.v1.HopResult;
 import dev.arbor.api.repair.v1.RoundOutcome;
 import dev.arbor.bench.ApiBenchmark;
@@ -105,10 +107,16 @@ public final class RepairBench implements Callable<Integer> {
           + " shortcut, the repair measured is the same (default: ${DEFAULT-VALUE}).")
   LoadMode load;
 
-  @Option(names = "--in-flight", defaultValue = "64",
-      description = "Concurrent async writes while loading with --load public"
+  @Option(names = "--in-flight", defaultValue = "256",
+      description = "Concurrent async writes while loading with --load public: enough to keep"
+          + " every replica's write path busy while each apply waits for its round trips"
           + " (default: ${DEFAULT-VALUE}).")
   int inFlight;
+
+  @Option(names = "--load-channels", defaultValue = "4",
+      description = "Connections to the liaison the --load public writes round-robin over: one"
+          + " HTTP/2 connection is served by one event loop on each side (default: ${DEFAULT-VALUE}).")
+  int loadChannels;
 
   @Option(names = "--load-batch", defaultValue = "2000", paramLabel = "N",
       description = "Records per DataNodeService.Write call with --load internal"
@@ -278,7 +286,7 @@ public final class RepairBench implements Callable<Integer> {
     if (planned.stream().anyMatch(p -> p.properties() < 2)) {
       throw new CommandLine.ParameterException(cl, "--properties must be >= 2");
     }
-    if (size < 1 || inFlight < 1 || maxCalls < 1 || repairTimeoutSeconds < 1 || loadBatch < 1
+    if (size < 1 || inFlight < 1 || loadChannels < 1 || maxCalls < 1 || repairTimeoutSeconds < 1 || loadBatch < 1
         || loadBatches < 1) {
       throw new CommandLine.ParameterException(cl, "sizes, counts and timeouts must be positive");
     }
@@ -323,7 +331,7 @@ public final class RepairBench implements Callable<Integer> {
         planned.stream().map(p -> p.scenario().label + "@" + p.properties()).toList(),
         load.label(), load == LoadMode.INTERNAL
             ? String.format(" (%d records per Write, %d batches in flight)", loadBatch, loadBatches)
-            : String.format(" (%d calls in flight)", inFlight));
+            : String.format(" (%d calls in flight over %d connections)", inFlight, loadChannels));
     String fatal = null;
     results.clear();
     List<BuildCluster> clusters = new ArrayList<>();
@@ -400,7 +408,12 @@ public final class RepairBench implements Callable<Integer> {
     DataLoader loader = null;
     InternalLoader internal = null;
     try {
-      loader = new DataLoader(cluster.liaisonChannel(), inFlight, size, seed);
+      List<io.grpc.ManagedChannel> channels = new ArrayList<>();
+      for (int c = 0; c < loadChannels; c++) {
+        channels.add(io.grpc.ManagedChannelBuilder.forTarget(cluster.liaison().grpcTarget())
+            .usePlaintext().build());
+      }
+      loader = new DataLoader(cluster.liaisonChannel(), channels, inFlight, size, seed);
       internal = load == LoadMode.INTERNAL
           ? new InternalLoader(cluster, loader, loadBatch, loadBatches) : null;
       log("%scluster ready in %.1f s: etcd, %s, liaison %s", several ? jar.label() + ": " : "",

@@ -1,5 +1,6 @@
 package dev.arbor.bench.repair;
 
+import dev.arbor.bench.cluster.ProcStats;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.arbor.bench.BenchDoc;

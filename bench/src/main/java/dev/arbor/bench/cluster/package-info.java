@@ -1,0 +1,7 @@
+/**
+ * Real clusters of separate processes on loopback for the benchmarks: a single-member etcd, N
+ * {@code arbor data} JVMs and an {@code arbor liaison}, started from a shaded server jar, with the
+ * per-process CPU and memory figures read from {@code /proc}. Used by the repair benchmark and by
+ * the API benchmark's {@code --deployment processes}.
+ */
+package dev.arbor.bench.cluster;

@@ -445,8 +445,13 @@ public final class ApiBenchmark implements Callable<Integer> {
         int n = d.divergeAll();
         log("%s%,d of %,d keys now differ between replicas (one in %d)", who(t), n,
             t.report().queryLoaded, disagreeEvery);
+        double before = LiaisonMetrics.read(t.server().httpPort(), READ_REPAIRS);
         t.report().deploymentRows.add(walkById(t, groups.query(), queryAt, d));
+        double after = LiaisonMetrics.read(t.server().httpPort(), READ_REPAIRS);
         t.report().diverged = d.diverged();
+        // Proof that the walk met disagreeing copies: the liaison queued read repairs for them.
+        t.report().readRepairs = before < 0 || after < 0 ? -1 : (long) (after - before);
+        log("  the liaison queued %,d read repairs during the walk", t.report().readRepairs);
         if (d.lastError() != null) {
           log("  making keys disagree again failed at least once: %s", d.lastError());
         }
@@ -454,6 +459,7 @@ public final class ApiBenchmark implements Callable<Integer> {
     });
   }
 
+  static final String READ_REPAIRS = "arbor_read_repair_enqueued_total";
   static final String APPLY_ALL = "apply, consistency all";
   static final String BY_ID_AGREE = "by id in order, replicas agree";
   static final String BY_ID_DISAGREE = "by id in order, 1 key in N disagrees";

@@ -77,6 +77,11 @@ final class ClusterSide implements ServerSide {
   }
 
   @Override
+  public int httpPort() {
+    return cluster.liaison().httpPort();
+  }
+
+  @Override
   public String describe() {
     StringBuilder b = new StringBuilder("pids: liaison ").append(cluster.liaison().pid());
     for (String id : cluster.dataNodeIds()) {

@@ -115,7 +115,9 @@ final class DeploymentReport {
       Row dis = find(c.deploymentRows, ApiBenchmark.BY_ID_DISAGREE, queryAt);
       if (dis != null && dis.window != null) {
         b.append(String.format(Locale.ROOT, "`%s`: %,d keys were made to disagree in all during the"
-            + " disagreeing walk (the walk's p99 %s ms, agreeing %s ms).%n", c.label, c.diverged,
+            + " disagreeing walk, and the liaison queued %s read repairs meanwhile (the walk's p99"
+            + " %s ms, agreeing %s ms).%n", c.label, c.diverged,
+            c.readRepairs < 0 ? "an unknown number of" : String.format(Locale.ROOT, "%,d", c.readRepairs),
             p99(dis), p99(find(c.deploymentRows, ApiBenchmark.BY_ID_AGREE, queryAt))));
       }
     }

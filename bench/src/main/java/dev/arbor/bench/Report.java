@@ -67,6 +67,8 @@ final class Report {
   final List<Row> deploymentRows = new ArrayList<>();
   /** Keys made to disagree between replicas during the disagreeing scenario (each time again). */
   long diverged = -1;
+  /** Read repairs the liaison queued during the disagreeing scenario; -1 when unknown. */
+  long readRepairs = -1;
 
   Boolean serverAliveAtEnd;
   long serverRssBytes = -1;

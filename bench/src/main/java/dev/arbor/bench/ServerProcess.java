@@ -276,6 +276,11 @@ final class ServerProcess implements ServerSide {
    * that has no peer whose timers could expire meanwhile: the standalone server and the ceiling.
    */
   @Override
+  public int httpPort() {
+    return httpPort;
+  }
+
+  @Override
   public String describe() {
     return "pid " + process.pid();
   }

@@ -41,6 +41,9 @@ interface ServerSide extends AutoCloseable {
 
   void resume();
 
+  /** The HTTP port of the process serving the public API ({@code /health}, {@code /metrics}). */
+  int httpPort();
+
   /** Data node id to its internal API address ({@code host:port}); empty for standalone. */
   Map<String, String> dataNodes();
 

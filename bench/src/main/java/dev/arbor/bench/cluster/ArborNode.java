@@ -249,6 +249,10 @@ public final class ArborNode implements AutoCloseable {
     return grpcPort;
   }
 
+  public int httpPort() {
+    return httpPort;
+  }
+
   public String grpcTarget() {
     return "127.0.0.1:" + grpcPort;
   }

@@ -87,7 +87,10 @@ class LiaisonOverloadIT {
     try {
       nodes.putAll(ArborProcess.startDataNodes("overload-data-", List.of("d1", "d2"), work, metadata));
       liaison = ArborProcess.startLiaisonWithJvmArgs("overload-liaison",
-          "-Xmx512m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError", metadata);
+          "-Xmx512m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError", metadata,
+          // The bounds under test are the liaison's; a loaded CI machine must not turn the slow
+          // readers' queries into data-node timeouts before their replies are built.
+          "--node-timeout", "30s");
       ManagedChannel normal = NettyChannelBuilder.forTarget(liaison.grpcTarget()).usePlaintext()
           .maxInboundMessageSize(64 << 20).build();
       channels.add(normal);

@@ -166,7 +166,7 @@ final class ReplicatedWrites {
   /** The LWW winner among the replicas' copies (null when none holds the key). */
   private PropertyRecord readWinner(List<DataNode> replicas, EntityKey key, int shard) {
     Key k = Key.newBuilder().setGroup(key.group()).setShard(shard).setEntity(key.entity()).build();
-    List<ReplicaCalls.Answer<List<StoredProperty>>> answers = calls.onEach(replicas, (c, d) -> c.read(List.of(k), d));
+    List<ReplicaCalls.Answer<List<StoredProperty>>> answers = calls.read(replicas, List.of(k));
     PropertyRecord winner = null;
     boolean any = false;
     var incarnation = lookup.incarnation(key.group());
@@ -206,7 +206,7 @@ final class ReplicatedWrites {
     // The group's incarnation lets a replica that still holds a deleted namesake's data refuse it.
     List<StoredProperty> props =
         List.of(StoredProperties.toProto(key.group(), shard, record, lookup.incarnation(key.group())));
-    List<ReplicaCalls.Answer<WriteReply>> answers = calls.onEach(replicas, (c, d) -> c.write(props, fresh, d));
+    List<ReplicaCalls.Answer<WriteReply>> answers = calls.write(replicas, props, fresh);
     List<String> newer = new ArrayList<>();
     List<String> rejected = new ArrayList<>();
     int acks = 0;

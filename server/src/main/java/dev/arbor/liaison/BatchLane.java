@@ -47,6 +47,9 @@ final class BatchLane<I, R> {
 
     /** The failure of a caller that can never be sent (the liaison is closing). */
     RuntimeException closing();
+
+    /** Counts one call sent for {@code callers} callers. */
+    void sent(int callers);
   }
 
   /** One caller waiting in the lane. {@code done} runs before the caller sees its answer. */
@@ -210,6 +213,7 @@ final class BatchLane<I, R> {
       deadline = deadline.minimum(w.deadline());
       shares.add(w.share());
     }
+    context.sent(batch.size());
     try {
       List<R> answers = sender.send(context.client(node), shares, deadline);
       for (int i = 0; i < batch.size(); i++) {
@@ -240,6 +244,7 @@ final class BatchLane<I, R> {
       w.fail(context.notSent(node));
       return;
     }
+    context.sent(1);
     try {
       w.complete(sender.send(context.client(node), List.of(w.share()), w.deadline()).get(0));
     } catch (RuntimeException e) {

@@ -48,6 +48,8 @@ final class ReplicaCalls implements AutoCloseable {
   private final Slots slots;
   private final ThreadPoolExecutor pool;
   private final AtomicLong expired = new AtomicLong();
+  private final AtomicLong batchCalls = new AtomicLong();
+  private final AtomicLong batchCallers = new AtomicLong();
   private final java.util.concurrent.ConcurrentHashMap<LaneKey, BatchLane<?, ?>> lanes =
       new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -158,6 +160,12 @@ final class ReplicaCalls implements AutoCloseable {
     @Override
     public RuntimeException closing() {
       return new UnavailableException("the liaison is shutting down");
+    }
+
+    @Override
+    public void sent(int callers) {
+      batchCalls.incrementAndGet();
+      batchCallers.addAndGet(callers);
     }
   };
 
@@ -271,6 +279,16 @@ final class ReplicaCalls implements AutoCloseable {
   /** Calls not sent because their deadline passed while they were queued, since start. */
   long expired() {
     return expired.get();
+  }
+
+  /** Batched Writes and Reads sent to data nodes, since start. */
+  long batchCalls() {
+    return batchCalls.get();
+  }
+
+  /** Callers those batched calls carried (over {@link #batchCalls()}: the mean batch), since start. */
+  long batchCallers() {
+    return batchCallers.get();
   }
 
   @Override

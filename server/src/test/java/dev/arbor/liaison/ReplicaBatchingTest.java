@@ -227,6 +227,8 @@ class ReplicaBatchingTest {
     // Counted within the caller's own records (it was the fifth of the call).
     assertThat(r.rejection()).startsWith("properties[1].sha");
     assertThat(recorder.writeSizes).as("one call for the three callers queued behind the first").containsExactly(1, 5);
+    assertThat(calls.batchCalls()).isEqualTo(2);
+    assertThat(calls.batchCallers()).isEqualTo(4);
     for (String id : List.of("first", "a", "b", "c")) {
       EntityKey k = new EntityKey(G, "n", id);
       assertThat(store.latest(G, ShardRouter.shardOf(k, SHARDS), k)).as(id).isNotNull();

@@ -246,6 +246,9 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
         PropertyRecord r = store.latest(k.getGroup(), k.getShard(), key);
         if (r != null) {
           StoredProperty p = StoredProperties.toProto(k.getGroup(), k.getShard(), r, store.incarnation(k.getGroup()));
+          if (k.getVersionOnly()) {
+            p = p.toBuilder().clearSource().build();
+          }
           if (!fill.take(CodedOutputStream.computeMessageSize(ReadResponse.PROPERTIES_FIELD_NUMBER, p))) {
             if (!req.getAllowPartial()) {
               // The caller cannot see keys_read: leaving keys out would read as "not held".

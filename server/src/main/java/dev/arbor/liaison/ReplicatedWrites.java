@@ -73,7 +73,9 @@ final class ReplicatedWrites {
     try {
       for (int attempt = 1; ; attempt++) {
         // Each attempt merges onto the winner it reads, so a retry keeps the newer version's tags.
-        PropertyRecord prev = readWinner(replicas, plan.key(), plan.shard());
+        // A replace keeps none of the previous tags: only the version is read (created and
+        // create_revision come from it), not the bytes.
+        PropertyRecord prev = readWinner(replicas, plan.key(), plan.shard(), plan.replace());
         ApplyPlan.Outcome out = plan.next(prev, clock, maxPropertyBytes);
         if (writeAll(replicas, plan.key(), plan.shard(), out.record(), "apply of " + plan.key(), attempt, true)) {
           return out.response();
@@ -135,7 +137,8 @@ final class ReplicatedWrites {
     l.lock();
     try {
       for (int attempt = 1; ; attempt++) {
-        PropertyRecord prev = readWinner(replicas, key, shard);
+        // A tombstone keeps the deleted version's bytes: read them.
+        PropertyRecord prev = readWinner(replicas, key, shard, false);
         if (prev == null) {
           return false;
         }
@@ -163,9 +166,14 @@ final class ReplicatedWrites {
     return replicas;
   }
 
-  /** The LWW winner among the replicas' copies (null when none holds the key). */
-  private PropertyRecord readWinner(List<DataNode> replicas, EntityKey key, int shard) {
-    Key k = Key.newBuilder().setGroup(key.group()).setShard(shard).setEntity(key.entity()).build();
+  /**
+   * The LWW winner among the replicas' copies (null when none holds the key). With
+   * {@code versionOnly} the replicas send no bytes, and the winner is only a version to compare
+   * and stamp above: its source is empty (or whatever an older node sent) and must not be used.
+   */
+  private PropertyRecord readWinner(List<DataNode> replicas, EntityKey key, int shard, boolean versionOnly) {
+    Key k = Key.newBuilder().setGroup(key.group()).setShard(shard).setEntity(key.entity())
+        .setVersionOnly(versionOnly).build();
     List<ReplicaCalls.Answer<List<StoredProperty>>> answers = calls.read(replicas, List.of(k));
     PropertyRecord winner = null;
     boolean any = false;
@@ -179,7 +187,8 @@ final class ReplicatedWrites {
         if (!StoredProperties.sameIncarnation(p, incarnation)) {
           continue; // a deleted namesake's copy: never a version of this group's key
         }
-        PropertyRecord r = StoredProperties.fromProto(p, "read").record();
+        PropertyRecord r = versionOnly ? StoredProperties.versionOf(p, "read")
+            : StoredProperties.fromProto(p, "read").record();
         if (LastWriteWins.beats(r, winner)) {
           winner = r;
         }

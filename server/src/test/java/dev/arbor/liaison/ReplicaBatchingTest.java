@@ -264,6 +264,44 @@ class ReplicaBatchingTest {
   }
 
   @Test
+  void aVersionOnlyReadCarriesNoBytesUnlessAnotherCallerInItsBatchNeedsThem() throws Exception {
+    ReplicaCalls calls = calls(Duration.ofSeconds(20), ReplicaCallLimits.DEFAULTS);
+    PropertyRecord x = record("x", 10);
+    PropertyRecord y = record("y", 12);
+    for (PropertyRecord r : List.of(x, y)) {
+      store.applyIfNewer(List.of(new ShardWrite(G, ShardRouter.shardOf(r.key(), SHARDS), r)));
+    }
+    Key yVersion = key(G, "y").toBuilder().setVersionOnly(true).build();
+    StoredProperty alone = calls.read(List.of(node), List.of(yVersion)).get(0).value().get(0);
+    assertThat(alone.getSource().isEmpty()).as("no bytes").isTrue();
+    assertThat(alone.getModRevision()).isEqualTo(12);
+    assertThat(alone.getSha().toByteArray()).isEqualTo(y.sha());
+    PropertyRecord version = StoredProperties.versionOf(alone, "read");
+    assertThat(version.modRevision()).isEqualTo(12);
+    assertThat(version.deleted()).isFalse();
+
+    recorder.hold = new CountDownLatch(1);
+    var first = callers.submit(() -> calls.read(List.of(node), List.of(key(G, "y"))).get(0));
+    await().atMost(Duration.ofSeconds(10)).until(() -> recorder.readSizes.size() == 2);
+    Key xVersion = key(G, "x").toBuilder().setVersionOnly(true).build();
+    var xv = callers.submit(() -> calls.read(List.of(node), List.of(xVersion)).get(0));
+    var xWhole = callers.submit(() -> calls.read(List.of(node), List.of(key(G, "x"))).get(0));
+    var yv = callers.submit(() -> calls.read(List.of(node), List.of(yVersion)).get(0));
+    await().atMost(Duration.ofSeconds(10)).until(() -> calls.pending() == 4);
+    recorder.hold.countDown();
+
+    assertThat(first.get(20, TimeUnit.SECONDS).ok()).isTrue();
+    assertThat(xWhole.get(20, TimeUnit.SECONDS).value()).singleElement()
+        .satisfies(p -> assertThat(p.getSource().toByteArray()).isEqualTo(x.source()));
+    // x is asked whole once for both of its callers; y version-only.
+    assertThat(xv.get(20, TimeUnit.SECONDS).value()).singleElement()
+        .satisfies(p -> assertThat(p.getModRevision()).isEqualTo(10));
+    assertThat(yv.get(20, TimeUnit.SECONDS).value()).singleElement()
+        .satisfies(p -> assertThat(p.getSource().isEmpty()).isTrue());
+    assertThat(recorder.readSizes).containsExactly(1, 1, 2);
+  }
+
+  @Test
   void aReadRefusedForOneCallersKeyIsRetriedAloneForTheOthers() throws Exception {
     ReplicaCalls calls = calls(Duration.ofSeconds(20), ReplicaCallLimits.DEFAULTS);
     PropertyRecord x = record("x", 10);

@@ -22,7 +22,6 @@ import dev.arbor.property.PropertyRecord;
 import dev.arbor.property.ShardRouter;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
 /**
@@ -37,7 +36,6 @@ import java.util.function.Supplier;
  * concurrent merge.
  */
 final class ReplicatedWrites {
-  private static final int LOCK_STRIPES = 1024;
   private static final int DELETE_PAGE = 1000;
   /** Writes tried per key before a replica that keeps holding newer versions fails the call. */
   private static final int MAX_ATTEMPTS = 3;
@@ -48,7 +46,7 @@ final class ReplicatedWrites {
   private final HybridClock clock;
   private final int maxPropertyBytes;
   private final Supplier<WriteConsistency> consistency;
-  private final ReentrantLock[] locks = new ReentrantLock[LOCK_STRIPES];
+  private final KeyLocks locks = new KeyLocks();
 
   ReplicatedWrites(
       SchemaLookup lookup, PropertyRequestValidator validator, ReplicaCalls calls, HybridClock clock,
@@ -59,17 +57,22 @@ final class ReplicatedWrites {
     this.clock = clock;
     this.maxPropertyBytes = maxPropertyBytes;
     this.consistency = consistency;
-    for (int i = 0; i < LOCK_STRIPES; i++) {
-      locks[i] = new ReentrantLock();
-    }
   }
 
   ApplyResponse apply(ApplyRequest req) {
     ApplyPlan plan = PropertyApplier.plan(req, lookup, validator);
     Group g = lookup.propertyGroup(plan.key().group(), "property.metadata.group");
     List<DataNode> replicas = replicas(g, plan.shard());
-    ReentrantLock l = lockFor(plan.key());
-    l.lock();
+    // Held across the pre-read and the write of each attempt (two round trips, each batched with
+    // other keys' calls). The next version is computed from the one the pre-read found, so a
+    // second apply of this key on this liaison must not read until the first one's write has
+    // landed: both would read v1, and when the lower revision landed first the higher one would
+    // silently drop its tags (a merge lost, with both acknowledged). Another liaison's concurrent
+    // write is caught by the replicas instead (NOT_STORED_NEWER, re-read and retry); a liaison's
+    // own in-flight write cannot be, since the later write beats it. Releasing after the pre-read
+    // would need the replicas to refuse a write whose base is stale (a conditional write), which
+    // replicas that may differ cannot decide. Only callers of the same key wait.
+    KeyLocks.Held l = locks.lock(plan.key());
     try {
       for (int attempt = 1; ; attempt++) {
         // Each attempt merges onto the winner it reads, so a retry keeps the newer version's tags.
@@ -82,7 +85,7 @@ final class ReplicatedWrites {
         }
       }
     } finally {
-      l.unlock();
+      l.close();
     }
   }
 
@@ -133,8 +136,8 @@ final class ReplicatedWrites {
   private boolean deleteKey(Group g, EntityKey key) {
     int shard = ShardRouter.shardOf(key, g.getResourceOpts().getShardNum());
     List<DataNode> replicas = replicas(g, shard);
-    ReentrantLock l = lockFor(key);
-    l.lock();
+    // As for apply: the tombstone is stamped above the version the pre-read found.
+    KeyLocks.Held l = locks.lock(key);
     try {
       for (int attempt = 1; ; attempt++) {
         // A tombstone keeps the deleted version's bytes: read them.
@@ -153,7 +156,7 @@ final class ReplicatedWrites {
         }
       }
     } finally {
-      l.unlock();
+      l.close();
     }
   }
 
@@ -251,9 +254,5 @@ final class ReplicatedWrites {
               + (rejected.isEmpty() ? "" : "; rejected by " + String.join(", ", rejected)));
     }
     return true;
-  }
-
-  private ReentrantLock lockFor(EntityKey key) {
-    return locks[Math.floorMod(key.entity().hashCode(), LOCK_STRIPES)];
   }
 }

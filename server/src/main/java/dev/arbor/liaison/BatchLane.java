@@ -206,11 +206,16 @@ final class BatchLane<I, R> {
   }
 
   private void send(List<Waiter<I, R>> batch) {
-    // The earliest deadline of the batch: no caller waits for the node past its own.
+    // The latest deadline of the batch: a caller queued long ago must not cut short the call for
+    // the others (under load that would fail every caller of a batch at once). Each caller stops
+    // waiting at its own deadline instead (ReplicaCalls), and the call still ends within one
+    // --node-timeout of its last caller's arrival.
     Deadline deadline = batch.get(0).deadline();
     List<I> shares = new ArrayList<>(batch.size());
     for (Waiter<I, R> w : batch) {
-      deadline = deadline.minimum(w.deadline());
+      if (w.deadline().compareTo(deadline) > 0) {
+        deadline = w.deadline();
+      }
       shares.add(w.share());
     }
     context.sent(batch.size());

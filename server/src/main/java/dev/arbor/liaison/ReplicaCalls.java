@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -57,9 +59,11 @@ final class ReplicaCalls implements AutoCloseable {
     this.nodes = nodes;
     this.limits = limits;
     this.slots = new Slots(limits.capacity());
-    // The slots admit at most capacity() tasks, so this queue never refuses one.
+    // Not a bound of its own: the slots admit at most capacity() calls, each a task or a caller
+    // waiting in a lane, plus at most one drain task per lane (which may outlive its callers by a
+    // moment), so this queue never grows past that and must never refuse a task.
     this.pool = new ThreadPoolExecutor(limits.threads(), limits.threads(), 1, TimeUnit.MINUTES,
-        new LinkedBlockingQueue<>(limits.capacity()), r -> {
+        new LinkedBlockingQueue<>(), r -> {
           Thread t = new Thread(r, "arbor-replica-call");
           t.setDaemon(true);
           return t;
@@ -96,7 +100,7 @@ final class ReplicaCalls implements AutoCloseable {
         task.abandon();
       }
     }
-    return collect(futures);
+    return collect(futures, null);
   }
 
   /**
@@ -129,7 +133,7 @@ final class ReplicaCalls implements AutoCloseable {
       // The slot is freed before the caller sees the answer: its next call must find it free.
       futures.put(n, laneOf.apply(n).submit(share, deadline, () -> slots.release(1)));
     }
-    return collect(futures);
+    return collect(futures, deadline);
   }
 
   /** Which calls share a lane: Writes carry one fresh flag for all their records. */
@@ -169,14 +173,26 @@ final class ReplicaCalls implements AutoCloseable {
     }
   };
 
-  private <T> List<Answer<T>> collect(Map<DataNode, CompletableFuture<T>> futures) {
+  /**
+   * Each node's answer. With a {@code deadline}, a node whose answer has not come by then counts as
+   * failed (a batched call may run a little longer, for the later callers it carries).
+   */
+  private <T> List<Answer<T>> collect(Map<DataNode, CompletableFuture<T>> futures, Deadline deadline) {
     List<Answer<T>> out = new ArrayList<>(futures.size());
     futures.forEach((n, f) -> {
       try {
-        out.add(new Answer<>(n, f.join(), null));
-      } catch (CompletionException e) {
+        T value = deadline == null ? f.join() : f.get(Math.max(0, deadline.timeRemaining(TimeUnit.NANOSECONDS)),
+            TimeUnit.NANOSECONDS);
+        out.add(new Answer<>(n, value, null));
+      } catch (CompletionException | ExecutionException e) {
         Throwable cause = e.getCause();
         out.add(new Answer<>(n, null, cause instanceof RuntimeException r ? r : new RuntimeException(cause)));
+      } catch (TimeoutException e) {
+        out.add(new Answer<>(n, null, new UnavailableException("data node " + n.id() + " (" + n.grpcAddress()
+            + ") did not answer within " + nodes.callTimeout().toMillis() + " ms (--node-timeout)")));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        out.add(new Answer<>(n, null, new UnavailableException("interrupted while waiting for data node " + n.id())));
       }
     });
     // A rejection by every node is the caller's error (bad request); a rejection by some nodes

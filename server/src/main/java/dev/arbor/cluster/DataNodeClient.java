@@ -76,7 +76,9 @@ public final class DataNodeClient implements AutoCloseable {
         WriteRequest.newBuilder().addAllProperties(properties).setFresh(fresh).build()));
     int n = properties.size();
     if (r.getOutcomesCount() == n) {
-      return new WriteReply(r.getOutcomesList(), r.getRejection());
+      // Reasons come one per record or not at all; anything else is read as none.
+      return new WriteReply(r.getOutcomesList(), r.getRejection(),
+          r.getRejectionsCount() == n ? r.getRejectionsList() : List.of());
     }
     if (r.getOutcomesCount() == 0) {
       // A node that predates outcomes reports only a count. Reading "not stored" as "holds

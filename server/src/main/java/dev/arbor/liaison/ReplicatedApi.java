@@ -77,6 +77,11 @@ public final class ReplicatedApi implements AutoCloseable {
     return calls.expired();
   }
 
+  /** Batched Writes and Reads sent to data nodes, and the callers they carried, since start. */
+  public long[] replicaBatchCounts() {
+    return new long[] {calls.batchCalls(), calls.batchCallers()};
+  }
+
   @Override
   public void close() {
     repairs.close();

@@ -72,6 +72,11 @@ public final class LiaisonServer implements AutoCloseable {
     FunctionCounter.builder("arbor.replica.calls.expired", api, ReplicatedApi::replicaCallsExpired)
         .description("calls to data nodes not sent because they waited in the queue past their deadline")
         .register(meters);
+    FunctionCounter.builder("arbor.replica.batch.calls", api, a -> a.replicaBatchCounts()[0])
+        .description("batched Writes and Reads sent to data nodes").register(meters);
+    FunctionCounter.builder("arbor.replica.batch.callers", api, a -> a.replicaBatchCounts()[1])
+        .description("callers the batched Writes and Reads carried (over arbor_replica_batch_calls: the mean batch)")
+        .register(meters);
     FunctionCounter.builder("arbor.read.repair.enqueued", api, a -> a.readRepairCounts()[0])
         .description("read repairs queued").register(meters);
     FunctionCounter.builder("arbor.read.repair.written", api, a -> a.readRepairCounts()[1])

@@ -6,7 +6,8 @@ import dev.arbor.api.banyandb.property.v1.PropertyServiceGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import dev.arbor.transport.ChannelFactory;
+import dev.arbor.transport.MessageLimits;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
@@ -16,14 +17,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A plaintext gRPC channel to one Arbor endpoint for the duration of one client command. Stubs
+ * A gRPC channel (plaintext or TLS, with or without credentials) to one Arbor endpoint for the duration of one client command. Stubs
  * carry the command's {@code --timeout} as a per-call deadline, and {@link #call} rewrites
  * transport failures into one line that names the target.
  */
 final class ApiChannel implements AutoCloseable {
-  /** Same inbound cap as the official client, so anything it can read, we can print. */
-  private static final int MAX_INBOUND_BYTES = 50 << 20;
-
   private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(5);
 
   /** A plain {@code host:port} or {@code [v6]:port} target (not a {@code scheme:///} URI). */
@@ -44,15 +42,11 @@ final class ApiChannel implements AutoCloseable {
     this.channel = channel;
   }
 
-  static ApiChannel open(String target, Duration timeout) {
+  static ApiChannel open(String target, Duration timeout, ChannelFactory channels) {
     checkResolvable(target);
     ManagedChannel channel;
     try {
-      channel =
-          NettyChannelBuilder.forTarget(target)
-              .usePlaintext()
-              .maxInboundMessageSize(MAX_INBOUND_BYTES)
-              .build();
+      channel = channels.open(target, MessageLimits.CLIENT_MAX_INBOUND_BYTES);
     } catch (IllegalArgumentException e) {
       throw new CliInputException("invalid --target '" + target + "': " + Messages.oneLine(e));
     }

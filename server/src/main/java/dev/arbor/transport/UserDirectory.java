@@ -133,7 +133,7 @@ public final class UserDirectory implements AutoCloseable {
     return current.users().size();
   }
 
-  private void reloadIfChanged() {
+  void reloadIfChanged() {
     try {
       byte[] bytes = Files.readAllBytes(file);
       if (Arrays.equals(sha256(bytes), current.fileDigest())) {

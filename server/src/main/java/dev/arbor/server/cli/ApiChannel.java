@@ -32,14 +32,19 @@ final class ApiChannel implements AutoCloseable {
   private static final Pattern NATIVE_PREFIX =
       Pattern.compile("^\\w+\\(\\.\\.\\) failed with error\\(-?\\d+\\): ");
 
+  /** What grpc-java reports when the server hangs up during connection setup, e.g. a TLS port spoken to in plaintext. */
+  private static final String CLOSED_IN_SETUP = "Network closed for unknown reason";
+
   private final String target;
   private final Duration timeout;
   private final ManagedChannel channel;
+  private final boolean tls;
 
-  private ApiChannel(String target, Duration timeout, ManagedChannel channel) {
+  private ApiChannel(String target, Duration timeout, ManagedChannel channel, boolean tls) {
     this.target = target;
     this.timeout = timeout;
     this.channel = channel;
+    this.tls = tls;
   }
 
   static ApiChannel open(String target, Duration timeout, ChannelFactory channels) {
@@ -50,7 +55,7 @@ final class ApiChannel implements AutoCloseable {
     } catch (IllegalArgumentException e) {
       throw new CliInputException("invalid --target '" + target + "': " + Messages.oneLine(e));
     }
-    return new ApiChannel(target, timeout, channel);
+    return new ApiChannel(target, timeout, channel, channels.security().tls());
   }
 
   /**
@@ -120,10 +125,19 @@ final class ApiChannel implements AutoCloseable {
       case UNAVAILABLE:
         // A transport failure carries its cause (connection refused, unknown host); an
         // UNAVAILABLE the server itself sent (e.g. no replica up) has none and is kept as is.
+        if (!tls && CLOSED_IN_SETUP.equals(status.getDescription())) {
+          return Status.UNAVAILABLE
+              .withDescription("cannot reach " + target + " (the server closed the connection during setup;"
+                  + " if it serves TLS, give --tls-ca-file)")
+              .asRuntimeException();
+        }
         if (status.getCause() != null || status.getDescription() == null) {
           String why = status.getCause() != null
               ? NATIVE_PREFIX.matcher(Messages.oneLine(status.getCause())).replaceFirst("")
               : "no details";
+          if (tls && status.getCause() instanceof javax.net.ssl.SSLException) {
+            why = "TLS handshake failed: " + Messages.oneLine(rootCause(status.getCause()));
+          }
           return Status.UNAVAILABLE
               .withDescription("cannot reach " + target + " (" + why + ")")
               .asRuntimeException();
@@ -138,6 +152,13 @@ final class ApiChannel implements AutoCloseable {
       default:
         return e;
     }
+  }
+
+  private static Throwable rootCause(Throwable t) {
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t;
   }
 
   @Override

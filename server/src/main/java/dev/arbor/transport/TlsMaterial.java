@@ -165,7 +165,13 @@ public final class TlsMaterial implements AutoCloseable {
     }
   }
 
-  private static String describe(Exception e) {
+  static String describe(Exception e) {
+    if (e instanceof java.nio.file.NoSuchFileException) {
+      return "no such file";
+    }
+    if (e instanceof java.nio.file.AccessDeniedException) {
+      return "permission denied";
+    }
     return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
   }
 

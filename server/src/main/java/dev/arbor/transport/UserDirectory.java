@@ -156,7 +156,7 @@ public final class UserDirectory implements AutoCloseable {
     try {
       bytes = Files.readAllBytes(file);
     } catch (IOException e) {
-      throw new IllegalArgumentException("cannot read --auth-config-file " + file + ": " + e.getMessage(), e);
+      throw new IllegalArgumentException("cannot read --auth-config-file " + file + ": " + TlsMaterial.describe(e), e);
     }
     JsonNode root;
     try {
@@ -165,7 +165,7 @@ public final class UserDirectory implements AutoCloseable {
       throw new IllegalArgumentException("--auth-config-file " + file + " is not valid YAML: "
           + e.getOriginalMessage().replace('\n', ' '), e);
     } catch (IOException e) {
-      throw new IllegalArgumentException("cannot read --auth-config-file " + file + ": " + e.getMessage(), e);
+      throw new IllegalArgumentException("cannot read --auth-config-file " + file + ": " + TlsMaterial.describe(e), e);
     }
     String where = "--auth-config-file " + file;
     if (root == null || !root.isObject() || !root.path("users").isArray()) {
@@ -227,7 +227,7 @@ public final class UserDirectory implements AutoCloseable {
     } catch (UnsupportedOperationException e) {
       return; // not a POSIX file system: nothing to check against
     } catch (IOException e) {
-      throw new IllegalArgumentException("cannot read --auth-config-file " + file + ": " + e.getMessage(), e);
+      throw new IllegalArgumentException("cannot read --auth-config-file " + file + ": " + TlsMaterial.describe(e), e);
     }
     for (PosixFilePermission p : perms) {
       if (p != PosixFilePermission.OWNER_READ && p != PosixFilePermission.OWNER_WRITE) {

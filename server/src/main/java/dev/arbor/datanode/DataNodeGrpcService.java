@@ -19,7 +19,7 @@ import dev.arbor.cluster.StoredProperties;
 import dev.arbor.errors.InvalidArgumentException;
 import dev.arbor.errors.NotFoundException;
 import dev.arbor.errors.ResourceExhaustedException;
-import dev.arbor.liaison.StatusMapping;
+import dev.arbor.transport.StatusMapping;
 import dev.arbor.metadata.SchemaLookup;
 import dev.arbor.property.EntityKey;
 import dev.arbor.property.PropertyRecord;

@@ -12,7 +12,10 @@ import dev.arbor.property.HybridClock;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import dev.arbor.transport.ChannelFactory;
 import dev.arbor.transport.GrpcServerLimits;
+import dev.arbor.transport.SecurityConfig;
+import dev.arbor.transport.ServerSecurity;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -58,7 +61,22 @@ public final class LiaisonServer implements AutoCloseable {
       NodeRegistry registry, dev.arbor.liaison.RequestLimits limits, WriteConsistency consistency,
       Duration nodeDeadline, int repairQueueSize, HybridClock clock, GrpcServerLimits serverLimits,
       ReplicaCallLimits fanOut) throws IOException {
-    DataNodes nodes = new DataNodes(nodeDeadline);
+    return start(host, grpcPort, httpPort, metadata, registry, limits, consistency, nodeDeadline, repairQueueSize,
+        clock, serverLimits, fanOut, SecurityConfig.NONE);
+  }
+
+  /**
+   * As above, the public ports secured as {@code securityConfig} says (TLS, users and roles).
+   *
+   * @throws IllegalArgumentException a TLS or users file cannot be used; nothing was opened
+   */
+  public static LiaisonServer start(String host, int grpcPort, int httpPort, MetadataStore metadata,
+      NodeRegistry registry, dev.arbor.liaison.RequestLimits limits, WriteConsistency consistency,
+      Duration nodeDeadline, int repairQueueSize, HybridClock clock, GrpcServerLimits serverLimits,
+      ReplicaCallLimits fanOut, SecurityConfig securityConfig) throws IOException {
+    ServerSecurity security = securityConfig.open(ApiRoles::required);
+    // Calls to data nodes stay plaintext until the internal listener with mTLS exists.
+    DataNodes nodes = new DataNodes(nodeDeadline, ChannelFactory.plaintext());
     registry.addListener(e -> nodes.update(dataNodes(registry)));
     nodes.update(dataNodes(registry));
     ReplicatedApi api = new ReplicatedApi(metadata, nodes, clock, limits,
@@ -87,12 +105,13 @@ public final class LiaisonServer implements AutoCloseable {
         .description("read repairs that failed").register(meters);
     try {
       ServingEndpoints endpoints =
-          ServingEndpoints.start(host, grpcPort, httpPort, api.services(), meters, serverLimits);
+          ServingEndpoints.start(host, grpcPort, httpPort, api.services(), meters, serverLimits, security);
       endpoints.markServing();
       return new LiaisonServer(nodes, api, endpoints);
     } catch (IOException | RuntimeException e) {
       api.close();
       nodes.close();
+      security.close();
       throw e;
     }
   }

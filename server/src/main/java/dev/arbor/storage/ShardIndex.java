@@ -539,6 +539,31 @@ public final class ShardIndex implements Closeable {
     }
   }
 
+  /**
+   * A reader of {@code commit} (a {@link #snapshot}) that shares the near-real-time searcher's
+   * segment readers for every segment the two have in common, instead of opening and mapping the
+   * segment files a second time: a page of a file mapped twice counts twice in the process's
+   * resident memory, and a tree build reads every segment's doc values. The searcher is refreshed
+   * first so it holds every committed segment. Close the reader when done.
+   */
+  public org.apache.lucene.index.DirectoryReader openCommitReader(IndexCommit commit) throws IOException {
+    ensureServing();
+    refresh();
+    IndexSearcher s = searchers.acquire();
+    try {
+      org.apache.lucene.index.DirectoryReader nrt = (org.apache.lucene.index.DirectoryReader) s.getIndexReader();
+      org.apache.lucene.index.DirectoryReader r = org.apache.lucene.index.DirectoryReader.openIfChanged(nrt, commit);
+      if (r == null) {
+        // The searcher reads exactly that commit: share it.
+        nrt.incRef();
+        return nrt;
+      }
+      return r;
+    } finally {
+      searchers.release(s);
+    }
+  }
+
   /** Releases a snapshot and lets Lucene delete the files only it kept. */
   public void releaseSnapshot(IndexCommit commit) throws IOException {
     snapshots.release(commit);

@@ -49,6 +49,12 @@ public final class IngestBench implements java.util.concurrent.Callable<Integer>
   @Option(names = "--dir", description = "parent of the stores (default: a temporary directory)")
   Path dir;
 
+  @Option(names = "--rss", description = "instead of timing: load N properties, read them all, then scan a"
+      + " snapshot as a tree build does, printing the process's file-backed RSS (RssFile) at each step;"
+      + " the snapshot reader is opened `shared` (ShardIndex.openCommitReader, what tree builds use) or"
+      + " `separate` (DirectoryReader.open(commit), what they used before)")
+  String rss;
+
   public static void main(String[] args) {
     System.exit(new CommandLine(new IngestBench()).execute(args));
   }
@@ -59,6 +65,10 @@ public final class IngestBench implements java.util.concurrent.Callable<Integer>
     List<PropertyRecord> records = new ArrayList<>(properties);
     for (int i = 0; i < properties; i++) {
       records.add(record(i));
+    }
+    if (rss != null) {
+      RssProbe.run(parent, records, batch, rss.equals("shared"));
+      return 0;
     }
     int half = properties / 2;
     for (int round = 1; round <= rounds; round++) {
@@ -85,6 +95,12 @@ public final class IngestBench implements java.util.concurrent.Callable<Integer>
       dev.arbor.bench.storage.Dirs.delete(parent);
     }
     return 0;
+  }
+
+  static long apply(PropertyStore store, List<PropertyRecord> rs, int batch) {
+    IngestBench b = new IngestBench();
+    b.batch = batch;
+    return b.apply(store, rs);
   }
 
   private long apply(PropertyStore store, List<PropertyRecord> rs) {

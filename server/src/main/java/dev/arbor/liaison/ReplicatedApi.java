@@ -57,9 +57,13 @@ public final class ReplicatedApi implements AutoCloseable {
     return services;
   }
 
-  /** Read repairs queued, written, dropped (queue full) and failed since start. */
+  /**
+   * Read repairs queued, written, dropped (queue full), failed (error or refused) and superseded
+   * (the node already held something newer) since start.
+   */
   public long[] readRepairCounts() {
-    return new long[] {repairs.enqueued(), repairs.repaired(), repairs.dropped(), repairs.failed()};
+    return new long[] {repairs.enqueued(), repairs.repaired(), repairs.dropped(), repairs.failed(),
+        repairs.superseded()};
   }
 
   /** Calls to data nodes running or queued now. */

@@ -102,7 +102,9 @@ public final class LiaisonServer implements AutoCloseable {
     FunctionCounter.builder("arbor.read.repair.dropped", api, a -> a.readRepairCounts()[2])
         .description("read repairs dropped because the queue was full").register(meters);
     FunctionCounter.builder("arbor.read.repair.failed", api, a -> a.readRepairCounts()[3])
-        .description("read repairs that failed").register(meters);
+        .description("read repairs that failed or that the replica refused").register(meters);
+    FunctionCounter.builder("arbor.read.repair.superseded", api, a -> a.readRepairCounts()[4])
+        .description("read repairs not needed: the replica already held a newer version").register(meters);
     try {
       ServingEndpoints endpoints =
           ServingEndpoints.start(host, grpcPort, httpPort, api.services(), meters, serverLimits, security);

@@ -75,9 +75,8 @@ class ReplicaBatchingTest {
   private static final int SHARDS = 4;
 
   @TempDir Path dir;
-  private EmbeddedMetadataStore metadata;
+  private LoopbackDataNode dataNode;
   private PropertyStore store;
-  private Server server;
   private DataNode node;
   private final Recorder recorder = new Recorder();
   private final List<AutoCloseable> closing = new ArrayList<>();
@@ -121,20 +120,9 @@ class ReplicaBatchingTest {
 
   @BeforeEach
   void start() throws Exception {
-    metadata = EmbeddedMetadataStore.open(dir.resolve("meta"), HybridClock.system());
-    metadata.createGroup(Group.newBuilder().setMetadata(Metadata.newBuilder().setName(G))
-        .setCatalog(Catalog.CATALOG_PROPERTY).setResourceOpts(ResourceOpts.newBuilder().setShardNum(SHARDS)).build());
-    metadata.createSchema(dev.arbor.api.banyandb.database.v1.Property.newBuilder()
-        .setMetadata(Metadata.newBuilder().setGroup(G).setName("n"))
-        .addTags(TagSpec.newBuilder().setName("v").setType(TagType.TAG_TYPE_INT)).build());
-    store = PropertyStore.open(dir.resolve("node"), new MetadataGroupIncarnations(metadata), new StoreEvents());
-    SchemaLookup lookup = new SchemaLookup(metadata);
-    // No wait for groups the node has not heard of: the test's unknown group is unknown for good.
-    DataNodeGrpcService service = new DataNodeGrpcService(lookup, store, new QueryPlanner(lookup, store),
-        new IncarnationGate(store, new MetadataGroupIncarnations(metadata), Duration.ofSeconds(2)), Duration.ZERO);
-    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .addService(ServerInterceptors.intercept(service, recorder)).build().start();
-    node = DataNode.of("d1", "127.0.0.1:" + server.getPort());
+    dataNode = LoopbackDataNode.start(dir, G, SHARDS, recorder);
+    store = dataNode.store;
+    node = dataNode.node;
   }
 
   @AfterEach
@@ -147,8 +135,7 @@ class ReplicaBatchingTest {
     for (int i = closing.size() - 1; i >= 0; i--) {
       closing.get(i).close();
     }
-    server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    store.close();
+    dataNode.close();
   }
 
   private ReplicaCalls calls(Duration timeout, ReplicaCallLimits limits) {
@@ -374,9 +361,9 @@ class ReplicaBatchingTest {
     var b = writeLater(calls, proto(record("b", 10)));
     await().atMost(Duration.ofSeconds(10)).until(() -> calls.pending() == 3);
     // The node goes away with the first call in flight; the batch queued behind it finds it gone.
-    server.shutdownNow();
+    dataNode.server.shutdownNow();
     recorder.hold.countDown();
-    server.awaitTermination(10, TimeUnit.SECONDS);
+    dataNode.server.awaitTermination(10, TimeUnit.SECONDS);
 
     for (var f : List.of(first.get(20, TimeUnit.SECONDS).get(0), a.get(20, TimeUnit.SECONDS),
         b.get(20, TimeUnit.SECONDS))) {

@@ -1,5 +1,7 @@
 package dev.arbor.bench;
 
+import dev.arbor.transport.ChannelFactory;
+import dev.arbor.transport.MessageLimits;
 import dev.arbor.api.banyandb.common.v1.Catalog;
 import dev.arbor.api.banyandb.common.v1.GetAPIVersionRequest;
 import dev.arbor.api.banyandb.common.v1.GetAPIVersionResponse;
@@ -16,7 +18,6 @@ import dev.arbor.api.banyandb.database.v1.TagSpec;
 import dev.arbor.api.banyandb.database.v1.TagType;
 import dev.arbor.api.banyandb.property.v1.PropertyServiceGrpc;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,8 +60,7 @@ final class ApiTarget {
     channels = new ManagedChannel[channelCount];
     stubs = new PropertyServiceGrpc.PropertyServiceStub[channelCount];
     for (int i = 0; i < channelCount; i++) {
-      channels[i] = ManagedChannelBuilder.forTarget(endpoint).usePlaintext().directExecutor()
-          .maxInboundMessageSize(64 << 20).build();
+      channels[i] = ChannelFactory.plaintext().openDirect(endpoint, MessageLimits.MAX_MESSAGE_BYTES);
       stubs[i] = PropertyServiceGrpc.newStub(channels[i]);
     }
   }

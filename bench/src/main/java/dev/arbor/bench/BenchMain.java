@@ -12,6 +12,8 @@ import java.util.Arrays;
  *       ({@code dev.arbor.bench.tree.TreeBenchRunner});
  *   <li>{@code repair [options]}: the repair scenarios on a real multi-process cluster
  *       ({@code dev.arbor.bench.repair.RepairBench});
+ *   <li>{@code ingest [options]}: the receiver's storage cost per property of a record-mode
+ *       repair, in-process ({@code dev.arbor.bench.storage.IngestBench});
  *   <li>{@code ceiling [options]}: the no-storage gRPC server that {@code api --ceiling} starts
  *       ({@code dev.arbor.bench.ceiling.CeilingServer}), to run by hand.
  * </ul>
@@ -22,7 +24,7 @@ public final class BenchMain {
   public static void main(String[] args) throws Exception {
     if (args.length == 0 || args[0].equals("-h") || args[0].equals("--help")) {
       System.out.println("""
-          usage: java -jar bench/target/arbor-bench.jar <api|jmh|tree|repair|ceiling> [options]
+          usage: java -jar bench/target/arbor-bench.jar <api|jmh|tree|repair|ingest|ceiling> [options]
             api     gRPC API benchmark against a standalone server (api --help for options);
                     old vs new: api --server-jar old=OLD.jar --server-jar new=NEW.jar [--ceiling];
                     clusters vs standalone: api --deployment standalone,dev-cluster,processes
@@ -30,6 +32,7 @@ public final class BenchMain {
             tree    repair-tree build benchmark (dev.arbor.bench.tree.TreeBenchRunner)
             repair  repair scenarios on a real cluster of processes (repair --help for options);
                     old vs new: repair --server-jar old=OLD.jar --server-jar new=NEW.jar
+            ingest  in-process record-mode ingest into a store, CPU per property (ingest --help)
             ceiling the no-storage gRPC server `api --ceiling` starts (ceiling --help)""");
       System.exit(args.length == 0 ? 2 : 0);
     }
@@ -40,9 +43,10 @@ public final class BenchMain {
           ? new String[] {"dev.arbor.bench.jmh"} : rest);
       case "tree" -> dev.arbor.bench.tree.TreeBenchRunner.main(rest);
       case "repair" -> dev.arbor.bench.repair.RepairBench.main(rest);
+      case "ingest" -> dev.arbor.bench.storage.IngestBench.main(rest);
       case "ceiling" -> dev.arbor.bench.ceiling.CeilingServer.main(rest);
       default -> {
-        System.err.println("unknown benchmark: " + args[0] + " (expected api, jmh, tree, repair or ceiling)");
+        System.err.println("unknown benchmark: " + args[0] + " (expected api, jmh, tree, repair, ingest or ceiling)");
         System.exit(2);
       }
     }

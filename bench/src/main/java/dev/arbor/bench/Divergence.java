@@ -17,7 +17,6 @@ import dev.arbor.property.LastWriteWins;
 import dev.arbor.property.PropertyRecord;
 import dev.arbor.property.ShardRouter;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -62,8 +61,8 @@ final class Divergence implements AutoCloseable {
    * @param loaded keys {@code q-0 .. q-(loaded-1)} exist
    */
   Divergence(Map<String, String> dataNodes, String group, int shards, int loaded, int every) {
-    dataNodes.forEach((id, address) -> nodes.put(id, ManagedChannelBuilder.forTarget(address)
-        .usePlaintext().maxInboundMessageSize(ClusterProcesses.MAX_MESSAGE).build()));
+    dataNodes.forEach((id, address) -> nodes.put(id, dev.arbor.transport.ChannelFactory.plaintext()
+        .open(address, ClusterProcesses.MAX_MESSAGE)));
     this.group = group;
     this.shards = shards;
     this.loaded = loaded;

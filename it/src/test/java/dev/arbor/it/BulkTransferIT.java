@@ -1,5 +1,7 @@
 package dev.arbor.it;
 
+import dev.arbor.transport.ChannelFactory;
+import dev.arbor.transport.MessageLimits;
 import static dev.arbor.it.Props.propertyGroup;
 import static dev.arbor.it.Props.schema;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -25,7 +27,6 @@ import dev.arbor.api.repair.v1.RepairProgress;
 import dev.arbor.api.repair.v1.RunRepairRequest;
 import dev.arbor.metadata.etcd.EtcdProcess;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -173,8 +174,7 @@ class BulkTransferIT {
   }
 
   private void open(String id, ArborProcess p) {
-    channels.put(id, ManagedChannelBuilder.forTarget(p.grpcTarget()).usePlaintext()
-        .maxInboundMessageSize(64 << 20).build());
+    channels.put(id, ChannelFactory.plaintext().open(p.grpcTarget(), MessageLimits.MAX_MESSAGE_BYTES));
   }
 
   /** Placement of {@code G}/0 over both nodes, from the documented function (docs/placement.md). */

@@ -1,5 +1,7 @@
 package dev.arbor.it;
 
+import dev.arbor.transport.ChannelFactory;
+import dev.arbor.transport.MessageLimits;
 import static dev.arbor.it.Props.byId;
 import static dev.arbor.it.Props.byIdMap;
 import static dev.arbor.it.Props.byIds;
@@ -25,7 +27,6 @@ import dev.arbor.api.cluster.v1.ReadResponse;
 import dev.arbor.api.cluster.v1.StoredProperty;
 import dev.arbor.metadata.etcd.EtcdProcess;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -720,7 +721,7 @@ class ClusterIT {
   private void openChannel(String nodeId) {
     closeChannel(nodeId);
     channels.put(
-        nodeId, ManagedChannelBuilder.forTarget(dataNodes.get(nodeId).grpcTarget()).usePlaintext().build());
+        nodeId, ChannelFactory.plaintext().open(dataNodes.get(nodeId).grpcTarget(), MessageLimits.MAX_MESSAGE_BYTES));
   }
 
   private void closeChannel(String nodeId) {

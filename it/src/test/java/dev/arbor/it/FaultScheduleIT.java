@@ -1,5 +1,7 @@
 package dev.arbor.it;
 
+import dev.arbor.transport.ChannelFactory;
+import dev.arbor.transport.MessageLimits;
 import static dev.arbor.it.Props.property;
 import static dev.arbor.it.Props.propertyGroup;
 import static dev.arbor.it.Props.schema;
@@ -16,7 +18,6 @@ import dev.arbor.check.History.Outcome;
 import dev.arbor.check.ReplicaChecker;
 import dev.arbor.metadata.etcd.EtcdProcess;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -363,7 +364,7 @@ class FaultScheduleIT {
       throws Exception {
     Map<String, Map<String, String>> out = new HashMap<>();
     for (String id : NODE_IDS) {
-      ManagedChannel ch = ManagedChannelBuilder.forTarget(nodes.get(id).grpcTarget()).usePlaintext().build();
+      ManagedChannel ch = ChannelFactory.plaintext().open(nodes.get(id).grpcTarget(), MessageLimits.MAX_MESSAGE_BYTES);
       try {
         ReadRequest.Builder req = ReadRequest.newBuilder();
         for (String k : keys) {

@@ -137,7 +137,8 @@ class NameSafetyIT {
 
   /** Whether a data node knows {@code group}: its tree admin answers anything but NOT_FOUND. */
   private static boolean knowsGroup(ArborProcess node, String group) {
-    io.grpc.ManagedChannel ch = io.grpc.ManagedChannelBuilder.forTarget(node.grpcTarget()).usePlaintext().build();
+    io.grpc.ManagedChannel ch = dev.arbor.transport.ChannelFactory.plaintext()
+        .open(node.grpcTarget(), dev.arbor.transport.MessageLimits.MAX_MESSAGE_BYTES);
     try {
       dev.arbor.api.admin.v1.TreeAdminServiceGrpc.newBlockingStub(ch).withDeadlineAfter(10, java.util.concurrent.TimeUnit.SECONDS)
           .buildTrees(dev.arbor.api.admin.v1.BuildTreesRequest.newBuilder().setGroup(group).setShard(0).build());

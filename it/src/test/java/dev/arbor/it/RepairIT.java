@@ -1,5 +1,7 @@
 package dev.arbor.it;
 
+import dev.arbor.transport.ChannelFactory;
+import dev.arbor.transport.MessageLimits;
 import static dev.arbor.it.Props.propertyGroup;
 import static dev.arbor.it.Props.schema;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -27,7 +29,6 @@ import dev.arbor.api.cluster.v1.StoredProperty;
 import dev.arbor.api.cluster.v1.WriteRequest;
 import dev.arbor.metadata.etcd.EtcdProcess;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import java.io.ByteArrayOutputStream;
@@ -163,7 +164,7 @@ class RepairIT {
     liaison = ArborProcess.startLiaison("repair-liaison", metadata);
     client = new BanyanDBClient(liaison.grpcTarget());
     client.connect();
-    liaisonChannel = ManagedChannelBuilder.forTarget(liaison.grpcTarget()).usePlaintext().build();
+    liaisonChannel = ChannelFactory.plaintext().open(liaison.grpcTarget(), MessageLimits.MAX_MESSAGE_BYTES);
     io.grpc.Metadata one = new io.grpc.Metadata();
     one.put(io.grpc.Metadata.Key.of("arbor-write-consistency", io.grpc.Metadata.ASCII_STRING_MARSHALLER), "one");
     props =
@@ -763,8 +764,7 @@ class RepairIT {
 
   private void openChannel(String id) {
     closeChannel(id);
-    channels.put(id, ManagedChannelBuilder.forTarget(node(id).grpcTarget()).usePlaintext()
-        .maxInboundMessageSize(64 << 20).build());
+    channels.put(id, ChannelFactory.plaintext().open(node(id).grpcTarget(), MessageLimits.MAX_MESSAGE_BYTES));
   }
 
   private void closeChannel(String id) {

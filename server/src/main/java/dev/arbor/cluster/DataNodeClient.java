@@ -21,7 +21,7 @@ import io.grpc.Deadline;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import dev.arbor.transport.ChannelFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -43,12 +43,14 @@ public final class DataNodeClient implements AutoCloseable {
 
   /** @param timeout the deadline of each call, counted from when the call is made */
   public DataNodeClient(DataNode node, Duration timeout) {
+    this(node, timeout, ChannelFactory.plaintext());
+  }
+
+  /** As above, its channel built by {@code channels} (TLS and credentials live there). */
+  public DataNodeClient(DataNode node, Duration timeout, ChannelFactory channels) {
     this.node = node;
     this.timeout = timeout;
-    this.channel = NettyChannelBuilder.forTarget(node.grpcAddress())
-        .usePlaintext()
-        .maxInboundMessageSize(InternalApiLimits.MAX_MESSAGE_BYTES)
-        .build();
+    this.channel = channels.open(node.grpcAddress(), InternalApiLimits.MAX_MESSAGE_BYTES);
   }
 
   public DataNode node() {
@@ -76,7 +78,9 @@ public final class DataNodeClient implements AutoCloseable {
         WriteRequest.newBuilder().addAllProperties(properties).setFresh(fresh).build()));
     int n = properties.size();
     if (r.getOutcomesCount() == n) {
-      return new WriteReply(r.getOutcomesList(), r.getRejection());
+      // Reasons come one per record or not at all; anything else is read as none.
+      return new WriteReply(r.getOutcomesList(), r.getRejection(),
+          r.getRejectionsCount() == n ? r.getRejectionsList() : List.of());
     }
     if (r.getOutcomesCount() == 0) {
       // A node that predates outcomes reports only a count. Reading "not stored" as "holds

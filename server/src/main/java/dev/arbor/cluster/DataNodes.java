@@ -1,5 +1,6 @@
 package dev.arbor.cluster;
 
+import dev.arbor.transport.ChannelFactory;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
@@ -18,12 +19,19 @@ public final class DataNodes implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(DataNodes.class);
 
   private final Duration deadline;
+  private final ChannelFactory channels;
   private final Map<NodeId, DataNodeClient> clients = new HashMap<>();
   private volatile Placement placement = Placement.of(List.of());
 
   /** @param deadline the deadline of every call to a data node */
   public DataNodes(Duration deadline) {
+    this(deadline, ChannelFactory.plaintext());
+  }
+
+  /** As above, the clients' channels built by {@code channels}. */
+  public DataNodes(Duration deadline, ChannelFactory channels) {
     this.deadline = deadline;
+    this.channels = channels;
   }
 
   public synchronized void update(Collection<DataNode> registered) {
@@ -39,7 +47,7 @@ public final class DataNodes implements AutoCloseable {
       return false;
     });
     for (DataNode n : next.nodes()) {
-      clients.computeIfAbsent(n.id(), id -> new DataNodeClient(n, deadline));
+      clients.computeIfAbsent(n.id(), id -> new DataNodeClient(n, deadline, channels));
     }
     placement = next;
     LOG.info("data nodes: {}", next.nodes());

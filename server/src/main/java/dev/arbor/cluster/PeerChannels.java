@@ -1,18 +1,25 @@
 package dev.arbor.cluster;
 
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import dev.arbor.transport.ChannelFactory;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
-/** Plaintext gRPC channels to other nodes, one per address, kept for reuse and closed together. */
+/** gRPC channels to other nodes, one per address, kept for reuse and closed together. */
 public final class PeerChannels implements AutoCloseable {
+  private final ChannelFactory factory;
   private final int maxMessageBytes;
   private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
+  /** Plaintext channels (tests that run peers in one JVM). */
   public PeerChannels(int maxMessageBytes) {
+    this(ChannelFactory.plaintext(), maxMessageBytes);
+  }
+
+  public PeerChannels(ChannelFactory factory, int maxMessageBytes) {
+    this.factory = factory;
     this.maxMessageBytes = maxMessageBytes;
   }
 
@@ -20,8 +27,7 @@ public final class PeerChannels implements AutoCloseable {
     if (closed) {
       throw new IllegalStateException("peer channels are closed");
     }
-    return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a).usePlaintext()
-        .maxInboundMessageSize(maxMessageBytes).build());
+    return channels.computeIfAbsent(address, a -> factory.open(a, maxMessageBytes));
   }
 
   @Override

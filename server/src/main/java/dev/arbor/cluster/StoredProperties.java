@@ -63,6 +63,22 @@ public final class StoredProperties {
     return Arrays.equals(p.getGroupIncarnation().toByteArray(), expected.get().toBytes());
   }
 
+  /**
+   * The version a copy names, for comparing versions only (a replace's pre-read): revisions,
+   * delete time and sha as sent, the source as sent (empty when the copy was read version-only).
+   * Never a record to store or serve: the source is not checked against the sha.
+   */
+  public static PropertyRecord versionOf(StoredProperty p, String field) {
+    EntityKey key;
+    try {
+      key = EntityKey.parse(p.getEntity());
+    } catch (IllegalArgumentException e) {
+      throw new InvalidArgumentException(field + ".entity is not group/name/id: " + p.getEntity());
+    }
+    return new PropertyRecord(key, p.getModRevision(), p.getCreateRevision(), p.getDeleteTime(),
+        p.getSource().toByteArray(), p.getSha().toByteArray());
+  }
+
   /** The write a stored property asks for; {@code field} names it in errors (e.g. {@code properties[3]}). */
   public static ShardWrite fromProto(StoredProperty p, String field) {
     EntityKey key;

@@ -19,7 +19,7 @@ import dev.arbor.cluster.StoredProperties;
 import dev.arbor.errors.InvalidArgumentException;
 import dev.arbor.errors.NotFoundException;
 import dev.arbor.errors.ResourceExhaustedException;
-import dev.arbor.liaison.StatusMapping;
+import dev.arbor.transport.StatusMapping;
 import dev.arbor.metadata.SchemaLookup;
 import dev.arbor.property.EntityKey;
 import dev.arbor.property.PropertyRecord;
@@ -127,6 +127,8 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
     StatusMapping.unary(obs, () -> {
       int n = req.getPropertiesCount();
       WriteOutcome[] outcomes = new WriteOutcome[n];
+      String[] reasons = new String[n];
+      java.util.Arrays.fill(reasons, "");
       List<ShardWrite> writes = new ArrayList<>(n);
       List<Integer> positions = new ArrayList<>(n);
       String rejection = "";
@@ -176,6 +178,7 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
         } catch (InvalidArgumentException | NotFoundException e) {
           // Per record, so the writer learns which one and the valid ones still land.
           outcomes[i] = WriteOutcome.WRITE_OUTCOME_REJECTED;
+          reasons[i] = String.valueOf(e.getMessage());
           if (rejection.isEmpty()) {
             rejection = e.getMessage();
           }
@@ -186,20 +189,26 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
         List<ApplyOutcome> applied = store.applyEach(writes, claimed);
         for (int j = 0; j < applied.size(); j++) {
           outcomes[positions.get(j)] = toProto(applied.get(j));
-          if (applied.get(j) == ApplyOutcome.WRONG_INCARNATION && rejection.isEmpty()) {
-            rejection = "properties[" + positions.get(j) + "]: group " + writes.get(j).group()
+          if (applied.get(j) == ApplyOutcome.WRONG_INCARNATION) {
+            reasons[positions.get(j)] = "properties[" + positions.get(j) + "]: group " + writes.get(j).group()
                 + " changed incarnation while it was written (deleted and re-created)";
+            if (rejection.isEmpty()) {
+              rejection = reasons[positions.get(j)];
+            }
           }
           if (applied.get(j) == ApplyOutcome.STORED) {
             stored++;
           }
         }
       }
-      return WriteResponse.newBuilder()
+      WriteResponse.Builder reply = WriteResponse.newBuilder()
           .setStored(stored)
           .addAllOutcomes(List.of(outcomes))
-          .setRejection(rejection)
-          .build();
+          .setRejection(rejection);
+      if (!rejection.isEmpty()) {
+        reply.addAllRejections(List.of(reasons));
+      }
+      return reply.build();
     });
   }
 
@@ -237,6 +246,9 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
         PropertyRecord r = store.latest(k.getGroup(), k.getShard(), key);
         if (r != null) {
           StoredProperty p = StoredProperties.toProto(k.getGroup(), k.getShard(), r, store.incarnation(k.getGroup()));
+          if (k.getVersionOnly()) {
+            p = p.toBuilder().clearSource().build();
+          }
           if (!fill.take(CodedOutputStream.computeMessageSize(ReadResponse.PROPERTIES_FIELD_NUMBER, p))) {
             if (!req.getAllowPartial()) {
               // The caller cannot see keys_read: leaving keys out would read as "not held".

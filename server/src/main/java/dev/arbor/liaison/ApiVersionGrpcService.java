@@ -1,5 +1,6 @@
 package dev.arbor.liaison;
 
+import dev.arbor.transport.StatusMapping;
 import dev.arbor.api.banyandb.common.v1.APIVersion;
 import dev.arbor.api.banyandb.common.v1.GetAPIVersionRequest;
 import dev.arbor.api.banyandb.common.v1.GetAPIVersionResponse;

@@ -1,5 +1,6 @@
 package dev.arbor.liaison;
 
+import dev.arbor.transport.StatusMapping;
 import dev.arbor.api.banyandb.common.v1.Group;
 import dev.arbor.api.banyandb.database.v1.*;
 import dev.arbor.errors.InvalidArgumentException;

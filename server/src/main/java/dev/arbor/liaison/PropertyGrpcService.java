@@ -1,5 +1,6 @@
 package dev.arbor.liaison;
 
+import dev.arbor.transport.StatusMapping;
 import dev.arbor.api.banyandb.property.v1.ApplyRequest;
 import dev.arbor.api.banyandb.property.v1.ApplyResponse;
 import dev.arbor.api.banyandb.property.v1.DeleteRequest;

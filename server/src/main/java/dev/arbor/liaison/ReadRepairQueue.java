@@ -37,6 +37,7 @@ final class ReadRepairQueue implements AutoCloseable {
   private final AtomicLong repaired = new AtomicLong();
   private final AtomicLong dropped = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
+  private final AtomicLong superseded = new AtomicLong();
 
   ReadRepairQueue(DataNodes nodes, int capacity) {
     this.nodes = nodes;
@@ -75,6 +76,11 @@ final class ReadRepairQueue implements AutoCloseable {
     return failed.get();
   }
 
+  /** Pushes the node did not need: it already held a newer version (written since the query). */
+  long superseded() {
+    return superseded.get();
+  }
+
   private void work() {
     while (!closed) {
       Task t;
@@ -87,8 +93,17 @@ final class ReadRepairQueue implements AutoCloseable {
         continue;
       }
       try {
-        nodes.client(t.node().id()).write(List.of(t.property()));
-        repaired.incrementAndGet();
+        dev.arbor.cluster.WriteReply reply = nodes.client(t.node().id()).write(List.of(t.property()));
+        // Only a copy the node now holds is a repair; a newer one there means the lag was healed
+        // by a later write, and a refusal is a failure worth a look (the rejection says why).
+        if (reply.holdsAll()) {
+          repaired.incrementAndGet();
+        } else if (reply.heldNewer()) {
+          superseded.incrementAndGet();
+        } else {
+          failed.incrementAndGet();
+          LOG.warn("read repair of {} on {} refused: {}", t.property().getEntity(), t.node().id(), reply.rejection());
+        }
       } catch (RuntimeException e) {
         failed.incrementAndGet();
         LOG.debug("read repair of {} on {} failed: {}", t.property().getEntity(), t.node().id(), e.getMessage());

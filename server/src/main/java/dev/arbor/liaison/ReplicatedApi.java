@@ -57,9 +57,13 @@ public final class ReplicatedApi implements AutoCloseable {
     return services;
   }
 
-  /** Read repairs queued, written, dropped (queue full) and failed since start. */
+  /**
+   * Read repairs queued, written, dropped (queue full), failed (error or refused) and superseded
+   * (the node already held something newer) since start.
+   */
   public long[] readRepairCounts() {
-    return new long[] {repairs.enqueued(), repairs.repaired(), repairs.dropped(), repairs.failed()};
+    return new long[] {repairs.enqueued(), repairs.repaired(), repairs.dropped(), repairs.failed(),
+        repairs.superseded()};
   }
 
   /** Calls to data nodes running or queued now. */
@@ -75,6 +79,11 @@ public final class ReplicatedApi implements AutoCloseable {
   /** Calls to data nodes not sent because they waited in the queue past their deadline, since start. */
   public long replicaCallsExpired() {
     return calls.expired();
+  }
+
+  /** Batched Writes and Reads sent to data nodes, and the callers they carried, since start. */
+  public long[] replicaBatchCounts() {
+    return new long[] {calls.batchCalls(), calls.batchCallers()};
   }
 
   @Override

@@ -184,7 +184,7 @@ final class ReplicatedQueries {
   }
 
   private List<Hit> confirm(List<DataNode> replicas, List<Key> keys, Map<String, List<StoredProperty>> matched) {
-    List<ReplicaCalls.Answer<List<StoredProperty>>> reads = calls.onEach(replicas, (c, d) -> c.read(keys, d));
+    List<ReplicaCalls.Answer<List<StoredProperty>>> reads = calls.read(replicas, keys);
     Map<String, PropertyRecord> winners = new HashMap<>();
     Map<String, StoredProperty> winnerProtos = new HashMap<>();
     Map<DataNode, Map<String, PropertyRecord>> held = new HashMap<>();

@@ -22,7 +22,6 @@ import dev.arbor.property.PropertyRecord;
 import dev.arbor.property.ShardRouter;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
 /**
@@ -37,7 +36,6 @@ import java.util.function.Supplier;
  * concurrent merge.
  */
 final class ReplicatedWrites {
-  private static final int LOCK_STRIPES = 1024;
   private static final int DELETE_PAGE = 1000;
   /** Writes tried per key before a replica that keeps holding newer versions fails the call. */
   private static final int MAX_ATTEMPTS = 3;
@@ -48,7 +46,7 @@ final class ReplicatedWrites {
   private final HybridClock clock;
   private final int maxPropertyBytes;
   private final Supplier<WriteConsistency> consistency;
-  private final ReentrantLock[] locks = new ReentrantLock[LOCK_STRIPES];
+  private final KeyLocks locks = new KeyLocks();
 
   ReplicatedWrites(
       SchemaLookup lookup, PropertyRequestValidator validator, ReplicaCalls calls, HybridClock clock,
@@ -59,28 +57,35 @@ final class ReplicatedWrites {
     this.clock = clock;
     this.maxPropertyBytes = maxPropertyBytes;
     this.consistency = consistency;
-    for (int i = 0; i < LOCK_STRIPES; i++) {
-      locks[i] = new ReentrantLock();
-    }
   }
 
   ApplyResponse apply(ApplyRequest req) {
     ApplyPlan plan = PropertyApplier.plan(req, lookup, validator);
     Group g = lookup.propertyGroup(plan.key().group(), "property.metadata.group");
     List<DataNode> replicas = replicas(g, plan.shard());
-    ReentrantLock l = lockFor(plan.key());
-    l.lock();
+    // Held across the pre-read and the write of each attempt (two round trips, each batched with
+    // other keys' calls). The next version is computed from the one the pre-read found, so a
+    // second apply of this key on this liaison must not read until the first one's write has
+    // landed: both would read v1, and when the lower revision landed first the higher one would
+    // silently drop its tags (a merge lost, with both acknowledged). Another liaison's concurrent
+    // write is caught by the replicas instead (NOT_STORED_NEWER, re-read and retry); a liaison's
+    // own in-flight write cannot be, since the later write beats it. Releasing after the pre-read
+    // would need the replicas to refuse a write whose base is stale (a conditional write), which
+    // replicas that may differ cannot decide. Only callers of the same key wait.
+    KeyLocks.Held l = locks.lock(plan.key());
     try {
       for (int attempt = 1; ; attempt++) {
         // Each attempt merges onto the winner it reads, so a retry keeps the newer version's tags.
-        PropertyRecord prev = readWinner(replicas, plan.key(), plan.shard());
+        // A replace keeps none of the previous tags: only the version is read (created and
+        // create_revision come from it), not the bytes.
+        PropertyRecord prev = readWinner(replicas, plan.key(), plan.shard(), plan.replace());
         ApplyPlan.Outcome out = plan.next(prev, clock, maxPropertyBytes);
         if (writeAll(replicas, plan.key(), plan.shard(), out.record(), "apply of " + plan.key(), attempt, true)) {
           return out.response();
         }
       }
     } finally {
-      l.unlock();
+      l.close();
     }
   }
 
@@ -131,11 +136,12 @@ final class ReplicatedWrites {
   private boolean deleteKey(Group g, EntityKey key) {
     int shard = ShardRouter.shardOf(key, g.getResourceOpts().getShardNum());
     List<DataNode> replicas = replicas(g, shard);
-    ReentrantLock l = lockFor(key);
-    l.lock();
+    // As for apply: the tombstone is stamped above the version the pre-read found.
+    KeyLocks.Held l = locks.lock(key);
     try {
       for (int attempt = 1; ; attempt++) {
-        PropertyRecord prev = readWinner(replicas, key, shard);
+        // A tombstone keeps the deleted version's bytes: read them.
+        PropertyRecord prev = readWinner(replicas, key, shard, false);
         if (prev == null) {
           return false;
         }
@@ -150,7 +156,7 @@ final class ReplicatedWrites {
         }
       }
     } finally {
-      l.unlock();
+      l.close();
     }
   }
 
@@ -163,10 +169,15 @@ final class ReplicatedWrites {
     return replicas;
   }
 
-  /** The LWW winner among the replicas' copies (null when none holds the key). */
-  private PropertyRecord readWinner(List<DataNode> replicas, EntityKey key, int shard) {
-    Key k = Key.newBuilder().setGroup(key.group()).setShard(shard).setEntity(key.entity()).build();
-    List<ReplicaCalls.Answer<List<StoredProperty>>> answers = calls.onEach(replicas, (c, d) -> c.read(List.of(k), d));
+  /**
+   * The LWW winner among the replicas' copies (null when none holds the key). With
+   * {@code versionOnly} the replicas send no bytes, and the winner is only a version to compare
+   * and stamp above: its source is empty (or whatever an older node sent) and must not be used.
+   */
+  private PropertyRecord readWinner(List<DataNode> replicas, EntityKey key, int shard, boolean versionOnly) {
+    Key k = Key.newBuilder().setGroup(key.group()).setShard(shard).setEntity(key.entity())
+        .setVersionOnly(versionOnly).build();
+    List<ReplicaCalls.Answer<List<StoredProperty>>> answers = calls.read(replicas, List.of(k));
     PropertyRecord winner = null;
     boolean any = false;
     var incarnation = lookup.incarnation(key.group());
@@ -179,7 +190,8 @@ final class ReplicatedWrites {
         if (!StoredProperties.sameIncarnation(p, incarnation)) {
           continue; // a deleted namesake's copy: never a version of this group's key
         }
-        PropertyRecord r = StoredProperties.fromProto(p, "read").record();
+        PropertyRecord r = versionOnly ? StoredProperties.versionOf(p, "read")
+            : StoredProperties.fromProto(p, "read").record();
         if (LastWriteWins.beats(r, winner)) {
           winner = r;
         }
@@ -206,7 +218,7 @@ final class ReplicatedWrites {
     // The group's incarnation lets a replica that still holds a deleted namesake's data refuse it.
     List<StoredProperty> props =
         List.of(StoredProperties.toProto(key.group(), shard, record, lookup.incarnation(key.group())));
-    List<ReplicaCalls.Answer<WriteReply>> answers = calls.onEach(replicas, (c, d) -> c.write(props, fresh, d));
+    List<ReplicaCalls.Answer<WriteReply>> answers = calls.write(replicas, props, fresh);
     List<String> newer = new ArrayList<>();
     List<String> rejected = new ArrayList<>();
     int acks = 0;
@@ -242,9 +254,5 @@ final class ReplicatedWrites {
               + (rejected.isEmpty() ? "" : "; rejected by " + String.join(", ", rejected)));
     }
     return true;
-  }
-
-  private ReentrantLock lockFor(EntityKey key) {
-    return locks[Math.floorMod(key.entity().hashCode(), LOCK_STRIPES)];
   }
 }

@@ -2,13 +2,15 @@ package dev.arbor.observability;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.Authenticator;
+import com.sun.net.httpserver.HttpContext;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.arbor.errors.InvalidArgumentException;
+import dev.arbor.transport.ServerSecurity;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
@@ -26,7 +28,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP port: {@code GET /health} (200 "ok" while serving), {@code GET /metrics}, and JSON
- * routes other components add with {@link #addJsonRoute}.
+ * routes other components add with {@link #addJsonRoute}. TLS and which routes need basic-auth
+ * credentials come from the listener's {@link ServerSecurity}, so a route added later is
+ * protected like the others.
  *
  * <p>JSON routes can be slow (a cluster-wide trace query waits for every node), so they run on
  * their own small bounded pool and answer 503 when it is full: {@code /health} and
@@ -38,6 +42,7 @@ public final class HttpEndpoints implements AutoCloseable {
 
   private final ObjectMapper mapper = new ObjectMapper();
   private final HttpServer server;
+  private final ServerSecurity security;
   private final ExecutorService executor;
   /** Threads for JSON routes; its queue is bounded so a burst is refused, not piled up. */
   private final ThreadPoolExecutor slowRoutes;
@@ -55,7 +60,17 @@ public final class HttpEndpoints implements AutoCloseable {
    */
   public HttpEndpoints(String host, int port, PrometheusMeterRegistry registry, BooleanSupplier healthy,
       java.util.function.Supplier<java.util.List<String>> problems) throws IOException {
-    server = HttpServer.create(new InetSocketAddress(host, port), 64);
+    this(host, port, ServerSecurity.NONE, registry, healthy, problems);
+  }
+
+  /**
+   * As above, over HTTPS when {@code security} has TLS, each route asking for basic-auth
+   * credentials when {@code security} says it needs them.
+   */
+  public HttpEndpoints(String host, int port, ServerSecurity security, PrometheusMeterRegistry registry,
+      BooleanSupplier healthy, java.util.function.Supplier<java.util.List<String>> problems) throws IOException {
+    this.security = security;
+    server = security.bindHttp(host, port, 64);
     executor = Executors.newFixedThreadPool(2, r -> {
       Thread t = new Thread(r, "arbor-http");
       t.setDaemon(true);
@@ -68,7 +83,7 @@ public final class HttpEndpoints implements AutoCloseable {
           t.setDaemon(true);
           return t;
         });
-    server.createContext("/health", ex -> {
+    HttpContext health = server.createContext("/health", ex -> {
       if (!healthy.getAsBoolean()) {
         respond(ex, 503, "unavailable\n", "text/plain; charset=utf-8");
         return;
@@ -77,9 +92,17 @@ public final class HttpEndpoints implements AutoCloseable {
       respond(ex, failing.isEmpty() ? 200 : 503, failing.isEmpty() ? "ok\n" : String.join("\n", failing) + "\n",
           "text/plain; charset=utf-8");
     });
-    server.createContext("/metrics", ex ->
-        respond(ex, 200, registry.scrape(), "text/plain; version=0.0.4; charset=utf-8"));
+    protect(health);
+    protect(server.createContext("/metrics", ex ->
+        respond(ex, 200, registry.scrape(), "text/plain; version=0.0.4; charset=utf-8")));
     server.start();
+  }
+
+  private void protect(HttpContext context) {
+    Authenticator auth = security.httpAuthenticator(context.getPath());
+    if (auth != null) {
+      context.setAuthenticator(auth);
+    }
   }
 
   /** JSON-route requests running or waiting (tests). */
@@ -98,7 +121,7 @@ public final class HttpEndpoints implements AutoCloseable {
    * any other failure is a 500 of the same shape. May be called while serving.
    */
   public void addJsonRoute(String path, Function<Map<String, String>, String> handler) {
-    server.createContext(path, ex -> {
+    protect(server.createContext(path, ex -> {
       try {
         slowRoutes.execute(() -> {
           try {
@@ -113,7 +136,7 @@ public final class HttpEndpoints implements AutoCloseable {
         respond(ex, 503, errorJson("busy: " + SLOW_ROUTE_THREADS + " requests of this kind are running and "
             + SLOW_ROUTE_QUEUE + " waiting; retry later"), JSON);
       }
-    });
+    }));
   }
 
   private void serveJson(HttpExchange ex, String path, Function<Map<String, String>, String> handler)

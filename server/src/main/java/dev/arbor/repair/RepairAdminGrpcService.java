@@ -6,7 +6,7 @@ import dev.arbor.api.repair.v1.RoundReport;
 import dev.arbor.api.repair.v1.RunRepairRequest;
 import dev.arbor.api.repair.v1.TracesRequest;
 import dev.arbor.api.repair.v1.TracesResponse;
-import dev.arbor.liaison.StatusMapping;
+import dev.arbor.transport.StatusMapping;
 import dev.arbor.observability.trace.TraceQuery;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;

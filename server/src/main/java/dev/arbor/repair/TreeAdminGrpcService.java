@@ -7,7 +7,7 @@ import dev.arbor.api.admin.v1.TreeAdminServiceGrpc;
 import dev.arbor.api.banyandb.common.v1.Group;
 import dev.arbor.errors.InvalidArgumentException;
 import dev.arbor.errors.NotFoundException;
-import dev.arbor.liaison.StatusMapping;
+import dev.arbor.transport.StatusMapping;
 import dev.arbor.metadata.MetadataStore;
 import dev.arbor.repair.tree.BuildResult;
 import dev.arbor.repair.tree.RepairTrees;

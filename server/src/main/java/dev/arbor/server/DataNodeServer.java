@@ -1,5 +1,7 @@
 package dev.arbor.server;
 
+import dev.arbor.transport.SecurityConfig;
+import dev.arbor.transport.ServerSecurity;
 import dev.arbor.datanode.DataNodeGrpcService;
 import dev.arbor.metadata.MetadataGroupIncarnations;
 import dev.arbor.metadata.MetadataStore;
@@ -62,9 +64,25 @@ public final class DataNodeServer implements AutoCloseable {
    */
   public static DataNodeServer start(String nodeId, ServerConfig config, MetadataStore metadata,
       NodeRegistry registry, String advertiseHost, Duration ttl) throws IOException {
+    return start(nodeId, config, metadata, registry, advertiseHost, ttl, SecurityConfig.NONE);
+  }
+
+  /**
+   * As above, the HTTP port ({@code /metrics}, {@code /repair/traces}) guarded by the users of
+   * {@code httpSecurity}; the gRPC port has no authentication yet (peers call it).
+   */
+  public static DataNodeServer start(String nodeId, ServerConfig config, MetadataStore metadata,
+      NodeRegistry registry, String advertiseHost, Duration ttl, SecurityConfig httpSecurity) throws IOException {
+    ServerSecurity security = httpSecurity.openHttpOnly();
     HybridClock clock = HybridClock.system();
     PrometheusMeterRegistry meters = ServingEndpoints.newRegistry();
-    StorageNode storage = StorageNode.open(config, metadata, clock, meters);
+    StorageNode storage;
+    try {
+      storage = StorageNode.open(config, metadata, clock, meters);
+    } catch (IOException | RuntimeException e) {
+      security.close();
+      throw e;
+    }
     RepairNode repair = null;
     HandOffNode handOff = null;
     ServingEndpoints endpoints = null;
@@ -86,7 +104,7 @@ public final class DataNodeServer implements AutoCloseable {
       services.addAll(repair.services());
       endpoints =
           ServingEndpoints.start(config.grpcHost(), config.grpcPort(), config.httpPort(), services, meters,
-              config.serverLimits().withoutReplyCap()); // its callers are liaisons, which read at once
+              config.serverLimits().withoutReplyCap(), security); // its callers are liaisons, which read at once
       endpoints.addJsonRoute(dev.arbor.observability.trace.TraceHttpHandler.PATH, repair.traceHttpHandler());
       RepairNode finalRepair = repair;
       // After the store: the data directory is locked by now.
@@ -124,6 +142,8 @@ public final class DataNodeServer implements AutoCloseable {
       // serving then.
       if (endpoints != null) {
         endpoints.close();
+      } else {
+        security.close();
       }
       if (handOff != null) {
         handOff.close();

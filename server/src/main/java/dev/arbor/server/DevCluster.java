@@ -13,8 +13,9 @@ import java.util.List;
 
 /**
  * A whole cluster in one process for one machine: N data nodes and a liaison on loopback ports,
- * sharing one metadata store and node registry (embedded, or etcd when given) — a composition
- * root.
+ * sharing one metadata store (embedded, or etcd when given) — a composition root. Node
+ * registrations come from {@link NodeRegistries}: an embedded registry is shared, while etcd
+ * needs one registry per data node because each registration is its own lease.
  */
 public final class DevCluster implements AutoCloseable {
   private final List<DataNodeServer> dataNodes;
@@ -32,22 +33,48 @@ public final class DevCluster implements AutoCloseable {
   public static DevCluster start(int nodes, ServerConfig nodeTemplate, MetadataStore metadata,
       NodeRegistry registry, String host, int grpcPort, int httpPort, RequestLimits limits,
       WriteConsistency consistency) throws IOException {
-    return start(nodes, nodeTemplate, metadata, registry, host, grpcPort, httpPort, limits, consistency,
-        ReplicaCallLimits.DEFAULTS);
+    return start(nodes, nodeTemplate, metadata, NodeRegistries.shared(registry), host, grpcPort, httpPort, limits,
+        consistency, ReplicaCallLimits.DEFAULTS);
+  }
+
+  /**
+   * Where the dev cluster's processes-in-one find their node registries: the liaison watches
+   * {@link #watched()}, each data node registers through its own {@link #forDataNode()}.
+   */
+  public interface NodeRegistries {
+    NodeRegistry watched();
+
+    NodeRegistry forDataNode();
+
+    /** One registry for everything (the embedded registry holds any number of registrations). */
+    static NodeRegistries shared(NodeRegistry registry) {
+      return new NodeRegistries() {
+        @Override
+        public NodeRegistry watched() {
+          return registry;
+        }
+
+        @Override
+        public NodeRegistry forDataNode() {
+          return registry;
+        }
+      };
+    }
   }
 
   /** As above, the liaison's calls to data nodes held to {@code fanOut}. */
   public static DevCluster start(int nodes, ServerConfig nodeTemplate, MetadataStore metadata,
-      NodeRegistry registry, String host, int grpcPort, int httpPort, RequestLimits limits,
+      NodeRegistries registries, String host, int grpcPort, int httpPort, RequestLimits limits,
       WriteConsistency consistency, ReplicaCallLimits fanOut) throws IOException {
     List<DataNodeServer> started = new ArrayList<>();
     try {
       for (int i = 1; i <= nodes; i++) {
         Path dir = nodeTemplate.dataDir().resolve("data-" + i);
         ServerConfig cfg = nodeTemplate.withDataDir(dir).withHost(host).withPorts(0, 0);
-        started.add(DataNodeServer.start("data-" + i, cfg, metadata, registry, "127.0.0.1", Duration.ofSeconds(10)));
+        started.add(DataNodeServer.start("data-" + i, cfg, metadata, registries.forDataNode(), "127.0.0.1",
+            Duration.ofSeconds(10)));
       }
-      LiaisonServer liaison = LiaisonServer.start(host, grpcPort, httpPort, metadata, registry, limits, consistency,
+      LiaisonServer liaison = LiaisonServer.start(host, grpcPort, httpPort, metadata, registries.watched(), limits, consistency,
           Duration.ofSeconds(5), 1024, dev.arbor.property.HybridClock.system(), nodeTemplate.serverLimits(), fanOut);
       return new DevCluster(started, liaison);
     } catch (IOException | RuntimeException e) {

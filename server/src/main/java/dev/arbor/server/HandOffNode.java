@@ -55,7 +55,7 @@ final class HandOffNode implements AutoCloseable {
         () -> store.allShards().stream().map(s -> new ShardRef(s.group(), s.shard())).toList(),
         settings.debounce(), System::nanoTime);
     CountDownLatch closed = new CountDownLatch(1);
-    GrpcOwnerWriter writer = new GrpcOwnerWriter(PUSH_DEADLINE);
+    GrpcOwnerWriter writer = new GrpcOwnerWriter(PUSH_DEADLINE, dev.arbor.transport.ChannelFactory.plaintext());
     HandOff handOff = new HandOff(store, ownership, writer, settings, System::nanoTime, d -> {
       try {
         return !closed.await(d.toMillis(), TimeUnit.MILLISECONDS);

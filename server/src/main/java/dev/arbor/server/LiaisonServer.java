@@ -12,7 +12,10 @@ import dev.arbor.property.HybridClock;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import dev.arbor.transport.ChannelFactory;
 import dev.arbor.transport.GrpcServerLimits;
+import dev.arbor.transport.SecurityConfig;
+import dev.arbor.transport.ServerSecurity;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -58,7 +61,22 @@ public final class LiaisonServer implements AutoCloseable {
       NodeRegistry registry, dev.arbor.liaison.RequestLimits limits, WriteConsistency consistency,
       Duration nodeDeadline, int repairQueueSize, HybridClock clock, GrpcServerLimits serverLimits,
       ReplicaCallLimits fanOut) throws IOException {
-    DataNodes nodes = new DataNodes(nodeDeadline);
+    return start(host, grpcPort, httpPort, metadata, registry, limits, consistency, nodeDeadline, repairQueueSize,
+        clock, serverLimits, fanOut, SecurityConfig.NONE);
+  }
+
+  /**
+   * As above, the public ports secured as {@code securityConfig} says (TLS, users and roles).
+   *
+   * @throws IllegalArgumentException a TLS or users file cannot be used; nothing was opened
+   */
+  public static LiaisonServer start(String host, int grpcPort, int httpPort, MetadataStore metadata,
+      NodeRegistry registry, dev.arbor.liaison.RequestLimits limits, WriteConsistency consistency,
+      Duration nodeDeadline, int repairQueueSize, HybridClock clock, GrpcServerLimits serverLimits,
+      ReplicaCallLimits fanOut, SecurityConfig securityConfig) throws IOException {
+    ServerSecurity security = securityConfig.open(ApiRoles::required);
+    // Calls to data nodes stay plaintext until the internal listener with mTLS exists.
+    DataNodes nodes = new DataNodes(nodeDeadline, ChannelFactory.plaintext());
     registry.addListener(e -> nodes.update(dataNodes(registry)));
     nodes.update(dataNodes(registry));
     ReplicatedApi api = new ReplicatedApi(metadata, nodes, clock, limits,
@@ -72,6 +90,11 @@ public final class LiaisonServer implements AutoCloseable {
     FunctionCounter.builder("arbor.replica.calls.expired", api, ReplicatedApi::replicaCallsExpired)
         .description("calls to data nodes not sent because they waited in the queue past their deadline")
         .register(meters);
+    FunctionCounter.builder("arbor.replica.batch.calls", api, a -> a.replicaBatchCounts()[0])
+        .description("batched Writes and Reads sent to data nodes").register(meters);
+    FunctionCounter.builder("arbor.replica.batch.callers", api, a -> a.replicaBatchCounts()[1])
+        .description("callers the batched Writes and Reads carried (over arbor_replica_batch_calls: the mean batch)")
+        .register(meters);
     FunctionCounter.builder("arbor.read.repair.enqueued", api, a -> a.readRepairCounts()[0])
         .description("read repairs queued").register(meters);
     FunctionCounter.builder("arbor.read.repair.written", api, a -> a.readRepairCounts()[1])
@@ -79,15 +102,18 @@ public final class LiaisonServer implements AutoCloseable {
     FunctionCounter.builder("arbor.read.repair.dropped", api, a -> a.readRepairCounts()[2])
         .description("read repairs dropped because the queue was full").register(meters);
     FunctionCounter.builder("arbor.read.repair.failed", api, a -> a.readRepairCounts()[3])
-        .description("read repairs that failed").register(meters);
+        .description("read repairs that failed or that the replica refused").register(meters);
+    FunctionCounter.builder("arbor.read.repair.superseded", api, a -> a.readRepairCounts()[4])
+        .description("read repairs not needed: the replica already held a newer version").register(meters);
     try {
       ServingEndpoints endpoints =
-          ServingEndpoints.start(host, grpcPort, httpPort, api.services(), meters, serverLimits);
+          ServingEndpoints.start(host, grpcPort, httpPort, api.services(), meters, serverLimits, security);
       endpoints.markServing();
       return new LiaisonServer(nodes, api, endpoints);
     } catch (IOException | RuntimeException e) {
       api.close();
       nodes.close();
+      security.close();
       throw e;
     }
   }

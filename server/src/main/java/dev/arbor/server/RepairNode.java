@@ -104,7 +104,9 @@ final class RepairNode implements AutoCloseable {
           .description("repair spans dropped because the buffer was full").register(meters);
       Tracer tracer = new Tracer(nodeId, spans);
       RepairMetrics metrics = new RepairMetrics(meters, System::currentTimeMillis);
-      PeerChannels channels = new PeerChannels(MAX_MESSAGE);
+      // Node-to-node traffic stays plaintext until the internal listener with mTLS exists.
+      dev.arbor.transport.ChannelFactory internalChannels = dev.arbor.transport.ChannelFactory.plaintext();
+      PeerChannels channels = new PeerChannels(internalChannels, MAX_MESSAGE);
       Supplier<List<DataNode>> dataNodes = () -> registry.nodes().stream().filter(n -> n.hasRole("data"))
           .map(n -> DataNode.of(n.id(), n.grpcAddress())).toList();
       var rebuild = (java.util.function.BiConsumer<String, Integer>) storage.treeScheduler()::submit;
@@ -166,7 +168,7 @@ final class RepairNode implements AutoCloseable {
       RepairRounds rounds = new RepairRounds(nodeId, metadata, dataNodes, gossip::offer, peers, tracer, metrics,
           rc.roundTimeout(), announcer);
       roundsRef.set(rounds);
-      TraceQuery traceQuery = new TraceQuery(nodeId, spans, dataNodes);
+      TraceQuery traceQuery = new TraceQuery(nodeId, spans, dataNodes, TraceQuery.DEFAULT_PEER_DEADLINE, internalChannels);
       RepairTrigger trigger = rc.scheduled()
           ? new RepairTrigger(nodeId, BuildSchedule.parse(rc.schedule()), rings, watermarks, rounds, rc.workers(),
               grace, wallNanos)

@@ -1,18 +1,11 @@
 package dev.arbor.server;
 
-import dev.arbor.observability.GrpcMetricsInterceptor;
 import dev.arbor.observability.HttpEndpoints;
-import dev.arbor.transport.BoundedDescriptions;
-import dev.arbor.transport.CallLimiter;
 import dev.arbor.transport.GrpcServerLimits;
-import dev.arbor.transport.ReplyBudget;
+import dev.arbor.transport.GrpcServers;
+import dev.arbor.transport.ServerSecurity;
 import io.grpc.BindableService;
-import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.core.instrument.Gauge;
 import io.grpc.Server;
-import io.grpc.ServerInterceptor;
-import io.grpc.ServerInterceptors;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
@@ -20,8 +13,6 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.net.BindException;
-import java.net.InetSocketAddress;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -34,17 +25,17 @@ import java.util.concurrent.TimeUnit;
  * as a real node: its figure is then the cost of the gRPC layer alone.
  */
 public final class ServingEndpoints implements AutoCloseable {
-  private static final int MAX_INBOUND_MESSAGE = 64 << 20;
-
   private final Server grpc;
   private final HttpEndpoints http;
+  private final ServerSecurity security;
   private volatile boolean serving;
   /** What makes this node unable to do its job though it runs (storage failures); empty when fine. */
   private volatile java.util.function.Supplier<List<String>> problems = List::of;
 
-  private ServingEndpoints(Server grpc, HttpEndpoints http) {
+  private ServingEndpoints(Server grpc, HttpEndpoints http, ServerSecurity security) {
     this.grpc = grpc;
     this.http = http;
+    this.security = security;
   }
 
   /** A metrics registry with the JVM's meters bound. */
@@ -65,52 +56,33 @@ public final class ServingEndpoints implements AutoCloseable {
   /** As above, with the server's concurrency caps, keepalive and connection age. */
   public static ServingEndpoints start(String host, int grpcPort, int httpPort, List<BindableService> services,
       PrometheusMeterRegistry registry, GrpcServerLimits limits) throws IOException {
-    GrpcMetricsInterceptor metrics = new GrpcMetricsInterceptor(registry);
-    CallLimiter limiter = new CallLimiter(limits.maxConcurrentCalls());
-    FunctionCounter.builder("arbor.grpc.calls.refused", limiter, CallLimiter::refused)
-        .description("calls answered RESOURCE_EXHAUSTED because --max-concurrent-calls were being handled")
-        .register(registry);
-    Gauge.builder("arbor.grpc.calls.in.flight", limiter, CallLimiter::inFlight)
-        .description("calls being handled now").register(registry);
-    NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(host, grpcPort))
-        .maxInboundMessageSize(MAX_INBOUND_MESSAGE)
-        .maxConcurrentCallsPerConnection(limits.maxCallsPerConnection())
-        .keepAliveTime(limits.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
-        .keepAliveTimeout(GrpcServerLimits.KEEPALIVE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
-        .maxConnectionAge(limits.maxConnectionAge().toMillis(), TimeUnit.MILLISECONDS)
-        .maxConnectionAgeGrace(GrpcServerLimits.MAX_CONNECTION_AGE_GRACE.toMillis(), TimeUnit.MILLISECONDS);
-    // The last interceptor runs first: refused calls are still timed and counted by code, and every
-    // status (a refusal's too) leaves with a bounded description.
-    BoundedDescriptions descriptions = new BoundedDescriptions();
-    List<ServerInterceptor> interceptors = new ArrayList<>();
-    if (limits.maxQueuedReplyBytes() > 0) {
-      // Innermost: it sees the handler's replies before the others see the call's end.
-      ReplyBudget replies = new ReplyBudget(limits.maxQueuedReplyBytes());
-      FunctionCounter.builder("arbor.grpc.replies.refused", replies, ReplyBudget::refused)
-          .description("calls answered RESOURCE_EXHAUSTED because --max-queued-reply-bytes of replies were waiting"
-              + " for their clients").register(registry);
-      Gauge.builder("arbor.grpc.replies.queued.bytes", replies, ReplyBudget::queuedBytes)
-          .description("reply bytes waiting for their clients to read them").register(registry);
-      interceptors.add(replies);
-    }
-    interceptors.addAll(List.of(limiter, metrics, descriptions));
-    services.forEach(s -> builder.addService(ServerInterceptors.intercept(s, interceptors)));
-    Server grpc = builder.build();
+    return start(host, grpcPort, httpPort, services, registry, limits, ServerSecurity.NONE);
+  }
+
+  /**
+   * As above, both ports secured by {@code security} (TLS, users and roles); the endpoints own it
+   * from here on and close it with themselves.
+   */
+  public static ServingEndpoints start(String host, int grpcPort, int httpPort, List<BindableService> services,
+      PrometheusMeterRegistry registry, GrpcServerLimits limits, ServerSecurity security) throws IOException {
+    Server grpc;
     try {
-      grpc.start();
+      grpc = GrpcServers.start(host, grpcPort, services, registry, limits, security);
     } catch (IOException e) {
+      security.close();
       throw bindFailure("gRPC", host, grpcPort, e);
     }
     ServingEndpoints[] self = new ServingEndpoints[1];
     HttpEndpoints http;
     try {
-      http = new HttpEndpoints(host, httpPort, registry, () -> self[0] != null && self[0].serving,
+      http = new HttpEndpoints(host, httpPort, security, registry, () -> self[0] != null && self[0].serving,
           () -> self[0] == null ? List.of() : self[0].problems.get());
     } catch (IOException e) {
       grpc.shutdownNow();
+      security.close();
       throw bindFailure("HTTP", host, httpPort, e);
     }
-    self[0] = new ServingEndpoints(grpc, http);
+    self[0] = new ServingEndpoints(grpc, http, security);
     return self[0];
   }
 
@@ -164,5 +136,6 @@ public final class ServingEndpoints implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     http.close();
+    security.close();
   }
 }

@@ -5,6 +5,8 @@ import dev.arbor.metadata.EmbeddedMetadataStore;
 import dev.arbor.metadata.MetadataStore;
 import dev.arbor.property.HybridClock;
 import dev.arbor.repair.TreeAdminGrpcService;
+import dev.arbor.transport.SecurityConfig;
+import dev.arbor.transport.ServerSecurity;
 import io.grpc.BindableService;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -31,17 +33,40 @@ public final class StandaloneServer implements AutoCloseable {
 
   /** Opens the data directory, recovers, and starts serving gRPC and HTTP. */
   public static StandaloneServer start(ServerConfig config) throws IOException {
+    return start(config, SecurityConfig.NONE);
+  }
+
+  /**
+   * As above, the public ports secured as {@code securityConfig} says (TLS, users and roles).
+   *
+   * @throws IllegalArgumentException a TLS or users file cannot be used; nothing was opened
+   */
+  public static StandaloneServer start(ServerConfig config, SecurityConfig securityConfig) throws IOException {
+    ServerSecurity security = securityConfig.open(ApiRoles::required);
     HybridClock clock = HybridClock.system();
-    MetadataStore metadata = EmbeddedMetadataStore.open(config.dataDir().resolve("meta"), clock);
+    MetadataStore metadata;
+    try {
+      metadata = EmbeddedMetadataStore.open(config.dataDir().resolve("meta"), clock);
+    } catch (IOException | RuntimeException e) {
+      security.close();
+      throw e;
+    }
     PrometheusMeterRegistry registry = ServingEndpoints.newRegistry();
-    StorageNode storage = StorageNode.open(config, metadata, clock, registry);
+    StorageNode storage;
+    try {
+      storage = StorageNode.open(config, metadata, clock, registry);
+    } catch (IOException | RuntimeException e) {
+      security.close();
+      metadata.close();
+      throw e;
+    }
     try {
       List<BindableService> services =
           new ArrayList<>(PublicApi.services(metadata, storage.store(), clock, config.limits(), REVISION));
       services.add(new TreeAdminGrpcService(metadata, storage.trees()));
       ServingEndpoints endpoints =
           ServingEndpoints.start(config.grpcHost(), config.grpcPort(), config.httpPort(), services, registry,
-              config.serverLimits());
+              config.serverLimits(), security);
       storage.start(storage.graceOnly());
       endpoints.healthProblems(storage.store()::storageProblems);
       endpoints.markServing();
@@ -49,6 +74,7 @@ public final class StandaloneServer implements AutoCloseable {
     } catch (IOException | RuntimeException e) {
       storage.close();
       metadata.close();
+      security.close();
       throw e;
     }
   }

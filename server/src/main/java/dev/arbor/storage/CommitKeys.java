@@ -3,7 +3,6 @@ package dev.arbor.storage;
 import java.io.IOException;
 import java.util.function.Predicate;
 import org.apache.lucene.index.DirectoryReader;
-import org.apache.lucene.index.IndexCommit;
 import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.Terms;
 import org.apache.lucene.index.TermsEnum;
@@ -26,14 +25,8 @@ final class CommitKeys {
     }
   }
 
-  /** The first key of {@code commit} that {@code belongs} rejects, or null. */
-  static String firstNotMatching(IndexCommit commit, Predicate<String> belongs) throws IOException {
-    try (DirectoryReader r = DirectoryReader.open(commit)) {
-      return firstNotMatching(r, belongs);
-    }
-  }
-
-  private static String firstNotMatching(DirectoryReader r, Predicate<String> belongs) throws IOException {
+  /** The first key {@code r} holds that {@code belongs} rejects, or null. */
+  static String firstNotMatching(DirectoryReader r, Predicate<String> belongs) throws IOException {
     for (LeafReaderContext leaf : r.leaves()) {
       Terms terms = leaf.reader().terms(DocumentCodec.KEY);
       if (terms == null) {

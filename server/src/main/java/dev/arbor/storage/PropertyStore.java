@@ -881,10 +881,10 @@ public final class PropertyStore implements Closeable {
       }
       long pos = wal.append(payload);
       wal.awaitDurable(pos);
-      for (int i = 0; i < writes.size(); i++) {
-        ShardIndex target = targets.get(i);
+      for (IndexBatch b : IndexBatch.byShard(targets, writes, docs, absent)) {
+        ShardIndex target = b.target();
         try {
-          target.put(writes.get(i).record(), docs.get(i), absent.get(i));
+          target.putAll(b.records(), b.docs(), b.absent());
         } catch (IOException | RuntimeException e) {
           // Logged durably but not applied: a restart replays it, unless a checkpoint of a shard
           // that kept serving dropped the segment first. Either way the caller cannot know.

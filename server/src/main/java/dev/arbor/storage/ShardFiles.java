@@ -78,7 +78,9 @@ public final class ShardFiles implements Closeable {
 
   /** The first key of the commit that {@code belongs} rejects (a misrouted copy), or null. */
   public String firstKeyNotMatching(java.util.function.Predicate<String> belongs) throws IOException {
-    return CommitKeys.firstNotMatching(commit, belongs);
+    try (org.apache.lucene.index.DirectoryReader r = index.openCommitReader(commit)) {
+      return CommitKeys.firstNotMatching(r, belongs);
+    }
   }
 
   /** Opens one of the commit's files for sequential reading. */

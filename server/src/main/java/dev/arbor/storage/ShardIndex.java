@@ -214,6 +214,66 @@ public final class ShardIndex implements Closeable {
     } else {
       writer.updateDocument(new Term(DocumentCodec.KEY, entity), doc);
     }
+    applied(r);
+  }
+
+  /**
+   * Stores a batch of documents with one index-writer call per kind of write instead of one per
+   * document: keys that had no record ({@code absent}) are added together, the others replace
+   * their keys' documents in one {@code updateDocuments} whose delete matches all their keys (one
+   * buffered delete instead of one per key). Keys must be distinct: two documents of one key in a
+   * batch would both survive the shared delete, so such a batch is stored one document at a time.
+   * Callers hold the keys' locks.
+   *
+   * <p>The documents of one call form a Lucene block (kept in one in-memory segment, added or
+   * dropped together on a non-fatal error); nothing reads them as a block, the index sort orders
+   * them by key like any others.
+   */
+  void putAll(List<PropertyRecord> records, List<org.apache.lucene.document.Document> docs, List<Boolean> absent)
+      throws IOException {
+    ensureServing();
+    if (records.size() == 1) {
+      put(records.get(0), docs.get(0), absent.get(0));
+      return;
+    }
+    java.util.Set<String> keys = new java.util.HashSet<>(records.size() * 2);
+    for (PropertyRecord r : records) {
+      if (!keys.add(r.key().entity())) {
+        for (int i = 0; i < records.size(); i++) {
+          put(records.get(i), docs.get(i), absent.get(i));
+        }
+        return;
+      }
+    }
+    List<org.apache.lucene.document.Document> added = new ArrayList<>(docs.size());
+    List<org.apache.lucene.document.Document> replacing = new ArrayList<>();
+    List<BytesRef> replacedKeys = new ArrayList<>();
+    for (int i = 0; i < records.size(); i++) {
+      if (absent.get(i)) {
+        added.add(docs.get(i));
+      } else {
+        replacing.add(docs.get(i));
+        replacedKeys.add(new BytesRef(records.get(i).key().entity()));
+      }
+    }
+    if (!added.isEmpty()) {
+      writer.addDocuments(added);
+    }
+    if (replacedKeys.size() == 1) {
+      writer.updateDocuments(new Term(DocumentCodec.KEY, replacedKeys.get(0)), replacing);
+    } else if (!replacedKeys.isEmpty()) {
+      // Deletes every older document of these keys, not the ones this call adds (Lucene applies
+      // a delete only to documents added before it).
+      writer.updateDocuments(new org.apache.lucene.search.TermInSetQuery(DocumentCodec.KEY, replacedKeys), replacing);
+    }
+    for (PropertyRecord r : records) {
+      applied(r);
+    }
+  }
+
+  /** Bookkeeping of one stored record: intake tracking, change count, the not-yet-visible map. */
+  private void applied(PropertyRecord r) {
+    String entity = r.key().entity();
     java.util.Set<String> tracked = intakeKeys.get();
     if (tracked != null) {
       tracked.add(entity);
@@ -476,6 +536,31 @@ public final class ShardIndex implements Closeable {
       return snapshots.snapshot();
     } catch (IllegalStateException noCommitYet) {
       return null;
+    }
+  }
+
+  /**
+   * A reader of {@code commit} (a {@link #snapshot}) that shares the near-real-time searcher's
+   * segment readers for every segment the two have in common, instead of opening and mapping the
+   * segment files a second time: a page of a file mapped twice counts twice in the process's
+   * resident memory, and a tree build reads every segment's doc values. The searcher is refreshed
+   * first so it holds every committed segment. Close the reader when done.
+   */
+  public org.apache.lucene.index.DirectoryReader openCommitReader(IndexCommit commit) throws IOException {
+    ensureServing();
+    refresh();
+    IndexSearcher s = searchers.acquire();
+    try {
+      org.apache.lucene.index.DirectoryReader nrt = (org.apache.lucene.index.DirectoryReader) s.getIndexReader();
+      org.apache.lucene.index.DirectoryReader r = org.apache.lucene.index.DirectoryReader.openIfChanged(nrt, commit);
+      if (r == null) {
+        // The searcher reads exactly that commit: share it.
+        nrt.incRef();
+        return nrt;
+      }
+      return r;
+    } finally {
+      searchers.release(s);
     }
   }
 

@@ -1,9 +1,9 @@
 package dev.arbor.storage;
 
-import dev.arbor.errors.ArborException;
+import dev.arbor.errors.IoFailureException;
 
 /** An I/O failure of the storage layer; the write it concerns was not acknowledged. */
-public final class StorageException extends ArborException {
+public final class StorageException extends IoFailureException {
   public StorageException(String message, Throwable cause) {
     super(message, cause);
   }

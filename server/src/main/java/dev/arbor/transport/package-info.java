@@ -1,8 +1,17 @@
 /**
- * How Arbor's gRPC servers are built and guarded: concurrency caps, keepalive and connection age,
- * message size. {@link dev.arbor.transport.Slots} is the one admission mechanism: the server's
- * call cap and the liaison's fan-out to data nodes both refuse work at once when it is full. The composition roots build one {@link GrpcServerLimits} from configuration and
- * pass it in. Channels, TLS and status mapping are to move here too; nothing in this package
- * knows about properties, storage or repair.
+ * How Arbor talks over the network, in one place: gRPC servers ({@link dev.arbor.transport.GrpcServers})
+ * and channels ({@link dev.arbor.transport.ChannelFactory}) with their message sizes, keepalive,
+ * concurrency caps and interceptors (metrics, authentication and roles, bounded descriptions); TLS
+ * key material reloaded from PEM files ({@link dev.arbor.transport.TlsMaterial}); users
+ * ({@link dev.arbor.transport.UserDirectory}); the HTTP port's TLS and basic auth
+ * ({@link dev.arbor.transport.ServerSecurity}); and the mapping of domain exceptions to gRPC
+ * statuses ({@link dev.arbor.transport.StatusMapping}). {@link dev.arbor.transport.Slots} is the one
+ * admission mechanism: the server's call cap and the liaison's fan-out to data nodes both refuse
+ * work at once when it is full.
+ *
+ * <p>Composition roots build the security and channel factories once from configuration and pass
+ * them in; nothing else names a channel or server builder. This package sits low: storage, cluster,
+ * liaison and repair may use it; it knows nothing about properties, storage or repair (which role a
+ * method needs is a table the caller passes in).
  */
 package dev.arbor.transport;

@@ -7,7 +7,7 @@ import dev.arbor.api.banyandb.property.v1.DeleteResponse;
 import dev.arbor.api.banyandb.property.v1.PropertyServiceGrpc;
 import dev.arbor.api.banyandb.property.v1.QueryRequest;
 import dev.arbor.api.banyandb.property.v1.QueryResponse;
-import dev.arbor.liaison.StatusMapping;
+import dev.arbor.transport.StatusMapping;
 import io.grpc.stub.StreamObserver;
 
 /**

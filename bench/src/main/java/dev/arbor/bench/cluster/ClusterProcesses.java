@@ -1,9 +1,9 @@
 package dev.arbor.bench.cluster;
 
+import dev.arbor.transport.ChannelFactory;
 import dev.arbor.cluster.DataNode;
 import dev.arbor.cluster.Placement;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -88,8 +88,7 @@ public final class ClusterProcesses implements AutoCloseable {
       }
       c.liaison = ArborNode.startLiaison(jar, liaisonJvmOpts, metadata, nodeTtl, liaisonArgs, logs,
           startupTimeout);
-      c.liaisonChannel = ManagedChannelBuilder.forTarget(c.liaison.grpcTarget()).usePlaintext()
-          .maxInboundMessageSize(MAX_MESSAGE).build();
+      c.liaisonChannel = ChannelFactory.plaintext().open(c.liaison.grpcTarget(), MAX_MESSAGE);
       c.startMillis = (System.nanoTime() - t0) / 1_000_000;
       return c;
     } catch (Exception e) {
@@ -103,8 +102,7 @@ public final class ClusterProcesses implements AutoCloseable {
     if (old != null) {
       old.shutdownNow();
     }
-    channels.put(id, ManagedChannelBuilder.forTarget(dataNodes.get(id).grpcTarget()).usePlaintext()
-        .maxInboundMessageSize(MAX_MESSAGE).build());
+    channels.put(id, ChannelFactory.plaintext().open(dataNodes.get(id).grpcTarget(), MAX_MESSAGE));
   }
 
   /** The data nodes holding (group, shard), in placement (ring) order. */

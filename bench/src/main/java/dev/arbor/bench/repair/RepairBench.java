@@ -410,8 +410,8 @@ public final class RepairBench implements Callable<Integer> {
     try {
       List<io.grpc.ManagedChannel> channels = new ArrayList<>();
       for (int c = 0; c < loadChannels; c++) {
-        channels.add(io.grpc.ManagedChannelBuilder.forTarget(cluster.liaison().grpcTarget())
-            .usePlaintext().build());
+        channels.add(dev.arbor.transport.ChannelFactory.plaintext()
+            .open(cluster.liaison().grpcTarget(), ClusterProcesses.MAX_MESSAGE));
       }
       loader = new DataLoader(cluster.liaisonChannel(), channels, inFlight, size, seed);
       internal = load == LoadMode.INTERNAL

@@ -1,5 +1,7 @@
 package dev.arbor.bench.ceiling;
 
+import dev.arbor.transport.ChannelFactory;
+import dev.arbor.transport.MessageLimits;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.arbor.api.banyandb.common.v1.Metadata;
@@ -13,7 +15,6 @@ import dev.arbor.api.banyandb.property.v1.PropertyServiceGrpc;
 import dev.arbor.api.banyandb.property.v1.QueryRequest;
 import dev.arbor.server.ServingEndpoints;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -27,8 +28,8 @@ class CeilingServerTest {
   @Test
   void answersApplyAndQueryWithoutStoringAndIsHealthy() throws Exception {
     ServingEndpoints endpoints = CeilingServer.start("127.0.0.1", 0, 0);
-    ManagedChannel channel = ManagedChannelBuilder
-        .forTarget("127.0.0.1:" + endpoints.grpcPort()).usePlaintext().build();
+    ManagedChannel channel = ChannelFactory.plaintext()
+        .open("127.0.0.1:" + endpoints.grpcPort(), MessageLimits.MAX_MESSAGE_BYTES);
     try {
       PropertyServiceGrpc.PropertyServiceBlockingStub stub = PropertyServiceGrpc
           .newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);

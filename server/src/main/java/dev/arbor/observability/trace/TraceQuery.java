@@ -9,7 +9,7 @@ import dev.arbor.errors.InvalidArgumentException;
 import dev.arbor.errors.UnavailableException;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import dev.arbor.transport.ChannelFactory;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -53,6 +53,7 @@ public final class TraceQuery implements AutoCloseable {
   private final SpanSource local;
   private final Supplier<List<DataNode>> dataNodes;
   private final Duration peerDeadline;
+  private final ChannelFactory channelFactory;
   private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
@@ -64,6 +65,13 @@ public final class TraceQuery implements AutoCloseable {
    */
   public TraceQuery(
       String selfNodeId, SpanSource local, Supplier<List<DataNode>> dataNodes, Duration peerDeadline) {
+    this(selfNodeId, local, dataNodes, peerDeadline, ChannelFactory.plaintext());
+  }
+
+  /** As above, the channels to peers built by {@code channelFactory}. */
+  public TraceQuery(String selfNodeId, SpanSource local, Supplier<List<DataNode>> dataNodes, Duration peerDeadline,
+      ChannelFactory channelFactory) {
+    this.channelFactory = channelFactory;
     this.selfNodeId = selfNodeId;
     this.local = local;
     this.dataNodes = dataNodes;
@@ -168,10 +176,7 @@ public final class TraceQuery implements AutoCloseable {
   }
 
   private ManagedChannel channel(String address) {
-    return channels.computeIfAbsent(address, a -> NettyChannelBuilder.forTarget(a)
-        .usePlaintext()
-        .maxInboundMessageSize(MAX_INBOUND_BYTES)
-        .build());
+    return channels.computeIfAbsent(address, a -> channelFactory.open(a, MAX_INBOUND_BYTES));
   }
 
   /** Closes the channels to the peers. */

@@ -4,6 +4,7 @@ import dev.arbor.api.cluster.v1.StoredProperty;
 import dev.arbor.api.cluster.v1.WriteOutcome;
 import dev.arbor.cluster.DataNode;
 import dev.arbor.cluster.DataNodeClient;
+import dev.arbor.transport.ChannelFactory;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -12,15 +13,17 @@ import java.util.concurrent.ConcurrentHashMap;
 /** {@link OwnerWriter} over {@code DataNodeService/Write}, one client per owner address. */
 public final class GrpcOwnerWriter implements OwnerWriter, AutoCloseable {
   private final Duration deadline;
+  private final ChannelFactory channels;
   private final Map<DataNode, DataNodeClient> clients = new ConcurrentHashMap<>();
 
-  public GrpcOwnerWriter(Duration deadline) {
+  public GrpcOwnerWriter(Duration deadline, ChannelFactory channels) {
     this.deadline = deadline;
+    this.channels = channels;
   }
 
   @Override
   public List<WriteOutcome> write(DataNode owner, List<StoredProperty> records) {
-    return clients.computeIfAbsent(owner, n -> new DataNodeClient(n, deadline)).write(records).outcomes();
+    return clients.computeIfAbsent(owner, n -> new DataNodeClient(n, deadline, channels)).write(records).outcomes();
   }
 
   @Override

@@ -374,7 +374,8 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
       Files.createDirectories(dir);
       Path tree = dir.resolve(TREE_FILE);
       TreeSummary summary;
-      try (SnapshotLeafScanner scan = new SnapshotLeafScanner(commit);
+      // Shares the searcher's segment readers: the files are not mapped a second time.
+      try (SnapshotLeafScanner scan = new SnapshotLeafScanner(idx.openCommitReader(commit));
           TreeFileWriter w = new TreeFileWriter(dir.resolve("build-" + System.nanoTime()), slotCount)) {
         TreeLeaf leaf;
         while ((leaf = scan.next()) != null) {

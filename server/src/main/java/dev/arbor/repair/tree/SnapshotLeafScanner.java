@@ -28,7 +28,12 @@ public final class SnapshotLeafScanner implements Closeable {
       new PriorityQueue<>((a, b) -> Arrays.compareUnsigned(a.key, b.key));
 
   public SnapshotLeafScanner(IndexCommit commit) throws IOException {
-    this.reader = DirectoryReader.open(commit);
+    this(DirectoryReader.open(commit));
+  }
+
+  /** Scans {@code reader}, which this scanner closes. */
+  public SnapshotLeafScanner(DirectoryReader reader) throws IOException {
+    this.reader = reader;
     for (LeafReaderContext ctx : reader.leaves()) {
       SegmentCursor c = new SegmentCursor(ctx);
       if (c.advance()) {

@@ -6,7 +6,8 @@ import dev.arbor.api.banyandb.property.v1.PropertyServiceGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import dev.arbor.transport.ChannelFactory;
+import dev.arbor.transport.MessageLimits;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
@@ -16,14 +17,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A plaintext gRPC channel to one Arbor endpoint for the duration of one client command. Stubs
+ * A gRPC channel (plaintext or TLS, with or without credentials) to one Arbor endpoint for the duration of one client command. Stubs
  * carry the command's {@code --timeout} as a per-call deadline, and {@link #call} rewrites
  * transport failures into one line that names the target.
  */
 final class ApiChannel implements AutoCloseable {
-  /** Same inbound cap as the official client, so anything it can read, we can print. */
-  private static final int MAX_INBOUND_BYTES = 50 << 20;
-
   private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(5);
 
   /** A plain {@code host:port} or {@code [v6]:port} target (not a {@code scheme:///} URI). */
@@ -34,29 +32,30 @@ final class ApiChannel implements AutoCloseable {
   private static final Pattern NATIVE_PREFIX =
       Pattern.compile("^\\w+\\(\\.\\.\\) failed with error\\(-?\\d+\\): ");
 
+  /** What grpc-java reports when the server hangs up during connection setup, e.g. a TLS port spoken to in plaintext. */
+  private static final String CLOSED_IN_SETUP = "Network closed for unknown reason";
+
   private final String target;
   private final Duration timeout;
   private final ManagedChannel channel;
+  private final boolean tls;
 
-  private ApiChannel(String target, Duration timeout, ManagedChannel channel) {
+  private ApiChannel(String target, Duration timeout, ManagedChannel channel, boolean tls) {
     this.target = target;
     this.timeout = timeout;
     this.channel = channel;
+    this.tls = tls;
   }
 
-  static ApiChannel open(String target, Duration timeout) {
+  static ApiChannel open(String target, Duration timeout, ChannelFactory channels) {
     checkResolvable(target);
     ManagedChannel channel;
     try {
-      channel =
-          NettyChannelBuilder.forTarget(target)
-              .usePlaintext()
-              .maxInboundMessageSize(MAX_INBOUND_BYTES)
-              .build();
+      channel = channels.open(target, MessageLimits.CLIENT_MAX_INBOUND_BYTES);
     } catch (IllegalArgumentException e) {
       throw new CliInputException("invalid --target '" + target + "': " + Messages.oneLine(e));
     }
-    return new ApiChannel(target, timeout, channel);
+    return new ApiChannel(target, timeout, channel, channels.security().tls());
   }
 
   /**
@@ -126,10 +125,19 @@ final class ApiChannel implements AutoCloseable {
       case UNAVAILABLE:
         // A transport failure carries its cause (connection refused, unknown host); an
         // UNAVAILABLE the server itself sent (e.g. no replica up) has none and is kept as is.
+        if (!tls && CLOSED_IN_SETUP.equals(status.getDescription())) {
+          return Status.UNAVAILABLE
+              .withDescription("cannot reach " + target + " (the server closed the connection during setup;"
+                  + " if it serves TLS, give --tls-ca-file)")
+              .asRuntimeException();
+        }
         if (status.getCause() != null || status.getDescription() == null) {
           String why = status.getCause() != null
               ? NATIVE_PREFIX.matcher(Messages.oneLine(status.getCause())).replaceFirst("")
               : "no details";
+          if (tls && status.getCause() instanceof javax.net.ssl.SSLException) {
+            why = "TLS handshake failed: " + Messages.oneLine(rootCause(status.getCause()));
+          }
           return Status.UNAVAILABLE
               .withDescription("cannot reach " + target + " (" + why + ")")
               .asRuntimeException();
@@ -144,6 +152,13 @@ final class ApiChannel implements AutoCloseable {
       default:
         return e;
     }
+  }
+
+  private static Throwable rootCause(Throwable t) {
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t;
   }
 
   @Override

@@ -32,6 +32,7 @@ final class ClusterMetadata implements AutoCloseable {
   private EtcdConnection connection;
   private MetadataStore store;
   private NodeRegistry registry;
+  private final List<NodeRegistry> extraRegistries = new ArrayList<>();
 
   boolean given() {
     return metadata != null;
@@ -65,8 +66,22 @@ final class ClusterMetadata implements AutoCloseable {
     return registry;
   }
 
+  /**
+   * Another registry on the same etcd connection, closed with this: each registry holds one
+   * registration (its own lease), so a process hosting several data nodes needs one per node.
+   */
+  NodeRegistry newRegistry() {
+    if (connection == null) {
+      throw new IllegalStateException("not connected to etcd");
+    }
+    NodeRegistry extra = EtcdNodeRegistry.open(connection, EtcdMetadataStore.DEFAULT_PREFIX);
+    extraRegistries.add(extra);
+    return extra;
+  }
+
   @Override
   public void close() {
+    extraRegistries.forEach(NodeRegistry::close);
     if (registry != null) {
       registry.close();
     }

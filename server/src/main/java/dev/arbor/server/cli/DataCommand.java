@@ -30,17 +30,19 @@ public final class DataCommand implements Callable<Integer> {
   @Mixin RepairOptions repair;
   @Mixin DataNodeOptions dataNode;
   @Mixin ClusterMetadata cluster;
+  @Mixin HttpAuthOptions httpAuth;
 
   @Override
   public Integer call() throws Exception {
     ServerConfig config = storage.config(
         dataDir, listen.host, listen.grpcPort, listen.httpPort, dev.arbor.liaison.RequestLimits.DEFAULTS)
         .withRepair(repair.config()).withServerLimits(listen.serverLimits()).withResponseBudget(dataNode.budget());
+    dev.arbor.transport.SecurityConfig httpSecurity = httpAuth.config();
     UntilSignal signal = new UntilSignal();
     try (ClusterMetadata meta = cluster) {
       meta.connect(HybridClock.system());
       try (DataNodeServer node = DataNodeServer.start(
-          nodeId, config, meta.store(), meta.registry(), advertiseHost, meta.nodeTtl)) {
+          nodeId, config, meta.store(), meta.registry(), advertiseHost, meta.nodeTtl, httpSecurity)) {
         System.out.printf("Arbor data node %s serving %s (HTTP %d), data in %s%n",
             nodeId, node.advertisedAddress(), node.httpPort(), dataDir.toAbsolutePath());
         System.out.flush();

@@ -52,16 +52,27 @@ public final class DevClusterCommand implements Callable<Integer> {
     UntilSignal signal = new UntilSignal();
     try (ClusterMetadata meta = cluster) {
       MetadataStore metadata;
-      NodeRegistry registry;
+      DevCluster.NodeRegistries registries;
       if (meta.given()) {
         meta.connect(clock);
         metadata = meta.store();
-        registry = meta.registry();
+        NodeRegistry watched = meta.registry();
+        registries = new DevCluster.NodeRegistries() {
+          @Override
+          public NodeRegistry watched() {
+            return watched;
+          }
+
+          @Override
+          public NodeRegistry forDataNode() {
+            return meta.newRegistry();
+          }
+        };
       } else {
         metadata = EmbeddedMetadataStore.open(baseDir.resolve("meta"), clock);
-        registry = new EmbeddedNodeRegistry();
+        registries = DevCluster.NodeRegistries.shared(new EmbeddedNodeRegistry());
       }
-      try (DevCluster dev = DevCluster.start(dataNodes, template, metadata, registry, listen.host,
+      try (DevCluster dev = DevCluster.start(dataNodes, template, metadata, registries, listen.host,
           listen.grpcPort, listen.httpPort, limits.limits(), level, fanOut)) {
         for (DataNodeServer n : dev.dataNodes()) {
           System.out.printf("data node %s: %s (HTTP %d)%n", n.nodeId(), n.advertisedAddress(), n.httpPort());

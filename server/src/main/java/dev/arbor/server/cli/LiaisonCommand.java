@@ -19,6 +19,7 @@ public final class LiaisonCommand implements Callable<Integer> {
   @Mixin LimitOptions limits;
   @Mixin ReplicaCallOptions replicaCalls;
   @Mixin ClusterMetadata cluster;
+  @Mixin SecurityOptions security;
 
   @Option(names = "--write-consistency", defaultValue = "one",
       description = "Replicas that must acknowledge an apply or delete: one, quorum or all (default: ${DEFAULT-VALUE}).")
@@ -43,14 +44,15 @@ public final class LiaisonCommand implements Callable<Integer> {
     if (repairQueue <= 0) {
       throw new IllegalArgumentException("--read-repair-queue must be > 0");
     }
+    dev.arbor.transport.SecurityConfig securityConfig = security.config();
     UntilSignal signal = new UntilSignal();
     try (ClusterMetadata meta = cluster) {
       meta.connect(HybridClock.system());
       try (LiaisonServer liaison = LiaisonServer.start(listen.host, listen.grpcPort, listen.httpPort,
           meta.store(), meta.registry(), limits.limits(), level, nodeTimeout, repairQueue,
-          HybridClock.systemOffsetBy(testClockOffset.toNanos()), listen.serverLimits(), fanOut)) {
-        System.out.printf("Arbor liaison serving gRPC on %s:%d, HTTP on %s:%d%n",
-            listen.host, liaison.grpcPort(), listen.host, liaison.httpPort());
+          HybridClock.systemOffsetBy(testClockOffset.toNanos()), listen.serverLimits(), fanOut, securityConfig)) {
+        System.out.printf("Arbor liaison serving gRPC on %s:%d, HTTP on %s:%d (%s)%n",
+            listen.host, liaison.grpcPort(), listen.host, liaison.httpPort(), security.describe());
         System.out.flush();
         signal.await();
         System.out.println("Arbor liaison shutting down");

@@ -23,16 +23,19 @@ public final class StandaloneCommand implements Callable<Integer> {
   @Mixin ListenOptions listen;
   @Mixin LimitOptions limits;
   @Mixin StorageOptions storage;
+  @Mixin SecurityOptions security;
 
   @Override
   public Integer call() throws Exception {
     ServerConfig config = storage.config(dataDir, listen.host, listen.grpcPort, listen.httpPort, limits.limits())
         .withServerLimits(listen.serverLimits());
+    dev.arbor.transport.SecurityConfig securityConfig = security.config();
     UntilSignal signal = new UntilSignal();
-    try (StandaloneServer server = StandaloneServer.start(config)) {
+    try (StandaloneServer server = StandaloneServer.start(config, securityConfig)) {
       System.out.printf(
-          "Arbor standalone serving gRPC on %s:%d, HTTP on %s:%d, data in %s%n",
-          listen.host, server.grpcPort(), listen.host, server.httpPort(), dataDir.toAbsolutePath());
+          "Arbor standalone serving gRPC on %s:%d, HTTP on %s:%d, data in %s (%s)%n",
+          listen.host, server.grpcPort(), listen.host, server.httpPort(), dataDir.toAbsolutePath(),
+          security.describe());
       System.out.flush();
       signal.await();
       System.out.println("Arbor standalone shutting down");

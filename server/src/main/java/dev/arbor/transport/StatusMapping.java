@@ -1,12 +1,12 @@
-package dev.arbor.liaison;
+package dev.arbor.transport;
 
 import dev.arbor.errors.AbortedException;
 import dev.arbor.errors.AlreadyExistsException;
 import dev.arbor.errors.FailedPreconditionException;
 import dev.arbor.errors.InvalidArgumentException;
+import dev.arbor.errors.IoFailureException;
 import dev.arbor.errors.NotFoundException;
 import dev.arbor.errors.UnavailableException;
-import dev.arbor.storage.StorageException;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
@@ -23,7 +23,7 @@ public final class StatusMapping {
   private static final Logger LOG = LoggerFactory.getLogger(StatusMapping.class);
 
   /** Characters of an error message sent back; even all 3-byte UTF-8, encoded it stays under 8 KiB. */
-  static final int MAX_DESCRIPTION = dev.arbor.transport.BoundedDescriptions.MAX_DESCRIPTION;
+  static final int MAX_DESCRIPTION = BoundedDescriptions.MAX_DESCRIPTION;
 
   private StatusMapping() {}
 
@@ -61,7 +61,7 @@ public final class StatusMapping {
       return Status.INTERNAL.withDescription(bounded(t.getMessage() + " (incident " + incident
           + ", details in the server log)"));
     }
-    if (t instanceof StorageException) {
+    if (t instanceof IoFailureException) {
       LOG.error("storage failure (incident {})", incident, t);
       return Status.INTERNAL.withDescription(
           "storage failure (incident " + incident + ", details in the server log); a write's outcome is unknown");
@@ -76,7 +76,7 @@ public final class StatusMapping {
    * into an INTERNAL "http2 exception" on the client.
    */
   static String bounded(String message) {
-    return dev.arbor.transport.BoundedDescriptions.bounded(message);
+    return BoundedDescriptions.bounded(message);
   }
 
   /** Runs a unary handler and completes the call with its result or the mapped error. */

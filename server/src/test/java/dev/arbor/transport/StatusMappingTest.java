@@ -1,4 +1,4 @@
-package dev.arbor.liaison;
+package dev.arbor.transport;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

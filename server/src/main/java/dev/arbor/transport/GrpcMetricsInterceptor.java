@@ -1,4 +1,4 @@
-package dev.arbor.observability;
+package dev.arbor.transport;
 
 import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
 import io.grpc.Metadata;

@@ -1,0 +1,2 @@
+/** In-process storage benchmarks: the store's own cost, without processes or gRPC. */
+package dev.arbor.bench.storage;

@@ -1,0 +1,67 @@
+package dev.arbor.transport;
+
+import io.grpc.BindableService;
+import io.grpc.Server;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** The one place gRPC servers are built: limits, keepalive, message size, TLS and interceptors. */
+public final class GrpcServers {
+  private GrpcServers() {}
+
+  /**
+   * Builds and starts a server for {@code services}: every call is timed into {@code registry},
+   * authenticated when {@code security} has users, capped by {@code limits}, and answered with a
+   * bounded description.
+   *
+   * @throws IOException the port cannot be bound
+   */
+  public static Server start(String host, int port, List<BindableService> services, MeterRegistry registry,
+      GrpcServerLimits limits, ServerSecurity security) throws IOException {
+    GrpcMetricsInterceptor metrics = new GrpcMetricsInterceptor(registry);
+    CallLimiter limiter = new CallLimiter(limits.maxConcurrentCalls());
+    FunctionCounter.builder("arbor.grpc.calls.refused", limiter, CallLimiter::refused)
+        .description("calls answered RESOURCE_EXHAUSTED because --max-concurrent-calls were being handled")
+        .register(registry);
+    Gauge.builder("arbor.grpc.calls.in.flight", limiter, CallLimiter::inFlight)
+        .description("calls being handled now").register(registry);
+    NettyServerBuilder builder = NettyServerBuilder
+        .forAddress(new InetSocketAddress(host, port), security.grpcCredentials())
+        .maxInboundMessageSize(MessageLimits.MAX_MESSAGE_BYTES)
+        .maxConcurrentCallsPerConnection(limits.maxCallsPerConnection())
+        .keepAliveTime(limits.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
+        .keepAliveTimeout(GrpcServerLimits.KEEPALIVE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+        .maxConnectionAge(limits.maxConnectionAge().toMillis(), TimeUnit.MILLISECONDS)
+        .maxConnectionAgeGrace(GrpcServerLimits.MAX_CONNECTION_AGE_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+    // The last interceptor runs first: every status (a refusal's too) leaves with a bounded
+    // description, every call is timed and counted by code, unauthenticated calls are refused
+    // before they take one of the limiter's slots.
+    List<ServerInterceptor> chain = new ArrayList<>();
+    if (limits.maxQueuedReplyBytes() > 0) {
+      // Innermost: it sees the handler's replies before the others see the call's end.
+      ReplyBudget replies = new ReplyBudget(limits.maxQueuedReplyBytes());
+      FunctionCounter.builder("arbor.grpc.replies.refused", replies, ReplyBudget::refused)
+          .description("calls answered RESOURCE_EXHAUSTED because --max-queued-reply-bytes of replies were waiting"
+              + " for their clients").register(registry);
+      Gauge.builder("arbor.grpc.replies.queued.bytes", replies, ReplyBudget::queuedBytes)
+          .description("reply bytes waiting for their clients to read them").register(registry);
+      chain.add(replies);
+    }
+    chain.add(limiter);
+    chain.addAll(security.interceptors());
+    chain.add(metrics);
+    chain.add(new BoundedDescriptions());
+    ServerInterceptor[] interceptors = chain.toArray(ServerInterceptor[]::new);
+    services.forEach(s -> builder.addService(ServerInterceptors.intercept(s, interceptors)));
+    return builder.build().start();
+  }
+}

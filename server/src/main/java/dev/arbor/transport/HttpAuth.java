@@ -1,0 +1,42 @@
+package dev.arbor.transport;
+
+import com.sun.net.httpserver.BasicAuthenticator;
+import java.util.Locale;
+
+/**
+ * Which HTTP routes need credentials (HTTP basic auth, checked against the same users as gRPC,
+ * any role): {@code none}; {@code protected}: everything but {@code /health} — the metrics and
+ * trace routes reveal topology; {@code all}: {@code /health} too.
+ */
+public enum HttpAuth {
+  NONE, PROTECTED, ALL;
+
+  public static HttpAuth parse(String s) {
+    for (HttpAuth a : values()) {
+      if (a.name().toLowerCase(Locale.ROOT).equals(s)) {
+        return a;
+      }
+    }
+    throw new IllegalArgumentException("unknown --http-auth '" + s + "' (use none, protected or all)");
+  }
+
+  /** Whether a route needs credentials in this mode. */
+  public boolean protects(String path) {
+    return switch (this) {
+      case NONE -> false;
+      case PROTECTED -> !"/health".equals(path);
+      case ALL -> true;
+    };
+  }
+
+  /** A basic-auth check of {@code users} (realm "arbor"). */
+  public static com.sun.net.httpserver.Authenticator authenticator(UserDirectory users) {
+    return new BasicAuthenticator("arbor") {
+      @Override
+      public boolean checkCredentials(String username, String password) {
+        return users.authenticate(username, password).isPresent();
+      }
+
+    };
+  }
+}

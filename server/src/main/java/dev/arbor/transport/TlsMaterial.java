@@ -1,0 +1,206 @@
+package dev.arbor.transport;
+
+import io.grpc.ServerCredentials;
+import io.grpc.TlsServerCredentials;
+import io.grpc.util.AdvancedTlsX509KeyManager;
+import io.grpc.util.AdvancedTlsX509TrustManager;
+import io.grpc.util.CertificateUtils;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.util.Arrays;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A listener's key material, shared by its gRPC and HTTPS sides, re-read from the PEM files when
+ * their content changes. The key and trust managers are grpc-java's reloadable ones
+ * ({@link AdvancedTlsX509KeyManager}, {@link AdvancedTlsX509TrustManager}): each handshake asks
+ * them for the current material, so new connections get a renewed certificate and open ones keep
+ * theirs. Their own file polling is not used: it never polls more often than once a minute and
+ * only reloads when both files' modification times changed; this one compares contents at the
+ * configured interval, and keeps the previous material (logging why) when the new files do not
+ * load or do not match.
+ */
+public final class TlsMaterial implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(TlsMaterial.class);
+
+  private final ServerTls config;
+  private final AdvancedTlsX509KeyManager keys = new AdvancedTlsX509KeyManager();
+  private final AdvancedTlsX509TrustManager clientCas;
+  private final ScheduledExecutorService reloader;
+  private byte[] loadedDigest;
+
+  private TlsMaterial(ServerTls config) {
+    this.config = config;
+    try {
+      this.clientCas = config.clientCaFile() == null ? null : AdvancedTlsX509TrustManager.newBuilder()
+          .setVerification(AdvancedTlsX509TrustManager.Verification.CERTIFICATE_ONLY_VERIFICATION).build();
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("the JDK offers no X.509 trust manager", e);
+    }
+    this.reloader = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "arbor-tls-reload");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /**
+   * Loads the files now (so a bad file stops the start with a message naming it) and starts
+   * watching them.
+   *
+   * @throws IllegalArgumentException when a file cannot be read or parsed
+   */
+  public static TlsMaterial load(ServerTls config) {
+    TlsMaterial m = new TlsMaterial(config);
+    try {
+      m.reload();
+    } catch (IllegalArgumentException e) {
+      m.close();
+      throw e;
+    }
+    long period = config.reloadInterval().toMillis();
+    m.reloader.scheduleWithFixedDelay(m::reloadIfChanged, period, period, TimeUnit.MILLISECONDS);
+    return m;
+  }
+
+  /** Reloads when any file's content differs from what was loaded (package-private for tests). */
+  synchronized void reloadIfChanged() {
+    try {
+      if (!Arrays.equals(digest(), loadedDigest)) {
+        reload();
+        LOG.info("reloaded the TLS certificate {} and key {}{}", config.certFile(), config.keyFile(),
+            config.clientCaFile() == null ? "" : " and client CA " + config.clientCaFile());
+      }
+    } catch (IllegalArgumentException e) {
+      LOG.warn("not reloading the TLS files (the previous certificate stays in use): {}", e.getMessage());
+    } catch (RuntimeException e) {
+      LOG.warn("not reloading the TLS files (the previous certificate stays in use)", e);
+    }
+  }
+
+  private synchronized void reload() {
+    byte[] digest = digest();
+    byte[] certBytes = read(config.certFile(), "--tls-cert-file");
+    byte[] keyBytes = read(config.keyFile(), "--tls-key-file");
+    X509Certificate[] chain;
+    PrivateKey key;
+    try {
+      chain = CertificateUtils.getX509Certificates(new ByteArrayInputStream(certBytes));
+    } catch (GeneralSecurityException | RuntimeException e) {
+      throw new IllegalArgumentException("--tls-cert-file " + config.certFile() + " holds no PEM certificate: "
+          + describe(e), e);
+    }
+    if (chain.length == 0) {
+      throw new IllegalArgumentException("--tls-cert-file " + config.certFile() + " holds no PEM certificate");
+    }
+    try {
+      key = CertificateUtils.getPrivateKey(new ByteArrayInputStream(keyBytes));
+    } catch (IOException | GeneralSecurityException | RuntimeException e) {
+      throw new IllegalArgumentException("--tls-key-file " + config.keyFile()
+          + " holds no PEM PKCS#8 private key ('BEGIN PRIVATE KEY'; convert with openssl pkcs8 -topk8 -nocrypt): "
+          + describe(e), e);
+    }
+    if (!key.getAlgorithm().equals(chain[0].getPublicKey().getAlgorithm())) {
+      throw new IllegalArgumentException("--tls-key-file " + config.keyFile() + " is a " + key.getAlgorithm()
+          + " key but the certificate in " + config.certFile() + " is for a " + chain[0].getPublicKey().getAlgorithm()
+          + " key");
+    }
+    X509Certificate[] cas = null;
+    if (config.clientCaFile() != null) {
+      byte[] caBytes = read(config.clientCaFile(), "--tls-client-ca-file");
+      try {
+        cas = CertificateUtils.getX509Certificates(new ByteArrayInputStream(caBytes));
+      } catch (GeneralSecurityException | RuntimeException e) {
+        throw new IllegalArgumentException("--tls-client-ca-file " + config.clientCaFile()
+            + " holds no PEM certificate: " + describe(e), e);
+      }
+      if (cas.length == 0) {
+        throw new IllegalArgumentException("--tls-client-ca-file " + config.clientCaFile() + " holds no PEM certificate");
+      }
+    }
+    keys.updateIdentityCredentials(chain, key);
+    if (cas != null) {
+      try {
+        clientCas.updateTrustCredentials(cas);
+      } catch (IOException | GeneralSecurityException e) {
+        throw new IllegalArgumentException("--tls-client-ca-file " + config.clientCaFile() + ": " + describe(e), e);
+      }
+    }
+    loadedDigest = digest;
+  }
+
+  private byte[] digest() {
+    try {
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      md.update(read(config.certFile(), "--tls-cert-file"));
+      md.update(read(config.keyFile(), "--tls-key-file"));
+      if (config.clientCaFile() != null) {
+        md.update(read(config.clientCaFile(), "--tls-client-ca-file"));
+      }
+      return md.digest();
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JDK lacks SHA-256", e);
+    }
+  }
+
+  private static byte[] read(Path file, String flag) {
+    try {
+      return Files.readAllBytes(file);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot read " + flag + " " + file + ": " + describe(e), e);
+    }
+  }
+
+  static String describe(Exception e) {
+    if (e instanceof java.nio.file.NoSuchFileException) {
+      return "no such file";
+    }
+    if (e instanceof java.nio.file.AccessDeniedException) {
+      return "permission denied";
+    }
+    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+  }
+
+  public ServerTls config() {
+    return config;
+  }
+
+  /** Credentials for a gRPC server. */
+  public ServerCredentials grpcCredentials() {
+    TlsServerCredentials.Builder b = TlsServerCredentials.newBuilder().keyManager(keys);
+    if (clientCas != null) {
+      b.trustManager(clientCas).clientAuth(TlsServerCredentials.ClientAuth.REQUIRE);
+    }
+    return b.build();
+  }
+
+  /** A JDK TLS context for the HTTPS port, backed by the same reloading key material. */
+  public SSLContext sslContext() {
+    try {
+      SSLContext ctx = SSLContext.getInstance("TLS");
+      ctx.init(new KeyManager[] {keys}, clientCas == null ? null : new TrustManager[] {clientCas}, null);
+      return ctx;
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("the JDK offers no TLS context", e);
+    }
+  }
+
+  @Override
+  public void close() {
+    reloader.shutdownNow();
+  }
+}

@@ -164,6 +164,17 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
         return;
       }
       TreeFileReader r = TreeFileReader.open(tree);
+      if (r.formatVersion() != TreeFileReader.CURRENT_FORMAT) {
+        // Migration: an older format slots and hashes leaves differently; its root never equals a
+        // current tree's, so comparing it would "repair" everything. Rebuilt, never served.
+        r.close();
+        LOG.info("repair tree of {}/{} is of format {}, this build uses format {}: it will be rebuilt", group, shard,
+            r.formatVersion(), TreeFileReader.CURRENT_FORMAT);
+        Files.deleteIfExists(tree);
+        Files.deleteIfExists(state);
+        needsBuild.put(key(group, shard), Boolean.TRUE);
+        return;
+      }
       try {
         TreeHeader h = r.header();
         long leaves = r.verifyAll();

@@ -140,11 +140,19 @@ final class TreeTestSupport {
 
   static List<TreeLeaf> allLeaves(ServedTree t) throws IOException {
     List<TreeLeaf> out = new ArrayList<>();
-    if (t.reader() == null) {
-      return out;
+    for (SlotSummary s : t.summary().slots()) {
+      out.addAll(slotLeaves(t, s.index()));
     }
-    for (SlotSummary s : t.reader().slots()) {
-      out.addAll(slotLeaves(t.reader(), s.index()));
+    return out;
+  }
+
+  /** All leaves of one slot of a served tree (checkpoint or live view). */
+  static List<TreeLeaf> slotLeaves(ServedTree t, int slot) throws IOException {
+    List<TreeLeaf> out = new ArrayList<>();
+    try (ServedTree.SlotCursor it = t.leaves(slot)) {
+      while (it.hasNext()) {
+        out.add(it.next());
+      }
     }
     return out;
   }

@@ -92,6 +92,13 @@ public final class RepairMetrics implements SessionObserver, GossipObserver, Rou
   }
 
   @Override
+  public void treeFormatMismatch(String group, int shard, String peer, String role, int peerFormat) {
+    counter("arbor.repair.tree.format.mismatch", "repair sessions refused because the peer's repair trees are of"
+        + " another format (mixed versions during a rolling upgrade); no roots were compared", "group", group,
+        "shard", Integer.toString(shard), "role", role).increment();
+  }
+
+  @Override
   public void bulkTransferred(String group, int shard, String role, long files, long bytes) {
     String s = Integer.toString(shard);
     counter("arbor.repair.bulk.bytes", "Lucene file bytes moved by bulk transfers to empty replicas", "group", group,

@@ -20,5 +20,12 @@ public final class TreeMetrics {
         .description("cumulative wall time of finished builds").register(registry);
     Gauge.builder("arbor.repair.tree.served", trees, RepairTrees::servedTrees)
         .description("shards serving a tree").register(registry);
+    Gauge.builder("arbor.repair.tree.live", trees, RepairTrees::liveTrees)
+        .description("shards whose tree follows every write (sessions need no rebuild)").register(registry);
+    FunctionCounter.builder("arbor.tree.scrub.mismatches", trees, RepairTrees::scrubMismatches)
+        .description("scrubs (builds from a snapshot) whose tree differed from the incremental one; healed")
+        .register(registry);
+    FunctionCounter.builder("arbor.tree.scrub.leaves", trees, RepairTrees::scrubbedLeaves)
+        .description("leaves read from snapshots by tree builds and scrubs").register(registry);
   }
 }

@@ -64,7 +64,7 @@ final class StorageNode implements AutoCloseable {
     try {
       RepairTrees trees = new RepairTrees(config.dataDir().resolve("repair"), store, config.trees().slotCount());
       trees.loadExisting(g -> metadata.group(g).isPresent() && !store.quarantinedAtOpen().contains(g));
-      events.subscribe(trees);
+      trees.followWrites(events);
       TreeBuildScheduler scheduler = new TreeBuildScheduler(
           trees, treeSchedule, config.trees().quickBuildDelay(), config.trees().buildThreads());
       events.subscribe(scheduler);

@@ -269,6 +269,7 @@ public final class PropertyStore implements Closeable {
         idx.commit();
         attached = new BulkIntake.Attached(idx.numDocs(), resolved);
       }
+      listener.onUntrackedChange(intake.group(), intake.shard());
       listener.onWrite(intake.group(), intake.shard());
       LOG.info("bulk transfer into {}: attached {} file(s), {} bytes; {} document(s), {} key(s) written meanwhile"
           + " decided again", label, intake.fileCount(), intake.bytes(), attached.documents(), attached.keysResolved());
@@ -667,7 +668,7 @@ public final class PropertyStore implements Closeable {
       PropertyRecord current = latest(group, shard, key);
       KeyUpdate<R> u = decide.apply(current);
       if (u.next() != null) {
-        writeDurably(List.of(new ShardWrite(group, shard, u.next())), List.of(current == null));
+        writeAndNotify(List.of(new ShardWrite(group, shard, u.next())), java.util.Collections.singletonList(current));
       }
       return u.result();
     } finally {
@@ -687,18 +688,18 @@ public final class PropertyStore implements Closeable {
       Function<PropertyRecord, PropertyRecord> decide) {
     return withKeyLocks(keys, () -> {
       List<ShardWrite> writes = new ArrayList<>();
-      List<Boolean> absent = new ArrayList<>();
+      List<PropertyRecord> before = new ArrayList<>();
       for (EntityKey k : keys) {
         int shard = shardOf.apply(k);
         PropertyRecord current = latest(group, shard, k);
         PropertyRecord next = decide.apply(current);
         if (next != null) {
           writes.add(new ShardWrite(group, shard, next));
-          absent.add(current == null);
+          before.add(current);
         }
       }
       if (!writes.isEmpty()) {
-        writeDurably(writes, absent);
+        writeAndNotify(writes, before);
       }
       return writes.stream().map(ShardWrite::record).toList();
     });
@@ -753,7 +754,7 @@ public final class PropertyStore implements Closeable {
         }
         Decision d = decide(admitted);
         if (!d.winners().isEmpty()) {
-          writeDurably(d.winners(), d.winnersAbsent());
+          writeAndNotify(d.winners(), d.winnersBefore());
         }
         for (int j = 0; j < positions.size(); j++) {
           outcomes[positions.get(j)] = d.outcomes().get(j);
@@ -769,7 +770,11 @@ public final class PropertyStore implements Closeable {
    * What a batch does: each record's outcome (aligned with the batch), the records to write, and
    * for each of those whether its key had no stored record.
    */
-  private record Decision(List<ApplyOutcome> outcomes, List<ShardWrite> winners, List<Boolean> winnersAbsent) {}
+  private record Decision(List<ApplyOutcome> outcomes, List<ShardWrite> winners, List<PropertyRecord> winnersBefore) {
+    List<Boolean> winnersAbsent() {
+      return winnersBefore.stream().map(java.util.Objects::isNull).toList();
+    }
+  }
 
   /**
    * Decides a batch by {@link LastWriteWins} against the stored records, at most one winner per
@@ -803,12 +808,12 @@ public final class PropertyStore implements Closeable {
       }
     }
     List<ShardWrite> winners = new ArrayList<>(winnerOf.size());
-    List<Boolean> absent = new ArrayList<>(winnerOf.size());
+    List<PropertyRecord> before = new ArrayList<>(winnerOf.size());
     for (int i : winnerOf.values()) {
       winners.add(incoming.get(i));
-      absent.add(current[i] == null);
+      before.add(current[i]);
     }
-    return new Decision(List.of(outcomes), winners, absent);
+    return new Decision(List.of(outcomes), winners, before);
   }
 
   /** The latest record of each write's key, looked up shard by shard in one pass each. */
@@ -850,6 +855,51 @@ public final class PropertyStore implements Closeable {
       for (ReentrantLock l : held) {
         l.unlock();
       }
+    }
+  }
+
+  /**
+   * {@link #writeDurably} then tells the listener which records replaced which, inside the write
+   * gate: {@link #commitAndSnapshot} takes the gate exclusively, so every notice is of a write on
+   * one side of its commit. Callers hold the keys' locks, so a key's notices arrive in write order.
+   * A write that failed part-way leaves its shards to be re-derived from the index.
+   */
+  private void writeAndNotify(List<ShardWrite> writes, List<PropertyRecord> before) {
+    writeGate.readLock().lock();
+    try {
+      try {
+        writeDurably(writes, before.stream().map(java.util.Objects::isNull).toList());
+      } catch (RuntimeException e) {
+        writes.stream().map(w -> java.util.Map.entry(w.group(), w.shard())).distinct()
+            .forEach(gs -> listener.onUntrackedChange(gs.getKey(), gs.getValue()));
+        throw e;
+      }
+      java.util.Map<java.util.Map.Entry<String, Integer>, List<WrittenRecord>> byShard = new java.util.LinkedHashMap<>();
+      for (int i = 0; i < writes.size(); i++) {
+        ShardWrite w = writes.get(i);
+        byShard.computeIfAbsent(java.util.Map.entry(w.group(), w.shard()), k -> new ArrayList<>())
+            .add(new WrittenRecord(before.get(i), w.record()));
+      }
+      byShard.forEach((gs, written) -> listener.onRecordsWritten(gs.getKey(), gs.getValue(), written));
+    } finally {
+      writeGate.readLock().unlock();
+    }
+  }
+
+  /**
+   * Commits (group, shard) with writes held off, runs {@code atCommit} at that instant, and holds
+   * the commit (release with {@link ShardIndex#releaseSnapshot}; null when the index was never
+   * committed). A listener that starts recording notices in {@code atCommit} sees exactly the
+   * writes the commit lacks. Writes wait for the one commit.
+   */
+  public org.apache.lucene.index.IndexCommit commitAndSnapshot(ShardIndex idx, Runnable atCommit) throws IOException {
+    writeGate.writeLock().lock();
+    try {
+      idx.commit();
+      atCommit.run();
+      return idx.snapshot();
+    } finally {
+      writeGate.writeLock().unlock();
     }
   }
 
@@ -965,11 +1015,36 @@ public final class PropertyStore implements Closeable {
     for (ShardIndex s : shards.values()) {
       long c = cutoff.cutoffNanos(s.group(), s.shard());
       if (c != PurgeCutoff.KEEP_ALL && s.serving()) {
-        long n = s.purgeTombstones(c);
+        long n = purgeHoldingKeys(s, c);
         if (n > 0) {
+          listener.onUntrackedChange(s.group(), s.shard());
           purged.addAndGet(n);
           LOG.info("purged {} tombstone(s) of {}/{}", n, s.group(), s.shard());
         }
+      }
+    }
+  }
+
+  /**
+   * Purges one shard with every key lock held and the purge visible to lookups before they are
+   * released: a write that read a purged tombstone as its key's latest record, then stored over
+   * it, would tell listeners it replaced a record the index no longer holds.
+   */
+  private long purgeHoldingKeys(ShardIndex s, long cutoffNanos) throws IOException {
+    List<ReentrantLock> held = new ArrayList<>(LOCK_STRIPES);
+    try {
+      for (ReentrantLock l : keyLocks) {
+        l.lock();
+        held.add(l);
+      }
+      long n = s.purgeTombstones(cutoffNanos);
+      if (n > 0) {
+        s.refresh();
+      }
+      return n;
+    } finally {
+      for (ReentrantLock l : held) {
+        l.unlock();
       }
     }
   }

@@ -29,6 +29,29 @@ public final class StoreEvents implements StoreListener {
   }
 
   @Override
+  public void onRecordsWritten(String group, int shard, List<WrittenRecord> written) {
+    for (StoreListener l : listeners) {
+      try {
+        l.onRecordsWritten(group, shard, written);
+      } catch (RuntimeException e) {
+        LOG.error("store listener failed on records written to {}/{}", group, shard, e);
+        l.onUntrackedChange(group, shard);
+      }
+    }
+  }
+
+  @Override
+  public void onUntrackedChange(String group, int shard) {
+    for (StoreListener l : listeners) {
+      try {
+        l.onUntrackedChange(group, shard);
+      } catch (RuntimeException e) {
+        LOG.error("store listener failed on an untracked change of {}/{}", group, shard, e);
+      }
+    }
+  }
+
+  @Override
   public void onGroupDropped(String group) {
     for (StoreListener l : listeners) {
       try {

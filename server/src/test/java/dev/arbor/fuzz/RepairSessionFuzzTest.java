@@ -199,7 +199,7 @@ class RepairSessionFuzzTest {
 
   private static SessionRequest root(RepairFuzzNode node, int shard) {
     return SessionRequest.newBuilder().setTreeRoot(TreeRoot.newBuilder().setGroup(RepairFuzzNode.G).setShard(shard)
-        .setSlotCount(SessionScripts.SLOTS).setClientNode("check")
+        .setSlotCount(SessionScripts.SLOTS).setClientNode("check").setTreeFormat(dev.arbor.repair.tree.TreeFileReader.CURRENT_FORMAT)
         .setGroupIncarnation(ByteString.copyFrom(node.incarnation().toBytes()))).build();
   }
 }

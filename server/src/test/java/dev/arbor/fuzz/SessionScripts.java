@@ -81,7 +81,7 @@ final class SessionScripts {
     byte[] root = new byte[rnd.nextBoolean() ? 64 : 0];
     rnd.nextBytes(root);
     s.add(SessionRequest.newBuilder().setTreeRoot(TreeRoot.newBuilder().setGroup(RepairFuzzNode.G).setShard(shard)
-        .setRoot(ByteString.copyFrom(root)).setSlotCount(SLOTS).setLeafCount(rnd.nextInt(100))
+        .setRoot(ByteString.copyFrom(root)).setSlotCount(SLOTS).setLeafCount(rnd.nextInt(100)).setTreeFormat(dev.arbor.repair.tree.TreeFileReader.CURRENT_FORMAT)
         .setTrace(TraceContext.newBuilder().setTraceId("fuzz-" + serial++).setParentSpanId("p"))
         .setClientNode("fuzz")
         .setGroupIncarnation(rnd.nextInt(10) < 7 ? ByteString.copyFrom(incarnation.toBytes()) : ByteString.EMPTY))
@@ -233,8 +233,10 @@ final class SessionScripts {
 
   /** Whether the script's root claims a well-formed incarnation other than the group's (a 2 s metadata wait). */
   boolean claimsOtherIncarnation(List<SessionRequest> s) {
-    return s.stream().filter(SessionRequest::hasTreeRoot).map(r -> r.getTreeRoot().getGroupIncarnation())
-        .anyMatch(b -> b.size() == GroupIncarnation.BYTES && !Arrays.equals(b.toByteArray(), incarnation.toBytes()));
+    // Only the first tree_root opens the session; a later one is refused as sent twice, whatever it claims.
+    return s.stream().filter(SessionRequest::hasTreeRoot).findFirst().map(r -> r.getTreeRoot().getGroupIncarnation())
+        .filter(b -> b.size() == GroupIncarnation.BYTES && !Arrays.equals(b.toByteArray(), incarnation.toBytes()))
+        .isPresent();
   }
 
   /** The script with every such claim replaced by the group's own incarnation. */

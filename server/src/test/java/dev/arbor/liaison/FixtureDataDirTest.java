@@ -69,7 +69,9 @@ import org.junit.jupiter.api.io.TempDir;
  * node's directory written by the build of 2648c27, the last before the files that build added
  * moved onto the {@link FileFormat} envelope: the group incarnation file, coverage watermarks,
  * last-alive, metadata-revision, a quarantine entry, tree files and build states. Each is read by
- * its old format and written in the new one on its next write.
+ * its old format and written in the new one on its next write, except tree files: a tree of
+ * format 1 or 2 slots its leaves by the shard's own hash, so it is deleted at load and rebuilt in
+ * format 3 from the index (never compared with a format 3 tree).
  */
 class FixtureDataDirTest {
   /** Group ui's incarnation in data-2648c27 (its metadata was in etcd, which the fixture lacks). */
@@ -163,22 +165,41 @@ class FixtureDataDirTest {
       assertThat(live).containsExactlyEntriesOf(new TreeMap<>(Map.of(
           "t0", true, "t1", true, "t2", false, "t3", true, "t4", true, "t5", true)));
 
-      // Trees and build states of format 1 are served as they are, then rebuilt in format 2.
+      // Trees of format 1 slot leaves by the shard's own hash: never served or compared, but
+      // deleted at load and rebuilt in format 3 from the index, holding exactly its records.
       try (RepairTrees trees = new RepairTrees(dir.resolve("repair"), store, 32)) {
         trees.loadExisting(g -> true);
-        assertThat(trees.pendingRebuilds()).isEmpty();
-        assertThat(trees.summary("ui", 0).orElseThrow().rootHex())
-            .isEqualTo("4d0a8b8912e577c09b9dca5ed509c55f6e20b79af1004dde115a6e52b8b33ee44ca456ad321ed44dae3d5b19e9b4ba34"
-                + "fe706008024c797ca354b004ef398377");
-        assertThat(trees.summary("ui", 1).orElseThrow().leafCount()).isEqualTo(4);
+        assertThat(trees.pendingRebuilds()).containsExactlyInAnyOrder("ui/0", "ui/1");
+        assertThat(trees.summary("ui", 0)).as("an old-format tree is not served").isEmpty();
+        assertThat(dir.resolve("repair/ui/shard-0/tree.bin")).doesNotExist();
+        Map<String, String> leaves = new TreeMap<>();
         for (int shard = 0; shard < 2; shard++) {
-          String root = trees.summary("ui", shard).orElseThrow().rootHex();
-          assertThat(trees.build("ui", shard, true).summary().rootHex()).as("same leaves, same root").isEqualTo(root);
+          assertThat(trees.build("ui", shard, false).outcome()).isEqualTo(dev.arbor.repair.tree.BuildResult.Outcome.BUILT);
+          try (TreeFileReader r = TreeFileReader.open(dir.resolve("repair/ui/shard-" + shard + "/tree.bin"))) {
+            assertThat(r.formatVersion()).isEqualTo(TreeFileReader.CURRENT_FORMAT);
+            for (var slot : r.slots()) {
+              try (var it = r.leaves(slot.index())) {
+                while (it.hasNext()) {
+                  var l = it.next();
+                  assertThat(TreeHasher.slotOf(l.entityUtf8(), 32)).isEqualTo(slot.index());
+                  leaves.put(l.entity(), HexFormat.of().formatHex(l.sha()));
+                }
+              }
+            }
+          }
         }
+        // Every key the store holds (t2's tombstone too), each with its stored content hash.
+        Map<String, String> expected = new TreeMap<>();
+        for (int i = 0; i < 6; i++) {
+          EntityKey k = new EntityKey("ui", "template", "t" + i);
+          PropertyRecord r = store.latest("ui", ShardRouter.shardOf(k, 2), k);
+          expected.put(k.entity(), HexFormat.of().formatHex(r.sha()));
+        }
+        assertThat(leaves).isEqualTo(expected);
       }
       try (RepairTrees trees = new RepairTrees(dir.resolve("repair"), store, 32)) {
         trees.loadExisting(g -> true);
-        assertThat(trees.pendingRebuilds()).as("format 2 trees load").isEmpty();
+        assertThat(trees.pendingRebuilds()).as("format 3 trees load").isEmpty();
         assertThat(trees.summary("ui", 0)).isPresent();
       }
 

@@ -217,7 +217,7 @@ class RepairInputRegressionTest {
 
   private static SessionRequest root(String group, int shard) {
     return SessionRequest.newBuilder().setTreeRoot(TreeRoot.newBuilder().setGroup(group).setShard(shard)
-        .setSlotCount(32).setRoot(ByteString.copyFrom(new byte[64]))).build();
+        .setSlotCount(32).setRoot(ByteString.copyFrom(new byte[64])).setTreeFormat(dev.arbor.repair.tree.TreeFileReader.CURRENT_FORMAT)).build();
   }
 
   private static Outcome session(RepairTestCluster c, SessionRequest... script) throws Exception {

@@ -238,7 +238,7 @@ public final class RepairSessionClient {
       var summary = tree.summary();
       TreeRoot.Builder root = TreeRoot.newBuilder().setGroup(group).setShard(shard)
           .setRoot(ByteString.copyFrom(summary.root())).setSlotCount(summary.header().slotCount())
-          .setLeafCount(summary.leafCount()).setClientNode(nodeId);
+          .setLeafCount(summary.leafCount()).setClientNode(nodeId).setTreeFormat(TreeFileReader.CURRENT_FORMAT);
       if (trace != null) {
         root.setTrace(trace);
       }
@@ -254,6 +254,14 @@ public final class RepairSessionClient {
       if (!rc.getTreeFound()) {
         throw new SyncFailedException("peer " + peer + " has no tree of " + group + "/" + shard + ": "
             + rc.getReason(), false, null);
+      }
+      if (rc.getTreeFormat() != TreeFileReader.CURRENT_FORMAT) {
+        // An older server ignores the field and compares anyway: its root can never match, and
+        // descending would "repair" every leaf. Nothing is compared; the round tries other peers.
+        observer.treeFormatMismatch(group, shard, peer, "client", rc.getTreeFormat());
+        throw new SyncFailedException("peer " + peer + " uses repair tree format "
+            + RepairSessionServer.formatName(rc.getTreeFormat()) + ", this node format " + TreeFileReader.CURRENT_FORMAT
+            + ": trees of different formats are never compared (finish the rolling upgrade)", false, null);
       }
       rootMatch = rc.getRootMatch();
       if (!rootMatch) {
@@ -377,7 +385,7 @@ public final class RepairSessionClient {
           .setBuckets(BucketRequest.newBuilder().setSlot(slot).setBucketCount(n)).build())
           .getBuckets().getDigests().toByteArray();
       byte[] mine;
-      try (var it = reader().leaves(slot)) {
+      try (var it = tree.leaves(slot)) {
         mine = LeafBuckets.digests(it, n);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
@@ -411,13 +419,9 @@ public final class RepairSessionClient {
       }
     }
 
-    private TreeFileReader reader() {
-      return tree.reader();
-    }
-
     /** The server holds nothing in the slot: push every leaf of ours. */
     private void pushAll(int slot) {
-      try (SlotLeaves mine = new SlotLeaves(reader(), slot, 1, null)) {
+      try (SlotLeaves mine = new SlotLeaves(tree, slot, 1, null)) {
         while (mine.hasNext()) {
           push(mine.next());
         }
@@ -460,7 +464,7 @@ public final class RepairSessionClient {
 
     /** Merge-join of the server's leaves with ours, both in entity order. */
     private void merge(int slot, int bucketCount, BitSet buckets) {
-      try (SlotLeaves mine = new SlotLeaves(reader(), slot, bucketCount, buckets)) {
+      try (SlotLeaves mine = new SlotLeaves(tree, slot, bucketCount, buckets)) {
         byte[] after = new byte[0];
         boolean more = true;
         while (more) {

@@ -24,6 +24,7 @@ import dev.arbor.repair.tree.CorruptTreeException;
 import dev.arbor.repair.tree.RepairTrees;
 import dev.arbor.repair.tree.ServedTree;
 import dev.arbor.repair.tree.SlotSummary;
+import dev.arbor.repair.tree.TreeFileReader;
 import dev.arbor.repair.tree.TreeLeaf;
 import dev.arbor.repair.tree.TreeSummary;
 import dev.arbor.repair.tree.TreeUnavailableException;
@@ -139,7 +140,7 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
       fail(Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
     } catch (TreeUnavailableException e) {
       fail(Status.FAILED_PRECONDITION.withDescription(e.getMessage()));
-    } catch (IncarnationMismatchException e) {
+    } catch (IncarnationMismatchException | TreeFormatMismatchException e) {
       fail(Status.FAILED_PRECONDITION.withDescription(e.getMessage()));
     } catch (dev.arbor.storage.BulkRefusedException e) {
       fail(Status.FAILED_PRECONDITION.withDescription("bulk transfer refused: " + e.getMessage()));
@@ -187,6 +188,13 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
       return RootCompare.newBuilder().setTreeFound(false).setReason(refusal).build();
     }
     shardNum = shards.getAsInt();
+    if (root.getTreeFormat() != TreeFileReader.CURRENT_FORMAT) {
+      observer.treeFormatMismatch(group, shard, client, "server", root.getTreeFormat());
+      throw new TreeFormatMismatchException("repair of " + group + "/" + shard + " with " + client + " refused: its"
+          + " repair trees are of format " + formatName(root.getTreeFormat()) + ", this node's of format "
+          + TreeFileReader.CURRENT_FORMAT + "; trees of different formats are never compared (finish the rolling"
+          + " upgrade: every node on the same release)");
+    }
     java.util.Optional<GroupIncarnation> claim;
     try {
       claim = GroupIncarnation.ofOptionalBytes(root.getGroupIncarnation().toByteArray());
@@ -215,7 +223,7 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
         && s.header().slotCount() == root.getSlotCount();
     span.tag("root_match", match).tag("leaf_count", s.leafCount());
     RootCompare.Builder b = RootCompare.newBuilder().setTreeFound(true).setRootMatch(match)
-        .setSlotCount(s.header().slotCount());
+        .setSlotCount(s.header().slotCount()).setTreeFormat(TreeFileReader.CURRENT_FORMAT);
     mine.ifPresent(i -> b.setGroupIncarnation(ByteString.copyFrom(i.toBytes())));
     if (!match) {
       for (SlotSummary slot : s.slots()) {
@@ -282,10 +290,10 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
     int slot = checkSlot(r.getSlot());
     int n = checkBucketCount(r.getBucketCount());
     byte[] digests;
-    if (tree.reader() == null) {
+    if (tree.isEmpty()) {
       digests = new byte[n * LeafBuckets.DIGEST_BYTES];
     } else {
-      try (var it = tree.reader().leaves(slot)) {
+      try (var it = tree.leaves(slot)) {
         digests = LeafBuckets.digests(it, n);
       }
     }
@@ -315,7 +323,7 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
       if (cursor != null) {
         cursor.close();
       }
-      cursor = new SlotLeaves(tree.reader(), slot, n, buckets);
+      cursor = new SlotLeaves(tree, slot, n, buckets);
       if (after.length > 0) {
         cursor.skipThrough(after);
       }
@@ -525,6 +533,18 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
   /** The client holds another incarnation of the group; the session ends with FAILED_PRECONDITION. */
   static final class IncarnationMismatchException extends RuntimeException {
     IncarnationMismatchException(String message) {
+      super(message);
+    }
+  }
+
+  /** "2 or older" for a peer that predates the field (it sends 0). */
+  static String formatName(int format) {
+    return format == 0 ? "2 or older" : Integer.toString(format);
+  }
+
+  /** The client's trees are of another format; the session ends with FAILED_PRECONDITION. */
+  static final class TreeFormatMismatchException extends RuntimeException {
+    TreeFormatMismatchException(String message) {
       super(message);
     }
   }

@@ -10,6 +10,13 @@ public interface SessionObserver {
   /** Records received in a session that failed their checks (never stored). */
   default void recordsRejected(String group, int shard, long count) {}
 
+  /**
+   * A session was refused because the peer's repair trees are of another format (a rolling
+   * upgrade in progress); {@code role} is "client" or "server", {@code peerFormat} 0 when the peer
+   * predates format negotiation.
+   */
+  default void treeFormatMismatch(String group, int shard, String peer, String role, int peerFormat) {}
+
   /** A bulk transfer of (group, shard) ended attached; {@code role} is "sent" or "received". */
   default void bulkTransferred(String group, int shard, String role, long files, long bytes) {}
 

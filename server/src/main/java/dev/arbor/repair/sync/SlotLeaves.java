@@ -1,6 +1,6 @@
 package dev.arbor.repair.sync;
 
-import dev.arbor.repair.tree.TreeFileReader;
+import dev.arbor.repair.tree.ServedTree;
 import dev.arbor.repair.tree.TreeLeaf;
 import java.io.Closeable;
 import java.io.IOException;
@@ -16,16 +16,16 @@ final class SlotLeaves implements Closeable {
   private final int slot;
   private final int bucketCount;
   private final BitSet buckets;
-  private final TreeFileReader.LeafIterator it;
+  private final ServedTree.SlotCursor it;
   private TreeLeaf next;
   private byte[] lastReturned;
 
   /** {@code buckets} null = every leaf of the slot. */
-  SlotLeaves(TreeFileReader reader, int slot, int bucketCount, BitSet buckets) throws IOException {
+  SlotLeaves(ServedTree tree, int slot, int bucketCount, BitSet buckets) throws IOException {
     this.slot = slot;
     this.bucketCount = bucketCount;
     this.buckets = buckets;
-    this.it = reader == null ? null : reader.leaves(slot);
+    this.it = tree.leaves(slot);
   }
 
   int slot() {

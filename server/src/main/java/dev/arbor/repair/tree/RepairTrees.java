@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -33,6 +34,15 @@ import org.slf4j.LoggerFactory;
  * which tree each shard serves, and how a tree is (re)built from a Lucene snapshot. At most one
  * build per shard runs at a time; a concurrent request is answered {@link Outcome#BUSY}. A tree
  * or state file that fails a check is logged, deleted and rebuilt — never served.
+ *
+ * <p>After its first build in this process a shard's tree is <b>live</b>: every record the store
+ * writes updates its slot hash ({@link LiveTree}), so sessions use it at once instead of waiting
+ * for a rebuild. The build's commit is taken with writes held off and the notices of writes after
+ * it are replayed onto the new checkpoint, so no write is missed or counted twice. Changes the
+ * store cannot describe per record (tombstone purge, bulk attach) end the live state; the next
+ * session rebuilds. Every later build doubles as a <b>scrub</b>: the tree built from a snapshot is
+ * compared with the live one, and a difference is counted, logged and healed (the built tree
+ * replaces it).
  */
 public final class RepairTrees implements StoreListener, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RepairTrees.class);
@@ -48,6 +58,17 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
   /** The shard's change count when its served tree's snapshot was taken (this process only). */
   private final Map<String, Long> builtAtChange = new ConcurrentHashMap<>();
   private volatile boolean closed;
+  /** Guards {@link #live}, {@link #pending} and {@link #untracked}: a write's notice is short. */
+  private final Object liveLock = new Object();
+  private final Map<String, LiveTree> live = new java.util.HashMap<>();
+  /** Notices (entity, before, after) recorded since a running build's commit, by shard. */
+  private final Map<String, List<byte[][]>> pending = new java.util.HashMap<>();
+  /** Shards whose running build saw a change without per-record notices: it must not go live. */
+  private final java.util.Set<String> untracked = new java.util.HashSet<>();
+  /** Set once this listens to the store's notices: only then may a tree go live. */
+  private volatile boolean following;
+  private final AtomicLong scrubMismatches = new AtomicLong();
+  private final AtomicLong scrubbedLeaves = new AtomicLong();
 
   private final AtomicLong buildsFinished = new AtomicLong();
   private final AtomicLong buildsFailed = new AtomicLong();
@@ -73,6 +94,30 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
     return buildNanos.get();
   }
 
+  /** Builds whose tree differed from the live (incremental) one they replaced. */
+  public long scrubMismatches() {
+    return scrubMismatches.get();
+  }
+
+  /** Leaves read from snapshots by builds (every build is a scrub of a live tree). */
+  public long scrubbedLeaves() {
+    return scrubbedLeaves.get();
+  }
+
+  /** True when (group, shard)'s tree follows every write (no rebuild needed before a session). */
+  public boolean isLive(String group, int shard) {
+    synchronized (liveLock) {
+      return live.containsKey(key(group, shard));
+    }
+  }
+
+  /** Shards whose tree is live. */
+  public int liveTrees() {
+    synchronized (liveLock) {
+      return live.size();
+    }
+  }
+
   /** Shards currently serving a tree. */
   public int servedTrees() {
     return served.size();
@@ -89,6 +134,16 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
 
   public int slotCount() {
     return slotCount;
+  }
+
+  /**
+   * Listens to the store's notices ({@code events} must be the listener the store was opened
+   * with) and from then on keeps every built tree live. Without it every session waits for a
+   * rebuild of a changed shard, as a tree nobody tells of writes would silently go stale.
+   */
+  public void followWrites(dev.arbor.storage.StoreEvents events) {
+    events.subscribe(this);
+    following = true;
   }
 
   /** The directory holding a shard's tree and state. */
@@ -164,6 +219,17 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
         return;
       }
       TreeFileReader r = TreeFileReader.open(tree);
+      if (r.formatVersion() != TreeFileReader.CURRENT_FORMAT) {
+        // Migration: an older format slots and hashes leaves differently; its root never equals a
+        // current tree's, so comparing it would "repair" everything. Rebuilt, never served.
+        r.close();
+        LOG.info("repair tree of {}/{} is of format {}, this build uses format {}: it will be rebuilt", group, shard,
+            r.formatVersion(), TreeFileReader.CURRENT_FORMAT);
+        Files.deleteIfExists(tree);
+        Files.deleteIfExists(state);
+        needsBuild.put(key(group, shard), Boolean.TRUE);
+        return;
+      }
       try {
         TreeHeader h = r.header();
         long leaves = r.verifyAll();
@@ -189,6 +255,12 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
    * (never built, or its last tree was unusable).
    */
   public Optional<ServedTree> acquire(String group, int shard) {
+    synchronized (liveLock) {
+      LiveTree t = live.get(key(group, shard));
+      if (t != null) {
+        return Optional.of(t.view());
+      }
+    }
     while (true) {
       ServedTree t = served.get(key(group, shard));
       if (t == null) {
@@ -202,6 +274,12 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
 
   /** Summary of the served tree, if any. */
   public Optional<TreeSummary> summary(String group, int shard) {
+    synchronized (liveLock) {
+      LiveTree l = live.get(key(group, shard));
+      if (l != null) {
+        return Optional.of(l.summary());
+      }
+    }
     ServedTree t = served.get(key(group, shard));
     return t == null ? Optional.empty() : Optional.of(t.summary());
   }
@@ -262,8 +340,9 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
 
   /**
    * Makes the served tree reflect the shard as it is now, waiting up to {@code wait} for a build
-   * already running: builds from a fresh snapshot unless the served tree was built from the
-   * current commit. Repair sessions call this first, so they never compare stale trees.
+   * already running: a live tree is current already; otherwise builds from a fresh snapshot unless
+   * the served tree was built from the current commit. Repair sessions call this first, so they
+   * never compare stale trees.
    *
    * @throws TreeUnavailableException when the tree cannot be built (I/O error, shutdown, or
    *     another build holding the shard longer than {@code wait})
@@ -273,6 +352,14 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
   public TreeSummary ensureCurrent(String group, int shard, java.time.Duration wait) {
     long t0 = System.nanoTime();
     String k = key(group, shard);
+    if (!closed) {
+      synchronized (liveLock) {
+        LiveTree l = live.get(k);
+        if (l != null) {
+          return l.summary();
+        }
+      }
+    }
     ReentrantLock lock = buildLocks.computeIfAbsent(k, x -> new ReentrantLock());
     try {
       if (!lock.tryLock(wait.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
@@ -321,6 +408,7 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
     try {
       needsBuild.put(k, Boolean.TRUE);
       builtAtChange.remove(k);
+      endLive(k);
       ServedTree old = served.remove(k);
       if (old != null) {
         old.close();
@@ -344,31 +432,48 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
     }
     if (idx == null) {
       TreeSummary empty = emptySummary(group, shard, 0, 0);
+      // Not live: the shard's first write may come before anything records its notice.
+      endLive(key(group, shard));
       publish(group, shard, new ServedTree(empty, null));
       return new BuildResult(group, shard, Outcome.EMPTY, empty, 0, System.nanoTime() - t0, "no data on this node");
     }
     // Unchanged documents since the served tree's snapshot: nothing to do. Comparing commit
     // generations alone would rebuild after every background merge or empty commit.
     long changes = idx.changeCount();
-    Optional<TreeSummary> served = summary(group, shard);
+    Optional<TreeSummary> servedNow = summary(group, shard);
     Long builtAt = builtAtChange.get(key(group, shard));
-    if (!force && served.isPresent() && builtAt != null && builtAt == changes) {
-      return new BuildResult(group, shard, Outcome.UNCHANGED, served.get(), served.get().header().snapshotId(),
-          System.nanoTime() - t0, "no change since snapshot " + served.get().header().snapshotId());
+    if (!force && servedNow.isPresent() && builtAt != null && builtAt == changes) {
+      return new BuildResult(group, shard, Outcome.UNCHANGED, servedNow.get(), servedNow.get().header().snapshotId(),
+          System.nanoTime() - t0, "no change since snapshot " + servedNow.get().header().snapshotId());
     }
-    idx.commit();
-    IndexCommit commit = idx.snapshot();
+    String k = key(group, shard);
+    IndexCommit commit;
+    try {
+      commit = store.commitAndSnapshot(idx, () -> {
+        synchronized (liveLock) {
+          pending.put(k, new ArrayList<>());
+          untracked.remove(k);
+        }
+      });
+    } catch (IOException | RuntimeException e) {
+      dropPending(k);
+      throw e;
+    }
     if (commit == null) {
       TreeSummary empty = emptySummary(group, shard, 0, 0);
-      publish(group, shard, new ServedTree(empty, null));
+      ServedTree t = new ServedTree(empty, null);
+      publish(group, shard, t);
+      goLive(k, t);
       return new BuildResult(group, shard, Outcome.EMPTY, empty, 0, System.nanoTime() - t0, "index never committed");
     }
     try {
       long snap = commit.getGeneration();
-      Optional<TreeSummary> current = summary(group, shard);
-      if (!force && current.isPresent() && current.get().header().snapshotId() == snap) {
+      ServedTree checkpoint = served.get(k);
+      if (!force && checkpoint != null && checkpoint.summary().header().snapshotId() == snap) {
+        goLive(k, checkpoint);
         builtAtChange.put(key(group, shard), changes);
-        return new BuildResult(group, shard, Outcome.UNCHANGED, current.get(), snap, System.nanoTime() - t0,
+        return new BuildResult(group, shard, Outcome.UNCHANGED, summary(group, shard).orElseThrow(), snap,
+            System.nanoTime() - t0,
             "snapshot " + snap + " already built");
       }
       Files.createDirectories(dir);
@@ -384,6 +489,7 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
           }
           w.add(leaf.entityUtf8(), leaf.sha());
         }
+        scrubbedLeaves.addAndGet(w.leafCount());
         long now = System.currentTimeMillis();
         if (w.leafCount() == 0) {
           Files.deleteIfExists(tree);
@@ -398,12 +504,109 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
               Instant.ofEpochMilli(summary.header().buildTimeMillis()).toString(), summary.leafCount(),
               summary.rootHex()));
       TreeFileReader reader = summary.leafCount() == 0 ? null : TreeFileReader.open(tree);
-      publish(group, shard, new ServedTree(reader == null ? summary : reader.summary(), reader));
+      ServedTree built = new ServedTree(reader == null ? summary : reader.summary(), reader);
+      publish(group, shard, built);
+      goLive(k, built);
       builtAtChange.put(key(group, shard), changes);
       return new BuildResult(group, shard, summary.leafCount() == 0 ? Outcome.EMPTY : Outcome.BUILT, summary, snap,
           System.nanoTime() - t0, summary.leafCount() + " leaves");
     } finally {
+      dropPending(k);
       idx.releaseSnapshot(commit);
+    }
+  }
+
+  /**
+   * Makes {@code checkpoint} (just built or found current) the shard's live tree, replaying the
+   * notices recorded since the build's commit onto it. The tree it replaces also followed every
+   * write, so both describe the shard now: a difference is a scrub mismatch — counted, logged,
+   * and healed by serving the built one. A build that saw an untracked change does not go live.
+   */
+  private void goLive(String k, ServedTree checkpoint) {
+    synchronized (liveLock) {
+      List<byte[][]> notices = pending.remove(k);
+      boolean sawUntracked = untracked.remove(k);
+      if (notices == null || sawUntracked || closed || !following) {
+        endLive(k);
+        return;
+      }
+      if (!checkpoint.retain()) {
+        endLive(k);
+        return;
+      }
+      LiveTree next = new LiveTree(checkpoint);
+      for (byte[][] n : notices) {
+        next.apply(n[0], n[1], n[2]);
+      }
+      LiveTree old = live.put(k, next);
+      if (old != null) {
+        TreeSummary was = old.summary();
+        TreeSummary now = next.summary();
+        if (!Arrays.equals(was.root(), now.root())) {
+          scrubMismatches.incrementAndGet();
+          List<Integer> slots = new ArrayList<>();
+          for (int i = 0; i < now.slots().size(); i++) {
+            if (!Arrays.equals(was.slots().get(i).hash(), now.slots().get(i).hash())) {
+              slots.add(i);
+            }
+          }
+          LOG.warn("scrub of the repair tree of {}: the incremental tree ({} leaves) differed from the one built from"
+              + " the index ({} leaves) in slot(s) {}; healed (the built tree is served)", k, was.leafCount(),
+              now.leafCount(), slots);
+        }
+        old.close();
+      }
+    }
+  }
+
+  private void dropPending(String k) {
+    synchronized (liveLock) {
+      pending.remove(k);
+      untracked.remove(k);
+    }
+  }
+
+  /** Stops following writes for {@code k}: the next session rebuilds from the index. */
+  private void endLive(String k) {
+    synchronized (liveLock) {
+      LiveTree old = live.remove(k);
+      if (old != null) {
+        old.close();
+      }
+    }
+  }
+
+  @Override
+  public void onRecordsWritten(String group, int shard, List<dev.arbor.storage.WrittenRecord> written) {
+    String k = key(group, shard);
+    synchronized (liveLock) {
+      List<byte[][]> notices = pending.get(k);
+      LiveTree t = live.get(k);
+      if (notices == null && t == null) {
+        return;
+      }
+      for (dev.arbor.storage.WrittenRecord w : written) {
+        byte[] entity = w.after().key().entityUtf8();
+        byte[] before = w.before() == null ? null : w.before().sha();
+        byte[] after = w.after().sha();
+        if (notices != null) {
+          notices.add(new byte[][] {entity, before, after});
+        }
+        if (t != null) {
+          t.apply(entity, before, after);
+        }
+      }
+    }
+  }
+
+  @Override
+  public void onUntrackedChange(String group, int shard) {
+    String k = key(group, shard);
+    synchronized (liveLock) {
+      endLive(k);
+      if (pending.containsKey(k)) {
+        untracked.add(k);
+      }
     }
   }
 
@@ -432,6 +635,13 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
   @Override
   public void onGroupDropped(String group) {
     builtAtChange.keySet().removeIf(k -> k.startsWith(group + "/"));
+    synchronized (liveLock) {
+      for (String k : List.copyOf(live.keySet())) {
+        if (k.startsWith(group + "/")) {
+          endLive(k);
+        }
+      }
+    }
     served.entrySet().removeIf(e -> {
       if (e.getKey().startsWith(group + "/")) {
         e.getValue().close();
@@ -453,6 +663,7 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
     lock.lock();
     try {
       builtAtChange.remove(k);
+      endLive(k);
       ServedTree old = served.remove(k);
       if (old != null) {
         old.close();
@@ -477,6 +688,10 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
     for (ReentrantLock l : buildLocks.values()) {
       l.lock();
       l.unlock();
+    }
+    synchronized (liveLock) {
+      live.values().forEach(LiveTree::close);
+      live.clear();
     }
     served.values().forEach(ServedTree::close);
     served.clear();

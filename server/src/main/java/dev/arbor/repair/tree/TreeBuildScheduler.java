@@ -16,8 +16,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Decides when trees are built (spec §6, with our fixes): on a schedule (every shard whose
- * snapshot changed), soon after writes (one quick build per shard, {@code quickDelay} after the
+ * Decides when trees are built. A live tree ({@link RepairTrees}) follows every write, so for it a
+ * build is a scrub: the scheduled run rebuilds every shard that changed since its last build and
+ * compares. For shards not live (never built in this process, or after a purge or bulk attach):
+ * on the schedule, soon after writes (one quick build per shard, {@code quickDelay} after the
  * first write since its last quick build; skipped when the next scheduled run is less than half
  * an interval away), and once at start-up for shards without a usable tree. Builds run on a small
  * bounded pool; a shard is queued at most once, so the queue never grows without bound.
@@ -86,8 +88,14 @@ public final class TreeBuildScheduler implements StoreListener, AutoCloseable {
     }
   }
 
-  /** Queues a build of one shard unless it is already queued. */
+  /**
+   * Queues a build of one shard unless it is already queued or its tree is live (it follows every
+   * write; the scheduled scrub checks it). Repair sessions call this after storing records.
+   */
   public void submit(String group, int shard) {
+    if (trees.isLive(group, shard)) {
+      return;
+    }
     String k = group + "/" + shard;
     if (queued.putIfAbsent(k, Boolean.TRUE) != null) {
       return;
@@ -105,6 +113,10 @@ public final class TreeBuildScheduler implements StoreListener, AutoCloseable {
 
   @Override
   public void onWrite(String group, int shard) {
+    if (trees.isLive(group, shard)) {
+      // Kept current by the write itself; the scheduled run scrubs it.
+      return;
+    }
     String k = group + "/" + shard;
     if (quickPending.putIfAbsent(k, Boolean.TRUE) != null) {
       return;

@@ -32,25 +32,28 @@ public final class TreeFileReader implements Closeable {
   private final Path file;
   private final FileChannel channel;
   private final TreeSummary summary;
+  private final int formatVersion;
 
-  private TreeFileReader(Path file, FileChannel channel, TreeSummary summary) {
+  private TreeFileReader(Path file, FileChannel channel, TreeSummary summary, int formatVersion) {
     this.file = file;
     this.channel = channel;
     this.summary = summary;
+    this.formatVersion = formatVersion;
   }
 
   public static TreeFileReader open(Path file) throws IOException {
     FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
     try {
-      TreeSummary summary = readSummary(file, ch);
-      return new TreeFileReader(file, ch, summary);
+      int[] version = new int[1];
+      TreeSummary summary = readSummary(file, ch, version);
+      return new TreeFileReader(file, ch, summary, version[0]);
     } catch (IOException | RuntimeException e) {
       ch.close();
       throw e;
     }
   }
 
-  private static TreeSummary readSummary(Path file, FileChannel ch) throws IOException {
+  private static TreeSummary readSummary(Path file, FileChannel ch, int[] version) throws IOException {
     try {
       long size = ch.size();
       if (size < TreeFileFormat.FOOTER_SIZE) {
@@ -81,7 +84,7 @@ public final class TreeFileReader implements Closeable {
       if ((int) scrc.getValue() != slotCrc) {
         throw new CorruptTreeException(file + ": slot table checksum mismatch");
       }
-      TreeHeader header = readHeader(file, ch, slotCount);
+      TreeHeader header = readHeader(file, ch, slotCount, version);
       List<SlotSummary> slots = new ArrayList<>(slotCount);
       long leafSum = 0;
       for (int i = 0; i < slotCount; i++) {
@@ -109,7 +112,7 @@ public final class TreeFileReader implements Closeable {
     }
   }
 
-  private static TreeHeader readHeader(Path file, FileChannel ch, int slotCount) throws IOException {
+  private static TreeHeader readHeader(Path file, FileChannel ch, int slotCount, int[] versionOut) throws IOException {
     DataInputStream in = new DataInputStream(new BufferedInputStream(new RangeInputStream(ch, 0, ch.size()), 512));
     in.mark(4);
     byte[] magic = new byte[4];
@@ -124,9 +127,11 @@ public final class TreeFileReader implements Closeable {
       if (version != TreeFileFormat.LEGACY_VERSION) {
         throw new CorruptTreeException(file + ": unsupported tree format version " + version);
       }
+      versionOut[0] = version;
     } else if (FileFormat.startsWithMagic(magic)) {
       try {
-        FileFormat.checkHeader(in, file.toString(), TreeFileFormat.KIND, TreeFileFormat.VERSION, TreeFileFormat.VERSION);
+        versionOut[0] = FileFormat.checkHeader(
+            in, file.toString(), TreeFileFormat.KIND, TreeFileFormat.OLDEST_ENVELOPED, TreeFileFormat.VERSION);
       } catch (FileFormatException e) {
         throw new CorruptTreeException(e.getMessage());
       }
@@ -179,6 +184,17 @@ public final class TreeFileReader implements Closeable {
   public TreeSummary summary() {
     return summary;
   }
+
+  /**
+   * The file's format version. Only {@link #CURRENT_FORMAT} trees may be served or compared: older
+   * ones slot and hash leaves differently, so their roots never match a current tree's.
+   */
+  public int formatVersion() {
+    return formatVersion;
+  }
+
+  /** The format this build writes and serves. */
+  public static final int CURRENT_FORMAT = TreeFileFormat.VERSION;
 
   public TreeHeader header() {
     return summary.header();

@@ -390,7 +390,7 @@ class RepairSessionTest {
         }
       });
       req2.onNext(dev.arbor.api.repair.v1.SessionRequest.newBuilder().setTreeRoot(
-          dev.arbor.api.repair.v1.TreeRoot.newBuilder().setGroup(G).setShard(0).setSlotCount(32)).build());
+          dev.arbor.api.repair.v1.TreeRoot.newBuilder().setGroup(G).setShard(0).setSlotCount(32).setTreeFormat(dev.arbor.repair.tree.TreeFileReader.CURRENT_FORMAT)).build());
       assertThat(in.poll(10, java.util.concurrent.TimeUnit.SECONDS)).isInstanceOf(dev.arbor.api.repair.v1.SessionResponse.class);
       PropertyRecord good = rec("2", 5, 0, "fine");
       var bad = dev.arbor.cluster.StoredProperties.toProto(G, 0, rec("3", 5, 0, "tampered")).toBuilder()

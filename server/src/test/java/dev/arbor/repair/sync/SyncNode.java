@@ -60,9 +60,12 @@ final class SyncNode implements AutoCloseable {
       dev.arbor.storage.CopyFence fence, BulkSettings bulk, ServerInterceptor... faults) throws IOException {
     this.id = id;
     this.shards = shards;
-    store = PropertyStore.open(dir.resolve(id).resolve("data"), groups, new dev.arbor.storage.StoreEvents());
+    var events = new dev.arbor.storage.StoreEvents();
+    store = PropertyStore.open(dir.resolve(id).resolve("data"), groups, events);
     var incarnations = new dev.arbor.storage.IncarnationGate(store, groups, Duration.ofMillis(200));
     trees = new RepairTrees(dir.resolve(id).resolve("repair"), store, 32);
+    // As the server wires it: trees kept current by every write, so sessions use them at once.
+    trees.followWrites(events);
     ShardCheck any = new ShardCheck() {
       @Override
       public java.util.OptionalInt shardNum(String group) {
@@ -90,6 +93,14 @@ final class SyncNode implements AutoCloseable {
     final java.util.concurrent.atomic.AtomicLong rejected = new java.util.concurrent.atomic.AtomicLong();
     /** Error of every server session that ended, in order ("" for success). */
     final java.util.concurrent.LinkedBlockingQueue<String> serverSessions = new java.util.concurrent.LinkedBlockingQueue<>();
+
+    /** "role:peerFormat" of every session refused for another tree format. */
+    final java.util.concurrent.LinkedBlockingQueue<String> formatMismatches = new java.util.concurrent.LinkedBlockingQueue<>();
+
+    @Override
+    public void treeFormatMismatch(String group, int shard, String peer, String role, int peerFormat) {
+      formatMismatches.add(role + ":" + peerFormat);
+    }
 
     @Override
     public void recordsRejected(String group, int shard, long count) {

@@ -546,7 +546,7 @@ class SeedReviewRegressionTest {
     try (ServedTree t = trees.acquire(G, 0).orElseThrow()) {
       int total = 0;
       for (SlotSummary s : t.summary().slots()) {
-        List<String> got = slotLeaves(t.reader(), s.index()).stream().map(TreeLeaf::entity).toList();
+        List<String> got = slotLeaves(t, s.index()).stream().map(TreeLeaf::entity).toList();
         List<String> want = utf8Sorted.stream().filter(e -> TreeHasher.slotOf(e, SLOTS) == s.index()).toList();
         assertThat(got).as("slot %d", s.index()).containsExactlyElementsOf(want);
         total += got.size();

@@ -140,11 +140,19 @@ final class TreeTestSupport {
 
   static List<TreeLeaf> allLeaves(ServedTree t) throws IOException {
     List<TreeLeaf> out = new ArrayList<>();
-    if (t.reader() == null) {
-      return out;
+    for (SlotSummary s : t.summary().slots()) {
+      out.addAll(slotLeaves(t, s.index()));
     }
-    for (SlotSummary s : t.reader().slots()) {
-      out.addAll(slotLeaves(t.reader(), s.index()));
+    return out;
+  }
+
+  /** All leaves of one slot of a served tree (checkpoint or live view). */
+  static List<TreeLeaf> slotLeaves(ServedTree t, int slot) throws IOException {
+    List<TreeLeaf> out = new ArrayList<>();
+    try (ServedTree.SlotCursor it = t.leaves(slot)) {
+      while (it.hasNext()) {
+        out.add(it.next());
+      }
     }
     return out;
   }
@@ -188,15 +196,27 @@ final class TreeTestSupport {
     }
   }
 
-  /** Slot hash of leaves given in entity order. */
+  /**
+   * Slot hash of leaves (format 3, written out here independently of TreeHasher): the sum of
+   * SHA-512(u32 len ‖ entity ‖ sha) over the leaves, as eight u64be lanes modulo 2^64.
+   */
   static byte[] expectedSlotHash(List<TreeLeaf> leaves) {
-    MessageDigest md = sha512();
+    long[] lanes = new long[8];
     for (TreeLeaf l : leaves) {
+      MessageDigest md = sha512();
       md.update(u32(l.entityUtf8().length));
       md.update(l.entityUtf8());
       md.update(l.sha());
+      java.nio.ByteBuffer d = java.nio.ByteBuffer.wrap(md.digest());
+      for (int i = 0; i < 8; i++) {
+        lanes[i] += d.getLong();
+      }
     }
-    return md.digest();
+    java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(64);
+    for (long v : lanes) {
+      out.putLong(v);
+    }
+    return out.array();
   }
 
   /** Root over every slot (empty ones included), slot leaves in entity order. */

@@ -1,0 +1,102 @@
+package dev.arbor.repair.tree;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.NavigableMap;
+import java.util.TreeMap;
+
+/**
+ * The incremental state of one shard's tree: a checkpoint (a tree file as built from a snapshot)
+ * plus every leaf written since, with each slot's hash and leaf count kept current per write —
+ * the slot hash is a sum of leaf digests, so a write subtracts its predecessor's digest and adds
+ * its own. Not thread-safe: {@link RepairTrees} serialises access.
+ */
+final class LiveTree implements AutoCloseable {
+  /** The sha of a leaf that no longer exists (identity-compared). */
+  static final byte[] REMOVED = new byte[0];
+
+  private final ServedTree checkpoint;
+  private final int slotCount;
+  private final long[][] lanes;
+  private final int[] counts;
+  private final List<TreeMap<byte[], byte[]>> written;
+  private long writtenLeaves;
+
+  /** Starts from {@code checkpoint}, which must be retained for this tree (released by {@link #close}). */
+  LiveTree(ServedTree checkpoint) {
+    this.checkpoint = checkpoint;
+    TreeSummary s = checkpoint.summary();
+    this.slotCount = s.header().slotCount();
+    this.lanes = new long[slotCount][];
+    this.counts = new int[slotCount];
+    this.written = new ArrayList<>(slotCount);
+    for (SlotSummary slot : s.slots()) {
+      lanes[slot.index()] = lanesOf(slot.hash());
+      counts[slot.index()] = slot.leafCount();
+      written.add(new TreeMap<>(Arrays::compareUnsigned));
+    }
+  }
+
+  private static long[] lanesOf(byte[] slotHash) {
+    ByteBuffer b = ByteBuffer.wrap(slotHash);
+    long[] l = new long[slotHash.length / Long.BYTES];
+    for (int i = 0; i < l.length; i++) {
+      l[i] = b.getLong();
+    }
+    return l;
+  }
+
+  /** One write: {@code entity} went from {@code before} (null: absent) to {@code after} (null: removed). */
+  void apply(byte[] entity, byte[] before, byte[] after) {
+    int slot = TreeHasher.slotOf(entity, slotCount);
+    if (before != null) {
+      TreeHasher.accumulate(lanes[slot], TreeHasher.leafDigest(entity, before), -1);
+      counts[slot]--;
+    }
+    if (after != null) {
+      TreeHasher.accumulate(lanes[slot], TreeHasher.leafDigest(entity, after), 1);
+      counts[slot]++;
+    }
+    if (written.get(slot).put(entity, after == null ? REMOVED : after) == null) {
+      writtenLeaves++;
+    }
+  }
+
+  /** Leaves written since the checkpoint (each key once). */
+  long writtenLeaves() {
+    return writtenLeaves;
+  }
+
+  TreeSummary summary() {
+    TreeSummary base = checkpoint.summary();
+    List<SlotSummary> slots = new ArrayList<>(slotCount);
+    byte[][] hashes = new byte[slotCount][];
+    long total = 0;
+    for (int i = 0; i < slotCount; i++) {
+      hashes[i] = TreeHasher.slotHash(lanes[i]);
+      SlotSummary b = base.slots().get(i);
+      slots.add(new SlotSummary(i, hashes[i], counts[i], b.leavesOffset(), b.leavesLength(), b.leavesCrc()));
+      total += counts[i];
+    }
+    return new TreeSummary(base.header(), TreeHasher.rootHash(counts.clone(), hashes), List.copyOf(slots), total);
+  }
+
+  /** A frozen view for a session (close it when done). */
+  ServedTree view() {
+    if (!checkpoint.retain()) {
+      throw new IllegalStateException("checkpoint of a live tree was closed");
+    }
+    List<NavigableMap<byte[], byte[]>> copy = new ArrayList<>(slotCount);
+    for (TreeMap<byte[], byte[]> w : written) {
+      copy.add(w.isEmpty() ? null : new TreeMap<>(w));
+    }
+    return ServedTree.view(checkpoint, summary(), copy);
+  }
+
+  @Override
+  public void close() {
+    checkpoint.close();
+  }
+}

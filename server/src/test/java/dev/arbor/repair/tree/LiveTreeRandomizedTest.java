@@ -1,0 +1,279 @@
+package dev.arbor.repair.tree;
+
+import static dev.arbor.repair.tree.TreeTestSupport.UTF8_ORDER;
+import static dev.arbor.repair.tree.TreeTestSupport.str;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.arbor.property.EntityKey;
+import dev.arbor.property.LastWriteWins;
+import dev.arbor.property.PropertyRecord;
+import dev.arbor.storage.PropertyStore;
+import dev.arbor.storage.ShardWrite;
+import dev.arbor.storage.StoreEvents;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The incremental (live) tree: after every step of a seeded random history of writes, deletes,
+ * repair pushes, batch updates, purges, scrubs and restarts, the tree a session would use — taken
+ * without any rebuild while the tree is live — equals the tree the documented hashing rules give
+ * for the records the store holds, leaf for leaf and root for root.
+ */
+class LiveTreeRandomizedTest {
+  private static final String G = "g";
+  private static final int SHARD = 0;
+  private static final int SLOTS = 32;
+
+  @TempDir Path dir;
+  private PropertyStore store;
+  private RepairTrees trees;
+
+  @AfterEach
+  void close() throws Exception {
+    closeNode();
+  }
+
+  private void openNode() throws Exception {
+    StoreEvents events = new StoreEvents();
+    store = PropertyStore.open(dir.resolve("data"), g -> true, events);
+    trees = new RepairTrees(dir.resolve("repair"), store, SLOTS);
+    trees.loadExisting(g -> true);
+    trees.followWrites(events);
+  }
+
+  private void closeNode() throws Exception {
+    if (trees != null) {
+      trees.close();
+      trees = null;
+    }
+    if (store != null) {
+      store.close();
+      store = null;
+    }
+  }
+
+  @Test
+  void incrementalTreeEqualsTheTreeOfTheStoredRecordsAfterEveryStep() throws Exception {
+    long seed = Long.getLong("arbor.test.seed", System.nanoTime());
+    System.out.println("[LiveTreeRandomizedTest] seed=" + seed + " (replay with -Darbor.test.seed=" + seed + ")");
+    Random rnd = new Random(seed);
+    openNode();
+    // The model: every key's stored record, decided by last-write-wins as the store decides.
+    Map<EntityKey, PropertyRecord> model = new TreeMap<>((a, b) -> UTF8_ORDER.compare(a.entity(), b.entity()));
+    long rev = 1_000;
+    long buildsBefore = -1;
+    for (int step = 0; step < 300; step++) {
+      int op = rnd.nextInt(100);
+      String what;
+      if (op < 40) {
+        what = "apply";
+        EntityKey k = key(rnd);
+        PropertyRecord r = TreeTestSupport.live(k, rev += 1 + rnd.nextInt(3), str("v", Long.toString(rnd.nextLong())));
+        TreeTestSupport.putLww(store, SHARD, r);
+        model.merge(k, r, (a, b) -> LastWriteWins.beats(b, a) ? b : a);
+      } else if (op < 55) {
+        what = "delete";
+        List<EntityKey> keys = new ArrayList<>(model.keySet());
+        if (keys.isEmpty()) {
+          continue;
+        }
+        EntityKey k = keys.get(rnd.nextInt(keys.size()));
+        PropertyRecord t = model.get(k).tombstoneAt(rev += 1, rev * 1_000);
+        TreeTestSupport.putLww(store, SHARD, t);
+        model.merge(k, t, (a, b) -> LastWriteWins.beats(b, a) ? b : a);
+      } else if (op < 75) {
+        what = "repair push";
+        List<ShardWrite> batch = new ArrayList<>();
+        for (int i = 0, n = 1 + rnd.nextInt(20); i < n; i++) {
+          EntityKey k = key(rnd);
+          // Some pushes lose to what is stored (older), some repeat a key in one batch.
+          long r = rnd.nextInt(4) == 0 ? 500 + rnd.nextInt(400) : (rev += 1);
+          batch.add(new ShardWrite(G, SHARD, TreeTestSupport.live(k, r, str("p", Integer.toString(i)))));
+        }
+        store.applyEach(batch);
+        for (ShardWrite w : batch) {
+          model.merge(w.record().key(), w.record(), (a, b) -> LastWriteWins.beats(b, a) ? b : a);
+        }
+      } else if (op < 85) {
+        what = "batch update";
+        List<EntityKey> keys = new ArrayList<>();
+        for (int i = 0, n = 1 + rnd.nextInt(10); i < n; i++) {
+          keys.add(key(rnd));
+        }
+        keys = keys.stream().distinct().toList();
+        long base = rev;
+        rev += keys.size() + 1;
+        List<PropertyRecord> stored = store.updateBatch(G, keys, k -> SHARD,
+            cur -> null); // decide per key below
+        assertThat(stored).isEmpty();
+        int i = 0;
+        for (EntityKey k : keys) {
+          PropertyRecord r = TreeTestSupport.live(k, base + (++i), str("b", "x"));
+          store.updateBatch(G, List.of(k), x -> SHARD, cur -> LastWriteWins.beats(r, cur) ? r : null);
+          model.merge(k, r, (a, b) -> LastWriteWins.beats(b, a) ? b : a);
+        }
+      } else if (op < 89) {
+        what = "purge";
+        long cutoff = rev * 1_000;
+        store.purgeTombstones(cutoff);
+        model.values().removeIf(PropertyRecord::deleted);
+      } else if (op < 95) {
+        what = "scrub";
+        BuildResult b = trees.build(G, SHARD, false);
+        assertThat(b.outcome()).isIn(BuildResult.Outcome.BUILT, BuildResult.Outcome.EMPTY,
+            BuildResult.Outcome.UNCHANGED);
+      } else {
+        what = "restart";
+        closeNode();
+        openNode();
+      }
+      // What a session does first: no rebuild while the tree is live.
+      boolean wasLive = trees.isLive(G, SHARD);
+      long builds = trees.buildsFinished();
+      TreeSummary s = trees.ensureCurrent(G, SHARD, Duration.ofSeconds(30));
+      if (wasLive) {
+        assertThat(trees.buildsFinished()).as("step %d (%s): a live tree needs no build", step, what)
+            .isEqualTo(builds);
+      }
+      // A shard with no copy here is not live: its first write could precede any notice.
+      assertThat(trees.isLive(G, SHARD)).as("step %d (%s): live after the session's first call", step, what)
+          .isEqualTo(store.existingShard(G, SHARD) != null);
+      assertMatches(model, s, "step " + step + " (" + what + ")");
+      buildsBefore = trees.buildsFinished();
+    }
+    assertThat(buildsBefore).isPositive();
+    assertThat(trees.scrubMismatches()).as("scrubs found the incremental tree right").isZero();
+  }
+
+  /** A wrong notice (one no write made) is what a bug in the incremental path would leave: the scrub finds and heals it. */
+  @Test
+  void aScrubDetectsCountsAndHealsAWrongIncrementalTree() throws Exception {
+    openNode();
+    Map<EntityKey, PropertyRecord> model = new TreeMap<>((a, b) -> UTF8_ORDER.compare(a.entity(), b.entity()));
+    for (int i = 0; i < 50; i++) {
+      PropertyRecord r = TreeTestSupport.live(new EntityKey(G, "n", "k" + i), 10 + i, str("v", "x" + i));
+      TreeTestSupport.put(store, SHARD, r);
+      model.put(r.key(), r);
+    }
+    assertMatches(model, trees.ensureCurrent(G, SHARD, Duration.ofSeconds(30)), "built");
+    assertThat(trees.isLive(G, SHARD)).isTrue();
+    PropertyRecord ghost = TreeTestSupport.live(new EntityKey(G, "n", "never-written"), 99, str("v", "ghost"));
+    trees.onRecordsWritten(G, SHARD, List.of(new dev.arbor.storage.WrittenRecord(null, ghost)));
+    TreeSummary wrong = trees.ensureCurrent(G, SHARD, Duration.ofSeconds(30));
+    assertThat(wrong.leafCount()).isEqualTo(51);
+    // A real write since, so the scheduled scrub (unforced) does not skip the shard as unchanged.
+    PropertyRecord real = TreeTestSupport.live(new EntityKey(G, "n", "k-late"), 200, str("v", "late"));
+    TreeTestSupport.put(store, SHARD, real);
+    model.put(real.key(), real);
+
+    BuildResult scrub = trees.build(G, SHARD, false);
+    assertThat(scrub.outcome()).isEqualTo(BuildResult.Outcome.BUILT);
+    assertThat(trees.scrubMismatches()).isEqualTo(1);
+    assertMatches(model, trees.ensureCurrent(G, SHARD, Duration.ofSeconds(30)), "healed");
+    assertThat(trees.build(G, SHARD, true).outcome()).isEqualTo(BuildResult.Outcome.BUILT);
+    assertThat(trees.scrubMismatches()).as("nothing more to heal").isEqualTo(1);
+  }
+
+  /**
+   * Writers keep writing while scrubs rebuild the shard again and again: every build's commit
+   * falls between writes, the notices after it are replayed onto the new checkpoint, and no scrub
+   * finds the incremental tree wrong.
+   */
+  @Test
+  void writesDuringScrubsAreNeitherMissedNorCountedTwice() throws Exception {
+    long seed = Long.getLong("arbor.test.seed", System.nanoTime());
+    System.out.println("[LiveTreeRandomizedTest] concurrent seed=" + seed);
+    openNode();
+    trees.ensureCurrent(G, SHARD, Duration.ofSeconds(30));
+    java.util.concurrent.ConcurrentHashMap<EntityKey, PropertyRecord> model = new java.util.concurrent.ConcurrentHashMap<>();
+    java.util.concurrent.atomic.AtomicLong rev = new java.util.concurrent.atomic.AtomicLong(1_000);
+    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+    List<Thread> writers = new ArrayList<>();
+    java.util.concurrent.atomic.AtomicReference<Throwable> failed = new java.util.concurrent.atomic.AtomicReference<>();
+    for (int w = 0; w < 2; w++) {
+      Random rnd = new Random(seed + w);
+      int id = w;
+      Thread t = new Thread(() -> {
+        try {
+          while (!stop.get()) {
+            // Each writer owns its keys, so its model entry is the stored record.
+            EntityKey k = new EntityKey(G, "w" + id, "id-" + rnd.nextInt(200));
+            PropertyRecord r = TreeTestSupport.live(k, rev.incrementAndGet(), str("v", Long.toString(rnd.nextLong())));
+            List<ShardWrite> batch = List.of(new ShardWrite(G, SHARD, r));
+            store.applyEach(batch);
+            model.put(k, r);
+          }
+        } catch (Throwable e) {
+          failed.set(e);
+        }
+      });
+      t.start();
+      writers.add(t);
+    }
+    int scrubs = 0;
+    try {
+      org.awaitility.Awaitility.await("writers under way").atMost(Duration.ofSeconds(30))
+          .until(() -> model.size() >= 50 || failed.get() != null);
+      while (scrubs < 25) {
+        assertThat(trees.build(G, SHARD, true).outcome()).isIn(BuildResult.Outcome.BUILT, BuildResult.Outcome.EMPTY);
+        scrubs++;
+      }
+    } finally {
+      stop.set(true);
+      for (Thread t : writers) {
+        t.join();
+      }
+    }
+    assertThat(failed.get()).isNull();
+    assertThat(trees.scrubMismatches()).as("scrubs that disagreed with the incremental tree").isZero();
+    Map<EntityKey, PropertyRecord> sorted = new TreeMap<>((a, b) -> UTF8_ORDER.compare(a.entity(), b.entity()));
+    sorted.putAll(model);
+    assertMatches(sorted, trees.ensureCurrent(G, SHARD, Duration.ofSeconds(30)), "after the writers stopped");
+    assertThat(trees.build(G, SHARD, true).outcome()).isEqualTo(BuildResult.Outcome.BUILT);
+    assertThat(trees.scrubMismatches()).isZero();
+  }
+
+  private void assertMatches(Map<EntityKey, PropertyRecord> model, TreeSummary s, String when) throws Exception {
+    List<TreeLeaf> expected = new ArrayList<>();
+    Map<String, String> want = new TreeMap<>(UTF8_ORDER);
+    for (PropertyRecord r : model.values()) {
+      expected.add(new TreeLeaf(r.key().entityUtf8(), r.sha()));
+      want.put(r.key().entity(), HexFormat.of().formatHex(r.sha()));
+    }
+    byte[] root = TreeTestSupport.expectedRoot(TreeTestSupport.bySlot(expected, SLOTS));
+    Map<String, String> got = new TreeMap<>(UTF8_ORDER);
+    try (ServedTree t = trees.acquire(G, SHARD).orElseThrow()) {
+      assertThat(t.summary().rootHex()).isEqualTo(s.rootHex());
+      for (TreeLeaf l : TreeTestSupport.allLeaves(t)) {
+        assertThat(TreeHasher.slotOf(l.entityUtf8(), SLOTS)).isIn(slotIndexes(l));
+        got.put(l.entity(), HexFormat.of().formatHex(l.sha()));
+      }
+    }
+    assertThat(got).as("%s: the leaves a session streams", when).isEqualTo(want);
+    List<List<TreeLeaf>> bySlot = TreeTestSupport.bySlot(expected, SLOTS);
+    for (int i = 0; i < SLOTS; i++) {
+      assertThat(s.slots().get(i).leafCount()).as("%s: leaves of slot %d", when, i).isEqualTo(bySlot.get(i).size());
+      assertThat(HexFormat.of().formatHex(s.slots().get(i).hash())).as("%s: hash of slot %d %s", when, i, bySlot.get(i))
+          .isEqualTo(HexFormat.of().formatHex(TreeTestSupport.expectedSlotHash(bySlot.get(i))));
+    }
+    assertThat(s.rootHex()).as("%s: root", when).isEqualTo(HexFormat.of().formatHex(root));
+    assertThat(s.leafCount()).as("%s: leaves", when).isEqualTo(model.size());
+  }
+
+  private static List<Integer> slotIndexes(TreeLeaf l) {
+    return List.of(TreeHasher.slotOf(l.entityUtf8(), SLOTS));
+  }
+
+  private static EntityKey key(Random rnd) {
+    return new EntityKey(G, rnd.nextBoolean() ? "svc" : "svc-b", "id-" + rnd.nextInt(60));
+  }
+}

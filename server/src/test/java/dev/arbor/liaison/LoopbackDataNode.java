@@ -6,12 +6,21 @@ import dev.arbor.api.banyandb.common.v1.Metadata;
 import dev.arbor.api.banyandb.common.v1.ResourceOpts;
 import dev.arbor.api.banyandb.database.v1.TagSpec;
 import dev.arbor.api.banyandb.database.v1.TagType;
+import dev.arbor.api.banyandb.model.v1.Int;
+import dev.arbor.api.banyandb.model.v1.Tag;
+import dev.arbor.api.banyandb.model.v1.TagValue;
+import dev.arbor.api.banyandb.property.v1.Property;
+import dev.arbor.api.cluster.v1.StoredProperty;
 import dev.arbor.cluster.DataNode;
+import dev.arbor.cluster.StoredProperties;
 import dev.arbor.datanode.DataNodeGrpcService;
 import dev.arbor.metadata.EmbeddedMetadataStore;
 import dev.arbor.metadata.MetadataGroupIncarnations;
 import dev.arbor.metadata.SchemaLookup;
+import dev.arbor.property.EntityKey;
 import dev.arbor.property.HybridClock;
+import dev.arbor.property.PropertyRecord;
+import dev.arbor.property.ShardRouter;
 import dev.arbor.query.QueryPlanner;
 import dev.arbor.storage.IncarnationGate;
 import dev.arbor.storage.PropertyStore;
@@ -61,6 +70,22 @@ final class LoopbackDataNode implements AutoCloseable {
     Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
         .addService(ServerInterceptors.intercept(service, interceptors)).build().start();
     return new LoopbackDataNode(metadata, store, server, DataNode.of("d1", "127.0.0.1:" + server.getPort()));
+  }
+
+  /** A live record of schema {@code n} whose int tag {@code v} and revisions are {@code rev}. */
+  static PropertyRecord record(String group, String id, long rev) {
+    EntityKey key = new EntityKey(group, "n", id);
+    Property p = Property.newBuilder()
+        .setMetadata(Metadata.newBuilder().setGroup(group).setName("n").setCreateRevision(rev).setModRevision(rev))
+        .setId(id)
+        .addTags(Tag.newBuilder().setKey("v").setValue(TagValue.newBuilder().setInt(Int.newBuilder().setValue(rev))))
+        .build();
+    return PropertyRecord.live(key, rev, rev, p.toByteArray());
+  }
+
+  /** {@code r} as the internal API carries it, in its shard of {@code shards}. */
+  static StoredProperty proto(String group, int shards, PropertyRecord r) {
+    return StoredProperties.toProto(group, ShardRouter.shardOf(r.key(), shards), r);
   }
 
   @Override

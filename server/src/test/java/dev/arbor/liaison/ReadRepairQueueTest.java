@@ -4,15 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.ByteString;
-import dev.arbor.api.banyandb.common.v1.Metadata;
-import dev.arbor.api.banyandb.model.v1.Int;
-import dev.arbor.api.banyandb.model.v1.Tag;
-import dev.arbor.api.banyandb.model.v1.TagValue;
-import dev.arbor.api.banyandb.property.v1.Property;
 import dev.arbor.api.cluster.v1.StoredProperty;
 import dev.arbor.cluster.DataNodes;
-import dev.arbor.cluster.StoredProperties;
-import dev.arbor.property.EntityKey;
 import dev.arbor.property.PropertyRecord;
 import dev.arbor.property.ShardRouter;
 import dev.arbor.storage.ShardWrite;
@@ -54,17 +47,11 @@ class ReadRepairQueueTest {
   }
 
   private static PropertyRecord record(String id, long rev) {
-    EntityKey key = new EntityKey(G, "n", id);
-    Property p = Property.newBuilder()
-        .setMetadata(Metadata.newBuilder().setGroup(G).setName("n").setCreateRevision(rev).setModRevision(rev))
-        .setId(id)
-        .addTags(Tag.newBuilder().setKey("v").setValue(TagValue.newBuilder().setInt(Int.newBuilder().setValue(rev))))
-        .build();
-    return PropertyRecord.live(key, rev, rev, p.toByteArray());
+    return LoopbackDataNode.record(G, id, rev);
   }
 
   private static StoredProperty proto(PropertyRecord r) {
-    return StoredProperties.toProto(G, ShardRouter.shardOf(r.key(), SHARDS), r);
+    return LoopbackDataNode.proto(G, SHARDS, r);
   }
 
   private void awaitSettled(long tasks) {

@@ -5,17 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.ByteString;
-import dev.arbor.api.banyandb.common.v1.Catalog;
-import dev.arbor.api.banyandb.common.v1.Group;
 import dev.arbor.api.banyandb.common.v1.Metadata;
-import dev.arbor.api.banyandb.common.v1.ResourceOpts;
-import dev.arbor.api.banyandb.database.v1.TagSpec;
-import dev.arbor.api.banyandb.database.v1.TagType;
-import dev.arbor.api.banyandb.model.v1.Int;
-import dev.arbor.api.banyandb.model.v1.Tag;
-import dev.arbor.api.banyandb.model.v1.TagValue;
-import dev.arbor.api.banyandb.property.v1.Property;
-import dev.arbor.api.cluster.v1.DataNodeServiceGrpc;
 import dev.arbor.api.cluster.v1.Key;
 import dev.arbor.api.cluster.v1.ReadRequest;
 import dev.arbor.api.cluster.v1.StoredProperty;
@@ -25,30 +15,18 @@ import dev.arbor.cluster.DataNode;
 import dev.arbor.cluster.DataNodes;
 import dev.arbor.cluster.StoredProperties;
 import dev.arbor.cluster.WriteReply;
-import dev.arbor.datanode.DataNodeGrpcService;
 import dev.arbor.errors.NotFoundException;
 import dev.arbor.errors.ResourceExhaustedException;
 import dev.arbor.errors.UnavailableException;
-import dev.arbor.metadata.EmbeddedMetadataStore;
-import dev.arbor.metadata.MetadataGroupIncarnations;
-import dev.arbor.metadata.SchemaLookup;
 import dev.arbor.property.EntityKey;
-import dev.arbor.property.HybridClock;
 import dev.arbor.property.PropertyRecord;
 import dev.arbor.property.ShardRouter;
-import dev.arbor.query.QueryPlanner;
-import dev.arbor.storage.IncarnationGate;
 import dev.arbor.storage.PropertyStore;
 import dev.arbor.storage.ShardWrite;
-import dev.arbor.storage.StoreEvents;
 import io.grpc.ForwardingServerCallListener;
-import io.grpc.Server;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
-import io.grpc.ServerInterceptors;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -148,17 +126,11 @@ class ReplicaBatchingTest {
   }
 
   private static PropertyRecord record(String id, long rev) {
-    EntityKey key = new EntityKey(G, "n", id);
-    Property p = Property.newBuilder()
-        .setMetadata(Metadata.newBuilder().setGroup(G).setName("n").setCreateRevision(rev).setModRevision(rev))
-        .setId(id)
-        .addTags(Tag.newBuilder().setKey("v").setValue(TagValue.newBuilder().setInt(Int.newBuilder().setValue(rev))))
-        .build();
-    return PropertyRecord.live(key, rev, rev, p.toByteArray());
+    return LoopbackDataNode.record(G, id, rev);
   }
 
   private static StoredProperty proto(PropertyRecord r) {
-    return StoredProperties.toProto(G, ShardRouter.shardOf(r.key(), SHARDS), r);
+    return LoopbackDataNode.proto(G, SHARDS, r);
   }
 
   private static Key key(String group, String id) {

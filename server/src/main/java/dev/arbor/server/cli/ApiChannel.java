@@ -137,6 +137,10 @@ final class ApiChannel implements AutoCloseable {
               : "no details";
           if (tls && status.getCause() instanceof javax.net.ssl.SSLException) {
             why = "TLS handshake failed: " + Messages.oneLine(rootCause(status.getCause()));
+          } else if (!tls && why.contains("Connection reset")) {
+            // A TLS server answers plaintext bytes by closing during setup or, depending on
+            // timing, by resetting the connection: both get the same hint.
+            why += "; if it serves TLS, give --tls-ca-file";
           }
           return Status.UNAVAILABLE
               .withDescription("cannot reach " + target + " (" + why + ")")

@@ -23,6 +23,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -164,7 +165,7 @@ public final class EtcdConnection implements AutoCloseable {
       return text + "; if etcd serves TLS, write the endpoints as etcds:// (with --etcd-ca-file)";
     }
     Status.Code code = statusCode(cause);
-    if (code == Status.Code.INVALID_ARGUMENT && text.contains("authentication failed")) {
+    if (text.contains("authentication failed")) {
       return "etcd refused the user name or password of user '" + config.user() + "': " + text;
     }
     if (code == Status.Code.INVALID_ARGUMENT && text.contains("user name is empty")) {
@@ -242,6 +243,30 @@ public final class EtcdConnection implements AutoCloseable {
    */
   public <T> T call(CompletableFuture<T> future, String what) {
     return call(future, what, true);
+  }
+
+  /**
+   * Like {@link #call(CompletableFuture, String)}, starting the call with {@code op}, and once
+   * more when etcd rejected the authentication token: tokens expire while idle
+   * ({@code --auth-token-ttl}) and are revoked when the user's password is set. etcd checks the
+   * token before executing anything, and jetcd fetched a fresh one on seeing the rejection, so
+   * the repeat is safe and succeeds.
+   */
+  public <T> T call(Supplier<CompletableFuture<T>> op, String what) {
+    try {
+      return call(op.get(), what, true);
+    } catch (StorageException e) {
+      if (!isStaleToken(e.getCause())) {
+        throw e;
+      }
+      log.debug("etcd rejected a stale auth token ({}); sending {} again with a fresh one", describe(e.getCause()), what);
+      return call(op.get(), what, true);
+    }
+  }
+
+  static boolean isStaleToken(Throwable t) {
+    String m = t == null ? null : describe(t);
+    return m != null && (m.contains("invalid auth token") || m.contains("revision of auth store is old"));
   }
 
   private <T> T call(CompletableFuture<T> future, String what, boolean trackAvailability) {

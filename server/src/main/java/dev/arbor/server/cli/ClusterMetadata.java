@@ -41,6 +41,9 @@ final class ClusterMetadata implements AutoCloseable {
   private final List<NodeRegistry> extraRegistries = new ArrayList<>();
 
   boolean given() {
+    if (metadata == null && etcd.anyGiven()) {
+      throw new CliInputException("the --etcd-* options need --metadata etcd[s]://HOST:PORT");
+    }
     return metadata != null;
   }
 

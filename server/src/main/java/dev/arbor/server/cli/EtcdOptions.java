@@ -43,6 +43,10 @@ final class EtcdOptions {
       description = "File holding the password of --etcd-user (first line; keep it mode 0600).")
   Path passwordFile;
 
+  boolean anyGiven() {
+    return caFile != null || certFile != null || keyFile != null || user != null || passwordFile != null;
+  }
+
   /**
    * The client configuration for {@code endpoints}; every problem is one line naming the flag.
    * {@code env} reads environment variables (a parameter so tests need not set real ones).

@@ -120,9 +120,10 @@ public final class EtcdConnection implements AutoCloseable {
   }
 
   /**
-   * Why a TLS connection got no answer. jetcd's calls wait for the channel to become ready, so a
-   * refused handshake shows only as a timeout; one more probe on a client that fails fast
-   * instead surfaces the handshake error. Returns {@code timeout} when that probe learns nothing.
+   * Why the connection got no answer. jetcd's calls wait for the channel to become ready, so a
+   * refused handshake (or a refused connection) shows only as a timeout; one more probe on a
+   * client that fails fast instead surfaces the reason. Returns {@code timeout} when that probe
+   * learns nothing (etcd silent: start-up then gives up after twice the timeout).
    */
   private static Throwable diagnose(io.etcd.jetcd.ClientBuilder builder, Throwable timeout) {
     Duration limit = builder.connectTimeout();
@@ -175,8 +176,8 @@ public final class EtcdConnection implements AutoCloseable {
       return "etcd has authentication disabled: drop --etcd-user (" + text + ")";
     }
     if (code == Status.Code.PERMISSION_DENIED) {
-      return "user '" + config.user() + "' may not read Arbor's keys (grant its role readwrite on the key prefix,"
-          + " /arbor/v1/ by default): " + text;
+      return "user '" + config.user() + "' may not read Arbor's keys (grant its role readwrite on the key prefix"
+          + " /arbor): " + text;
     }
     return text;
   }

@@ -364,7 +364,7 @@ class FaultScheduleIT {
       throws Exception {
     Map<String, Map<String, String>> out = new HashMap<>();
     for (String id : NODE_IDS) {
-      ManagedChannel ch = ChannelFactory.plaintext().open(nodes.get(id).grpcTarget(), MessageLimits.MAX_MESSAGE_BYTES);
+      ManagedChannel ch = ChannelFactory.plaintext().open(nodes.get(id).internalTarget(), MessageLimits.MAX_MESSAGE_BYTES);
       try {
         ReadRequest.Builder req = ReadRequest.newBuilder();
         for (String k : keys) {

@@ -27,6 +27,15 @@ public final class GrpcServers {
    */
   public static Server start(String host, int port, List<BindableService> services, MeterRegistry registry,
       GrpcServerLimits limits, ServerSecurity security) throws IOException {
+    return start(host, port, services, registry, limits, security, List.of());
+  }
+
+  /**
+   * As above, {@code admission} run after authentication and before the call takes a slot (the
+   * internal listener's member check).
+   */
+  public static Server start(String host, int port, List<BindableService> services, MeterRegistry registry,
+      GrpcServerLimits limits, ServerSecurity security, List<ServerInterceptor> admission) throws IOException {
     GrpcMetricsInterceptor metrics = new GrpcMetricsInterceptor(registry);
     CallLimiter limiter = new CallLimiter(limits.maxConcurrentCalls());
     FunctionCounter.builder("arbor.grpc.calls.refused", limiter, CallLimiter::refused)
@@ -57,6 +66,7 @@ public final class GrpcServers {
       chain.add(replies);
     }
     chain.add(limiter);
+    chain.addAll(admission);
     chain.addAll(security.interceptors());
     chain.add(metrics);
     chain.add(new BoundedDescriptions());

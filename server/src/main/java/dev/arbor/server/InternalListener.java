@@ -34,7 +34,7 @@ public record InternalListener(String host, int port, InternalTls tls, boolean i
    * @return true when it starts plaintext on a non-loopback address (the caller warns)
    * @throws IllegalArgumentException one line naming the three ways out
    */
-  boolean checkExposure() {
+  public boolean checkExposure() {
     if (tls != null || isLoopback(host)) {
       return false;
     }

@@ -43,6 +43,7 @@ public final class DataCommand implements Callable<Integer> {
     dev.arbor.transport.SecurityConfig adminSecurity = security.config();
     dev.arbor.server.InternalListener internalListener =
         internal.config(listen.host, internalTls.config(adminSecurity.reloadInterval()));
+    internalListener.checkExposure(); // before connecting to etcd: a refused start says why at once
     UntilSignal signal = new UntilSignal();
     try (ClusterMetadata meta = cluster) {
       meta.connect(HybridClock.system());

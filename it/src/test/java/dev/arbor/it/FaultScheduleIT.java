@@ -317,7 +317,15 @@ class FaultScheduleIT {
   /** Waits until every data node is registered in etcd again (a frozen one re-registers). */
   private static void awaitRing(EtcdGateway etcd) {
     await("every data node registered").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
-        .until(() -> etcd.countPrefix("/arbor/v1/nodes/") == NODE_IDS.size());
+        .until(() -> {
+          // Per id: liaisons register under nodes/ too (role liaison).
+          for (String id : NODE_IDS) {
+            if (etcd.countPrefix("/arbor/v1/nodes/" + id) != 1) {
+              return false;
+            }
+          }
+          return true;
+        });
   }
 
   private static void finalRepair(ArborProcess origin) {

@@ -38,11 +38,16 @@ public final class GrpcServers {
       GrpcServerLimits limits, ServerSecurity security, List<ServerInterceptor> admission) throws IOException {
     GrpcMetricsInterceptor metrics = new GrpcMetricsInterceptor(registry);
     CallLimiter limiter = new CallLimiter(limits.maxConcurrentCalls());
-    FunctionCounter.builder("arbor.grpc.calls.refused", limiter, CallLimiter::refused)
-        .description("calls answered RESOURCE_EXHAUSTED because --max-concurrent-calls were being handled")
-        .register(registry);
-    Gauge.builder("arbor.grpc.calls.in.flight", limiter, CallLimiter::inFlight)
-        .description("calls being handled now").register(registry);
+    // A second server of the process (a data node's admin listener, started after its internal
+    // one) keeps its limits unreported: the meters describe the process's main listener.
+    boolean first = registry.find("arbor.grpc.calls.in.flight").meter() == null;
+    if (first) {
+      FunctionCounter.builder("arbor.grpc.calls.refused", limiter, CallLimiter::refused)
+          .description("calls answered RESOURCE_EXHAUSTED because --max-concurrent-calls were being handled")
+          .register(registry);
+      Gauge.builder("arbor.grpc.calls.in.flight", limiter, CallLimiter::inFlight)
+          .description("calls being handled now").register(registry);
+    }
     NettyServerBuilder builder = NettyServerBuilder
         .forAddress(new InetSocketAddress(host, port), security.grpcCredentials())
         .maxInboundMessageSize(MessageLimits.MAX_MESSAGE_BYTES)
@@ -58,11 +63,13 @@ public final class GrpcServers {
     if (limits.maxQueuedReplyBytes() > 0) {
       // Innermost: it sees the handler's replies before the others see the call's end.
       ReplyBudget replies = new ReplyBudget(limits.maxQueuedReplyBytes());
-      FunctionCounter.builder("arbor.grpc.replies.refused", replies, ReplyBudget::refused)
-          .description("calls answered RESOURCE_EXHAUSTED because --max-queued-reply-bytes of replies were waiting"
-              + " for their clients").register(registry);
-      Gauge.builder("arbor.grpc.replies.queued.bytes", replies, ReplyBudget::queuedBytes)
-          .description("reply bytes waiting for their clients to read them").register(registry);
+      if (registry.find("arbor.grpc.replies.queued.bytes").meter() == null) {
+        FunctionCounter.builder("arbor.grpc.replies.refused", replies, ReplyBudget::refused)
+            .description("calls answered RESOURCE_EXHAUSTED because --max-queued-reply-bytes of replies were waiting"
+                + " for their clients").register(registry);
+        Gauge.builder("arbor.grpc.replies.queued.bytes", replies, ReplyBudget::queuedBytes)
+            .description("reply bytes waiting for their clients to read them").register(registry);
+      }
       chain.add(replies);
     }
     chain.add(limiter);

@@ -140,6 +140,7 @@ public final class EtcdNodeRegistry implements NodeRegistry {
     return cache.valuesWithPrefix("");
   }
 
+  @Override
   public Optional<RegisteredNode> node(String id) {
     return cache.get(id);
   }

@@ -313,6 +313,17 @@ public final class ArborProcess implements AutoCloseable {
     return next;
   }
 
+  /**
+   * As {@link #restart()} without waiting: for a node whose HTTP port is HTTPS (its readiness is
+   * then its start line, see {@link #awaitOutput}).
+   */
+  public ArborProcess relaunch() {
+    if (process.isAlive()) {
+      throw new IllegalStateException("arbor " + name + " is still running (pid " + process.pid() + ")");
+    }
+    return launch(name, dataDir, grpcPort, httpPort, args, readyLine);
+  }
+
   private static ArborProcess startRetryingOnPortRace(
       java.util.function.Supplier<ArborProcess> launcher) {
     return startRetryingOnPortRace(launcher, ArborProcess::awaitReady);

@@ -3,6 +3,8 @@ package dev.arbor.bench;
 import dev.arbor.api.banyandb.property.v1.ApplyResponse;
 import dev.arbor.api.banyandb.property.v1.QueryRequest;
 import dev.arbor.api.banyandb.property.v1.QueryResponse;
+import dev.arbor.bench.cluster.BenchPki;
+import dev.arbor.transport.ClientSecurity;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -11,6 +13,8 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -61,6 +65,14 @@ public final class ApiBenchmark implements Callable<Integer> {
           + " (order rotating) with identical parameters and seed, and the report has a column"
           + " per build and the ratio of each later build to the first (the baseline).")
   List<String> serverJars = new ArrayList<>();
+
+  @Option(names = "--tls-builds", split = ",", paramLabel = "LABEL",
+      description = "Builds (--server-jar labels) that serve their public port with TLS: a CA and a"
+          + " server certificate are generated with `openssl` into the run's temp directory and"
+          + " the bench's channels verify it. Give the same jar twice to measure the cost of TLS,"
+          + " e.g. --server-jar plain=server/target/arbor.jar --server-jar tls=server/target/arbor.jar"
+          + " --tls-builds tls. Standalone deployment only.")
+  List<String> tlsBuilds = new ArrayList<>();
 
   @Option(names = "--deployment", split = ",", defaultValue = "standalone", paramLabel = "KIND",
       converter = DeploymentConverter.class,
@@ -230,6 +242,8 @@ public final class ApiBenchmark implements Callable<Integer> {
   }
 
   private String[] originalArgs = new String[0];
+  /** Per build report: whether it serves TLS (only when --tls-builds is given). */
+  private final Map<Report, Boolean> tls = new java.util.IdentityHashMap<>();
   private ApiWorkload workload;
   /** Several servers in this run: log lines name the one they are about. */
   private boolean several;
@@ -288,6 +302,17 @@ public final class ApiBenchmark implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(),
           "--target measures one external server: compare builds without it");
     }
+    Set<String> tlsLabels;
+    try {
+      tlsLabels = ServerJar.tlsLabels(tlsBuilds, jars);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
+    if (!tlsLabels.isEmpty() && (target != null
+        || deployments.stream().anyMatch(d -> d != Deployment.STANDALONE))) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "--tls-builds runs with --deployment standalone only (and without --target)");
+    }
     boolean comparing = jars.size() > 1 || ceiling;
     Path docFile = noDoc ? null : doc != null ? doc : quick ? null : root.resolve("docs/benchmarks.md");
     List<String> jvmOpts = Arrays.stream(serverJvmOpts.trim().split("\\s+"))
@@ -314,6 +339,13 @@ public final class ApiBenchmark implements Callable<Integer> {
             machine, started);
         r.build = j.label();
         r.deployment = d;
+        if (!tlsLabels.isEmpty()) {
+          r.transport = tlsLabels.contains(j.label())
+              ? "**TLS** on the public port (certificate of a CA generated for the run, verified by"
+                  + " the bench's channels)"
+              : "plaintext";
+          tls.put(r, tlsLabels.contains(j.label()));
+        }
         r.copies = d.cluster() ? clusterReplicas + 1 : 1;
         buildReports.add(r);
         perTarget.add(j);
@@ -615,7 +647,8 @@ public final class ApiBenchmark implements Callable<Integer> {
     log("starting server%s: %s %s -jar %s standalone (data under %s)", name,
         "java", String.join(" ", jvmOpts), jar.jar(), workDir);
     long t0 = System.nanoTime();
-    ServerProcess server = ServerProcess.start(jar.jar(), workDir, jvmOpts, serverArgs,
+    BenchPki pki = tls.getOrDefault(report, false) ? BenchPki.create(workDir.resolve("pki")) : null;
+    ServerProcess server = ServerProcess.start(jar.jar(), workDir, jvmOpts, serverArgs, pki,
         Duration.ofSeconds(startupTimeoutSeconds));
     report.serverStartSeconds = (System.nanoTime() - t0) / 1e9;
     report.serverJvmOpts = String.join(" ", jvmOpts);
@@ -623,11 +656,13 @@ public final class ApiBenchmark implements Callable<Integer> {
     report.serverCommand = "java " + String.join(" ", jvmOpts) + " -jar "
         + relativize(root, jar.jar()) + " standalone --data-dir <tmp> --grpc-host 127.0.0.1"
         + " --grpc-port <free> --http-port <free>"
+        + (pki == null ? "" : " --tls-cert-file <tmp> --tls-key-file <tmp>")
         + (serverArgs.isEmpty() ? "" : " " + String.join(" ", serverArgs));
-    report.endpoint = "child process on loopback";
+    report.endpoint = "child process on loopback" + (pki == null ? "" : ", TLS");
     log("server%s healthy after %.1f s at %s (pid %d, log %s)", name,
         report.serverStartSeconds, server.target(), server.pid(), server.log());
-    return ApiTarget.started(ApiTarget.Kind.ARBOR, report, server, workDir, channelCount);
+    return ApiTarget.started(ApiTarget.Kind.ARBOR, report, server, workDir, channelCount,
+        pki == null ? ClientSecurity.PLAINTEXT : pki.client());
   }
 
   private ApiTarget external(Report report) {

@@ -84,6 +84,9 @@ final class ApiComparisonReport {
     for (Report r : builds) {
       b.append("| build `").append(r.label).append("` | `").append(r.serverCommand)
           .append("`; API version ").append(r.apiVersion == null ? "unknown" : r.apiVersion);
+      if (r.transport != null) {
+        b.append("; ").append(r.transport);
+      }
       if (r.serverJarBuilt != null) {
         b.append("; jar built ").append(r.serverJarBuilt.truncatedTo(ChronoUnit.SECONDS));
       }

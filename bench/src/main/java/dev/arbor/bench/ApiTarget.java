@@ -1,6 +1,7 @@
 package dev.arbor.bench;
 
 import dev.arbor.transport.ChannelFactory;
+import dev.arbor.transport.ClientSecurity;
 import dev.arbor.transport.MessageLimits;
 import dev.arbor.api.banyandb.common.v1.Catalog;
 import dev.arbor.api.banyandb.common.v1.GetAPIVersionRequest;
@@ -51,7 +52,7 @@ final class ApiTarget {
   private final AtomicLong applySeq;
 
   private ApiTarget(Kind kind, Report report, ServerSide server, Path workDir, String endpoint,
-      int channelCount) {
+      int channelCount, ClientSecurity security) {
     this.kind = kind;
     this.report = report;
     this.server = server;
@@ -60,7 +61,7 @@ final class ApiTarget {
     channels = new ManagedChannel[channelCount];
     stubs = new PropertyServiceGrpc.PropertyServiceStub[channelCount];
     for (int i = 0; i < channelCount; i++) {
-      channels[i] = ChannelFactory.plaintext().openDirect(endpoint, MessageLimits.MAX_MESSAGE_BYTES);
+      channels[i] = ChannelFactory.of(security).openDirect(endpoint, MessageLimits.MAX_MESSAGE_BYTES);
       stubs[i] = PropertyServiceGrpc.newStub(channels[i]);
     }
   }
@@ -94,12 +95,19 @@ final class ApiTarget {
   /** A server process the benchmark started (it owns the process and its work directory). */
   static ApiTarget started(Kind kind, Report report, ServerSide server, Path workDir,
       int channelCount) {
-    return new ApiTarget(kind, report, server, workDir, server.target(), channelCount);
+    return started(kind, report, server, workDir, channelCount, ClientSecurity.PLAINTEXT);
+  }
+
+  /** As above, the channels using {@code security} (TLS trusting the bench CA for a TLS build). */
+  static ApiTarget started(Kind kind, Report report, ServerSide server, Path workDir,
+      int channelCount, ClientSecurity security) {
+    return new ApiTarget(kind, report, server, workDir, server.target(), channelCount, security);
   }
 
   /** A server somebody else runs ({@code --target}): no process, no CPU figures. */
   static ApiTarget external(Report report, String endpoint, int channelCount) {
-    return new ApiTarget(Kind.ARBOR, report, null, null, endpoint, channelCount);
+    return new ApiTarget(Kind.ARBOR, report, null, null, endpoint, channelCount,
+        ClientSecurity.PLAINTEXT);
   }
 
   Kind kind() {

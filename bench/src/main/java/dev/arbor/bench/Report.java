@@ -34,6 +34,8 @@ final class Report {
   boolean externalServer;
   String serverJvmOpts;
   String serverCommand;
+  /** How clients reach the server when a run compares TLS ({@code --tls-builds}); null otherwise. */
+  String transport;
   Instant serverJarBuilt;
   String apiVersion;
   double serverStartSeconds = -1;
@@ -94,6 +96,9 @@ final class Report {
     b.append("| Java | ").append(machine.java()).append(", the same JVM for client and server |\n");
     b.append("| server | `").append(serverCommand).append("`; JVM flags `").append(serverJvmOpts)
         .append("`; API version ").append(apiVersion == null ? "unknown" : apiVersion);
+    if (transport != null) {
+      b.append("; ").append(transport);
+    }
     if (serverJarBuilt != null) {
       b.append("; jar built ").append(serverJarBuilt.truncatedTo(ChronoUnit.SECONDS));
     }

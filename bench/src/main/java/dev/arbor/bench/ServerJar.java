@@ -55,6 +55,24 @@ public record ServerJar(String label, Path jar) {
     return new ServerJar(position == 0 ? SOLE : "build" + position, Path.of(spec));
   }
 
+  /**
+   * The labels of {@code --tls-builds}: each must name one of {@code jars}.
+   *
+   * @throws IllegalArgumentException naming a label that is not a build of this run
+   */
+  public static Set<String> tlsLabels(List<String> requested, List<ServerJar> jars) {
+    Set<String> known = new HashSet<>(labels(jars));
+    Set<String> tls = new java.util.LinkedHashSet<>();
+    for (String label : requested == null ? List.<String>of() : requested) {
+      if (!known.contains(label)) {
+        throw new IllegalArgumentException("--tls-builds names '" + label + "', which is not a"
+            + " --server-jar label of this run (labels: " + String.join(", ", labels(jars)) + ")");
+      }
+      tls.add(label);
+    }
+    return Set.copyOf(tls);
+  }
+
   /** The labels of several builds, for headers such as "old vs new". */
   public static List<String> labels(List<ServerJar> jars) {
     return jars.stream().map(ServerJar::label).toList();

@@ -1,5 +1,6 @@
 package dev.arbor.bench;
 
+import dev.arbor.bench.cluster.BenchPki;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -52,18 +53,33 @@ final class ServerProcess implements ServerSide {
 
   static ServerProcess start(Path serverJar, Path workDir, List<String> jvmOpts,
       List<String> extraArgs, Duration startupTimeout) throws IOException, InterruptedException {
+    return start(serverJar, workDir, jvmOpts, extraArgs, null, startupTimeout);
+  }
+
+  /**
+   * As above; with {@code tls} the server gets a certificate of that CA on its public ports
+   * ({@code --tls-cert-file/--tls-key-file}: gRPC and HTTP), and readiness is checked over HTTPS.
+   */
+  static ServerProcess start(Path serverJar, Path workDir, List<String> jvmOpts,
+      List<String> extraArgs, BenchPki tls, Duration startupTimeout)
+      throws IOException, InterruptedException {
     if (!Files.isRegularFile(serverJar)) {
       throw new IllegalStateException("server jar not found: " + serverJar
           + " (build it: ./mvnw -B -DskipTests package)");
     }
     Path dataDir = Files.createDirectories(workDir.resolve("data"));
+    BenchPki.Leaf cert = tls == null ? null : tls.issue("arbor-standalone");
     return launch(workDir, dataDir, jvmOpts, (grpcPort, httpPort) -> {
       List<String> args = new ArrayList<>(List.of("-jar", serverJar.toString(), "standalone",
           "--data-dir", dataDir.toString(), "--grpc-host", "127.0.0.1",
           "--grpc-port", Integer.toString(grpcPort), "--http-port", Integer.toString(httpPort)));
+      if (cert != null) {
+        args.addAll(List.of("--tls-cert-file", cert.certFile().toString(),
+            "--tls-key-file", cert.keyFile().toString()));
+      }
       args.addAll(extraArgs);
       return args;
-    }, startupTimeout);
+    }, tls, startupTimeout);
   }
 
   /**
@@ -85,7 +101,7 @@ final class ServerProcess implements ServerSide {
           "--http-port", Integer.toString(httpPort)));
       args.addAll(extraArgs);
       return args;
-    }, startupTimeout);
+    }, null, startupTimeout);
     long deadline = System.nanoTime() + startupTimeout.toNanos();
     while (!p.logText().contains("Arbor dev cluster: liaison serving")) {
       if (System.nanoTime() > deadline || !p.alive()) {
@@ -131,7 +147,7 @@ final class ServerProcess implements ServerSide {
     String classPath = System.getProperty("java.class.path");
     return launch(workDir, dataDir, jvmOpts, (grpcPort, httpPort) -> List.of("-cp", classPath,
         CEILING_MAIN, "--grpc-host", "127.0.0.1", "--grpc-port", Integer.toString(grpcPort),
-        "--http-port", Integer.toString(httpPort)), startupTimeout);
+        "--http-port", Integer.toString(httpPort)), null, startupTimeout);
   }
 
   /** What follows {@code java <jvm opts>} for a server on the given ports. */
@@ -140,7 +156,8 @@ final class ServerProcess implements ServerSide {
   }
 
   private static ServerProcess launch(Path workDir, Path dataDir, List<String> jvmOpts,
-      Arguments arguments, Duration startupTimeout) throws IOException, InterruptedException {
+      Arguments arguments, BenchPki tls, Duration startupTimeout)
+      throws IOException, InterruptedException {
     Path log = workDir.resolve("server.log");
     int grpcPort = freePort();
     int httpPort = freePort();
@@ -156,7 +173,7 @@ final class ServerProcess implements ServerSide {
     ServerProcess server = new ServerProcess(p, dataDir, log, grpcPort, httpPort, cmd);
     Runtime.getRuntime().addShutdownHook(new Thread(server::kill, "kill-arbor-server"));
     try {
-      server.awaitHealthy(startupTimeout);
+      server.awaitHealthy(tls, startupTimeout);
     } catch (RuntimeException | InterruptedException e) {
       server.close();
       throw e;
@@ -164,9 +181,12 @@ final class ServerProcess implements ServerSide {
     return server;
   }
 
-  private void awaitHealthy(Duration timeout) throws InterruptedException {
-    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
-    URI uri = URI.create("http://127.0.0.1:" + httpPort + "/health");
+  /** {@code tls} non-null: the HTTP port serves HTTPS with a certificate of that CA. */
+  private void awaitHealthy(BenchPki tls, Duration timeout) throws InterruptedException {
+    HttpClient http = tls == null
+        ? HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build()
+        : tls.httpClient(Duration.ofSeconds(1));
+    URI uri = URI.create((tls == null ? "http" : "https") + "://127.0.0.1:" + httpPort + "/health");
     long deadline = System.nanoTime() + timeout.toNanos();
     String last = "no answer";
     while (System.nanoTime() < deadline) {

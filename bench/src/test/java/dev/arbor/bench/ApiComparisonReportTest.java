@@ -83,4 +83,17 @@ class ApiComparisonReportTest {
             + "<!-- repair-bench:end -->\n")
         .doesNotContain("\nold\n");
   }
+
+  @Test
+  void aRunComparingTlsSaysWhichBuildRanWithTls() {
+    Report plain = report("plain", 8_000, 2_000);
+    plain.transport = "plaintext";
+    Report tls = report("tls", 7_000, 1_800);
+    tls.transport = "**TLS** on the public port";
+    String md = new ApiComparisonReport(java.util.List.of(plain, tls), null, true, null).toMarkdown();
+    assertThat(md).contains("| build `plain` | `java -jar plain.jar standalone`; API version unknown;"
+        + " plaintext |");
+    assertThat(md).contains("| build `tls` | `java -jar tls.jar standalone`; API version unknown;"
+        + " **TLS** on the public port |");
+  }
 }

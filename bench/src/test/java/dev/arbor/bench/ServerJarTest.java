@@ -43,4 +43,17 @@ class ServerJarTest {
     assertThatThrownBy(() -> ServerJar.parseAll(List.of("a=x.jar", "a=y.jar"), tmp))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'a' given twice");
   }
+
+  @Test
+  void tlsBuildsNameLabelsOfTheRunAndTheSameJarMayRunUnderTwoLabels() {
+    List<ServerJar> jars = ServerJar.parseAll(
+        List.of("plain=server/target/arbor.jar", "tls=server/target/arbor.jar"), tmp);
+    assertThat(jars.get(0).jar()).isEqualTo(jars.get(1).jar());
+    assertThat(ServerJar.tlsLabels(List.of("tls"), jars)).containsExactly("tls");
+    assertThat(ServerJar.tlsLabels(List.of(), jars)).isEmpty();
+    assertThatThrownBy(() -> ServerJar.tlsLabels(List.of("tsl"), jars))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("--tls-builds names 'tsl', which is not a --server-jar label of this run"
+            + " (labels: plain, tls)");
+  }
 }

@@ -43,12 +43,15 @@ public final class ArborNode implements AutoCloseable {
   private final int httpPort;
   private final Path log;
   private final String readyLine;
+  /** Null: plaintext HTTP; otherwise the HTTP port serves HTTPS with a certificate of this CA. */
+  private final BenchPki tls;
   private Process process;
   private long logOffset;
   private int starts;
 
   private ArborNode(String name, String nodeId, Path dataDir, List<String> command, int grpcPort,
-      int httpPort, Path log, String readyLine) {
+      int httpPort, Path log, String readyLine, BenchPki tls) {
+    this.tls = tls;
     this.name = name;
     this.nodeId = nodeId;
     this.dataDir = dataDir;
@@ -63,6 +66,17 @@ public final class ArborNode implements AutoCloseable {
   public static ArborNode startData(Path jar, List<String> jvmOpts, String nodeId, Path dataDir,
       String metadata, String nodeTtl, List<String> extraArgs, Path logDir, Duration timeout)
       throws IOException {
+    return startData(jar, jvmOpts, nodeId, dataDir, metadata, nodeTtl, extraArgs, logDir, null,
+        timeout);
+  }
+
+  /**
+   * As above; {@code tls} non-null: {@code extraArgs} give the node TLS on its admin and HTTP
+   * ports with a certificate of that CA, so readiness is checked over HTTPS trusting it.
+   */
+  public static ArborNode startData(Path jar, List<String> jvmOpts, String nodeId, Path dataDir,
+      String metadata, String nodeTtl, List<String> extraArgs, Path logDir, BenchPki tls,
+      Duration timeout) throws IOException {
     IOException last = null;
     for (int attempt = 0; attempt < 3; attempt++) {
       int[] ports = freePorts(2);
@@ -76,7 +90,7 @@ public final class ArborNode implements AutoCloseable {
       args.addAll(extraArgs);
       ArborNode n = new ArborNode("data-" + nodeId, nodeId, dataDir, command(jar, jvmOpts, args),
           ports[0], ports[1], logDir.resolve("data-" + nodeId + ".log"),
-          "Arbor data node " + nodeId + " serving");
+          "Arbor data node " + nodeId + " serving", tls);
       try {
         n.launchAndAwait(timeout);
         return n;
@@ -100,6 +114,12 @@ public final class ArborNode implements AutoCloseable {
   /** As above, with {@code extraArgs} after the role's own (e.g. {@code --write-consistency}). */
   public static ArborNode startLiaison(Path jar, List<String> jvmOpts, String metadata, String nodeTtl,
       List<String> extraArgs, Path logDir, Duration timeout) throws IOException {
+    return startLiaison(jar, jvmOpts, metadata, nodeTtl, extraArgs, logDir, null, timeout);
+  }
+
+  /** As above; {@code tls} as for {@link #startData} (the liaison's public ports). */
+  public static ArborNode startLiaison(Path jar, List<String> jvmOpts, String metadata, String nodeTtl,
+      List<String> extraArgs, Path logDir, BenchPki tls, Duration timeout) throws IOException {
     IOException last = null;
     for (int attempt = 0; attempt < 3; attempt++) {
       int[] ports = freePorts(2);
@@ -108,7 +128,7 @@ public final class ArborNode implements AutoCloseable {
           "--metadata", metadata, "--node-ttl", nodeTtl));
       args.addAll(extraArgs);
       ArborNode n = new ArborNode("liaison", null, null, command(jar, jvmOpts, args),
-          ports[0], ports[1], logDir.resolve("liaison.log"), "Arbor liaison serving");
+          ports[0], ports[1], logDir.resolve("liaison.log"), "Arbor liaison serving", tls);
       try {
         n.launchAndAwait(timeout);
         return n;
@@ -151,7 +171,8 @@ public final class ArborNode implements AutoCloseable {
 
   private void awaitReady(Duration timeout) throws IOException {
     long deadline = System.nanoTime() + timeout.toNanos();
-    URI health = URI.create("http://127.0.0.1:" + httpPort + "/health");
+    URI health = URI.create((tls == null ? "http" : "https") + "://127.0.0.1:" + httpPort + "/health");
+    HttpClient http = tls == null ? HTTP : tls.httpClient(Duration.ofSeconds(1));
     boolean healthy = false;
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
@@ -160,7 +181,7 @@ public final class ArborNode implements AutoCloseable {
       }
       if (!healthy) {
         try {
-          HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(health)
+          HttpResponse<String> r = http.send(HttpRequest.newBuilder(health)
               .timeout(Duration.ofSeconds(2)).GET().build(), HttpResponse.BodyHandlers.ofString());
           healthy = r.statusCode() == 200;
         } catch (IOException e) {

@@ -37,6 +37,10 @@ public final class ClusterProcesses implements AutoCloseable {
   private final Map<String, ManagedChannel> adminChannels = new LinkedHashMap<>();
   private ArborNode liaison;
   private ManagedChannel liaisonChannel;
+  /** Null: plaintext everywhere; otherwise the CA of the nodes' certificates. */
+  private BenchPki tls;
+  /** Each data node's certificate (CN = its node id) when {@link #tls} is set. */
+  private final Map<String, BenchPki.Leaf> nodeCerts = new LinkedHashMap<>();
   private long startMillis;
 
   private ClusterProcesses(Path workDir, Duration startupTimeout) {
@@ -55,11 +59,26 @@ public final class ClusterProcesses implements AutoCloseable {
   public static ClusterProcesses start(Path jar, Path workDir, int nodes, List<String> dataJvmOpts,
       List<String> liaisonJvmOpts, String nodeTtl, List<String> nodeArgs,
       List<String> liaisonArgs, Duration startupTimeout) throws Exception {
+    return start(jar, workDir, nodes, dataJvmOpts, liaisonJvmOpts, nodeTtl, nodeArgs, liaisonArgs,
+        null, startupTimeout);
+  }
+
+  /**
+   * As above; {@code tls} non-null: TLS everywhere but etcd, with certificates of that CA (one per
+   * data node, CN = its node id; one for the liaison, which presents it as node id
+   * {@value #LIAISON_ID}): mutual TLS on the data nodes' internal listeners (the liaison's and the
+   * peers' calls), TLS on their admin and HTTP ports and on the liaison's public ports; the
+   * benchmark's own channels verify the CA.
+   */
+  public static ClusterProcesses start(Path jar, Path workDir, int nodes, List<String> dataJvmOpts,
+      List<String> liaisonJvmOpts, String nodeTtl, List<String> nodeArgs,
+      List<String> liaisonArgs, BenchPki tls, Duration startupTimeout) throws Exception {
     if (!Files.isRegularFile(jar)) {
       throw new IllegalStateException("server jar not found: " + jar
           + " (build it: ./mvnw -B -DskipTests package)");
     }
     ClusterProcesses c = new ClusterProcesses(workDir, startupTimeout);
+    c.tls = tls;
     long t0 = System.nanoTime();
     try {
       Path logs = Files.createDirectories(workDir.resolve("logs"));
@@ -71,8 +90,14 @@ public final class ClusterProcesses implements AutoCloseable {
         for (int i = 1; i <= nodes; i++) {
           String id = "d" + i;
           Path dir = Files.createDirectories(workDir.resolve(id));
+          List<String> args = new ArrayList<>(nodeArgs);
+          if (tls != null) {
+            BenchPki.Leaf cert = tls.issue(id);
+            c.nodeCerts.put(id, cert);
+            args.addAll(tlsArgs(tls, cert));
+          }
           starting.put(id, pool.submit(() -> ArborNode.startData(jar, dataJvmOpts, id, dir,
-              metadata, nodeTtl, nodeArgs, logs, startupTimeout)));
+              metadata, nodeTtl, args, logs, tls, startupTimeout)));
         }
         for (Map.Entry<String, Future<ArborNode>> e : starting.entrySet()) {
           try {
@@ -87,9 +112,14 @@ public final class ClusterProcesses implements AutoCloseable {
       for (String id : c.dataNodes.keySet()) {
         c.openChannel(id);
       }
-      c.liaison = ArborNode.startLiaison(jar, liaisonJvmOpts, metadata, nodeTtl, liaisonArgs, logs,
+      List<String> lArgs = new ArrayList<>(liaisonArgs);
+      if (tls != null) {
+        lArgs.addAll(List.of("--node-id", LIAISON_ID));
+        lArgs.addAll(tlsArgs(tls, tls.issue(LIAISON_ID)));
+      }
+      c.liaison = ArborNode.startLiaison(jar, liaisonJvmOpts, metadata, nodeTtl, lArgs, logs, tls,
           startupTimeout);
-      c.liaisonChannel = ChannelFactory.plaintext().open(c.liaison.grpcTarget(), MAX_MESSAGE);
+      c.liaisonChannel = c.publicChannels().open(c.liaison.grpcTarget(), MAX_MESSAGE);
       c.startMillis = (System.nanoTime() - t0) / 1_000_000;
       return c;
     } catch (Exception e) {
@@ -98,17 +128,47 @@ public final class ClusterProcesses implements AutoCloseable {
     }
   }
 
+  /** The node id of the liaison's certificate in a TLS cluster. */
+  public static final String LIAISON_ID = "bench-liaison";
+
+  /** One certificate on every listener of a node: internal (mutual TLS), admin/public, HTTP. */
+  private static List<String> tlsArgs(BenchPki tls, BenchPki.Leaf cert) {
+    return List.of("--internal-tls-cert-file", cert.certFile().toString(),
+        "--internal-tls-key-file", cert.keyFile().toString(),
+        "--internal-tls-ca-file", tls.caFile().toString(),
+        "--tls-cert-file", cert.certFile().toString(), "--tls-key-file", cert.keyFile().toString());
+  }
+
+  /** Whether this cluster runs with TLS. */
+  public boolean tls() {
+    return tls != null;
+  }
+
+  /** Channels to the liaison's public port and the data nodes' admin ports: TLS verifying the CA. */
+  public ChannelFactory publicChannels() {
+    return tls == null ? ChannelFactory.plaintext() : ChannelFactory.of(tls.client());
+  }
+
+  /**
+   * Channels to a data node's internal listener. With TLS, the listener admits only a client
+   * certificate of a registered member: the benchmark presents the node's own certificate (the
+   * node itself is registered while it serves, and no extra identity has to be registered).
+   */
+  private ChannelFactory internalChannels(String nodeId) {
+    return tls == null ? ChannelFactory.plaintext() : ChannelFactory.of(tls.client(nodeCerts.get(nodeId)));
+  }
+
   private void openChannel(String id) {
     ManagedChannel old = channels.remove(id);
     if (old != null) {
       old.shutdownNow();
     }
-    channels.put(id, ChannelFactory.plaintext().open(dataNodes.get(id).internalTarget(), MAX_MESSAGE));
+    channels.put(id, internalChannels(id).open(dataNodes.get(id).internalTarget(), MAX_MESSAGE));
     ManagedChannel oldAdmin = adminChannels.remove(id);
     if (oldAdmin != null) {
       oldAdmin.shutdownNow();
     }
-    adminChannels.put(id, ChannelFactory.plaintext().open(dataNodes.get(id).grpcTarget(), MAX_MESSAGE));
+    adminChannels.put(id, publicChannels().open(dataNodes.get(id).grpcTarget(), MAX_MESSAGE));
   }
 
   /** The data nodes holding (group, shard), in placement (ring) order. */

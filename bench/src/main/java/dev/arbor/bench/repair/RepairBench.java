@@ -1,5 +1,6 @@
 package dev.arbor.bench.repair;
 
+import dev.arbor.bench.cluster.BenchPki;
 import dev.arbor.bench.cluster.ClusterProcesses;
 import dev.arbor.bench.cluster.ProcStats;
 import dev.arbor.api.repair.v1.HopResult;
@@ -20,6 +21,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
@@ -181,6 +183,16 @@ public final class RepairBench implements Callable<Integer> {
           + " build to the first (the baseline).")
   List<String> serverJars = new ArrayList<>();
 
+  @Option(names = "--tls-builds", split = ",", paramLabel = "LABEL",
+      description = "Builds (--server-jar labels) whose clusters run with TLS: a CA and one"
+          + " certificate per node id are generated with `openssl` into the work directory; mutual"
+          + " TLS between the liaison and the data nodes and among the data nodes, TLS on the data"
+          + " nodes' admin ports and the liaison's public port (etcd stays plaintext); the bench's"
+          + " own calls verify the CA. Give the same jar twice to measure the cost of TLS, e.g."
+          + " --server-jar plain=server/target/arbor.jar --server-jar tls=server/target/arbor.jar"
+          + " --tls-builds tls.")
+  List<String> tlsBuilds = new ArrayList<>();
+
   @Option(names = "--work-dir", paramLabel = "DIR",
       description = "Where the cluster's data and logs go (default: a new temp directory).")
   Path workDirOption;
@@ -209,13 +221,32 @@ public final class RepairBench implements Callable<Integer> {
   private final List<RepairScenarioResult> results = new ArrayList<>();
   /** Several builds in this run: log lines and tables name the build. */
   private boolean several;
+  /** The builds of --tls-builds. */
+  private Set<String> tlsLabels = Set.of();
 
   /** What the run as a whole was. */
   record RunInfo(Instant started, long totalMillis, String command, MachineInfo machine,
       String serverJar, Instant serverJarBuilt, List<String> nodeJvmOpts,
       List<String> liaisonJvmOpts, int dataNodes, int copies, int inFlight, String load,
       int loadBatch, int loadBatches, long clusterStartMillis, boolean quick, String workDir,
-      boolean serverJarChangedDuringRun) {}
+      boolean serverJarChangedDuringRun, String transport) {
+    /** A run without --tls-builds: {@code transport} null (not reported). */
+    RunInfo(Instant started, long totalMillis, String command, MachineInfo machine,
+        String serverJar, Instant serverJarBuilt, List<String> nodeJvmOpts,
+        List<String> liaisonJvmOpts, int dataNodes, int copies, int inFlight, String load,
+        int loadBatch, int loadBatches, long clusterStartMillis, boolean quick, String workDir,
+        boolean serverJarChangedDuringRun) {
+      this(started, totalMillis, command, machine, serverJar, serverJarBuilt, nodeJvmOpts,
+          liaisonJvmOpts, dataNodes, copies, inFlight, load, loadBatch, loadBatches,
+          clusterStartMillis, quick, workDir, serverJarChangedDuringRun, null);
+    }
+  }
+
+  /** What {@code transport} says of a TLS build and of a plaintext one in a run comparing them. */
+  static final String TLS_TRANSPORT = "**TLS**: mutual TLS between the liaison and the data nodes"
+      + " and among the data nodes (one certificate per node id from a CA generated for the run),"
+      + " TLS on the data nodes' admin ports and the liaison's public port; etcd plaintext";
+  static final String PLAIN_TRANSPORT = "plaintext";
 
   private record Planned(Scenario scenario, int properties) {}
 
@@ -312,6 +343,7 @@ public final class RepairBench implements Callable<Integer> {
     List<ServerJar> jars;
     try {
       jars = ServerJar.parseAll(serverJars, root);
+      tlsLabels = ServerJar.tlsLabels(tlsBuilds, jars);
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
@@ -386,7 +418,9 @@ public final class RepairBench implements Callable<Integer> {
       RunInfo info = new RunInfo(started, totalMillis, command, machine, relativize(root, jar),
           jarBuilt, nodeOpts, liaisonOpts, dataNodes, copies, inFlight, load.label(),
           loadBatch, loadBatches, b == null ? -1 : b.cluster().startMillis(), quick,
-          Files.exists(workDir) ? workDir.toString() : null, jarChanged);
+          Files.exists(workDir) ? workDir.toString() : null, jarChanged,
+          tlsLabels.isEmpty() ? null
+              : tlsLabels.contains(jars.get(k).label()) ? TLS_TRANSPORT : PLAIN_TRANSPORT);
       outcomes.add(new BuildOutcome(jars.get(k).label(), info,
           b == null ? List.of() : List.copyOf(b.results())));
     }
@@ -403,21 +437,22 @@ public final class RepairBench implements Callable<Integer> {
   private BuildCluster startCluster(ServerJar jar, Path dir, List<String> nodeOpts,
       List<String> liaisonOpts) throws Exception {
     Instant jarBuilt = modified(jar.jar());
+    BenchPki pki = tlsLabels.contains(jar.label()) ? BenchPki.create(dir.resolve("pki")) : null;
     ClusterProcesses cluster = ClusterProcesses.start(jar.jar(), dir, dataNodes, nodeOpts,
-        liaisonOpts, nodeTtl, nodeArgs, Duration.ofSeconds(startupTimeoutSeconds));
+        liaisonOpts, nodeTtl, nodeArgs, List.of(), pki, Duration.ofSeconds(startupTimeoutSeconds));
     DataLoader loader = null;
     InternalLoader internal = null;
     try {
       List<io.grpc.ManagedChannel> channels = new ArrayList<>();
       for (int c = 0; c < loadChannels; c++) {
-        channels.add(dev.arbor.transport.ChannelFactory.plaintext()
+        channels.add(cluster.publicChannels()
             .open(cluster.liaison().grpcTarget(), ClusterProcesses.MAX_MESSAGE));
       }
       loader = new DataLoader(cluster.liaisonChannel(), channels, inFlight, size, seed);
       internal = load == LoadMode.INTERNAL
           ? new InternalLoader(cluster, loader, loadBatch, loadBatches) : null;
-      log("%scluster ready in %.1f s: etcd, %s, liaison %s", several ? jar.label() + ": " : "",
-          cluster.startMillis() / 1000.0,
+      log("%scluster ready in %.1f s%s: etcd, %s, liaison %s", several ? jar.label() + ": " : "",
+          cluster.startMillis() / 1000.0, pki == null ? "" : " (TLS, CA " + pki.caFile() + ")",
           cluster.dataNodeIds().stream().map(id -> id + "@" + cluster.dataNode(id).grpcTarget()
               + " pid " + cluster.dataNode(id).pid()).toList(), cluster.liaison().grpcTarget());
       // A group on every data node: a write to it with consistency `all` succeeds only once the
@@ -462,7 +497,9 @@ public final class RepairBench implements Callable<Integer> {
     }
     for (BuildOutcome o : outcomes) {
       System.out.println();
-      System.out.println("build " + o.label() + ": " + RepairReport.summary(o.results()));
+      String transport = o.info().transport() == null ? ""
+          : TLS_TRANSPORT.equals(o.info().transport()) ? " (TLS)" : " (plaintext)";
+      System.out.println("build " + o.label() + transport + ": " + RepairReport.summary(o.results()));
     }
     System.out.println(RepairComparisonReport.figures(outcomes));
     if (out != null) {

@@ -154,6 +154,9 @@ final class RepairReport {
     cluster.put("server_jar", info.serverJar());
     cluster.put("server_jar_built", info.serverJarBuilt() == null ? null : info.serverJarBuilt().toString());
     cluster.put("server_jar_changed_during_run", info.serverJarChangedDuringRun());
+    if (info.transport() != null) {
+      cluster.put("tls", RepairBench.TLS_TRANSPORT.equals(info.transport()));
+    }
     cluster.put("data_nodes", info.dataNodes());
     cluster.put("copies", info.copies());
     cluster.put("shards", 1);
@@ -331,6 +334,7 @@ final class RepairReport {
         + (info.serverJarBuilt() == null ? "" : " built "
             + info.serverJarBuilt().truncatedTo(ChronoUnit.SECONDS))
         + (info.serverJarChangedDuringRun() ? " (**rebuilt during the run**)" : "")
+        + (info.transport() == null ? "" : "; " + info.transport())
         + String.format(Locale.ROOT, "; cluster ready %.1f s after launch",
             info.clusterStartMillis() / 1000.0);
   }

@@ -29,12 +29,17 @@ class RepairComparisonReportTest {
   }
 
   private static RepairBench.BuildOutcome outcome(String label, double fullMillis, double cpu) {
+    return outcome(label, fullMillis, cpu, null);
+  }
+
+  private static RepairBench.BuildOutcome outcome(String label, double fullMillis, double cpu,
+      String transport) {
     RepairBench.RunInfo info = new RepairBench.RunInfo(Instant.parse("2026-01-01T00:00:00Z"),
         60_000, "./mvnw -B -q -DskipTests package && java -jar bench/target/arbor-bench.jar repair"
         + " --server-jar old=OLD --server-jar new=NEW --update-doc docs/benchmarks.md",
         new MachineInfo(2, "cpu", "8 GiB", "Linux", "Java 17", "(JVM defaults)", "abc123"),
         label + "/arbor.jar", null, List.of("-Xmx1g"), List.of("-Xmx1g"), 3, 2, 64, "public",
-        2000, 3, 5000, false, null, false);
+        2000, 3, 5000, false, null, false, transport);
     return new RepairBench.BuildOutcome(label, info, List.of(
         result("full", 100_000, fullMillis, 210_000_000, cpu),
         result("same", 0, 20, 5_000, 0.01)));
@@ -76,5 +81,16 @@ class RepairComparisonReportTest {
         .contains("<details><summary>old:")
         .contains(RepairReport.ANALYSIS_START + "\nWhat it means.\n" + RepairReport.ANALYSIS_END)
         .endsWith(RepairReport.END + "\n\nafter\n");
+  }
+
+  @Test
+  void aRunComparingTlsSaysWhichBuildRanWithTls() {
+    List<RepairBench.BuildOutcome> outcomes = List.of(
+        outcome("plain", 1000, 4, RepairBench.PLAIN_TRANSPORT),
+        outcome("tls", 1100, 4.4, RepairBench.TLS_TRANSPORT));
+    assertThat(RepairComparisonReport.markdown(outcomes, null))
+        .contains("| build `plain` | `plain/arbor.jar`; plaintext; cluster ready 5.0 s after launch |")
+        .contains("| build `tls` | `tls/arbor.jar`; " + RepairBench.TLS_TRANSPORT
+            + "; cluster ready 5.0 s after launch |");
   }
 }

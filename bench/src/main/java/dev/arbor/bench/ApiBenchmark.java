@@ -71,7 +71,9 @@ public final class ApiBenchmark implements Callable<Integer> {
           + " server certificate are generated with `openssl` into the run's temp directory and"
           + " the bench's channels verify it. Give the same jar twice to measure the cost of TLS,"
           + " e.g. --server-jar plain=server/target/arbor.jar --server-jar tls=server/target/arbor.jar"
-          + " --tls-builds tls. Standalone deployment only.")
+          + " --tls-builds tls. With --deployment processes, also mutual TLS between the liaison and"
+          + " the data nodes (one certificate per node id) and TLS on the data nodes' admin ports;"
+          + " etcd stays plaintext. Not with dev-cluster.")
   List<String> tlsBuilds = new ArrayList<>();
 
   @Option(names = "--deployment", split = ",", defaultValue = "standalone", paramLabel = "KIND",
@@ -308,10 +310,9 @@ public final class ApiBenchmark implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }
-    if (!tlsLabels.isEmpty() && (target != null
-        || deployments.stream().anyMatch(d -> d != Deployment.STANDALONE))) {
+    if (!tlsLabels.isEmpty() && (target != null || deployments.contains(Deployment.DEV_CLUSTER))) {
       throw new CommandLine.ParameterException(spec.commandLine(),
-          "--tls-builds runs with --deployment standalone only (and without --target)");
+          "--tls-builds runs with --deployment standalone or processes (not dev-cluster, not --target)");
     }
     boolean comparing = jars.size() > 1 || ceiling;
     Path docFile = noDoc ? null : doc != null ? doc : quick ? null : root.resolve("docs/benchmarks.md");
@@ -340,10 +341,12 @@ public final class ApiBenchmark implements Callable<Integer> {
         r.build = j.label();
         r.deployment = d;
         if (!tlsLabels.isEmpty()) {
-          r.transport = tlsLabels.contains(j.label())
-              ? "**TLS** on the public port (certificate of a CA generated for the run, verified by"
-                  + " the bench's channels)"
-              : "plaintext";
+          r.transport = !tlsLabels.contains(j.label()) ? "plaintext"
+              : d == Deployment.PROCESSES ? "**TLS** on the liaison's public port, mutual TLS between"
+                  + " the liaison and the data nodes (one certificate per node id from a CA generated"
+                  + " for the run; etcd plaintext)"
+              : "**TLS** on the public port (certificate of a CA generated for the run, verified by"
+                  + " the bench's channels)";
           tls.put(r, tlsLabels.contains(j.label()));
         }
         r.copies = d.cluster() ? clusterReplicas + 1 : 1;
@@ -479,14 +482,15 @@ public final class ApiBenchmark implements Callable<Integer> {
     turns.each(1, builds, t -> t.report().deploymentRows.add(walkById(t, groups.query(), queryAt,
         null)));
     turns.each(2, clusters, t -> {
-      try (Divergence d = new Divergence(t.server().dataNodes(), groups.query(), shards,
+      try (Divergence d = new Divergence(t.server().dataNodes(), t.server()::internalChannels,
+          groups.query(), shards,
           t.report().queryLoaded, disagreeEvery)) {
         int n = d.divergeAll();
         log("%s%,d of %,d keys now differ between replicas (one in %d)", who(t), n,
             t.report().queryLoaded, disagreeEvery);
-        double before = LiaisonMetrics.read(t.server().httpPort(), READ_REPAIRS);
+        double before = t.server().metric(READ_REPAIRS);
         t.report().deploymentRows.add(walkById(t, groups.query(), queryAt, d));
-        double after = LiaisonMetrics.read(t.server().httpPort(), READ_REPAIRS);
+        double after = t.server().metric(READ_REPAIRS);
         t.report().diverged = d.diverged();
         // Proof that the walk met disagreeing copies: the liaison queued read repairs for them.
         t.report().readRepairs = before < 0 || after < 0 ? -1 : (long) (after - before);
@@ -616,8 +620,9 @@ public final class ApiBenchmark implements Callable<Integer> {
         report.label, dataNodes, nodeJvmOpts, jar.jar(), liaisonJvmOpts, jar.jar(), workDir);
     long t0 = System.nanoTime();
     // --node-ttl 2h: a data node paused by a loaded machine must not lose its registration.
+    BenchPki pki = tls.getOrDefault(report, false) ? BenchPki.create(workDir.resolve("pki")) : null;
     dev.arbor.bench.cluster.ClusterProcesses cluster = dev.arbor.bench.cluster.ClusterProcesses.start(
-        jar.jar(), workDir, dataNodes, nodeOpts, liaisonOpts, "2h", serverArgs, List.of(),
+        jar.jar(), workDir, dataNodes, nodeOpts, liaisonOpts, "2h", serverArgs, List.of(), pki,
         Duration.ofSeconds(startupTimeoutSeconds));
     ClusterSide side = new ClusterSide(cluster);
     report.serverStartSeconds = (System.nanoTime() - t0) / 1e9;
@@ -628,12 +633,16 @@ public final class ApiBenchmark implements Callable<Integer> {
         + " --grpc-host 127.0.0.1 --grpc-port <free> --http-port <free> --metadata etcd://…"
         + " --node-ttl 2h" + (serverArgs.isEmpty() ? "" : " " + String.join(" ", serverArgs))
         + "; java " + liaisonJvmOpts + " -jar " + relativize(root, jar.jar()) + " liaison"
-        + " --grpc-host 127.0.0.1 --grpc-port <free> --http-port <free> --metadata etcd://…";
+        + " --grpc-host 127.0.0.1 --grpc-port <free> --http-port <free> --metadata etcd://…"
+        + (pki == null ? "" : "; every node with --tls-cert-file/--tls-key-file and"
+            + " --internal-tls-cert-file/--internal-tls-key-file/--internal-tls-ca-file (the liaison"
+            + " with --node-id " + dev.arbor.bench.cluster.ClusterProcesses.LIAISON_ID + ")");
     report.endpoint = "liaison child process on loopback; CPU and RSS summed over etcd, the data"
         + " nodes and the liaison";
     log("%s ready after %.1f s: liaison %s, data nodes %s (%s)", report.label,
         report.serverStartSeconds, side.target(), side.dataNodes(), side.describe());
-    return ApiTarget.started(ApiTarget.Kind.ARBOR, report, side, workDir, channelCount);
+    return ApiTarget.started(ApiTarget.Kind.ARBOR, report, side, workDir, channelCount,
+        cluster.publicChannels().security());
   }
 
   private static List<String> splitOpts(String opts) {

@@ -28,6 +28,18 @@ final class ClusterSide implements ServerSide {
   }
 
   @Override
+  public dev.arbor.transport.ChannelFactory internalChannels(String nodeId) {
+    return cluster.internalChannels(nodeId);
+  }
+
+  @Override
+  public double metric(String name) {
+    return cluster.tls() == null ? LiaisonMetrics.read(httpPort(), name)
+        : LiaisonMetrics.read(cluster.tls().httpClient(java.time.Duration.ofSeconds(2)), "https",
+            httpPort(), name);
+  }
+
+  @Override
   public String target() {
     return cluster.liaison().grpcTarget();
   }

@@ -61,7 +61,15 @@ final class Divergence implements AutoCloseable {
    * @param loaded keys {@code q-0 .. q-(loaded-1)} exist
    */
   Divergence(Map<String, String> dataNodes, String group, int shards, int loaded, int every) {
-    dataNodes.forEach((id, address) -> nodes.put(id, dev.arbor.transport.ChannelFactory.plaintext()
+    this(dataNodes, id -> dev.arbor.transport.ChannelFactory.plaintext(), group, shards, loaded,
+        every);
+  }
+
+  /** As above, the channel to each data node from {@code channels} (by node id). */
+  Divergence(Map<String, String> dataNodes,
+      java.util.function.Function<String, dev.arbor.transport.ChannelFactory> channels,
+      String group, int shards, int loaded, int every) {
+    dataNodes.forEach((id, address) -> nodes.put(id, channels.apply(id)
         .open(address, ClusterProcesses.MAX_MESSAGE)));
     this.group = group;
     this.shards = shards;

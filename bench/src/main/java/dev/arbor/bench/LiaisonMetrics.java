@@ -15,9 +15,14 @@ final class LiaisonMetrics {
 
   /** The sum of every sample of {@code name} (labels summed away); -1 when unreadable. */
   static double read(int httpPort, String name) {
+    return read(HTTP, "http", httpPort, name);
+  }
+
+  /** As above, with {@code client} over {@code scheme} ({@code https} for a TLS server). */
+  static double read(HttpClient client, String scheme, int httpPort, String name) {
     try {
-      HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(
-              URI.create("http://127.0.0.1:" + httpPort + "/metrics"))
+      HttpResponse<String> r = client.send(HttpRequest.newBuilder(
+              URI.create(scheme + "://127.0.0.1:" + httpPort + "/metrics"))
           .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
       if (r.statusCode() != 200) {
         return -1;

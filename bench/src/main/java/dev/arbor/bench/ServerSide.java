@@ -1,5 +1,6 @@
 package dev.arbor.bench;
 
+import dev.arbor.transport.ChannelFactory;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -46,6 +47,16 @@ interface ServerSide extends AutoCloseable {
 
   /** Data node id to its internal API address ({@code host:port}); empty for standalone. */
   Map<String, String> dataNodes();
+
+  /** Channels to the internal listener of data node {@code nodeId} (see {@link #dataNodes}). */
+  default ChannelFactory internalChannels(String nodeId) {
+    return ChannelFactory.plaintext();
+  }
+
+  /** The sum of the samples of {@code name} on the public HTTP port's /metrics; -1 when unreadable. */
+  default double metric(String name) {
+    return LiaisonMetrics.read(httpPort(), name);
+  }
 
   @Override
   void close();

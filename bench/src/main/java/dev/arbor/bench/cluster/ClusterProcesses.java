@@ -139,9 +139,9 @@ public final class ClusterProcesses implements AutoCloseable {
         "--tls-cert-file", cert.certFile().toString(), "--tls-key-file", cert.keyFile().toString());
   }
 
-  /** Whether this cluster runs with TLS. */
-  public boolean tls() {
-    return tls != null;
+  /** The CA of this cluster's certificates; null when it runs plaintext. */
+  public BenchPki tls() {
+    return tls;
   }
 
   /** Channels to the liaison's public port and the data nodes' admin ports: TLS verifying the CA. */
@@ -154,7 +154,7 @@ public final class ClusterProcesses implements AutoCloseable {
    * certificate of a registered member: the benchmark presents the node's own certificate (the
    * node itself is registered while it serves, and no extra identity has to be registered).
    */
-  private ChannelFactory internalChannels(String nodeId) {
+  public ChannelFactory internalChannels(String nodeId) {
     return tls == null ? ChannelFactory.plaintext() : ChannelFactory.of(tls.client(nodeCerts.get(nodeId)));
   }
 

@@ -68,10 +68,13 @@ public final class HttpApi implements HttpHandler, AutoCloseable {
   private final ThreadPoolExecutor pool;
   private final ObjectMapper mapper = new ObjectMapper();
   /**
-   * grpc-gateway's default mapping: unknown fields are ignored (a newer client's request still
-   * works), every field is printed, zero values too, with lowerCamelCase names.
+   * grpc-gateway's default mapping: unknown fields are ignored (BanyanDB's messages have fields
+   * Arbor's lack: a bydbctl group with a TTL still works), every field is printed, zero values
+   * too, with lowerCamelCase names. Unlike grpc-gateway, an unknown enum name is refused: a
+   * misspelt STRATEGY_REPLACE must not merge silently.
    */
-  private final JsonFormat.Parser parser = JsonFormat.parser().ignoringUnknownFields();
+  private final JsonFormat.Parser strict = JsonFormat.parser();
+  private final JsonFormat.Parser lenient = JsonFormat.parser().ignoringUnknownFields();
   private final JsonFormat.Printer printer =
       JsonFormat.printer().alwaysPrintFieldsWithNoPresence().omittingInsignificantWhitespace();
 
@@ -226,7 +229,7 @@ public final class HttpApi implements HttpHandler, AutoCloseable {
       String body = body(ex);
       if (!body.isBlank()) {
         try {
-          parser.merge(body, builder);
+          parseBody(body, builder);
         } catch (InvalidProtocolBufferException e) {
           throw Refusal.badRequest("malformed JSON body for " + prototype.getDescriptorForType().getName() + ": "
               + e.getMessage());
@@ -250,26 +253,54 @@ public final class HttpApi implements HttpHandler, AutoCloseable {
     return builder.build();
   }
 
+  private void parseBody(String body, Message.Builder builder) throws InvalidProtocolBufferException {
+    try {
+      strict.merge(body, builder);
+    } catch (InvalidProtocolBufferException e) {
+      if (e.getMessage() == null || !e.getMessage().startsWith("Cannot find field")) {
+        throw e;
+      }
+      builder.clear();
+      lenient.merge(body, builder);
+    }
+  }
+
   private String body(HttpExchange ex) throws Refusal {
     String declared = ex.getRequestHeaders().getFirst("Content-Length");
+    long length = -1;
     if (declared != null) {
       try {
-        if (Long.parseLong(declared.trim()) > maxBodyBytes) {
-          throw tooLarge();
-        }
+        length = Long.parseLong(declared.trim());
       } catch (NumberFormatException e) {
         throw Refusal.badRequest("malformed Content-Length '" + declared + "'");
       }
     }
     try (InputStream in = ex.getRequestBody()) {
+      if (length > maxBodyBytes) {
+        throw tooLarge(in);
+      }
       byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBodyBytes + 1));
       if (bytes.length > maxBodyBytes) {
-        throw tooLarge();
+        throw tooLarge(in);
       }
       return new String(bytes, StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw Refusal.badRequest("cannot read the request body: " + e.getMessage());
     }
+  }
+
+  /**
+   * The refusal of a body over the cap. The rest of the body is read and dropped first (up to a
+   * bound): a socket closed with unread input is reset, and the client would lose the answer.
+   */
+  private Refusal tooLarge(InputStream in) throws IOException {
+    long left = 4 * maxBodyBytes;
+    byte[] sink = new byte[64 * 1024];
+    int n;
+    while (left > 0 && (n = in.read(sink, 0, (int) Math.min(sink.length, left))) > 0) {
+      left -= n;
+    }
+    return tooLarge();
   }
 
   private Refusal tooLarge() {

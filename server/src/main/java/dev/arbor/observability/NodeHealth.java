@@ -1,6 +1,9 @@
 package dev.arbor.observability;
 
 import io.grpc.BindableService;
+import io.grpc.ForwardingServerCall;
+import io.grpc.ForwardingServerCallListener;
+import io.grpc.Status;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -14,6 +17,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -39,9 +44,10 @@ public final class NodeHealth implements AutoCloseable {
   private final List<Supplier<List<String>>> checks;
   private final ScheduledExecutorService refresher;
   private volatile boolean closed;
+  private final Set<EndableCall<?, ?>> open = ConcurrentHashMap.newKeySet();
 
   /** What the node reports: serving or not, and why not. */
-  public record Status(boolean serving, List<String> reasons) {
+  public record Readiness(boolean serving, List<String> reasons) {
     public ServingStatus grpcStatus() {
       return serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
     }
@@ -65,12 +71,12 @@ public final class NodeHealth implements AutoCloseable {
   }
 
   /** The status now, with the reasons when not serving. */
-  public Status check() {
+  public Readiness check() {
     if (closed) {
-      return new Status(false, List.of("shutting down"));
+      return new Readiness(false, List.of("shutting down"));
     }
     if (!serving.getAsBoolean()) {
-      return new Status(false, List.of("starting: not serving yet"));
+      return new Readiness(false, List.of("starting: not serving yet"));
     }
     List<String> reasons = new ArrayList<>();
     for (Supplier<List<String>> c : checks) {
@@ -81,7 +87,7 @@ public final class NodeHealth implements AutoCloseable {
         reasons.add("health check failed: " + e.getClass().getSimpleName());
       }
     }
-    return new Status(reasons.isEmpty(), List.copyOf(reasons));
+    return new Readiness(reasons.isEmpty(), List.copyOf(reasons));
   }
 
   /** Publishes the current status to the gRPC health service (its Check and Watch answers). */
@@ -91,18 +97,68 @@ public final class NodeHealth implements AutoCloseable {
     }
   }
 
-  /** The {@code grpc.health.v1.Health} service; each call sees a freshly computed status. */
+  /**
+   * The {@code grpc.health.v1.Health} service; each call sees a freshly computed status, and
+   * Watch streams end when this closes (a server draining its calls must not wait for them).
+   */
   public BindableService grpcService() {
     BindableService health = manager.getHealthService();
-    ServerInterceptor refreshFirst = new ServerInterceptor() {
+    ServerInterceptor tracked = new ServerInterceptor() {
       @Override
       public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
           ServerCallHandler<Q, R> next) {
         refresh();
-        return next.startCall(call, headers);
+        EndableCall<Q, R> endable = new EndableCall<>(call);
+        open.add(endable);
+        if (closed) {
+          endable.end();
+        }
+        return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(
+            next.startCall(endable, headers)) {
+          @Override
+          public void onCancel() {
+            open.remove(endable);
+            super.onCancel();
+          }
+
+          @Override
+          public void onComplete() {
+            open.remove(endable);
+            super.onComplete();
+          }
+        };
       }
     };
-    return () -> ServerInterceptors.intercept(health, refreshFirst);
+    return () -> ServerInterceptors.intercept(health, tracked);
+  }
+
+  /** A health call this node can end at shutdown; closing twice is harmless. */
+  private final class EndableCall<Q, R> extends ForwardingServerCall.SimpleForwardingServerCall<Q, R> {
+    private boolean ended;
+
+    EndableCall(ServerCall<Q, R> call) {
+      super(call);
+    }
+
+    @Override
+    public synchronized void sendMessage(R message) {
+      if (!ended) {
+        super.sendMessage(message);
+      }
+    }
+
+    @Override
+    public synchronized void close(Status status, Metadata trailers) {
+      open.remove(this);
+      if (!ended) {
+        ended = true;
+        super.close(status, trailers);
+      }
+    }
+
+    void end() {
+      close(Status.UNAVAILABLE.withDescription("the node is shutting down"), new Metadata());
+    }
   }
 
   /**
@@ -129,7 +185,7 @@ public final class NodeHealth implements AutoCloseable {
           body.put("message", "no such route: " + ex.getRequestURI().getRawPath());
           body.put("details", List.of());
         } else {
-          Status s = check();
+          Readiness s = check();
           code = s.serving() ? 200 : 503;
           body.put("status", s.grpcStatus().name());
           if (!s.serving()) {
@@ -154,5 +210,8 @@ public final class NodeHealth implements AutoCloseable {
     closed = true;
     refresher.shutdownNow();
     manager.enterTerminalState();
+    for (EndableCall<?, ?> call : open) {
+      call.end();
+    }
   }
 }

@@ -40,7 +40,7 @@ public final class ApiClient {
     return this;
   }
 
-  /** The answer: status, parsed JSON body (null when empty) and headers. */
+  /** The answer: status, parsed JSON body (null when empty or not JSON) and headers. */
   public record Answer(int status, JsonNode json, String body, HttpHeaders headers) {
     /** The gRPC code of an error answer. */
     public int code() {
@@ -69,7 +69,8 @@ public final class ApiClient {
           (user + ":" + password).getBytes(StandardCharsets.UTF_8)));
     }
     HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
-    JsonNode json = r.body().isBlank() ? null : JSON.readTree(r.body());
+    boolean isJson = r.headers().firstValue("Content-Type").orElse("").startsWith("application/json");
+    JsonNode json = r.body().isBlank() || !isJson ? null : JSON.readTree(r.body());
     return new Answer(r.statusCode(), json, r.body(), r.headers());
   }
 

@@ -11,6 +11,7 @@ import io.grpc.Status;
 import java.net.SocketAddress;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One unary gRPC call made inside the JVM: the request goes through a method's server handler —
@@ -55,23 +56,30 @@ final class InProcessCall<Q, R> extends ServerCall<Q, R> {
         call.fail(e);
         return;
       }
-      call.result.whenCompleteAsync((o, e) -> {
+      // The listener's end-of-call callback runs once, after both the call closed and
+      // onHalfClose returned (a service may close the call inside it): a listener's callbacks
+      // never overlap, as on a real transport.
+      AtomicInteger pending = new AtomicInteger(2);
+      Runnable end = () -> {
+        if (pending.decrementAndGet() != 0) {
+          return;
+        }
         try {
-          if (o != null && o.status().isOk()) {
-            listener.onComplete();
-          } else {
-            listener.onCancel();
-          }
+          // A call the server side closed, with any status, completed (as a transport reports it).
+          listener.onComplete();
         } finally {
           call.context.cancel(null);
         }
-      }, after);
+      };
+      call.result.whenCompleteAsync((o, e) -> end.run(), after);
       try {
         listener.onReady();
         listener.onMessage(request);
         listener.onHalfClose();
       } catch (RuntimeException e) {
         call.fail(e);
+      } finally {
+        end.run();
       }
     });
     return call.result;

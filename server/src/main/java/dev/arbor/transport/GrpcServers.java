@@ -34,6 +34,10 @@ public final class GrpcServers {
         .register(registry);
     Gauge.builder("arbor.grpc.calls.in.flight", limiter, CallLimiter::inFlight)
         .description("calls being handled now").register(registry);
+    if (security.users() != null) {
+      // Refusals on this gRPC port and its HTTP port alike (they share the users).
+      security.users().failures().register(registry);
+    }
     NettyServerBuilder builder = NettyServerBuilder
         .forAddress(new InetSocketAddress(host, port), security.grpcCredentials())
         .maxInboundMessageSize(MessageLimits.MAX_MESSAGE_BYTES)

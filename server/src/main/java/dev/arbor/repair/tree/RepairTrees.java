@@ -419,6 +419,7 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
             r.formatVersion(), TreeFileReader.CURRENT_FORMAT);
         Files.deleteIfExists(tree);
         Files.deleteIfExists(state);
+        LiveJournal.delete(dir);
         needsBuild.put(key(group, shard), Boolean.TRUE);
         return;
       }
@@ -438,6 +439,7 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
       LOG.warn("repair tree of {}/{} is unusable ({}); it will be rebuilt", group, shard, e.getMessage());
       Files.deleteIfExists(tree);
       Files.deleteIfExists(state);
+      LiveJournal.delete(dir);
       needsBuild.put(key(group, shard), Boolean.TRUE);
     }
   }

@@ -119,7 +119,8 @@ final class ApiComparisonReport {
         notes.add("`" + r.label + "`: " + r.jitWarmupNotes);
       }
       b.append(String.format(Locale.ROOT, "| JIT warm-up | before any measurement, %.0f s of"
-          + " applies and of each query kind with 8 clients in a third group, per server (%s) |%n",
+          + " applies (windows repeated until two agree within 10 %%) and of each query kind with 8 clients"
+          + " in a third group, per server (%s) |%n",
           first.jitWarmupSeconds, String.join("; ", notes)));
     }
     b.append('\n');

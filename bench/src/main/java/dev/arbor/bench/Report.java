@@ -111,8 +111,8 @@ final class Report {
         .append(" values), `zone` STRING (").append(zones)
         .append(" values); applies send STRATEGY_MERGE like the official client |\n");
     if (jitWarmupSeconds >= 0) {
-      b.append(String.format("| JIT warm-up | before any measurement, %.0f s of applies and of each"
-          + " query kind with 8 clients in a third group (%s) |%n", jitWarmupSeconds,
+      b.append(String.format("| JIT warm-up | before any measurement, %.0f s of applies (windows repeated until two agree"
+          + " within 10 %%) and of each query kind with 8 clients in a third group (%s) |%n", jitWarmupSeconds,
           jitWarmupNotes));
     }
     b.append('\n');

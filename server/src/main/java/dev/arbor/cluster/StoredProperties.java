@@ -107,10 +107,11 @@ public final class StoredProperties {
     if (!Arrays.equals(sha, ContentHash.of(source, p.getDeleteTime()))) {
       throw new InvalidArgumentException(field + ".sha is not the content hash of its source and delete time");
     }
+    dev.arbor.api.banyandb.property.v1.Property parsed = null;
     if (p.getDeleteTime() == 0) {
       // A live record's source is indexed tag by tag; one that does not parse would fail the whole
-      // batch in the store (INTERNAL, outcome unknown) instead of being rejected on its own.
-      dev.arbor.api.banyandb.property.v1.Property parsed;
+      // batch in the store (INTERNAL, outcome unknown) instead of being rejected on its own. The
+      // parse travels with the write, so the index does not parse it again.
       try {
         parsed = dev.arbor.api.banyandb.property.v1.Property.parseFrom(source);
       } catch (com.google.protobuf.InvalidProtocolBufferException e) {
@@ -125,6 +126,6 @@ public final class StoredProperties {
       }
     }
     return new ShardWrite(p.getGroup(), p.getShard(),
-        new PropertyRecord(key, p.getModRevision(), p.getCreateRevision(), p.getDeleteTime(), source, sha));
+        new PropertyRecord(key, p.getModRevision(), p.getCreateRevision(), p.getDeleteTime(), source, sha), parsed);
   }
 }

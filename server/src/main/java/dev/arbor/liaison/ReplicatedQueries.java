@@ -32,7 +32,7 @@ import java.util.Set;
 
 /**
  * Query on a cluster (docs/cluster-design.md): ask every replica of every queried shard (one call
- * per node), tolerate replicas that fail while another copy of the shard answers, confirm the
+ * per node; a query by name and ids queries only the shards the ids route to), tolerate replicas that fail while another copy of the shard answers, confirm the
  * candidates with a read of all their replicas (a replica whose copy is a newer tombstone, or a
  * newer version that no longer matches, returns nothing to the query), push the full winning
  * record to replicas that answered with an older copy or none, then order, limit and project.
@@ -61,7 +61,7 @@ final class ReplicatedQueries {
     for (String g : new LinkedHashSet<>(req.getGroupsList())) {
       Group group = lookup.propertyGroup(g, "groups");
       int copies = group.getResourceOpts().getReplicas() + 1;
-      for (int s = 0; s < group.getResourceOpts().getShardNum(); s++) {
+      for (int s : QueriedShards.of(req, g, group.getResourceOpts().getShardNum())) {
         List<DataNode> reps = calls.nodes().replicas(g, s, copies);
         if (reps.isEmpty()) {
           throw new UnavailableException("no data node is registered");

@@ -132,6 +132,11 @@ public final class DocumentCodec {
   }
 
   static Document toDocument(PropertyRecord r) {
+    return toDocument(r, null);
+  }
+
+  /** As above, {@code parsed} (when not null) being {@code r}'s source already parsed. */
+  static Document toDocument(PropertyRecord r, Property parsed) {
     Document d = new Document();
     EntityKey k = r.key();
     String entity = k.entity();
@@ -149,7 +154,7 @@ public final class DocumentCodec {
     d.add(new BinaryDocValuesField(SHA, new BytesRef(r.sha())));
     d.add(new StoredField(REC, RecordBlob.encode(r)));
     if (!r.deleted()) {
-      addTags(d, r.source());
+      addTags(d, parsed != null ? parsed : parse(r.source()));
     }
     return d;
   }
@@ -182,13 +187,15 @@ public final class DocumentCodec {
     }
   }
 
-  private static void addTags(Document d, byte[] source) {
-    Property p;
+  private static Property parse(byte[] source) {
     try {
-      p = Property.parseFrom(source);
+      return Property.parseFrom(source);
     } catch (InvalidProtocolBufferException e) {
       throw new StorageException("stored property source is not a valid property: " + e.getMessage(), e);
     }
+  }
+
+  private static void addTags(Document d, Property p) {
     java.util.Set<String> seen = new java.util.HashSet<>();
     for (Tag t : p.getTagsList()) {
       if (!seen.add(t.getKey())) {

@@ -950,7 +950,7 @@ public final class PropertyStore implements Closeable {
     // rejected without reaching the WAL.
     List<org.apache.lucene.document.Document> docs = new ArrayList<>(writes.size());
     for (ShardWrite w : writes) {
-      docs.add(DocumentCodec.toDocument(w.record()));
+      docs.add(DocumentCodec.toDocument(w.record(), w.parsedSource()));
     }
     byte[] payload = WalBatchCodec.encode(writes);
     writeGate.readLock().lock();

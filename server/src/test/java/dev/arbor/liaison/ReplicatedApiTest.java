@@ -22,6 +22,7 @@ import dev.arbor.api.banyandb.property.v1.DeleteRequest;
 import dev.arbor.api.banyandb.property.v1.Property;
 import dev.arbor.api.banyandb.property.v1.PropertyServiceGrpc;
 import dev.arbor.api.banyandb.property.v1.QueryRequest;
+import dev.arbor.api.banyandb.property.v1.QueryResponse;
 import dev.arbor.api.cluster.v1.DataNodeServiceGrpc;
 import dev.arbor.api.cluster.v1.StoredProperty;
 import dev.arbor.api.cluster.v1.WriteRequest;
@@ -401,6 +402,40 @@ class ReplicatedApiTest {
   private static List<String> tags(PropertyRecord r) throws Exception {
     return Property.parseFrom(r.source()).getTagsList().stream()
         .map(t -> t.getKey() + "=" + t.getValue().getStr().getValue()).toList();
+  }
+
+  @Test
+  void aQueryByIdsAsksOnlyTheReplicasOfTheShardsTheIdsRouteTo() {
+    String inShard0 = idInShard(0);
+    String inShard1 = idInShard(1);
+    apply(inShard0, ApplyRequest.Strategy.STRATEGY_MERGE, tag("title", "zero"));
+    apply(inShard1, ApplyRequest.Strategy.STRATEGY_MERGE, tag("title", "one"));
+    nodes.forEach(n -> n.faults.queries.set(0));
+
+    QueryResponse one = props().query(QueryRequest.newBuilder().addGroups(G).setName("t").addIds(inShard0).build());
+    assertThat(one.getPropertiesList()).extracting(Property::getId).containsExactly(inShard0);
+    // Two copies of shard 0, three nodes: the node without a copy is not asked.
+    assertThat(nodes.stream().mapToInt(n -> n.faults.queries.get()).sum()).isEqualTo(2);
+    List<String> holders0 = dataNodes.replicas(G, 0, 2).stream().map(d -> d.id().value()).toList();
+    assertThat(nodes.stream().filter(n -> n.faults.queries.get() > 0).map(n -> n.id.id().value()))
+        .containsExactlyInAnyOrderElementsOf(holders0);
+
+    nodes.forEach(n -> n.faults.queries.set(0));
+    QueryResponse both = props().query(QueryRequest.newBuilder().addGroups(G).setName("t")
+        .addIds(inShard0).addIds(inShard1).build());
+    assertThat(both.getPropertiesList()).extracting(Property::getId).containsExactlyInAnyOrder(inShard0, inShard1);
+    java.util.Set<String> holders = new java.util.HashSet<>(holders0);
+    dataNodes.replicas(G, 1, 2).forEach(d -> holders.add(d.id().value()));
+    assertThat(nodes.stream().filter(n -> n.faults.queries.get() > 0).map(n -> n.id.id().value()))
+        .containsExactlyInAnyOrderElementsOf(holders);
+  }
+
+  private static String idInShard(int shard) {
+    for (int i = 0; ; i++) {
+      if (ShardRouter.shardOf(new EntityKey(G, "t", "id-" + i), SHARDS) == shard) {
+        return "id-" + i;
+      }
+    }
   }
 
   @Test

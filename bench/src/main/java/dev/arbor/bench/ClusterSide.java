@@ -106,7 +106,7 @@ final class ClusterSide implements ServerSide {
     Map<String, String> out = new LinkedHashMap<>();
     for (String id : cluster.dataNodeIds()) {
       ArborNode n = cluster.dataNode(id);
-      out.put(id, n.grpcTarget());
+      out.put(id, n.internalTarget());
     }
     return out;
   }

@@ -234,6 +234,11 @@ public final class ArborProcess implements AutoCloseable {
                 Integer.toString(grpcPort),
                 "--http-port",
                 Integer.toString(httpPort),
+                // Loopback: plaintext between the test's nodes is allowed there.
+                "--internal-host",
+                "127.0.0.1",
+                "--internal-port",
+                Integer.toString(freePorts(1)[0]),
                 "--metadata",
                 metadata));
     args.addAll(Arrays.asList(extraArgs));
@@ -306,6 +311,17 @@ public final class ArborProcess implements AutoCloseable {
       throw e;
     }
     return next;
+  }
+
+  /**
+   * As {@link #restart()} without waiting: for a node whose HTTP port is HTTPS (its readiness is
+   * then its start line, see {@link #awaitOutput}).
+   */
+  public ArborProcess relaunch() {
+    if (process.isAlive()) {
+      throw new IllegalStateException("arbor " + name + " is still running (pid " + process.pid() + ")");
+    }
+    return launch(name, dataDir, grpcPort, httpPort, args, readyLine);
   }
 
   private static ArborProcess startRetryingOnPortRace(
@@ -588,6 +604,18 @@ public final class ArborProcess implements AutoCloseable {
 
   public int grpcPort() {
     return grpcPort;
+  }
+
+  /**
+   * {@code 127.0.0.1:<internal port>} of a data node: its internal listener (what peers and
+   * liaisons call: {@code DataNodeService}, repair, gossip); {@link #grpcTarget} is its admin one.
+   */
+  public String internalTarget() {
+    int i = args.indexOf("--internal-port");
+    if (i < 0) {
+      throw new IllegalStateException(name + " is not a data node with an --internal-port");
+    }
+    return "127.0.0.1:" + args.get(i + 1);
   }
 
   public int httpPort() {

@@ -106,6 +106,7 @@ class BulkTransferIT {
       writeDirect(receiver, local, 100, 200);
       nodes.get(receiver).kill9();
       channels.remove(receiver).shutdownNow();
+      channels.remove("admin:" + receiver).shutdownNow();
       long staged = stagedFiles(staging);
       System.out.printf("[bulk-it] killed %s with %d staged file(s); first round: %s%n", receiver, staged,
           firstRound.get(60, TimeUnit.SECONDS));
@@ -147,7 +148,7 @@ class BulkTransferIT {
 
   /** Runs a round of {@code G}/0 on {@code origin} and returns its outcome ("STATUS message"). */
   private String runRepair(String origin) {
-    Iterator<RepairProgress> it = RepairAdminServiceGrpc.newBlockingStub(channels.get(origin))
+    Iterator<RepairProgress> it = RepairAdminServiceGrpc.newBlockingStub(channels.get("admin:" + origin))
         .withDeadlineAfter(90, TimeUnit.SECONDS)
         .runRepair(RunRepairRequest.newBuilder().setGroup(G).setShard(0).setTimeoutMs(60_000).build());
     String outcome = "(none)";
@@ -174,7 +175,8 @@ class BulkTransferIT {
   }
 
   private void open(String id, ArborProcess p) {
-    channels.put(id, ChannelFactory.plaintext().open(p.grpcTarget(), MessageLimits.MAX_MESSAGE_BYTES));
+    channels.put(id, ChannelFactory.plaintext().open(p.internalTarget(), MessageLimits.MAX_MESSAGE_BYTES));
+    channels.put("admin:" + id, ChannelFactory.plaintext().open(p.grpcTarget(), MessageLimits.MAX_MESSAGE_BYTES));
   }
 
   /** Placement of {@code G}/0 over both nodes, from the documented function (docs/placement.md). */
@@ -263,7 +265,7 @@ class BulkTransferIT {
     ShardBuildResult[] last = new ShardBuildResult[1];
     await("tree build on " + node).atMost(Duration.ofSeconds(60)).pollDelay(Duration.ZERO)
         .pollInterval(Duration.ofMillis(200)).until(() -> {
-          var res = TreeAdminServiceGrpc.newBlockingStub(channels.get(node)).withDeadlineAfter(60, TimeUnit.SECONDS)
+          var res = TreeAdminServiceGrpc.newBlockingStub(channels.get("admin:" + node)).withDeadlineAfter(60, TimeUnit.SECONDS)
               .buildTrees(BuildTreesRequest.newBuilder().setGroup(G).setShard(0).build());
           last[0] = res.getResults(0);
           return !last[0].getOutcome().equals("BUSY");

@@ -721,7 +721,7 @@ class ClusterIT {
   private void openChannel(String nodeId) {
     closeChannel(nodeId);
     channels.put(
-        nodeId, ChannelFactory.plaintext().open(dataNodes.get(nodeId).grpcTarget(), MessageLimits.MAX_MESSAGE_BYTES));
+        nodeId, ChannelFactory.plaintext().open(dataNodes.get(nodeId).internalTarget(), MessageLimits.MAX_MESSAGE_BYTES));
   }
 
   private void closeChannel(String nodeId) {

@@ -317,7 +317,15 @@ class FaultScheduleIT {
   /** Waits until every data node is registered in etcd again (a frozen one re-registers). */
   private static void awaitRing(EtcdGateway etcd) {
     await("every data node registered").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
-        .until(() -> etcd.countPrefix("/arbor/v1/nodes/") == NODE_IDS.size());
+        .until(() -> {
+          // Per id: liaisons register under nodes/ too (role liaison).
+          for (String id : NODE_IDS) {
+            if (etcd.countPrefix("/arbor/v1/nodes/" + id) != 1) {
+              return false;
+            }
+          }
+          return true;
+        });
   }
 
   private static void finalRepair(ArborProcess origin) {
@@ -364,7 +372,7 @@ class FaultScheduleIT {
       throws Exception {
     Map<String, Map<String, String>> out = new HashMap<>();
     for (String id : NODE_IDS) {
-      ManagedChannel ch = ChannelFactory.plaintext().open(nodes.get(id).grpcTarget(), MessageLimits.MAX_MESSAGE_BYTES);
+      ManagedChannel ch = ChannelFactory.plaintext().open(nodes.get(id).internalTarget(), MessageLimits.MAX_MESSAGE_BYTES);
       try {
         ReadRequest.Builder req = ReadRequest.newBuilder();
         for (String k : keys) {

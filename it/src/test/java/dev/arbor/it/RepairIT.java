@@ -764,10 +764,15 @@ class RepairIT {
 
   private void openChannel(String id) {
     closeChannel(id);
-    channels.put(id, ChannelFactory.plaintext().open(node(id).grpcTarget(), MessageLimits.MAX_MESSAGE_BYTES));
+    channels.put(id, ChannelFactory.plaintext().open(node(id).internalTarget(), MessageLimits.MAX_MESSAGE_BYTES));
+    channels.put("admin:" + id, ChannelFactory.plaintext().open(node(id).grpcTarget(), MessageLimits.MAX_MESSAGE_BYTES));
   }
 
   private void closeChannel(String id) {
+    ManagedChannel oldAdmin = channels.remove("admin:" + id);
+    if (oldAdmin != null) {
+      oldAdmin.shutdownNow();
+    }
     ManagedChannel old = channels.remove(id);
     if (old != null) {
       old.shutdownNow();
@@ -984,7 +989,7 @@ class RepairIT {
         .pollDelay(Duration.ZERO)
         .pollInterval(Duration.ofMillis(200))
         .until(() -> {
-          var res = TreeAdminServiceGrpc.newBlockingStub(channel(node)).withDeadlineAfter(60, TimeUnit.SECONDS)
+          var res = TreeAdminServiceGrpc.newBlockingStub(channel("admin:" + node)).withDeadlineAfter(60, TimeUnit.SECONDS)
               .buildTrees(BuildTreesRequest.newBuilder().setGroup(g).setShard(0).build());
           assertThat(res.getResultsCount()).isEqualTo(1);
           last[0] = res.getResults(0);

@@ -1,9 +1,10 @@
 package dev.arbor.liaison;
 
 import dev.arbor.cluster.DataNode;
-import dev.arbor.cluster.DataNodeClient;
+import dev.arbor.cluster.DataNodeCalls;
 import dev.arbor.errors.InvalidArgumentException;
 import dev.arbor.errors.NotFoundException;
+import dev.arbor.transport.PeerFutures;
 import io.grpc.Deadline;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -21,7 +22,9 @@ import java.util.function.Function;
  * round trip (group commit: one WAL frame and one fsync on the node for every caller in it), and
  * with nothing in flight a caller is sent at once (after the optional linger). Each caller gets
  * its own share of the answer; a failed call fails each of its callers with the node's error. The
- * lane holds no bound of its own: every waiting caller holds a slot of {@link ReplicaCalls}.
+ * lane holds no bound of its own: every waiting caller holds a slot of {@link ReplicaCalls}. The
+ * call itself is asynchronous ({@link DataNodeCalls}); the lane's drain waits for it on the
+ * executor's thread (see {@link Drain}).
  *
  * @param <I> one caller's share of a call (its records, or its keys)
  * @param <R> one caller's answer
@@ -29,7 +32,8 @@ import java.util.function.Function;
 final class BatchLane<I, R> {
   /** Sends several callers' shares in one call and splits the answer: one result per share, in order. */
   interface Sender<I, R> {
-    List<R> send(DataNodeClient client, List<I> shares, Deadline deadline);
+    /** Starts the call; never blocks. The future fails with the node's (domain) exception. */
+    CompletableFuture<List<R>> send(DataNodeCalls client, List<I> shares, Deadline deadline);
 
     /** Records (or keys) in a share, counted against {@code --replica-batch-records}. */
     int records(I share);
@@ -40,7 +44,7 @@ final class BatchLane<I, R> {
 
   /** What the lane needs from its owner. */
   interface Context {
-    DataNodeClient client(DataNode node);
+    DataNodeCalls client(DataNode node);
 
     /** The failure of a caller that waited past its deadline and is therefore not sent. */
     RuntimeException notSent(DataNode node);
@@ -109,7 +113,12 @@ final class BatchLane<I, R> {
     return w.result();
   }
 
-  /** Sends batches until the queue is empty; queued on the executor by the first caller. */
+  /**
+   * Sends batches until the queue is empty, one call at a time; queued on the executor by the first
+   * caller. It waits on the executor's thread while its call is in flight: that thread is what
+   * {@code --replica-call-threads} counts, so chaining the next batch on the call's completion
+   * instead would let more calls than that run at once.
+   */
   final class Drain implements Runnable {
     @Override
     public void run() {
@@ -117,7 +126,17 @@ final class BatchLane<I, R> {
         List<Waiter<I, R>> batch;
         while ((batch = next()) != null) {
           if (!batch.isEmpty()) {
-            send(batch);
+            try {
+              // Completes (never exceptionally) once each caller of the batch has its answer.
+              send(batch).get();
+            } catch (InterruptedException e) {
+              // Closing: the call in flight still answers its callers; the queued ones are told now.
+              Thread.currentThread().interrupt();
+              abandonQueued();
+              return;
+            } catch (java.util.concurrent.ExecutionException e) {
+              throw new IllegalStateException("a batch's answers were not handed out", e.getCause());
+            }
           }
         }
       } catch (RuntimeException | Error e) {
@@ -205,7 +224,8 @@ final class BatchLane<I, R> {
     }
   }
 
-  private void send(List<Waiter<I, R>> batch) {
+  /** Starts the batch's call; the future completes (never exceptionally) once each caller has its answer. */
+  private CompletableFuture<Void> send(List<Waiter<I, R>> batch) {
     // The latest deadline of the batch: a caller queued long ago must not cut short the call for
     // the others (under load that would fail every caller of a batch at once). Each caller stops
     // waiting at its own deadline instead (ReplicaCalls), and the call still ends within one
@@ -219,41 +239,64 @@ final class BatchLane<I, R> {
       shares.add(w.share());
     }
     context.sent(batch.size());
-    try {
-      List<R> answers = sender.send(context.client(node), shares, deadline);
-      for (int i = 0; i < batch.size(); i++) {
-        batch.get(i).complete(answers.get(i));
+    return start(shares, deadline).handle((answers, t) -> {
+      Throwable cause = t == null ? completeEach(batch, answers) : PeerFutures.cause(t);
+      if (cause == null) {
+        return CompletableFuture.<Void>completedFuture(null);
       }
-    } catch (InvalidArgumentException | NotFoundException e) {
-      if (batch.size() == 1) {
-        batch.get(0).fail(e);
-        return;
+      if (t != null && (cause instanceof InvalidArgumentException || cause instanceof NotFoundException) && batch.size() > 1) {
+        // The node refused the whole call for one caller's share (a key of a group it has not
+        // heard of yet, say): that is no reason to fail the others, so each goes again alone,
+        // one after the other (still one call in flight).
+        CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
+        for (Waiter<I, R> w : batch) {
+          chain = chain.thenCompose(ignored -> sendAlone(w));
+        }
+        return chain;
       }
-      // The node refused the whole call for one caller's share (a key of a group it has not
-      // heard of yet, say): that is no reason to fail the others, so each goes again alone.
-      for (Waiter<I, R> w : batch) {
-        sendAlone(w);
-      }
-    } catch (RuntimeException | Error e) {
-      RuntimeException failure = e instanceof RuntimeException r ? r : new IllegalStateException(e);
+      RuntimeException failure = cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
       batch.forEach(w -> {
         if (!w.result().isDone()) {
           w.fail(failure);
         }
       });
+      return CompletableFuture.<Void>completedFuture(null);
+    }).thenCompose(f -> f);
+  }
+
+  private CompletableFuture<Void> sendAlone(Waiter<I, R> w) {
+    if (w.deadline().isExpired()) {
+      w.fail(context.notSent(node));
+      return CompletableFuture.completedFuture(null);
+    }
+    context.sent(1);
+    return start(List.of(w.share()), w.deadline()).handle((answers, t) -> {
+      Throwable cause = t == null ? completeEach(List.of(w), answers) : PeerFutures.cause(t);
+      if (cause != null && !w.result().isDone()) {
+        w.fail(cause instanceof RuntimeException r ? r : new IllegalStateException(cause));
+      }
+      return null;
+    });
+  }
+
+  /** Hands each caller its answer; null, or what went wrong (the callers not yet answered are failed with it). */
+  private static <I, R> Throwable completeEach(List<Waiter<I, R>> batch, List<R> answers) {
+    try {
+      for (int i = 0; i < batch.size(); i++) {
+        batch.get(i).complete(answers.get(i));
+      }
+      return null;
+    } catch (RuntimeException e) {
+      return e;
     }
   }
 
-  private void sendAlone(Waiter<I, R> w) {
-    if (w.deadline().isExpired()) {
-      w.fail(context.notSent(node));
-      return;
-    }
-    context.sent(1);
+  /** The sender's call; a sender (or client lookup) that throws instead of failing its future counts as failed. */
+  private CompletableFuture<List<R>> start(List<I> shares, Deadline deadline) {
     try {
-      w.complete(sender.send(context.client(node), List.of(w.share()), w.deadline()).get(0));
-    } catch (RuntimeException e) {
-      w.fail(e);
+      return sender.send(context.client(node), shares, deadline);
+    } catch (RuntimeException | Error e) {
+      return CompletableFuture.failedFuture(e);
     }
   }
 

@@ -2,7 +2,7 @@ package dev.arbor.liaison;
 
 import dev.arbor.api.cluster.v1.Key;
 import dev.arbor.api.cluster.v1.StoredProperty;
-import dev.arbor.cluster.DataNodeClient;
+import dev.arbor.cluster.DataNodeCalls;
 import io.grpc.Deadline;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Sends several callers' keys to a data node as one Read (a key asked by several callers once)
@@ -19,7 +20,8 @@ import java.util.Set;
  */
 final class ReadBatchSender implements BatchLane.Sender<List<Key>, List<StoredProperty>> {
   @Override
-  public List<List<StoredProperty>> send(DataNodeClient client, List<List<Key>> shares, Deadline deadline) {
+  public CompletableFuture<List<List<StoredProperty>>> send(DataNodeCalls client, List<List<Key>> shares,
+      Deadline deadline) {
     // Each key once; with its bytes when any caller needs them (a version-only caller can read a
     // whole copy, never the reverse).
     Map<String, Key> keys = new LinkedHashMap<>();
@@ -28,8 +30,12 @@ final class ReadBatchSender implements BatchLane.Sender<List<Key>, List<StoredPr
         keys.merge(id(k.getGroup(), k.getEntity()), k, (had, added) -> had.getVersionOnly() ? added : had);
       }
     }
+    return client.read(keys.values(), deadline).thenApply(copies -> split(shares, copies));
+  }
+
+  private static List<List<StoredProperty>> split(List<List<Key>> shares, List<StoredProperty> copies) {
     Map<String, List<StoredProperty>> byKey = new HashMap<>();
-    for (StoredProperty p : client.read(keys.values(), deadline)) {
+    for (StoredProperty p : copies) {
       byKey.computeIfAbsent(id(p.getGroup(), p.getEntity()), k -> new ArrayList<>(1)).add(p);
     }
     List<List<StoredProperty>> out = new ArrayList<>(shares.size());

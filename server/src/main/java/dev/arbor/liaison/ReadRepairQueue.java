@@ -3,6 +3,7 @@ package dev.arbor.liaison;
 import dev.arbor.api.cluster.v1.StoredProperty;
 import dev.arbor.cluster.DataNode;
 import dev.arbor.cluster.DataNodes;
+import dev.arbor.transport.PeerFutures;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -93,7 +94,10 @@ final class ReadRepairQueue implements AutoCloseable {
         continue;
       }
       try {
-        dev.arbor.cluster.WriteReply reply = nodes.client(t.node().id()).write(List.of(t.property()));
+        dev.arbor.cluster.DataNodeClient client = nodes.client(t.node().id());
+        // One push at a time, on this worker: it waits for the node here.
+        dev.arbor.cluster.WriteReply reply =
+            PeerFutures.await(client.write(List.of(t.property()), false, client.deadline()));
         // Only a copy the node now holds is a repair; a newer one there means the lag was healed
         // by a later write, and a refusal is a failure worth a look (the rejection says why).
         if (reply.holdsAll()) {

@@ -3,7 +3,7 @@ package dev.arbor.liaison;
 import dev.arbor.api.cluster.v1.Key;
 import dev.arbor.api.cluster.v1.StoredProperty;
 import dev.arbor.cluster.DataNode;
-import dev.arbor.cluster.DataNodeClient;
+import dev.arbor.cluster.DataNodeCalls;
 import dev.arbor.cluster.DataNodes;
 import dev.arbor.cluster.WriteReply;
 import dev.arbor.errors.ArborException;
@@ -11,6 +11,7 @@ import dev.arbor.errors.InvalidArgumentException;
 import dev.arbor.errors.NotFoundException;
 import dev.arbor.errors.ResourceExhaustedException;
 import dev.arbor.errors.UnavailableException;
+import dev.arbor.transport.PeerFutures;
 import dev.arbor.transport.Slots;
 import io.grpc.Deadline;
 import java.util.ArrayList;
@@ -39,10 +40,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * same bound covers them.
  */
 final class ReplicaCalls implements AutoCloseable {
-  /** One call to a node, to be made within {@code deadline}. */
+  /** One call to a node, to be made within {@code deadline}; its future fails with the node's (domain) exception. */
   @FunctionalInterface
   interface Call<T> {
-    T call(DataNodeClient client, Deadline deadline);
+    CompletableFuture<T> call(DataNodeCalls client, Deadline deadline);
   }
 
   private final DataNodes nodes;
@@ -152,7 +153,7 @@ final class ReplicaCalls implements AutoCloseable {
 
   private final BatchLane.Context laneContext = new BatchLane.Context() {
     @Override
-    public DataNodeClient client(DataNode node) {
+    public DataNodeCalls client(DataNode node) {
       return nodes.client(node.id());
     }
 
@@ -225,7 +226,8 @@ final class ReplicaCalls implements AutoCloseable {
           // Its caller has given up on it, or is about to: sending it would only add load.
           throw expiredInQueue(node);
         }
-        value = call.call(nodes.client(node.id()), deadline);
+        // Holds its thread until the node answers: --replica-call-threads bounds these calls.
+        value = PeerFutures.await(call.call(nodes.client(node.id()), deadline));
       } catch (Throwable t) {
         failure = t;
       } finally {

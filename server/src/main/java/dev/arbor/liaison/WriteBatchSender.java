@@ -1,11 +1,12 @@
 package dev.arbor.liaison;
 
 import dev.arbor.api.cluster.v1.StoredProperty;
-import dev.arbor.cluster.DataNodeClient;
+import dev.arbor.cluster.DataNodeCalls;
 import dev.arbor.cluster.WriteReply;
 import io.grpc.Deadline;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Sends several callers' records to a data node as one Write (one WAL frame and one fsync there)
@@ -22,17 +23,19 @@ final class WriteBatchSender implements BatchLane.Sender<List<StoredProperty>, W
   }
 
   @Override
-  public List<WriteReply> send(DataNodeClient client, List<List<StoredProperty>> shares, Deadline deadline) {
+  public CompletableFuture<List<WriteReply>> send(DataNodeCalls client, List<List<StoredProperty>> shares,
+      Deadline deadline) {
     List<StoredProperty> all = new ArrayList<>();
     shares.forEach(all::addAll);
-    WriteReply reply = client.write(all, fresh, deadline);
-    List<WriteReply> out = new ArrayList<>(shares.size());
-    int from = 0;
-    for (List<StoredProperty> share : shares) {
-      out.add(reply.slice(from, from + share.size()));
-      from += share.size();
-    }
-    return out;
+    return client.write(all, fresh, deadline).thenApply(reply -> {
+      List<WriteReply> out = new ArrayList<>(shares.size());
+      int from = 0;
+      for (List<StoredProperty> share : shares) {
+        out.add(reply.slice(from, from + share.size()));
+        from += share.size();
+      }
+      return out;
+    });
   }
 
   @Override

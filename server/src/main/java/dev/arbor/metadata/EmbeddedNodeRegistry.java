@@ -46,6 +46,11 @@ public final class EmbeddedNodeRegistry implements NodeRegistry {
   }
 
   @Override
+  public synchronized java.util.Optional<RegisteredNode> node(String id) {
+    return java.util.Optional.ofNullable(nodes.get(id));
+  }
+
+  @Override
   public void addListener(Consumer<NodeEvent> listener) {
     listeners.add(listener);
   }

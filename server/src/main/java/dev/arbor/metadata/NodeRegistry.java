@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * Cluster membership: the data nodes registered right now. A node registers itself under a TTL
+ * Cluster membership: the nodes (data nodes and liaisons, told apart by role) registered right now. A node registers itself under a TTL
  * (etcd: a lease it keeps alive) and disappears when it stops or stops renewing.
  */
 public interface NodeRegistry extends AutoCloseable {
@@ -17,6 +17,14 @@ public interface NodeRegistry extends AutoCloseable {
 
   /** The nodes registered now, by id. */
   List<RegisteredNode> nodes();
+
+  /**
+   * The node registered now under {@code id}. Served from the registry's local view (no round
+   * trip), so it may run on every call a node receives.
+   */
+  default java.util.Optional<RegisteredNode> node(String id) {
+    return nodes().stream().filter(n -> n.id().equals(id)).findFirst();
+  }
 
   /** Calls {@code listener} on every join, update and leave. */
   void addListener(Consumer<NodeEvent> listener);

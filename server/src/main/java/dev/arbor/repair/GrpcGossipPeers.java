@@ -7,13 +7,18 @@ import dev.arbor.api.repair.v1.RoundReport;
 import dev.arbor.cluster.DataNode;
 import dev.arbor.cluster.PeerChannels;
 import dev.arbor.repair.gossip.GossipPeers;
+import dev.arbor.transport.PeerFutures;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
-/** Gossip calls over gRPC to the registered data nodes, each with a deadline. */
+/**
+ * Gossip calls over gRPC (async stubs) to the registered data nodes, each with a deadline; a
+ * failed call completes its future with the {@code StatusRuntimeException} it ended with.
+ */
 public final class GrpcGossipPeers implements GossipPeers {
   private final Supplier<List<DataNode>> dataNodes;
   private final PeerChannels channels;
@@ -32,14 +37,17 @@ public final class GrpcGossipPeers implements GossipPeers {
   }
 
   @Override
-  public PropagationResponse propagate(String address, PropagationRequest request) {
-    return GossipServiceGrpc.newBlockingStub(channels.channel(address))
-        .withDeadlineAfter(callTimeout.toMillis(), TimeUnit.MILLISECONDS).propagate(request);
+  public CompletableFuture<PropagationResponse> propagate(String address, PropagationRequest request) {
+    return PeerFutures.unary(stub(address)::propagate, request);
   }
 
   @Override
-  public void report(String address, RoundReport report) {
-    GossipServiceGrpc.newBlockingStub(channels.channel(address))
-        .withDeadlineAfter(callTimeout.toMillis(), TimeUnit.MILLISECONDS).report(report);
+  public CompletableFuture<Void> report(String address, RoundReport report) {
+    return PeerFutures.unary(stub(address)::report, report).thenApply(ack -> null);
+  }
+
+  private GossipServiceGrpc.GossipServiceStub stub(String address) {
+    return GossipServiceGrpc.newStub(channels.channel(address))
+        .withDeadlineAfter(callTimeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 }

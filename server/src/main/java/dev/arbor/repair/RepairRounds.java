@@ -20,6 +20,7 @@ import dev.arbor.repair.coverage.CoverageListener;
 import dev.arbor.repair.coverage.RoundCoverage;
 import dev.arbor.repair.gossip.GossipPeers;
 import dev.arbor.repair.gossip.RoundOutcomes;
+import dev.arbor.transport.PeerFutures;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -232,7 +233,7 @@ public final class RepairRounds implements AutoCloseable {
             problems.add(node + ": not registered");
             continue;
           }
-          resp = peers.propagate(addr.get(), req);
+          resp = PeerFutures.await(peers.propagate(addr.get(), req));
         }
         if (!resp.getAccepted()) {
           finish(round, RoundOutcomes.of(RoundOutcomes.SKIPPED, resp.getReason(), 0,

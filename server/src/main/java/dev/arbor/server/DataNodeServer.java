@@ -1,7 +1,10 @@
 package dev.arbor.server;
 
+import dev.arbor.transport.ChannelFactory;
+import dev.arbor.transport.Role;
 import dev.arbor.transport.SecurityConfig;
 import dev.arbor.transport.ServerSecurity;
+import dev.arbor.transport.TlsMaterial;
 import dev.arbor.datanode.DataNodeGrpcService;
 import dev.arbor.metadata.MetadataGroupIncarnations;
 import dev.arbor.metadata.MetadataStore;
@@ -26,8 +29,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A running data node — a composition root: storage, repair trees, background repair
- * ({@link RepairNode}), the internal {@code DataNodeService} and the admin APIs, registered in
- * the node registry once it serves.
+ * ({@link RepairNode}), and two listeners: the internal one (what peers and liaisons call:
+ * {@code DataNodeService}, the repair session, gossip, coverage, trace queries; mutual TLS with the
+ * cluster CA when configured, members only) and the admin one (what operators call, behind users
+ * with role {@code admin}, plus the HTTP port). Registered in the node registry, at the internal
+ * address, once it serves.
  * Metadata and the registry are given (etcd in a real cluster, shared in-process objects in the
  * dev cluster); a deleted group's data is dropped when this node observes the delete, and data
  * metadata no longer accounts for otherwise (the group vanished, another incarnation) is
@@ -42,13 +48,18 @@ public final class DataNodeServer implements AutoCloseable {
   private final StorageNode storage;
   private final RepairNode repair;
   private final HandOffNode handOff;
+  private final InternalEndpoint internal;
   private final ServingEndpoints endpoints;
+  private final TlsMaterial nodeTls;
   private final NodeRegistry registry;
   private final String advertised;
   private boolean closed;
 
   private DataNodeServer(String nodeId, StorageNode storage, RepairNode repair, HandOffNode handOff,
-      ServingEndpoints endpoints, NodeRegistry registry, String advertised) {
+      InternalEndpoint internal, ServingEndpoints endpoints, TlsMaterial nodeTls, NodeRegistry registry,
+      String advertised) {
+    this.internal = internal;
+    this.nodeTls = nodeTls;
     this.handOff = handOff;
     this.nodeId = nodeId;
     this.storage = storage;
@@ -68,12 +79,41 @@ public final class DataNodeServer implements AutoCloseable {
   }
 
   /**
-   * As above, the HTTP port ({@code /metrics}, {@code /repair/traces}) guarded by the users of
-   * {@code httpSecurity}; the gRPC port has no authentication yet (peers call it).
+   * As above, the admin listener (gRPC and HTTP) secured by {@code adminSecurity}; the internal
+   * listener on loopback, any free port, plaintext.
    */
   public static DataNodeServer start(String nodeId, ServerConfig config, MetadataStore metadata,
-      NodeRegistry registry, String advertiseHost, Duration ttl, SecurityConfig httpSecurity) throws IOException {
-    ServerSecurity security = httpSecurity.openHttpOnly();
+      NodeRegistry registry, String advertiseHost, Duration ttl, SecurityConfig adminSecurity) throws IOException {
+    return start(nodeId, config, metadata, registry, advertiseHost, ttl, adminSecurity, InternalListener.loopback());
+  }
+
+  /**
+   * As above, what peers call served on {@code internal} (the address registered for other nodes,
+   * with mutual TLS when it has TLS files); the admin services ({@code RunRepair}, {@code Traces},
+   * {@code BuildTrees}) and the HTTP port on {@code config}'s host and ports, every admin RPC
+   * needing role {@code admin} when {@code adminSecurity} has users.
+   *
+   * @throws IllegalArgumentException a TLS or users file cannot be used, the node certificate is
+   *     not for {@code nodeId}, or the internal listener would be exposed without protection
+   */
+  public static DataNodeServer start(String nodeId, ServerConfig config, MetadataStore metadata,
+      NodeRegistry registry, String advertiseHost, Duration ttl, SecurityConfig adminSecurity,
+      InternalListener internal) throws IOException {
+    if (internal.checkExposure()) {
+      LOG.warn("--insecure-internal: the internal listener {}:{} takes writes, repair and gossip from anyone who"
+          + " reaches it (no mutual TLS)", internal.host(), internal.port());
+    }
+    TlsMaterial nodeTls = internal.tls() == null ? null : internal.tls().load(nodeId);
+    ServerSecurity security;
+    try {
+      security = adminSecurity.open(m -> Role.ADMIN);
+    } catch (RuntimeException e) {
+      if (nodeTls != null) {
+        nodeTls.close();
+      }
+      throw e;
+    }
+    ChannelFactory peers = nodeTls == null ? ChannelFactory.plaintext() : ChannelFactory.mutualTls(nodeTls);
     HybridClock clock = HybridClock.system();
     PrometheusMeterRegistry meters = ServingEndpoints.newRegistry();
     StorageNode storage;
@@ -81,30 +121,40 @@ public final class DataNodeServer implements AutoCloseable {
       storage = StorageNode.open(config, metadata, clock, meters);
     } catch (IOException | RuntimeException e) {
       security.close();
+      if (nodeTls != null) {
+        nodeTls.close();
+      }
       throw e;
     }
     RepairNode repair = null;
     HandOffNode handOff = null;
+    InternalEndpoint internalEndpoint = null;
     ServingEndpoints endpoints = null;
     try {
       // Decides the long-absence fence before anything serves this node's copies.
       handOff = HandOffNode.create(nodeId, config, storage.store(), metadata,
           () -> registry.nodes().stream().filter(n -> n.hasRole("data"))
               .map(n -> dev.arbor.cluster.DataNode.of(n.id(), n.grpcAddress())).toList(),
-          meters);
-      repair = RepairNode.create(nodeId, config, storage, metadata, registry, meters, handOff.fence());
+          meters, peers);
+      repair = RepairNode.create(nodeId, config, storage, metadata, registry, meters, handOff.fence(), peers);
       SchemaLookup lookup = new SchemaLookup(metadata);
-      List<BindableService> services = new java.util.ArrayList<>(List.of(
+      List<BindableService> internalServices = new java.util.ArrayList<>(List.of(
           new DataNodeGrpcService(lookup, storage.store(), new QueryPlanner(lookup, storage.store()),
               new IncarnationGate(storage.store(), new MetadataGroupIncarnations(metadata), METADATA_LAG),
               dev.arbor.property.RevisionBound.of(dev.arbor.observability.trace.Tracer::nowNanos,
                   config.repair().maxClockSkew()),
-              handOff.fence(), METADATA_LAG, config.responseBudget()),
+              handOff.fence(), METADATA_LAG, config.responseBudget())));
+      internalServices.addAll(repair.services());
+      List<BindableService> adminServices = new java.util.ArrayList<>(List.of(
           new TreeAdminGrpcService(metadata, storage.trees())));
-      services.addAll(repair.services());
+      adminServices.addAll(repair.adminServices());
+      // Started first: its server's limiter is the one the node's call gauges report (peers and
+      // liaisons make nearly all of a data node's calls).
+      internalEndpoint = InternalEndpoint.start(internal.host(), internal.port(), internalServices, nodeTls,
+          registry, meters, config.serverLimits().withoutReplyCap()); // its callers are liaisons, which read at once
       endpoints =
-          ServingEndpoints.start(config.grpcHost(), config.grpcPort(), config.httpPort(), services, meters,
-              config.serverLimits().withoutReplyCap(), security); // its callers are liaisons, which read at once
+          ServingEndpoints.start(config.grpcHost(), config.grpcPort(), config.httpPort(), adminServices, meters,
+              config.serverLimits().withoutReplyCap(), security);
       endpoints.addJsonRoute(dev.arbor.observability.trace.TraceHttpHandler.PATH, repair.traceHttpHandler());
       RepairNode finalRepair = repair;
       // After the store: the data directory is locked by now.
@@ -133,10 +183,11 @@ public final class DataNodeServer implements AutoCloseable {
       repair.start();
       endpoints.healthProblems(storage.store()::storageProblems);
       endpoints.markServing();
-      String advertised = advertiseHost + ":" + endpoints.grpcPort();
+      String advertised = advertiseHost + ":" + internalEndpoint.port();
       registry.register(RegisteredNode.of(nodeId, advertised, Set.of("data")), ttl);
       handOff.start();
-      return new DataNodeServer(nodeId, storage, repair, handOff, endpoints, registry, advertised);
+      return new DataNodeServer(nodeId, storage, repair, handOff, internalEndpoint, endpoints, nodeTls, registry,
+          advertised);
     } catch (IOException | RuntimeException e) {
       // Registration comes last and may be refused (id held by another node): nothing may keep
       // serving then.
@@ -145,6 +196,9 @@ public final class DataNodeServer implements AutoCloseable {
       } else {
         security.close();
       }
+      if (internalEndpoint != null) {
+        internalEndpoint.close();
+      }
       if (handOff != null) {
         handOff.close();
       }
@@ -152,6 +206,9 @@ public final class DataNodeServer implements AutoCloseable {
         repair.close();
       }
       storage.close();
+      if (nodeTls != null) {
+        nodeTls.close();
+      }
       throw e;
     }
   }
@@ -175,8 +232,14 @@ public final class DataNodeServer implements AutoCloseable {
     return repair.watermarks();
   }
 
+  /** The admin listener's gRPC port (operators: repair runs, trace queries, tree builds). */
   public int grpcPort() {
     return endpoints.grpcPort();
+  }
+
+  /** The internal listener's port (what peers and liaisons call; the registered address). */
+  public int internalPort() {
+    return internal.port();
   }
 
   public int httpPort() {
@@ -196,6 +259,10 @@ public final class DataNodeServer implements AutoCloseable {
     handOff.close();
     repair.close();
     endpoints.close();
+    internal.close();
     storage.close();
+    if (nodeTls != null) {
+      nodeTls.close();
+    }
   }
 }

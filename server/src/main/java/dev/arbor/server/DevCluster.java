@@ -12,12 +12,15 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A whole cluster in one process for one machine: N data nodes and a liaison on loopback ports,
+ * A whole cluster in one process for one machine: N data nodes (internal listeners on loopback,
+ * plaintext) and a liaison (registered as {@value #LIAISON_ID}) on loopback ports,
  * sharing one metadata store (embedded, or etcd when given) — a composition root. Node
  * registrations come from {@link NodeRegistries}: an embedded registry is shared, while etcd
  * needs one registry per data node because each registration is its own lease.
  */
 public final class DevCluster implements AutoCloseable {
+  /** The node id the dev cluster's liaison registers under. */
+  public static final String LIAISON_ID = "liaison";
   private final List<DataNodeServer> dataNodes;
   private final LiaisonServer liaison;
 
@@ -75,7 +78,9 @@ public final class DevCluster implements AutoCloseable {
             Duration.ofSeconds(10)));
       }
       LiaisonServer liaison = LiaisonServer.start(host, grpcPort, httpPort, metadata, registries.watched(), limits, consistency,
-          Duration.ofSeconds(5), 1024, dev.arbor.property.HybridClock.system(), nodeTemplate.serverLimits(), fanOut);
+          Duration.ofSeconds(5), 1024, dev.arbor.property.HybridClock.system(), nodeTemplate.serverLimits(), fanOut,
+          dev.arbor.transport.SecurityConfig.NONE,
+          new LiaisonMembership(LIAISON_ID, "127.0.0.1", Duration.ofSeconds(10), null));
       return new DevCluster(started, liaison);
     } catch (IOException | RuntimeException e) {
       started.forEach(DataNodeServer::close);

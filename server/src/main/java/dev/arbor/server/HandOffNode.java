@@ -48,14 +48,14 @@ final class HandOffNode implements AutoCloseable {
   }
 
   static HandOffNode create(String nodeId, ServerConfig config, PropertyStore store, MetadataStore metadata,
-      Supplier<List<DataNode>> dataNodes, MeterRegistry meters) {
+      Supplier<List<DataNode>> dataNodes, MeterRegistry meters, dev.arbor.transport.ChannelFactory peers) {
     HandOffSettings settings = config.repair().handOff();
     CopyOwnership ownership = new CopyOwnership(nodeId, dataNodes, g -> copies(metadata, g));
     OrphanTracker tracker = new OrphanTracker(ownership,
         () -> store.allShards().stream().map(s -> new ShardRef(s.group(), s.shard())).toList(),
         settings.debounce(), System::nanoTime);
     CountDownLatch closed = new CountDownLatch(1);
-    GrpcOwnerWriter writer = new GrpcOwnerWriter(PUSH_DEADLINE, dev.arbor.transport.ChannelFactory.plaintext());
+    GrpcOwnerWriter writer = new GrpcOwnerWriter(PUSH_DEADLINE, peers);
     HandOff handOff = new HandOff(store, ownership, writer, settings, System::nanoTime, d -> {
       try {
         return !closed.await(d.toMillis(), TimeUnit.MILLISECONDS);

@@ -16,21 +16,31 @@ import dev.arbor.transport.ChannelFactory;
 import dev.arbor.transport.GrpcServerLimits;
 import dev.arbor.transport.SecurityConfig;
 import dev.arbor.transport.ServerSecurity;
+import dev.arbor.transport.TlsMaterial;
+import java.util.Set;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 
 /**
  * A running liaison — a composition root: the public BanyanDB API over the registered data
- * nodes (placement follows the registry), with read repair. Holds no property data.
+ * nodes (placement follows the registry), with read repair. Holds no property data. Registers
+ * itself with role {@code liaison} (data nodes serve registered members only).
  */
 public final class LiaisonServer implements AutoCloseable {
   private final DataNodes nodes;
   private final ReplicatedApi api;
   private final ServingEndpoints endpoints;
+  private final NodeRegistry registry;
+  private final String nodeId;
+  private final TlsMaterial nodeTls;
   private boolean closed;
 
-  private LiaisonServer(DataNodes nodes, ReplicatedApi api, ServingEndpoints endpoints) {
+  private LiaisonServer(DataNodes nodes, ReplicatedApi api, ServingEndpoints endpoints, NodeRegistry registry,
+      String nodeId, TlsMaterial nodeTls) {
+    this.registry = registry;
+    this.nodeId = nodeId;
+    this.nodeTls = nodeTls;
     this.nodes = nodes;
     this.api = api;
     this.endpoints = endpoints;
@@ -74,9 +84,34 @@ public final class LiaisonServer implements AutoCloseable {
       NodeRegistry registry, dev.arbor.liaison.RequestLimits limits, WriteConsistency consistency,
       Duration nodeDeadline, int repairQueueSize, HybridClock clock, GrpcServerLimits serverLimits,
       ReplicaCallLimits fanOut, SecurityConfig securityConfig) throws IOException {
-    ServerSecurity security = securityConfig.open(ApiRoles::required);
-    // Calls to data nodes stay plaintext until the internal listener with mTLS exists.
-    DataNodes nodes = new DataNodes(nodeDeadline, ChannelFactory.plaintext());
+    return start(host, grpcPort, httpPort, metadata, registry, limits, consistency, nodeDeadline, repairQueueSize,
+        clock, serverLimits, fanOut, securityConfig, null);
+  }
+
+  /**
+   * As above, registered in {@code registry} as {@code membership} says (null: not registered,
+   * plaintext calls to data nodes — tests whose data nodes admit anyone).
+   *
+   * @throws IllegalArgumentException a TLS or users file cannot be used, or the node certificate
+   *     is not for the membership's node id; nothing was opened
+   */
+  public static LiaisonServer start(String host, int grpcPort, int httpPort, MetadataStore metadata,
+      NodeRegistry registry, dev.arbor.liaison.RequestLimits limits, WriteConsistency consistency,
+      Duration nodeDeadline, int repairQueueSize, HybridClock clock, GrpcServerLimits serverLimits,
+      ReplicaCallLimits fanOut, SecurityConfig securityConfig, LiaisonMembership membership) throws IOException {
+    TlsMaterial nodeTls = membership == null || membership.tls() == null ? null
+        : membership.tls().load(membership.nodeId());
+    ServerSecurity security;
+    try {
+      security = securityConfig.open(ApiRoles::required);
+    } catch (RuntimeException e) {
+      if (nodeTls != null) {
+        nodeTls.close();
+      }
+      throw e;
+    }
+    DataNodes nodes = new DataNodes(nodeDeadline,
+        nodeTls == null ? ChannelFactory.plaintext() : ChannelFactory.mutualTls(nodeTls));
     registry.addListener(e -> nodes.update(dataNodes(registry)));
     nodes.update(dataNodes(registry));
     ReplicatedApi api = new ReplicatedApi(metadata, nodes, clock, limits,
@@ -105,15 +140,28 @@ public final class LiaisonServer implements AutoCloseable {
         .description("read repairs that failed or that the replica refused").register(meters);
     FunctionCounter.builder("arbor.read.repair.superseded", api, a -> a.readRepairCounts()[4])
         .description("read repairs not needed: the replica already held a newer version").register(meters);
+    ServingEndpoints endpoints = null;
     try {
-      ServingEndpoints endpoints =
-          ServingEndpoints.start(host, grpcPort, httpPort, api.services(), meters, serverLimits, security);
+      endpoints = ServingEndpoints.start(host, grpcPort, httpPort, api.services(), meters, serverLimits, security);
+      if (membership != null) {
+        // Before the public port counts as serving: data nodes refuse calls of a liaison they do
+        // not know as a member.
+        registry.register(RegisteredNode.of(membership.nodeId(),
+            membership.advertisedHost() + ":" + endpoints.grpcPort(), Set.of("liaison")), membership.ttl());
+      }
       endpoints.markServing();
-      return new LiaisonServer(nodes, api, endpoints);
+      return new LiaisonServer(nodes, api, endpoints, registry, membership == null ? null : membership.nodeId(),
+          nodeTls);
     } catch (IOException | RuntimeException e) {
+      if (endpoints != null) {
+        endpoints.close();
+      }
       api.close();
       nodes.close();
       security.close();
+      if (nodeTls != null) {
+        nodeTls.close();
+      }
       throw e;
     }
   }
@@ -143,8 +191,14 @@ public final class LiaisonServer implements AutoCloseable {
       return;
     }
     closed = true;
+    if (nodeId != null && registry instanceof dev.arbor.metadata.EmbeddedNodeRegistry shared) {
+      shared.deregister(nodeId);
+    }
     endpoints.close();
     api.close();
     nodes.close();
+    if (nodeTls != null) {
+      nodeTls.close();
+    }
   }
 }

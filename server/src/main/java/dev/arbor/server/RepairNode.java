@@ -48,7 +48,8 @@ import java.util.function.Supplier;
 /**
  * The background repair of a data node, wired: the repair stream server and client, the gossip
  * queue, worker and service, rounds it originates, the trigger, trace spans and metrics. Built
- * by {@link DataNodeServer}; {@link #services()} go on the node's gRPC port.
+ * by {@link DataNodeServer}; {@link #services()} go on the node's internal listener,
+ * {@link #adminServices()} on its admin listener.
  */
 final class RepairNode implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RepairNode.class);
@@ -67,6 +68,7 @@ final class RepairNode implements AutoCloseable {
   private final TraceQuery traceQuery;
   private final RepairTrigger trigger;
   private final List<BindableService> services;
+  private final List<BindableService> adminServices;
   private final WatermarkStore watermarks;
   private final CoverageAnnouncer announcer;
   private final CoverageMonitor monitor;
@@ -76,7 +78,8 @@ final class RepairNode implements AutoCloseable {
   private final java.util.concurrent.ScheduledExecutorService sessionTimers;
 
   private RepairNode(SpanStore spans, PeerChannels channels, PropagationWorker worker, RepairRounds rounds,
-      TraceQuery traceQuery, RepairTrigger trigger, List<BindableService> services, WatermarkStore watermarks,
+      TraceQuery traceQuery, RepairTrigger trigger, List<BindableService> services,
+      List<BindableService> adminServices, WatermarkStore watermarks,
       CoverageAnnouncer announcer, CoverageMonitor monitor, PurgeCutoff purge, Duration grace,
       java.util.concurrent.ScheduledExecutorService sessionTimers) {
     this.sessionTimers = sessionTimers;
@@ -92,11 +95,13 @@ final class RepairNode implements AutoCloseable {
     this.traceQuery = traceQuery;
     this.trigger = trigger;
     this.services = services;
+    this.adminServices = adminServices;
   }
 
   /** @param fence copies of this node that take no part in repair (orphans being handed off) */
   static RepairNode create(String nodeId, ServerConfig config, StorageNode storage, MetadataStore metadata,
-      NodeRegistry registry, MeterRegistry meters, dev.arbor.storage.CopyFence fence) {
+      NodeRegistry registry, MeterRegistry meters, dev.arbor.storage.CopyFence fence,
+      dev.arbor.transport.ChannelFactory internalChannels) {
     RepairConfig rc = config.repair();
     SpanStore spans = new SpanStore(config.dataDir().resolve("traces"), rc.traceRetention());
     try {
@@ -104,8 +109,6 @@ final class RepairNode implements AutoCloseable {
           .description("repair spans dropped because the buffer was full").register(meters);
       Tracer tracer = new Tracer(nodeId, spans);
       RepairMetrics metrics = new RepairMetrics(meters, System::currentTimeMillis);
-      // Node-to-node traffic stays plaintext until the internal listener with mTLS exists.
-      dev.arbor.transport.ChannelFactory internalChannels = dev.arbor.transport.ChannelFactory.plaintext();
       PeerChannels channels = new PeerChannels(internalChannels, MAX_MESSAGE);
       Supplier<List<DataNode>> dataNodes = () -> registry.nodes().stream().filter(n -> n.hasRole("data"))
           .map(n -> DataNode.of(n.id(), n.grpcAddress())).toList();
@@ -176,9 +179,14 @@ final class RepairNode implements AutoCloseable {
       CoverageMonitor monitor = new CoverageMonitor(nodeId, rings, watermarks, metrics, wallNanos, grace);
       PurgeCutoff purge = new CoveragePurgeCutoff(rings, watermarks, wallNanos, grace,
           rc.maxClockSkew());
-      List<BindableService> services = List.of(repairService, gossip, coverage,
-          new RepairAdminGrpcService(rounds, traceQuery));
-      return new RepairNode(spans, channels, worker, rounds, traceQuery, trigger, services, watermarks, announcer,
+      RepairAdminGrpcService admin = new RepairAdminGrpcService(rounds, traceQuery);
+      // Peers ask each other for trace spans (a cluster-wide trace query); running rounds is
+      // for operators, on the admin listener only.
+      List<BindableService> internal = List.of(repairService, gossip, coverage,
+          dev.arbor.transport.MethodSubset.of(admin, java.util.Set.of(
+              dev.arbor.api.repair.v1.RepairAdminServiceGrpc.getTracesMethod().getFullMethodName())));
+      return new RepairNode(spans, channels, worker, rounds, traceQuery, trigger, internal, List.of(admin),
+          watermarks, announcer,
           monitor, purge, grace, sessionTimers);
     } catch (RuntimeException e) {
       spans.close();
@@ -186,8 +194,14 @@ final class RepairNode implements AutoCloseable {
     }
   }
 
+  /** What peers call: served on the internal listener. */
   List<BindableService> services() {
     return services;
+  }
+
+  /** What operators call ({@code arbor repair run}, {@code arbor repair traces}): the admin listener. */
+  List<BindableService> adminServices() {
+    return adminServices;
   }
 
   TraceHttpHandler traceHttpHandler() {

@@ -29,6 +29,7 @@ public final class AuthInterceptor implements ServerInterceptor {
     String user = headers.get(ChannelFactory.USERNAME);
     String password = headers.get(ChannelFactory.PASSWORD);
     if (user == null || password == null) {
+      users.missingCredentials();
       return refuse(call, Status.UNAUTHENTICATED.withDescription(
           "authentication required: send the username and password metadata (client --user)"));
     }

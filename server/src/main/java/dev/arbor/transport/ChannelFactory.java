@@ -33,6 +33,20 @@ public final class ChannelFactory {
     this.credentials = channelCredentials(security);
   }
 
+  private ChannelFactory(ChannelCredentials credentials) {
+    this.security = ClientSecurity.PLAINTEXT;
+    this.credentials = credentials;
+  }
+
+  /**
+   * Channels between the nodes of a cluster: this node's certificate presented, the server's
+   * checked against the cluster CA and its host name. Renewed certificates and CAs are used by
+   * the next handshake (the material reloads itself), so channels need no rebuilding.
+   */
+  public static ChannelFactory mutualTls(TlsMaterial material) {
+    return new ChannelFactory(material.channelCredentials());
+  }
+
   /** Plaintext channels without credentials. */
   public static ChannelFactory plaintext() {
     return new ChannelFactory(ClientSecurity.PLAINTEXT);
@@ -46,6 +60,7 @@ public final class ChannelFactory {
     return new ChannelFactory(security);
   }
 
+  /** What users' channels carry; for {@link #mutualTls} channels only the node certificate counts. */
   public ClientSecurity security() {
     return security;
   }

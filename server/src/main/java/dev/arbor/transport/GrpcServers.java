@@ -27,13 +27,31 @@ public final class GrpcServers {
    */
   public static Server start(String host, int port, List<BindableService> services, MeterRegistry registry,
       GrpcServerLimits limits, ServerSecurity security) throws IOException {
+    return start(host, port, services, registry, limits, security, List.of());
+  }
+
+  /**
+   * As above, {@code admission} run after authentication and before the call takes a slot (the
+   * internal listener's member check).
+   */
+  public static Server start(String host, int port, List<BindableService> services, MeterRegistry registry,
+      GrpcServerLimits limits, ServerSecurity security, List<ServerInterceptor> admission) throws IOException {
     GrpcMetricsInterceptor metrics = new GrpcMetricsInterceptor(registry);
     CallLimiter limiter = new CallLimiter(limits.maxConcurrentCalls());
-    FunctionCounter.builder("arbor.grpc.calls.refused", limiter, CallLimiter::refused)
-        .description("calls answered RESOURCE_EXHAUSTED because --max-concurrent-calls were being handled")
-        .register(registry);
-    Gauge.builder("arbor.grpc.calls.in.flight", limiter, CallLimiter::inFlight)
-        .description("calls being handled now").register(registry);
+    // A second server of the process (a data node's admin listener, started after its internal
+    // one) keeps its limits unreported: the meters describe the process's main listener.
+    boolean first = registry.find("arbor.grpc.calls.in.flight").meter() == null;
+    if (first) {
+      FunctionCounter.builder("arbor.grpc.calls.refused", limiter, CallLimiter::refused)
+          .description("calls answered RESOURCE_EXHAUSTED because --max-concurrent-calls were being handled")
+          .register(registry);
+      Gauge.builder("arbor.grpc.calls.in.flight", limiter, CallLimiter::inFlight)
+          .description("calls being handled now").register(registry);
+    }
+    if (security.users() != null) {
+      // Refusals on this gRPC port and its HTTP port alike (they share the users).
+      security.users().failures().register(registry);
+    }
     NettyServerBuilder builder = NettyServerBuilder
         .forAddress(new InetSocketAddress(host, port), security.grpcCredentials())
         .maxInboundMessageSize(MessageLimits.MAX_MESSAGE_BYTES)
@@ -49,14 +67,17 @@ public final class GrpcServers {
     if (limits.maxQueuedReplyBytes() > 0) {
       // Innermost: it sees the handler's replies before the others see the call's end.
       ReplyBudget replies = new ReplyBudget(limits.maxQueuedReplyBytes());
-      FunctionCounter.builder("arbor.grpc.replies.refused", replies, ReplyBudget::refused)
-          .description("calls answered RESOURCE_EXHAUSTED because --max-queued-reply-bytes of replies were waiting"
-              + " for their clients").register(registry);
-      Gauge.builder("arbor.grpc.replies.queued.bytes", replies, ReplyBudget::queuedBytes)
-          .description("reply bytes waiting for their clients to read them").register(registry);
+      if (registry.find("arbor.grpc.replies.queued.bytes").meter() == null) {
+        FunctionCounter.builder("arbor.grpc.replies.refused", replies, ReplyBudget::refused)
+            .description("calls answered RESOURCE_EXHAUSTED because --max-queued-reply-bytes of replies were waiting"
+                + " for their clients").register(registry);
+        Gauge.builder("arbor.grpc.replies.queued.bytes", replies, ReplyBudget::queuedBytes)
+            .description("reply bytes waiting for their clients to read them").register(registry);
+      }
       chain.add(replies);
     }
     chain.add(limiter);
+    chain.addAll(admission);
     chain.addAll(security.interceptors());
     chain.add(metrics);
     chain.add(new BoundedDescriptions());

@@ -33,6 +33,14 @@ public enum HttpAuth {
   public static com.sun.net.httpserver.Authenticator authenticator(UserDirectory users) {
     return new BasicAuthenticator("arbor") {
       @Override
+      public Result authenticate(com.sun.net.httpserver.HttpExchange exchange) {
+        if (!exchange.getRequestHeaders().containsKey("Authorization")) {
+          users.missingCredentials();
+        }
+        return super.authenticate(exchange);
+      }
+
+      @Override
       public boolean checkCredentials(String username, String password) {
         return users.authenticate(username, password).isPresent();
       }

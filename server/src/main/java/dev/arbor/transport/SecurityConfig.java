@@ -32,19 +32,4 @@ public record SecurityConfig(ServerTls tls, Path authConfigFile, HttpAuth httpAu
     }
     return new ServerSecurity(material, users, requiredRole, users == null ? HttpAuth.NONE : httpAuth);
   }
-
-  /**
-   * Loads the users file for the HTTP port alone (a data node: its gRPC port is called by peers
-   * that carry no user credentials).
-   *
-   * @throws IllegalArgumentException TLS was configured (not supported there yet) or the users
-   *     file cannot be used
-   */
-  public ServerSecurity openHttpOnly() {
-    if (tls != null) {
-      throw new IllegalArgumentException("TLS is not available on this listener yet");
-    }
-    return authConfigFile == null ? ServerSecurity.NONE
-        : ServerSecurity.httpOnly(UserDirectory.load(authConfigFile, reloadInterval), httpAuth);
-  }
 }

@@ -21,18 +21,13 @@ import javax.net.ssl.SSLParameters;
  *
  * @param tls key material, or null for plaintext
  * @param users who may call, or null to let anyone call
- * @param requiredRole the role each gRPC method needs (by full method name); null when users guard
- *     the HTTP port only (a data node, whose gRPC port peers call without credentials)
+ * @param requiredRole the role each gRPC method needs (by full method name); null when no gRPC
+ *     method is checked against users (a data node's internal listener, whose callers are nodes)
  * @param httpAuth which HTTP routes need credentials (only with users)
  */
 public record ServerSecurity(TlsMaterial tls, UserDirectory users, Function<String, Role> requiredRole,
     HttpAuth httpAuth) implements AutoCloseable {
   public static final ServerSecurity NONE = new ServerSecurity(null, null, m -> Role.READ, HttpAuth.NONE);
-
-  /** Users guarding the HTTP routes only; gRPC stays as it is. */
-  public static ServerSecurity httpOnly(UserDirectory users, HttpAuth httpAuth) {
-    return new ServerSecurity(null, users, null, httpAuth);
-  }
 
   public ServerCredentials grpcCredentials() {
     return tls == null ? InsecureServerCredentials.create() : tls.grpcCredentials();

@@ -1,6 +1,8 @@
 package dev.arbor.transport;
 
+import io.grpc.ChannelCredentials;
 import io.grpc.ServerCredentials;
+import io.grpc.TlsChannelCredentials;
 import io.grpc.TlsServerCredentials;
 import io.grpc.util.AdvancedTlsX509KeyManager;
 import io.grpc.util.AdvancedTlsX509TrustManager;
@@ -18,6 +20,7 @@ import java.util.Arrays;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
@@ -38,16 +41,30 @@ public final class TlsMaterial implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(TlsMaterial.class);
 
   private final ServerTls config;
+  private final Flags flags;
+  private final Consumer<X509Certificate> identityCheck;
   private final AdvancedTlsX509KeyManager keys = new AdvancedTlsX509KeyManager();
   private final AdvancedTlsX509TrustManager clientCas;
+  /** The same CA, checking the host name of a server this process calls (mutual TLS between nodes). */
+  private final AdvancedTlsX509TrustManager serverCas;
   private final ScheduledExecutorService reloader;
   private byte[] loadedDigest;
+  private volatile X509Certificate leaf;
 
-  private TlsMaterial(ServerTls config) {
+  /** The option names a message about each file cites. */
+  public record Flags(String cert, String key, String ca) {
+    public static final Flags PUBLIC = new Flags("--tls-cert-file", "--tls-key-file", "--tls-client-ca-file");
+  }
+
+  private TlsMaterial(ServerTls config, Flags flags, Consumer<X509Certificate> identityCheck) {
     this.config = config;
+    this.flags = flags;
+    this.identityCheck = identityCheck;
     try {
       this.clientCas = config.clientCaFile() == null ? null : AdvancedTlsX509TrustManager.newBuilder()
           .setVerification(AdvancedTlsX509TrustManager.Verification.CERTIFICATE_ONLY_VERIFICATION).build();
+      this.serverCas = config.clientCaFile() == null ? null : AdvancedTlsX509TrustManager.newBuilder()
+          .setVerification(AdvancedTlsX509TrustManager.Verification.CERTIFICATE_AND_HOST_NAME_VERIFICATION).build();
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("the JDK offers no X.509 trust manager", e);
     }
@@ -65,7 +82,16 @@ public final class TlsMaterial implements AutoCloseable {
    * @throws IllegalArgumentException when a file cannot be read or parsed
    */
   public static TlsMaterial load(ServerTls config) {
-    TlsMaterial m = new TlsMaterial(config);
+    return load(config, Flags.PUBLIC, c -> { });
+  }
+
+  /**
+   * As above, messages naming {@code flags}; {@code identityCheck} throws
+   * IllegalArgumentException for a leaf certificate this process must not present (at start that
+   * stops the start; on reload the previous certificate stays in use).
+   */
+  public static TlsMaterial load(ServerTls config, Flags flags, Consumer<X509Certificate> identityCheck) {
+    TlsMaterial m = new TlsMaterial(config, flags, identityCheck);
     try {
       m.reload();
     } catch (IllegalArgumentException e) {
@@ -94,50 +120,53 @@ public final class TlsMaterial implements AutoCloseable {
 
   private synchronized void reload() {
     byte[] digest = digest();
-    byte[] certBytes = read(config.certFile(), "--tls-cert-file");
-    byte[] keyBytes = read(config.keyFile(), "--tls-key-file");
+    byte[] certBytes = read(config.certFile(), flags.cert());
+    byte[] keyBytes = read(config.keyFile(), flags.key());
     X509Certificate[] chain;
     PrivateKey key;
     try {
       chain = CertificateUtils.getX509Certificates(new ByteArrayInputStream(certBytes));
     } catch (GeneralSecurityException | RuntimeException e) {
-      throw new IllegalArgumentException("--tls-cert-file " + config.certFile() + " holds no PEM certificate: "
+      throw new IllegalArgumentException(flags.cert() + " " + config.certFile() + " holds no PEM certificate: "
           + describe(e), e);
     }
     if (chain.length == 0) {
-      throw new IllegalArgumentException("--tls-cert-file " + config.certFile() + " holds no PEM certificate");
+      throw new IllegalArgumentException(flags.cert() + " " + config.certFile() + " holds no PEM certificate");
     }
     try {
       key = CertificateUtils.getPrivateKey(new ByteArrayInputStream(keyBytes));
     } catch (IOException | GeneralSecurityException | RuntimeException e) {
-      throw new IllegalArgumentException("--tls-key-file " + config.keyFile()
+      throw new IllegalArgumentException(flags.key() + " " + config.keyFile()
           + " holds no PEM PKCS#8 private key ('BEGIN PRIVATE KEY'; convert with openssl pkcs8 -topk8 -nocrypt): "
           + describe(e), e);
     }
     if (!key.getAlgorithm().equals(chain[0].getPublicKey().getAlgorithm())) {
-      throw new IllegalArgumentException("--tls-key-file " + config.keyFile() + " is a " + key.getAlgorithm()
+      throw new IllegalArgumentException(flags.key() + " " + config.keyFile() + " is a " + key.getAlgorithm()
           + " key but the certificate in " + config.certFile() + " is for a " + chain[0].getPublicKey().getAlgorithm()
           + " key");
     }
     X509Certificate[] cas = null;
     if (config.clientCaFile() != null) {
-      byte[] caBytes = read(config.clientCaFile(), "--tls-client-ca-file");
+      byte[] caBytes = read(config.clientCaFile(), flags.ca());
       try {
         cas = CertificateUtils.getX509Certificates(new ByteArrayInputStream(caBytes));
       } catch (GeneralSecurityException | RuntimeException e) {
-        throw new IllegalArgumentException("--tls-client-ca-file " + config.clientCaFile()
+        throw new IllegalArgumentException(flags.ca() + " " + config.clientCaFile()
             + " holds no PEM certificate: " + describe(e), e);
       }
       if (cas.length == 0) {
-        throw new IllegalArgumentException("--tls-client-ca-file " + config.clientCaFile() + " holds no PEM certificate");
+        throw new IllegalArgumentException(flags.ca() + " " + config.clientCaFile() + " holds no PEM certificate");
       }
     }
+    identityCheck.accept(chain[0]);
     keys.updateIdentityCredentials(chain, key);
+    leaf = chain[0];
     if (cas != null) {
       try {
         clientCas.updateTrustCredentials(cas);
+        serverCas.updateTrustCredentials(cas);
       } catch (IOException | GeneralSecurityException e) {
-        throw new IllegalArgumentException("--tls-client-ca-file " + config.clientCaFile() + ": " + describe(e), e);
+        throw new IllegalArgumentException(flags.ca() + " " + config.clientCaFile() + ": " + describe(e), e);
       }
     }
     loadedDigest = digest;
@@ -146,10 +175,10 @@ public final class TlsMaterial implements AutoCloseable {
   private byte[] digest() {
     try {
       MessageDigest md = MessageDigest.getInstance("SHA-256");
-      md.update(read(config.certFile(), "--tls-cert-file"));
-      md.update(read(config.keyFile(), "--tls-key-file"));
+      md.update(read(config.certFile(), flags.cert()));
+      md.update(read(config.keyFile(), flags.key()));
       if (config.clientCaFile() != null) {
-        md.update(read(config.clientCaFile(), "--tls-client-ca-file"));
+        md.update(read(config.clientCaFile(), flags.ca()));
       }
       return md.digest();
     } catch (NoSuchAlgorithmException e) {
@@ -177,6 +206,24 @@ public final class TlsMaterial implements AutoCloseable {
 
   public ServerTls config() {
     return config;
+  }
+
+  /** The certificate presented now (the first of the chain). */
+  public X509Certificate certificate() {
+    return leaf;
+  }
+
+  /**
+   * Credentials for channels to servers of the same cluster: this certificate presented, the
+   * server's checked against the CA file (chain and host name). Both follow reloads.
+   *
+   * @throws IllegalStateException no CA file was configured
+   */
+  public ChannelCredentials channelCredentials() {
+    if (serverCas == null) {
+      throw new IllegalStateException("mutual TLS channels need a CA file");
+    }
+    return TlsChannelCredentials.newBuilder().keyManager(keys).trustManager(serverCas).build();
   }
 
   /** Credentials for a gRPC server. */

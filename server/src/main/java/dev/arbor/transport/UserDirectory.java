@@ -101,20 +101,26 @@ public final class UserDirectory implements AutoCloseable {
 
   private record Snapshot(byte[] fileDigest, Map<String, User> users) {}
 
+  private final AuthFailures failures = new AuthFailures();
+
   /** Verified bcrypt passwords, as digests, for the snapshot they were verified against. */
   private final Map<String, byte[]> verified = new ConcurrentHashMap<>();
 
-  /** The role of the user if the password is theirs; empty when the user or password is wrong. */
+  /**
+   * The role of the user if the password is theirs; empty when the user or password is wrong
+   * (counted in {@link #failures()}, by which).
+   */
   public Optional<Role> authenticate(String username, String password) {
     Snapshot s = current;
     User u = s.users().get(username);
     byte[] given = sha256(password);
     if (u == null) {
       MessageDigest.isEqual(given, NO_USER);
+      failures.record(AuthFailures.Reason.UNKNOWN_USER);
       return Optional.empty();
     }
     if (u.passwordDigest() != null) {
-      return MessageDigest.isEqual(given, u.passwordDigest()) ? Optional.of(u.role()) : Optional.empty();
+      return MessageDigest.isEqual(given, u.passwordDigest()) ? Optional.of(u.role()) : wrongPassword();
     }
     String key = u.bcryptHash() + '\u0000' + username;
     byte[] known = verified.get(key);
@@ -125,7 +131,22 @@ public final class UserDirectory implements AutoCloseable {
       verified.put(key, given);
       return Optional.of(u.role());
     }
+    return wrongPassword();
+  }
+
+  private Optional<Role> wrongPassword() {
+    failures.record(AuthFailures.Reason.WRONG_PASSWORD);
     return Optional.empty();
+  }
+
+  /** A call that came without credentials (counted; the caller refuses it). */
+  public void missingCredentials() {
+    failures.record(AuthFailures.Reason.MISSING);
+  }
+
+  /** Logins refused, by reason, since this directory was loaded. */
+  public AuthFailures failures() {
+    return failures;
   }
 
   /** How many users are configured (logs and tests). */

@@ -26,6 +26,7 @@ import dev.arbor.api.cluster.v1.WriteRequest;
 import dev.arbor.api.cluster.v1.WriteResponse;
 import dev.arbor.cluster.DataNode;
 import dev.arbor.cluster.DataNodeClient;
+import dev.arbor.transport.PeerFutures;
 import dev.arbor.cluster.InternalApiLimits;
 import dev.arbor.cluster.StoredProperties;
 import dev.arbor.cluster.WriteReply;
@@ -124,15 +125,15 @@ class DataNodeGrpcServiceTest {
 
   @Test
   void writesFollowLastWriteWinsAndReadsReturnTheWinner() {
-    assertThat(client.write(List.of(proto(record("a", 10, 1)), proto(record("b", 10, 1)))).stored()).isEqualTo(2);
-    assertThat(client.write(List.of(proto(record("a", 9, 99)))).stored()).as("older version").isZero();
-    assertThat(client.write(List.of(proto(record("a", 10, 1)))).stored()).as("same version").isZero();
+    assertThat(write(client, List.of(proto(record("a", 10, 1)), proto(record("b", 10, 1)))).stored()).isEqualTo(2);
+    assertThat(write(client, List.of(proto(record("a", 9, 99)))).stored()).as("older version").isZero();
+    assertThat(write(client, List.of(proto(record("a", 10, 1)))).stored()).as("same version").isZero();
     PropertyRecord tomb = record("a", 10, 1).tombstone(500);
-    assertThat(client.write(List.of(proto(tomb))).stored()).as("tombstone at equal revision wins").isEqualTo(1);
-    assertThat(client.write(List.of(proto(record("a", 10, 1)))).stored()).as("no resurrection").isZero();
-    assertThat(client.write(List.of(proto(record("b", 11, 2)))).stored()).isEqualTo(1);
+    assertThat(write(client, List.of(proto(tomb))).stored()).as("tombstone at equal revision wins").isEqualTo(1);
+    assertThat(write(client, List.of(proto(record("a", 10, 1)))).stored()).as("no resurrection").isZero();
+    assertThat(write(client, List.of(proto(record("b", 11, 2)))).stored()).isEqualTo(1);
 
-    List<StoredProperty> got = client.read(List.of(key("a"), key("b"), key("missing")));
+    List<StoredProperty> got = read(client, List.of(key("a"), key("b"), key("missing")));
     assertThat(got).hasSize(2);
     StoredProperty a = got.stream().filter(p -> p.getEntity().endsWith("/a")).findFirst().orElseThrow();
     StoredProperty b = got.stream().filter(p -> p.getEntity().endsWith("/b")).findFirst().orElseThrow();
@@ -145,22 +146,22 @@ class DataNodeGrpcServiceTest {
   @Test
   void queryShardsSearchesOnlyTheShardsAsked() {
     for (int i = 0; i < 40; i++) {
-      client.write(List.of(proto(record("id" + i, 100 + i, i))));
+      write(client, List.of(proto(record("id" + i, 100 + i, i))));
     }
     QueryRequest all = QueryRequest.newBuilder().addGroups(G).setName("n").setLimit(1000).build();
-    assertThat(client.queryShards(all, Map.of())).hasSize(40);
-    List<StoredProperty> shard1 = client.queryShards(all, Map.of(G, List.of(1)));
+    assertThat(queryShards(client, all, Map.of())).hasSize(40);
+    List<StoredProperty> shard1 = queryShards(client, all, Map.of(G, List.of(1)));
     assertThat(shard1).isNotEmpty().allSatisfy(p -> assertThat(p.getShard()).isEqualTo(1));
     long expected = java.util.stream.IntStream.range(0, 40)
         .filter(i -> ShardRouter.shardOf(new EntityKey(G, "n", "id" + i), SHARDS) == 1).count();
     assertThat(shard1).hasSize((int) expected);
-    client.write(List.of(proto(record("id0", 100, 0).tombstone(7))));
-    assertThat(client.queryShards(all, Map.of())).as("tombstones never match").hasSize(39);
+    write(client, List.of(proto(record("id0", 100, 0).tombstone(7))));
+    assertThat(queryShards(client, all, Map.of())).as("tombstones never match").hasSize(39);
   }
 
   @Test
   void writeAnswersAnOutcomePerRecord() {
-    client.write(List.of(proto(record("held", 10, 1)), proto(record("tomb", 10, 1).tombstone(20))));
+    write(client, List.of(proto(record("held", 10, 1)), proto(record("tomb", 10, 1).tombstone(20))));
     StoredProperty fresh = proto(record("fresh", 10, 1));
     StoredProperty same = proto(record("held", 10, 1));
     StoredProperty older = proto(record("held", 9, 99));
@@ -186,22 +187,22 @@ class DataNodeGrpcServiceTest {
         WriteOutcome.WRITE_OUTCOME_REJECTED);
     assertThat(r.getStored()).as("the count older callers read").isEqualTo(1);
     assertThat(r.getRejection()).contains("properties[5].sha");
-    assertThat(client.read(List.of(key("fresh")))).as("a rejected record does not sink the batch").hasSize(1);
-    assertThat(client.read(List.of(key("bad")))).isEmpty();
-    assertThat(StoredProperties.fromProto(client.read(List.of(key("held"))).get(0), "held").record())
+    assertThat(read(client, List.of(key("fresh")))).as("a rejected record does not sink the batch").hasSize(1);
+    assertThat(read(client, List.of(key("bad")))).isEmpty();
+    assertThat(StoredProperties.fromProto(read(client, List.of(key("held"))).get(0), "held").record())
         .isEqualTo(record("held", 10, 1));
   }
 
   @Test
   void writeOutcomesWithinOneBatchFollowLastWriteWins() {
-    WriteReply r = client.write(List.of(
+    WriteReply r = write(client, List.of(
         proto(record("k", 10, 1)), proto(record("k", 12, 2)), proto(record("k", 11, 3)), proto(record("k", 12, 2))));
     assertThat(r.outcomes()).as("only the batch's winner is stored; an exact copy of it counts as held").containsExactly(
         WriteOutcome.WRITE_OUTCOME_NOT_STORED_NEWER,
         WriteOutcome.WRITE_OUTCOME_STORED,
         WriteOutcome.WRITE_OUTCOME_NOT_STORED_NEWER,
         WriteOutcome.WRITE_OUTCOME_NOT_STORED_EQUAL);
-    assertThat(StoredProperties.fromProto(client.read(List.of(key("k"))).get(0), "k").record())
+    assertThat(StoredProperties.fromProto(read(client, List.of(key("k"))).get(0), "k").record())
         .isEqualTo(record("k", 12, 2));
   }
 
@@ -210,20 +211,20 @@ class DataNodeGrpcServiceTest {
     // Each record is answered on its own (REJECTED), with the reason of the first rejected one.
     StoredProperty good = proto(record("a", 10, 1));
     StoredProperty badSha = good.toBuilder().setSha(com.google.protobuf.ByteString.copyFrom(new byte[64])).build();
-    WriteReply r = client.write(List.of(badSha));
+    WriteReply r = write(client, List.of(badSha));
     assertThat(r.outcomes()).containsExactly(WriteOutcome.WRITE_OUTCOME_REJECTED);
     assertThat(r.rejection()).contains("properties[0].sha");
     StoredProperty wrongShard = good.toBuilder().setShard((good.getShard() + 1) % SHARDS).build();
-    assertThat(client.write(List.of(wrongShard)).rejection()).contains("properties[0].shard");
+    assertThat(write(client, List.of(wrongShard)).rejection()).contains("properties[0].shard");
     StoredProperty otherGroup = good.toBuilder().setGroup("nope").build();
-    assertThat(client.write(List.of(otherGroup)).rejection()).contains("properties[0].entity");
+    assertThat(write(client, List.of(otherGroup)).rejection()).contains("properties[0].entity");
     StoredProperty unknownGroupRecord = StoredProperties.toProto("zz", 0,
         PropertyRecord.live(new EntityKey("zz", "n", "a"), 10, 10, new byte[] {1}));
-    assertThat(client.write(List.of(unknownGroupRecord, unknownGroupRecord)).outcomes())
+    assertThat(write(client, List.of(unknownGroupRecord, unknownGroupRecord)).outcomes())
         .containsOnly(WriteOutcome.WRITE_OUTCOME_REJECTED);
-    assertThat(client.read(List.of(key("a")))).as("no rejected record is stored").isEmpty();
+    assertThat(read(client, List.of(key("a")))).as("no rejected record is stored").isEmpty();
     Key unknownGroup = Key.newBuilder().setGroup("zz").setShard(0).setEntity("zz/n/a").build();
-    assertThatThrownBy(() -> client.read(List.of(unknownGroup))).isInstanceOf(NotFoundException.class);
+    assertThatThrownBy(() -> read(client, List.of(unknownGroup))).isInstanceOf(NotFoundException.class);
   }
 
   @Test
@@ -233,15 +234,15 @@ class DataNodeGrpcServiceTest {
     PropertyRecord r = record("inc", 10, 1);
     var other = java.util.Optional.of(dev.arbor.property.GroupIncarnation.random());
     StoredProperty stale = StoredProperties.toProto(G, ShardRouter.shardOf(r.key(), SHARDS), r, other);
-    WriteReply reply = client.write(List.of(stale));
+    WriteReply reply = write(client, List.of(stale));
     assertThat(reply.outcomes()).containsExactly(WriteOutcome.WRITE_OUTCOME_REJECTED);
     assertThat(reply.rejection()).contains("properties[0]").contains("incarnation " + current.get())
         .contains("not " + other.get()).contains("deleted and re-created");
-    assertThat(client.read(List.of(key("inc")))).as("nothing of it is stored").isEmpty();
+    assertThat(read(client, List.of(key("inc")))).as("nothing of it is stored").isEmpty();
 
     StoredProperty good = StoredProperties.toProto(G, ShardRouter.shardOf(r.key(), SHARDS), r, current);
-    assertThat(client.write(List.of(good)).outcomes()).containsExactly(WriteOutcome.WRITE_OUTCOME_STORED);
-    assertThat(client.read(List.of(key("inc")))).singleElement()
+    assertThat(write(client, List.of(good)).outcomes()).containsExactly(WriteOutcome.WRITE_OUTCOME_STORED);
+    assertThat(read(client, List.of(key("inc")))).singleElement()
         .satisfies(p -> assertThat(p.getGroupIncarnation().toByteArray()).isEqualTo(current.get().toBytes()));
   }
 
@@ -252,7 +253,7 @@ class DataNodeGrpcServiceTest {
       port = s.getLocalPort();
     }
     try (DataNodeClient dead = new DataNodeClient(DataNode.of("d9", "127.0.0.1:" + port), Duration.ofSeconds(2))) {
-      assertThatThrownBy(() -> dead.read(List.of(key("a"))))
+      assertThatThrownBy(() -> read(dead, List.of(key("a"))))
           .isInstanceOf(UnavailableException.class)
           .hasMessageContaining("d9");
     }
@@ -293,7 +294,7 @@ class DataNodeGrpcServiceTest {
       assertThat(r.getOutcomesList()).containsExactly(WriteOutcome.WRITE_OUTCOME_STORED,
           WriteOutcome.WRITE_OUTCOME_REJECTED, WriteOutcome.WRITE_OUTCOME_REJECTED);
       assertThat(r.getRejection()).contains("properties[1]").contains("ahead of this node's clock");
-      assertThat(client.read(List.of(key("ahead"), key("max")))).isEmpty();
+      assertThat(read(client, List.of(key("ahead"), key("max")))).isEmpty();
     }
   }
 
@@ -404,7 +405,7 @@ class DataNodeGrpcServiceTest {
   void aResultLargerThanTheBudgetComesInPagesHoldingEachPropertyOnceInOrder() throws Exception {
     // 300 properties of ~300 bytes in 4 shards; int values repeat (ties broken by key), every
     // fifth has no string tag (sorted last both ways): a 4 KiB budget makes ~25 pages.
-    client.write(java.util.stream.IntStream.range(0, 300).mapToObj(i -> proto(sized(
+    write(client, java.util.stream.IntStream.range(0, 300).mapToObj(i -> proto(sized(
         String.format("p%03d", (i * 37) % 300), i % 7, i % 5 == 0 ? null : "s" + (i % 11), 300))).toList());
     QueryRequest byKey = QueryRequest.newBuilder().addGroups(G).setName("n").setLimit(1000).build();
     List<QueryRequest> orders = List.of(byKey,
@@ -419,7 +420,7 @@ class DataNodeGrpcServiceTest {
     try (BudgetNode small = new BudgetNode(4096)) {
       for (QueryRequest q : orders) {
         // The same query answered whole by the node with the default budget.
-        List<String> whole = entities(client.queryShards(q, Map.of()));
+        List<String> whole = entities(queryShards(client, q, Map.of()));
         assertThat(whole).hasSize(300);
         List<QueryShardsResponse> pages = small.pages(q);
         assertThat(pages).as("order %s", q.getOrderBy()).hasSizeGreaterThan(10);
@@ -429,17 +430,17 @@ class DataNodeGrpcServiceTest {
           assertThat(p.getSerializedSize() - p.getNextPageToken().size()).isLessThanOrEqualTo(4096);
           assertThat(p.getTruncated()).as("cut below the limit while more match").isEqualTo(!p.getNextPageToken().isEmpty());
         }
-        assertThat(entities(small.client.queryShards(q, Map.of()))).as("the client pages by itself")
+        assertThat(entities(queryShards(small.client, q, Map.of()))).as("the client pages by itself")
             .containsExactlyElementsOf(whole);
         QueryRequest first120 = q.toBuilder().setLimit(120).build();
-        assertThat(entities(small.client.queryShards(first120, Map.of()))).containsExactlyElementsOf(whole.subList(0, 120));
+        assertThat(entities(queryShards(small.client, first120, Map.of()))).containsExactlyElementsOf(whole.subList(0, 120));
       }
     }
   }
 
   @Test
   void aDirectQueryWithAHugeLimitGetsABoundedFlaggedReply() throws Exception {
-    client.write(java.util.stream.IntStream.range(0, 60).mapToObj(i -> proto(sized("h" + i, i, "x", 1000))).toList());
+    write(client, java.util.stream.IntStream.range(0, 60).mapToObj(i -> proto(sized("h" + i, i, "x", 1000))).toList());
     try (BudgetNode small = new BudgetNode(8192)) {
       // limit 2^32 - 1, read unsigned, from a caller that does not page.
       QueryShardsResponse r = small.stub().queryShards(QueryShardsRequest.newBuilder()
@@ -454,13 +455,13 @@ class DataNodeGrpcServiceTest {
   @Test
   void aPropertyLargerThanTheBudgetIsSentAloneAndPagingGoesOn() throws Exception {
     for (int i = 0; i < 5; i++) {
-      client.write(List.of(proto(sized("big" + i, i, "x", 4096))));
+      write(client, List.of(proto(sized("big" + i, i, "x", 4096))));
     }
     try (BudgetNode small = new BudgetNode(1024)) {
       QueryRequest all = QueryRequest.newBuilder().addGroups(G).setName("n").build();
       List<QueryShardsResponse> pages = small.pages(all);
       assertThat(pages).hasSize(5).allSatisfy(p -> assertThat(p.getPropertiesCount()).isEqualTo(1));
-      assertThat(small.client.queryShards(all, Map.of())).hasSize(5);
+      assertThat(queryShards(small.client, all, Map.of())).hasSize(5);
       List<Key> keys = java.util.stream.IntStream.range(0, 5).mapToObj(i -> key("big" + i)).toList();
       ReadResponse partial = small.stub().read(ReadRequest.newBuilder().addAllKeys(keys).setAllowPartial(true).build());
       assertThat(partial.getKeysRead()).isEqualTo(1);
@@ -471,7 +472,7 @@ class DataNodeGrpcServiceTest {
             assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.RESOURCE_EXHAUSTED);
             assertThat(e.getStatus().getDescription()).contains("--max-response-bytes");
           });
-      assertThat(entities(small.client.read(keys))).as("the client resumes where a reply stopped")
+      assertThat(entities(read(small.client, keys))).as("the client resumes where a reply stopped")
           .containsExactlyElementsOf(keys.stream().map(Key::getEntity).toList());
     }
   }
@@ -485,8 +486,8 @@ class DataNodeGrpcServiceTest {
           assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.INVALID_ARGUMENT);
           assertThat(e.getStatus().getDescription()).startsWith("keys: ").contains("10000");
         });
-    client.write(List.of(proto(record("a", 10, 1))));
-    assertThat(entities(client.read(many))).as("the client splits a large read").containsExactly(key("a").getEntity());
+    write(client, List.of(proto(record("a", 10, 1))));
+    assertThat(entities(read(client, many))).as("the client splits a large read").containsExactly(key("a").getEntity());
 
     QueryRequest byKey = QueryRequest.newBuilder().addGroups(G).setName("n").build();
     com.google.protobuf.ByteString keyToken = PageToken.encode(new Object[] {new org.apache.lucene.util.BytesRef("g/n/a")});
@@ -503,5 +504,18 @@ class DataNodeGrpcServiceTest {
     assertThat(DataNodeServiceGrpc.newBlockingStub(channel).queryShards(
         QueryShardsRequest.newBuilder().setQuery(byKey).setPageToken(keyToken).build()).getPropertiesCount())
         .as("strictly after the token's key").isZero();
+  }
+
+  // The client is asynchronous; these tests of the service wait for each answer.
+  private static WriteReply write(DataNodeClient c, List<StoredProperty> records) {
+    return PeerFutures.await(c.write(records, false, c.deadline()));
+  }
+
+  private static List<StoredProperty> read(DataNodeClient c, List<Key> keys) {
+    return PeerFutures.await(c.read(keys, c.deadline()));
+  }
+
+  private static List<StoredProperty> queryShards(DataNodeClient c, QueryRequest q, Map<String, List<Integer>> shards) {
+    return PeerFutures.await(c.queryShards(q, shards, c.deadline()));
   }
 }

@@ -85,7 +85,7 @@ final class RepairFuzzNode implements AutoCloseable {
         .withRepair(new RepairConfig("off", Duration.ofMinutes(2), Duration.ofMinutes(1), Duration.ofHours(1),
             Duration.ofDays(3), RepairConfig.DEFAULT_WORKERS, MAX_CLOCK_SKEW, MAX_SESSIONS, IDLE_TIMEOUT));
     server = DataNodeServer.start(SELF, cfg, metadata, registry, "127.0.0.1", Duration.ofMinutes(10));
-    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext()
+    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.internalPort()).usePlaintext()
         .maxInboundMessageSize(64 << 20).intercept(Deadlines.PER_CALL).build();
   }
 

@@ -383,7 +383,7 @@ class ReplicatedApiTest {
   /** Waits until this liaison's channel to the node works again (after a restart). */
   private void awaitReachable(Node n) {
     await().atMost(Duration.ofSeconds(10)).ignoreExceptions()
-        .until(() -> dataNodes.client(n.id.id()).read(List.of()) != null);
+        .until(() -> dataNodes.client(n.id.id()).read(List.of(), dataNodes.callDeadline()).get() != null);
   }
 
   /** Another version of {@code base}'s key at {@code rev}, as a liaison with its clock ahead writes it. */
@@ -708,7 +708,7 @@ class ReplicatedApiTest {
       var blocker = callers.submit(() -> calls.onEach(List.of(target.id), (c, d) -> {
         busy.countDown();
         try {
-          return release.await(30, TimeUnit.SECONDS);
+          return java.util.concurrent.CompletableFuture.completedFuture(release.await(30, TimeUnit.SECONDS));
         } catch (InterruptedException e) {
           throw new IllegalStateException(e);
         }

@@ -232,6 +232,10 @@ class GroupReincarnationTest {
     }
 
     void stop(String id) {
+      ManagedChannel admin = channels.remove("admin:" + id);
+      if (admin != null) {
+        admin.shutdownNow();
+      }
       ManagedChannel c = channels.remove(id);
       if (c != null) {
         c.shutdownNow();
@@ -243,9 +247,16 @@ class GroupReincarnationTest {
       }
     }
 
+    /** A channel to the node's internal listener (what peers call). */
     ManagedChannel channel(String id) {
-      return channels.computeIfAbsent(id, k -> NettyChannelBuilder.forAddress("127.0.0.1", servers.get(k).grpcPort())
+      return channels.computeIfAbsent(id, k -> NettyChannelBuilder.forAddress("127.0.0.1", servers.get(k).internalPort())
           .usePlaintext().maxInboundMessageSize(64 << 20).build());
+    }
+
+    /** A channel to the node's admin listener (repair runs, tree builds). */
+    ManagedChannel adminChannel(String id) {
+      return channels.computeIfAbsent("admin:" + id, k -> NettyChannelBuilder.forAddress("127.0.0.1",
+          servers.get(id).grpcPort()).usePlaintext().maxInboundMessageSize(64 << 20).build());
     }
 
     List<WriteOutcome> write(String node, List<PropertyRecord> records, Optional<GroupIncarnation> incarnation) {
@@ -280,7 +291,7 @@ class GroupReincarnationTest {
     /** Runs a repair round of (G, shard) from {@code origin}; its final status. */
     String repair(String origin, int shard) {
       List<RepairProgress> out = new ArrayList<>();
-      RepairAdminServiceGrpc.newBlockingStub(channel(origin)).withDeadlineAfter(120, TimeUnit.SECONDS)
+      RepairAdminServiceGrpc.newBlockingStub(adminChannel(origin)).withDeadlineAfter(120, TimeUnit.SECONDS)
           .runRepair(RunRepairRequest.newBuilder().setGroup(G).setShard(shard).build()).forEachRemaining(out::add);
       return out.stream().filter(RepairProgress::hasOutcome).reduce((a, b) -> b).orElseThrow()
           .getOutcome().getStatus();

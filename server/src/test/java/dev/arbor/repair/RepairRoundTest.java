@@ -92,7 +92,7 @@ class RepairRoundTest {
       }
       c.write("n1", 6, onN1);
       List<RepairProgress> events = new java.util.ArrayList<>();
-      dev.arbor.api.repair.v1.RepairAdminServiceGrpc.newBlockingStub(c.channel("n2"))
+      dev.arbor.api.repair.v1.RepairAdminServiceGrpc.newBlockingStub(c.adminChannel("n2"))
           .withDeadlineAfter(120, java.util.concurrent.TimeUnit.SECONDS)
           .runRepair(dev.arbor.api.repair.v1.RunRepairRequest.newBuilder().setGroup("g").setAllShards(true).build())
           .forEachRemaining(events::add);

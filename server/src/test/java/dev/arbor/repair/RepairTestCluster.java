@@ -105,6 +105,10 @@ final class RepairTestCluster implements AutoCloseable {
 
   void stop(String id) {
     DataNodeServer s = nodes.remove(id);
+    ManagedChannel admin = channels.remove("admin:" + id);
+    if (admin != null) {
+      admin.shutdownNow();
+    }
     ManagedChannel c = channels.remove(id);
     if (c != null) {
       c.shutdownNow();
@@ -118,9 +122,16 @@ final class RepairTestCluster implements AutoCloseable {
         .setResourceOpts(ResourceOpts.newBuilder().setShardNum(shards).setReplicas(replicas)).build());
   }
 
+  /** A channel to the node's internal listener (what peers call). */
   ManagedChannel channel(String id) {
-    return channels.computeIfAbsent(id, k -> NettyChannelBuilder.forAddress("127.0.0.1", nodes.get(k).grpcPort())
+    return channels.computeIfAbsent(id, k -> NettyChannelBuilder.forAddress("127.0.0.1", nodes.get(k).internalPort())
         .usePlaintext().maxInboundMessageSize(64 << 20).build());
+  }
+
+  /** A channel to the node's admin listener (repair runs, tree builds). */
+  ManagedChannel adminChannel(String id) {
+    return channels.computeIfAbsent("admin:" + id, k -> NettyChannelBuilder.forAddress("127.0.0.1",
+        nodes.get(id).grpcPort()).usePlaintext().maxInboundMessageSize(64 << 20).build());
   }
 
   static int shardOf(String group, String id, int shards) {
@@ -168,7 +179,7 @@ final class RepairTestCluster implements AutoCloseable {
   ShardBuildResult tree(String node, String group, int shard) {
     // A rebuild requested by the last session may be running (BUSY): poll, bounded, until ours runs.
     return org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
-        .until(() -> TreeAdminServiceGrpc.newBlockingStub(channel(node)).withDeadlineAfter(60, TimeUnit.SECONDS)
+        .until(() -> TreeAdminServiceGrpc.newBlockingStub(adminChannel(node)).withDeadlineAfter(60, TimeUnit.SECONDS)
             .buildTrees(BuildTreesRequest.newBuilder().setGroup(group).setShard(shard).build()).getResults(0),
             r -> !r.getOutcome().equals("BUSY"));
   }
@@ -176,7 +187,7 @@ final class RepairTestCluster implements AutoCloseable {
   /** Starts a round on {@code origin} and returns every progress event until its outcome. */
   List<RepairProgress> repair(String origin, String group, int shard) {
     List<RepairProgress> out = new ArrayList<>();
-    RepairAdminServiceGrpc.newBlockingStub(channel(origin)).withDeadlineAfter(120, TimeUnit.SECONDS)
+    RepairAdminServiceGrpc.newBlockingStub(adminChannel(origin)).withDeadlineAfter(120, TimeUnit.SECONDS)
         .runRepair(RunRepairRequest.newBuilder().setGroup(group).setShard(shard).build())
         .forEachRemaining(out::add);
     return out;

@@ -86,7 +86,7 @@ final class MetadataNode implements AutoCloseable {
         .withRepair(new RepairConfig("off", Duration.ofMinutes(2), Duration.ofMinutes(1), Duration.ofHours(1),
             Duration.ofDays(3)));
     server = DataNodeServer.start("n1", config, metadata, registry, "127.0.0.1", Duration.ofMinutes(5));
-    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext().build();
+    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.internalPort()).usePlaintext().build();
   }
 
   void stop() {

@@ -70,6 +70,8 @@ public final class ArborNode implements AutoCloseable {
           "--data-dir", dataDir.toAbsolutePath().toString(),
           "--grpc-host", "127.0.0.1", "--grpc-port", Integer.toString(ports[0]),
           "--http-port", Integer.toString(ports[1]),
+          // Loopback: plaintext between the benchmark's nodes is allowed there.
+          "--internal-host", "127.0.0.1", "--internal-port", Integer.toString(freePorts(1)[0]),
           "--metadata", metadata, "--node-ttl", nodeTtl));
       args.addAll(extraArgs);
       ArborNode n = new ArborNode("data-" + nodeId, nodeId, dataDir, command(jar, jvmOpts, args),
@@ -253,8 +255,18 @@ public final class ArborNode implements AutoCloseable {
     return httpPort;
   }
 
+  /** The admin listener of a data node (repair runs, tree builds, traces), or a liaison's public port. */
   public String grpcTarget() {
     return "127.0.0.1:" + grpcPort;
+  }
+
+  /** A data node's internal listener (what peers and liaisons call: {@code DataNodeService}). */
+  public String internalTarget() {
+    int i = command.indexOf("--internal-port");
+    if (i < 0) {
+      throw new IllegalStateException(name + " is not a data node with an --internal-port");
+    }
+    return "127.0.0.1:" + command.get(i + 1);
   }
 
   public Path log() {

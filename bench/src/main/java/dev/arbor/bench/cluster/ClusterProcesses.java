@@ -34,6 +34,7 @@ public final class ClusterProcesses implements AutoCloseable {
   private EtcdProcess etcd;
   private final Map<String, ArborNode> dataNodes = new LinkedHashMap<>();
   private final Map<String, ManagedChannel> channels = new LinkedHashMap<>();
+  private final Map<String, ManagedChannel> adminChannels = new LinkedHashMap<>();
   private ArborNode liaison;
   private ManagedChannel liaisonChannel;
   private long startMillis;
@@ -102,7 +103,12 @@ public final class ClusterProcesses implements AutoCloseable {
     if (old != null) {
       old.shutdownNow();
     }
-    channels.put(id, ChannelFactory.plaintext().open(dataNodes.get(id).grpcTarget(), MAX_MESSAGE));
+    channels.put(id, ChannelFactory.plaintext().open(dataNodes.get(id).internalTarget(), MAX_MESSAGE));
+    ManagedChannel oldAdmin = adminChannels.remove(id);
+    if (oldAdmin != null) {
+      oldAdmin.shutdownNow();
+    }
+    adminChannels.put(id, ChannelFactory.plaintext().open(dataNodes.get(id).grpcTarget(), MAX_MESSAGE));
   }
 
   /** The data nodes holding (group, shard), in placement (ring) order. */
@@ -133,8 +139,14 @@ public final class ClusterProcesses implements AutoCloseable {
     return List.copyOf(dataNodes.keySet());
   }
 
+  /** A channel to the node's internal listener ({@code DataNodeService}). */
   public ManagedChannel channel(String nodeId) {
     return channels.get(nodeId);
+  }
+
+  /** A channel to the node's admin listener (repair runs, tree builds, traces). */
+  public ManagedChannel adminChannel(String nodeId) {
+    return adminChannels.get(nodeId);
   }
 
   public ManagedChannel liaisonChannel() {
@@ -203,6 +215,7 @@ public final class ClusterProcesses implements AutoCloseable {
     if (liaisonChannel != null) {
       liaisonChannel.shutdownNow();
     }
+    adminChannels.values().forEach(ManagedChannel::shutdownNow);
     channels.values().forEach(ManagedChannel::shutdownNow);
     for (ManagedChannel ch : channels.values()) {
       try {

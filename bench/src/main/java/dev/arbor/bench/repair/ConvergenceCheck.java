@@ -99,7 +99,7 @@ final class ConvergenceCheck {
   private ShardBuildResult build(String node, String group) {
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
     while (true) {
-      BuildTreesResponse r = TreeAdminServiceGrpc.newBlockingStub(cluster.channel(node))
+      BuildTreesResponse r = TreeAdminServiceGrpc.newBlockingStub(cluster.adminChannel(node))
           .withDeadlineAfter(10, TimeUnit.MINUTES)
           .buildTrees(BuildTreesRequest.newBuilder().setGroup(group).setShard(0).build());
       ShardBuildResult s = r.getResultsList().stream().filter(x -> x.getShard() == 0).findFirst()

@@ -696,7 +696,7 @@ public final class RepairBench implements Callable<Integer> {
       }
       if (error == null && scenario == Scenario.SAME && sameRepeats > 0 && treesAfter.equal()) {
         for (int i = 0; i < sameRepeats; i++) {
-          RepairTrigger.Run run = RepairTrigger.run(cluster.channel(trigger), trigger, group,
+          RepairTrigger.Run run = RepairTrigger.run(cluster.adminChannel(trigger), trigger, group,
               repairTimeoutSeconds * 1000L);
           if (!run.completed()) {
             log("repeat RunRepair failed: %s %s", run.error(), run.outcomes());
@@ -717,7 +717,7 @@ public final class RepairBench implements Callable<Integer> {
       while (calls < maxCalls) {
         calls++;
         Map<String, Long> cpu0 = cpuSample();
-        RepairTrigger.Run run = RepairTrigger.run(cluster.channel(trigger), trigger, group,
+        RepairTrigger.Run run = RepairTrigger.run(cluster.adminChannel(trigger), trigger, group,
             repairTimeoutSeconds * 1000L);
         Map<String, Long> cpu1 = cpuSample();
         cpu1.forEach((id, v) -> cpuNanos.merge(id, v < 0 || cpu0.get(id) < 0 ? 0 : v - cpu0.get(id),
@@ -767,7 +767,7 @@ public final class RepairBench implements Callable<Integer> {
     }
 
     private void verify() {
-      trace = RepairTrigger.traces(cluster.channel(trigger), group, repairStartUnixMs);
+      trace = RepairTrigger.traces(cluster.adminChannel(trigger), group, repairStartUnixMs);
       for (RepairTrigger.SpanLine s : trace) {
         log("  span +%8.1f ms %8.1f ms  %-4s %s%s %s", s.startOffsetMs(), s.durationMs(), s.node(),
             s.message(), s.error() ? " ERROR " + s.errorReason() : "", s.tags());

@@ -18,12 +18,12 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,15 +58,19 @@ public final class EtcdConnection implements AutoCloseable {
    * {@link UnavailableException} ("cannot reach etcd at ... within 5s") and leaves nothing running.
    */
   public static EtcdConnection connect(List<URI> endpoints, Duration timeout) {
-    Objects.requireNonNull(timeout, "timeout");
-    if (endpoints == null || endpoints.isEmpty()) {
-      throw new IllegalArgumentException("at least one etcd endpoint is required");
-    }
-    if (timeout.isNegative() || timeout.isZero()) {
-      throw new IllegalArgumentException("etcd timeout must be > 0, got " + timeout);
-    }
-    List<URI> eps = List.copyOf(endpoints);
-    Client client =
+    return connect(EtcdClientConfig.plaintext(endpoints, timeout));
+  }
+
+  /**
+   * The one place Arbor builds a jetcd client: connects as {@code config} says (TLS, client
+   * certificate, user and password) and checks that etcd answers within its timeout. A refused
+   * handshake or rejected credentials end the attempt with an {@link UnavailableException} that
+   * says so; a bad certificate or key file with an {@link IllegalArgumentException} naming it.
+   */
+  public static EtcdConnection connect(EtcdClientConfig config) {
+    Duration timeout = config.timeout();
+    List<URI> eps = config.endpoints();
+    var builder =
         Client.builder()
             .endpoints(eps.toArray(URI[]::new))
             .connectTimeout(timeout)
@@ -79,8 +83,20 @@ public final class EtcdConnection implements AutoCloseable {
             .interceptor(new UnaryDeadline(timeout))
             .keepaliveTime(Duration.ofSeconds(10))
             .keepaliveTimeout(Duration.ofSeconds(5))
-            .keepaliveWithoutCalls(true)
-            .build();
+            .keepaliveWithoutCalls(true);
+    if (config.tls()) {
+      // Each endpoint's certificate is checked against that endpoint's host (jetcd's resolver
+      // sets a per-address authority), as etcdctl does.
+      builder.sslContext(EtcdTls.sslContext(config));
+    }
+    if (config.user() != null) {
+      if (!config.tls()) {
+        log.warn("sending the etcd password of user {} over plaintext (etcd:// endpoints); use etcds:// to"
+            + " encrypt it", config.user());
+      }
+      builder.user(bytes(config.user())).password(bytes(config.password()));
+    }
+    Client client = builder.build();
     EtcdConnection c = new EtcdConnection(client, eps, timeout);
     try {
       // A count-only read: cheap, and proves a member answers (not just that a socket opened).
@@ -92,12 +108,111 @@ public final class EtcdConnection implements AutoCloseable {
     } catch (RuntimeException e) {
       client.close();
       Throwable cause = e.getCause() != null ? e.getCause() : e;
+      if (cause instanceof TimeoutException || statusCode(cause) == Status.Code.DEADLINE_EXCEEDED) {
+        cause = diagnose(builder, cause);
+      }
       throw new UnavailableException(
           "cannot reach etcd at " + c.endpointText + " within " + Durations.format(timeout)
-              + " (" + (cause instanceof TimeoutException ? "no answer" : describe(cause)) + ")",
+              + " (" + connectFailure(cause, config) + ")",
           e);
     }
     return c;
+  }
+
+  /**
+   * Why the connection got no answer. jetcd's calls wait for the channel to become ready, so a
+   * refused handshake (or a refused connection) shows only as a timeout; one more probe on a
+   * client that fails fast instead surfaces the reason. Returns {@code timeout} when that probe
+   * learns nothing (etcd silent: start-up then gives up after twice the timeout).
+   */
+  private static Throwable diagnose(io.etcd.jetcd.ClientBuilder builder, Throwable timeout) {
+    Duration limit = builder.connectTimeout();
+    try (Client probe = builder.copy().waitForReady(false).build()) {
+      probe.getKVClient()
+          .get(bytes("/arbor-connect-probe"), GetOption.builder().withCountOnly(true).build())
+          .get(limit.toNanos(), TimeUnit.NANOSECONDS);
+      return timeout;
+    } catch (ExecutionException e) {
+      return e.getCause() == null ? e : e.getCause();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return timeout;
+    } catch (TimeoutException | RuntimeException e) {
+      return timeout;
+    }
+  }
+
+  /** Why the first call failed, in words that point at the likely fix; one line. */
+  static String connectFailure(Throwable cause, EtcdClientConfig config) {
+    if (cause instanceof TimeoutException || statusCode(cause) == Status.Code.DEADLINE_EXCEEDED) {
+      return "no answer";
+    }
+    for (Throwable t = cause; t != null; t = t.getCause()) {
+      if (t instanceof javax.net.ssl.SSLException) {
+        return "TLS handshake failed: " + firstLine(describe(t)) + "; " + tlsHint(describe(t), config);
+      }
+    }
+    String text = firstLine(describe(cause));
+    Throwable root = cause;
+    while (root.getCause() != null) {
+      root = root.getCause();
+    }
+    if (root != cause && root.getMessage() != null) {
+      text = text + ": " + firstLine(root.getMessage());
+    }
+    if (!config.tls() && (text.contains("Network closed for unknown reason")
+        || text.contains("HTTP request to an HTTPS server"))) {
+      // What a plaintext client sees when etcd speaks TLS: the server hangs up on the first bytes.
+      return text + "; if etcd serves TLS, write the endpoints as etcds:// (with --etcd-ca-file)";
+    }
+    Status.Code code = statusCode(cause);
+    if (text.contains("authentication failed")) {
+      return "etcd refused the user name or password of user '" + config.user() + "': " + text;
+    }
+    if (code == Status.Code.INVALID_ARGUMENT && text.contains("user name is empty")) {
+      return "etcd requires authentication: give --etcd-user and a password (" + text + ")";
+    }
+    if (code == Status.Code.FAILED_PRECONDITION && text.contains("authentication is not enabled")) {
+      return "etcd has authentication disabled: drop --etcd-user (" + text + ")";
+    }
+    if (code == Status.Code.PERMISSION_DENIED) {
+      return "user '" + config.user() + "' may not read Arbor's keys (grant its role readwrite on the key prefix"
+          + " /arbor): " + text;
+    }
+    return text;
+  }
+
+  private static String tlsHint(String error, EtcdClientConfig config) {
+    if (error.contains("PKIX") || error.contains("certification path")) {
+      return config.caFile() == null
+          ? "etcd's certificate is not signed by a CA the JDK trusts: give --etcd-ca-file"
+          : "etcd's certificate is not signed by the CA in --etcd-ca-file " + config.caFile();
+    }
+    if (error.contains("subject alternative name") || error.contains("No name matching")) {
+      return "etcd's certificate does not name the endpoint's host (its subject alternative names must)";
+    }
+    if (error.contains("bad_certificate") || error.contains("certificate_required") || error.contains("unknown_ca")) {
+      return config.certFile() == null
+          ? "etcd requires a client certificate (--client-cert-auth): give --etcd-cert-file and --etcd-key-file"
+          : "etcd refused the certificate in --etcd-cert-file " + config.certFile()
+              + ": is it signed by a CA in etcd's --trusted-ca-file?";
+    }
+    if (error.contains("not an SSL/TLS record")) {
+      return "etcd does not serve TLS there: write the endpoints as etcd://";
+    }
+    return "check --etcd-ca-file, --etcd-cert-file and --etcd-key-file";
+  }
+
+  private static Status.Code statusCode(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof EtcdException ee) {
+        return Status.Code.valueOf(ee.getErrorCode().name());
+      }
+      if (c instanceof io.grpc.StatusRuntimeException || c instanceof io.grpc.StatusException) {
+        return Status.fromThrowable(c).getCode();
+      }
+    }
+    return Status.Code.UNKNOWN;
   }
 
   public Client client() {
@@ -129,6 +244,30 @@ public final class EtcdConnection implements AutoCloseable {
    */
   public <T> T call(CompletableFuture<T> future, String what) {
     return call(future, what, true);
+  }
+
+  /**
+   * Like {@link #call(CompletableFuture, String)}, starting the call with {@code op}, and once
+   * more when etcd rejected the authentication token: tokens expire while idle
+   * ({@code --auth-token-ttl}) and are revoked when the user's password is set. etcd checks the
+   * token before executing anything, and jetcd fetched a fresh one on seeing the rejection, so
+   * the repeat is safe and succeeds.
+   */
+  public <T> T call(Supplier<CompletableFuture<T>> op, String what) {
+    try {
+      return call(op.get(), what, true);
+    } catch (StorageException e) {
+      if (!isStaleToken(e.getCause())) {
+        throw e;
+      }
+      log.debug("etcd rejected a stale auth token ({}); sending {} again with a fresh one", describe(e.getCause()), what);
+      return call(op.get(), what, true);
+    }
+  }
+
+  static boolean isStaleToken(Throwable t) {
+    String m = t == null ? null : describe(t);
+    return m != null && (m.contains("invalid auth token") || m.contains("revision of auth store is old"));
   }
 
   private <T> T call(CompletableFuture<T> future, String what, boolean trackAvailability) {
@@ -232,6 +371,11 @@ public final class EtcdConnection implements AutoCloseable {
       }
       return next.newCall(method, options);
     }
+  }
+
+  private static String firstLine(String s) {
+    int nl = s.indexOf('\n');
+    return nl < 0 ? s : s.substring(0, nl).strip();
   }
 
   static String describe(Throwable t) {

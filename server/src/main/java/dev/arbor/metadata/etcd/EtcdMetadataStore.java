@@ -267,7 +267,7 @@ public final class EtcdMetadataStore implements MetadataStore {
     StoredGroupIncarnation incarnation = newIncarnation();
     TxnResponse r =
         conn.call(
-            kv().txn()
+            () -> kv().txn()
                 .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.version(0)))
                 .Then(
                     Op.put(key, value(stored), PutOption.DEFAULT),
@@ -305,7 +305,7 @@ public final class EtcdMetadataStore implements MetadataStore {
               .build();
       TxnResponse r =
           conn.call(
-              kv().txn()
+              () -> kv().txn()
                   .If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.modRevision(cur.getModRevision())))
                   .Then(Op.put(key, value(stored), PutOption.DEFAULT))
                   .commit(),
@@ -339,7 +339,7 @@ public final class EtcdMetadataStore implements MetadataStore {
       incarnation.ifPresent(i -> ops.add(Op.put(key(DELETED + name), value(i), PutOption.DEFAULT)));
       TxnResponse t =
           conn.call(
-              kv().txn()
+              () -> kv().txn()
                   .If(new Cmp(key, Cmp.Op.GREATER, CmpTarget.version(0)),
                       new Cmp(ik, Cmp.Op.EQUAL,
                           CmpTarget.modRevision(cur.get(1) == null ? 0 : cur.get(1).getModRevision())))
@@ -375,7 +375,7 @@ public final class EtcdMetadataStore implements MetadataStore {
     try {
       TxnResponse r =
           conn.call(
-              kv().txn()
+              () -> kv().txn()
                   .If(
                       new Cmp(key(GROUPS + name), Cmp.Op.GREATER, CmpTarget.version(0)),
                       new Cmp(ik, Cmp.Op.EQUAL, CmpTarget.version(0)))
@@ -414,7 +414,7 @@ public final class EtcdMetadataStore implements MetadataStore {
     ByteSequence sk = key(schemaKey(group, name));
     TxnResponse r =
         conn.call(
-            kv().txn()
+            () -> kv().txn()
                 .If(
                     new Cmp(gk, Cmp.Op.GREATER, CmpTarget.version(0)),
                     new Cmp(sk, Cmp.Op.EQUAL, CmpTarget.version(0)))
@@ -461,7 +461,7 @@ public final class EtcdMetadataStore implements MetadataStore {
               .build();
       TxnResponse r =
           conn.call(
-              kv().txn()
+              () -> kv().txn()
                   .If(
                       new Cmp(gk, Cmp.Op.GREATER, CmpTarget.version(0)),
                       new Cmp(sk, Cmp.Op.EQUAL, CmpTarget.modRevision(cur.getModRevision())))
@@ -481,7 +481,7 @@ public final class EtcdMetadataStore implements MetadataStore {
     ByteSequence sk = key(schemaKey(group, name));
     TxnResponse r =
         conn.call(
-            kv().txn()
+            () -> kv().txn()
                 .If(new Cmp(sk, Cmp.Op.GREATER, CmpTarget.version(0)))
                 .Then(Op.delete(sk, DeleteOption.DEFAULT))
                 .commit(),
@@ -509,7 +509,7 @@ public final class EtcdMetadataStore implements MetadataStore {
   /** Reads several keys at one revision (one round trip); a missing key is a null element. */
   private List<KeyValue> read(List<ByteSequence> keys, String what) {
     Op[] gets = keys.stream().map(k -> Op.get(k, GetOption.DEFAULT)).toArray(Op[]::new);
-    TxnResponse r = conn.call(kv().txn().Then(gets).commit(), what);
+    TxnResponse r = conn.call(() -> kv().txn().Then(gets).commit(), what);
     List<GetResponse> gr = r.getGetResponses();
     KeyValue[] out = new KeyValue[keys.size()];
     for (int i = 0; i < out.length; i++) {

@@ -140,6 +140,7 @@ public final class EtcdNodeRegistry implements NodeRegistry {
     return cache.valuesWithPrefix("");
   }
 
+  @Override
   public Optional<RegisteredNode> node(String id) {
     return cache.get(id);
   }
@@ -220,7 +221,7 @@ public final class EtcdNodeRegistry implements NodeRegistry {
     Lease lease = conn.client().getLeaseClient();
     String id = self.id();
     long granted =
-        conn.call(lease.grant(ttlSeconds), "grant a " + ttlSeconds + "s lease for node " + id).getID();
+        conn.call(() -> lease.grant(ttlSeconds), "grant a " + ttlSeconds + "s lease for node " + id).getID();
     long revision;
     try {
       revision = createOrFail(granted);
@@ -242,7 +243,7 @@ public final class EtcdNodeRegistry implements NodeRegistry {
     ByteSequence k = key(self.id());
     TxnResponse r =
         conn.call(
-            conn.client()
+            () -> conn.client()
                 .getKVClient()
                 .txn()
                 .If(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.version(0)))
@@ -275,7 +276,7 @@ public final class EtcdNodeRegistry implements NodeRegistry {
     long deadline = 0;
     while (true) {
       List<KeyValue> kvs =
-          conn.call(conn.client().getKVClient().get(k), "look up node " + self.id()).getKvs();
+          conn.call(() -> conn.client().getKVClient().get(k), "look up node " + self.id()).getKvs();
       if (kvs.isEmpty()) {
         return;
       }
@@ -284,7 +285,7 @@ public final class EtcdNodeRegistry implements NodeRegistry {
         // The registration names the address this process serves on: whoever wrote it no longer
         // holds that port, so it is this node's earlier run (killed) and can be replaced at once
         // instead of waiting out its lease.
-        TxnResponse r = conn.call(conn.client().getKVClient().txn()
+        TxnResponse r = conn.call(() -> conn.client().getKVClient().txn()
                 .If(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.modRevision(holder.getModRevision())))
                 .Then(Op.delete(k, io.etcd.jetcd.options.DeleteOption.DEFAULT))
                 .commit(),
@@ -302,7 +303,7 @@ public final class EtcdNodeRegistry implements NodeRegistry {
       if (deadline == 0) {
         long ttl =
             Math.max(0, conn.call(
-                    conn.client().getLeaseClient().timeToLive(holder.getLease(), LeaseOption.DEFAULT),
+                    () -> conn.client().getLeaseClient().timeToLive(holder.getLease(), LeaseOption.DEFAULT),
                     "look up the lease of node " + self.id())
                 .getGrantedTTL());
         deadline = System.nanoTime() + Duration.ofSeconds(ttl).plus(EXPIRY_SLACK).toNanos();
@@ -471,7 +472,7 @@ public final class EtcdNodeRegistry implements NodeRegistry {
       closeKeepAlive();
       if (self != null && leaseId > 0) {
         try {
-          conn.call(conn.client().getLeaseClient().revoke(leaseId), "revoke lease of node " + self.id());
+          conn.call(() -> conn.client().getLeaseClient().revoke(leaseId), "revoke lease of node " + self.id());
         } catch (RuntimeException e) {
           log.warn(
               "could not revoke the registration of node {} ({}); it disappears after its {}s TTL",

@@ -304,7 +304,7 @@ final class PrefixCache<T> implements AutoCloseable {
   /** Lists the prefix; revision listeners hear of the answer before any change it brings is delivered. */
   private GetResponse list(String what) {
     GetResponse r = conn.call(
-        conn.client().getKVClient().get(prefixBytes, GetOption.builder().isPrefix(true).build()), what);
+        () -> conn.client().getKVClient().get(prefixBytes, GetOption.builder().isPrefix(true).build()), what);
     seen(r.getHeader());
     return r;
   }

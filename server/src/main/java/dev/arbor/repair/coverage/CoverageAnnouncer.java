@@ -2,8 +2,8 @@ package dev.arbor.repair.coverage;
 
 import dev.arbor.api.repair.v1.CoverageAck;
 import dev.arbor.api.repair.v1.CoverageNotice;
-import dev.arbor.api.repair.v1.CoverageServiceGrpc;
 import dev.arbor.cluster.PeerChannels;
+import dev.arbor.transport.PeerFutures;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -25,9 +25,8 @@ public final class CoverageAnnouncer implements CoverageListener, AutoCloseable 
 
   private final String self;
   private final Function<String, Optional<String>> addressOf;
-  private final PeerChannels channels;
+  private final CoveragePeers peers;
   private final Function<CoverageNotice, CoverageAck> local;
-  private final Duration callTimeout;
   private final ExecutorService sender = Executors.newSingleThreadExecutor(r -> {
     Thread t = new Thread(r, "arbor-coverage-announcer");
     t.setDaemon(true);
@@ -40,11 +39,16 @@ public final class CoverageAnnouncer implements CoverageListener, AutoCloseable 
    */
   public CoverageAnnouncer(String self, Function<String, Optional<String>> addressOf, PeerChannels channels,
       Function<CoverageNotice, CoverageAck> local, Duration callTimeout) {
+    this(self, addressOf, new GrpcCoveragePeers(channels, callTimeout), local);
+  }
+
+  /** As above, reaching the other nodes through {@code peers}. */
+  public CoverageAnnouncer(String self, Function<String, Optional<String>> addressOf, CoveragePeers peers,
+      Function<CoverageNotice, CoverageAck> local) {
     this.self = self;
     this.addressOf = addressOf;
-    this.channels = channels;
+    this.peers = peers;
     this.local = local;
-    this.callTimeout = callTimeout;
   }
 
   @Override
@@ -71,8 +75,8 @@ public final class CoverageAnnouncer implements CoverageListener, AutoCloseable 
               n.getRoundId(), node);
           return;
         }
-        ack = CoverageServiceGrpc.newBlockingStub(channels.channel(addr.get()))
-            .withDeadlineAfter(callTimeout.toMillis(), TimeUnit.MILLISECONDS).covered(n);
+        // One node at a time, on the announcer's own thread.
+        ack = PeerFutures.await(peers.covered(addr.get(), n));
       }
       if (!ack.getRecorded()) {
         LOG.debug("{} did not keep the coverage of round {}: {}", node, n.getRoundId(), ack.getReason());

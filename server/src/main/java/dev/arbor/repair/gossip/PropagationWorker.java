@@ -10,6 +10,7 @@ import dev.arbor.api.repair.v1.TraceContext;
 import dev.arbor.observability.trace.Tracer;
 import dev.arbor.repair.sync.SessionFigures;
 import dev.arbor.repair.sync.SyncFailedException;
+import dev.arbor.transport.PeerFutures;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import java.time.Duration;
@@ -196,7 +197,8 @@ public final class PropagationWorker implements AutoCloseable {
     Tracer.Span fwd = tracer.start(traceId, span.spanId(), "propagation to next node", group, shard, done)
         .tag("operate_type", "send_to_next_node").tag("target_node", peer);
     try {
-      PropagationResponse resp = peers.propagate(peerAddress, next);
+      // A worker thread hands one round on at a time: it waits for the next node here.
+      PropagationResponse resp = PeerFutures.await(peers.propagate(peerAddress, next));
       observer.forwarded(group, true, System.nanoTime() - f0);
       if (!resp.getAccepted()) {
         fwd.fail(resp.getReason());
@@ -301,7 +303,8 @@ public final class PropagationWorker implements AutoCloseable {
         LOG.warn("origin {} of round {} is not registered; its report is dropped", origin, r.getRoundId());
         return;
       }
-      peers.report(addr.get(), r);
+      // Waited for, so the origin has a hop's report before the next node can report the outcome.
+      PeerFutures.await(peers.report(addr.get(), r));
     } catch (RuntimeException e) {
       LOG.warn("reporting round {} to its origin {} failed: {}", r.getRoundId(), origin, e.getMessage());
     }

@@ -4,10 +4,12 @@ import dev.arbor.api.cluster.v1.StoredProperty;
 import dev.arbor.api.cluster.v1.WriteOutcome;
 import dev.arbor.cluster.DataNode;
 import dev.arbor.cluster.DataNodeClient;
+import dev.arbor.cluster.WriteReply;
 import dev.arbor.transport.ChannelFactory;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /** {@link OwnerWriter} over {@code DataNodeService/Write}, one client per owner address. */
@@ -22,8 +24,9 @@ public final class GrpcOwnerWriter implements OwnerWriter, AutoCloseable {
   }
 
   @Override
-  public List<WriteOutcome> write(DataNode owner, List<StoredProperty> records) {
-    return clients.computeIfAbsent(owner, n -> new DataNodeClient(n, deadline, channels)).write(records).outcomes();
+  public CompletableFuture<List<WriteOutcome>> write(DataNode owner, List<StoredProperty> records) {
+    DataNodeClient c = clients.computeIfAbsent(owner, n -> new DataNodeClient(n, deadline, channels));
+    return c.write(records, false, c.deadline()).thenApply(WriteReply::outcomes);
   }
 
   @Override

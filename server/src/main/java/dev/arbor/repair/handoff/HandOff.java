@@ -128,7 +128,8 @@ public final class HandOff {
   /** Empty when the owner holds every record of the batch now, else why not. */
   private Optional<String> pushTo(DataNode owner, List<StoredProperty> batch) {
     try {
-      List<WriteOutcome> outcomes = writer.write(owner, batch);
+      // This hand-off runs on its own thread, one batch at a time: it waits for the owner here.
+      List<WriteOutcome> outcomes = dev.arbor.transport.PeerFutures.await(writer.write(owner, batch));
       for (WriteOutcome o : outcomes) {
         if (o != WriteOutcome.WRITE_OUTCOME_STORED && o != WriteOutcome.WRITE_OUTCOME_NOT_STORED_EQUAL
             && o != WriteOutcome.WRITE_OUTCOME_NOT_STORED_NEWER) {

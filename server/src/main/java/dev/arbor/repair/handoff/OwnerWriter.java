@@ -4,13 +4,17 @@ import dev.arbor.api.cluster.v1.StoredProperty;
 import dev.arbor.api.cluster.v1.WriteOutcome;
 import dev.arbor.cluster.DataNode;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
-/** Sends records to one owner through its internal write API. */
+/**
+ * Sends records to one owner through its internal write API. Asynchronous: returns at once, so a
+ * simulated network can stand in for gRPC ({@link GrpcOwnerWriter}) without touching the hand-off.
+ */
 @FunctionalInterface
 public interface OwnerWriter {
   /**
-   * @return the owner's outcome for each record, in order
-   * @throws RuntimeException when the owner cannot be reached or fails the call
+   * @return completes with the owner's outcome for each record, in order, or exceptionally when
+   *     the owner cannot be reached or fails the call
    */
-  List<WriteOutcome> write(DataNode owner, List<StoredProperty> records);
+  CompletableFuture<List<WriteOutcome>> write(DataNode owner, List<StoredProperty> records);
 }

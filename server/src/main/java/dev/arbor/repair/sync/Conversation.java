@@ -1,9 +1,7 @@
 package dev.arbor.repair.sync;
 
-import dev.arbor.api.repair.v1.RepairServiceGrpc;
 import dev.arbor.api.repair.v1.SessionRequest;
 import dev.arbor.api.repair.v1.SessionResponse;
-import io.grpc.Channel;
 import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
@@ -14,7 +12,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * The client end of a session stream as request/response calls: {@link #call} sends one request
  * and waits (bounded) for its one response. Failures surface as {@link SyncFailedException}
- * naming the peer.
+ * naming the peer. The stream itself is asynchronous ({@link SessionStreams}); the waiting is
+ * here, on the session's own thread, because the session client is written as a sequence of
+ * exchanges (a simulation runs it on a thread it controls, or makes this class the seam).
  */
 final class Conversation implements AutoCloseable {
   private static final Object END = new Object();
@@ -27,10 +27,10 @@ final class Conversation implements AutoCloseable {
   private long bytesSent;
   private long bytesReceived;
 
-  Conversation(Channel channel, String peer, Deadline deadline, Duration replyTimeout) {
+  Conversation(SessionStreams streams, String peer, Deadline deadline, Duration replyTimeout) {
     this.peer = peer;
     this.replyTimeout = replyTimeout;
-    this.requests = RepairServiceGrpc.newStub(channel).withDeadline(deadline).repair(new StreamObserver<>() {
+    this.requests = streams.open(deadline, new StreamObserver<>() {
       @Override
       public void onNext(SessionResponse r) {
         inbox.add(r);

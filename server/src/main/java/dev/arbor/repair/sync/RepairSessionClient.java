@@ -111,6 +111,12 @@ public final class RepairSessionClient {
    */
   public SessionFigures run(Channel channel, String peer, String group, int shard, TraceContext trace,
       Deadline deadline) {
+    return run(SessionStreams.grpc(channel), peer, group, shard, trace, deadline);
+  }
+
+  /** As above, the session's stream opened through {@code streams}. */
+  public SessionFigures run(SessionStreams streams, String peer, String group, int shard, TraceContext trace,
+      Deadline deadline) {
     long t0 = System.nanoTime();
     Session s = new Session(peer, group, shard, bulk.enabled());
     // Figures of a finished bulk session while its follow-up runs.
@@ -129,7 +135,7 @@ public final class RepairSessionClient {
       s.shardNum = shards.getAsInt();
       // Data of a deleted namesake is dropped before this node's tree is made current.
       s.incarnation = incarnations.current(group);
-      SessionFigures f = attempt(s, channel, trace, deadline, t0);
+      SessionFigures f = attempt(s, streams, trace, deadline, t0);
       if (s.bulk.used()) {
         pulled = s.repairedToClient > 0;
         // One copy now holds the other's snapshot: a record session compares the trees and
@@ -139,7 +145,7 @@ public final class RepairSessionClient {
         next.shardNum = s.shardNum;
         next.incarnation = s.incarnation;
         s = next;
-        f = before.then(attempt(next, channel, trace, deadline, System.nanoTime()));
+        f = before.then(attempt(next, streams, trace, deadline, System.nanoTime()));
       }
       observer.clientSessionEnded(group, shard, peer, f, null);
       return f;
@@ -176,7 +182,8 @@ public final class RepairSessionClient {
   }
 
   /** One session over the stream: this node's tree made current, compared, differences exchanged. */
-  private SessionFigures attempt(Session s, Channel channel, TraceContext trace, Deadline deadline, long t0) {
+  private SessionFigures attempt(Session s, SessionStreams streams, TraceContext trace, Deadline deadline,
+      long t0) {
     try {
       trees.ensureCurrent(s.group, s.shard, treeWait);
     } catch (TreeUnavailableException e) {
@@ -185,7 +192,7 @@ public final class RepairSessionClient {
     }
     ServedTree tree = trees.acquire(s.group, s.shard).orElseThrow(() -> new SyncFailedException(
         "this node's tree of " + s.group + "/" + s.shard + " was dropped", true, null));
-    try (tree; Conversation c = new Conversation(channel, s.peer, deadline, replyTimeout)) {
+    try (tree; Conversation c = new Conversation(streams, s.peer, deadline, replyTimeout)) {
       s.conversation = c;
       s.tree = tree;
       s.run(trace);

@@ -2,6 +2,7 @@ package dev.arbor.server.cli;
 
 import dev.arbor.metadata.MetadataStore;
 import dev.arbor.metadata.NodeRegistry;
+import dev.arbor.metadata.etcd.EtcdClientConfig;
 import dev.arbor.metadata.etcd.EtcdConnection;
 import dev.arbor.metadata.etcd.EtcdMetadataStore;
 import dev.arbor.metadata.etcd.EtcdNodeRegistry;
@@ -10,6 +11,8 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -17,9 +20,12 @@ import picocli.CommandLine.Option;
  * the data and liaison roles running as separate processes. One etcd client serves both.
  */
 final class ClusterMetadata implements AutoCloseable {
-  @Option(names = "--metadata", paramLabel = "etcd://HOST:PORT[,HOST:PORT]",
-      description = "etcd endpoints holding groups, schemas and node registrations.")
+  @Option(names = "--metadata", paramLabel = "etcd[s]://HOST:PORT[,HOST:PORT]",
+      description = "etcd endpoints holding groups, schemas and node registrations; etcds:// connects over TLS"
+          + " (see --etcd-ca-file).")
   String metadata;
+
+  @Mixin EtcdOptions etcd;
 
   @Option(names = "--metadata-timeout", defaultValue = "5s", converter = DurationConverter.class,
       description = "Deadline of each etcd call; also how long start-up waits for etcd (default: ${DEFAULT-VALUE}).")
@@ -35,27 +41,43 @@ final class ClusterMetadata implements AutoCloseable {
   private final List<NodeRegistry> extraRegistries = new ArrayList<>();
 
   boolean given() {
+    if (metadata == null && etcd.anyGiven()) {
+      throw new CliInputException("the --etcd-* options need --metadata etcd[s]://HOST:PORT");
+    }
     return metadata != null;
   }
 
   void connect(HybridClock clock) {
+    connect(clock, System::getenv);
+  }
+
+  void connect(HybridClock clock, UnaryOperator<String> env) {
+    EtcdClientConfig config = config(env);
+    connection = EtcdConnection.connect(config);
+    store = EtcdMetadataStore.open(connection, EtcdMetadataStore.DEFAULT_PREFIX, clock);
+    registry = EtcdNodeRegistry.open(connection, EtcdMetadataStore.DEFAULT_PREFIX);
+  }
+
+  /** Checks every flag (one line naming it when wrong) before anything connects. */
+  EtcdClientConfig config(UnaryOperator<String> env) {
     if (metadata == null) {
       throw new IllegalArgumentException("--metadata etcd://host:port is required for this role");
     }
-    if (!metadata.startsWith("etcd://")) {
-      throw new IllegalArgumentException("--metadata must be etcd://host:port[,host:port] (got '" + metadata
-          + "'); to run every role on one machine without etcd use 'arbor dev-cluster'");
+    // etcds:// is TLS (as https:// is to http://): the scheme, not the presence of a CA file,
+    // says whether the connection is encrypted, so leaving out a flag never silently downgrades.
+    boolean tls = metadata.startsWith("etcds://");
+    if (!tls && !metadata.startsWith("etcd://")) {
+      throw new IllegalArgumentException("--metadata must be etcd://host:port[,host:port] or etcds://... for TLS"
+          + " (got '" + metadata + "'); to run every role on one machine without etcd use 'arbor dev-cluster'");
     }
     List<URI> endpoints = new ArrayList<>();
-    for (String hp : metadata.substring("etcd://".length()).split(",")) {
+    for (String hp : metadata.substring(metadata.indexOf("://") + 3).split(",")) {
       if (!hp.matches("[^:/]+:\\d+")) {
         throw new IllegalArgumentException("--metadata: '" + hp + "' is not host:port");
       }
-      endpoints.add(URI.create("http://" + hp));
+      endpoints.add(URI.create((tls ? "https://" : "http://") + hp));
     }
-    connection = EtcdConnection.connect(endpoints, timeout);
-    store = EtcdMetadataStore.open(connection, EtcdMetadataStore.DEFAULT_PREFIX, clock);
-    registry = EtcdNodeRegistry.open(connection, EtcdMetadataStore.DEFAULT_PREFIX);
+    return etcd.config(endpoints, timeout, tls, env);
   }
 
   MetadataStore store() {

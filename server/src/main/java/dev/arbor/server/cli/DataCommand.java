@@ -13,7 +13,8 @@ import picocli.CommandLine.Option;
 @Command(
     name = "data",
     mixinStandardHelpOptions = true,
-    description = "Run a data node: stores shard copies, builds repair trees, serves the internal API.")
+    description = "Run a data node: stores shard copies, builds repair trees, serves the internal API (peers,"
+        + " liaisons) on --internal-port and the admin API (operators) on --grpc-port.")
 public final class DataCommand implements Callable<Integer> {
   @Option(names = "--node-id", required = true, description = "Unique id of this node in the cluster.")
   String nodeId;
@@ -30,21 +31,29 @@ public final class DataCommand implements Callable<Integer> {
   @Mixin RepairOptions repair;
   @Mixin DataNodeOptions dataNode;
   @Mixin ClusterMetadata cluster;
-  @Mixin HttpAuthOptions httpAuth;
+  @Mixin SecurityOptions security;
+  @Mixin InternalListenOptions internal;
+  @Mixin InternalTlsOptions internalTls;
 
   @Override
   public Integer call() throws Exception {
     ServerConfig config = storage.config(
         dataDir, listen.host, listen.grpcPort, listen.httpPort, dev.arbor.liaison.RequestLimits.DEFAULTS)
         .withRepair(repair.config()).withServerLimits(listen.serverLimits()).withResponseBudget(dataNode.budget());
-    dev.arbor.transport.SecurityConfig httpSecurity = httpAuth.config();
+    dev.arbor.transport.SecurityConfig adminSecurity = security.config();
+    dev.arbor.server.InternalListener internalListener =
+        internal.config(listen.host, internalTls.config(adminSecurity.reloadInterval()));
+    internalListener.checkExposure(); // before connecting to etcd: a refused start says why at once
     UntilSignal signal = new UntilSignal();
     try (ClusterMetadata meta = cluster) {
       meta.connect(HybridClock.system());
       try (DataNodeServer node = DataNodeServer.start(
-          nodeId, config, meta.store(), meta.registry(), advertiseHost, meta.nodeTtl, httpSecurity)) {
-        System.out.printf("Arbor data node %s serving %s (HTTP %d), data in %s%n",
-            nodeId, node.advertisedAddress(), node.httpPort(), dataDir.toAbsolutePath());
+          nodeId, config, meta.store(), meta.registry(), advertiseHost, meta.nodeTtl, adminSecurity,
+          internalListener)) {
+        System.out.printf("Arbor data node %s serving %s (internal, %s), admin gRPC on %s:%d, HTTP %d (%s),"
+                + " data in %s%n",
+            nodeId, node.advertisedAddress(), internalListener.tls() == null ? "plaintext" : "mutual TLS",
+            listen.host, node.grpcPort(), node.httpPort(), security.describe(), dataDir.toAbsolutePath());
         System.out.flush();
         signal.await();
         System.out.println("Arbor data node " + nodeId + " shutting down");

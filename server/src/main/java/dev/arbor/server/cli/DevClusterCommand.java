@@ -75,7 +75,8 @@ public final class DevClusterCommand implements Callable<Integer> {
       try (DevCluster dev = DevCluster.start(dataNodes, template, metadata, registries, listen.host,
           listen.grpcPort, listen.httpPort, limits.limits(), level, fanOut)) {
         for (DataNodeServer n : dev.dataNodes()) {
-          System.out.printf("data node %s: %s (HTTP %d)%n", n.nodeId(), n.advertisedAddress(), n.httpPort());
+          System.out.printf("data node %s: %s (HTTP %d, admin gRPC %d)%n", n.nodeId(), n.advertisedAddress(),
+              n.httpPort(), n.grpcPort());
         }
         System.out.printf("Arbor dev cluster: liaison serving gRPC on %s:%d, HTTP on %s:%d, %d data node(s), data in %s%n",
             listen.host, dev.liaison().grpcPort(), listen.host, dev.liaison().httpPort(), dataNodes,

@@ -20,6 +20,18 @@ public final class LiaisonCommand implements Callable<Integer> {
   @Mixin ReplicaCallOptions replicaCalls;
   @Mixin ClusterMetadata cluster;
   @Mixin SecurityOptions security;
+  @Mixin InternalTlsOptions internalTls;
+
+  @Option(names = "--node-id", paramLabel = "ID",
+      description = "Id this liaison registers under (role liaison); data nodes accept internal calls only from"
+          + " registered members, and with --internal-tls-* it must be the subject CN of the liaison's"
+          + " certificate (default: liaison-<host name>-<process id>: a liaison keeps no state under its id, and a"
+          + " restarted one need not wait for its previous registration to expire).")
+  String nodeId;
+
+  @Option(names = "--advertise-host", paramLabel = "HOST",
+      description = "Host shown in the liaison's registration (default: the host name).")
+  String advertiseHost;
 
   @Option(names = "--write-consistency", defaultValue = "one",
       description = "Replicas that must acknowledge an apply or delete: one, quorum or all (default: ${DEFAULT-VALUE}).")
@@ -37,6 +49,14 @@ public final class LiaisonCommand implements Callable<Integer> {
   @Option(names = "--test-clock-offset", hidden = true, defaultValue = "0ms", converter = DurationConverter.class)
   Duration testClockOffset;
 
+  private static String localHostName() {
+    try {
+      return java.net.InetAddress.getLocalHost().getHostName();
+    } catch (java.net.UnknownHostException e) {
+      return "localhost";
+    }
+  }
+
   @Override
   public Integer call() throws Exception {
     WriteConsistency level = WriteConsistency.parse(consistency);
@@ -45,14 +65,20 @@ public final class LiaisonCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--read-repair-queue must be > 0");
     }
     dev.arbor.transport.SecurityConfig securityConfig = security.config();
+    String host = localHostName();
+    dev.arbor.server.LiaisonMembership membership = new dev.arbor.server.LiaisonMembership(
+        nodeId != null ? nodeId : "liaison-" + host + "-" + ProcessHandle.current().pid(),
+        advertiseHost != null ? advertiseHost : host, cluster.nodeTtl,
+        internalTls.config(securityConfig.reloadInterval()));
     UntilSignal signal = new UntilSignal();
     try (ClusterMetadata meta = cluster) {
       meta.connect(HybridClock.system());
       try (LiaisonServer liaison = LiaisonServer.start(listen.host, listen.grpcPort, listen.httpPort,
           meta.store(), meta.registry(), limits.limits(), level, nodeTimeout, repairQueue,
-          HybridClock.systemOffsetBy(testClockOffset.toNanos()), listen.serverLimits(), fanOut, securityConfig)) {
-        System.out.printf("Arbor liaison serving gRPC on %s:%d, HTTP on %s:%d (%s)%n",
-            listen.host, liaison.grpcPort(), listen.host, liaison.httpPort(), security.describe());
+          HybridClock.systemOffsetBy(testClockOffset.toNanos()), listen.serverLimits(), fanOut, securityConfig, membership)) {
+        System.out.printf("Arbor liaison serving gRPC on %s:%d, HTTP on %s:%d (%s; node id %s, to data nodes: %s)%n",
+            listen.host, liaison.grpcPort(), listen.host, liaison.httpPort(), security.describe(),
+            membership.nodeId(), membership.tls() == null ? "plaintext" : "mutual TLS");
         System.out.flush();
         signal.await();
         System.out.println("Arbor liaison shutting down");

@@ -21,6 +21,10 @@ import java.util.concurrent.TimeUnit;
  * free loopback client and peer ports with its data in a directory the test owns. Can be stopped
  * (SIGTERM, then SIGKILL) or killed and started again on the same directory and ports. A missing
  * binary fails the test: it never skips.
+ *
+ * <p>Optionally serves clients over TLS ({@link Tls}), requiring client certificates when given a
+ * client CA. Health is polled on a separate plaintext metrics listener, so the check needs no
+ * certificate whatever the client side requires.
  */
 public final class EtcdProcess implements AutoCloseable {
   static final String MISSING =
@@ -31,10 +35,20 @@ public final class EtcdProcess implements AutoCloseable {
   private final Path logFile;
   private final int clientPort;
   private final int peerPort;
+  private final int metricsPort;
+  private final Tls tls;
   private Process process;
 
-  private EtcdProcess(Path binary, Path dir, int clientPort, int peerPort) {
+  /**
+   * Serve clients over TLS with this certificate and key; with a {@code clientCaFile}, etcd runs
+   * with {@code --client-cert-auth} and accepts only clients whose certificate that CA signed.
+   */
+  public record Tls(Path certFile, Path keyFile, Path clientCaFile) {}
+
+  private EtcdProcess(Path binary, Path dir, int clientPort, int peerPort, int metricsPort, Tls tls) {
     this.binary = binary;
+    this.metricsPort = metricsPort;
+    this.tls = tls;
     this.dataDir = dir.resolve("etcd-data");
     this.logFile = dir.resolve("etcd.log");
     this.clientPort = clientPort;
@@ -43,7 +57,12 @@ public final class EtcdProcess implements AutoCloseable {
 
   /** Starts etcd with its data and log under {@code dir} and waits until it reports healthy. */
   public static EtcdProcess start(Path dir) throws IOException {
-    EtcdProcess p = new EtcdProcess(findBinary(), dir, freePort(), freePort());
+    return start(dir, null);
+  }
+
+  /** Like {@link #start(Path)}, serving clients over TLS when {@code tls} is not null. */
+  public static EtcdProcess start(Path dir, Tls tls) throws IOException {
+    EtcdProcess p = new EtcdProcess(findBinary(), dir, freePort(), freePort(), freePort(), tls);
     p.start();
     return p;
   }
@@ -78,10 +97,11 @@ public final class EtcdProcess implements AutoCloseable {
       throw new IllegalStateException("etcd already running, pid " + process.pid());
     }
     Files.createDirectories(dataDir);
-    String client = "http://127.0.0.1:" + clientPort;
+    String client = clientUri().toString();
     String peer = "http://127.0.0.1:" + peerPort;
+    String metrics = "http://127.0.0.1:" + metricsPort;
     List<String> cmd =
-        List.of(
+        new ArrayList<>(List.of(
             binary.toString(),
             "--name", "arbor-test",
             "--data-dir", dataDir.toString(),
@@ -95,7 +115,14 @@ public final class EtcdProcess implements AutoCloseable {
             "--heartbeat-interval", "50",
             "--election-timeout", "500",
             "--logger", "zap",
-            "--log-level", "warn");
+            "--log-level", "warn",
+            "--listen-metrics-urls", metrics));
+    if (tls != null) {
+      cmd.addAll(List.of("--cert-file", tls.certFile().toString(), "--key-file", tls.keyFile().toString()));
+      if (tls.clientCaFile() != null) {
+        cmd.addAll(List.of("--client-cert-auth", "--trusted-ca-file", tls.clientCaFile().toString()));
+      }
+    }
     process =
         new ProcessBuilder(cmd)
             .redirectErrorStream(true)
@@ -103,7 +130,7 @@ public final class EtcdProcess implements AutoCloseable {
             .start();
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
     HttpRequest health =
-        HttpRequest.newBuilder(URI.create(client + "/health")).timeout(Duration.ofSeconds(1)).build();
+        HttpRequest.newBuilder(URI.create(metrics + "/health")).timeout(Duration.ofSeconds(1)).build();
     Process started = process;
     await("etcd on " + client + " healthy (log: " + logFile + ")")
         .atMost(Duration.ofSeconds(20))
@@ -204,10 +231,10 @@ public final class EtcdProcess implements AutoCloseable {
   }
 
   public URI clientUri() {
-    return URI.create("http://127.0.0.1:" + clientPort);
+    return URI.create((tls == null ? "http" : "https") + "://127.0.0.1:" + clientPort);
   }
 
-  List<URI> endpoints() {
+  public List<URI> endpoints() {
     return List.of(clientUri());
   }
 

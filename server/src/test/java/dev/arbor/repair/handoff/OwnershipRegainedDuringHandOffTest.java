@@ -56,7 +56,8 @@ class OwnershipRegainedDuringHandOffTest {
         throw new IllegalStateException("owner " + owner.id() + " unreachable");
       }
       received.addAll(records);
-      return Collections.nCopies(records.size(), WriteOutcome.WRITE_OUTCOME_STORED);
+      return java.util.concurrent.CompletableFuture.completedFuture(
+          Collections.nCopies(records.size(), WriteOutcome.WRITE_OUTCOME_STORED));
     };
     HandOffSettings settings = new HandOffSettings(Duration.ZERO, Duration.ofMillis(50), Duration.ofMillis(200), 10,
         Duration.ofMillis(20));

@@ -73,7 +73,7 @@ class RepairRunCommandTest {
       w.addProperties(StoredProperties.toProto("two", 0,
           PropertyRecord.live(new EntityKey("two", "t", "p" + i), 100 + i, 100 + i, src)));
     }
-    ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", n1.grpcPort()).usePlaintext().build();
+    ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", n1.internalPort()).usePlaintext().build();
     try {
       assertThat(DataNodeServiceGrpc.newBlockingStub(ch).write(w.build()).getStored()).isEqualTo(25);
     } finally {

@@ -1,0 +1,34 @@
+package dev.arbor.cluster;
+
+import dev.arbor.api.banyandb.property.v1.QueryRequest;
+import dev.arbor.api.cluster.v1.Key;
+import dev.arbor.api.cluster.v1.StoredProperty;
+import io.grpc.Deadline;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The calls a liaison (or a node handing off copies) makes to one data node's internal API.
+ * Asynchronous: each method returns at once, and its future completes with the answer or
+ * exceptionally with the domain exception the call failed with — {@link
+ * dev.arbor.errors.UnavailableException} naming the node when it cannot be reached or does not
+ * answer within the deadline, the node's own rejections ({@link
+ * dev.arbor.errors.InvalidArgumentException}, {@link dev.arbor.errors.NotFoundException}) as they
+ * are. Nothing here blocks, so one thread can drive calls to many nodes, and a simulated network
+ * can stand in for gRPC ({@link DataNodeClient}) without touching the callers.
+ */
+public interface DataNodeCalls {
+  DataNode node();
+
+  /** Sends records; the future holds what the node did with each. */
+  CompletableFuture<WriteReply> write(List<StoredProperty> properties, boolean fresh, Deadline deadline);
+
+  /** The node's latest copy of each key it holds, tombstones included. */
+  CompletableFuture<List<StoredProperty>> read(Collection<Key> keys, Deadline deadline);
+
+  /** The first {@code query.limit} whole live properties matching the query on the given shards of each group. */
+  CompletableFuture<List<StoredProperty>> queryShards(QueryRequest query, Map<String, List<Integer>> shards,
+      Deadline deadline);
+}

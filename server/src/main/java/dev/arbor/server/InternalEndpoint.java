@@ -1,0 +1,77 @@
+package dev.arbor.server;
+
+import dev.arbor.metadata.NodeRegistry;
+import dev.arbor.transport.GrpcServerLimits;
+import dev.arbor.transport.GrpcServers;
+import dev.arbor.transport.HttpAuth;
+import dev.arbor.transport.MemberInterceptor;
+import dev.arbor.transport.ServerSecurity;
+import dev.arbor.transport.TlsMaterial;
+import io.grpc.BindableService;
+import io.grpc.Server;
+import io.grpc.ServerInterceptor;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.net.BindException;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A data node's internal gRPC listener: what peers and liaisons call. With mutual TLS
+ * ({@code material} given) a caller needs a certificate of the cluster CA naming a node that is
+ * registered now; without it, anyone who reaches the address may call.
+ */
+final class InternalEndpoint implements AutoCloseable {
+  private final Server grpc;
+  private final String host;
+
+  private InternalEndpoint(Server grpc, String host) {
+    this.grpc = grpc;
+    this.host = host;
+  }
+
+  /**
+   * @param material this node's certificate and the cluster CA, or null for plaintext; owned by
+   *     the caller (clients use it too)
+   */
+  static InternalEndpoint start(String host, int port, List<BindableService> services, TlsMaterial material,
+      NodeRegistry registry, MeterRegistry meters, GrpcServerLimits limits) throws IOException {
+    ServerSecurity security = material == null ? ServerSecurity.NONE
+        : new ServerSecurity(material, null, null, HttpAuth.NONE);
+    List<ServerInterceptor> admission = material == null ? List.of()
+        : List.of(new MemberInterceptor(id -> registry.node(id).isPresent(), meters));
+    try {
+      return new InternalEndpoint(GrpcServers.start(host, port, services, meters, limits, security, admission), host);
+    } catch (IOException e) {
+      Throwable root = e;
+      while (root.getCause() != null) {
+        root = root.getCause();
+      }
+      String why = root instanceof BindException ? "address already in use" : String.valueOf(root.getMessage());
+      throw new IOException("cannot listen for internal gRPC on " + host + ":" + port + ": " + why, e);
+    }
+  }
+
+  int port() {
+    return grpc.getPort();
+  }
+
+  String host() {
+    return host;
+  }
+
+  /** Stops accepting calls and drains in-flight ones (bounded). */
+  @Override
+  public void close() {
+    grpc.shutdown();
+    try {
+      if (!grpc.awaitTermination(10, TimeUnit.SECONDS)) {
+        grpc.shutdownNow();
+        grpc.awaitTermination(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      grpc.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+  }
+}

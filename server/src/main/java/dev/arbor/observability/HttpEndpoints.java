@@ -105,6 +105,18 @@ public final class HttpEndpoints implements AutoCloseable {
     }
   }
 
+  /**
+   * Serves every path under {@code path} with {@code handler}, which answers for itself (method,
+   * status, body); with {@code basicAuth} the route needs credentials as this listener's security
+   * says for {@code path}. May be called while serving.
+   */
+  public void addHandler(String path, com.sun.net.httpserver.HttpHandler handler, boolean basicAuth) {
+    HttpContext context = server.createContext(path, handler);
+    if (basicAuth) {
+      protect(context);
+    }
+  }
+
   /** JSON-route requests running or waiting (tests). */
   int slowRoutesInFlight() {
     return slowRoutes.getActiveCount() + slowRoutes.getQueue().size();

@@ -27,5 +27,11 @@ public final class TreeMetrics {
         .register(registry);
     FunctionCounter.builder("arbor.tree.scrub.leaves", trees, RepairTrees::scrubbedLeaves)
         .description("leaves read from snapshots by tree builds and scrubs").register(registry);
+    FunctionCounter.builder("arbor.repair.tree.resumed", trees, RepairTrees::resumed)
+        .description("live trees resumed after a restart from their journal and the WAL, without a build")
+        .register(registry);
+    FunctionCounter.builder("arbor.repair.tree.resume.failures", trees, RepairTrees::resumeFailures)
+        .description("journals of live trees refused after a restart (corrupt, of another tree file, or older than"
+            + " the replayed WAL); the tree is rebuilt").register(registry);
   }
 }

@@ -143,6 +143,11 @@ public final class LiaisonServer implements AutoCloseable {
     ServingEndpoints endpoints = null;
     try {
       endpoints = ServingEndpoints.start(host, grpcPort, httpPort, api.services(), meters, serverLimits, security);
+      endpoints.serveHttpApi();
+      // Not ready for traffic (health service, /api/healthz) until a data node can take it;
+      // /health stays a liveness answer so a liaison may start before its data nodes.
+      endpoints.readinessProblems(() -> registry.nodes().stream().anyMatch(n -> n.hasRole("data"))
+          ? List.of() : List.of("no data node registered"));
       if (membership != null) {
         // Before the public port counts as serving: data nodes refuse calls of a liaison they do
         // not know as a member.

@@ -1,6 +1,9 @@
 package dev.arbor.server;
 
+import dev.arbor.http.GatewayRoutes;
+import dev.arbor.http.HttpApi;
 import dev.arbor.observability.HttpEndpoints;
+import dev.arbor.observability.NodeHealth;
 import dev.arbor.transport.GrpcServerLimits;
 import dev.arbor.transport.GrpcServers;
 import dev.arbor.transport.ServerSecurity;
@@ -13,29 +16,42 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.net.BindException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The network side of a node: a gRPC server (every call timed) and the HTTP port with
- * {@code /health} (200 while serving) and {@code /metrics}.
+ * The network side of a node: a gRPC server (every call timed) with the standard health service,
+ * and the HTTP port with {@code /health} (200 while serving), {@code /api/healthz},
+ * {@code /metrics} and, on nodes that serve the public API, BanyanDB's HTTP API.
  *
  * <p>Public so that the benchmark's no-storage "ceiling" server ({@code arbor-bench api
  * --ceiling}) is built by this very code, with the same Netty settings, interceptors and limits
  * as a real node: its figure is then the cost of the gRPC layer alone.
  */
 public final class ServingEndpoints implements AutoCloseable {
+  /**
+   * Largest HTTP API request body: far above a property at the default --max-property-bytes
+   * (1 MiB) in JSON, small enough that the API's queue cannot hold gigabytes.
+   */
+  static final long HTTP_API_MAX_BODY_BYTES = 16L << 20;
+
   private final Server grpc;
   private final HttpEndpoints http;
   private final ServerSecurity security;
+  private final NodeHealth health;
+  private volatile HttpApi api;
   private volatile boolean serving;
   /** What makes this node unable to do its job though it runs (storage failures); empty when fine. */
   private volatile java.util.function.Supplier<List<String>> problems = List::of;
+  /** What keeps a running node from taking traffic, beyond {@link #problems} (a liaison without data nodes). */
+  private volatile java.util.function.Supplier<List<String>> readiness = List::of;
 
-  private ServingEndpoints(Server grpc, HttpEndpoints http, ServerSecurity security) {
+  private ServingEndpoints(Server grpc, HttpEndpoints http, ServerSecurity security, NodeHealth health) {
     this.grpc = grpc;
     this.http = http;
     this.security = security;
+    this.health = health;
   }
 
   /** A metrics registry with the JVM's meters bound. */
@@ -65,24 +81,32 @@ public final class ServingEndpoints implements AutoCloseable {
    */
   public static ServingEndpoints start(String host, int grpcPort, int httpPort, List<BindableService> services,
       PrometheusMeterRegistry registry, GrpcServerLimits limits, ServerSecurity security) throws IOException {
+    ServingEndpoints[] self = new ServingEndpoints[1];
+    NodeHealth health = new NodeHealth(() -> self[0] != null && self[0].serving,
+        () -> self[0] == null ? List.of() : self[0].problems.get(),
+        () -> self[0] == null ? List.of() : self[0].readiness.get());
+    List<BindableService> withHealth = new ArrayList<>(services);
+    withHealth.add(health.grpcService());
     Server grpc;
     try {
-      grpc = GrpcServers.start(host, grpcPort, services, registry, limits, security);
+      grpc = GrpcServers.start(host, grpcPort, withHealth, registry, limits, security);
     } catch (IOException e) {
+      health.close();
       security.close();
       throw bindFailure("gRPC", host, grpcPort, e);
     }
-    ServingEndpoints[] self = new ServingEndpoints[1];
     HttpEndpoints http;
     try {
       http = new HttpEndpoints(host, httpPort, security, registry, () -> self[0] != null && self[0].serving,
           () -> self[0] == null ? List.of() : self[0].problems.get());
     } catch (IOException e) {
+      health.close();
       grpc.shutdownNow();
       security.close();
       throw bindFailure("HTTP", host, httpPort, e);
     }
-    self[0] = new ServingEndpoints(grpc, http, security);
+    http.addHandler("/api/healthz", health.healthzHandler(), true);
+    self[0] = new ServingEndpoints(grpc, http, security, health);
     return self[0];
   }
 
@@ -100,8 +124,25 @@ public final class ServingEndpoints implements AutoCloseable {
     http.addJsonRoute(path, handler);
   }
 
+  /**
+   * Serves BanyanDB's HTTP API under {@code /api/} on the HTTP port, each route running through
+   * this node's gRPC services and their interceptors (authentication, roles, limits).
+   */
+  void serveHttpApi() {
+    HttpApi a = new HttpApi(grpc.getServices(), GatewayRoutes.BANYANDB, HTTP_API_MAX_BODY_BYTES);
+    api = a;
+    http.addHandler("/api/", a, false);
+  }
+
   public void markServing() {
     serving = true;
+    health.refresh();
+  }
+
+  /** What keeps this node from taking traffic though it is healthy: reported by the health service only. */
+  void readinessProblems(java.util.function.Supplier<List<String>> check) {
+    readiness = check;
+    health.refresh();
   }
 
   /** What {@code /health} reports as failures (503 with the reasons) while the node serves. */
@@ -125,6 +166,7 @@ public final class ServingEndpoints implements AutoCloseable {
   @Override
   public void close() {
     serving = false;
+    health.close();
     grpc.shutdown();
     try {
       if (!grpc.awaitTermination(10, TimeUnit.SECONDS)) {
@@ -136,6 +178,10 @@ public final class ServingEndpoints implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     http.close();
+    HttpApi a = api;
+    if (a != null) {
+      a.close();
+    }
     security.close();
   }
 }

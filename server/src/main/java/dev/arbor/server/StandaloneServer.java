@@ -67,6 +67,7 @@ public final class StandaloneServer implements AutoCloseable {
       ServingEndpoints endpoints =
           ServingEndpoints.start(config.grpcHost(), config.grpcPort(), config.httpPort(), services, registry,
               config.serverLimits(), security);
+      endpoints.serveHttpApi();
       storage.start(storage.graceOnly());
       endpoints.healthProblems(storage.store()::storageProblems);
       endpoints.markServing();

@@ -62,7 +62,8 @@ final class StorageNode implements AutoCloseable {
     DiskUsageGuard disk = new DiskUsageGuard(config.dataDir(), config.maxDiskUsagePercent(), System::nanoTime);
     PropertyStore store = PropertyStore.open(config.dataDir(), new MetadataGroupIncarnations(metadata), events, disk);
     try {
-      RepairTrees trees = new RepairTrees(config.dataDir().resolve("repair"), store, config.trees().slotCount());
+      RepairTrees trees = new RepairTrees(config.dataDir().resolve("repair"), store, config.trees().slotCount(),
+          config.trees().scrubLeavesPerSecond());
       trees.loadExisting(g -> metadata.group(g).isPresent() && !store.quarantinedAtOpen().contains(g));
       trees.followWrites(events);
       TreeBuildScheduler scheduler = new TreeBuildScheduler(
@@ -162,11 +163,13 @@ final class StorageNode implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     treeScheduler.close();
-    trees.close();
+    trees.stopBuilds();
     try {
+      // Before the trees close: the store's final checkpoint persists the live trees' journals.
       store.close();
     } catch (IOException | RuntimeException e) {
       LOG.error("closing storage failed; the write-ahead log will be replayed on next start", e);
     }
+    trees.close();
   }
 }

@@ -9,7 +9,17 @@ import java.time.Duration;
  * @param buildSchedule when trees are rebuilt (cron, @hourly, or "@every 30s")
  * @param quickBuildDelay delay of the quick build after the first write since the last one
  * @param buildThreads concurrent tree builds
+ * @param scrubLeavesPerSecond leaves per second a scrub (a build of a live tree) reads at most; 0 = unthrottled
  */
-public record TreeConfig(int slotCount, String buildSchedule, Duration quickBuildDelay, int buildThreads) {
-  public static final TreeConfig DEFAULTS = new TreeConfig(32, "0 * * * *", Duration.ofMinutes(10), 1);
+public record TreeConfig(
+    int slotCount, String buildSchedule, Duration quickBuildDelay, int buildThreads, long scrubLeavesPerSecond) {
+  public static final long DEFAULT_SCRUB_RATE = 500_000;
+  public static final TreeConfig DEFAULTS =
+      new TreeConfig(32, "0 * * * *", Duration.ofMinutes(10), 1, DEFAULT_SCRUB_RATE);
+
+  public TreeConfig {
+    if (scrubLeavesPerSecond < 0) {
+      throw new IllegalArgumentException("--tree-scrub-rate must be >= 0 (0 = unthrottled), got " + scrubLeavesPerSecond);
+    }
+  }
 }

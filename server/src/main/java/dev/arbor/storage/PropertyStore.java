@@ -258,8 +258,12 @@ public final class PropertyStore implements Closeable {
             l.lock();
             held.add(l);
           }
+          listener.beforeUntrackedChange(intake.group(), intake.shard());
           idx.addIndexes(intake.staged());
           resolved = idx.resolveDuplicates(idx.intakeKeys());
+        } catch (IOException | RuntimeException e) {
+          listener.onUntrackedChange(intake.group(), intake.shard());
+          throw e;
         } finally {
           idx.endIntake();
           for (ReentrantLock l : held) {
@@ -286,6 +290,30 @@ public final class PropertyStore implements Closeable {
     return idx == null ? null : idx.bulkSnapshot();
   }
 
+  /** Keys of the records replayed from the WAL at open, by shard; what derived state must re-read. */
+  private volatile Map<String, Set<EntityKey>> recoveredKeys = new java.util.HashMap<>();
+  private volatile long recoveredFirstSegment;
+  private volatile long recoveredLastSegment;
+
+  /**
+   * The WAL segments this store replayed at open and the keys they held, per shard: state derived
+   * from writes and persisted with a WAL segment number (the repair trees' journals) is complete
+   * again once those keys are re-read, if its segment is one of these.
+   */
+  public RecoveredWal recoveredWal() {
+    return new RecoveredWal(recoveredFirstSegment, recoveredLastSegment, recoveredKeys);
+  }
+
+  /** Frees {@link #recoveredWal()}'s keys once derived state no longer needs them. */
+  public void forgetRecoveredWal() {
+    recoveredKeys = Map.of();
+  }
+
+  /** Sequence number of the WAL segment writes are logged to now. */
+  public long walSegment() {
+    return wal.currentSegment();
+  }
+
   /** Replays the recovered WAL into the indexes, a chunk of records at a time. */
   private void recover(WriteAheadLog.Recovered rec, Predicate<String> groupExists) throws IOException {
     Replay replay = new Replay();
@@ -294,6 +322,8 @@ public final class PropertyStore implements Closeable {
       for (ShardWrite w : decodeFrame(segment, offset, payload)) {
         if (groupExists.test(w.group())) {
           chunk.add(w);
+          recoveredKeys.computeIfAbsent(shardKey(w.group(), w.shard()), k -> new java.util.HashSet<>())
+              .add(w.record().key());
         }
       }
       if (chunk.size() >= REPLAY_CHUNK) {
@@ -302,6 +332,10 @@ public final class PropertyStore implements Closeable {
       }
     });
     replay(chunk, replay);
+    if (!rec.segments().isEmpty()) {
+      recoveredFirstSegment = WalSegments.seqOf(rec.segments().get(0).path());
+      recoveredLastSegment = WalSegments.seqOf(rec.segments().get(rec.segments().size() - 1).path());
+    }
     if (replay.skipped > 0) {
       LOG.error("{} write-ahead log record(s) skipped during recovery", replay.skipped);
     }
@@ -987,6 +1021,7 @@ public final class PropertyStore implements Closeable {
       s.commit();
     }
     if (allCommitted) {
+      listener.beforeWalTruncated();
       wal.deleteSegments(oldSegments);
     }
   }
@@ -1015,9 +1050,19 @@ public final class PropertyStore implements Closeable {
     for (ShardIndex s : shards.values()) {
       long c = cutoff.cutoffNanos(s.group(), s.shard());
       if (c != PurgeCutoff.KEEP_ALL && s.serving()) {
-        long n = purgeHoldingKeys(s, c);
+        boolean[] announced = {false};
+        long n;
+        try {
+          n = purgeHoldingKeys(s, c, () -> {
+            announced[0] = true;
+            listener.beforeUntrackedChange(s.group(), s.shard());
+          });
+        } finally {
+          if (announced[0]) {
+            listener.onUntrackedChange(s.group(), s.shard());
+          }
+        }
         if (n > 0) {
-          listener.onUntrackedChange(s.group(), s.shard());
           purged.addAndGet(n);
           LOG.info("purged {} tombstone(s) of {}/{}", n, s.group(), s.shard());
         }
@@ -1030,14 +1075,14 @@ public final class PropertyStore implements Closeable {
    * released: a write that read a purged tombstone as its key's latest record, then stored over
    * it, would tell listeners it replaced a record the index no longer holds.
    */
-  private long purgeHoldingKeys(ShardIndex s, long cutoffNanos) throws IOException {
+  private long purgeHoldingKeys(ShardIndex s, long cutoffNanos, Runnable beforeDelete) throws IOException {
     List<ReentrantLock> held = new ArrayList<>(LOCK_STRIPES);
     try {
       for (ReentrantLock l : keyLocks) {
         l.lock();
         held.add(l);
       }
-      long n = s.purgeTombstones(cutoffNanos);
+      long n = s.purgeTombstones(cutoffNanos, beforeDelete);
       if (n > 0) {
         s.refresh();
       }

@@ -505,6 +505,11 @@ public final class ShardIndex implements Closeable {
 
   /** Deletes the tombstones deleted at or before {@code cutoffNanos}; returns how many there were. */
   long purgeTombstones(long cutoffNanos) throws IOException {
+    return purgeTombstones(cutoffNanos, () -> {});
+  }
+
+  /** As above; {@code beforeDelete} runs when there is something to purge, before it is deleted. */
+  long purgeTombstones(long cutoffNanos, Runnable beforeDelete) throws IOException {
     ensureServing();
     Query purgeable = NumericDocValuesField.newSlowRangeQuery(DocumentCodec.DEL, 1, cutoffNanos);
     refresh();
@@ -518,6 +523,7 @@ public final class ShardIndex implements Closeable {
     if (n == 0) {
       return 0;
     }
+    beforeDelete.run();
     writer.deleteDocuments(purgeable);
     // Counts as a change so the next refresh makes the purge visible; lookups must not keep
     // serving purged tombstones from the not-yet-refreshed map either.

@@ -52,6 +52,28 @@ public final class StoreEvents implements StoreListener {
   }
 
   @Override
+  public void beforeUntrackedChange(String group, int shard) {
+    for (StoreListener l : listeners) {
+      try {
+        l.beforeUntrackedChange(group, shard);
+      } catch (RuntimeException e) {
+        LOG.error("store listener failed before an untracked change of {}/{}", group, shard, e);
+      }
+    }
+  }
+
+  @Override
+  public void beforeWalTruncated() {
+    for (StoreListener l : listeners) {
+      try {
+        l.beforeWalTruncated();
+      } catch (RuntimeException e) {
+        LOG.error("store listener failed before the write-ahead log was truncated", e);
+      }
+    }
+  }
+
+  @Override
   public void onGroupDropped(String group) {
     for (StoreListener l : listeners) {
       try {

@@ -18,6 +18,21 @@ public interface StoreListener {
    */
   default void onUntrackedChange(String group, int shard) {}
 
+  /**
+   * Documents of (group, shard) are about to change without per-record notices ({@link
+   * #onUntrackedChange} follows, also when the change fails): persisted state derived per record
+   * must stop claiming to describe the shard before the change can reach a commit.
+   */
+  default void beforeUntrackedChange(String group, int shard) {}
+
+  /**
+   * Every index is committed and the WAL segments before {@link PropertyStore#walSegment()} are
+   * about to be deleted: state derived from writes that must be recovered after a crash without
+   * re-reading the index has to be persisted now, or it can no longer be completed from the WAL.
+   * Called under the store's checkpoint lock; writes continue meanwhile.
+   */
+  default void beforeWalTruncated() {}
+
   /** All data of the group was removed. */
   void onGroupDropped(String group);
 

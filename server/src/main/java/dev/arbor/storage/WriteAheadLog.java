@@ -46,6 +46,8 @@ public final class WriteAheadLog implements Closeable {
   private FileChannel channel;
   private Path currentSegment;
   private long nextSegmentSeq;
+  /** Sequence number of the segment appends go to now. */
+  private volatile long currentSeq;
   private long written;
   private long synced;
   private IOException failure;
@@ -101,6 +103,14 @@ public final class WriteAheadLog implements Closeable {
         WalSegments.forEachFrame(s, consumer);
       }
     }
+  }
+
+  /**
+   * Sequence number of the segment appends go to now. A segment is deleted only by a checkpoint
+   * after every write in it is committed; numbers grow for the life of the WAL directory.
+   */
+  public long currentSegment() {
+    return currentSeq;
   }
 
   /** Appends one frame; returns the log position to pass to {@link #awaitDurable}. */
@@ -305,6 +315,7 @@ public final class WriteAheadLog implements Closeable {
 
   /** Creates the next segment with its header, durably, before any frame is appended to it. */
   private void openNewSegment() throws IOException {
+    currentSeq = nextSegmentSeq;
     currentSegment = dir.resolve(WalSegments.name(nextSegmentSeq++));
     channel = FileChannel.open(currentSegment, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
     ByteBuffer header = ByteBuffer.wrap(WalSegments.header());

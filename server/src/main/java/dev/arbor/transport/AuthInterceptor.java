@@ -1,6 +1,7 @@
 package dev.arbor.transport;
 
 import io.grpc.Metadata;
+import io.grpc.health.v1.HealthGrpc;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
@@ -12,6 +13,9 @@ import java.util.function.Function;
  * Authenticates every call by the {@code username}/{@code password} metadata (what the official
  * BanyanDB client sends) and checks the user's role against what the method needs. A missing or
  * wrong credential is UNAUTHENTICATED; a role too small is PERMISSION_DENIED naming both.
+ *
+ * <p>The standard health service ({@code grpc.health.v1.Health}) needs no credentials: Kubernetes
+ * probes and load balancers carry none, and it reveals only SERVING or NOT_SERVING.
  */
 public final class AuthInterceptor implements ServerInterceptor {
   private final UserDirectory users;
@@ -26,6 +30,9 @@ public final class AuthInterceptor implements ServerInterceptor {
   @Override
   public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
       ServerCallHandler<Q, R> next) {
+    if (HealthGrpc.SERVICE_NAME.equals(call.getMethodDescriptor().getServiceName())) {
+      return next.startCall(call, headers);
+    }
     String user = headers.get(ChannelFactory.USERNAME);
     String password = headers.get(ChannelFactory.PASSWORD);
     if (user == null || password == null) {

@@ -5,8 +5,10 @@ import java.util.Locale;
 
 /**
  * Which HTTP routes need credentials (HTTP basic auth, checked against the same users as gRPC,
- * any role): {@code none}; {@code protected}: everything but {@code /health} — the metrics and
- * trace routes reveal topology; {@code all}: {@code /health} too.
+ * any role): {@code none}; {@code protected}: everything but {@code /health} and
+ * {@code /api/healthz} — the metrics and trace routes reveal topology; {@code all}: those too.
+ * The BanyanDB HTTP API under {@code /api/v1} is not governed by this mode: it always
+ * authenticates as the gRPC port does, with the same roles.
  */
 public enum HttpAuth {
   NONE, PROTECTED, ALL;
@@ -24,7 +26,7 @@ public enum HttpAuth {
   public boolean protects(String path) {
     return switch (this) {
       case NONE -> false;
-      case PROTECTED -> !"/health".equals(path);
+      case PROTECTED -> !"/health".equals(path) && !"/api/healthz".equals(path);
       case ALL -> true;
     };
   }

@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -117,6 +118,21 @@ class ShardFatalErrorTest {
       assertThat(health.statusCode()).isEqualTo(503);
       assertThat(health.body()).contains("shard g/1 stopped after a fatal index error")
           .contains("No space left on device");
+      // The readiness checks say the same: the standard gRPC health service and /api/healthz.
+      HttpResponse<String> healthz = HttpClient.newHttpClient().send(
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.server.httpPort() + "/api/healthz"))
+              .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(healthz.statusCode()).isEqualTo(503);
+      assertThat(healthz.body()).contains("\"NOT_SERVING\"").contains("shard g/1 stopped after a fatal index error");
+      io.grpc.ManagedChannel ch = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder
+          .forAddress("127.0.0.1", api.server.grpcPort()).usePlaintext().build();
+      try {
+        assertThat(io.grpc.health.v1.HealthGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)
+            .check(io.grpc.health.v1.HealthCheckRequest.getDefaultInstance()).getStatus())
+            .isEqualTo(io.grpc.health.v1.HealthCheckResponse.ServingStatus.NOT_SERVING);
+      } finally {
+        ch.shutdownNow();
+      }
     }
     // The operator moves the data to a disk with room and restarts.
     Path moved = work.resolve("moved");

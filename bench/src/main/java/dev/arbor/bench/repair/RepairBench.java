@@ -614,6 +614,10 @@ public final class RepairBench implements Callable<Integer> {
         case SAME -> load(all, "all");
         case ONE_DIFF -> {
           load(all, "all");
+          // A long-running node's trees exist before it goes down: built here, outside the measured
+          // round, so the round after the victim's restart shows what the restart costs (a live tree
+          // resumed from its journal, or a rebuild on builds that keep no journal).
+          log("trees before the victim goes down: %s", check.trees(replicas, group).describe());
           cluster.kill(victim);
           account(apply(List.of(n / 2), 2, "one"));
         }

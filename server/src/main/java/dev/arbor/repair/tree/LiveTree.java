@@ -39,6 +39,97 @@ final class LiveTree implements AutoCloseable {
     }
   }
 
+  /**
+   * Resumes from a persisted {@code journal} of {@code checkpoint} (retained for this tree): slot
+   * hashes, counts and leaves written as they were at the journal's capture.
+   */
+  LiveTree(ServedTree checkpoint, LiveJournal journal) {
+    this.checkpoint = checkpoint;
+    this.slotCount = checkpoint.summary().header().slotCount();
+    this.lanes = new long[slotCount][];
+    this.counts = journal.leafCounts().clone();
+    this.written = new ArrayList<>(slotCount);
+    for (int i = 0; i < slotCount; i++) {
+      lanes[i] = lanesOf(journal.slotHashes()[i]);
+      TreeMap<byte[], byte[]> w = new TreeMap<>(Arrays::compareUnsigned);
+      w.putAll(journal.written().get(i));
+      written.add(w);
+      writtenLeaves += w.size();
+    }
+  }
+
+  /** The state now, to persist; {@code walSegment} is the WAL segment current at this instant. */
+  LiveJournal capture(long walSegment) {
+    TreeSummary base = checkpoint.summary();
+    byte[][] hashes = new byte[slotCount][];
+    List<TreeMap<byte[], byte[]>> copy = new ArrayList<>(slotCount);
+    for (int i = 0; i < slotCount; i++) {
+      hashes[i] = TreeHasher.slotHash(lanes[i]);
+      copy.add(new TreeMap<>(written.get(i)));
+    }
+    return new LiveJournal(walSegment, base.header().snapshotId(), base.leafCount(), base.root(), hashes,
+        counts.clone(), copy);
+  }
+
+  /** The checkpoint this tree extends. */
+  ServedTree checkpoint() {
+    return checkpoint;
+  }
+
+  /**
+   * Brings keys whose records the index holds now ({@code now}: entity → sha, null = no record)
+   * up to date, whatever this tree believed of them: the current leaf is found in the leaves
+   * written since the checkpoint, else in the checkpoint (each touched slot read once). Returns
+   * how many leaves changed.
+   */
+  int reconcile(java.util.Map<byte[], byte[]> now) throws java.io.IOException {
+    List<TreeMap<byte[], byte[]>> fromCheckpoint = new ArrayList<>(slotCount);
+    for (int i = 0; i < slotCount; i++) {
+      fromCheckpoint.add(new TreeMap<>(Arrays::compareUnsigned));
+    }
+    java.util.Map<byte[], byte[]> believed = new java.util.IdentityHashMap<>();
+    for (var e : now.entrySet()) {
+      int slot = TreeHasher.slotOf(e.getKey(), slotCount);
+      byte[] w = written.get(slot).get(e.getKey());
+      if (w != null) {
+        believed.put(e.getKey(), w == REMOVED ? null : w);
+      } else {
+        fromCheckpoint.get(slot).put(e.getKey(), REMOVED);
+      }
+    }
+    for (int slot = 0; slot < slotCount; slot++) {
+      TreeMap<byte[], byte[]> wanted = fromCheckpoint.get(slot);
+      if (wanted.isEmpty()) {
+        continue;
+      }
+      try (ServedTree.SlotCursor c = checkpoint.leaves(slot)) {
+        while (c.hasNext()) {
+          TreeLeaf leaf = c.next();
+          if (wanted.containsKey(leaf.entityUtf8())) {
+            wanted.put(leaf.entityUtf8(), leaf.sha());
+          }
+        }
+      }
+    }
+    int changed = 0;
+    for (var e : now.entrySet()) {
+      byte[] before;
+      if (believed.containsKey(e.getKey())) {
+        before = believed.get(e.getKey());
+      } else {
+        byte[] f = fromCheckpoint.get(TreeHasher.slotOf(e.getKey(), slotCount)).get(e.getKey());
+        before = f == REMOVED ? null : f;
+      }
+      byte[] after = e.getValue();
+      if (before == null ? after == null : (after != null && Arrays.equals(before, after))) {
+        continue;
+      }
+      apply(e.getKey(), before, after);
+      changed++;
+    }
+    return changed;
+  }
+
   private static long[] lanesOf(byte[] slotHash) {
     ByteBuffer b = ByteBuffer.wrap(slotHash);
     long[] l = new long[slotHash.length / Long.BYTES];

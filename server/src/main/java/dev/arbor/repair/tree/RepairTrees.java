@@ -67,6 +67,14 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
   private final java.util.Set<String> untracked = new java.util.HashSet<>();
   /** Set once this listens to the store's notices: only then may a tree go live. */
   private volatile boolean following;
+  /** Shards in the middle of a change without per-record notices: they must not go live. */
+  private final java.util.Set<String> suspended = new java.util.HashSet<>();
+  /** Bumped whenever a shard's live tree ends or is replaced: a journal captured before is stale. */
+  private final Map<String, Long> journalEpochs = new java.util.HashMap<>();
+  /** Leaves per second a scrub (a build of a live shard) reads at most; 0 = unthrottled. */
+  private final long scrubLeavesPerSecond;
+  private final AtomicLong resumed = new AtomicLong();
+  private final AtomicLong resumeFailures = new AtomicLong();
   private final AtomicLong scrubMismatches = new AtomicLong();
   private final AtomicLong scrubbedLeaves = new AtomicLong();
 
@@ -104,6 +112,19 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
     return scrubbedLeaves.get();
   }
 
+  /** Live trees resumed after a restart from their journal and the WAL, without a build. */
+  public long resumed() {
+    return resumed.get();
+  }
+
+  /**
+   * Journals found unusable after a restart (corrupt, of another tree file, or older than the WAL
+   * the store replayed): deleted, and the shard's tree is rebuilt before it goes live again.
+   */
+  public long resumeFailures() {
+    return resumeFailures.get();
+  }
+
   /** True when (group, shard)'s tree follows every write (no rebuild needed before a session). */
   public boolean isLive(String group, int shard) {
     synchronized (liveLock) {
@@ -124,12 +145,25 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
   }
 
   public RepairTrees(Path root, PropertyStore store, int slotCount) {
+    this(root, store, slotCount, 0);
+  }
+
+  /**
+   * @param scrubLeavesPerSecond leaves per second a build of a live shard (a scrub) reads at most;
+   *     0 = as fast as it can. Builds of shards that are not live are never throttled: a session
+   *     may be waiting for them.
+   */
+  public RepairTrees(Path root, PropertyStore store, int slotCount, long scrubLeavesPerSecond) {
     if (slotCount <= 0) {
       throw new IllegalArgumentException("tree slot count must be > 0");
+    }
+    if (scrubLeavesPerSecond < 0) {
+      throw new IllegalArgumentException("scrub rate must be >= 0");
     }
     this.root = root;
     this.store = store;
     this.slotCount = slotCount;
+    this.scrubLeavesPerSecond = scrubLeavesPerSecond;
   }
 
   public int slotCount() {
@@ -142,8 +176,166 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
    * rebuild of a changed shard, as a tree nobody tells of writes would silently go stale.
    */
   public void followWrites(dev.arbor.storage.StoreEvents events) {
-    events.subscribe(this);
-    following = true;
+    List<String> resumedNow = new ArrayList<>();
+    synchronized (liveLock) {
+      events.subscribe(this);
+      following = true;
+      // Under the lock: a write's notice waits until every resumed tree includes the recovery.
+      for (String k : List.copyOf(served.keySet())) {
+        if (resume(k)) {
+          resumedNow.add(k);
+        }
+      }
+    }
+    store.forgetRecoveredWal();
+    for (String k : resumedNow) {
+      persistJournal(k);
+    }
+  }
+
+  /**
+   * Makes a loaded tree live again from its journal (the incremental state persisted at the last
+   * checkpoint) without a build: the journal must extend exactly the loaded tree file, and the WAL
+   * the store replayed at open must start at or before the journal's segment, so every write after
+   * the journal's capture was replayed; the keys of those records are then re-read from the index.
+   * Anything else is counted, logged, and the journal deleted: the tree file stays the served
+   * checkpoint and is rebuilt before it goes live.
+   */
+  private boolean resume(String k) {
+    int cut = k.lastIndexOf('/');
+    String group = k.substring(0, cut);
+    int shard = Integer.parseInt(k.substring(cut + 1));
+    Path dir = shardDir(group, shard);
+    LiveTree t = null;
+    try {
+      Optional<LiveJournal> read = LiveJournal.read(dir, slotCount);
+      if (read.isEmpty()) {
+        return false;
+      }
+      LiveJournal j = read.get();
+      ServedTree cp = served.get(k);
+      TreeSummary s = cp == null ? null : cp.summary();
+      if (s == null || s.header().snapshotId() != j.checkpointSnapshotId() || s.leafCount() != j.checkpointLeafCount()
+          || !Arrays.equals(s.root(), j.checkpointRoot())) {
+        throw new CorruptTreeException("the journal extends another tree file (snapshot " + j.checkpointSnapshotId()
+            + ") than the one on disk (" + (s == null ? "none" : "snapshot " + s.header().snapshotId()) + ")");
+      }
+      dev.arbor.storage.RecoveredWal wal = store.recoveredWal();
+      if (!wal.replayedFrom(j.walSegment())) {
+        throw new CorruptTreeException("the journal was captured at WAL segment " + j.walSegment()
+            + ", but the store replayed segments " + wal.firstSegment() + ".." + wal.lastSegment()
+            + " (writes after the capture may be missing)");
+      }
+      if (!cp.retain()) {
+        return false;
+      }
+      t = new LiveTree(cp, j);
+      java.util.TreeMap<byte[], byte[]> now = new java.util.TreeMap<>(Arrays::compareUnsigned);
+      for (dev.arbor.property.EntityKey key : wal.keys(group, shard)) {
+        dev.arbor.property.PropertyRecord r = store.latest(group, shard, key);
+        now.put(key.entityUtf8(), r == null ? null : r.sha());
+      }
+      int changed = t.reconcile(now);
+      live.put(k, t);
+      ShardIndex idx = store.existingShard(group, shard);
+      if (idx != null) {
+        // Current as of now: the start-up build of unchanged shards skips it; the schedule scrubs it.
+        builtAtChange.put(k, idx.changeCount());
+      }
+      resumed.incrementAndGet();
+      LOG.info("repair tree of {} is live again from its journal ({} leaves written since its build, {} re-read"
+          + " after the WAL replay); no rebuild", k, t.writtenLeaves(), changed);
+      return true;
+    } catch (IOException | RuntimeException e) {
+      if (t != null) {
+        t.close();
+      }
+      resumeFailures.incrementAndGet();
+      LOG.warn("the incremental state of the repair tree of {} is unusable ({}); it will be rebuilt before it is live"
+          + " again", k, e.getMessage());
+      try {
+        LiveJournal.delete(dir);
+      } catch (IOException d) {
+        LOG.warn("deleting the journal of {} failed", k, d);
+      }
+      return false;
+    }
+  }
+
+  /**
+   * Persists the live state of {@code k} (a no-op when not live), stamped with the WAL segment
+   * current under the lock: every write after the capture is logged in that segment or a later
+   * one (a write's notice comes after its WAL append, under the store's write gate, which a
+   * segment roll takes exclusively). The rename happens only if the tree was not ended or replaced
+   * meanwhile, so a journal never outlives the state it describes.
+   */
+  private void persistJournal(String k) {
+    int cut = k.lastIndexOf('/');
+    Path dir = shardDir(k.substring(0, cut), Integer.parseInt(k.substring(cut + 1)));
+    LiveJournal j;
+    long epoch;
+    synchronized (liveLock) {
+      LiveTree t = live.get(k);
+      if (t == null) {
+        return;
+      }
+      j = t.capture(store.walSegment());
+      epoch = journalEpochs.getOrDefault(k, 0L);
+    }
+    Path tmp = null;
+    try {
+      tmp = j.writeTemp(dir);
+      synchronized (liveLock) {
+        if (journalEpochs.getOrDefault(k, 0L) == epoch && live.containsKey(k)) {
+          LiveJournal.publish(tmp);
+          tmp = null;
+        }
+      }
+      LiveJournal.sync(dir);
+    } catch (IOException | RuntimeException e) {
+      // The previous journal stays; its segment is deleted by this checkpoint, so it is refused
+      // at the next start and the tree rebuilt: never wrong, only slower.
+      LOG.warn("persisting the incremental state of the repair tree of {} failed", k, e);
+    } finally {
+      if (tmp != null) {
+        try {
+          Files.deleteIfExists(tmp);
+        } catch (IOException ignored) {
+          // a leftover .tmp is removed at the next start
+        }
+      }
+    }
+  }
+
+  @Override
+  public void beforeWalTruncated() {
+    List<String> keys;
+    synchronized (liveLock) {
+      keys = List.copyOf(live.keySet());
+    }
+    for (String k : keys) {
+      persistJournal(k);
+    }
+  }
+
+  @Override
+  public void beforeUntrackedChange(String group, int shard) {
+    String k = key(group, shard);
+    synchronized (liveLock) {
+      suspended.add(k);
+      endLive(k);
+      if (pending.containsKey(k)) {
+        untracked.add(k);
+      }
+    }
+    try {
+      Path dir = shardDir(group, shard);
+      if (Files.isDirectory(dir)) {
+        LiveJournal.sync(dir);
+      }
+    } catch (IOException e) {
+      LOG.warn("syncing the repair directory of {} failed", k, e);
+    }
   }
 
   /** The directory holding a shard's tree and state. */
@@ -227,6 +419,7 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
             r.formatVersion(), TreeFileReader.CURRENT_FORMAT);
         Files.deleteIfExists(tree);
         Files.deleteIfExists(state);
+        LiveJournal.delete(dir);
         needsBuild.put(key(group, shard), Boolean.TRUE);
         return;
       }
@@ -246,6 +439,7 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
       LOG.warn("repair tree of {}/{} is unusable ({}); it will be rebuilt", group, shard, e.getMessage());
       Files.deleteIfExists(tree);
       Files.deleteIfExists(state);
+      LiveJournal.delete(dir);
       needsBuild.put(key(group, shard), Boolean.TRUE);
     }
   }
@@ -314,7 +508,8 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
       if (closed) {
         return new BuildResult(group, shard, Outcome.CANCELLED, null, -1, 0, "shutting down");
       }
-      BuildResult r = buildLocked(group, shard, force, t0);
+      // A build of a live shard is a scrub: nobody waits for it, so it honours the rate.
+      BuildResult r = buildLocked(group, shard, force, t0, isLive(group, shard) ? scrubLeavesPerSecond : 0);
       if (r.outcome() == Outcome.BUILT || r.outcome() == Outcome.EMPTY) {
         buildsFinished.incrementAndGet();
         buildNanos.addAndGet(r.durationNanos());
@@ -374,7 +569,7 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
       if (closed) {
         throw new TreeUnavailableException("node is shutting down");
       }
-      BuildResult r = buildLocked(group, shard, needsBuild.containsKey(k), t0);
+      BuildResult r = buildLocked(group, shard, needsBuild.containsKey(k), t0, 0);
       if (r.outcome() == Outcome.BUILT || r.outcome() == Outcome.EMPTY) {
         buildsFinished.incrementAndGet();
         buildNanos.addAndGet(r.durationNanos());
@@ -423,7 +618,8 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
     }
   }
 
-  private BuildResult buildLocked(String group, int shard, boolean force, long t0) throws IOException {
+  private BuildResult buildLocked(String group, int shard, boolean force, long t0, long leavesPerSecond)
+      throws IOException {
     ShardIndex idx = store.existingShard(group, shard);
     Path dir = shardDir(group, shard);
     if (idx != null) {
@@ -464,6 +660,7 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
       ServedTree t = new ServedTree(empty, null);
       publish(group, shard, t);
       goLive(k, t);
+      persistJournal(k);
       return new BuildResult(group, shard, Outcome.EMPTY, empty, 0, System.nanoTime() - t0, "index never committed");
     }
     try {
@@ -471,6 +668,7 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
       ServedTree checkpoint = served.get(k);
       if (!force && checkpoint != null && checkpoint.summary().header().snapshotId() == snap) {
         goLive(k, checkpoint);
+        persistJournal(k);
         builtAtChange.put(key(group, shard), changes);
         return new BuildResult(group, shard, Outcome.UNCHANGED, summary(group, shard).orElseThrow(), snap,
             System.nanoTime() - t0,
@@ -483,13 +681,20 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
       try (SnapshotLeafScanner scan = new SnapshotLeafScanner(idx.openCommitReader(commit));
           TreeFileWriter w = new TreeFileWriter(dir.resolve("build-" + System.nanoTime()), slotCount)) {
         TreeLeaf leaf;
+        ScrubPace pace = new ScrubPace(leavesPerSecond);
+        long counted = 0;
         while ((leaf = scan.next()) != null) {
           if (closed) {
             throw new BuildCancelled();
           }
           w.add(leaf.entityUtf8(), leaf.sha());
+          if (w.leafCount() - counted >= ScrubPace.STEP) {
+            scrubbedLeaves.addAndGet(w.leafCount() - counted);
+            counted = w.leafCount();
+            pace.after(counted, () -> closed);
+          }
         }
-        scrubbedLeaves.addAndGet(w.leafCount());
+        scrubbedLeaves.addAndGet(w.leafCount() - counted);
         long now = System.currentTimeMillis();
         if (w.leafCount() == 0) {
           Files.deleteIfExists(tree);
@@ -507,6 +712,7 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
       ServedTree built = new ServedTree(reader == null ? summary : reader.summary(), reader);
       publish(group, shard, built);
       goLive(k, built);
+      persistJournal(k);
       builtAtChange.put(key(group, shard), changes);
       return new BuildResult(group, shard, summary.leafCount() == 0 ? Outcome.EMPTY : Outcome.BUILT, summary, snap,
           System.nanoTime() - t0, summary.leafCount() + " leaves");
@@ -526,7 +732,11 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
     synchronized (liveLock) {
       List<byte[][]> notices = pending.remove(k);
       boolean sawUntracked = untracked.remove(k);
-      if (notices == null || sawUntracked || closed || !following) {
+      if (closed) {
+        // Shutting down: the live tree and its journal stay as they are for the next start.
+        return;
+      }
+      if (notices == null || sawUntracked || !following || suspended.contains(k)) {
         endLive(k);
         return;
       }
@@ -538,6 +748,7 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
       for (byte[][] n : notices) {
         next.apply(n[0], n[1], n[2]);
       }
+      journalEpochs.merge(k, 1L, Long::sum);
       LiveTree old = live.put(k, next);
       if (old != null) {
         TreeSummary was = old.summary();
@@ -569,9 +780,18 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
   /** Stops following writes for {@code k}: the next session rebuilds from the index. */
   private void endLive(String k) {
     synchronized (liveLock) {
+      journalEpochs.merge(k, 1L, Long::sum);
       LiveTree old = live.remove(k);
       if (old != null) {
         old.close();
+      }
+      int cut = k.lastIndexOf('/');
+      try {
+        LiveJournal.delete(shardDir(k.substring(0, cut), Integer.parseInt(k.substring(cut + 1))));
+      } catch (IOException e) {
+        // A journal left behind is refused at the next start unless the WAL still holds its
+        // segment; the store's next checkpoint deletes that segment.
+        LOG.warn("deleting the journal of the repair tree of {} failed", k, e);
       }
     }
   }
@@ -604,6 +824,7 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
     String k = key(group, shard);
     synchronized (liveLock) {
       endLive(k);
+      suspended.remove(k);
       if (pending.containsKey(k)) {
         untracked.add(k);
       }

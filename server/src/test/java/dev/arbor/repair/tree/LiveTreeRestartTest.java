@@ -1,0 +1,312 @@
+package dev.arbor.repair.tree;
+
+import static dev.arbor.repair.tree.TreeTestSupport.UTF8_ORDER;
+import static dev.arbor.repair.tree.TreeTestSupport.str;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.arbor.property.EntityKey;
+import dev.arbor.property.LastWriteWins;
+import dev.arbor.property.PropertyRecord;
+import dev.arbor.storage.FileTrees;
+import dev.arbor.storage.PropertyStore;
+import dev.arbor.storage.ShardWrite;
+import dev.arbor.storage.StoreEvents;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A live tree survives restarts and crashes: its journal (persisted at every store checkpoint and
+ * after every build) plus the keys the WAL replay re-applied make it live again without a build,
+ * and it equals a tree built from scratch. A journal that is corrupt or older than the WAL is
+ * refused, counted, and the tree rebuilt.
+ *
+ * <p>A crash is simulated by copying the data and repair directories while the node runs (what
+ * {@code kill -9} leaves: fsynced WAL frames, the last Lucene commit, the last journal) and opening
+ * the copy; {@code TreeLiveAfterKillIT} kills a real process.
+ */
+class LiveTreeRestartTest {
+  private static final String G = "g";
+  private static final int SHARD = 0;
+  private static final int SLOTS = 32;
+
+  @TempDir Path dir;
+  private PropertyStore store;
+  private RepairTrees trees;
+
+  @AfterEach
+  void close() throws Exception {
+    closeNode();
+  }
+
+  private Path node() {
+    return dir.resolve("node");
+  }
+
+  private void openNode() throws Exception {
+    StoreEvents events = new StoreEvents();
+    store = PropertyStore.open(node().resolve("data"), g -> true, events);
+    trees = new RepairTrees(node().resolve("repair"), store, SLOTS);
+    trees.loadExisting(g -> true);
+    trees.followWrites(events);
+  }
+
+  /** As a data node shuts down: the store's final checkpoint persists the journals first. */
+  private void closeNode() throws Exception {
+    if (trees != null) {
+      trees.stopBuilds();
+    }
+    if (store != null) {
+      store.close();
+      store = null;
+    }
+    if (trees != null) {
+      trees.close();
+      trees = null;
+    }
+  }
+
+  /** The files as a crash leaves them; the running node is then dropped and its copy opened. */
+  private void crashAndReopen() throws Exception {
+    Path copy = dir.resolve("crashed");
+    try (Stream<Path> walk = Files.walk(node())) {
+      for (Path p : walk.toList()) {
+        Path t = copy.resolve(node().relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(t);
+        } else if (!p.getFileName().toString().equals("write.lock")) {
+          Files.copy(p, t, StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+    }
+    closeNode();
+    FileTrees.deleteRecursively(node());
+    Files.move(copy, node());
+    openNode();
+  }
+
+  @Test
+  void liveTreeResumesAfterRestartsAndCrashesWithoutABuild() throws Exception {
+    long seed = Long.getLong("arbor.test.seed", System.nanoTime());
+    System.out.println("[LiveTreeRestartTest] seed=" + seed + " (replay with -Darbor.test.seed=" + seed + ")");
+    Random rnd = new Random(seed);
+    openNode();
+    Map<EntityKey, PropertyRecord> model = new TreeMap<>((a, b) -> UTF8_ORDER.compare(a.entity(), b.entity()));
+    // Tombstones purged since the last checkpoint: their WAL records are still there, so a crash's
+    // replay stores them again (harmless: a tombstone; the next purge removes it).
+    Map<EntityKey, PropertyRecord> purgedSinceCheckpoint = new TreeMap<>((a, b) -> UTF8_ORDER.compare(a.entity(), b.entity()));
+    long rev = 1_000;
+    int resumedRestarts = 0;
+    for (int step = 0; step < 80; step++) {
+      int op = rnd.nextInt(100);
+      String what;
+      boolean liveBefore = trees.isLive(G, SHARD);
+      if (op < 35) {
+        what = "apply";
+        EntityKey k = key(rnd);
+        PropertyRecord r = TreeTestSupport.live(k, rev += 1 + rnd.nextInt(3), str("v", Long.toString(rnd.nextLong())));
+        TreeTestSupport.putLww(store, SHARD, r);
+        model.merge(k, r, (a, b) -> LastWriteWins.beats(b, a) ? b : a);
+      } else if (op < 47) {
+        what = "delete";
+        List<EntityKey> keys = new ArrayList<>(model.keySet());
+        if (keys.isEmpty()) {
+          continue;
+        }
+        EntityKey k = keys.get(rnd.nextInt(keys.size()));
+        PropertyRecord t = model.get(k).tombstoneAt(rev += 1, rev * 1_000);
+        TreeTestSupport.putLww(store, SHARD, t);
+        model.merge(k, t, (a, b) -> LastWriteWins.beats(b, a) ? b : a);
+      } else if (op < 62) {
+        what = "repair push";
+        List<ShardWrite> batch = new ArrayList<>();
+        for (int i = 0, n = 1 + rnd.nextInt(20); i < n; i++) {
+          EntityKey k = key(rnd);
+          long r = rnd.nextInt(4) == 0 ? 500 + rnd.nextInt(400) : (rev += 1);
+          batch.add(new ShardWrite(G, SHARD, TreeTestSupport.live(k, r, str("p", Integer.toString(i)))));
+        }
+        store.applyEach(batch);
+        for (ShardWrite w : batch) {
+          model.merge(w.record().key(), w.record(), (a, b) -> LastWriteWins.beats(b, a) ? b : a);
+        }
+      } else if (op < 65) {
+        what = "purge";
+        store.purgeTombstones(rev * 1_000);
+        model.values().stream().filter(PropertyRecord::deleted).forEach(r -> purgedSinceCheckpoint.put(r.key(), r));
+        model.values().removeIf(PropertyRecord::deleted);
+      } else if (op < 75) {
+        what = "checkpoint";
+        store.checkpoint();
+        purgedSinceCheckpoint.clear();
+      } else if (op < 80) {
+        what = "scrub";
+        trees.build(G, SHARD, false);
+      } else if (op < 90) {
+        what = "restart";
+        closeNode();
+        openNode();
+        purgedSinceCheckpoint.clear();
+      } else {
+        what = "crash";
+        crashAndReopen();
+        for (PropertyRecord r : purgedSinceCheckpoint.values()) {
+          PropertyRecord back = store.latest(G, SHARD, r.key());
+          if (back != null && !model.containsKey(r.key())) {
+            assertThat(back.deleted()).as("only purged tombstones come back").isTrue();
+            model.put(r.key(), back);
+          }
+        }
+        purgedSinceCheckpoint.clear();
+      }
+      if (what.equals("restart") || what.equals("crash")) {
+        assertThat(trees.resumeFailures()).as("step %d (%s): journal refused", step, what).isZero();
+        assertThat(trees.isLive(G, SHARD)).as("step %d (%s): live again iff it was live", step, what)
+            .isEqualTo(liveBefore);
+        if (liveBefore) {
+          resumedRestarts++;
+          assertThat(trees.resumed()).isEqualTo(1);
+        }
+      }
+      boolean wasLive = trees.isLive(G, SHARD);
+      long builds = trees.buildsFinished();
+      TreeSummary s = trees.ensureCurrent(G, SHARD, Duration.ofSeconds(30));
+      if (wasLive) {
+        assertThat(trees.buildsFinished()).as("step %d (%s): a live tree needs no build", step, what)
+            .isEqualTo(builds);
+      }
+      assertMatches(model, s, "step " + step + " (" + what + ")");
+      if (what.equals("restart") || what.equals("crash")) {
+        // The same root as a tree built from scratch of the store as it is now.
+        BuildResult scratch = trees.build(G, SHARD, true);
+        assertThat(scratch.summary().rootHex()).as("step %d (%s): from-scratch build", step, what)
+            .isEqualTo(s.rootHex());
+        assertThat(trees.scrubMismatches()).as("step %d (%s): scrub mismatches", step, what).isZero();
+      }
+    }
+    assertThat(resumedRestarts).as("restarts that resumed a live tree").isPositive();
+  }
+
+  @Test
+  void aCorruptJournalIsRefusedCountedAndTheTreeRebuilt() throws Exception {
+    Map<EntityKey, PropertyRecord> model = liveShardWithWrites(40);
+    closeNode();
+    Path journal = node().resolve("repair").resolve(G).resolve("shard-" + SHARD).resolve(LiveJournal.FILE);
+    assertThat(journal).exists();
+    try (FileChannel ch = FileChannel.open(journal, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1);
+      long at = ch.size() / 2;
+      ch.read(b, at);
+      b.put(0, (byte) (b.get(0) ^ 0x10)).rewind();
+      ch.write(b, at);
+    }
+    openNode();
+    assertThat(trees.resumeFailures()).isEqualTo(1);
+    assertThat(trees.resumed()).isZero();
+    assertThat(trees.isLive(G, SHARD)).isFalse();
+    assertThat(journal).doesNotExist();
+    TreeSummary s = trees.ensureCurrent(G, SHARD, Duration.ofSeconds(30));
+    assertThat(trees.buildsFinished()).as("healed by a rebuild").isEqualTo(1);
+    assertThat(trees.isLive(G, SHARD)).isTrue();
+    assertMatches(model, s, "after the rebuild");
+  }
+
+  /** A journal of an earlier checkpoint (restored from a backup, say): the WAL no longer holds what came after it. */
+  @Test
+  void aJournalOlderThanTheWalIsRefusedAndTheTreeRebuilt() throws Exception {
+    Map<EntityKey, PropertyRecord> model = liveShardWithWrites(30);
+    store.checkpoint();
+    Path journal = node().resolve("repair").resolve(G).resolve("shard-" + SHARD).resolve(LiveJournal.FILE);
+    byte[] old = Files.readAllBytes(journal);
+    for (int i = 0; i < 10; i++) {
+      PropertyRecord r = TreeTestSupport.live(new EntityKey(G, "n", "late" + i), 5_000 + i, str("v", "late"));
+      TreeTestSupport.put(store, SHARD, r);
+      model.put(r.key(), r);
+    }
+    store.checkpoint(); // commits the late writes and deletes the WAL segment the old journal names
+    closeNode();
+    Files.write(journal, old);
+    openNode();
+    assertThat(trees.resumeFailures()).isEqualTo(1);
+    assertThat(trees.isLive(G, SHARD)).isFalse();
+    TreeSummary s = trees.ensureCurrent(G, SHARD, Duration.ofSeconds(30));
+    assertThat(trees.buildsFinished()).isEqualTo(1);
+    assertMatches(model, s, "after the rebuild");
+  }
+
+  /** A well-formed journal that is wrong (what a bug would persist) resumes, and the next scrub finds and heals it. */
+  @Test
+  void aWrongButReadableJournalIsFoundByTheScrub() throws Exception {
+    Map<EntityKey, PropertyRecord> model = liveShardWithWrites(30);
+    closeNode();
+    Path shardDir = node().resolve("repair").resolve(G).resolve("shard-" + SHARD);
+    LiveJournal j = LiveJournal.read(shardDir, SLOTS).orElseThrow();
+    byte[][] hashes = j.slotHashes().clone();
+    hashes[3] = hashes[3].clone();
+    hashes[3][0] ^= 1;
+    LiveJournal.publish(new LiveJournal(j.walSegment(), j.checkpointSnapshotId(), j.checkpointLeafCount(),
+        j.checkpointRoot(), hashes, j.leafCounts(), j.written()).writeTemp(shardDir));
+    openNode();
+    assertThat(trees.resumed()).isEqualTo(1);
+    assertThat(trees.isLive(G, SHARD)).isTrue();
+    PropertyRecord r = TreeTestSupport.live(new EntityKey(G, "n", "after"), 9_000, str("v", "x"));
+    TreeTestSupport.put(store, SHARD, r);
+    model.put(r.key(), r);
+    assertThat(trees.build(G, SHARD, false).outcome()).isEqualTo(BuildResult.Outcome.BUILT);
+    assertThat(trees.scrubMismatches()).isEqualTo(1);
+    assertMatches(model, trees.ensureCurrent(G, SHARD, Duration.ofSeconds(30)), "healed");
+  }
+
+  /** Opens a node, builds the shard's tree (live from then on) and writes past the build. */
+  private Map<EntityKey, PropertyRecord> liveShardWithWrites(int n) throws Exception {
+    openNode();
+    Map<EntityKey, PropertyRecord> model = new TreeMap<>((a, b) -> UTF8_ORDER.compare(a.entity(), b.entity()));
+    for (int i = 0; i < n; i++) {
+      PropertyRecord r = TreeTestSupport.live(new EntityKey(G, "n", "k" + i), 10 + i, str("v", "x" + i));
+      TreeTestSupport.put(store, SHARD, r);
+      model.put(r.key(), r);
+      if (i == n / 2) {
+        trees.ensureCurrent(G, SHARD, Duration.ofSeconds(30));
+        assertThat(trees.isLive(G, SHARD)).isTrue();
+      }
+    }
+    return model;
+  }
+
+  private void assertMatches(Map<EntityKey, PropertyRecord> model, TreeSummary s, String when) throws IOException {
+    List<TreeLeaf> expected = new ArrayList<>();
+    Map<String, String> want = new TreeMap<>(UTF8_ORDER);
+    for (PropertyRecord r : model.values()) {
+      expected.add(new TreeLeaf(r.key().entityUtf8(), r.sha()));
+      want.put(r.key().entity(), HexFormat.of().formatHex(r.sha()));
+    }
+    Map<String, String> got = new TreeMap<>(UTF8_ORDER);
+    try (ServedTree t = trees.acquire(G, SHARD).orElseThrow()) {
+      assertThat(t.summary().rootHex()).isEqualTo(s.rootHex());
+      for (TreeLeaf l : TreeTestSupport.allLeaves(t)) {
+        got.put(l.entity(), HexFormat.of().formatHex(l.sha()));
+      }
+    }
+    assertThat(got).as("%s: the leaves a session streams", when).isEqualTo(want);
+    byte[] root = TreeTestSupport.expectedRoot(TreeTestSupport.bySlot(expected, SLOTS));
+    assertThat(s.rootHex()).as("%s: root", when).isEqualTo(HexFormat.of().formatHex(root));
+    assertThat(s.leafCount()).as("%s: leaves", when).isEqualTo(model.size());
+  }
+
+  private static EntityKey key(Random rnd) {
+    return new EntityKey(G, rnd.nextBoolean() ? "svc" : "svc-b", "id-" + rnd.nextInt(60));
+  }
+}

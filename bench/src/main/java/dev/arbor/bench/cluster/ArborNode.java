@@ -83,10 +83,12 @@ public final class ArborNode implements AutoCloseable {
       List<String> args = new ArrayList<>(List.of("data", "--node-id", nodeId,
           "--data-dir", dataDir.toAbsolutePath().toString(),
           "--grpc-host", "127.0.0.1", "--grpc-port", Integer.toString(ports[0]),
-          "--http-port", Integer.toString(ports[1]),
-          // Loopback: plaintext between the benchmark's nodes is allowed there.
-          "--internal-host", "127.0.0.1", "--internal-port", Integer.toString(freePorts(1)[0]),
-          "--metadata", metadata, "--node-ttl", nodeTtl));
+          "--http-port", Integer.toString(ports[1])));
+      if (hasInternalListener(jar)) {
+        // Loopback: plaintext between the benchmark's nodes is allowed there.
+        args.addAll(List.of("--internal-host", "127.0.0.1", "--internal-port", Integer.toString(freePorts(1)[0])));
+      }
+      args.addAll(List.of("--metadata", metadata, "--node-ttl", nodeTtl));
       args.addAll(extraArgs);
       ArborNode n = new ArborNode("data-" + nodeId, nodeId, dataDir, command(jar, jvmOpts, args),
           ports[0], ports[1], logDir.resolve("data-" + nodeId + ".log"),
@@ -281,13 +283,23 @@ public final class ArborNode implements AutoCloseable {
     return "127.0.0.1:" + grpcPort;
   }
 
-  /** A data node's internal listener (what peers and liaisons call: {@code DataNodeService}). */
+  /**
+   * A data node's internal listener (what peers and liaisons call: {@code DataNodeService}); a
+   * build from before the listener split serves it on its one gRPC port.
+   */
   public String internalTarget() {
     int i = command.indexOf("--internal-port");
-    if (i < 0) {
-      throw new IllegalStateException(name + " is not a data node with an --internal-port");
+    return i < 0 ? grpcTarget() : "127.0.0.1:" + command.get(i + 1);
+  }
+
+  /**
+   * Whether {@code jar} is a build with a data node's separate internal listener: older builds,
+   * measured against newer ones in one run, refuse its flags.
+   */
+  static boolean hasInternalListener(Path jar) throws IOException {
+    try (java.util.zip.ZipFile z = new java.util.zip.ZipFile(jar.toFile())) {
+      return z.getEntry("dev/arbor/server/InternalListener.class") != null;
     }
-    return "127.0.0.1:" + command.get(i + 1);
   }
 
   public Path log() {

@@ -3,9 +3,6 @@ package dev.arbor.server.cli;
 import dev.arbor.transport.ChannelFactory;
 import dev.arbor.transport.ClientSecurity;
 import dev.arbor.transport.Credentials;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import picocli.CommandLine.Mixin;
@@ -92,25 +89,10 @@ final class ClientOptions {
     }
   }
 
-  /** Never a flag value: it would stay in the shell history and show in the process list. */
   private String password() {
-    if (passwordFile != null) {
-      try {
-        String first = Files.readAllLines(passwordFile, StandardCharsets.UTF_8).stream().findFirst().orElse("");
-        if (first.isEmpty()) {
-          throw new CliInputException("--password-file " + passwordFile + " is empty");
-        }
-        return first;
-      } catch (IOException e) {
-        throw new CliInputException("cannot read --password-file " + passwordFile + ": " + Messages.oneLine(e));
-      }
-    }
-    String env = System.getenv(PASSWORD_ENV);
-    if (env == null || env.isEmpty()) {
-      throw new ParameterException(mixee.commandLine(),
-          "--user needs a password: give --password-file FILE or set " + PASSWORD_ENV);
-    }
-    return env;
+    return PasswordSource.read(passwordFile, "--password-file", PASSWORD_ENV, System::getenv)
+        .orElseThrow(() -> new ParameterException(mixee.commandLine(),
+            "--user needs a password: give --password-file FILE or set " + PASSWORD_ENV));
   }
 
   /** JSON printer writing to this command's standard output. */

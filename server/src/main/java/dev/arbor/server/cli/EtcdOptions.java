@@ -1,9 +1,7 @@
 package dev.arbor.server.cli;
 
 import dev.arbor.metadata.etcd.EtcdClientConfig;
-import java.io.IOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -81,21 +79,10 @@ final class EtcdOptions {
   private String password(UnaryOperator<String> env) {
     if (passwordFile != null) {
       requireReadable(passwordFile, "--etcd-password-file");
-      try {
-        String first = Files.readAllLines(passwordFile, StandardCharsets.UTF_8).stream().findFirst().orElse("");
-        if (first.isEmpty()) {
-          throw new CliInputException("--etcd-password-file " + passwordFile + " is empty");
-        }
-        return first;
-      } catch (IOException e) {
-        throw new CliInputException("cannot read --etcd-password-file " + passwordFile + ": " + Messages.oneLine(e));
-      }
     }
-    String fromEnv = env.apply(PASSWORD_ENV);
-    if (fromEnv == null || fromEnv.isEmpty()) {
-      throw new CliInputException("--etcd-user needs a password: give --etcd-password-file FILE or set " + PASSWORD_ENV);
-    }
-    return fromEnv;
+    return PasswordSource.read(passwordFile, "--etcd-password-file", PASSWORD_ENV, env)
+        .orElseThrow(() -> new CliInputException(
+            "--etcd-user needs a password: give --etcd-password-file FILE or set " + PASSWORD_ENV));
   }
 
   private static void requireReadable(Path file, String flag) {

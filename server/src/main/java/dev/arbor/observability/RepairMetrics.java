@@ -99,6 +99,20 @@ public final class RepairMetrics implements SessionObserver, GossipObserver, Rou
   }
 
   @Override
+  public void protocolFallback(String group, int shard, String peer, String role, int protocol) {
+    counter("arbor.repair.protocol.fallback", "repair sessions run on an older session protocol because the peer"
+        + " speaks no newer one (mixed versions during a rolling upgrade)", "group", group, "shard",
+        Integer.toString(shard), "role", role, "protocol", Integer.toString(protocol)).increment();
+  }
+
+  @Override
+  public void protocolMismatch(String group, int shard, String peer, String role, int peerProtocol) {
+    counter("arbor.repair.protocol.mismatch", "repair sessions refused because the two nodes speak no session"
+        + " protocol in common; nothing was compared", "group", group, "shard", Integer.toString(shard), "role",
+        role).increment();
+  }
+
+  @Override
   public void bulkTransferred(String group, int shard, String role, long files, long bytes) {
     String s = Integer.toString(shard);
     counter("arbor.repair.bulk.bytes", "Lucene file bytes moved by bulk transfers to empty replicas", "group", group,

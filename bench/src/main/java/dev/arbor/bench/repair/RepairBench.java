@@ -41,7 +41,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "repair", mixinStandardHelpOptions = true, sortOptions = false,
     version = "arbor-bench repair 0.1.0",
-    description = {"Repair scenarios on a real multi-process cluster: full, half, same, one-diff,"
+    description = {"Repair scenarios on a real multi-process cluster: full, half, same, one-diff, diffs@D,"
         + " deletes.",
         "Old vs new in one run: --server-jar old=OLD.jar --server-jar new=NEW.jar."})
 public final class RepairBench implements Callable<Integer> {
@@ -52,7 +52,8 @@ public final class RepairBench implements Callable<Integer> {
 
   @Option(names = "--scenario", split = ",", defaultValue = "all", paramLabel = "NAME[@N]",
       description = "Scenarios: full, half, same, one-diff, deletes or all; NAME@N runs NAME with N"
-          + " properties (e.g. one-diff@1000000) (default: ${DEFAULT-VALUE}).")
+          + " properties (e.g. one-diff@1000000); diffs@D (not in all) updates D properties spread over"
+          + " the shard while the victim is down (N from --properties) (default: ${DEFAULT-VALUE}).")
   List<String> scenarios;
 
   @Option(names = "--properties", defaultValue = "100000",
@@ -248,7 +249,12 @@ public final class RepairBench implements Callable<Integer> {
       + " TLS on the data nodes' admin ports and the liaison's public port; etcd plaintext";
   static final String PLAIN_TRANSPORT = "plaintext";
 
-  private record Planned(Scenario scenario, int properties) {}
+  /** @param diffs D of {@code diffs@D} (0 for the other scenarios) */
+  private record Planned(Scenario scenario, int properties, int diffs) {
+    String label() {
+      return scenario == Scenario.DIFFS ? scenario.label + "@" + diffs : scenario.label;
+    }
+  }
 
   /** One build's run: what the run was on it, and its scenarios' results. */
   record BuildOutcome(String label, RunInfo info, List<RepairScenarioResult> results) {}
@@ -293,17 +299,29 @@ public final class RepairBench implements Callable<Integer> {
         continue;
       }
       int n = properties;
+      int diffs = 0;
       int at = s.indexOf('@');
       if (at >= 0) {
-        n = Integer.parseInt(s.substring(at + 1).replace("_", ""));
+        int v = Integer.parseInt(s.substring(at + 1).replace("_", ""));
         s = s.substring(0, at);
+        // diffs@D names the differences; the properties come from --properties.
+        if (s.equalsIgnoreCase(Scenario.DIFFS.label)) {
+          diffs = v;
+        } else {
+          n = v;
+        }
       }
       if (s.equalsIgnoreCase("all")) {
         for (Scenario x : Scenario.values()) {
-          planned.add(new Planned(x, n));
+          if (x != Scenario.DIFFS) {
+            planned.add(new Planned(x, n, 0));
+          }
         }
+      } else if (s.equalsIgnoreCase(Scenario.DIFFS.label) && at < 0) {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+            "scenario diffs needs a count: diffs@D (e.g. diffs@1000)");
       } else {
-        planned.add(new Planned(Scenario.parse(s), n));
+        planned.add(new Planned(Scenario.parse(s), n, diffs));
       }
     }
     return planned;
@@ -313,6 +331,9 @@ public final class RepairBench implements Callable<Integer> {
     CommandLine cl = spec.commandLine();
     if (planned.isEmpty()) {
       throw new CommandLine.ParameterException(cl, "no scenario selected");
+    }
+    if (planned.stream().anyMatch(p -> p.scenario() == Scenario.DIFFS && (p.diffs() < 1 || p.diffs() > p.properties()))) {
+      throw new CommandLine.ParameterException(cl, "diffs@D needs 1 <= D <= --properties");
     }
     if (planned.stream().anyMatch(p -> p.properties() < 2)) {
       throw new CommandLine.ParameterException(cl, "--properties must be >= 2");
@@ -360,7 +381,7 @@ public final class RepairBench implements Callable<Integer> {
     log("server jar%s %s; work dir %s; %d data nodes, %d copies; scenarios %s; load via %s API%s",
         several ? "s" : "", several ? jars.stream().map(j -> j.label() + "=" + j.jar()).toList()
             : jars.get(0).jar(), workDir, dataNodes, copies,
-        planned.stream().map(p -> p.scenario().label + "@" + p.properties()).toList(),
+        planned.stream().map(p -> p.label() + "@" + p.properties()).toList(),
         load.label(), load == LoadMode.INTERNAL
             ? String.format(" (%d records per Write, %d batches in flight)", loadBatch, loadBatches)
             : String.format(" (%d calls in flight over %d connections)", inFlight, loadChannels));
@@ -377,7 +398,7 @@ public final class RepairBench implements Callable<Integer> {
         Planned p = planned.get(i);
         String group = "rb_" + p.scenario().label.replace('-', '_') + "_" + (i + 1);
         for (BuildCluster b : Rotation.rotate(clusters, i)) {
-          RepairScenarioResult r = new ScenarioRun(b, p.scenario(), p.properties(), group).run();
+          RepairScenarioResult r = new ScenarioRun(b, p.scenario(), p.properties(), p.diffs(), group).run();
           b.results().add(r);
           results.add(r);
           System.out.println();
@@ -525,6 +546,8 @@ public final class RepairBench implements Callable<Integer> {
     private final String probe;
     private final Scenario scenario;
     private final int n;
+    private final int diffs;
+    private final String label;
     private final String group;
     private final ConvergenceCheck check;
 
@@ -555,7 +578,9 @@ public final class RepairBench implements Callable<Integer> {
     private List<RepairTrigger.SpanLine> trace = List.of();
     private String error;
 
-    ScenarioRun(BuildCluster build, Scenario scenario, int n, String group) {
+    ScenarioRun(BuildCluster build, Scenario scenario, int n, int diffs, String group) {
+      this.diffs = diffs;
+      this.label = scenario == Scenario.DIFFS ? scenario.label + "@" + diffs : scenario.label;
       this.build = build;
       this.cluster = build.cluster();
       this.loader = build.loader();
@@ -568,7 +593,7 @@ public final class RepairBench implements Callable<Integer> {
     }
 
     RepairScenarioResult run() {
-      log("== scenario %s%s: %,d properties x %d B, group %s: %s", scenario.label,
+      log("== scenario %s%s: %,d properties x %d B, group %s: %s", label,
           several ? " on build " + build.label() : "", n, size, group, scenario.description);
       try {
         loader.awaitAllReachable(probe, 120_000);
@@ -584,7 +609,7 @@ public final class RepairBench implements Callable<Integer> {
         verify();
       } catch (Exception e) {
         error = e.toString();
-        log("scenario %s failed: %s", scenario.label, e);
+        log("scenario %s failed: %s", label, e);
         ensureVictimRunning();
       }
       RepairScenarioResult r = result();
@@ -620,6 +645,16 @@ public final class RepairBench implements Callable<Integer> {
           log("trees before the victim goes down: %s", check.trees(replicas, group).describe());
           cluster.kill(victim);
           account(apply(List.of(n / 2), 2, "one"));
+        }
+        case DIFFS -> {
+          load(all, "all");
+          log("trees before the victim goes down: %s", check.trees(replicas, group).describe());
+          cluster.kill(victim);
+          List<Integer> updated = Scenario.spread(n, diffs);
+          DataLoader.LoadStats s = apply(updated, 2, "one");
+          account(s);
+          log("updated %,d properties spread over the shard in %.1f s with %s down", updated.size(),
+              s.millis() / 1000.0, victim);
         }
         case DELETES -> {
           load(all, "all");
@@ -702,7 +737,7 @@ public final class RepairBench implements Callable<Integer> {
           treesBefore.equal() ? "EQUAL" : "differ", treesBefore.describe(), treesBefore.wallMs(),
           diffBefore.differing(), diffBefore.keys(), diffBefore.bytes(), diffBefore.heldByNode(),
           diffBefore.wallMs(), diffBefore.examples().isEmpty() ? "" : "; e.g. " + diffBefore.examples());
-      long expected = scenario.expectedDiverged(n);
+      long expected = scenario.expectedDiverged(n, diffs);
       if (diffBefore.differing() != expected) {
         log("WARNING: %,d keys differ before the repair, expected %,d", diffBefore.differing(),
             expected);
@@ -769,11 +804,11 @@ public final class RepairBench implements Callable<Integer> {
             run.error() == null ? "" : ", error " + run.error());
         for (HopResult h : run.hops()) {
           log("  hop %s -> %s: %s, root_match %s, %d slots differ, %,d leaves compared,"
-                  + " repaired %d -> server / %d -> client, %,d B sent / %,d B received, %.1f ms%s",
+                  + " repaired %d -> server / %d -> client, %,d B sent / %,d B received (%,d B of records, protocol %d), %.1f ms%s",
               h.getClientNode(), h.getServerNode(), h.getSuccess() ? "ok" : "FAILED " + h.getError(),
               h.getRootMatch(), h.getSlotsDiffering(), h.getLeavesCompared(),
               h.getRepairedToServer(), h.getRepairedToClient(), h.getBytesSent(),
-              h.getBytesReceived(), h.getDurationMs(),
+              h.getBytesReceived(), h.getRecordBytes(), h.getProtocol(), h.getDurationMs(),
               h.getSkippedCount() == 0 ? "" : ", skipped " + h.getSkippedList());
         }
         for (String id : cluster.dataNodeIds()) {
@@ -821,6 +856,7 @@ public final class RepairBench implements Callable<Integer> {
     private RepairScenarioResult result() {
       long sent = 0;
       long received = 0;
+      long recordBytes = 0;
       long leaves = 0;
       long toServer = 0;
       long toClient = 0;
@@ -829,6 +865,7 @@ public final class RepairBench implements Callable<Integer> {
       for (HopResult h : hops) {
         sent += h.getBytesSent();
         received += h.getBytesReceived();
+        recordBytes += h.getRecordBytes();
         leaves += h.getLeavesCompared();
         toServer += h.getRepairedToServer();
         toClient += h.getRepairedToClient();
@@ -844,15 +881,15 @@ public final class RepairBench implements Callable<Integer> {
       cpuWithRebuildNanos.forEach((id, v) -> cpuWithRebuild.put(id, v / 1e9));
       boolean treesEqual = treesAfter != null && treesAfter.equal();
       boolean converged = error == null && treesEqual && differingAfter == 0;
-      return new RepairScenarioResult(scenario.label, scenario.description, n, size, copies,
+      return new RepairScenarioResult(label, scenario.description, n, size, copies,
           cluster.dataNodeIds().size(), group, replicas, victim, trigger, load.label(), loadMillis,
-          writes, loadRetries, scenario.expectedDiverged(n),
+          writes, loadRetries, scenario.expectedDiverged(n, diffs),
           diffBefore == null ? -1 : diffBefore.differing(),
           diffBefore == null ? -1 : diffBefore.bytes(),
           treesBefore != null && !treesBefore.equal(),
           treesBefore == null ? -1 : treesBefore.wallMs(),
           diffBefore == null ? -1 : diffBefore.wallMs(),
-          wallNanos / 1e6, calls, outcomes.size(), hops.size(), failed, sent, received, leaves,
+          wallNanos / 1e6, calls, outcomes.size(), hops.size(), failed, sent, received, recordBytes, leaves,
           toServer, toClient, cpuSeconds, cpuWithRebuild, new LinkedHashMap<>(peakRss),
           new LinkedHashMap<>(rssBefore), new LinkedHashMap<>(rssAnonBefore),
           new LinkedHashMap<>(rssFileBefore), rssScope, treesEqual, differingAfter, verifyMillis,

@@ -54,6 +54,9 @@ final class RepairReport {
     b.append(String.format(Locale.ROOT, "  %-18s %,d B sent + %,d B received = %,d B (%s per missing byte)%n",
         "repair traffic", r.bytesSent(), r.bytesReceived(), r.repairBytes(),
         fmt(r.bytesPerMissingByte(), 2)));
+    b.append(String.format(Locale.ROOT, "  %-18s %,d B (total minus %,d B of records, %s)%n",
+        "beyond the records", r.bytesBeyondRecords(), r.repairBytes() - r.bytesBeyondRecords(),
+        r.recordBytesSource()));
     b.append(String.format(Locale.ROOT,
         "  %-18s %,d (%,d to server, %,d to client), expected %,d; %,d leaves compared%n",
         "repaired", r.repaired(), r.repairedToServer(), r.repairedToClient(),
@@ -87,16 +90,17 @@ final class RepairReport {
   /** One line per scenario. */
   static String summary(List<RepairScenarioResult> results) {
     StringBuilder b = new StringBuilder("repair scenarios\n");
-    String head = String.format("%-9s %9s %5s %-8s %9s %9s %10s %6s %4s %13s %7s %9s %11s %10s %9s",
+    String head = String.format("%-10s %9s %5s %-8s %9s %9s %10s %6s %4s %13s %12s %7s %9s %11s %10s %9s",
         "scenario", "props", "size", "load", "diverged", "repaired", "wall ms", "rounds", "hops",
-        "repair bytes", "B/miss", "CPU s", "CPU µs/rep", "peak MiB", "converged");
+        "repair bytes", "beyond rec", "B/miss", "CPU s", "CPU µs/rep", "peak MiB", "converged");
     b.append(head).append('\n').append("-".repeat(head.length())).append('\n');
     for (RepairScenarioResult r : results) {
       long maxRss = r.peakRssBytes().values().stream().mapToLong(Long::longValue).max().orElse(-1);
       b.append(String.format(Locale.ROOT,
-          "%-9s %,9d %5d %-8s %,9d %,9d %10.1f %6d %4d %,13d %7s %9.3f %11s %10s %9s%n",
+          "%-10s %,9d %5d %-8s %,9d %,9d %10.1f %6d %4d %,13d %,12d %7s %9.3f %11s %10s %9s%n",
           r.scenario(), r.properties(), r.sizeBytes(), r.load(), r.divergedBefore(), r.repaired(),
-          r.wallMillis(), r.rounds(), r.hops(), r.repairBytes(), fmt(r.bytesPerMissingByte(), 2),
+          r.wallMillis(), r.rounds(), r.hops(), r.repairBytes(), r.bytesBeyondRecords(),
+          fmt(r.bytesPerMissingByte(), 2),
           r.cpuSecondsTotal(), fmt(r.cpuMicrosPerRepaired(), 0), mib(maxRss),
           r.converged() ? "yes" : "NO"));
     }
@@ -208,6 +212,9 @@ final class RepairReport {
       m.put("bytes_sent", r.bytesSent());
       m.put("bytes_received", r.bytesReceived());
       m.put("repair_bytes", r.repairBytes());
+      m.put("record_bytes", r.recordBytes());
+      m.put("bytes_beyond_records", r.bytesBeyondRecords());
+      m.put("bytes_beyond_records_source", r.recordBytesSource());
       m.put("repair_bytes_per_missing_byte", nanToNull(round(r.bytesPerMissingByte(), 4)));
       m.put("leaves_compared", r.leavesCompared());
       m.put("repaired_to_server", r.repairedToServer());

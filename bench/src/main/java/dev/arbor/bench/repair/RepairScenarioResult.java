@@ -23,6 +23,8 @@ import java.util.Map;
  *     mostly mmapped index files: part of VmRSS and VmHWM, but page cache)
  * @param divergedBefore keys whose copies differed between the replicas before the repair
  * @param missingBytes serialized size of the newest copy of each differing key
+ * @param recordBytes serialized bytes of the records the sessions moved (HopResult.record_bytes);
+ *     0 from builds that do not report it
  * @param differingAfter keys whose copies still differed after the repair (-1: not checked)
  * @param trace the repair spans of the scenario's group from every node (RepairAdminService.Traces)
  */
@@ -54,6 +56,7 @@ record RepairScenarioResult(
     int failedHops,
     long bytesSent,
     long bytesReceived,
+    long recordBytes,
     long leavesCompared,
     long repairedToServer,
     long repairedToClient,
@@ -107,6 +110,20 @@ record RepairScenarioResult(
   /** CPU µs of all data nodes per repaired property; NaN when nothing was repaired. */
   double cpuMicrosPerRepaired() {
     return repaired() == 0 ? Double.NaN : cpuSecondsTotal() * 1e6 / repaired();
+  }
+
+  /**
+   * Session bytes beyond the records: total minus the records' bytes as the sessions reported them,
+   * or, from builds that do not report them, minus the missing bytes (the newest copy of each
+   * differing key, which is what such a session moves).
+   */
+  long bytesBeyondRecords() {
+    return repairBytes() - (recordBytes > 0 ? recordBytes : Math.max(0, missingBytes));
+  }
+
+  /** Where {@link #bytesBeyondRecords()} took the records' bytes from. */
+  String recordBytesSource() {
+    return recordBytes > 0 ? "reported" : "missing bytes";
   }
 
   /** Repair traffic per byte of missing data; NaN when nothing was missing. */

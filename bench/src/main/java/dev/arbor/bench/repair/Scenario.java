@@ -1,6 +1,8 @@
 package dev.arbor.bench.repair;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -14,7 +16,9 @@ enum Scenario {
   HALF("half", "the victim was down during the second half of the writes: it lacks N/2"),
   SAME("same", "every write reached every replica: nothing to repair"),
   ONE_DIFF("one-diff", "all N written everywhere, then 1 property updated while the victim was down"),
-  DELETES("deletes", "all N written everywhere, then every 10th deleted while the victim was down");
+  DELETES("deletes", "all N written everywhere, then every 10th deleted while the victim was down"),
+  DIFFS("diffs", "all N written everywhere, then D properties spread over the shard updated while the"
+      + " victim was down (diffs@D)");
 
   final String label;
   final String description;
@@ -25,8 +29,9 @@ enum Scenario {
   }
 
   /** Properties the victim misses or holds in an older version after the divergence. */
-  long expectedDiverged(int n) {
+  long expectedDiverged(int n, int diffs) {
     return switch (this) {
+      case DIFFS -> Math.min(diffs, n);
       case FULL -> n;
       case HALF -> n - n / 2;
       case SAME -> 0;
@@ -38,6 +43,19 @@ enum Scenario {
   /** Deleted ids of the {@code deletes} scenario: every index i with i % 10 == 0. */
   static int deletedCount(int n) {
     return (n + 9) / 10;
+  }
+
+  /**
+   * The ids updated by {@code diffs@D}: D indexes spread evenly over 0..n-1 (so over the shard's
+   * slots and buckets, whose hashes of the entity are unrelated to the index).
+   */
+  static List<Integer> spread(int n, int diffs) {
+    int d = Math.min(diffs, n);
+    List<Integer> ids = new ArrayList<>(d);
+    for (int k = 0; k < d; k++) {
+      ids.add((int) ((long) k * n / d + (long) n / (2L * d)));
+    }
+    return ids;
   }
 
   boolean stopsVictim() {

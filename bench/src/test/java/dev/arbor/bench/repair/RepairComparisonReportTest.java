@@ -20,7 +20,7 @@ class RepairComparisonReportTest {
       long bytes, double cpuSeconds) {
     return new RepairScenarioResult(scenario, "desc", 100_000, 2048, 2, 3, "rb_" + scenario,
         List.of("d1", "d2"), "d2", "d1", "public", 1000, 100_000, 0, diverged, diverged,
-        diverged * 2100, diverged > 0, 100, 100, wallMillis, 1, 1, 1, 0, bytes, 100, 0, diverged,
+        diverged * 2100, diverged > 0, 100, 100, wallMillis, 1, 1, 1, 0, bytes, 100, 0, 0, diverged,
         0, Map.of("d1", cpuSeconds / 2, "d2", cpuSeconds / 2, "d3", 0.0),
         Map.of("d1", cpuSeconds, "d2", cpuSeconds, "d3", 0.0),
         Map.of("d1", 300L << 20, "d2", 200L << 20, "d3", 100L << 20),

@@ -243,7 +243,8 @@ public final class PropagationWorker implements AutoCloseable {
         .setRepairedToServer(f.repairedToServer()).setRepairedToClient(f.repairedToClient())
         .setBytesSent(f.bytesSent()).setBytesReceived(f.bytesReceived())
         .setDurationMs(f.durationNanos() / 1e6).addAllSkipped(skipped)
-        .setBulkFiles(f.bulk().files()).setBulkBytes(f.bulk().bytes()).setBulkDocuments(f.bulk().documents()).build();
+        .setBulkFiles(f.bulk().files()).setBulkBytes(f.bulk().bytes()).setBulkDocuments(f.bulk().documents())
+        .setRecordBytes(f.recordBytes()).setProtocol(f.protocol()).build();
   }
 
   private static HopResult failedHop(String peer, String error, List<String> skipped) {

@@ -23,6 +23,7 @@ public final class RepairGrpcService extends RepairServiceGrpc.RepairServiceImpl
   private final BiConsumer<String, Integer> rebuild;
   private final SessionGate gate;
   private final BulkSettings bulk;
+  private final SessionProtocols protocols;
 
   /**
    * @param incarnations refuses sessions from a client holding another incarnation of the group
@@ -46,6 +47,15 @@ public final class RepairGrpcService extends RepairServiceGrpc.RepairServiceImpl
   public RepairGrpcService(PropertyStore store, RepairTrees trees, ShardCheck shardCheck,
       IncarnationGate incarnations, Duration treeWait, Tracer tracer, SessionObserver observer,
       BiConsumer<String, Integer> rebuild, SessionGate gate, BulkSettings bulk) {
+    this(store, trees, shardCheck, incarnations, treeWait, tracer, observer, rebuild, gate, bulk,
+        SessionProtocols.DEFAULTS);
+  }
+
+  /** @param protocols the session protocols this node serves (tests stand in for other releases) */
+  public RepairGrpcService(PropertyStore store, RepairTrees trees, ShardCheck shardCheck,
+      IncarnationGate incarnations, Duration treeWait, Tracer tracer, SessionObserver observer,
+      BiConsumer<String, Integer> rebuild, SessionGate gate, BulkSettings bulk, SessionProtocols protocols) {
+    this.protocols = protocols;
     this.bulk = bulk;
     this.gate = gate;
     this.store = store;
@@ -66,9 +76,9 @@ public final class RepairGrpcService extends RepairServiceGrpc.RepairServiceImpl
   private StreamObserver<SessionRequest> open(StreamObserver<SessionResponse> responses) {
     if (gate == null) {
       return new RepairSessionServer(responses, store, trees, shardCheck, incarnations, treeWait, tracer, observer,
-          rebuild, bulk);
+          rebuild, bulk, protocols);
     }
     return gate.open(responses, out -> new RepairSessionServer(out, store, trees, shardCheck, incarnations, treeWait,
-        tracer, observer, rebuild, bulk));
+        tracer, observer, rebuild, bulk, protocols));
   }
 }

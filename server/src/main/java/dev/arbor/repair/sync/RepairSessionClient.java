@@ -79,6 +79,9 @@ public final class RepairSessionClient {
   private final SessionObserver observer;
   private final BiConsumer<String, Integer> rebuild;
   private final BulkSettings bulk;
+  private final SessionProtocols protocols;
+  /** Differing slots descended into together are bounded by this many leaves (16 bytes each, per side). */
+  static final long DESCENT_GROUP_LEAVES = 1L << 20;
 
   public RepairSessionClient(String nodeId, PropertyStore store, RepairTrees trees, ShardCheck shardCheck,
       IncarnationGate incarnations, Duration treeWait, Duration replyTimeout, SessionObserver observer,
@@ -91,6 +94,15 @@ public final class RepairSessionClient {
   public RepairSessionClient(String nodeId, PropertyStore store, RepairTrees trees, ShardCheck shardCheck,
       IncarnationGate incarnations, Duration treeWait, Duration replyTimeout, SessionObserver observer,
       BiConsumer<String, Integer> rebuild, BulkSettings bulk) {
+    this(nodeId, store, trees, shardCheck, incarnations, treeWait, replyTimeout, observer, rebuild, bulk,
+        SessionProtocols.DEFAULTS);
+  }
+
+  /** @param protocols the session protocols this node speaks (tests stand in for other releases) */
+  public RepairSessionClient(String nodeId, PropertyStore store, RepairTrees trees, ShardCheck shardCheck,
+      IncarnationGate incarnations, Duration treeWait, Duration replyTimeout, SessionObserver observer,
+      BiConsumer<String, Integer> rebuild, BulkSettings bulk, SessionProtocols protocols) {
+    this.protocols = protocols;
     this.bulk = bulk;
     this.nodeId = nodeId;
     this.store = store;
@@ -218,6 +230,9 @@ public final class RepairSessionClient {
     private long leavesCompared;
     private long repairedToServer;
     private long repairedToClient;
+    private long recordBytes;
+    private int protocol = SessionProtocols.SLOTS_AND_BUCKETS;
+    private final List<Integer> fetchListed = new ArrayList<>();
     private final List<StoredProperty> push = new ArrayList<>();
     private final List<EntityKey> pushKeys = new ArrayList<>();
     private boolean exchangeInFlight;
@@ -238,14 +253,15 @@ public final class RepairSessionClient {
     SessionFigures figures(long nanos) {
       Conversation c = conversation;
       return new SessionFigures(rootMatch, slotsDiffering, leavesCompared, repairedToServer, repairedToClient,
-          c == null ? 0 : c.bytesSent(), c == null ? 0 : c.bytesReceived(), nanos, bulk);
+          c == null ? 0 : c.bytesSent(), c == null ? 0 : c.bytesReceived(), nanos, bulk, recordBytes, protocol);
     }
 
     void run(TraceContext trace) {
       var summary = tree.summary();
       TreeRoot.Builder root = TreeRoot.newBuilder().setGroup(group).setShard(shard)
           .setRoot(ByteString.copyFrom(summary.root())).setSlotCount(summary.header().slotCount())
-          .setLeafCount(summary.leafCount()).setClientNode(nodeId).setTreeFormat(TreeFileReader.CURRENT_FORMAT);
+          .setLeafCount(summary.leafCount()).setClientNode(nodeId).setTreeFormat(TreeFileReader.CURRENT_FORMAT)
+          .setProtocol(protocols.max());
       if (trace != null) {
         root.setTrace(trace);
       }
@@ -270,24 +286,34 @@ public final class RepairSessionClient {
             + RepairSessionServer.formatName(rc.getTreeFormat()) + ", this node format " + TreeFileReader.CURRENT_FORMAT
             + ": trees of different formats are never compared (finish the rolling upgrade)", false, null);
       }
+      protocol = SessionProtocols.announced(rc.getProtocol());
+      if (!protocols.speaks(protocol)) {
+        observer.protocolMismatch(group, shard, peer, "client", protocol);
+        throw new SyncFailedException("peer " + peer + " answered with repair session protocol " + protocol
+            + ", this node speaks " + protocols + ": no version in common (finish the rolling upgrade)", false, null);
+      }
+      if (protocol < protocols.max()) {
+        observer.protocolFallback(group, shard, peer, "client", protocol);
+      }
       rootMatch = rc.getRootMatch();
       if (!rootMatch) {
-        if (rc.getSlotCount() != summary.header().slotCount() || rc.getSlotsCount() != rc.getSlotCount()) {
+        List<SlotHash> table = protocol >= SessionProtocols.DESCENT ? compactTable(rc) : rc.getSlotsList();
+        if (rc.getSlotCount() != summary.header().slotCount() || table.size() != rc.getSlotCount()) {
           throw new SyncFailedException("peer " + peer + " uses " + rc.getSlotCount() + " tree slots, this node "
               + summary.header().slotCount() + ": set --tree-slots equal on every node", true, null);
         }
-        boolean serverEmpty = rc.getSlotsList().stream().allMatch(h -> h.getLeafCount() == 0);
+        boolean serverEmpty = table.stream().allMatch(h -> h.getLeafCount() == 0);
         if (offerBulk && serverEmpty && summary.leafCount() > 0 && sendBulk()) {
           // Every slot this node holds anything in differed; the files carried them all.
           slotsDiffering = (int) summary.slots().stream().filter(sl -> sl.leafCount() > 0).count();
         } else if (offerBulk && !serverEmpty && summary.leafCount() == 0 && pullBulk()) {
-          slotsDiffering = (int) rc.getSlotsList().stream().filter(h -> h.getLeafCount() > 0).count();
+          slotsDiffering = (int) table.stream().filter(h -> h.getLeafCount() > 0).count();
         } else {
-          compareSlots(rc.getSlotsList());
+          compareSlots(table);
           do {
             flush();
             awaitExchange();
-          } while (!fetch.isEmpty() || !push.isEmpty());
+          } while (!fetch.isEmpty() || !push.isEmpty() || !fetchListed.isEmpty());
         }
       }
       conversation.call(SessionRequest.newBuilder().setFinish(Finish.getDefaultInstance()).build());
@@ -363,10 +389,28 @@ public final class RepairSessionClient {
       }
     }
 
+    /** Protocol 2's slot table as slot hashes of 8 bytes (the first 8 of each). */
+    private List<SlotHash> compactTable(RootCompare rc) {
+      byte[] d = rc.getSlotDigests().toByteArray();
+      int n = rc.getSlotLeafCountsCount();
+      if (d.length != 8L * n) {
+        throw new SyncFailedException("peer " + peer + " sent " + d.length + " bytes of slot digests for " + n
+            + " slots", false, null);
+      }
+      List<SlotHash> out = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        out.add(SlotHash.newBuilder().setIndex(i).setLeafCount(rc.getSlotLeafCounts(i))
+            .setHash(ByteString.copyFrom(d, i * 8, 8)).build());
+      }
+      return out;
+    }
+
     private void compareSlots(List<SlotHash> theirs) {
+      List<int[]> descend = new ArrayList<>();
       for (SlotHash ss : theirs) {
         SlotSummary cs = tree.summary().slots().get((int) ss.getIndex());
-        if (cs.leafCount() == ss.getLeafCount() && Arrays.equals(cs.hash(), ss.getHash().toByteArray())) {
+        byte[] h = ss.getHash().toByteArray();
+        if (cs.leafCount() == ss.getLeafCount() && Arrays.equals(cs.hash(), 0, h.length, h, 0, h.length)) {
           continue;
         }
         slotsDiffering++;
@@ -375,10 +419,61 @@ public final class RepairSessionClient {
           pushAll(slot);
         } else if (cs.leafCount() == 0) {
           pullAll(slot, 1, null);
+        } else if (protocol >= SessionProtocols.DESCENT) {
+          descend.add(new int[] {slot, cs.leafCount(), ss.getLeafCount()});
         } else {
           compareSlot(slot, Math.max(cs.leafCount(), ss.getLeafCount()));
         }
       }
+      if (!descend.isEmpty()) {
+        descend(descend);
+      }
+    }
+
+    /**
+     * Protocol 2: descends into the differing slots in groups of at most
+     * {@link #DESCENT_GROUP_LEAVES} leaves (the memory each side holds for them); a group's
+     * fetches are answered before the next group starts, which ends its listing on the server.
+     */
+    private void descend(List<int[]> differing) {
+      DescentClient walk = new DescentClient(tree, new DescentClient.Sink() {
+        @Override
+        public void push(TreeLeaf leaf) {
+          Session.this.push(leaf);
+        }
+
+        @Override
+        public void fetchListed(int number) {
+          fetchListed.add(number);
+          if (fetchListed.size() >= FETCH_BATCH) {
+            flush();
+          }
+        }
+
+        @Override
+        public dev.arbor.api.repair.v1.DescendReply call(dev.arbor.api.repair.v1.DescendRequest request) {
+          awaitExchange();
+          return conversation.call(SessionRequest.newBuilder().setDescend(request).build()).getDescend();
+        }
+      });
+      int i = 0;
+      while (i < differing.size()) {
+        List<int[]> group = new ArrayList<>();
+        long leaves = 0;
+        while (i < differing.size() && (group.isEmpty()
+            || leaves + Math.max(differing.get(i)[1], differing.get(i)[2]) <= DESCENT_GROUP_LEAVES)) {
+          leaves += Math.max(differing.get(i)[1], differing.get(i)[2]);
+          group.add(differing.get(i++));
+        }
+        try {
+          walk.run(group);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+        flush();
+        awaitExchange();
+      }
+      leavesCompared += walk.leavesCompared();
     }
 
     private void compareSlot(int slot, long larger) {
@@ -528,6 +623,7 @@ public final class RepairSessionClient {
           StoredProperty p = RecordCodec.toProto(group, shard, r);
           push.add(p);
           pushBytes += p.getSerializedSize();
+          recordBytes += p.getSerializedSize();
           if (pushBytes >= PUSH_BATCH_BYTES) {
             sendExchange();
           }
@@ -553,13 +649,15 @@ public final class RepairSessionClient {
 
     /** Sends the records and fetches queued so far as one exchange. */
     private void sendExchange() {
-      if (push.isEmpty() && fetch.isEmpty()) {
+      if (push.isEmpty() && fetch.isEmpty() && fetchListed.isEmpty()) {
         return;
       }
       awaitExchange();
-      PropertyExchange x = PropertyExchange.newBuilder().addAllPush(push).addAllFetch(fetch).build();
+      PropertyExchange x = PropertyExchange.newBuilder().addAllPush(push).addAllFetch(fetch)
+          .addAllFetchListed(fetchListed).build();
       push.clear();
       fetch.clear();
+      fetchListed.clear();
       pushBytes = 0;
       conversation.send(SessionRequest.newBuilder().setExchange(x).build());
       exchangeInFlight = true;
@@ -584,6 +682,9 @@ public final class RepairSessionClient {
     }
 
     private void apply(List<StoredProperty> records) {
+      for (StoredProperty p : records) {
+        recordBytes += p.getSerializedSize();
+      }
       List<ShardWrite> writes = new ArrayList<>(records.size());
       long rejected = 0;
       for (StoredProperty p : records) {

@@ -89,10 +89,22 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
   private final BulkSettings bulk;
   private BulkReceiver receiver;
   private BulkSource source;
+  private final SessionProtocols protocols;
+  /** The protocol agreed at tree_root. */
+  private int protocol = SessionProtocols.SLOTS_AND_BUCKETS;
+  private DescentServer descent;
 
   RepairSessionServer(StreamObserver<SessionResponse> out, PropertyStore store, RepairTrees trees,
       ShardCheck shardCheck, IncarnationGate incarnations, Duration treeWait, Tracer tracer,
       SessionObserver observer, BiConsumer<String, Integer> rebuild, BulkSettings bulk) {
+    this(out, store, trees, shardCheck, incarnations, treeWait, tracer, observer, rebuild, bulk,
+        SessionProtocols.DEFAULTS);
+  }
+
+  RepairSessionServer(StreamObserver<SessionResponse> out, PropertyStore store, RepairTrees trees,
+      ShardCheck shardCheck, IncarnationGate incarnations, Duration treeWait, Tracer tracer,
+      SessionObserver observer, BiConsumer<String, Integer> rebuild, BulkSettings bulk, SessionProtocols protocols) {
+    this.protocols = protocols;
     this.bulk = bulk;
     this.out = out;
     this.store = store;
@@ -115,6 +127,7 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
       SessionResponse resp = switch (req.getBodyCase()) {
         case TREE_ROOT -> SessionResponse.newBuilder().setRootCompare(open(req.getTreeRoot())).build();
         case BUCKETS -> SessionResponse.newBuilder().setBuckets(buckets(req.getBuckets())).build();
+        case DESCEND -> SessionResponse.newBuilder().setDescend(descend(req.getDescend())).build();
         case LEAVES -> SessionResponse.newBuilder().setLeaves(leaves(req.getLeaves())).build();
         case EXCHANGE -> SessionResponse.newBuilder().setExchange(exchange(req.getExchange())).build();
         case BULK_OFFER -> SessionResponse.newBuilder().setBulkOffer(bulkReceiver().offer(req.getBulkOffer(),
@@ -140,7 +153,7 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
       fail(Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
     } catch (TreeUnavailableException e) {
       fail(Status.FAILED_PRECONDITION.withDescription(e.getMessage()));
-    } catch (IncarnationMismatchException | TreeFormatMismatchException e) {
+    } catch (IncarnationMismatchException | TreeFormatMismatchException | ProtocolMismatchException e) {
       fail(Status.FAILED_PRECONDITION.withDescription(e.getMessage()));
     } catch (dev.arbor.storage.BulkRefusedException e) {
       fail(Status.FAILED_PRECONDITION.withDescription("bulk transfer refused: " + e.getMessage()));
@@ -195,6 +208,17 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
           + TreeFileReader.CURRENT_FORMAT + "; trees of different formats are never compared (finish the rolling"
           + " upgrade: every node on the same release)");
     }
+    int theirs = SessionProtocols.announced(root.getProtocol());
+    protocol = Math.min(theirs, protocols.max());
+    if (!protocols.speaks(protocol)) {
+      observer.protocolMismatch(group, shard, client, "server", theirs);
+      throw new ProtocolMismatchException("repair of " + group + "/" + shard + " with " + client + " refused: its"
+          + " newest repair session protocol is " + theirs + ", this node speaks " + protocols
+          + "; no version in common (finish the rolling upgrade: every node on the same release)");
+    }
+    if (protocol < theirs) {
+      observer.protocolFallback(group, shard, client, "server", protocol);
+    }
     java.util.Optional<GroupIncarnation> claim;
     try {
       claim = GroupIncarnation.ofOptionalBytes(root.getGroupIncarnation().toByteArray());
@@ -223,9 +247,18 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
         && s.header().slotCount() == root.getSlotCount();
     span.tag("root_match", match).tag("leaf_count", s.leafCount());
     RootCompare.Builder b = RootCompare.newBuilder().setTreeFound(true).setRootMatch(match)
-        .setSlotCount(s.header().slotCount()).setTreeFormat(TreeFileReader.CURRENT_FORMAT);
+        .setSlotCount(s.header().slotCount()).setTreeFormat(TreeFileReader.CURRENT_FORMAT).setProtocol(protocol);
     mine.ifPresent(i -> b.setGroupIncarnation(ByteString.copyFrom(i.toBytes())));
-    if (!match) {
+    if (!match && protocol >= SessionProtocols.DESCENT) {
+      // 8 bytes of each slot hash tell differing slots apart as well as 64 (a slot hash is a
+      // sum of SHA-512 digests, so each 8-byte lane is itself uniformly distributed).
+      byte[] digests = new byte[s.slots().size() * 8];
+      for (SlotSummary slot : s.slots()) {
+        System.arraycopy(slot.hash(), 0, digests, slot.index() * 8, 8);
+        b.addSlotLeafCounts(slot.leafCount());
+      }
+      b.setSlotDigests(ByteString.copyFrom(digests));
+    } else if (!match) {
       for (SlotSummary slot : s.slots()) {
         b.addSlots(SlotHash.newBuilder().setIndex(slot.index()).setLeafCount(slot.leafCount())
             .setHash(ByteString.copyFrom(slot.hash())));
@@ -299,6 +332,17 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
     }
     return BucketDigests.newBuilder().setSlot(slot).setBucketCount(n)
         .setDigests(ByteString.copyFrom(digests)).build();
+  }
+
+  private dev.arbor.api.repair.v1.DescendReply descend(dev.arbor.api.repair.v1.DescendRequest r) throws IOException {
+    requireOpen();
+    if (protocol < SessionProtocols.DESCENT) {
+      throw new SessionProtocolException("descend in a session of protocol " + protocol);
+    }
+    if (descent == null) {
+      descent = new DescentServer(tree);
+    }
+    return descent.answer(r, tree.summary().slots().size());
   }
 
   private LeafPage leaves(LeafRequest r) throws IOException {
@@ -428,12 +472,20 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
         }
       }
     }
-    List<EntityKey> fetch = new ArrayList<>(x.getFetchCount());
+    List<EntityKey> fetch = new ArrayList<>(x.getFetchCount() + x.getFetchListedCount());
     for (String entity : x.getFetchList()) {
       try {
         fetch.add(EntityKey.parse(entity));
       } catch (IllegalArgumentException e) {
         throw new SessionProtocolException("fetch: not an entity: " + entity);
+      }
+    }
+    if (x.getFetchListedCount() > 0) {
+      if (descent == null) {
+        throw new SessionProtocolException("fetch_listed without a descent");
+      }
+      for (int number : x.getFetchListedList()) {
+        fetch.add(EntityKey.parse(descent.listedEntity(number)));
       }
     }
     for (PropertyRecord mine : store.latestAll(group, shard, fetch)) {
@@ -545,6 +597,13 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
   /** The client's trees are of another format; the session ends with FAILED_PRECONDITION. */
   static final class TreeFormatMismatchException extends RuntimeException {
     TreeFormatMismatchException(String message) {
+      super(message);
+    }
+  }
+
+  /** The two speak no session protocol in common; the session ends with FAILED_PRECONDITION. */
+  static final class ProtocolMismatchException extends RuntimeException {
+    ProtocolMismatchException(String message) {
       super(message);
     }
   }

@@ -13,6 +13,9 @@ package dev.arbor.repair.sync;
  * @param durationNanos wall time of the session
  * @param bulk what a bulk transfer moved ({@link BulkFigures#NONE} when records only); its
  *     documents are counted in {@code repairedToServer}, its file bytes in {@code bytesSent}
+ * @param recordBytes serialized bytes of the records sent and received (part of the byte counts;
+ *     the rest is what finding the differences cost)
+ * @param protocol the session protocol used ({@link SessionProtocols})
  */
 public record SessionFigures(
     boolean rootMatch,
@@ -23,7 +26,15 @@ public record SessionFigures(
     long bytesSent,
     long bytesReceived,
     long durationNanos,
-    BulkFigures bulk) {
+    BulkFigures bulk,
+    long recordBytes,
+    int protocol) {
+  public SessionFigures(boolean rootMatch, int slotsDiffering, long leavesCompared, long repairedToServer,
+      long repairedToClient, long bytesSent, long bytesReceived, long durationNanos, BulkFigures bulk) {
+    this(rootMatch, slotsDiffering, leavesCompared, repairedToServer, repairedToClient, bytesSent, bytesReceived,
+        durationNanos, bulk, 0, SessionProtocols.SLOTS_AND_BUCKETS);
+  }
+
   public SessionFigures(boolean rootMatch, int slotsDiffering, long leavesCompared, long repairedToServer,
       long repairedToClient, long bytesSent, long bytesReceived, long durationNanos) {
     this(rootMatch, slotsDiffering, leavesCompared, repairedToServer, repairedToClient, bytesSent, bytesReceived,
@@ -34,6 +45,7 @@ public record SessionFigures(
   SessionFigures then(SessionFigures next) {
     return new SessionFigures(rootMatch, slotsDiffering + next.slotsDiffering, leavesCompared + next.leavesCompared,
         repairedToServer + next.repairedToServer, repairedToClient + next.repairedToClient,
-        bytesSent + next.bytesSent, bytesReceived + next.bytesReceived, durationNanos + next.durationNanos, bulk);
+        bytesSent + next.bytesSent, bytesReceived + next.bytesReceived, durationNanos + next.durationNanos, bulk,
+        recordBytes + next.recordBytes, next.protocol);
   }
 }

@@ -17,6 +17,18 @@ public interface SessionObserver {
    */
   default void treeFormatMismatch(String group, int shard, String peer, String role, int peerFormat) {}
 
+  /**
+   * A session runs an older session protocol than this node's newest because the peer speaks no
+   * newer one (a rolling upgrade in progress); {@code role} is "client" or "server".
+   */
+  default void protocolFallback(String group, int shard, String peer, String role, int protocol) {}
+
+  /**
+   * A session was refused because the two nodes speak no session protocol in common;
+   * {@code peerProtocol} is the peer's announced version.
+   */
+  default void protocolMismatch(String group, int shard, String peer, String role, int peerProtocol) {}
+
   /** A bulk transfer of (group, shard) ended attached; {@code role} is "sent" or "received". */
   default void bulkTransferred(String group, int shard, String role, long files, long bytes) {}
 

@@ -36,6 +36,8 @@ final class SyncNode implements AutoCloseable {
   final RepairTrees trees;
   final RepairSessionClient client;
   final Observed observed = new Observed();
+  /** Bytes of every stream this node served, as gRPC put them on and took them off the wire. */
+  final WireBytes wire = new WireBytes();
   private final Server server;
   private final ManagedChannel channelToSelf;
 
@@ -58,6 +60,18 @@ final class SyncNode implements AutoCloseable {
   /** A node offering and taking bulk transfers as {@code bulk} says. */
   SyncNode(Path dir, String id, int shards, dev.arbor.storage.GroupIncarnations groups,
       dev.arbor.storage.CopyFence fence, BulkSettings bulk, ServerInterceptor... faults) throws IOException {
+    this(dir, id, shards, groups, fence, bulk, SessionProtocols.DEFAULTS, faults);
+  }
+
+  /** A node speaking the session protocols {@code protocols} (standing in for another release). */
+  SyncNode(Path dir, String id, int shards, SessionProtocols protocols) throws IOException {
+    this(dir, id, shards, dev.arbor.storage.GroupIncarnations.withoutIncarnations(g -> true),
+        dev.arbor.storage.CopyFence.NONE, BulkSettings.DEFAULTS, protocols);
+  }
+
+  SyncNode(Path dir, String id, int shards, dev.arbor.storage.GroupIncarnations groups,
+      dev.arbor.storage.CopyFence fence, BulkSettings bulk, SessionProtocols protocols, ServerInterceptor... faults)
+      throws IOException {
     this.id = id;
     this.shards = shards;
     var events = new dev.arbor.storage.StoreEvents();
@@ -79,11 +93,11 @@ final class SyncNode implements AutoCloseable {
     };
     Tracer tracer = new Tracer(id, SpanRecorder.NONE);
     RepairGrpcService svc = new RepairGrpcService(store, trees, any, incarnations, Duration.ofSeconds(30), tracer,
-        observed, (g, s) -> {}, null, bulk);
+        observed, (g, s) -> {}, null, bulk, protocols);
     server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).maxInboundMessageSize(64 << 20)
-        .addService(ServerInterceptors.intercept(svc, faults)).build().start();
+        .addStreamTracerFactory(wire).addService(ServerInterceptors.intercept(svc, faults)).build().start();
     client = new RepairSessionClient(id, store, trees, any, incarnations, Duration.ofSeconds(30), Duration.ofSeconds(30),
-        observed, (g, s) -> {}, bulk);
+        observed, (g, s) -> {}, bulk, protocols);
     channelToSelf = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext()
         .maxInboundMessageSize(64 << 20).build();
   }
@@ -100,6 +114,22 @@ final class SyncNode implements AutoCloseable {
     @Override
     public void treeFormatMismatch(String group, int shard, String peer, String role, int peerFormat) {
       formatMismatches.add(role + ":" + peerFormat);
+    }
+
+    /** "role:protocol" of every session that fell back to an older protocol. */
+    final java.util.concurrent.LinkedBlockingQueue<String> fallbacks = new java.util.concurrent.LinkedBlockingQueue<>();
+    /** "role:peerProtocol" of every session refused for having no protocol in common. */
+    final java.util.concurrent.LinkedBlockingQueue<String> protocolMismatches =
+        new java.util.concurrent.LinkedBlockingQueue<>();
+
+    @Override
+    public void protocolFallback(String group, int shard, String peer, String role, int protocol) {
+      fallbacks.add(role + ":" + protocol);
+    }
+
+    @Override
+    public void protocolMismatch(String group, int shard, String peer, String role, int peerProtocol) {
+      protocolMismatches.add(role + ":" + peerProtocol);
     }
 
     @Override

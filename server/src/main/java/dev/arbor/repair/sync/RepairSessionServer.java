@@ -216,7 +216,8 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
           + " newest repair session protocol is " + theirs + ", this node speaks " + protocols
           + "; no version in common (finish the rolling upgrade: every node on the same release)");
     }
-    if (protocol < theirs) {
+    if (protocol < protocols.max()) {
+      // The client is of an older release: this node runs its protocol (counted until all upgraded).
       observer.protocolFallback(group, shard, client, "server", protocol);
     }
     java.util.Optional<GroupIncarnation> claim;

@@ -61,34 +61,39 @@ class DescentTrafficTest {
           touched.add("p" + rnd.nextInt(N));
         }
         List<String> ids = new ArrayList<>(touched);
-        for (String id : ids) {
+        // One durable batch per side (a write each would cost a WAL fsync each).
+        List<PropertyRecord> onC = new ArrayList<>();
+        List<PropertyRecord> onS = new ArrayList<>();
+        for (String id : new ArrayList<>(ids)) {
           long r = rev.get(id) + 1;
           switch (rnd.nextInt(6)) {
             case 0 -> { // newer on the server
-              s.put(RepairSessionTest.rec(id, r, 0, "s" + r));
+              onS.add(RepairSessionTest.rec(id, r, 0, "s" + r));
               rev.put(id, r);
             }
             case 1 -> { // newer on the client
-              c.put(RepairSessionTest.rec(id, r, 0, "c" + r));
+              onC.add(RepairSessionTest.rec(id, r, 0, "c" + r));
               rev.put(id, r);
             }
             case 2 -> { // deleted on one side
-              (rnd.nextBoolean() ? c : s).put(RepairSessionTest.rec(id, r, 1_700_000_000_000L + r, "gone"));
+              (rnd.nextBoolean() ? onC : onS).add(RepairSessionTest.rec(id, r, 1_700_000_000_000L + r, "gone"));
               rev.put(id, r);
             }
             case 3 -> { // both changed it, the server later
-              c.put(RepairSessionTest.rec(id, r, 0, "c" + r));
-              s.put(RepairSessionTest.rec(id, r + 1, 0, "s" + r));
+              onC.add(RepairSessionTest.rec(id, r, 0, "c" + r));
+              onS.add(RepairSessionTest.rec(id, r + 1, 0, "s" + r));
               rev.put(id, r + 1);
             }
             default -> { // a new key on one side only (in place of an existing one's change)
               String nid = "new" + fresh++;
               rev.put(nid, 1L);
-              (rnd.nextBoolean() ? c : s).put(RepairSessionTest.rec(nid, 1, 0, "n"));
+              (rnd.nextBoolean() ? onC : onS).add(RepairSessionTest.rec(nid, 1, 0, "n"));
               ids.set(ids.indexOf(id), nid);
             }
           }
         }
+        c.putAll(onC);
+        s.putAll(onS);
         SessionFigures f = c.syncWith(s, G, 0);
         long wire = s.wire.takeTotal();
         long beyond = wire - f.recordBytes();

@@ -12,8 +12,8 @@ import net.jpountz.xxhash.XXHashFactory;
  * One slot's leaves as protocol 2 descends into them, built once per session and slot: the
  * leaves sorted by the high 32 bits of xxHash64(entity), so every node (depth, prefix) is a
  * contiguous range, with prefix sums of their leaf hashes, so a node's sum and size cost two
- * binary searches. 16 bytes per leaf; a leaf is named by its ordinal (position in the slot's
- * entity order, the order {@link ServedTree#leaves} yields).
+ * binary searches. 24 bytes per leaf (48 while it is built); a leaf is named by its ordinal
+ * (position in the slot's entity order, the order {@link ServedTree#leaves} yields).
  */
 final class DescentIndex {
   private static final XXHash64 XX = XXHashFactory.fastestJavaInstance().hash64();

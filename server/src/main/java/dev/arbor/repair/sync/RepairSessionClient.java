@@ -80,7 +80,7 @@ public final class RepairSessionClient {
   private final BiConsumer<String, Integer> rebuild;
   private final BulkSettings bulk;
   private final SessionProtocols protocols;
-  /** Differing slots descended into together are bounded by this many leaves (16 bytes each, per side). */
+  /** Differing slots descended into together are bounded by this many leaves (24 bytes each, per side). */
   static final long DESCENT_GROUP_LEAVES = 1L << 20;
 
   public RepairSessionClient(String nodeId, PropertyStore store, RepairTrees trees, ShardCheck shardCheck,

@@ -208,6 +208,10 @@ final class RepairNode implements AutoCloseable {
     return new TraceHttpHandler(traceQuery, Clock.systemUTC());
   }
 
+  TraceQuery traceQuery() {
+    return traceQuery;
+  }
+
   RepairRounds rounds() {
     return rounds;
   }

@@ -396,8 +396,16 @@ public final class ConsoleHandler implements HttpHandler, AutoCloseable {
     List<Map<String, Object>> rows = new ArrayList<>(jobs == null ? List.of() : jobs.runningRounds());
     List<String> unreachable = List.of();
     if (sources.traces() != null) {
+      // The store answers the oldest spans first: ask for the last day, and for the last hour
+      // when a day holds more spans than one answer carries, so the newest rounds are shown.
+      long now = nowMs.getAsLong();
+      int max = dev.arbor.observability.trace.TraceQuery.MAX_LIMIT;
       TracesResponse spans = sources.traces().apply(TracesRequest.newBuilder().setClusterWide(true)
-          .setLimit(dev.arbor.observability.trace.TraceQuery.MAX_LIMIT).build());
+          .setSinceUnixMs(now - TimeUnit.DAYS.toMillis(1)).setLimit(max).build());
+      if (spans.getSpansCount() >= max) {
+        spans = sources.traces().apply(TracesRequest.newBuilder().setClusterWide(true)
+            .setSinceUnixMs(now - TimeUnit.HOURS.toMillis(1)).setLimit(max).build());
+      }
       unreachable = spans.getUnreachableNodesList();
       java.util.Set<Object> shown = new java.util.HashSet<>();
       rows.forEach(r -> shown.add(r.get("roundId")));

@@ -182,6 +182,8 @@ public final class DataNodeServer implements AutoCloseable {
       storage.start(repair.purgeCutoff());
       repair.start();
       endpoints.healthProblems(storage.store()::storageProblems);
+      // Without its metadata a data node neither sees schema changes nor stays registered.
+      endpoints.readinessProblems(() -> MetadataReadiness.problems(metadata, registry));
       endpoints.markServing();
       String advertised = advertiseHost + ":" + internalEndpoint.port();
       registry.register(RegisteredNode.of(nodeId, advertised, Set.of("data")), ttl);

@@ -1,5 +1,6 @@
 package dev.arbor.cluster;
 
+import dev.arbor.api.banyandb.common.v1.Span;
 import dev.arbor.api.banyandb.property.v1.QueryRequest;
 import dev.arbor.api.cluster.v1.Key;
 import dev.arbor.api.cluster.v1.StoredProperty;
@@ -42,4 +43,16 @@ public interface DataNodeCalls {
    */
   void runRepair(dev.arbor.api.repair.v1.RunRepairRequest request,
       io.grpc.stub.StreamObserver<dev.arbor.api.repair.v1.RepairProgress> events);
+
+  /**
+   * What a node's QueryShards pages returned: the properties, and when the query asked for a
+   * trace, the node's span for each page, in page order.
+   */
+  record ShardsReply(List<StoredProperty> properties, List<Span> spans) {}
+
+  /** As {@link #queryShards}, with the spans the node sends when {@code query.trace} is set (none here). */
+  default CompletableFuture<ShardsReply> queryShardsTraced(QueryRequest query, Map<String, List<Integer>> shards,
+      Deadline deadline) {
+    return queryShards(query, shards, deadline).thenApply(p -> new ShardsReply(p, List.of()));
+  }
 }

@@ -196,6 +196,8 @@ public final class DataNodeServer implements AutoCloseable {
       storage.start(repair.purgeCutoff());
       repair.start();
       endpoints.healthProblems(storage.store()::storageProblems);
+      // Without its metadata a data node neither sees schema changes nor stays registered.
+      endpoints.readinessProblems(() -> MetadataReadiness.problems(metadata, registry));
       endpoints.markServing();
       String advertised = advertiseHost + ":" + internalEndpoint.port();
       registry.register(new RegisteredNode(nodeId, advertised, Set.of("data"), ConsoleWiring.registrationLabels()), ttl);

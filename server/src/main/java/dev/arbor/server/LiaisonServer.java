@@ -156,8 +156,13 @@ public final class LiaisonServer implements AutoCloseable {
           registry, nodes, traces, endpoints));
       // Not ready for traffic (health service, /api/healthz) until a data node can take it;
       // /health stays a liveness answer so a liaison may start before its data nodes.
-      endpoints.readinessProblems(() -> registry.nodes().stream().anyMatch(n -> n.hasRole("data"))
-          ? List.of() : List.of("no data node registered"));
+      endpoints.readinessProblems(() -> {
+        List<String> problems = MetadataReadiness.problems(metadata, registry);
+        if (registry.nodes().stream().noneMatch(n -> n.hasRole("data"))) {
+          problems.add("no data node registered");
+        }
+        return problems;
+      });
       if (membership != null) {
         // Before the public port counts as serving: data nodes refuse calls of a liaison they do
         // not know as a member.

@@ -31,4 +31,15 @@ public interface DataNodeCalls {
   /** The first {@code query.limit} whole live properties matching the query on the given shards of each group. */
   CompletableFuture<List<StoredProperty>> queryShards(QueryRequest query, Map<String, List<Integer>> shards,
       Deadline deadline);
+
+  /** The node's tree roots of a group's shards and its own figures (the web console's view). */
+  CompletableFuture<dev.arbor.api.console.v1.TreeStatusResponse> treeStatus(
+      dev.arbor.api.console.v1.TreeStatusRequest request, Deadline deadline);
+
+  /**
+   * Starts repair rounds on the node (it originates them) and streams their progress to
+   * {@code events}, which ends when every round reported its outcome.
+   */
+  void runRepair(dev.arbor.api.repair.v1.RunRepairRequest request,
+      io.grpc.stub.StreamObserver<dev.arbor.api.repair.v1.RepairProgress> events);
 }

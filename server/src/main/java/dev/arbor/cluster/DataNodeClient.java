@@ -145,6 +145,20 @@ public final class DataNodeClient implements DataNodeCalls, AutoCloseable {
     });
   }
 
+  @Override
+  public CompletableFuture<dev.arbor.api.console.v1.TreeStatusResponse> treeStatus(
+      dev.arbor.api.console.v1.TreeStatusRequest request, Deadline deadline) {
+    return call(dev.arbor.api.console.v1.ConsoleStatusServiceGrpc.newStub(channel).withDeadline(deadline)::treeStatus,
+        request);
+  }
+
+  @Override
+  public void runRepair(dev.arbor.api.repair.v1.RunRepairRequest request,
+      StreamObserver<dev.arbor.api.repair.v1.RepairProgress> events) {
+    // No deadline of its own: every round has one, and the node ends the stream when the last ends.
+    dev.arbor.api.repair.v1.RepairAdminServiceGrpc.newStub(channel).runRepair(request, events);
+  }
+
   private DataNodeServiceGrpc.DataNodeServiceStub stub(Deadline deadline) {
     return DataNodeServiceGrpc.newStub(channel).withDeadline(deadline);
   }

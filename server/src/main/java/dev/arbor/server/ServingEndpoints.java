@@ -41,6 +41,7 @@ public final class ServingEndpoints implements AutoCloseable {
   private final ServerSecurity security;
   private final NodeHealth health;
   private volatile HttpApi api;
+  private volatile dev.arbor.console.ConsoleHandler console;
   private volatile boolean serving;
   /** What makes this node unable to do its job though it runs (storage failures); empty when fine. */
   private volatile java.util.function.Supplier<List<String>> problems = List::of;
@@ -134,6 +135,20 @@ public final class ServingEndpoints implements AutoCloseable {
     http.addHandler("/api/", a, false);
   }
 
+  /** The users the ports check credentials against, or null when anyone may call. */
+  dev.arbor.transport.UserDirectory users() {
+    return security.users();
+  }
+
+  /**
+   * Serves the web console at {@code /} (every path no other route takes); it checks credentials
+   * itself, with roles, whatever {@code --http-auth} says. Closed with these endpoints.
+   */
+  void serveConsole(dev.arbor.console.ConsoleHandler handler) {
+    console = handler;
+    http.addHandler("/", handler, false);
+  }
+
   public void markServing() {
     serving = true;
     health.refresh();
@@ -178,6 +193,10 @@ public final class ServingEndpoints implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     http.close();
+    dev.arbor.console.ConsoleHandler c = console;
+    if (c != null) {
+      c.close();
+    }
     HttpApi a = api;
     if (a != null) {
       a.close();

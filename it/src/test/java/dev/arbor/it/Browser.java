@@ -14,8 +14,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -42,6 +45,15 @@ final class Browser implements AutoCloseable {
   /** Bound on any single wait for the page (poll cycles of the console are 2 s). */
   static final Duration WAIT = Duration.ofSeconds(30);
   private static final AtomicInteger SEQ = new AtomicInteger();
+  /**
+   * Held so the level sticks: Selenium warns at every start that it has no DevTools classes for
+   * this Chromium version; the tests use only raw DevTools commands, which need none.
+   */
+  private static final Logger CDP_VERSION_LOG = Logger.getLogger("org.openqa.selenium.devtools.CdpVersionFinder");
+
+  static {
+    CDP_VERSION_LOG.setLevel(Level.SEVERE);
+  }
 
   private final ChromeDriver driver;
   private final Path profile;
@@ -133,7 +145,38 @@ final class Browser implements AutoCloseable {
   <T> T until(String what, Duration bound, Function<WebDriver, T> condition) {
     WebDriverWait wait = new WebDriverWait(driver, bound, Duration.ofMillis(100));
     wait.withMessage(() -> what + " (page " + driver.getCurrentUrl() + ")");
+    // the console redraws its tables on every poll: an element found a moment ago may be gone
+    wait.ignoring(StaleElementReferenceException.class);
     return wait.until(condition);
+  }
+
+  /** Clicks the first element matching {@code css} once it exists (again if a redraw replaced it). */
+  void click(String css) {
+    until("click on " + css, d -> {
+      List<WebElement> found = d.findElements(By.cssSelector(css));
+      if (found.isEmpty()) {
+        return false;
+      }
+      found.get(0).click();
+      return true;
+    });
+  }
+
+  /**
+   * {@code attribute} of every element matching {@code css}, read in one script (so from one
+   * drawing of the page).
+   */
+  @SuppressWarnings("unchecked")
+  List<String> attributes(String css, String attribute) {
+    return (List<String>) script(
+        "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.getAttribute(arguments[1]));",
+        css, attribute);
+  }
+
+  /** The text of the first element matching {@code css} ("" when there is none). */
+  String text(String css) {
+    Object t = script("const e = document.querySelector(arguments[0]); return e ? e.innerText : '';", css);
+    return t == null ? "" : t.toString();
   }
 
   /** The first element matching {@code css}, waited for. */

@@ -1,7 +1,11 @@
 package dev.arbor.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import dev.arbor.api.admin.v1.BuildTreesRequest;
+import dev.arbor.api.admin.v1.ShardBuildResult;
+import dev.arbor.api.admin.v1.TreeAdminServiceGrpc;
 import dev.arbor.api.cluster.v1.DataNodeServiceGrpc;
 import dev.arbor.api.cluster.v1.Key;
 import dev.arbor.api.cluster.v1.ReadRequest;
@@ -36,14 +40,13 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.extension.TestWatcher;
 import org.openqa.selenium.By;
-import org.openqa.selenium.WebElement;
 import org.openqa.selenium.support.ui.Select;
 
 /**
  * The web console in a real headless Chromium against a real cluster: one etcd, three {@code
  * arbor data} JVMs and one {@code arbor liaison}, started once for the class. Data nodes run with
- * {@code --repair-schedule off} (only the rounds started from the page run) and a 1 s quick tree
- * build, so a shard has a live tree to show soon after its first write.
+ * {@code --repair-schedule off} (only the rounds started from the page run); each builds its tree
+ * of the group once after the first writes, so the tree is live and the matrix has roots.
  *
  * <p>Every page is loaded through the liaison and through a data node, checked for its hooks and
  * by axe-core (no serious or critical violation), and photographed into {@code
@@ -99,8 +102,10 @@ class ConsoleIT {
     String metadata = "etcd://127.0.0.1:" + etcd.clientUri().getPort();
     dataNodes.putAll(ArborProcess.startDataNodes("console-", NODE_IDS, work, metadata,
         // a killed node stays registered (keeps its shard) for the whole class
-        "--node-ttl", "10m", "--repair-schedule", "off", "--tree-quick-build-delay", "1s"));
-    liaison = ArborProcess.startLiaison("console-liaison", metadata);
+        "--node-ttl", "10m", "--repair-schedule", "off",
+        // four JVMs, etcd and Chromium starting at once on 2 cores: etcd may answer late
+        "--metadata-timeout", "15s"));
+    liaison = ArborProcess.startLiaison("console-liaison", metadata, "--metadata-timeout", "15s");
     browser = Browser.start();
     api("POST", "/api/v1/group/schema", """
         {"group":{"metadata":{"name":"%s"},"catalog":"CATALOG_PROPERTY","resourceOpts":{"shardNum":1,"replicas":2}}}
@@ -112,6 +117,10 @@ class ConsoleIT {
     for (int i = 1; i <= 20; i++) {
       apply("p-" + i, i % 2 == 0 ? "green" : "blue");
     }
+    // What `arbor tree build` does: from then on each replica's tree is live (follows every
+    // write), and the matrix has roots to compare. Without it the first tree waits for the quick
+    // build or the schedule, which may be an hour away.
+    NODE_IDS.forEach(this::buildTree);
     System.out.printf("[console-it] cluster, browser and %d properties ready in %d ms%n", 20, ms(t0));
   }
 
@@ -156,7 +165,7 @@ class ConsoleIT {
             .anySatisfy(h -> assertThat(h).endsWith("/console/groups"))
             .anySatisfy(h -> assertThat(h).endsWith("/console/repair"))
             .anySatisfy(h -> assertThat(h).endsWith("/console/properties"));
-        browser.until(label + ": #last-updated shows a poll", d -> browser.await("#last-updated").getText().matches(".*\\d.*"));
+        browser.until(label + ": #last-updated shows a poll", d -> browser.text("#last-updated").matches("(?s).*\\d.*"));
         pageReady(page, label);
         browser.assertNoSeriousA11yViolations(label);
         browser.screenshot(base.getKey() + "-" + page);
@@ -170,8 +179,7 @@ class ConsoleIT {
       case "cluster" -> {
         browser.until(label + ": the three data nodes serving", d ->
             browser.all("table#nodes tr[data-node-id][data-role=data][data-health=serving]").size() == 3);
-        assertThat(browser.all("table#nodes tr[data-node-id]").stream().map(r -> r.getAttribute("data-node-id")).toList())
-            .as(label).containsAll(NODE_IDS);
+        assertThat(browser.attributes("table#nodes tr[data-node-id]", "data-node-id")).as(label).containsAll(NODE_IDS);
       }
       case "groups" -> {
         selectGroup();
@@ -206,22 +214,27 @@ class ConsoleIT {
     System.out.printf("[console-it] %s killed, %d writes missed, restarted in %d ms%n", STALE, missed.size() + 1, ms(t0));
     assertThat(read(STALE, missed)).as("%s holds none of the writes it missed", STALE).isEmpty();
 
-    WebElement red = waitAgreement(row, "disagree", "the matrix shows the missed writes");
-    assertThat(red.findElement(By.cssSelector("td[data-node='" + STALE + "']")).getAttribute("data-state"))
-        .as("the stale replica's cell").isIn("disagree", "missing");
-    assertThat(red.getText()).as("state in words, not colour alone").contains("disagree");
+    waitAgreement(row, "disagree", "the matrix shows the missed writes");
+    browser.until("the stale replica's cell marked", d -> List.of("disagree", "missing")
+        .contains(String.valueOf(browser.script("const td = document.querySelector(arguments[0]);"
+            + " return td && td.getAttribute('data-state');", row + " td[data-node='" + STALE + "']"))));
+    assertThat(browser.text(row + " td.agreement")).as("state in words, not colour alone").contains("disagree");
     browser.screenshot("groups-disagree");
 
-    browser.await("button[data-action=repair][data-group='" + G + "'][data-shard='0']").click();
-    WebElement green = waitAgreement(row, "agree", "the repair started from the page converges");
-    assertThat(green.findElements(By.cssSelector("td[data-node]")))
-        .allSatisfy(td -> assertThat(td.getAttribute("data-state")).isEqualTo("agree"));
+    browser.click(row + " button[data-action=repair][data-group='" + G + "'][data-shard='0']");
+    waitAgreement(row, "agree", "the repair started from the page converges");
+    browser.until("every replica's cell agrees", d -> {
+      List<String> states = browser.attributes(row + " td[data-node]", "data-state");
+      return states.size() == 3 && states.stream().allMatch("agree"::equals);
+    });
     browser.screenshot("groups-repaired");
     assertThat(read(STALE, missed)).as("%s after the repair", STALE).hasSize(missed.size());
 
     browser.open(url(liaison, "/console/repair"));
-    browser.until("the round is listed as ok",
-        d -> !browser.all("table#rounds tr[data-round-id][data-outcome=ok]").isEmpty());
+    String repaired = String.valueOf(missed.size() + 1);
+    browser.until("the round is listed as ok with " + repaired + " properties repaired", d -> browser.script(
+        "return Array.from(document.querySelectorAll('table#rounds tr[data-round-id][data-outcome=ok] td.repaired'))"
+            + ".some(td => td.textContent.trim() === arguments[0]);", repaired).equals(Boolean.TRUE));
     browser.screenshot("repair-after-button");
   }
 
@@ -229,18 +242,17 @@ class ConsoleIT {
   @Order(3)
   void theRepairFormStartsARoundAndShowsItsProgress() {
     browser.open(url(dataNodes.get("dn-1"), "/console/repair"));
-    browser.until("rounds listed", d -> !browser.all("table#rounds tr[data-round-id]").isEmpty());
+    browser.until("#last-updated shows a poll", d -> browser.text("#last-updated").matches("(?s).*\\d.*"));
     int before = browser.all("table#rounds tr[data-round-id]").size();
     Select group = new Select(browser.await("select#repair-group"));
     browser.until(G + " offered", d -> group.getOptions().stream().anyMatch(o -> G.equals(o.getAttribute("value"))));
     group.selectByValue(G);
     browser.await("input#repair-shard").clear(); // empty: every shard of the group
-    browser.await("button#repair-start").click();
-    browser.until("#repair-progress says done", CHANGE,
-        d -> browser.await("#repair-progress").getText().contains("done"));
+    browser.click("button#repair-start");
+    browser.until("#repair-progress says done", CHANGE, d -> browser.text("#repair-progress").contains("done"));
     browser.until("one more round listed", CHANGE,
         d -> browser.all("table#rounds tr[data-round-id]").size() > before);
-    assertThat(browser.all("table#rounds tr[data-round-id]").get(0).getAttribute("data-outcome"))
+    assertThat(browser.attributes("table#rounds tr[data-round-id]", "data-outcome").get(0))
         .as("newest round").isIn("ok", "running");
     browser.screenshot("repair-form-done");
   }
@@ -251,26 +263,25 @@ class ConsoleIT {
     browser.open(url(liaison, "/console/properties"));
     query("p-1,p-2", "");
     browser.until("rows p-1 and p-2", d -> browser.all("table#query-results tr[data-id]").size() == 2);
-    assertThat(browser.all("table#query-results tr[data-id]").stream().map(r -> r.getAttribute("data-id")).toList())
-        .containsExactlyInAnyOrder("p-1", "p-2");
+    assertThat(browser.attributes("table#query-results tr[data-id]", "data-id")).containsExactlyInAnyOrder("p-1", "p-2");
 
     query("", "colour=green");
     browser.until("the ten green properties", d -> browser.all("table#query-results tr[data-id]").size() == 10);
-    assertThat(browser.all("table#query-results tr[data-id]").stream().map(r -> r.getAttribute("data-id")).toList())
+    assertThat(browser.attributes("table#query-results tr[data-id]", "data-id"))
         .allSatisfy(id -> assertThat(Integer.parseInt(id.substring(2)) % 2).isZero());
 
     query("p-1", "");
-    WebElement p1 = browser.until("row p-1", d -> d.findElements(By.cssSelector("table#query-results tr[data-id='p-1']"))
-        .stream().findFirst().orElse(null));
-    List<WebElement> link = p1.findElements(By.cssSelector("a[data-action=versions]"));
-    (link.isEmpty() ? p1 : link.get(0)).click();
+    browser.until("only row p-1", d -> browser.attributes("table#query-results tr[data-id]", "data-id").equals(List.of("p-1")));
+    browser.click(browser.all("table#query-results tr[data-id='p-1'] a[data-action=versions]").isEmpty()
+        ? "table#query-results tr[data-id='p-1']" : "table#query-results tr[data-id='p-1'] a[data-action=versions]");
     browser.until("one version per replica", d -> browser.all("table#versions tr[data-node]").size() == 3);
-    assertThat(browser.all("table#versions tr[data-node]").stream().map(r -> r.getAttribute("data-node")).toList())
-        .containsExactlyInAnyOrderElementsOf(NODE_IDS);
+    assertThat(browser.attributes("table#versions tr[data-node]", "data-node")).containsExactlyInAnyOrderElementsOf(NODE_IDS);
     assertThat(browser.all("table#versions tr[data-node][data-winner=true]")).as("the winning copy").isNotEmpty();
-    assertThat(browser.await("table#versions").getText()).as("p-1's last value (overwritten while %s was down)", STALE)
-        .contains("red");
-    assertThat(browser.await("#versions-reason").getText()).as("why that copy wins").isNotBlank();
+    for (String node : NODE_IDS) {
+      assertThat(browser.text("table#versions tr[data-node='" + node + "']"))
+          .as("%s's copy of p-1: the overwrite %s missed, brought by the repair", node, STALE).contains("\"red\"");
+    }
+    assertThat(browser.text("#versions-reason")).as("why that copy wins").isNotBlank();
     browser.screenshot("properties-versions");
   }
 
@@ -285,9 +296,9 @@ class ConsoleIT {
     }
   }
 
-  private WebElement waitAgreement(String rowCss, String agreement, String what) {
-    return browser.until(what + " (" + rowCss + " data-agreement=" + agreement + ")", CHANGE, d ->
-        d.findElements(By.cssSelector(rowCss + "[data-agreement='" + agreement + "']")).stream().findFirst().orElse(null));
+  private void waitAgreement(String rowCss, String agreement, String what) {
+    browser.until(what + " (" + rowCss + " data-agreement=" + agreement + ")", CHANGE,
+        d -> !d.findElements(By.cssSelector(rowCss + "[data-agreement='" + agreement + "']")).isEmpty());
   }
 
   private void query(String ids, String criteria) {
@@ -337,6 +348,24 @@ class ConsoleIT {
         }
       }
       return out;
+    } finally {
+      ch.shutdownNow();
+    }
+  }
+
+  /** Builds {@code node}'s tree of shard 0 now (its admin port), waiting while it is BUSY. */
+  private void buildTree(String node) {
+    ManagedChannel ch = ChannelFactory.plaintext().open(dataNodes.get(node).grpcTarget(), MessageLimits.MAX_MESSAGE_BYTES);
+    try {
+      ShardBuildResult[] last = new ShardBuildResult[1];
+      await("tree build of " + G + "/0 on " + node + " not BUSY").atMost(Duration.ofSeconds(60))
+          .pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(200))
+          .until(() -> {
+            last[0] = TreeAdminServiceGrpc.newBlockingStub(ch).withDeadlineAfter(30, TimeUnit.SECONDS)
+                .buildTrees(BuildTreesRequest.newBuilder().setGroup(G).setShard(0).build()).getResults(0);
+            return !"BUSY".equals(last[0].getOutcome());
+          });
+      assertThat(last[0].getOutcome()).as("tree build on %s: %s", node, last[0].getMessage()).isIn("BUILT", "UNCHANGED");
     } finally {
       ch.shutdownNow();
     }

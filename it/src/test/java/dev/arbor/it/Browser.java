@@ -24,6 +24,8 @@ import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
@@ -109,6 +111,8 @@ final class Browser implements AutoCloseable {
         "--disable-dev-shm-usage",
         "--window-size=1280,900",
         "--user-data-dir=" + profile);
+    // the page's console messages (script errors, failed loads), read by severeConsoleMessages()
+    options.setCapability("goog:loggingPrefs", Map.of("browser", "ALL"));
     Path log = ArborProcess.logsDir().resolve("chromedriver-" + SEQ.incrementAndGet() + ".log");
     ChromeDriverService service =
         new ChromeDriverService.Builder()
@@ -193,6 +197,24 @@ final class Browser implements AutoCloseable {
 
   Object script(String js, Object... args) {
     return ((JavascriptExecutor) driver).executeScript(js, args);
+  }
+
+  /**
+   * The SEVERE messages of the page's console since the last call (script errors, failed
+   * requests); reading them clears them.
+   */
+  List<String> severeConsoleMessages() {
+    return driver.manage().logs().get(LogType.BROWSER).getAll().stream()
+        .filter(e -> e.getLevel().intValue() >= Level.SEVERE.intValue())
+        .map(LogEntry::getMessage)
+        .toList();
+  }
+
+  /** Every URL the current page loaded (document, scripts, styles, fetches), from its timeline. */
+  @SuppressWarnings("unchecked")
+  List<String> loadedUrls() {
+    return (List<String>) script("return [location.href].concat("
+        + "performance.getEntriesByType('resource').map(e => e.name));");
   }
 
   /**

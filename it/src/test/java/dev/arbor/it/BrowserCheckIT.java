@@ -17,9 +17,9 @@ import org.junit.jupiter.api.Timeout;
 /**
  * The browser harness the console tests rely on, checked on two static pages (test resources,
  * loaded as files): the accessibility check fails on a page with serious violations and passes
- * on a clean one, so the console's "no serious violations" means something; clicks and waits
- * work; screenshots are real PNGs; a missing Chromium fails with a clear message instead of
- * skipping.
+ * on a clean one, so the console's "no serious violations" means something; a script error
+ * shows in the console messages; clicks and waits work; screenshots are real PNGs; a missing
+ * Chromium fails with a clear message instead of skipping.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(120)
@@ -55,6 +55,8 @@ class BrowserCheckIT {
     assertThatThrownBy(() -> browser.assertNoSeriousA11yViolations("inaccessible.html"))
         .isInstanceOf(AssertionError.class)
         .hasMessageContaining("image-alt");
+    assertThat(browser.severeConsoleMessages()).anySatisfy(m -> assertThat(m).contains("notDefinedAnywhere"));
+    assertThat(browser.severeConsoleMessages()).as("reading clears them").isEmpty();
   }
 
   @Test
@@ -64,6 +66,8 @@ class BrowserCheckIT {
     browser.await("#go").click();
     browser.until("#out shows the click", d -> browser.await("#out").getText().equals("clicked abc"));
     browser.assertNoSeriousA11yViolations("accessible.html");
+    assertThat(browser.severeConsoleMessages()).isEmpty();
+    assertThat(browser.loadedUrls()).containsExactly(page("accessible.html"));
     Path png = browser.screenshot("browser-check-accessible");
     byte[] head = Files.readAllBytes(png);
     assertThat(head.length).isGreaterThan(1000);

@@ -167,6 +167,11 @@ class ConsoleIT {
             .anySatisfy(h -> assertThat(h).endsWith("/console/properties"));
         browser.until(label + ": #last-updated shows a poll", d -> browser.text("#last-updated").matches("(?s).*\\d.*"));
         pageReady(page, label);
+        assertThat(browser.loadedUrls()).as("%s: everything from the node itself (works offline)", label)
+            .isNotEmpty().allSatisfy(u -> assertThat(u).startsWith(root + "/"));
+        // The browser asks for /favicon.ico by itself; the console has none (a 404, no page's fault).
+        assertThat(browser.severeConsoleMessages().stream().filter(m -> !m.contains("/favicon.ico ")).toList())
+            .as("%s: script errors or failed loads", label).isEmpty();
         browser.assertNoSeriousA11yViolations(label);
         browser.screenshot(base.getKey() + "-" + page);
       }

@@ -396,15 +396,18 @@ public final class ConsoleHandler implements HttpHandler, AutoCloseable {
     List<Map<String, Object>> rows = new ArrayList<>(jobs == null ? List.of() : jobs.runningRounds());
     List<String> unreachable = List.of();
     if (sources.traces() != null) {
-      // The store answers the oldest spans first: ask for the last day, and for the last hour
-      // when a day holds more spans than one answer carries, so the newest rounds are shown.
+      // The store answers the oldest spans first, up to a limit: the window is narrowed until the
+      // answer is not cut short, so the newest rounds are the ones shown (a round is ~10 spans).
       long now = nowMs.getAsLong();
-      int max = dev.arbor.observability.trace.TraceQuery.MAX_LIMIT;
-      TracesResponse spans = sources.traces().apply(TracesRequest.newBuilder().setClusterWide(true)
-          .setSinceUnixMs(now - TimeUnit.DAYS.toMillis(1)).setLimit(max).build());
-      if (spans.getSpansCount() >= max) {
+      int max = Math.min(dev.arbor.observability.trace.TraceQuery.MAX_LIMIT, Math.max(1000, limit * 40));
+      TracesResponse spans = null;
+      for (long window : new long[] {TimeUnit.DAYS.toMillis(1), TimeUnit.HOURS.toMillis(1),
+          TimeUnit.MINUTES.toMillis(5)}) {
         spans = sources.traces().apply(TracesRequest.newBuilder().setClusterWide(true)
-            .setSinceUnixMs(now - TimeUnit.HOURS.toMillis(1)).setLimit(max).build());
+            .setSinceUnixMs(now - window).setLimit(max).build());
+        if (spans.getSpansCount() < max) {
+          break;
+        }
       }
       unreachable = spans.getUnreachableNodesList();
       java.util.Set<Object> shown = new java.util.HashSet<>();

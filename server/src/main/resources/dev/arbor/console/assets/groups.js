@@ -54,7 +54,7 @@
     fillSelect(select, names, wanted);
     groupButton.setAttribute('data-group', select.value || '');
     groupButton.disabled = !canRepair || !select.value;
-    groupButton.title = canRepair ? '' : 'This node runs no repair (standalone keeps one copy of each shard)';
+    if (canRepair) groupButton.removeAttribute('title'); else groupButton.title = 'This node runs no repair (standalone keeps one copy of each shard)';
     if (!select.value) {
       fillBody(table, [el('tr', {}, el('td', { text: 'No property group exists yet.' }))]);
       table.tHead.replaceChildren(el('tr', {}, el('th', { scope: 'col', text: 'Shard' })));

@@ -106,6 +106,7 @@ class ConsoleIT {
         // four JVMs, etcd and Chromium starting at once on 2 cores: etcd may answer late
         "--metadata-timeout", "15s"));
     liaison = ArborProcess.startLiaison("console-liaison", metadata, "--metadata-timeout", "15s");
+    System.out.printf("[console-it] etcd, 3 data nodes and the liaison up in %d ms%n", ms(t0));
     browser = Browser.start();
     api("POST", "/api/v1/group/schema", """
         {"group":{"metadata":{"name":"%s"},"catalog":"CATALOG_PROPERTY","resourceOpts":{"shardNum":1,"replicas":2}}}

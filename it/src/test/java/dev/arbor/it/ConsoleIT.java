@@ -242,6 +242,11 @@ class ConsoleIT {
         "return Array.from(document.querySelectorAll('table#rounds tr[data-round-id][data-outcome=ok] td.repaired'))"
             + ".some(td => td.textContent.trim() === arguments[0]);", repaired).equals(Boolean.TRUE));
     browser.screenshot("repair-after-button");
+
+    browser.open(url(liaison, "/console/groups"));
+    selectGroup();
+    browser.until("the shard's last successful repair with its age", CHANGE,
+        d -> browser.text(row + " td.last-repair").contains("ago"));
   }
 
   @Test

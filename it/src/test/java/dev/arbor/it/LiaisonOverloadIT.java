@@ -22,12 +22,12 @@ import dev.arbor.api.banyandb.property.v1.PropertyServiceGrpc;
 import dev.arbor.api.banyandb.property.v1.QueryRequest;
 import dev.arbor.api.banyandb.property.v1.QueryResponse;
 import dev.arbor.metadata.etcd.EtcdProcess;
+import dev.arbor.transport.ChannelFactory;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
-import io.grpc.netty.NettyChannelBuilder;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -91,8 +91,7 @@ class LiaisonOverloadIT {
           // The bounds under test are the liaison's; a loaded CI machine must not turn the slow
           // readers' queries into data-node timeouts before their replies are built.
           "--node-timeout", "30s");
-      ManagedChannel normal = NettyChannelBuilder.forTarget(liaison.grpcTarget()).usePlaintext()
-          .maxInboundMessageSize(64 << 20).build();
+      ManagedChannel normal = ChannelFactory.plaintext().open(liaison.grpcTarget(), 64 << 20);
       channels.add(normal);
       load(normal);
       QueryRequest all = QueryRequest.newBuilder().addGroups(G).setName(S).setLimit(PROPS * 2).build();
@@ -101,8 +100,7 @@ class LiaisonOverloadIT {
 
       for (int i = 0; i < CHANNELS; i++) {
         // A 16 KiB window and no request(): the server can send almost nothing of a reply.
-        channels.add(NettyChannelBuilder.forTarget(liaison.grpcTarget()).usePlaintext()
-            .flowControlWindow(16 * 1024).maxInboundMessageSize(64 << 20).build());
+        channels.add(ChannelFactory.plaintext().withFlowControlWindow(16 * 1024).open(liaison.grpcTarget(), 64 << 20));
       }
       Outcomes outcomes = new Outcomes();
       List<ClientCall<?, ?>> calls = new ArrayList<>();

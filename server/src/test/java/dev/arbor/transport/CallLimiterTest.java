@@ -12,15 +12,12 @@ import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ServerCalls;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -72,9 +69,8 @@ class CallLimiterTest {
           obs.onNext(req);
           obs.onCompleted();
         })).build();
-    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .addService(ServerInterceptors.intercept(blocking, limiter)).build().start();
-    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
+    server = GrpcServers.startBare("127.0.0.1", 0, ServerInterceptors.intercept(blocking, limiter));
+    channel = ChannelFactory.plaintext().open("127.0.0.1:" + server.getPort(), MessageLimits.MAX_MESSAGE_BYTES);
   }
 
   @AfterEach

@@ -21,10 +21,8 @@ import dev.arbor.transport.ClientSecurity;
 import dev.arbor.transport.InternalTls;
 import dev.arbor.transport.SecurityConfig;
 import dev.arbor.transport.TestPki;
-import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import java.net.URI;
@@ -122,10 +120,10 @@ class InternalRolesTest {
   void eachRoleAgainstEachInternalMethod(MethodDescriptor<?, ?> method, boolean liaisonAllowed) throws Exception {
     // A data node reaches the handler (which may well reject the empty request; the role check
     // is what is asserted here).
-    assertThat(callWithEmptyRequest(asData, method).getCode()).isNotEqualTo(Status.Code.PERMISSION_DENIED);
+    assertThat(RawCalls.callWithEmptyRequest(asData, method.getFullMethodName(), method.getType()).getCode()).isNotEqualTo(Status.Code.PERMISSION_DENIED);
 
     double before = refused("role");
-    Status liaison = callWithEmptyRequest(asLiaison, method);
+    Status liaison = RawCalls.callWithEmptyRequest(asLiaison, method.getFullMethodName(), method.getType());
     if (liaisonAllowed) {
       assertThat(liaison.getCode()).isNotEqualTo(Status.Code.PERMISSION_DENIED);
       assertThat(refused("role")).isEqualTo(before);
@@ -143,7 +141,8 @@ class InternalRolesTest {
     ManagedChannel asN3 = channelAs("n3");
     // Opened and left waiting: no request sent, the session handler holds the stream open.
     CompletableFuture<Status> closed = new CompletableFuture<>();
-    ClientCall<?, ?> session = start(asN3, RepairServiceGrpc.getRepairMethod(), closed);
+    ClientCall<?, ?> session = RawCalls.start(asN3, RepairServiceGrpc.getRepairMethod().getFullMethodName(),
+        MethodDescriptor.MethodType.BIDI_STREAMING, closed);
     await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
         .untilAsserted(() -> assertThat(metric("arbor_internal_streams_open", "")).isEqualTo(1.0));
     assertThat(closed).isNotDone();
@@ -155,30 +154,6 @@ class InternalRolesTest {
     assertThat(status.getDescription()).isEqualTo("node 'n3' is not a registered member of this cluster");
     assertThat(metric("arbor_internal_streams_open", "")).isZero();
     session.cancel("done", null);
-  }
-
-  private static <Q, R> ClientCall<Q, R> start(ManagedChannel ch, MethodDescriptor<Q, R> method,
-      CompletableFuture<Status> closed) {
-    ClientCall<Q, R> call = ch.newCall(method, CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS));
-    call.start(new ClientCall.Listener<>() {
-      @Override
-      public void onClose(Status status, Metadata trailers) {
-        closed.complete(status);
-      }
-    }, new Metadata());
-    call.request(Integer.MAX_VALUE);
-    return call;
-  }
-
-  @SuppressWarnings("unchecked")
-  private static <Q, R> Status callWithEmptyRequest(ManagedChannel ch, MethodDescriptor<Q, R> method)
-      throws Exception {
-    CompletableFuture<Status> closed = new CompletableFuture<>();
-    ClientCall<Q, R> call = start(ch, method, closed);
-    Q empty = ((MethodDescriptor.PrototypeMarshaller<Q>) method.getRequestMarshaller()).getMessagePrototype();
-    call.sendMessage(empty);
-    call.halfClose();
-    return closed.get(30, TimeUnit.SECONDS);
   }
 
   private double refused(String reason) throws Exception {

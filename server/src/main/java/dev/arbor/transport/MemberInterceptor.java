@@ -1,6 +1,5 @@
 package dev.arbor.transport;
 
-import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
 import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
 import io.grpc.Grpc;
 import io.grpc.Metadata;
@@ -44,7 +43,7 @@ public final class MemberInterceptor implements ServerInterceptor {
   private final Counter unknownMember;
   private final Counter role;
   /** Open streaming calls of members, by node id. */
-  private final ConcurrentHashMap<String, Set<Stream<?, ?>>> streams = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Set<EndableCall<?, ?>>> streams = new ConcurrentHashMap<>();
 
   /**
    * @param rolesOf the roles a node id is registered with now, empty when it is not registered
@@ -84,19 +83,19 @@ public final class MemberInterceptor implements ServerInterceptor {
       return refusal.isPresent() ? refuse(call, refusal.get()) : next.startCall(call, headers);
     }
     // Tracked before the check: a leave reported between the two still finds the call.
-    Stream<Q, R> stream = new Stream<>(call, id);
-    Set<Stream<?, ?>> mine = streams.computeIfAbsent(id, k -> ConcurrentHashMap.newKeySet());
+    EndableCall<Q, R> stream = new EndableCall<>(call);
+    Set<EndableCall<?, ?>> mine = streams.computeIfAbsent(id, k -> ConcurrentHashMap.newKeySet());
     mine.add(stream);
     Optional<String> refusal = check(id, call.getMethodDescriptor().getFullMethodName(), rolesOf.apply(id));
     if (refusal.isPresent()) {
-      untrack(stream);
+      untrack(id, stream);
       return refuse(call, refusal.get());
     }
     ServerCall.Listener<Q> delegate;
     try {
       delegate = next.startCall(stream, headers);
     } catch (RuntimeException | Error e) {
-      untrack(stream);
+      untrack(id, stream);
       throw e;
     }
     return new SimpleForwardingServerCallListener<>(delegate) {
@@ -105,7 +104,7 @@ public final class MemberInterceptor implements ServerInterceptor {
         try {
           super.onComplete();
         } finally {
-          untrack(stream);
+          untrack(id, stream);
         }
       }
 
@@ -114,7 +113,7 @@ public final class MemberInterceptor implements ServerInterceptor {
         try {
           super.onCancel();
         } finally {
-          untrack(stream);
+          untrack(id, stream);
         }
       }
     };
@@ -125,16 +124,16 @@ public final class MemberInterceptor implements ServerInterceptor {
    * roles now ({@code rolesNow}, empty when it left) no longer allow.
    */
   public void membershipChanged(String nodeId, Optional<Set<String>> rolesNow) {
-    Set<Stream<?, ?>> open = streams.get(nodeId);
+    Set<EndableCall<?, ?>> open = streams.get(nodeId);
     if (open == null) {
       return;
     }
-    for (Stream<?, ?> s : open) {
+    for (EndableCall<?, ?> s : open) {
       Optional<String> refusal = check(nodeId, s.getMethodDescriptor().getFullMethodName(), rolesNow);
       if (refusal.isPresent()) {
         LOG.info("closing {} of node '{}': {}", s.getMethodDescriptor().getFullMethodName(), nodeId, refusal.get());
-        s.evict(Status.PERMISSION_DENIED.withDescription(refusal.get()));
-        untrack(s);
+        s.end(Status.PERMISSION_DENIED.withDescription(refusal.get()));
+        untrack(nodeId, s);
       }
     }
   }
@@ -157,8 +156,8 @@ public final class MemberInterceptor implements ServerInterceptor {
     return Optional.empty();
   }
 
-  private void untrack(Stream<?, ?> s) {
-    streams.computeIfPresent(s.nodeId, (k, set) -> {
+  private void untrack(String nodeId, EndableCall<?, ?> s) {
+    streams.computeIfPresent(nodeId, (k, set) -> {
       set.remove(s);
       return set.isEmpty() ? null : set;
     });
@@ -182,49 +181,5 @@ public final class MemberInterceptor implements ServerInterceptor {
   private static <Q, R> ServerCall.Listener<Q> refuse(ServerCall<Q, R> call, String why) {
     call.close(Status.PERMISSION_DENIED.withDescription(why), new Metadata());
     return new ServerCall.Listener<>() {};
-  }
-
-  /**
-   * A member's streaming call that another thread may close: the handler's sends and the
-   * eviction's close are serialized, and whatever the handler sends after the eviction is
-   * dropped (the closed call's listener is told it was cancelled, which ends the handler's work).
-   */
-  private static final class Stream<Q, R> extends SimpleForwardingServerCall<Q, R> {
-    private final String nodeId;
-    private boolean closed;
-
-    Stream(ServerCall<Q, R> call, String nodeId) {
-      super(call);
-      this.nodeId = nodeId;
-    }
-
-    synchronized void evict(Status status) {
-      if (!closed) {
-        closed = true;
-        super.close(status, new Metadata());
-      }
-    }
-
-    @Override
-    public synchronized void sendHeaders(Metadata headers) {
-      if (!closed) {
-        super.sendHeaders(headers);
-      }
-    }
-
-    @Override
-    public synchronized void sendMessage(R message) {
-      if (!closed) {
-        super.sendMessage(message);
-      }
-    }
-
-    @Override
-    public synchronized void close(Status status, Metadata trailers) {
-      if (!closed) {
-        closed = true;
-        super.close(status, trailers);
-      }
-    }
   }
 }

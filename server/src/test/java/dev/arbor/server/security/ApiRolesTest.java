@@ -7,6 +7,7 @@ import dev.arbor.api.banyandb.common.v1.ServiceGrpc;
 import dev.arbor.api.banyandb.database.v1.GroupRegistryServiceGrpc;
 import dev.arbor.api.banyandb.database.v1.PropertyRegistryServiceGrpc;
 import dev.arbor.api.banyandb.property.v1.PropertyServiceGrpc;
+import dev.arbor.testing.RawCalls;
 import dev.arbor.transport.ClientSecurity;
 import dev.arbor.transport.Credentials;
 import dev.arbor.transport.HttpAuth;

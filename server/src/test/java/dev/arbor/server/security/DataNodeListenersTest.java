@@ -14,6 +14,7 @@ import dev.arbor.property.HybridClock;
 import dev.arbor.server.DataNodeServer;
 import dev.arbor.server.RepairConfig;
 import dev.arbor.server.ServerConfig;
+import dev.arbor.testing.RawCalls;
 import dev.arbor.transport.ChannelFactory;
 import dev.arbor.transport.ClientSecurity;
 import dev.arbor.transport.Credentials;

@@ -16,6 +16,7 @@ import dev.arbor.server.DataNodeServer;
 import dev.arbor.server.InternalListener;
 import dev.arbor.server.RepairConfig;
 import dev.arbor.server.ServerConfig;
+import dev.arbor.testing.RawCalls;
 import dev.arbor.transport.ChannelFactory;
 import dev.arbor.transport.ClientSecurity;
 import dev.arbor.transport.InternalTls;

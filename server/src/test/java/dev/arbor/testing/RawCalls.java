@@ -1,4 +1,4 @@
-package dev.arbor.server.security;
+package dev.arbor.testing;
 
 import io.grpc.CallOptions;
 import io.grpc.Channel;
@@ -17,11 +17,11 @@ import java.util.concurrent.TimeUnit;
  * Calls any method by name with raw bytes, for the tables that try each role against each RPC:
  * what is asserted is the status the server's checks answer, whatever the method's messages.
  */
-final class RawCalls {
+public final class RawCalls {
   private RawCalls() {}
 
   /** Sends one empty message (a valid encoding of any request) and returns the call's status. */
-  static Status callWithEmptyRequest(Channel ch, String method, MethodDescriptor.MethodType type) throws Exception {
+  public static Status callWithEmptyRequest(Channel ch, String method, MethodDescriptor.MethodType type) throws Exception {
     CompletableFuture<Status> done = new CompletableFuture<>();
     ClientCall<byte[], byte[]> call = start(ch, method, type, done);
     call.sendMessage(new byte[0]);
@@ -33,7 +33,7 @@ final class RawCalls {
    * Starts a call and sends nothing (a stream the caller keeps open); {@code closed} completes
    * with its status.
    */
-  static ClientCall<byte[], byte[]> start(Channel ch, String method, MethodDescriptor.MethodType type,
+  public static ClientCall<byte[], byte[]> start(Channel ch, String method, MethodDescriptor.MethodType type,
       CompletableFuture<Status> closed) {
     MethodDescriptor<byte[], byte[]> raw = MethodDescriptor.<byte[], byte[]>newBuilder()
         .setFullMethodName(method).setType(type).setRequestMarshaller(BYTES).setResponseMarshaller(BYTES).build();
@@ -48,7 +48,8 @@ final class RawCalls {
     return call;
   }
 
-  private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
+  /** Messages as the bytes they are. */
+  public static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
     @Override
     public InputStream stream(byte[] value) {
       return new ByteArrayInputStream(value);

@@ -84,8 +84,12 @@ public final class MemberInterceptor implements ServerInterceptor {
     }
     // Tracked before the check: a leave reported between the two still finds the call.
     EndableCall<Q, R> stream = new EndableCall<>(call);
-    Set<EndableCall<?, ?>> mine = streams.computeIfAbsent(id, k -> ConcurrentHashMap.newKeySet());
-    mine.add(stream);
+    // Added inside compute: an untrack emptying the set removes it atomically with respect to this.
+    streams.compute(id, (k, set) -> {
+      Set<EndableCall<?, ?>> mine = set == null ? ConcurrentHashMap.newKeySet() : set;
+      mine.add(stream);
+      return mine;
+    });
     Optional<String> refusal = check(id, call.getMethodDescriptor().getFullMethodName(), rolesOf.apply(id));
     if (refusal.isPresent()) {
       untrack(id, stream);

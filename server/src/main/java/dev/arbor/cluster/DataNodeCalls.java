@@ -1,5 +1,6 @@
 package dev.arbor.cluster;
 
+import dev.arbor.api.banyandb.common.v1.Span;
 import dev.arbor.api.banyandb.property.v1.QueryRequest;
 import dev.arbor.api.cluster.v1.Key;
 import dev.arbor.api.cluster.v1.StoredProperty;
@@ -31,4 +32,27 @@ public interface DataNodeCalls {
   /** The first {@code query.limit} whole live properties matching the query on the given shards of each group. */
   CompletableFuture<List<StoredProperty>> queryShards(QueryRequest query, Map<String, List<Integer>> shards,
       Deadline deadline);
+
+  /** The node's tree roots of a group's shards and its own figures (the web console's view). */
+  CompletableFuture<dev.arbor.api.console.v1.TreeStatusResponse> treeStatus(
+      dev.arbor.api.console.v1.TreeStatusRequest request, Deadline deadline);
+
+  /**
+   * Starts repair rounds on the node (it originates them) and streams their progress to
+   * {@code events}, which ends when every round reported its outcome.
+   */
+  void runRepair(dev.arbor.api.repair.v1.RunRepairRequest request,
+      io.grpc.stub.StreamObserver<dev.arbor.api.repair.v1.RepairProgress> events);
+
+  /**
+   * What a node's QueryShards pages returned: the properties, and when the query asked for a
+   * trace, the node's span for each page, in page order.
+   */
+  record ShardsReply(List<StoredProperty> properties, List<Span> spans) {}
+
+  /** As {@link #queryShards}, with the spans the node sends when {@code query.trace} is set (none here). */
+  default CompletableFuture<ShardsReply> queryShardsTraced(QueryRequest query, Map<String, List<Integer>> shards,
+      Deadline deadline) {
+    return queryShards(query, shards, deadline).thenApply(p -> new ShardsReply(p, List.of()));
+  }
 }

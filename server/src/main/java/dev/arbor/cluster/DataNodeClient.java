@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import dev.arbor.api.banyandb.property.v1.QueryRequest;
 import dev.arbor.api.cluster.v1.DataNodeServiceGrpc;
 import dev.arbor.api.cluster.v1.Key;
+import dev.arbor.api.banyandb.common.v1.Span;
 import dev.arbor.api.cluster.v1.QueryShardsRequest;
 import dev.arbor.api.cluster.v1.ReadRequest;
 import dev.arbor.api.cluster.v1.ShardList;
@@ -123,15 +124,22 @@ public final class DataNodeClient implements DataNodeCalls, AutoCloseable {
   @Override
   public CompletableFuture<List<StoredProperty>> queryShards(QueryRequest query, Map<String, List<Integer>> shards,
       Deadline deadline) {
+    return queryShardsTraced(query, shards, deadline).thenApply(ShardsReply::properties);
+  }
+
+  @Override
+  public CompletableFuture<ShardsReply> queryShardsTraced(QueryRequest query, Map<String, List<Integer>> shards,
+      Deadline deadline) {
     int want = QueryLimit.clamped(query.getLimit());
     QueryShardsRequest.Builder b = QueryShardsRequest.newBuilder();
     shards.forEach((g, s) -> b.putShards(g, ShardList.newBuilder().addAllShards(s).build()));
-    return page(query, b, want, ByteString.EMPTY, new ArrayList<>(), deadline)
-        .thenApply(out -> out.size() > want ? out.subList(0, want) : out);
+    List<Span> spans = new ArrayList<>();
+    return page(query, b, want, ByteString.EMPTY, new ArrayList<>(), spans, deadline)
+        .thenApply(out -> new ShardsReply(out.size() > want ? out.subList(0, want) : out, spans));
   }
 
   private CompletableFuture<List<StoredProperty>> page(QueryRequest query, QueryShardsRequest.Builder b, int want,
-      ByteString token, List<StoredProperty> out, Deadline deadline) {
+      ByteString token, List<StoredProperty> out, List<Span> spans, Deadline deadline) {
     QueryShardsRequest page = b.setQuery(query.toBuilder().setLimit(want - out.size())).setPageToken(token).build();
     return call(stub(deadline)::queryShards, page).thenCompose(r -> {
       if (r.getPropertiesCount() == 0 && !r.getNextPageToken().isEmpty()) {
@@ -139,10 +147,25 @@ public final class DataNodeClient implements DataNodeCalls, AutoCloseable {
         throw new UnavailableException(describe() + " answered an empty page that says more follow");
       }
       out.addAll(r.getPropertiesList());
+      spans.addAll(r.getSpansList());
       ByteString next = r.getNextPageToken();
-      return !next.isEmpty() && out.size() < want ? page(query, b, want, next, out, deadline)
+      return !next.isEmpty() && out.size() < want ? page(query, b, want, next, out, spans, deadline)
           : CompletableFuture.completedFuture(out);
     });
+  }
+
+  @Override
+  public CompletableFuture<dev.arbor.api.console.v1.TreeStatusResponse> treeStatus(
+      dev.arbor.api.console.v1.TreeStatusRequest request, Deadline deadline) {
+    return call(dev.arbor.api.console.v1.ConsoleStatusServiceGrpc.newStub(channel).withDeadline(deadline)::treeStatus,
+        request);
+  }
+
+  @Override
+  public void runRepair(dev.arbor.api.repair.v1.RunRepairRequest request,
+      StreamObserver<dev.arbor.api.repair.v1.RepairProgress> events) {
+    // No deadline of its own: every round has one, and the node ends the stream when the last ends.
+    dev.arbor.api.repair.v1.RepairAdminServiceGrpc.newStub(channel).runRepair(request, events);
   }
 
   private DataNodeServiceGrpc.DataNodeServiceStub stub(Deadline deadline) {

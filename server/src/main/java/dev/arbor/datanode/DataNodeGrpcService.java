@@ -2,7 +2,10 @@ package dev.arbor.datanode;
 
 import dev.arbor.api.cluster.v1.DataNodeServiceGrpc;
 import dev.arbor.api.cluster.v1.Key;
+import dev.arbor.api.banyandb.common.v1.Span;
 import dev.arbor.api.cluster.v1.QueryShardsRequest;
+import dev.arbor.query.QuerySpans;
+import dev.arbor.storage.ShardSearchStats;
 import dev.arbor.api.cluster.v1.QueryShardsResponse;
 import dev.arbor.api.cluster.v1.ReadRequest;
 import dev.arbor.api.cluster.v1.ReadResponse;
@@ -275,6 +278,8 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
       Map<String, Set<Integer>> shards = new java.util.HashMap<>();
       wanted.forEach((g, list) -> shards.put(g, new HashSet<>(list.getShardsList())));
       QueryPlanner.ShardFilter filter = (g, s) -> !shards.containsKey(g) || shards.get(g).contains(s);
+      QuerySpans spans = req.getQuery().getTrace() ? QuerySpans.start() : null;
+      ShardSearchStats stats = spans == null ? null : new ShardSearchStats();
       long deadline = lagDeadline();
       req.getQuery().getGroupsList().forEach(g -> knownGroup(g, "query.groups", deadline));
       QueryShardsResponse.Builder out = QueryShardsResponse.newBuilder();
@@ -291,11 +296,21 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
         }
         out.addProperties(p);
         return true;
-      });
+      }, stats);
       long asked = QueryLimit.unsigned(req.getQuery().getLimit());
       asked = asked == 0 ? QueryLimit.DEFAULT : asked;
       // Fewer than asked while more match: cut by the byte budget or the hard maximum.
-      return out.setNextPageToken(next).setTruncated(!next.isEmpty() && out.getPropertiesCount() < asked).build();
+      out.setNextPageToken(next).setTruncated(!next.isEmpty() && out.getPropertiesCount() < asked);
+      if (spans != null) {
+        Span.Builder span = spans.span("query shards: " + out.getPropertiesCount() + " properties",
+            spans.startNanos(), System.nanoTime());
+        QuerySpans.tag(span, "shards", stats.shards().size());
+        QuerySpans.tag(span, "properties", out.getPropertiesCount());
+        QuerySpans.tag(span, "more", !next.isEmpty());
+        QuerySpans.tag(span, "truncated", out.getTruncated());
+        out.addSpans(span.addAllChildren(spans.shardSpans(stats)));
+      }
+      return out.build();
     });
   }
 

@@ -54,10 +54,6 @@ import org.slf4j.LoggerFactory;
 public final class HttpApi implements HttpHandler, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
   private static final String JSON = "application/json";
-  /** Threads running API calls; most of a call's time is the service's, which has its own caps. */
-  static final int THREADS = 8;
-  /** Requests waiting for a thread before new ones are answered 429. */
-  static final int QUEUE = 64;
   private static final Metadata.Key<String> USERNAME = Metadata.Key.of("username", Metadata.ASCII_STRING_MARSHALLER);
   private static final Metadata.Key<String> PASSWORD = Metadata.Key.of("password", Metadata.ASCII_STRING_MARSHALLER);
   private static final String FORWARDED_PREFIX = "grpc-metadata-";
@@ -65,7 +61,10 @@ public final class HttpApi implements HttpHandler, AutoCloseable {
   private final List<ApiRoute> routes;
   private final Map<String, ServerMethodDefinition<?, ?>> methods = new HashMap<>();
   private final long maxBodyBytes;
+  private final HttpApiLimits limits;
   private final ThreadPoolExecutor pool;
+  /** Set when the node starts draining: new requests are refused, those in flight finish. */
+  private volatile boolean draining;
   private final ObjectMapper mapper = new ObjectMapper();
   /**
    * grpc-gateway's default mapping: unknown fields are ignored (BanyanDB's messages have fields
@@ -83,14 +82,27 @@ public final class HttpApi implements HttpHandler, AutoCloseable {
    * @param maxBodyBytes the largest request body accepted (413 beyond)
    */
   public HttpApi(List<ServerServiceDefinition> services, List<ApiRoute> routes, long maxBodyBytes) {
+    this(services, routes, new HttpApiLimits(maxBodyBytes, HttpApiLimits.DEFAULTS.threads(),
+        HttpApiLimits.DEFAULTS.queue()));
+  }
+
+  /**
+   * @param services the gRPC port's service definitions, interceptors included
+   * @param limits the body cap and the pool's threads and queue
+   */
+  public HttpApi(List<ServerServiceDefinition> services, List<ApiRoute> routes, HttpApiLimits limits) {
     this.routes = List.copyOf(routes);
-    this.maxBodyBytes = maxBodyBytes;
+    this.limits = limits;
+    this.maxBodyBytes = limits.maxBodyBytes();
     for (ServerServiceDefinition s : services) {
       for (ServerMethodDefinition<?, ?> m : s.getMethods()) {
         methods.put(m.getMethodDescriptor().getFullMethodName(), m);
       }
     }
-    pool = new ThreadPoolExecutor(THREADS, THREADS, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(QUEUE), r -> {
+    // A SynchronousQueue hands over or refuses: a zero-length queue means no request waits.
+    java.util.concurrent.BlockingQueue<Runnable> queue = limits.queue() == 0
+        ? new java.util.concurrent.SynchronousQueue<>() : new ArrayBlockingQueue<>(limits.queue());
+    pool = new ThreadPoolExecutor(limits.threads(), limits.threads(), 0, TimeUnit.MILLISECONDS, queue, r -> {
       Thread t = new Thread(r, "arbor-http-api");
       t.setDaemon(true);
       return t;
@@ -115,13 +127,61 @@ public final class HttpApi implements HttpHandler, AutoCloseable {
 
   @Override
   public void handle(HttpExchange ex) throws IOException {
+    if (draining) {
+      refuseDraining(ex);
+      return;
+    }
     try {
       pool.execute(() -> serve(ex));
     } catch (RejectedExecutionException busy) {
+      if (draining) {
+        refuseDraining(ex);
+        return;
+      }
       ex.getResponseHeaders().set("Retry-After", "1");
-      sendError(ex, 429, Status.Code.RESOURCE_EXHAUSTED, "server busy: " + THREADS + " HTTP API requests are running"
-          + " and " + QUEUE + " waiting; retry with backoff");
+      sendError(ex, 429, Status.Code.RESOURCE_EXHAUSTED, "server busy: " + limits.threads()
+          + " HTTP API requests are running and " + limits.queue() + " waiting (--http-api-threads,"
+          + " --http-api-queue); retry with backoff");
     }
+  }
+
+  /**
+   * 503 UNAVAILABLE, as the gRPC port answers once it drains: the client should go to another
+   * node (its request did not run).
+   */
+  private void refuseDraining(HttpExchange ex) throws IOException {
+    drainBody(ex);
+    ex.getResponseHeaders().set("Connection", "close");
+    sendError(ex, 503, Status.Code.UNAVAILABLE,
+        "the node is shutting down and takes no new requests; retry on another node");
+  }
+
+  /** Reads and drops a small body, so that closing the socket does not reset it before the answer. */
+  private void drainBody(HttpExchange ex) {
+    try (InputStream in = ex.getRequestBody()) {
+      byte[] sink = new byte[64 * 1024];
+      long left = Math.min(maxBodyBytes, 1L << 20);
+      int n;
+      while (left > 0 && (n = in.read(sink, 0, (int) Math.min(sink.length, left))) > 0) {
+        left -= n;
+      }
+    } catch (IOException e) {
+      // The answer is still sent; the client may see a reset instead.
+    }
+  }
+
+  /**
+   * Stops taking new requests (each answered 503) while those already accepted run to their end;
+   * called when the node starts its graceful drain, before the gRPC port stops taking calls.
+   */
+  public void drain() {
+    draining = true;
+  }
+
+  /** Waits up to {@code timeout} for the requests accepted before {@link #drain} to finish. */
+  public boolean awaitDrained(java.time.Duration timeout) throws InterruptedException {
+    pool.shutdown();
+    return pool.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   private void serve(HttpExchange ex) {
@@ -164,7 +224,7 @@ public final class HttpApi implements HttpHandler, AutoCloseable {
   @SuppressWarnings("unchecked")
   private <Q, R> void invoke(HttpExchange ex, ServerMethodDefinition<Q, R> definition, Message request,
       Metadata headers, boolean head, boolean sentCredentials) {
-    InProcessCall.start(definition, (Q) request, headers, ex.getRemoteAddress(), pool::execute)
+    InProcessCall.start(definition, (Q) request, headers, ex.getRemoteAddress(), this::runOrInline)
         .whenCompleteAsync((outcome, failure) -> {
           if (failure != null) {
             LOG.warn("{} failed", definition.getMethodDescriptor().getFullMethodName(), failure);
@@ -304,7 +364,8 @@ public final class HttpApi implements HttpHandler, AutoCloseable {
   }
 
   private Refusal tooLarge() {
-    return new Refusal(Status.Code.RESOURCE_EXHAUSTED, 413, "request body larger than " + maxBodyBytes + " bytes");
+    return new Refusal(Status.Code.RESOURCE_EXHAUSTED, 413, "request body larger than " + maxBodyBytes
+        + " bytes (--http-api-max-body-bytes)");
   }
 
   private static Map<String, List<String>> queryParameters(String rawQuery) throws Refusal {

@@ -6,6 +6,8 @@ import dev.arbor.api.banyandb.property.v1.QueryRequest;
 import dev.arbor.api.banyandb.property.v1.QueryResponse;
 import dev.arbor.property.PropertyRecord;
 import dev.arbor.query.QueryPlanner;
+import dev.arbor.query.QuerySpans;
+import dev.arbor.storage.ShardSearchStats;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -25,23 +27,25 @@ final class PropertyQuerier {
   }
 
   QueryResponse query(QueryRequest req) {
-    long start = System.nanoTime();
+    QuerySpans spans = req.getTrace() ? QuerySpans.start() : null;
     QueryResults.checkLimits(req, limits);
-    List<PropertyRecord> hits = planner.search(req, QueryPlanner.ShardFilter.ALL);
+    ShardSearchStats stats = spans == null ? null : new ShardSearchStats();
+    List<PropertyRecord> hits = planner.search(req, QueryPlanner.ShardFilter.ALL, stats);
     QueryResponse.Builder out = QueryResponse.newBuilder();
     Set<String> projection = new HashSet<>(req.getTagProjectionList());
     for (PropertyRecord r : hits) {
       out.addProperties(QueryResults.project(QueryResults.decode(r), projection));
     }
-    if (req.getTrace()) {
-      long end = System.nanoTime();
-      out.setTrace(
-          Trace.newBuilder()
-              .setTraceId(Long.toHexString(start))
-              .addSpans(
-                  Span.newBuilder()
-                      .setMessage("query: " + hits.size() + " result(s)")
-                      .setDuration(end - start)));
+    if (spans != null) {
+      // One node holds every shard: the root span nests its shard searches directly.
+      Span.Builder root = spans.span("query: " + out.getPropertiesCount() + " result(s)", spans.startNanos(),
+          System.nanoTime());
+      QuerySpans.tag(root, "role", "standalone");
+      QuerySpans.tag(root, "groups", String.join(",", req.getGroupsList()));
+      QuerySpans.tag(root, "shards", stats.shards().size());
+      QuerySpans.tag(root, "results", out.getPropertiesCount());
+      root.addAllChildren(spans.shardSpans(stats));
+      out.setTrace(Trace.newBuilder().setTraceId(QuerySpans.newTraceId()).addSpans(root));
     }
     return out.build();
   }

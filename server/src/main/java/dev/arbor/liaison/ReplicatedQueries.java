@@ -1,8 +1,6 @@
 package dev.arbor.liaison;
 
 import dev.arbor.api.banyandb.common.v1.Group;
-import dev.arbor.api.banyandb.common.v1.Span;
-import dev.arbor.api.banyandb.common.v1.Trace;
 import dev.arbor.api.banyandb.model.v1.Sort;
 import dev.arbor.api.banyandb.property.v1.Property;
 import dev.arbor.api.banyandb.property.v1.QueryRequest;
@@ -10,6 +8,7 @@ import dev.arbor.api.banyandb.property.v1.QueryResponse;
 import dev.arbor.api.cluster.v1.Key;
 import dev.arbor.api.cluster.v1.StoredProperty;
 import dev.arbor.cluster.DataNode;
+import dev.arbor.cluster.DataNodeCalls;
 import dev.arbor.cluster.StoredProperties;
 import dev.arbor.errors.UnavailableException;
 import dev.arbor.metadata.SchemaLookup;
@@ -29,6 +28,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Query on a cluster (docs/cluster-design.md): ask every replica of every queried shard (one call
@@ -53,7 +53,7 @@ final class ReplicatedQueries {
   private record GroupShard(String group, int shard) {}
 
   QueryResponse query(QueryRequest req) {
-    long start = System.nanoTime();
+    ClusterQueryTrace trace = req.getTrace() ? new ClusterQueryTrace() : null;
     QueryResults.checkLimits(req, limits);
     int limit = QueryLimit.clamped(req.getLimit());
     Map<GroupShard, List<DataNode>> replicasOf = new LinkedHashMap<>();
@@ -83,7 +83,7 @@ final class ReplicatedQueries {
     Round round;
     List<Hit> hits;
     while (true) {
-      round = collect(req, nodeLimit, replicasOf, ask);
+      round = collect(req, nodeLimit, replicasOf, ask, trace);
       hits = round.hits();
       hits.sort(order);
       Hit cut = round.cuts().stream().min(order).orElse(null);
@@ -101,11 +101,8 @@ final class ReplicatedQueries {
     for (Hit h : hits.subList(0, Math.min(limit, hits.size()))) {
       out.addProperties(QueryResults.project(h.property(), projection));
     }
-    if (req.getTrace()) {
-      out.setTrace(Trace.newBuilder().setTraceId(Long.toHexString(start)).addSpans(Span.newBuilder()
-          .setMessage("query: " + targets.size() + " node(s), " + matched.size() + " candidate(s), "
-              + out.getPropertiesCount() + " result(s)")
-          .setDuration(System.nanoTime() - start)));
+    if (trace != null) {
+      out.setTrace(trace.finish(targets.size(), matched.size(), out.getPropertiesCount()));
     }
     return out.build();
   }
@@ -121,22 +118,35 @@ final class ReplicatedQueries {
       List<Hit> cuts) {}
 
   private Round collect(QueryRequest req, int nodeLimit, Map<GroupShard, List<DataNode>> replicasOf,
-      Map<DataNode, Map<String, List<Integer>>> ask) {
+      Map<DataNode, Map<String, List<Integer>>> ask, ClusterQueryTrace trace) {
     // 1. Query every node once, for the shards it holds a copy of.
     List<DataNode> targets = new ArrayList<>(ask.keySet());
     QueryRequest nodeQuery = req.toBuilder().clearTagProjection().setLimit(nodeLimit).build();
-    List<ReplicaCalls.Answer<List<StoredProperty>>> answers =
-        calls.onEach(targets, (c, d) -> c.queryShards(nodeQuery, ask.get(c.node()), d));
+    int roundNo = trace == null ? 0 : trace.nextRound();
+    // When each call started and ended, for the trace: the spans the nodes send nest inside.
+    Map<DataNode, long[]> times = new ConcurrentHashMap<>();
+    List<ReplicaCalls.Answer<DataNodeCalls.ShardsReply>> answers = calls.onEach(targets, (c, d) -> {
+      long t0 = System.nanoTime();
+      return c.queryShardsTraced(nodeQuery, ask.get(c.node()), d)
+          .whenComplete((r, t) -> times.put(c.node(), new long[] {t0, System.nanoTime()}));
+    });
     Set<DataNode> answered = new HashSet<>();
     Map<String, List<StoredProperty>> matched = new LinkedHashMap<>();
     List<Hit> cuts = new ArrayList<>();
-    for (ReplicaCalls.Answer<List<StoredProperty>> a : answers) {
+    for (ReplicaCalls.Answer<DataNodeCalls.ShardsReply> a : answers) {
+      if (trace != null) {
+        long now = System.nanoTime();
+        long[] t = times.getOrDefault(a.node(), new long[] {now, now});
+        trace.nodeCall(a.node(), roundNo, ask.get(a.node()), t[0], t[1],
+            a.ok() ? a.value().properties().size() : 0, a.ok() ? a.value().spans() : List.of(), a.failure());
+      }
       if (a.ok()) {
+        List<StoredProperty> got = a.value().properties();
         answered.add(a.node());
-        a.value().stream().filter(this::ofCurrentIncarnation)
+        got.stream().filter(this::ofCurrentIncarnation)
             .forEach(p -> matched.computeIfAbsent(p.getEntity(), e -> new ArrayList<>()).add(p));
-        if (a.value().size() >= nodeLimit && !a.value().isEmpty()) {
-          StoredProperty last = a.value().get(a.value().size() - 1);
+        if (got.size() >= nodeLimit && !got.isEmpty()) {
+          StoredProperty last = got.get(got.size() - 1);
           cuts.add(new Hit(last.getEntity(), QueryResults.decode(StoredProperties.fromProto(last, "query").record())));
         }
       }
@@ -161,7 +171,7 @@ final class ReplicatedQueries {
       keysByShard.computeIfAbsent(gs, x -> new ArrayList<>())
           .add(Key.newBuilder().setGroup(p.getGroup()).setShard(p.getShard()).setEntity(p.getEntity()).build());
     }
-    keysByShard.forEach((gs, keys) -> hits.addAll(confirm(replicasOf.get(gs), keys, matched)));
+    keysByShard.forEach((gs, keys) -> hits.addAll(confirm(gs, replicasOf.get(gs), keys, matched, trace)));
     return new Round(targets, matched, hits, cuts);
   }
 
@@ -183,7 +193,9 @@ final class ReplicatedQueries {
         && v.getDeleteTime() == 0 && v.getSha().equals(first.getSha()));
   }
 
-  private List<Hit> confirm(List<DataNode> replicas, List<Key> keys, Map<String, List<StoredProperty>> matched) {
+  private List<Hit> confirm(GroupShard gs, List<DataNode> replicas, List<Key> keys,
+      Map<String, List<StoredProperty>> matched, ClusterQueryTrace trace) {
+    long readStart = System.nanoTime();
     List<ReplicaCalls.Answer<List<StoredProperty>>> reads = calls.read(replicas, keys);
     Map<String, PropertyRecord> winners = new HashMap<>();
     Map<String, StoredProperty> winnerProtos = new HashMap<>();
@@ -206,12 +218,18 @@ final class ReplicatedQueries {
       }
       held.put(a.node(), mine);
     }
+    int[] repaired = {0};
     held.forEach((node, mine) -> winnerProtos.forEach((entity, w) -> {
       PropertyRecord copy = mine.get(entity);
       if (LastWriteWins.beats(winners.get(entity), copy)) {
         repairs.repair(node, w);
+        repaired[0]++;
       }
     }));
+    if (trace != null) {
+      trace.confirm(gs.group(), gs.shard(), replicas, keys.size(), readStart, System.nanoTime(), held.size(),
+          repaired[0]);
+    }
     List<Hit> out = new ArrayList<>();
     for (Key k : keys) {
       PropertyRecord w = winners.get(k.getEntity());

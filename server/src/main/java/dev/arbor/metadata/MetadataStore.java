@@ -15,6 +15,15 @@ import java.util.Optional;
 public interface MetadataStore extends AutoCloseable {
   Optional<Group> group(String name);
 
+  /**
+   * Why this process cannot rely on its metadata right now (the store unreachable: changes are
+   * neither seen nor made); empty when fine. Read by the health service, so it answers from local
+   * state, without a round trip. An embedded store is always reachable.
+   */
+  default List<String> readinessProblems() {
+    return List.of();
+  }
+
   List<Group> groups();
 
   /**

@@ -26,6 +26,15 @@ public interface NodeRegistry extends AutoCloseable {
     return nodes().stream().filter(n -> n.id().equals(id)).findFirst();
   }
 
+  /**
+   * Why this process cannot rely on the registry right now (its store unreachable, its own
+   * registration lost and not yet renewed); empty when fine. Read by the health service, so it
+   * answers from local state, without a round trip.
+   */
+  default List<String> readinessProblems() {
+    return List.of();
+  }
+
   /** Calls {@code listener} on every join, update and leave. */
   void addListener(Consumer<NodeEvent> listener);
 

@@ -29,7 +29,8 @@ import java.util.function.Supplier;
 /**
  * Whether a node is ready to take requests, as the standard {@code grpc.health.v1.Health}
  * service and {@code GET /api/healthz} report it: SERVING only while the node says it serves and
- * no check reports a problem (storage failures; for a liaison, no data node registered).
+ * no check reports a problem (storage failures; on a data node or liaison, etcd unreachable or its
+ * registration lost; for a liaison, no data node registered).
  *
  * <p>A {@code Check} recomputes the status before it is answered, so it is never stale; a
  * {@code Watch} stream is updated by a refresh every {@link #REFRESH_MILLIS} ms. Once closed the

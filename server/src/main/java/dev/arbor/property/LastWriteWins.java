@@ -29,4 +29,25 @@ public final class LastWriteWins {
   public static boolean beats(PropertyRecord incoming, PropertyRecord current) {
     return current == null || ORDER.compare(incoming, current) > 0;
   }
+
+  /**
+   * Which rule of {@link #ORDER} puts {@code winner} above {@code loser}, in words (operators read
+   * it in the console); "identical" when they compare equal. Follows ORDER's rules in ORDER's
+   * sequence, so the explanation is the comparison that decided.
+   */
+  public static String why(PropertyRecord winner, PropertyRecord loser) {
+    if (winner.modRevision() != loser.modRevision()) {
+      return "newer mod revision (" + winner.modRevision() + " > " + loser.modRevision() + ")";
+    }
+    if (winner.deleted() != loser.deleted()) {
+      return "tombstone wins at equal mod revision";
+    }
+    if (winner.deleteTime() != loser.deleteTime()) {
+      return "later delete time at equal mod revision";
+    }
+    if (Arrays.compareUnsigned(winner.sha(), loser.sha()) != 0) {
+      return "larger content hash breaks the tie at equal revision";
+    }
+    return "identical";
+  }
 }

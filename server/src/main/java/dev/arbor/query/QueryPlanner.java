@@ -15,6 +15,7 @@ import dev.arbor.storage.MultiShardSearcher;
 import dev.arbor.storage.PropertyStore;
 import dev.arbor.storage.ShardIndex;
 import dev.arbor.storage.ShardSearch;
+import dev.arbor.storage.ShardSearchStats;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -57,8 +58,14 @@ public final class QueryPlanner {
 
   /** The live records matching {@code req} on the shards {@code filter} admits. */
   public List<PropertyRecord> search(QueryRequest req, ShardFilter filter) {
+    return search(req, filter, null);
+  }
+
+  /** As {@link #search(QueryRequest, ShardFilter)}, recording each shard's share in {@code stats} (null: none). */
+  public List<PropertyRecord> search(QueryRequest req, ShardFilter filter, ShardSearchStats stats) {
     Plan plan = plan(req, filter);
-    return plan.searches().isEmpty() ? List.of() : MultiShardSearcher.search(plan.searches(), plan.limit(), plan.sort());
+    return plan.searches().isEmpty() ? List.of()
+        : MultiShardSearcher.search(plan.searches(), plan.limit(), plan.sort(), stats);
   }
 
   /**
@@ -70,13 +77,19 @@ public final class QueryPlanner {
    */
   public ByteString page(QueryRequest req, ShardFilter filter, ByteString pageToken, String tokenField,
       MultiShardSearcher.HitSink sink) {
+    return page(req, filter, pageToken, tokenField, sink, null);
+  }
+
+  /** As {@link #page(QueryRequest, ShardFilter, ByteString, String, MultiShardSearcher.HitSink)}, with stats. */
+  public ByteString page(QueryRequest req, ShardFilter filter, ByteString pageToken, String tokenField,
+      MultiShardSearcher.HitSink sink, ShardSearchStats stats) {
     Plan plan = plan(req, filter);
     org.apache.lucene.search.Sort order = plan.sort() == null ? ShardIndex.KEY_ORDER : plan.sort();
     Object[] after = PageToken.decode(pageToken, order, tokenField);
     if (plan.searches().isEmpty()) {
       return ByteString.EMPTY;
     }
-    MultiShardSearcher.VisitEnd end = MultiShardSearcher.visit(plan.searches(), plan.limit(), order, after, sink);
+    MultiShardSearcher.VisitEnd end = MultiShardSearcher.visit(plan.searches(), plan.limit(), order, after, sink, stats);
     if (!end.more()) {
       return ByteString.EMPTY;
     }

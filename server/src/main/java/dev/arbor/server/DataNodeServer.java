@@ -53,11 +53,14 @@ public final class DataNodeServer implements AutoCloseable {
   private final TlsMaterial nodeTls;
   private final NodeRegistry registry;
   private final String advertised;
+  /** The console's clients of the other data nodes. */
+  private final dev.arbor.cluster.DataNodes consolePeers;
   private boolean closed;
 
   private DataNodeServer(String nodeId, StorageNode storage, RepairNode repair, HandOffNode handOff,
       InternalEndpoint internal, ServingEndpoints endpoints, TlsMaterial nodeTls, NodeRegistry registry,
-      String advertised) {
+      String advertised, dev.arbor.cluster.DataNodes consolePeers) {
+    this.consolePeers = consolePeers;
     this.internal = internal;
     this.nodeTls = nodeTls;
     this.handOff = handOff;
@@ -130,6 +133,7 @@ public final class DataNodeServer implements AutoCloseable {
     HandOffNode handOff = null;
     InternalEndpoint internalEndpoint = null;
     ServingEndpoints endpoints = null;
+    dev.arbor.cluster.DataNodes consolePeers = null;
     try {
       // Decides the long-absence fence before anything serves this node's copies.
       handOff = HandOffNode.create(nodeId, config, storage.store(), metadata,
@@ -145,6 +149,10 @@ public final class DataNodeServer implements AutoCloseable {
                   config.repair().maxClockSkew()),
               handOff.fence(), METADATA_LAG, config.responseBudget())));
       internalServices.addAll(repair.services());
+      long startedMs = System.currentTimeMillis();
+      dev.arbor.repair.TreeStatusService treeStatus =
+          ConsoleWiring.treeStatus(nodeId, metadata, storage, repair.watermarks(), startedMs);
+      internalServices.add(treeStatus);
       List<BindableService> adminServices = new java.util.ArrayList<>(List.of(
           new TreeAdminGrpcService(metadata, storage.trees())));
       adminServices.addAll(repair.adminServices());
@@ -156,6 +164,12 @@ public final class DataNodeServer implements AutoCloseable {
           ServingEndpoints.start(config.grpcHost(), config.grpcPort(), config.httpPort(), adminServices, meters,
               config.serverLimits().withoutReplyCap(), security);
       endpoints.addJsonRoute(dev.arbor.observability.trace.TraceHttpHandler.PATH, repair.traceHttpHandler());
+      consolePeers = new dev.arbor.cluster.DataNodes(ConsoleWiring.CALL_TIMEOUT, peers);
+      dev.arbor.cluster.DataNodes finalPeers = consolePeers;
+      registry.addListener(e -> finalPeers.update(dataNodesOf(registry)));
+      consolePeers.update(dataNodesOf(registry));
+      endpoints.serveConsole(ConsoleWiring.dataNode(nodeId, metadata, registry, consolePeers,
+          new dev.arbor.console.LocalReplica(nodeId, treeStatus, storage.store()), repair, endpoints));
       RepairNode finalRepair = repair;
       // After the store: the data directory is locked by now.
       RevisionGuard guard = RevisionGuard.open(config.dataDir());
@@ -182,12 +196,14 @@ public final class DataNodeServer implements AutoCloseable {
       storage.start(repair.purgeCutoff());
       repair.start();
       endpoints.healthProblems(storage.store()::storageProblems);
+      // Without its metadata a data node neither sees schema changes nor stays registered.
+      endpoints.readinessProblems(() -> MetadataReadiness.problems(metadata, registry));
       endpoints.markServing();
       String advertised = advertiseHost + ":" + internalEndpoint.port();
-      registry.register(RegisteredNode.of(nodeId, advertised, Set.of("data")), ttl);
+      registry.register(new RegisteredNode(nodeId, advertised, Set.of("data"), ConsoleWiring.registrationLabels()), ttl);
       handOff.start();
       return new DataNodeServer(nodeId, storage, repair, handOff, internalEndpoint, endpoints, nodeTls, registry,
-          advertised);
+          advertised, consolePeers);
     } catch (IOException | RuntimeException e) {
       // Registration comes last and may be refused (id held by another node): nothing may keep
       // serving then.
@@ -198,6 +214,9 @@ public final class DataNodeServer implements AutoCloseable {
       }
       if (internalEndpoint != null) {
         internalEndpoint.close();
+      }
+      if (consolePeers != null) {
+        consolePeers.close();
       }
       if (handOff != null) {
         handOff.close();
@@ -211,6 +230,11 @@ public final class DataNodeServer implements AutoCloseable {
       }
       throw e;
     }
+  }
+
+  private static List<dev.arbor.cluster.DataNode> dataNodesOf(NodeRegistry registry) {
+    return registry.nodes().stream().filter(n -> n.hasRole("data"))
+        .map(n -> dev.arbor.cluster.DataNode.of(n.id(), n.grpcAddress())).toList();
   }
 
   public String nodeId() {
@@ -259,6 +283,7 @@ public final class DataNodeServer implements AutoCloseable {
     handOff.close();
     repair.close();
     endpoints.close();
+    consolePeers.close();
     internal.close();
     storage.close();
     if (nodeTls != null) {

@@ -1,6 +1,8 @@
 package dev.arbor.server;
 
 import dev.arbor.api.cluster.v1.DataNodeServiceGrpc;
+import dev.arbor.api.console.v1.ConsoleStatusServiceGrpc;
+import dev.arbor.api.repair.v1.RepairAdminServiceGrpc;
 import dev.arbor.metadata.NodeEvent;
 import dev.arbor.metadata.NodeRegistry;
 import dev.arbor.metadata.RegisteredNode;
@@ -32,13 +34,18 @@ import java.util.concurrent.TimeUnit;
 final class InternalEndpoint implements AutoCloseable {
   /**
    * What each member role may call: a data node everything (it repairs, gossips, and answers
-   * its peers' trace queries); a liaison only the reads and writes it forwards from clients.
+   * its peers' trace queries); a liaison the reads and writes it forwards from clients, trace
+   * queries, and what its web console asks (tree status, starting a round) — never the repair
+   * session, gossip or coverage, through which records are pushed and rounds reported.
    */
   static final MemberAccess ACCESS = new MemberAccess(Map.of(
       "data", Set.of(MemberAccess.ALL),
       "liaison", Set.of(DataNodeServiceGrpc.getWriteMethod().getFullMethodName(),
           DataNodeServiceGrpc.getReadMethod().getFullMethodName(),
-          DataNodeServiceGrpc.getQueryShardsMethod().getFullMethodName())));
+          DataNodeServiceGrpc.getQueryShardsMethod().getFullMethodName(),
+          RepairAdminServiceGrpc.getTracesMethod().getFullMethodName(),
+          RepairAdminServiceGrpc.getRunRepairMethod().getFullMethodName(),
+          ConsoleStatusServiceGrpc.getTreeStatusMethod().getFullMethodName())));
 
   private final Server grpc;
   private final String host;

@@ -34,10 +34,13 @@ public final class LiaisonServer implements AutoCloseable {
   private final NodeRegistry registry;
   private final String nodeId;
   private final TlsMaterial nodeTls;
+  /** The data nodes' trace spans, for the console's repair timeline. */
+  private final dev.arbor.observability.trace.TraceQuery traces;
   private boolean closed;
 
   private LiaisonServer(DataNodes nodes, ReplicatedApi api, ServingEndpoints endpoints, NodeRegistry registry,
-      String nodeId, TlsMaterial nodeTls) {
+      String nodeId, TlsMaterial nodeTls, dev.arbor.observability.trace.TraceQuery traces) {
+    this.traces = traces;
     this.registry = registry;
     this.nodeId = nodeId;
     this.nodeTls = nodeTls;
@@ -141,25 +144,41 @@ public final class LiaisonServer implements AutoCloseable {
     FunctionCounter.builder("arbor.read.repair.superseded", api, a -> a.readRepairCounts()[4])
         .description("read repairs not needed: the replica already held a newer version").register(meters);
     ServingEndpoints endpoints = null;
+    dev.arbor.observability.trace.TraceQuery traces = null;
     try {
       endpoints = ServingEndpoints.start(host, grpcPort, httpPort, api.services(), meters, serverLimits, security);
       endpoints.serveHttpApi();
+      traces = new dev.arbor.observability.trace.TraceQuery(membership == null ? "liaison" : membership.nodeId(),
+          dev.arbor.observability.trace.SpanSource.NONE, () -> dataNodes(registry),
+          dev.arbor.observability.trace.TraceQuery.DEFAULT_PEER_DEADLINE,
+          nodeTls == null ? ChannelFactory.plaintext() : ChannelFactory.mutualTls(nodeTls));
+      endpoints.serveConsole(ConsoleWiring.liaison(membership == null ? "liaison" : membership.nodeId(), metadata,
+          registry, nodes, traces, endpoints));
       // Not ready for traffic (health service, /api/healthz) until a data node can take it;
       // /health stays a liveness answer so a liaison may start before its data nodes.
-      endpoints.readinessProblems(() -> registry.nodes().stream().anyMatch(n -> n.hasRole("data"))
-          ? List.of() : List.of("no data node registered"));
+      endpoints.readinessProblems(() -> {
+        List<String> problems = MetadataReadiness.problems(metadata, registry);
+        if (registry.nodes().stream().noneMatch(n -> n.hasRole("data"))) {
+          problems.add("no data node registered");
+        }
+        return problems;
+      });
       if (membership != null) {
         // Before the public port counts as serving: data nodes refuse calls of a liaison they do
         // not know as a member.
-        registry.register(RegisteredNode.of(membership.nodeId(),
-            membership.advertisedHost() + ":" + endpoints.grpcPort(), Set.of("liaison")), membership.ttl());
+        registry.register(new RegisteredNode(membership.nodeId(),
+            membership.advertisedHost() + ":" + endpoints.grpcPort(), Set.of("liaison"),
+            ConsoleWiring.registrationLabels()), membership.ttl());
       }
       endpoints.markServing();
       return new LiaisonServer(nodes, api, endpoints, registry, membership == null ? null : membership.nodeId(),
-          nodeTls);
+          nodeTls, traces);
     } catch (IOException | RuntimeException e) {
       if (endpoints != null) {
         endpoints.close();
+      }
+      if (traces != null) {
+        traces.close();
       }
       api.close();
       nodes.close();
@@ -200,6 +219,7 @@ public final class LiaisonServer implements AutoCloseable {
       shared.deregister(nodeId);
     }
     endpoints.close();
+    traces.close();
     api.close();
     nodes.close();
     if (nodeTls != null) {

@@ -180,11 +180,14 @@ final class RepairNode implements AutoCloseable {
       PurgeCutoff purge = new CoveragePurgeCutoff(rings, watermarks, wallNanos, grace,
           rc.maxClockSkew());
       RepairAdminGrpcService admin = new RepairAdminGrpcService(rounds, traceQuery);
-      // Peers ask each other for trace spans (a cluster-wide trace query); running rounds is
-      // for operators, on the admin listener only.
+      // Peers ask each other for trace spans (a cluster-wide trace query). Members may start
+      // rounds (a liaison's console, after checking its user is an admin); operators start them
+      // on the admin listener.
       List<BindableService> internal = List.of(repairService, gossip, coverage,
           dev.arbor.transport.MethodSubset.of(admin, java.util.Set.of(
-              dev.arbor.api.repair.v1.RepairAdminServiceGrpc.getTracesMethod().getFullMethodName())));
+              dev.arbor.api.repair.v1.RepairAdminServiceGrpc.getTracesMethod().getFullMethodName(),
+              // A liaison's web console starts rounds here for its admin users.
+              dev.arbor.api.repair.v1.RepairAdminServiceGrpc.getRunRepairMethod().getFullMethodName())));
       return new RepairNode(spans, channels, worker, rounds, traceQuery, trigger, internal, List.of(admin),
           watermarks, announcer,
           monitor, purge, grace, sessionTimers);
@@ -206,6 +209,10 @@ final class RepairNode implements AutoCloseable {
 
   TraceHttpHandler traceHttpHandler() {
     return new TraceHttpHandler(traceQuery, Clock.systemUTC());
+  }
+
+  TraceQuery traceQuery() {
+    return traceQuery;
   }
 
   RepairRounds rounds() {

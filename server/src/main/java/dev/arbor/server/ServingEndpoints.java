@@ -2,6 +2,7 @@ package dev.arbor.server;
 
 import dev.arbor.http.GatewayRoutes;
 import dev.arbor.http.HttpApi;
+import dev.arbor.http.HttpApiLimits;
 import dev.arbor.observability.HttpEndpoints;
 import dev.arbor.observability.NodeHealth;
 import dev.arbor.transport.GrpcServerLimits;
@@ -30,24 +31,25 @@ import java.util.concurrent.TimeUnit;
  * as a real node: its figure is then the cost of the gRPC layer alone.
  */
 public final class ServingEndpoints implements AutoCloseable {
-  /**
-   * Largest HTTP API request body: far above a property at the default --max-property-bytes
-   * (1 MiB) in JSON, small enough that the API's queue cannot hold gigabytes.
-   */
-  static final long HTTP_API_MAX_BODY_BYTES = 16L << 20;
+  /** How long a graceful close waits for in-flight calls (gRPC and HTTP API) before cutting them. */
+  static final java.time.Duration DRAIN = java.time.Duration.ofSeconds(10);
 
   private final Server grpc;
   private final HttpEndpoints http;
   private final ServerSecurity security;
   private final NodeHealth health;
+  private final HttpApiLimits httpApiLimits;
   private volatile HttpApi api;
+  private volatile dev.arbor.console.ConsoleHandler console;
   private volatile boolean serving;
   /** What makes this node unable to do its job though it runs (storage failures); empty when fine. */
   private volatile java.util.function.Supplier<List<String>> problems = List::of;
   /** What keeps a running node from taking traffic, beyond {@link #problems} (a liaison without data nodes). */
   private volatile java.util.function.Supplier<List<String>> readiness = List::of;
 
-  private ServingEndpoints(Server grpc, HttpEndpoints http, ServerSecurity security, NodeHealth health) {
+  private ServingEndpoints(Server grpc, HttpEndpoints http, ServerSecurity security, NodeHealth health,
+      HttpApiLimits httpApiLimits) {
+    this.httpApiLimits = httpApiLimits;
     this.grpc = grpc;
     this.http = http;
     this.security = security;
@@ -106,7 +108,7 @@ public final class ServingEndpoints implements AutoCloseable {
       throw bindFailure("HTTP", host, httpPort, e);
     }
     http.addHandler("/api/healthz", health.healthzHandler(), true);
-    self[0] = new ServingEndpoints(grpc, http, security, health);
+    self[0] = new ServingEndpoints(grpc, http, security, health, limits.httpApi());
     return self[0];
   }
 
@@ -129,9 +131,23 @@ public final class ServingEndpoints implements AutoCloseable {
    * this node's gRPC services and their interceptors (authentication, roles, limits).
    */
   void serveHttpApi() {
-    HttpApi a = new HttpApi(grpc.getServices(), GatewayRoutes.BANYANDB, HTTP_API_MAX_BODY_BYTES);
+    HttpApi a = new HttpApi(grpc.getServices(), GatewayRoutes.BANYANDB, httpApiLimits);
     api = a;
     http.addHandler("/api/", a, false);
+  }
+
+  /** The users the ports check credentials against, or null when anyone may call. */
+  dev.arbor.transport.UserDirectory users() {
+    return security.users();
+  }
+
+  /**
+   * Serves the web console at {@code /} (every path no other route takes); it checks credentials
+   * itself, with roles, whatever {@code --http-auth} says. Closed with these endpoints.
+   */
+  void serveConsole(dev.arbor.console.ConsoleHandler handler) {
+    console = handler;
+    http.addHandler("/", handler, false);
   }
 
   public void markServing() {
@@ -162,14 +178,27 @@ public final class ServingEndpoints implements AutoCloseable {
     grpc.awaitTermination();
   }
 
-  /** Stops accepting calls and drains in-flight ones (bounded), then closes HTTP. */
+  /**
+   * Stops accepting calls and drains in-flight ones (bounded), then closes HTTP. The HTTP API
+   * stops with the gRPC port: while in-flight calls finish, a new HTTP request is answered 503
+   * (its routes run the gRPC methods in-process, past the gRPC server's own refusal).
+   */
   @Override
   public void close() {
     serving = false;
     health.close();
+    HttpApi a = api;
+    if (a != null) {
+      a.drain();
+    }
     grpc.shutdown();
+    long deadline = System.nanoTime() + DRAIN.toNanos();
     try {
-      if (!grpc.awaitTermination(10, TimeUnit.SECONDS)) {
+      boolean drained = grpc.awaitTermination(DRAIN.toNanos(), TimeUnit.NANOSECONDS);
+      if (a != null) {
+        drained &= a.awaitDrained(java.time.Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+      }
+      if (!drained) {
         grpc.shutdownNow();
         grpc.awaitTermination(5, TimeUnit.SECONDS);
       }
@@ -178,7 +207,10 @@ public final class ServingEndpoints implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     http.close();
-    HttpApi a = api;
+    dev.arbor.console.ConsoleHandler c = console;
+    if (c != null) {
+      c.close();
+    }
     if (a != null) {
       a.close();
     }

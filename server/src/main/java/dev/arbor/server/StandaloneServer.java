@@ -68,6 +68,8 @@ public final class StandaloneServer implements AutoCloseable {
           ServingEndpoints.start(config.grpcHost(), config.grpcPort(), config.httpPort(), services, registry,
               config.serverLimits(), security);
       endpoints.serveHttpApi();
+      endpoints.serveConsole(ConsoleWiring.standalone(metadata, storage, endpoints, config.grpcHost(),
+          System.currentTimeMillis()));
       storage.start(storage.graceOnly());
       endpoints.healthProblems(storage.store()::storageProblems);
       endpoints.markServing();

@@ -38,10 +38,12 @@ final class StorageNode implements AutoCloseable {
   private final PropertyStore store;
   private final RepairTrees trees;
   private final TreeBuildScheduler treeScheduler;
+  private final DiskUsageGuard disk;
   private final ScheduledExecutorService background;
 
   private StorageNode(ServerConfig config, HybridClock clock, PropertyStore store, RepairTrees trees,
-      TreeBuildScheduler treeScheduler) {
+      TreeBuildScheduler treeScheduler, DiskUsageGuard disk) {
+    this.disk = disk;
     this.config = config;
     this.clock = clock;
     this.store = store;
@@ -72,7 +74,7 @@ final class StorageNode implements AutoCloseable {
       StoreMetrics.bind(store, registry);
       StoreMetrics.bind(disk, registry);
       TreeMetrics.bind(trees, registry);
-      return new StorageNode(config, clock, store, trees, scheduler);
+      return new StorageNode(config, clock, store, trees, scheduler, disk);
     } catch (IOException | RuntimeException e) {
       store.close();
       throw e;
@@ -85,6 +87,15 @@ final class StorageNode implements AutoCloseable {
 
   RepairTrees trees() {
     return trees;
+  }
+
+  /** Share of the data directory's file system in use, percent. */
+  double diskUsedPercent() {
+    return disk.usedPercent();
+  }
+
+  ServerConfig config() {
+    return config;
   }
 
   TreeBuildScheduler treeScheduler() {

@@ -46,8 +46,13 @@ public final class MultiShardSearcher {
 
   /** At most {@code limit} matches in {@code sort} order (entity key when null). */
   public static List<PropertyRecord> search(List<ShardSearch> searches, int limit, Sort sort) {
+    return search(searches, limit, sort, null);
+  }
+
+  /** As {@link #search(List, int, Sort)}, recording each shard's share in {@code stats} (null: none). */
+  public static List<PropertyRecord> search(List<ShardSearch> searches, int limit, Sort sort, ShardSearchStats stats) {
     List<PropertyRecord> out = new ArrayList<>();
-    visit(searches, Math.max(1, limit), sort, null, Math.max(1, limit), out::add);
+    visit(searches, Math.max(1, limit), sort, null, Math.max(1, limit), out::add, stats);
     return out;
   }
 
@@ -59,16 +64,25 @@ public final class MultiShardSearcher {
    * the records already seen. All rounds use one point-in-time view of every shard.
    */
   public static VisitEnd visit(List<ShardSearch> searches, int limit, Sort sort, Object[] after, HitSink sink) {
-    return visit(searches, limit, sort, after, Math.min(limit, FIRST_ROUND), sink);
+    return visit(searches, limit, sort, after, sink, null);
+  }
+
+  /** As {@link #visit(List, int, Sort, Object[], HitSink)}, recording each shard's share in {@code stats} (null: none). */
+  public static VisitEnd visit(List<ShardSearch> searches, int limit, Sort sort, Object[] after, HitSink sink,
+      ShardSearchStats stats) {
+    return visit(searches, limit, sort, after, Math.min(limit, FIRST_ROUND), sink, stats);
   }
 
   private static VisitEnd visit(List<ShardSearch> searches, int limit, Sort sort, Object[] after, int firstRound,
-      HitSink sink) {
+      HitSink sink, ShardSearchStats stats) {
     if (limit < 1) {
       throw new IllegalArgumentException("limit must be >= 1: " + limit);
     }
     Sort effective = sort == null ? ShardIndex.KEY_ORDER : sort;
     List<IndexSearcher> acquired = new ArrayList<>(searches.size());
+    if (stats != null) {
+      stats.begin(searches);
+    }
     try {
       for (ShardSearch s : searches) {
         acquired.add(s.shard().acquireSearcher());
@@ -84,7 +98,12 @@ public final class MultiShardSearcher {
         TopFieldDocs[] hits = new TopFieldDocs[searches.size()];
         for (int i = 0; i < searches.size(); i++) {
           IndexSearcher s = acquired.get(i);
+          long t0 = stats == null ? 0 : System.nanoTime();
           hits[i] = s.searchAfter(cursor == null ? null : after(cursor, s), searches.get(i).query(), n, effective, false);
+          if (stats != null) {
+            stats.searched(i, t0, System.nanoTime(), hits[i].totalHits.value,
+                hits[i].totalHits.relation == org.apache.lucene.search.TotalHits.Relation.GREATER_THAN_OR_EQUAL_TO);
+          }
           for (ScoreDoc sd : hits[i].scoreDocs) {
             sd.shardIndex = i;
           }
@@ -92,9 +111,16 @@ public final class MultiShardSearcher {
         ScoreDoc[] merged = TopDocs.merge(effective, n, hits).scoreDocs;
         for (int i = 0; i < Math.min(merged.length, want); i++) {
           ScoreDoc sd = merged[i];
+          long t0 = stats == null ? 0 : System.nanoTime();
           PropertyRecord r = DocumentCodec.fromStored(acquired.get(sd.shardIndex).storedFields(), sd.doc);
+          if (stats != null) {
+            stats.loaded(sd.shardIndex, t0, System.nanoTime());
+          }
           if (!sink.offer(r)) {
             return new VisitEnd(last, true);
+          }
+          if (stats != null) {
+            stats.taken(sd.shardIndex);
           }
           last = ((FieldDoc) sd).fields;
           taken++;

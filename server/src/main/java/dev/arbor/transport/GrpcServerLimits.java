@@ -1,5 +1,6 @@
 package dev.arbor.transport;
 
+import dev.arbor.http.HttpApiLimits;
 import java.time.Duration;
 
 /**
@@ -16,9 +17,10 @@ import java.time.Duration;
  * @param maxQueuedReplyBytes reply bytes held at once for clients that have not read them yet
  *     ({@link ReplyBudget}); a reply beyond is answered RESOURCE_EXHAUSTED. 0: no cap (the
  *     internal API, whose callers are liaisons that read at once)
+ * @param httpApi the caps of the HTTP API, whose routes run this server's methods in-process
  */
 public record GrpcServerLimits(int maxConcurrentCalls, int maxCallsPerConnection, Duration keepAliveTime,
-    Duration maxConnectionAge, long maxQueuedReplyBytes) {
+    Duration maxConnectionAge, long maxQueuedReplyBytes, HttpApiLimits httpApi) {
   public static final int DEFAULT_MAX_CONCURRENT_CALLS = 1024;
   public static final int DEFAULT_MAX_CALLS_PER_CONNECTION = 512;
   public static final Duration KEEPALIVE_TIMEOUT = Duration.ofSeconds(20);
@@ -26,6 +28,13 @@ public record GrpcServerLimits(int maxConcurrentCalls, int maxCallsPerConnection
   public static final Duration MAX_CONNECTION_AGE_GRACE = Duration.ofMinutes(1);
   public static final GrpcServerLimits DEFAULTS = new GrpcServerLimits(DEFAULT_MAX_CONCURRENT_CALLS,
       DEFAULT_MAX_CALLS_PER_CONNECTION, Duration.ofMinutes(1), Duration.ofHours(1), defaultMaxQueuedReplyBytes());
+
+  /** With the HTTP API's default caps. */
+  public GrpcServerLimits(int maxConcurrentCalls, int maxCallsPerConnection, Duration keepAliveTime,
+      Duration maxConnectionAge, long maxQueuedReplyBytes) {
+    this(maxConcurrentCalls, maxCallsPerConnection, keepAliveTime, maxConnectionAge, maxQueuedReplyBytes,
+        HttpApiLimits.DEFAULTS);
+  }
 
   /**
    * A quarter of the JVM's heap: queued replies sit in direct buffers, which the JVM caps at the
@@ -38,7 +47,7 @@ public record GrpcServerLimits(int maxConcurrentCalls, int maxCallsPerConnection
 
   /** The same limits without a reply cap (for the internal API). */
   public GrpcServerLimits withoutReplyCap() {
-    return new GrpcServerLimits(maxConcurrentCalls, maxCallsPerConnection, keepAliveTime, maxConnectionAge, 0);
+    return new GrpcServerLimits(maxConcurrentCalls, maxCallsPerConnection, keepAliveTime, maxConnectionAge, 0, httpApi);
   }
 
   public GrpcServerLimits {
@@ -52,6 +61,7 @@ public record GrpcServerLimits(int maxConcurrentCalls, int maxCallsPerConnection
         || maxConnectionAge.isZero()) {
       throw new IllegalArgumentException("keepalive time and connection age must be > 0");
     }
+    java.util.Objects.requireNonNull(httpApi, "httpApi");
     if (maxQueuedReplyBytes < 0) {
       throw new IllegalArgumentException("--max-queued-reply-bytes must be >= 0");
     }

@@ -98,6 +98,13 @@ public final class TlsMaterial implements AutoCloseable {
       m.close();
       throw e;
     }
+    TlsEngine engine = TlsEngine.detect();
+    if (engine.openSsl()) {
+      LOG.info("TLS of {}: engine {}", config.certFile(), engine.description());
+    } else {
+      LOG.warn("TLS of {}: engine {}; TLS costs more CPU per byte than with BoringSSL", config.certFile(),
+          engine.description());
+    }
     long period = config.reloadInterval().toMillis();
     m.reloader.scheduleWithFixedDelay(m::reloadIfChanged, period, period, TimeUnit.MILLISECONDS);
     return m;

@@ -2,7 +2,8 @@
  * How Arbor talks over the network, in one place: gRPC servers ({@link dev.arbor.transport.GrpcServers})
  * and channels ({@link dev.arbor.transport.ChannelFactory}) with their message sizes, keepalive,
  * concurrency caps and interceptors (metrics, authentication and roles, bounded descriptions); TLS
- * key material reloaded from PEM files ({@link dev.arbor.transport.TlsMaterial}); users
+ * key material reloaded from PEM files ({@link dev.arbor.transport.TlsMaterial}) and the engine it
+ * runs on ({@link dev.arbor.transport.TlsEngine}); users
  * ({@link dev.arbor.transport.UserDirectory}); the HTTP port's TLS and basic auth
  * ({@link dev.arbor.transport.ServerSecurity}); and the mapping of domain exceptions to gRPC
  * statuses ({@link dev.arbor.transport.StatusMapping}). {@link dev.arbor.transport.Slots} is the one

@@ -32,7 +32,8 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 /**
  * Certificates made on the spot for tests (no key material is committed): a CA, and leaf
  * certificates it signs, written as PEM files (certificate chain, PKCS#8 key) the way an operator
- * would hand them to Arbor. Leaves name {@code localhost} and {@code 127.0.0.1}.
+ * would hand them to Arbor. Leaves name {@code localhost} and {@code 127.0.0.1} unless issued for
+ * another host.
  */
 public final class TestPki {
   private static final AtomicLong SERIAL = new AtomicLong(System.nanoTime());
@@ -70,13 +71,24 @@ public final class TestPki {
     return file;
   }
 
-  /** Issues a leaf for {@code cn} (server and client use) into {@code dir/<prefix>.crt|.key}. */
+  /**
+   * Issues a leaf for {@code cn} (server and client use) into {@code dir/<prefix>.crt|.key}, for
+   * the host names {@code localhost} and the loopback address.
+   */
   public Leaf issue(String cn, Path dir, String prefix) throws IOException {
+    return issue(cn, dir, prefix, new GeneralName[] {new GeneralName(GeneralName.dNSName, "localhost"),
+        new GeneralName(GeneralName.iPAddress, InetAddress.getLoopbackAddress().getHostAddress())});
+  }
+
+  /** As {@link #issue(String, Path, String)}, valid only for the DNS name {@code host} (not loopback). */
+  public Leaf issueForHost(String cn, String host, Path dir, String prefix) throws IOException {
+    return issue(cn, dir, prefix, new GeneralName[] {new GeneralName(GeneralName.dNSName, host)});
+  }
+
+  private Leaf issue(String cn, Path dir, String prefix, GeneralName[] subjectAltNames) throws IOException {
     KeyPair keys = keyPair();
     X509v3CertificateBuilder b = builder(new X500Name("CN=" + name), new X500Name("CN=" + cn), keys);
-    b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[] {
-        new GeneralName(GeneralName.dNSName, "localhost"),
-        new GeneralName(GeneralName.iPAddress, InetAddress.getLoopbackAddress().getHostAddress())}));
+    b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(subjectAltNames));
     b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
     X509Certificate cert = sign(b, caKeys.getPrivate());
     Path certFile = dir.resolve(prefix + ".crt");

@@ -159,6 +159,13 @@ public final class EtcdMetadataStore implements MetadataStore {
     return prefix;
   }
 
+  /** etcd unreachable: the last call or watch failed (the watch retries and clears this). */
+  @Override
+  public List<String> readinessProblems() {
+    return connection().isAvailable() ? List.of()
+        : List.of("metadata store (etcd at " + connection().endpointText() + ") is unreachable");
+  }
+
   public EtcdConnection connection() {
     return conn;
   }

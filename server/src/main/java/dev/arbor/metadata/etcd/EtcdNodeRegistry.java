@@ -84,6 +84,8 @@ public final class EtcdNodeRegistry implements NodeRegistry {
   private CloseableClient keepAlive;
   private int failedAttempts;
   private boolean closed;
+  /** The id of this process's registration while it is lost and not registered again; null otherwise. */
+  private volatile String lostRegistration;
 
   private EtcdNodeRegistry(EtcdConnection conn, boolean owns, String prefix) {
     this.conn = conn;
@@ -202,6 +204,24 @@ public final class EtcdNodeRegistry implements NodeRegistry {
         node.grpcAddress(),
         conn.endpointText(),
         ttlSeconds);
+  }
+
+  /**
+   * etcd unreachable (the last call, watch or lease keep-alive failed), or this process's
+   * registration lost (its lease gone) and not registered again yet.
+   */
+  @Override
+  public List<String> readinessProblems() {
+    // Not under the lock: re-registering holds it across etcd calls, and a health check must not wait.
+    List<String> out = new java.util.ArrayList<>();
+    if (!conn.isAvailable()) {
+      out.add("etcd at " + conn.endpointText() + " is unreachable");
+    }
+    String lost = lostRegistration;
+    if (lost != null) {
+      out.add("registration of node " + lost + " in etcd is lost; registering again");
+    }
+    return out;
   }
 
   /** The lease of this process's registration (0 when not registered). */
@@ -430,6 +450,7 @@ public final class EtcdNodeRegistry implements NodeRegistry {
       log.warn("registration of node {} in etcd lost ({}); registering again", self.id(), reason);
     }
     closeKeepAlive();
+    lostRegistration = self.id();
     leaseId = -1; // no current lease: retries below are not stale
     retryEstablish();
   }
@@ -440,6 +461,7 @@ public final class EtcdNodeRegistry implements NodeRegistry {
     }
     try {
       establish(false);
+      lostRegistration = null;
       log.info("node {} registered again with lease {}", self.id(), leaseId);
     } catch (RuntimeException e) {
       if (failedAttempts == 0) {

@@ -1,5 +1,6 @@
 package dev.arbor.server.cli;
 
+import dev.arbor.http.HttpApiLimits;
 import dev.arbor.transport.GrpcServerLimits;
 import java.time.Duration;
 import picocli.CommandLine.Option;
@@ -37,8 +38,23 @@ final class ListenOptions {
           + " 0 = no cap).")
   long maxQueuedReplyBytes;
 
+  @Option(names = "--http-api-max-body-bytes", defaultValue = "16777216", paramLabel = "BYTES",
+      description = "HTTP API (standalone, liaison): largest request body read; a larger one is answered 413"
+          + " (default: ${DEFAULT-VALUE}, 16 MiB).")
+  long httpApiMaxBodyBytes;
+
+  @Option(names = "--http-api-threads", defaultValue = "8",
+      description = "HTTP API (standalone, liaison): requests run at once (default: ${DEFAULT-VALUE}).")
+  int httpApiThreads;
+
+  @Option(names = "--http-api-queue", defaultValue = "64",
+      description = "HTTP API (standalone, liaison): requests waiting for a thread; one more is answered 429"
+          + " (default: ${DEFAULT-VALUE}).")
+  int httpApiQueue;
+
   GrpcServerLimits serverLimits() {
     return new GrpcServerLimits(maxConcurrentCalls, maxCallsPerConnection, keepAlive, maxConnectionAge,
-        maxQueuedReplyBytes < 0 ? GrpcServerLimits.defaultMaxQueuedReplyBytes() : maxQueuedReplyBytes);
+        maxQueuedReplyBytes < 0 ? GrpcServerLimits.defaultMaxQueuedReplyBytes() : maxQueuedReplyBytes,
+        new HttpApiLimits(httpApiMaxBodyBytes, httpApiThreads, httpApiQueue));
   }
 }

@@ -51,7 +51,8 @@ class DataNodeListenersTest {
       List.of(RepairAdminServiceGrpc.getServiceDescriptor(), TreeAdminServiceGrpc.getServiceDescriptor());
   private static final List<ServiceDescriptor> INTERNAL = List.of(DataNodeServiceGrpc.getServiceDescriptor(),
       RepairServiceGrpc.getServiceDescriptor(), GossipServiceGrpc.getServiceDescriptor(),
-      CoverageServiceGrpc.getServiceDescriptor());
+      CoverageServiceGrpc.getServiceDescriptor(),
+      dev.arbor.api.console.v1.ConsoleStatusServiceGrpc.getServiceDescriptor());
 
   @TempDir static Path dir;
   private static EmbeddedMetadataStore metadata;
@@ -141,11 +142,17 @@ class DataNodeListenersTest {
     // Loopback and plaintext here: the internal listener lets anyone through, so only what it serves counts.
     ManagedChannel internal = ChannelFactory.plaintext().open("127.0.0.1:" + node.internalPort(), 1 << 20);
     CHANNELS.add(internal);
-    Set<String> servedToPeers = Set.of(RepairAdminServiceGrpc.getTracesMethod().getFullMethodName());
+    // Traces: peers merge their spans; RunRepair: a liaison's console starts rounds.
+    Set<String> servedToPeers = Set.of(RepairAdminServiceGrpc.getTracesMethod().getFullMethodName(),
+        RepairAdminServiceGrpc.getRunRepairMethod().getFullMethodName());
     for (ServiceDescriptor s : ADMIN) {
       for (MethodDescriptor<?, ?> m : s.getMethods()) {
         Status.Code code = RawCalls.callWithEmptyRequest(internal, m.getFullMethodName(), m.getType()).getCode();
-        if (servedToPeers.contains(m.getFullMethodName())) {
+        if (m.getFullMethodName().equals(RepairAdminServiceGrpc.getRunRepairMethod().getFullMethodName())) {
+          // Served: the empty request names no group.
+          assertThat(code).as("%s on the internal listener", m.getFullMethodName())
+              .isEqualTo(Status.Code.INVALID_ARGUMENT);
+        } else if (servedToPeers.contains(m.getFullMethodName())) {
           assertThat(code).as("%s on the internal listener", m.getFullMethodName()).isEqualTo(Status.Code.OK);
         } else {
           assertThat(code).as("%s on the internal listener", m.getFullMethodName())

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.arbor.api.cluster.v1.DataNodeServiceGrpc;
+import dev.arbor.api.console.v1.ConsoleStatusServiceGrpc;
 import dev.arbor.api.repair.v1.CoverageServiceGrpc;
 import dev.arbor.api.repair.v1.GossipServiceGrpc;
 import dev.arbor.api.repair.v1.RepairAdminServiceGrpc;
@@ -51,9 +52,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Members told apart by role on a data node's internal listener (mutual TLS, certificates made in
- * the test, real gRPC over loopback): a data node may call every internal method, a liaison only
- * the data-node reads and writes; every other call of a liaison is PERMISSION_DENIED naming the
- * reason and counted under {@code reason="role"}. A member's open repair session ends when it
+ * the test, real gRPC over loopback): a data node may call every internal method, a liaison the
+ * data-node reads and writes, traces and its console's calls; its calls of the repair session,
+ * gossip or coverage are PERMISSION_DENIED naming the reason and counted under
+ * {@code reason="role"}. A member's open repair session ends when it
  * leaves the registry.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -113,7 +115,9 @@ class InternalRolesTest {
         Arguments.of(GossipServiceGrpc.getPropagateMethod(), false),
         Arguments.of(GossipServiceGrpc.getReportMethod(), false),
         Arguments.of(CoverageServiceGrpc.getCoveredMethod(), false),
-        Arguments.of(RepairAdminServiceGrpc.getTracesMethod(), false));
+        Arguments.of(RepairAdminServiceGrpc.getTracesMethod(), true),
+        Arguments.of(RepairAdminServiceGrpc.getRunRepairMethod(), true),
+        Arguments.of(ConsoleStatusServiceGrpc.getTreeStatusMethod(), true));
   }
 
   @ParameterizedTest(name = "{0}: liaison allowed = {1}")

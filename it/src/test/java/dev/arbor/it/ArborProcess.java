@@ -17,11 +17,16 @@ import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.skywalking.banyandb.v1.client.BanyanDBClient;
 import org.awaitility.core.ConditionTimeoutException;
 
 /**
@@ -581,6 +586,55 @@ public final class ArborProcess implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return false;
+    }
+  }
+
+  /** An official client connected to this process's gRPC port. */
+  public BanyanDBClient connectClient() throws IOException {
+    BanyanDBClient c = new BanyanDBClient(grpcTarget());
+    c.connect();
+    return c;
+  }
+
+  /**
+   * This process's {@code /metrics} samples whose line {@code sample} matches (group 1 the name,
+   * group 3 the value), labels summed away.
+   */
+  public Map<String, Double> metrics(Pattern sample) throws IOException, InterruptedException {
+    HttpResponse<String> r = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort() + "/metrics"))
+            .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() != 200) {
+      throw new IOException("/metrics of " + name + " answered " + r.statusCode());
+    }
+    Map<String, Double> out = new LinkedHashMap<>();
+    for (String line : r.body().lines().toList()) {
+      Matcher m = sample.matcher(line);
+      if (m.matches()) {
+        out.merge(m.group(1), Double.parseDouble(m.group(3)), Double::sum);
+      }
+    }
+    return out;
+  }
+
+  /** Closes what a test left open, in order, skipping nulls; every one is tried. */
+  public static void closeAll(AutoCloseable... resources) throws Exception {
+    Exception first = null;
+    for (AutoCloseable r : resources) {
+      try {
+        if (r != null) {
+          r.close();
+        }
+      } catch (Exception e) {
+        if (first == null) {
+          first = e;
+        } else {
+          first.addSuppressed(e);
+        }
+      }
+    }
+    if (first != null) {
+      throw first;
     }
   }
 

@@ -84,12 +84,7 @@ class CrashRecoveryIT {
 
   @AfterEach
   void cleanUp() throws Exception {
-    if (client != null) {
-      client.close();
-    }
-    if (server != null) {
-      server.close();
-    }
+    ArborProcess.closeAll(client, server);
   }
 
   @Test
@@ -101,7 +96,7 @@ class CrashRecoveryIT {
 
     Path dataDir = ArborProcess.newDataDir("crash");
     server = ArborProcess.start("crash-0", dataDir, serverArgs(0, rnd));
-    client = connect(server);
+    client = server.connectClient();
     client.define(propertyGroup(G, 4));
     client.define(
         schema(G, BLOB, "payload", TagType.TAG_TYPE_STRING, "writer", TagType.TAG_TYPE_INT, "seq", TagType.TAG_TYPE_INT));
@@ -162,7 +157,7 @@ class CrashRecoveryIT {
           cycle, acked, ackedThisCycle.get(), inFlightSummary(writers, inFlightBefore));
 
       server = ArborProcess.start("crash-" + cycle, dataDir, serverArgs(cycle, rnd));
-      client = connect(server);
+      client = server.connectClient();
       verify(client, writers, salt, cycle);
     }
     server.stop(); // bounded; the exit code is ServerLifecycleIT's business
@@ -344,11 +339,6 @@ class CrashRecoveryIT {
     return sb.toString();
   }
 
-  private static BanyanDBClient connect(ArborProcess p) throws Exception {
-    BanyanDBClient c = new BanyanDBClient(p.grpcTarget());
-    c.connect();
-    return c;
-  }
 
   static String key(int writer, long seq) {
     return "w" + writer + "-" + seq;

@@ -22,12 +22,12 @@ import dev.arbor.api.banyandb.property.v1.PropertyServiceGrpc;
 import dev.arbor.api.banyandb.property.v1.QueryRequest;
 import dev.arbor.api.banyandb.property.v1.QueryResponse;
 import dev.arbor.metadata.etcd.EtcdProcess;
+import dev.arbor.transport.ChannelFactory;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
-import io.grpc.netty.NettyChannelBuilder;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -44,7 +44,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -91,8 +90,7 @@ class LiaisonOverloadIT {
           // The bounds under test are the liaison's; a loaded CI machine must not turn the slow
           // readers' queries into data-node timeouts before their replies are built.
           "--node-timeout", "30s");
-      ManagedChannel normal = NettyChannelBuilder.forTarget(liaison.grpcTarget()).usePlaintext()
-          .maxInboundMessageSize(64 << 20).build();
+      ManagedChannel normal = ChannelFactory.plaintext().open(liaison.grpcTarget(), 64 << 20);
       channels.add(normal);
       load(normal);
       QueryRequest all = QueryRequest.newBuilder().addGroups(G).setName(S).setLimit(PROPS * 2).build();
@@ -101,8 +99,7 @@ class LiaisonOverloadIT {
 
       for (int i = 0; i < CHANNELS; i++) {
         // A 16 KiB window and no request(): the server can send almost nothing of a reply.
-        channels.add(NettyChannelBuilder.forTarget(liaison.grpcTarget()).usePlaintext()
-            .flowControlWindow(16 * 1024).maxInboundMessageSize(64 << 20).build());
+        channels.add(ChannelFactory.plaintext().withFlowControlWindow(16 * 1024).open(liaison.grpcTarget(), 64 << 20));
       }
       Outcomes outcomes = new Outcomes();
       List<ClientCall<?, ?>> calls = new ArrayList<>();
@@ -145,7 +142,7 @@ class LiaisonOverloadIT {
       await("10,000 calls refused or held").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
           .untilAsserted(() -> {
             assertThat(l.process().isAlive()).as("liaison alive\n%s", l.logTail(40)).isTrue();
-            Map<String, Double> m = metrics(l);
+            Map<String, Double> m = l.metrics(SAMPLE);
             double inFlight = m.getOrDefault("arbor_grpc_calls_in_flight", -1.0);
             assertThat(inFlight).as("calls in flight").isLessThanOrEqualTo(MAX_CONCURRENT_CALLS);
             assertThat(outcomes.closed() + (long) inFlight).as("closed %s + in flight %s (%s); liaison: %s",
@@ -159,7 +156,7 @@ class LiaisonOverloadIT {
           .anySatisfy(d -> assertThat(d).contains("calls are being handled (--max-concurrent-calls"))
           .anySatisfy(d -> assertThat(d).contains("bytes of replies are waiting for clients to read them"
               + " (--max-queued-reply-bytes"));
-      assertThat(metrics(liaison).get("arbor_grpc_replies_queued_bytes")).as("reply bytes held for slow readers")
+      assertThat(liaison.metrics(SAMPLE).get("arbor_grpc_replies_queued_bytes")).as("reply bytes held for slow readers")
           .isLessThanOrEqualTo(REPLY_CAP_BOUND);
       assertThat(outcomes.failures()).as("no other failure: %s", outcomes).isZero();
 
@@ -169,7 +166,7 @@ class LiaisonOverloadIT {
         ch.shutdownNow();
       }
       await("calls released").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
-          .until(() -> metrics(l).getOrDefault("arbor_grpc_calls_in_flight", -1.0) <= 1);
+          .until(() -> l.metrics(SAMPLE).getOrDefault("arbor_grpc_calls_in_flight", -1.0) <= 1);
       QueryResponse after = PropertyServiceGrpc.newBlockingStub(normal).withDeadlineAfter(30, TimeUnit.SECONDS)
           .query(all);
       assertThat(after.getPropertiesCount()).as("a full query after the storm").isEqualTo(PROPS);
@@ -179,7 +176,7 @@ class LiaisonOverloadIT {
       assertThat(liaison.output()).as("liaison log").doesNotContain("OutOfMemoryError")
           .doesNotContain("OutOfDirectMemoryError").doesNotContain("Cannot reserve");
       System.out.printf("[overload] %s; liaison refused %.0f calls in all%n", outcomes,
-          metrics(liaison).getOrDefault("arbor_grpc_calls_refused_total", -1.0));
+          liaison.metrics(SAMPLE).getOrDefault("arbor_grpc_calls_refused_total", -1.0));
     } finally {
       for (ManagedChannel ch : channels) {
         ch.shutdownNow();
@@ -228,21 +225,6 @@ class LiaisonOverloadIT {
         || x.startsWith("jvm_memory_used") || x.startsWith("jvm_buffer")).toList());
   }
 
-  /** The liaison's {@code arbor_grpc_calls_*} samples (labels summed away). */
-  private static Map<String, Double> metrics(ArborProcess p) throws Exception {
-    HttpResponse<String> r = HttpClient.newHttpClient().send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + p.httpPort() + "/metrics"))
-            .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
-    assertThat(r.statusCode()).as("/metrics").isEqualTo(200);
-    Map<String, Double> out = new LinkedHashMap<>();
-    for (String line : r.body().lines().toList()) {
-      Matcher m = SAMPLE.matcher(line);
-      if (m.matches()) {
-        out.merge(m.group(1), Double.parseDouble(m.group(3)), Double::sum);
-      }
-    }
-    return out;
-  }
 
   /** How the slow calls ended, by status code, with the distinct descriptions seen. */
   private static final class Outcomes {

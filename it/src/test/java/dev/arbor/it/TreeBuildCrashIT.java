@@ -61,15 +61,7 @@ class TreeBuildCrashIT {
 
   @AfterEach
   void cleanUp() throws Exception {
-    if (client != null) {
-      client.close();
-    }
-    if (server != null) {
-      server.close();
-    }
-    if (cli != null) {
-      cli.close();
-    }
+    ArborProcess.closeAll(client, server, cli);
   }
 
   @Test
@@ -83,7 +75,7 @@ class TreeBuildCrashIT {
     int[] perShard = new int[SHARDS];
 
     server = ArborProcess.start("tree-0", data);
-    client = connect(server);
+    client = server.connectClient();
     client.define(propertyGroup(G, SHARDS));
     client.define(schema(G, NAME, "v", TagType.TAG_TYPE_STRING));
     long t0 = System.nanoTime();
@@ -128,7 +120,7 @@ class TreeBuildCrashIT {
 
     server = ArborProcess.start("tree-4", data);
     assertThat(server.output()).as("the damaged trees are reported").contains("unusable");
-    client = connect(server);
+    client = server.connectClient();
     assertThat(client.query(new org.apache.skywalking.banyandb.v1.client.PropertyQuery(
         List.of(G), NAME, java.util.Set.of()).build()).getPropertiesCount()).isPositive();
     // the node rebuilds the dropped trees on its own ...
@@ -250,7 +242,7 @@ class TreeBuildCrashIT {
     for (Path p : staleAfterKill) {
       assertThat(p).as("[seed %d] stale %s after restart", seed, p).doesNotExist();
     }
-    client = connect(server);
+    client = server.connectClient();
     if (server.output().contains("is live again from its journal")) {
       // Trees live before the kill resume from their journals: the files are the last checkpoint
       // by design (the journal holds the rest), so a forced build shows what the node serves.
@@ -415,11 +407,6 @@ class TreeBuildCrashIT {
 
   // ----- helpers ----------------------------------------------------------------------------------
 
-  private static BanyanDBClient connect(ArborProcess p) throws Exception {
-    BanyanDBClient c = new BanyanDBClient(p.grpcTarget());
-    c.connect();
-    return c;
-  }
 
   static void flipByte(Path file, long pos) {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {

@@ -8,16 +8,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.skywalking.banyandb.database.v1.BanyandbDatabase.TagType;
 import org.apache.skywalking.banyandb.v1.client.BanyanDBClient;
@@ -45,12 +40,7 @@ class TreeLiveAfterKillIT {
 
   @AfterEach
   void cleanUp() throws Exception {
-    if (client != null) {
-      client.close();
-    }
-    if (server != null) {
-      server.close();
-    }
+    ArborProcess.closeAll(client, server);
   }
 
   @Test
@@ -60,8 +50,7 @@ class TreeLiveAfterKillIT {
     Random rnd = new Random(seed);
     Path data = ArborProcess.newDataDir("treelive");
     server = ArborProcess.start("treelive-0", data);
-    client = new BanyanDBClient(server.grpcTarget());
-    client.connect();
+    client = server.connectClient();
     client.define(propertyGroup(G, SHARDS));
     client.define(schema(G, NAME, "v", TagType.TAG_TYPE_STRING));
     int keys = 600;
@@ -79,14 +68,14 @@ class TreeLiveAfterKillIT {
       written.add(k);
       client.apply(property(G, NAME, "p-" + k, str("v", "second-" + i)));
     }
-    long before = (long) live(metrics(server));
+    long before = (long) live(server.metrics(SAMPLE));
     assertThat(before).as("trees live before the kill").isEqualTo(SHARDS);
     client.close();
     client = null;
     server.kill9();
 
     server = ArborProcess.start("treelive-1", data);
-    Map<String, Double> m = metrics(server);
+    Map<String, Double> m = server.metrics(SAMPLE);
     assertThat(m.get("arbor_repair_tree_resumed_total")).as("trees resumed from their journals\n%s", server.logTail(40))
         .isEqualTo((double) SHARDS);
     assertThat(m.get("arbor_repair_tree_resume_failures_total")).isEqualTo(0.0);
@@ -94,7 +83,7 @@ class TreeLiveAfterKillIT {
     Map<String, JsonObject> unforced = build(false);
     assertThat(unforced.values()).as("nothing to build: the resumed trees are current")
         .allSatisfy(o -> assertThat(o.get("outcome").getAsString()).isEqualTo("UNCHANGED"));
-    assertThat(metrics(server).get("arbor_repair_tree_builds_finished_total")).as("builds after the restart")
+    assertThat(server.metrics(SAMPLE).get("arbor_repair_tree_builds_finished_total")).as("builds after the restart")
         .isEqualTo(0.0);
     Map<String, JsonObject> scratch = build(true);
     long leaves = 0;
@@ -102,7 +91,7 @@ class TreeLiveAfterKillIT {
       assertThat(o.get("outcome").getAsString()).isEqualTo("BUILT");
       leaves += o.get("leafCount").getAsLong();
     }
-    assertThat(metrics(server).get("arbor_tree_scrub_mismatches_total"))
+    assertThat(server.metrics(SAMPLE).get("arbor_tree_scrub_mismatches_total"))
         .as("the from-scratch build equals the resumed tree").isEqualTo(0.0);
     assertThat(leaves).as("leaves of both shards = properties written").isEqualTo(written.size());
     server.stop();
@@ -133,18 +122,4 @@ class TreeLiveAfterKillIT {
     return byShard;
   }
 
-  private static Map<String, Double> metrics(ArborProcess p) throws Exception {
-    HttpResponse<String> r = HttpClient.newHttpClient().send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + p.httpPort() + "/metrics"))
-            .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
-    assertThat(r.statusCode()).as("/metrics").isEqualTo(200);
-    Map<String, Double> out = new LinkedHashMap<>();
-    for (String line : r.body().lines().toList()) {
-      Matcher m = SAMPLE.matcher(line);
-      if (m.matches()) {
-        out.merge(m.group(1), Double.parseDouble(m.group(3)), Double::sum);
-      }
-    }
-    return out;
-  }
 }

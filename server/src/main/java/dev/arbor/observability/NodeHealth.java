@@ -1,7 +1,6 @@
 package dev.arbor.observability;
 
 import io.grpc.BindableService;
-import io.grpc.ForwardingServerCall;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Status;
 import io.grpc.Metadata;
@@ -9,6 +8,7 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
+import dev.arbor.transport.EndableCall;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -45,6 +45,7 @@ public final class NodeHealth implements AutoCloseable {
   private final List<Supplier<List<String>>> checks;
   private final ScheduledExecutorService refresher;
   private volatile boolean closed;
+  private static final Status SHUTTING_DOWN = Status.UNAVAILABLE.withDescription("the node is shutting down");
   private final Set<EndableCall<?, ?>> open = ConcurrentHashMap.newKeySet();
 
   /** What the node reports: serving or not, and why not. */
@@ -112,7 +113,7 @@ public final class NodeHealth implements AutoCloseable {
         EndableCall<Q, R> endable = new EndableCall<>(call);
         open.add(endable);
         if (closed) {
-          endable.end();
+          endable.end(SHUTTING_DOWN);
         }
         return new ForwardingServerCallListener.SimpleForwardingServerCallListener<>(
             next.startCall(endable, headers)) {
@@ -131,35 +132,6 @@ public final class NodeHealth implements AutoCloseable {
       }
     };
     return () -> ServerInterceptors.intercept(health, tracked);
-  }
-
-  /** A health call this node can end at shutdown; closing twice is harmless. */
-  private final class EndableCall<Q, R> extends ForwardingServerCall.SimpleForwardingServerCall<Q, R> {
-    private boolean ended;
-
-    EndableCall(ServerCall<Q, R> call) {
-      super(call);
-    }
-
-    @Override
-    public synchronized void sendMessage(R message) {
-      if (!ended) {
-        super.sendMessage(message);
-      }
-    }
-
-    @Override
-    public synchronized void close(Status status, Metadata trailers) {
-      open.remove(this);
-      if (!ended) {
-        ended = true;
-        super.close(status, trailers);
-      }
-    }
-
-    void end() {
-      close(Status.UNAVAILABLE.withDescription("the node is shutting down"), new Metadata());
-    }
   }
 
   /**
@@ -212,7 +184,8 @@ public final class NodeHealth implements AutoCloseable {
     refresher.shutdownNow();
     manager.enterTerminalState();
     for (EndableCall<?, ?> call : open) {
-      call.end();
+      call.end(SHUTTING_DOWN);
+      open.remove(call);
     }
   }
 }

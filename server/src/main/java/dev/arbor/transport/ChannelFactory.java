@@ -14,6 +14,8 @@ import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.TlsChannelCredentials;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The one place gRPC channels are built: TLS (or plaintext), the credentials metadata, and the
@@ -27,15 +29,44 @@ public final class ChannelFactory {
 
   private final ClientSecurity security;
   private final ChannelCredentials credentials;
+  private final List<ClientInterceptor> interceptors;
+  private final int flowControlWindow;
 
   private ChannelFactory(ClientSecurity security) {
-    this.security = security;
-    this.credentials = channelCredentials(security);
+    this(security, channelCredentials(security), List.of(), 0);
   }
 
   private ChannelFactory(ChannelCredentials credentials) {
-    this.security = ClientSecurity.PLAINTEXT;
+    this(ClientSecurity.PLAINTEXT, credentials, List.of(), 0);
+  }
+
+  private ChannelFactory(ClientSecurity security, ChannelCredentials credentials, List<ClientInterceptor> interceptors,
+      int flowControlWindow) {
+    this.security = security;
     this.credentials = credentials;
+    this.interceptors = List.copyOf(interceptors);
+    this.flowControlWindow = flowControlWindow;
+  }
+
+  /**
+   * The same channels with {@code more} client interceptors, which run before this factory's
+   * own (a test's per-call deadline or fault injection).
+   */
+  public ChannelFactory withInterceptors(ClientInterceptor... more) {
+    List<ClientInterceptor> all = new ArrayList<>(interceptors);
+    all.addAll(List.of(more));
+    return new ChannelFactory(security, credentials, all, flowControlWindow);
+  }
+
+  /**
+   * The same channels with an HTTP/2 flow-control window of {@code bytes} (a client that reads
+   * slowly, as the tests of the servers' reply caps need; the default suits every node).
+   */
+  public ChannelFactory withFlowControlWindow(int bytes) {
+    if (bytes <= 0) {
+      throw new IllegalArgumentException("flow-control window must be positive: " + bytes);
+    }
+    return new ChannelFactory(security, credentials, interceptors, bytes);
   }
 
   /**
@@ -85,10 +116,30 @@ public final class ChannelFactory {
     if (direct) {
       b.directExecutor();
     }
+    if (flowControlWindow > 0) {
+      setFlowControlWindow(b, flowControlWindow);
+    }
     if (security.credentials() != null) {
       b.intercept(new CredentialsInterceptor(security.credentials()));
     }
+    if (!interceptors.isEmpty()) {
+      // intercept() runs the last-added first: the caller's interceptors see the call first.
+      b.intercept(interceptors);
+    }
     return b.build();
+  }
+
+  /**
+   * The window is a Netty option, and which Netty (shaded in the server, plain next to the
+   * official client) depends on the class path: found by name rather than by naming either.
+   */
+  private static void setFlowControlWindow(ManagedChannelBuilder<?> b, int bytes) {
+    try {
+      b.getClass().getMethod("flowControlWindow", int.class).invoke(b, bytes);
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("the channel transport " + b.getClass().getName()
+          + " has no flow-control window to set", e);
+    }
   }
 
   private static ChannelCredentials channelCredentials(ClientSecurity s) {

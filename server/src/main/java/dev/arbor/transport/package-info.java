@@ -11,7 +11,8 @@
  * work at once when it is full.
  *
  * <p>Composition roots build the security and channel factories once from configuration and pass
- * them in; nothing else names a channel or server builder. This package sits low: storage, cluster,
+ * them in; nothing else names a channel or server builder, tests and benchmarks included
+ * ({@code TransportBoundaryTest} scans for them). This package sits low: storage, cluster,
  * liaison and repair may use it; it knows nothing about properties, storage or repair (which role a
  * method needs is a table the caller passes in).
  */

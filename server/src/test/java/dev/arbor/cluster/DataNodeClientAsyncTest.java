@@ -16,12 +16,11 @@ import dev.arbor.errors.InvalidArgumentException;
 import dev.arbor.errors.NotFoundException;
 import dev.arbor.errors.UnavailableException;
 import dev.arbor.testing.SilentPeer;
+import dev.arbor.transport.GrpcServers;
 import dev.arbor.transport.PeerFutures;
 import io.grpc.Server;
 import io.grpc.Status;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -99,8 +98,7 @@ class DataNodeClientAsyncTest {
 
   @Test
   void theNodesOwnRejectionsKeepTheirMeaning() throws Exception {
-    Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .addService(new DataNodeServiceGrpc.DataNodeServiceImplBase() {
+    Server server = GrpcServers.startBare("127.0.0.1", 0, new DataNodeServiceGrpc.DataNodeServiceImplBase() {
           @Override
           public void write(WriteRequest r, StreamObserver<WriteResponse> out) {
             out.onError(Status.INVALID_ARGUMENT.withDescription("properties[0].sha: wrong").asRuntimeException());
@@ -110,8 +108,7 @@ class DataNodeClientAsyncTest {
           public void read(ReadRequest r, StreamObserver<ReadResponse> out) {
             out.onError(Status.NOT_FOUND.withDescription("group g not found").asRuntimeException());
           }
-        })
-        .build().start();
+        });
     try (DataNodeClient client = new DataNodeClient(DataNode.of("d1", "127.0.0.1:" + server.getPort()), TIMEOUT)) {
       assertThatThrownBy(() -> PeerFutures.await(client.write(List.of(RECORD), true, client.deadline())))
           .isInstanceOf(InvalidArgumentException.class).hasMessage("properties[0].sha: wrong");

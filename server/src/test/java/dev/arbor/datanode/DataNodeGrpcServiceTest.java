@@ -14,25 +14,25 @@ import dev.arbor.api.banyandb.model.v1.Tag;
 import dev.arbor.api.banyandb.model.v1.TagValue;
 import dev.arbor.api.banyandb.property.v1.Property;
 import dev.arbor.api.banyandb.property.v1.QueryRequest;
+import dev.arbor.api.cluster.v1.DataNodeServiceGrpc;
 import dev.arbor.api.cluster.v1.Key;
 import dev.arbor.api.cluster.v1.QueryShardsRequest;
 import dev.arbor.api.cluster.v1.QueryShardsResponse;
 import dev.arbor.api.cluster.v1.ReadRequest;
 import dev.arbor.api.cluster.v1.ReadResponse;
-import dev.arbor.api.cluster.v1.DataNodeServiceGrpc;
 import dev.arbor.api.cluster.v1.StoredProperty;
 import dev.arbor.api.cluster.v1.WriteOutcome;
 import dev.arbor.api.cluster.v1.WriteRequest;
 import dev.arbor.api.cluster.v1.WriteResponse;
 import dev.arbor.cluster.DataNode;
 import dev.arbor.cluster.DataNodeClient;
-import dev.arbor.transport.PeerFutures;
 import dev.arbor.cluster.InternalApiLimits;
 import dev.arbor.cluster.StoredProperties;
 import dev.arbor.cluster.WriteReply;
 import dev.arbor.errors.NotFoundException;
 import dev.arbor.errors.UnavailableException;
 import dev.arbor.metadata.EmbeddedMetadataStore;
+import dev.arbor.metadata.MetadataGroupIncarnations;
 import dev.arbor.metadata.SchemaLookup;
 import dev.arbor.property.EntityKey;
 import dev.arbor.property.HybridClock;
@@ -40,15 +40,15 @@ import dev.arbor.property.PropertyRecord;
 import dev.arbor.property.ShardRouter;
 import dev.arbor.query.PageToken;
 import dev.arbor.query.QueryPlanner;
-import dev.arbor.metadata.MetadataGroupIncarnations;
 import dev.arbor.storage.IncarnationGate;
 import dev.arbor.storage.PropertyStore;
 import dev.arbor.storage.StoreEvents;
+import dev.arbor.transport.ChannelFactory;
+import dev.arbor.transport.GrpcServers;
+import dev.arbor.transport.MessageLimits;
+import dev.arbor.transport.PeerFutures;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -87,13 +87,11 @@ class DataNodeGrpcServiceTest {
         .build());
     store = PropertyStore.open(dir, new MetadataGroupIncarnations(metadata), new StoreEvents());
     SchemaLookup lookup = new SchemaLookup(metadata);
-    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .addService(new DataNodeGrpcService(lookup, store, new QueryPlanner(lookup, store),
-            new IncarnationGate(store, new MetadataGroupIncarnations(metadata), Duration.ofSeconds(2))))
-        .build()
-        .start();
+    server = GrpcServers.startBare("127.0.0.1", 0,
+        new DataNodeGrpcService(lookup, store, new QueryPlanner(lookup, store),
+            new IncarnationGate(store, new MetadataGroupIncarnations(metadata), Duration.ofSeconds(2))));
     client = new DataNodeClient(DataNode.of("d1", "127.0.0.1:" + server.getPort()), Duration.ofSeconds(10));
-    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
+    channel = ChannelFactory.plaintext().open("127.0.0.1:" + server.getPort(), MessageLimits.MAX_MESSAGE_BYTES);
   }
 
   @AfterEach
@@ -266,12 +264,11 @@ class DataNodeGrpcServiceTest {
 
     BoundedNode(long now) throws Exception {
       SchemaLookup lookup = new SchemaLookup(metadata);
-      server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-          .addService(new DataNodeGrpcService(lookup, store, new QueryPlanner(lookup, store),
+      server = GrpcServers.startBare("127.0.0.1", 0,
+          new DataNodeGrpcService(lookup, store, new QueryPlanner(lookup, store),
               new IncarnationGate(store, new MetadataGroupIncarnations(metadata), Duration.ofSeconds(2)),
-              dev.arbor.property.RevisionBound.of(() -> now, Duration.ofMinutes(1))))
-          .build().start();
-      channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
+              dev.arbor.property.RevisionBound.of(() -> now, Duration.ofMinutes(1))));
+      channel = ChannelFactory.plaintext().open("127.0.0.1:" + server.getPort(), MessageLimits.MAX_MESSAGE_BYTES);
     }
 
     @Override
@@ -347,12 +344,11 @@ class DataNodeGrpcServiceTest {
 
     BudgetNode(int budgetBytes) throws Exception {
       SchemaLookup lookup = new SchemaLookup(metadata);
-      server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-          .addService(new DataNodeGrpcService(lookup, store, new QueryPlanner(lookup, store),
+      server = GrpcServers.startBare("127.0.0.1", 0,
+          new DataNodeGrpcService(lookup, store, new QueryPlanner(lookup, store),
               new IncarnationGate(store, new MetadataGroupIncarnations(metadata), Duration.ofSeconds(2)),
-              new ResponseBudget(budgetBytes)))
-          .build().start();
-      channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
+              new ResponseBudget(budgetBytes)));
+      channel = ChannelFactory.plaintext().open("127.0.0.1:" + server.getPort(), MessageLimits.MAX_MESSAGE_BYTES);
       client = new DataNodeClient(DataNode.of("small", "127.0.0.1:" + server.getPort()), Duration.ofSeconds(10));
     }
 

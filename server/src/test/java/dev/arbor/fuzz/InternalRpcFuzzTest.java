@@ -38,13 +38,12 @@ import dev.arbor.query.QueryPlanner;
 import dev.arbor.storage.IncarnationGate;
 import dev.arbor.storage.PropertyStore;
 import dev.arbor.storage.StoreEvents;
+import dev.arbor.transport.ChannelFactory;
+import dev.arbor.transport.GrpcServers;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import java.net.InetSocketAddress;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -116,12 +115,11 @@ class InternalRpcFuzzTest {
     GroupIncarnation incarnation = metadata.incarnation(G).orElseThrow();
     PropertyStore store = PropertyStore.open(dir, new MetadataGroupIncarnations(metadata), new StoreEvents());
     SchemaLookup lookup = new SchemaLookup(metadata);
-    Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .addService(new DataNodeGrpcService(lookup, store, new QueryPlanner(lookup, store),
-            new IncarnationGate(store, new MetadataGroupIncarnations(metadata), METADATA_LAG), METADATA_LAG))
-        .build().start();
-    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext()
-        .maxInboundMessageSize(64 << 20).intercept(Deadlines.PER_CALL).build();
+    Server server = GrpcServers.startBare("127.0.0.1", 0,
+        new DataNodeGrpcService(lookup, store, new QueryPlanner(lookup, store),
+            new IncarnationGate(store, new MetadataGroupIncarnations(metadata), METADATA_LAG), METADATA_LAG));
+    ManagedChannel channel = ChannelFactory.plaintext().withInterceptors(Deadlines.PER_CALL)
+        .open("127.0.0.1:" + server.getPort(), 64 << 20);
     try {
       var stub = DataNodeServiceGrpc.newBlockingStub(channel);
       List<StoredProperty> canaries = new ArrayList<>();

@@ -25,10 +25,10 @@ import dev.arbor.api.banyandb.property.v1.QueryOrder;
 import dev.arbor.api.banyandb.property.v1.QueryRequest;
 import dev.arbor.server.ServerConfig;
 import dev.arbor.server.StandaloneServer;
+import dev.arbor.transport.ChannelFactory;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -91,8 +91,8 @@ class PublicApiFuzzTest {
     Fuzz.Run run = new Fuzz.Run(TARGET);
     StandaloneServer server =
         StandaloneServer.start(ServerConfig.defaults(dir).withHost("127.0.0.1").withPorts(0, 0));
-    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext()
-        .maxInboundMessageSize(64 << 20).intercept(Deadlines.PER_CALL).build();
+    ManagedChannel channel = ChannelFactory.plaintext().withInterceptors(Deadlines.PER_CALL)
+        .open("127.0.0.1:" + server.grpcPort(), 64 << 20);
     try {
       groups = GroupRegistryServiceGrpc.newBlockingStub(channel);
       schemas = PropertyRegistryServiceGrpc.newBlockingStub(channel);

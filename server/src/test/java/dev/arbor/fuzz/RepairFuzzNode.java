@@ -29,8 +29,8 @@ import dev.arbor.property.ShardRouter;
 import dev.arbor.server.DataNodeServer;
 import dev.arbor.server.RepairConfig;
 import dev.arbor.server.ServerConfig;
+import dev.arbor.transport.ChannelFactory;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -85,8 +85,8 @@ final class RepairFuzzNode implements AutoCloseable {
         .withRepair(new RepairConfig("off", Duration.ofMinutes(2), Duration.ofMinutes(1), Duration.ofHours(1),
             Duration.ofDays(3), RepairConfig.DEFAULT_WORKERS, MAX_CLOCK_SKEW, MAX_SESSIONS, IDLE_TIMEOUT));
     server = DataNodeServer.start(SELF, cfg, metadata, registry, "127.0.0.1", Duration.ofMinutes(10));
-    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.internalPort()).usePlaintext()
-        .maxInboundMessageSize(64 << 20).intercept(Deadlines.PER_CALL).build();
+    channel = ChannelFactory.plaintext().withInterceptors(Deadlines.PER_CALL)
+        .open("127.0.0.1:" + server.internalPort(), 64 << 20);
   }
 
   ManagedChannel channel() {

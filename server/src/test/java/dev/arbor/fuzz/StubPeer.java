@@ -8,11 +8,10 @@ import dev.arbor.api.repair.v1.PropagationRequest;
 import dev.arbor.api.repair.v1.PropagationResponse;
 import dev.arbor.api.repair.v1.RoundReport;
 import dev.arbor.api.repair.v1.RoundReportAck;
+import dev.arbor.transport.GrpcServers;
 import io.grpc.Server;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -29,8 +28,7 @@ final class StubPeer implements AutoCloseable {
   private final Server server;
 
   StubPeer() throws IOException {
-    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .addService(new GossipServiceGrpc.GossipServiceImplBase() {
+    server = GrpcServers.startBare("127.0.0.1", 0, new GossipServiceGrpc.GossipServiceImplBase() {
           @Override
           public void propagate(PropagationRequest req, StreamObserver<PropagationResponse> out) {
             propagated.add(req);
@@ -44,16 +42,14 @@ final class StubPeer implements AutoCloseable {
             out.onNext(RoundReportAck.getDefaultInstance());
             out.onCompleted();
           }
-        })
-        .addService(new CoverageServiceGrpc.CoverageServiceImplBase() {
+        }, new CoverageServiceGrpc.CoverageServiceImplBase() {
           @Override
           public void covered(CoverageNotice n, StreamObserver<CoverageAck> out) {
             notices.add(n);
             out.onNext(CoverageAck.newBuilder().setRecorded(true).build());
             out.onCompleted();
           }
-        })
-        .build().start();
+        });
   }
 
   String address() {

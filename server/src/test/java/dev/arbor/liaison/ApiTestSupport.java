@@ -33,6 +33,8 @@ import dev.arbor.api.banyandb.property.v1.PropertyServiceGrpc;
 import dev.arbor.api.banyandb.property.v1.QueryRequest;
 import dev.arbor.server.ServerConfig;
 import dev.arbor.server.StandaloneServer;
+import dev.arbor.transport.ChannelFactory;
+import dev.arbor.transport.MessageLimits;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
@@ -41,7 +43,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -88,10 +89,8 @@ final class ApiTestSupport {
       this.dataDir = dataDir;
       this.server = server;
       this.channel =
-          NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort())
-              .usePlaintext()
-              .intercept(new PerCallDeadline())
-              .build();
+          ChannelFactory.plaintext().withInterceptors(new PerCallDeadline())
+              .open("127.0.0.1:" + server.grpcPort(), MessageLimits.MAX_MESSAGE_BYTES);
       this.groups = GroupRegistryServiceGrpc.newBlockingStub(channel);
       this.schemas = PropertyRegistryServiceGrpc.newBlockingStub(channel);
       this.properties = PropertyServiceGrpc.newBlockingStub(channel);

@@ -39,11 +39,12 @@ import dev.arbor.storage.IncarnationGate;
 import dev.arbor.storage.PropertyStore;
 import dev.arbor.storage.ShardWrite;
 import dev.arbor.storage.StoreEvents;
+import dev.arbor.transport.ChannelFactory;
+import dev.arbor.transport.GrpcServers;
+import dev.arbor.transport.MessageLimits;
+import io.grpc.BindableService;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -86,7 +87,7 @@ class ClusterQueryTraceTest {
       SchemaLookup lookup = new SchemaLookup(metadata);
       DataNodeGrpcService service = new DataNodeGrpcService(lookup, store, new QueryPlanner(lookup, store),
           new IncarnationGate(store, new MetadataGroupIncarnations(metadata), Duration.ofSeconds(2)));
-      server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(service).build().start();
+      server = GrpcServers.startBare("127.0.0.1", 0, service);
       id = DataNode.of(name, "127.0.0.1:" + server.getPort());
     }
   }
@@ -101,10 +102,8 @@ class ClusterQueryTraceTest {
     dataNodes.update(nodes.stream().map(n -> n.id).toList());
     api = new ReplicatedApi(metadata, dataNodes, HybridClock.system(), RequestLimits.DEFAULTS, "test",
         () -> WriteConsistency.ALL, 128);
-    NettyServerBuilder b = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0));
-    api.services().forEach(b::addService);
-    liaison = b.build().start();
-    channel = NettyChannelBuilder.forAddress("127.0.0.1", liaison.getPort()).usePlaintext().build();
+    liaison = GrpcServers.startBare("127.0.0.1", 0, api.services().toArray(BindableService[]::new));
+    channel = ChannelFactory.plaintext().open("127.0.0.1:" + liaison.getPort(), MessageLimits.MAX_MESSAGE_BYTES);
     GroupRegistryServiceGrpc.newBlockingStub(channel).create(GroupRegistryServiceCreateRequest.newBuilder()
         .setGroup(Group.newBuilder().setMetadata(Metadata.newBuilder().setName(G)).setCatalog(Catalog.CATALOG_PROPERTY)
             .setResourceOpts(ResourceOpts.newBuilder().setShardNum(SHARDS).setReplicas(1)))

@@ -32,6 +32,7 @@ import dev.arbor.cluster.WriteConsistency;
 import dev.arbor.datanode.DataNodeGrpcService;
 import dev.arbor.datanode.ResponseBudget;
 import dev.arbor.metadata.EmbeddedMetadataStore;
+import dev.arbor.metadata.MetadataGroupIncarnations;
 import dev.arbor.metadata.SchemaLookup;
 import dev.arbor.property.EntityKey;
 import dev.arbor.property.HybridClock;
@@ -39,11 +40,14 @@ import dev.arbor.property.LastWriteWins;
 import dev.arbor.property.PropertyRecord;
 import dev.arbor.property.ShardRouter;
 import dev.arbor.query.QueryPlanner;
-import dev.arbor.metadata.MetadataGroupIncarnations;
 import dev.arbor.storage.IncarnationGate;
 import dev.arbor.storage.PropertyStore;
-import dev.arbor.storage.StoreEvents;
 import dev.arbor.storage.ShardWrite;
+import dev.arbor.storage.StoreEvents;
+import dev.arbor.transport.ChannelFactory;
+import dev.arbor.transport.GrpcServers;
+import dev.arbor.transport.MessageLimits;
+import io.grpc.BindableService;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
@@ -53,9 +57,6 @@ import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -111,8 +112,7 @@ class ReplicatedApiTest {
 
     void start() throws Exception {
       int port = Integer.parseInt(id.grpcAddress().substring(id.grpcAddress().lastIndexOf(':') + 1));
-      server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
-          .addService(ServerInterceptors.intercept(service, faults)).build().start();
+      server = GrpcServers.startBare("127.0.0.1", port, ServerInterceptors.intercept(service, faults));
     }
 
     void stop() throws Exception {
@@ -194,10 +194,8 @@ class ReplicatedApiTest {
     dataNodes.update(nodes.stream().map(n -> n.id).toList());
     api = new ReplicatedApi(metadata, dataNodes, HybridClock.system(), RequestLimits.DEFAULTS, "test",
         consistency::get, 128);
-    NettyServerBuilder b = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0));
-    api.services().forEach(b::addService);
-    liaison = b.build().start();
-    channel = NettyChannelBuilder.forAddress("127.0.0.1", liaison.getPort()).usePlaintext().build();
+    liaison = GrpcServers.startBare("127.0.0.1", 0, api.services().toArray(BindableService[]::new));
+    channel = ChannelFactory.plaintext().open("127.0.0.1:" + liaison.getPort(), MessageLimits.MAX_MESSAGE_BYTES);
     GroupRegistryServiceGrpc.newBlockingStub(channel).create(GroupRegistryServiceCreateRequest.newBuilder()
         .setGroup(Group.newBuilder().setMetadata(Metadata.newBuilder().setName(G)).setCatalog(Catalog.CATALOG_PROPERTY)
             .setResourceOpts(ResourceOpts.newBuilder().setShardNum(SHARDS).setReplicas(1)))
@@ -628,10 +626,9 @@ class ReplicatedApiTest {
     slowNodes.update(nodes.stream().map(n -> n.id).toList());
     ReplicatedApi small = new ReplicatedApi(metadata, slowNodes, HybridClock.system(), RequestLimits.DEFAULTS, "test",
         consistency::get, 16, new ReplicaCallLimits(2, 2));
-    NettyServerBuilder b = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0));
-    small.services().forEach(b::addService);
-    Server server = b.build().start();
-    ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
+    Server server = GrpcServers.startBare("127.0.0.1", 0, small.services().toArray(BindableService[]::new));
+    ManagedChannel ch = ChannelFactory.plaintext()
+        .open("127.0.0.1:" + server.getPort(), MessageLimits.MAX_MESSAGE_BYTES);
     java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(8);
     CountDownLatch release = new CountDownLatch(1);
     try {

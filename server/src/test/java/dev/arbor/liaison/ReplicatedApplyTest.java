@@ -31,11 +31,12 @@ import dev.arbor.query.QueryPlanner;
 import dev.arbor.storage.IncarnationGate;
 import dev.arbor.storage.PropertyStore;
 import dev.arbor.storage.StoreEvents;
+import dev.arbor.transport.ChannelFactory;
+import dev.arbor.transport.GrpcServers;
+import dev.arbor.transport.MessageLimits;
+import io.grpc.BindableService;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -84,10 +85,9 @@ class ReplicatedApplyTest {
           new StoreEvents());
       stores.add(store);
       SchemaLookup lookup = new SchemaLookup(metadata);
-      Server s = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-          .addService(new DataNodeGrpcService(lookup, store, new QueryPlanner(lookup, store),
-              new IncarnationGate(store, new MetadataGroupIncarnations(metadata), Duration.ofSeconds(2))))
-          .build().start();
+      Server s = GrpcServers.startBare("127.0.0.1", 0,
+          new DataNodeGrpcService(lookup, store, new QueryPlanner(lookup, store),
+              new IncarnationGate(store, new MetadataGroupIncarnations(metadata), Duration.ofSeconds(2))));
       nodeServers.add(s);
       ids.add(DataNode.of("d" + i, "127.0.0.1:" + s.getPort()));
     }
@@ -95,10 +95,8 @@ class ReplicatedApplyTest {
     dataNodes.update(ids);
     api = new ReplicatedApi(metadata, dataNodes, HybridClock.system(), RequestLimits.DEFAULTS, "test",
         () -> WriteConsistency.ALL, 16);
-    NettyServerBuilder b = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0));
-    api.services().forEach(b::addService);
-    liaison = b.build().start();
-    channel = NettyChannelBuilder.forAddress("127.0.0.1", liaison.getPort()).usePlaintext().build();
+    liaison = GrpcServers.startBare("127.0.0.1", 0, api.services().toArray(BindableService[]::new));
+    channel = ChannelFactory.plaintext().open("127.0.0.1:" + liaison.getPort(), MessageLimits.MAX_MESSAGE_BYTES);
   }
 
   @AfterEach

@@ -11,6 +11,9 @@ import dev.arbor.api.banyandb.database.v1.TagType;
 import dev.arbor.api.banyandb.property.v1.Property;
 import dev.arbor.property.EntityKey;
 import dev.arbor.property.ShardRouter;
+import dev.arbor.testing.SmallDisk;
+import dev.arbor.transport.ChannelFactory;
+import dev.arbor.transport.MessageLimits;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.net.URI;
@@ -27,7 +30,6 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import dev.arbor.testing.SmallDisk;
 
 /**
  * A real fatal Lucene error in one shard: the index directory of shard 1 of group g is a 1 MiB
@@ -124,8 +126,8 @@ class ShardFatalErrorTest {
               .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
       assertThat(healthz.statusCode()).isEqualTo(503);
       assertThat(healthz.body()).contains("\"NOT_SERVING\"").contains("shard g/1 stopped after a fatal index error");
-      io.grpc.ManagedChannel ch = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder
-          .forAddress("127.0.0.1", api.server.grpcPort()).usePlaintext().build();
+      io.grpc.ManagedChannel ch = ChannelFactory.plaintext()
+          .open("127.0.0.1:" + api.server.grpcPort(), MessageLimits.MAX_MESSAGE_BYTES);
       try {
         assertThat(io.grpc.health.v1.HealthGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)
             .check(io.grpc.health.v1.HealthCheckRequest.getDefaultInstance()).getStatus())

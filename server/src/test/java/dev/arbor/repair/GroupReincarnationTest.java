@@ -37,8 +37,8 @@ import dev.arbor.server.RepairConfig;
 import dev.arbor.server.ServerConfig;
 import dev.arbor.storage.PropertyStore;
 import dev.arbor.storage.StoreEvents;
+import dev.arbor.transport.ChannelFactory;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -249,14 +249,14 @@ class GroupReincarnationTest {
 
     /** A channel to the node's internal listener (what peers call). */
     ManagedChannel channel(String id) {
-      return channels.computeIfAbsent(id, k -> NettyChannelBuilder.forAddress("127.0.0.1", servers.get(k).internalPort())
-          .usePlaintext().maxInboundMessageSize(64 << 20).build());
+      return channels.computeIfAbsent(id, k -> ChannelFactory.plaintext()
+          .open("127.0.0.1:" + servers.get(k).internalPort(), 64 << 20));
     }
 
     /** A channel to the node's admin listener (repair runs, tree builds). */
     ManagedChannel adminChannel(String id) {
-      return channels.computeIfAbsent("admin:" + id, k -> NettyChannelBuilder.forAddress("127.0.0.1",
-          servers.get(id).grpcPort()).usePlaintext().maxInboundMessageSize(64 << 20).build());
+      return channels.computeIfAbsent("admin:" + id, k -> ChannelFactory.plaintext()
+          .open("127.0.0.1:" + servers.get(id).grpcPort(), 64 << 20));
     }
 
     List<WriteOutcome> write(String node, List<PropertyRecord> records, Optional<GroupIncarnation> incarnation) {

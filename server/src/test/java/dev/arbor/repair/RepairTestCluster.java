@@ -1,6 +1,5 @@
 package dev.arbor.repair;
 
-import com.google.protobuf.ByteString;
 import dev.arbor.api.admin.v1.BuildTreesRequest;
 import dev.arbor.api.admin.v1.ShardBuildResult;
 import dev.arbor.api.admin.v1.TreeAdminServiceGrpc;
@@ -31,8 +30,8 @@ import dev.arbor.repair.handoff.HandOffSettings;
 import dev.arbor.server.DataNodeServer;
 import dev.arbor.server.RepairConfig;
 import dev.arbor.server.ServerConfig;
+import dev.arbor.transport.ChannelFactory;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -124,14 +123,14 @@ final class RepairTestCluster implements AutoCloseable {
 
   /** A channel to the node's internal listener (what peers call). */
   ManagedChannel channel(String id) {
-    return channels.computeIfAbsent(id, k -> NettyChannelBuilder.forAddress("127.0.0.1", nodes.get(k).internalPort())
-        .usePlaintext().maxInboundMessageSize(64 << 20).build());
+    return channels.computeIfAbsent(id, k -> ChannelFactory.plaintext()
+        .open("127.0.0.1:" + nodes.get(k).internalPort(), 64 << 20));
   }
 
   /** A channel to the node's admin listener (repair runs, tree builds). */
   ManagedChannel adminChannel(String id) {
-    return channels.computeIfAbsent("admin:" + id, k -> NettyChannelBuilder.forAddress("127.0.0.1",
-        nodes.get(id).grpcPort()).usePlaintext().maxInboundMessageSize(64 << 20).build());
+    return channels.computeIfAbsent("admin:" + id, k -> ChannelFactory.plaintext()
+        .open("127.0.0.1:" + nodes.get(id).grpcPort(), 64 << 20));
   }
 
   static int shardOf(String group, String id, int shards) {

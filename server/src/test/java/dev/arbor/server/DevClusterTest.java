@@ -27,10 +27,11 @@ import dev.arbor.liaison.RequestLimits;
 import dev.arbor.metadata.EmbeddedMetadataStore;
 import dev.arbor.metadata.EmbeddedNodeRegistry;
 import dev.arbor.property.HybridClock;
+import dev.arbor.transport.ChannelFactory;
+import dev.arbor.transport.MessageLimits;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -47,7 +48,8 @@ class DevClusterTest {
     ServerConfig template = ServerConfig.defaults(dir).withHost("127.0.0.1").withPorts(0, 0);
     try (DevCluster cluster = DevCluster.start(3, template, metadata, new EmbeddedNodeRegistry(), "127.0.0.1", 0, 0,
         RequestLimits.DEFAULTS, WriteConsistency.ALL)) {
-      ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", cluster.liaison().grpcPort()).usePlaintext().build();
+      ManagedChannel ch = ChannelFactory.plaintext()
+          .open("127.0.0.1:" + cluster.liaison().grpcPort(), MessageLimits.MAX_MESSAGE_BYTES);
       try {
         var groups = GroupRegistryServiceGrpc.newBlockingStub(ch);
         assertThatThrownBy(() -> groups.create(GroupRegistryServiceCreateRequest.newBuilder().setGroup(group("big", 3)).build()))

@@ -12,11 +12,12 @@ import dev.arbor.metadata.etcd.EtcdMetadataStore;
 import dev.arbor.metadata.etcd.EtcdNodeRegistry;
 import dev.arbor.metadata.etcd.EtcdProcess;
 import dev.arbor.property.HybridClock;
+import dev.arbor.transport.ChannelFactory;
+import dev.arbor.transport.MessageLimits;
 import io.grpc.ManagedChannel;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -38,7 +39,7 @@ class EtcdReadinessTest {
   @TempDir Path dir;
 
   private static ServingStatus health(int port) {
-    ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+    ManagedChannel ch = ChannelFactory.plaintext().open("127.0.0.1:" + port, MessageLimits.MAX_MESSAGE_BYTES);
     try {
       return HealthGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)
           .check(HealthCheckRequest.getDefaultInstance()).getStatus();

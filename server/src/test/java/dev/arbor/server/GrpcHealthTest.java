@@ -4,12 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.arbor.http.ApiClient;
+import dev.arbor.transport.ChannelFactory;
+import dev.arbor.transport.MessageLimits;
 import io.grpc.ManagedChannel;
 import io.grpc.health.v1.HealthCheckRequest;
-import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.List;
@@ -34,7 +35,8 @@ class GrpcHealthTest {
     try (ServingEndpoints endpoints = ServingEndpoints.start("127.0.0.1", 0, 0, List.of(),
         ServingEndpoints.newRegistry())) {
       endpoints.healthProblems(storage::get);
-      ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", endpoints.grpcPort()).usePlaintext().build();
+      ManagedChannel ch = ChannelFactory.plaintext()
+          .open("127.0.0.1:" + endpoints.grpcPort(), MessageLimits.MAX_MESSAGE_BYTES);
       ApiClient http = new ApiClient("http://127.0.0.1:" + endpoints.httpPort());
       try {
         assertThat(check(ch)).as("before markServing").isEqualTo(ServingStatus.NOT_SERVING);

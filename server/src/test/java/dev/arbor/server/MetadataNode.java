@@ -4,9 +4,9 @@ import dev.arbor.api.banyandb.common.v1.Catalog;
 import dev.arbor.api.banyandb.common.v1.Group;
 import dev.arbor.api.banyandb.common.v1.Metadata;
 import dev.arbor.api.banyandb.common.v1.ResourceOpts;
+import dev.arbor.api.banyandb.model.v1.Str;
 import dev.arbor.api.banyandb.model.v1.Tag;
 import dev.arbor.api.banyandb.model.v1.TagValue;
-import dev.arbor.api.banyandb.model.v1.Str;
 import dev.arbor.api.banyandb.property.v1.Property;
 import dev.arbor.api.cluster.v1.DataNodeServiceGrpc;
 import dev.arbor.api.cluster.v1.Key;
@@ -23,8 +23,9 @@ import dev.arbor.property.GroupIncarnation;
 import dev.arbor.property.HybridClock;
 import dev.arbor.property.PropertyRecord;
 import dev.arbor.property.ShardRouter;
+import dev.arbor.transport.ChannelFactory;
+import dev.arbor.transport.MessageLimits;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -86,7 +87,7 @@ final class MetadataNode implements AutoCloseable {
         .withRepair(new RepairConfig("off", Duration.ofMinutes(2), Duration.ofMinutes(1), Duration.ofHours(1),
             Duration.ofDays(3)));
     server = DataNodeServer.start("n1", config, metadata, registry, "127.0.0.1", Duration.ofMinutes(5));
-    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.internalPort()).usePlaintext().build();
+    channel = ChannelFactory.plaintext().open("127.0.0.1:" + server.internalPort(), MessageLimits.MAX_MESSAGE_BYTES);
   }
 
   void stop() {

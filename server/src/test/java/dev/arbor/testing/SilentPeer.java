@@ -18,11 +18,10 @@ import dev.arbor.api.repair.v1.RoundReport;
 import dev.arbor.api.repair.v1.RoundReportAck;
 import dev.arbor.api.repair.v1.SessionRequest;
 import dev.arbor.api.repair.v1.SessionResponse;
+import dev.arbor.transport.GrpcServers;
 import io.grpc.Server;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -34,8 +33,7 @@ public final class SilentPeer implements AutoCloseable {
   private final Server server;
 
   public SilentPeer() throws IOException {
-    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .addService(new DataNodeServiceGrpc.DataNodeServiceImplBase() {
+    server = GrpcServers.startBare("127.0.0.1", 0, new DataNodeServiceGrpc.DataNodeServiceImplBase() {
           @Override
           public void write(WriteRequest r, StreamObserver<WriteResponse> out) {
             // never answers
@@ -50,8 +48,7 @@ public final class SilentPeer implements AutoCloseable {
           public void queryShards(QueryShardsRequest r, StreamObserver<QueryShardsResponse> out) {
             // never answers
           }
-        })
-        .addService(new GossipServiceGrpc.GossipServiceImplBase() {
+        }, new GossipServiceGrpc.GossipServiceImplBase() {
           @Override
           public void propagate(PropagationRequest r, StreamObserver<PropagationResponse> out) {
             // never answers
@@ -61,14 +58,12 @@ public final class SilentPeer implements AutoCloseable {
           public void report(RoundReport r, StreamObserver<RoundReportAck> out) {
             // never answers
           }
-        })
-        .addService(new CoverageServiceGrpc.CoverageServiceImplBase() {
+        }, new CoverageServiceGrpc.CoverageServiceImplBase() {
           @Override
           public void covered(CoverageNotice n, StreamObserver<CoverageAck> out) {
             // never answers
           }
-        })
-        .addService(new RepairServiceGrpc.RepairServiceImplBase() {
+        }, new RepairServiceGrpc.RepairServiceImplBase() {
           @Override
           public StreamObserver<SessionRequest> repair(StreamObserver<SessionResponse> out) {
             return new StreamObserver<>() {
@@ -84,8 +79,7 @@ public final class SilentPeer implements AutoCloseable {
               public void onCompleted() {}
             };
           }
-        })
-        .build().start();
+        });
   }
 
   /** {@code host:port} of the peer. */

@@ -1,2 +1,5 @@
-/** Test fixtures shared across packages: real resources (filesystems) tests need and set up. */
+/**
+ * Test fixtures shared across packages: real resources (filesystems, silent peers) tests need and
+ * set up, and raw gRPC calls by method name for the role tables.
+ */
 package dev.arbor.testing;

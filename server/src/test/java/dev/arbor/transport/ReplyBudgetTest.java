@@ -14,11 +14,8 @@ import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ServerCalls;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -49,10 +46,9 @@ class ReplyBudgetTest {
           obs.onNext(BytesValue.of(ByteString.copyFrom(new byte[size])));
           obs.onCompleted();
         })).build();
-    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .addService(ServerInterceptors.intercept(replies, budget)).build().start();
-    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext()
-        .flowControlWindow(16 * 1024).maxInboundMessageSize(4 << 20).build();
+    server = GrpcServers.startBare("127.0.0.1", 0, ServerInterceptors.intercept(replies, budget));
+    channel = ChannelFactory.plaintext().withFlowControlWindow(16 * 1024)
+        .open("127.0.0.1:" + server.getPort(), 4 << 20);
     return budget;
   }
 

@@ -9,8 +9,8 @@ import dev.arbor.repair.GrpcGossipPeers;
 import dev.arbor.repair.RepairAdminGrpcService;
 import dev.arbor.repair.RepairRounds;
 import dev.arbor.repair.RoundObserver;
+import dev.arbor.transport.GrpcServers;
 import io.grpc.Server;
-import io.grpc.ServerBuilder;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -46,7 +46,7 @@ public final class TraceNode implements AutoCloseable {
         new GrpcGossipPeers(cluster, channels, peerDeadline), new Tracer(id, store), RoundObserver.NONE,
         Duration.ofMinutes(1));
     this.server =
-        ServerBuilder.forPort(0).addService(new RepairAdminGrpcService(rounds, query)).build().start();
+        GrpcServers.startBare("127.0.0.1", 0, new RepairAdminGrpcService(rounds, query));
   }
 
   public SpanStore store() {

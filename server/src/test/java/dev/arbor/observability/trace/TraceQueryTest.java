@@ -11,10 +11,11 @@ import dev.arbor.api.repair.v1.TracesRequest;
 import dev.arbor.api.repair.v1.TracesResponse;
 import dev.arbor.cluster.DataNode;
 import dev.arbor.errors.InvalidArgumentException;
+import dev.arbor.transport.ChannelFactory;
+import dev.arbor.transport.GrpcServers;
+import dev.arbor.transport.MessageLimits;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Server;
-import io.grpc.ServerBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
@@ -105,15 +106,12 @@ class TraceQueryTest {
 
   @Test
   void aPeerThatNeverAnswersIsCutOffByTheDeadline() throws IOException {
-    Server silent = ServerBuilder.forPort(0)
-        .addService(new RepairAdminServiceGrpc.RepairAdminServiceImplBase() {
+    Server silent = GrpcServers.startBare("127.0.0.1", 0, new RepairAdminServiceGrpc.RepairAdminServiceImplBase() {
           @Override
           public void traces(TracesRequest request, StreamObserver<TracesResponse> observer) {
             // Never answers.
           }
-        })
-        .build()
-        .start();
+        });
     extra.add(() -> silent.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
     // Only the silent peer: a short deadline must not race the real nodes on a loaded machine.
     List<DataNode> withSilent = List.of(n1.node(), DataNode.of("silent", "127.0.0.1:" + silent.getPort()));
@@ -138,7 +136,7 @@ class TraceQueryTest {
 
   @Test
   void overGrpcAnInvalidRequestIsInvalidArgument() throws InterruptedException {
-    ManagedChannel ch = ManagedChannelBuilder.forTarget(n1.target()).usePlaintext().build();
+    ManagedChannel ch = ChannelFactory.plaintext().open(n1.target(), MessageLimits.MAX_MESSAGE_BYTES);
     try {
       assertThatThrownBy(() -> RepairAdminServiceGrpc.newBlockingStub(ch)
               .traces(request().setSinceUnixMs(-5).setClusterWide(true).build()))

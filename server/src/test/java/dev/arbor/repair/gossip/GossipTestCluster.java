@@ -23,10 +23,9 @@ import dev.arbor.property.HybridClock;
 import dev.arbor.repair.GrpcGossipPeers;
 import dev.arbor.repair.RepairRounds;
 import dev.arbor.repair.RoundObserver;
+import dev.arbor.transport.GrpcServers;
 import io.grpc.Server;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -109,8 +108,7 @@ final class GossipTestCluster implements AutoCloseable {
       rounds = new RepairRounds(id, metadata, dataNodes, service::offer, peers, tracer, RoundObserver.NONE,
           Duration.ofSeconds(60));
       roundsRef[0] = rounds;
-      server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(service).build()
-          .start();
+      server = GrpcServers.startBare("127.0.0.1", 0, service);
       registered.put(id, "127.0.0.1:" + server.getPort());
       worker.start();
     }

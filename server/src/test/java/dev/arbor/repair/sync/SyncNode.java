@@ -8,14 +8,13 @@ import dev.arbor.property.ShardRouter;
 import dev.arbor.repair.tree.RepairTrees;
 import dev.arbor.storage.PropertyStore;
 import dev.arbor.storage.ShardWrite;
+import dev.arbor.transport.ChannelFactory;
+import dev.arbor.transport.GrpcServers;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -94,12 +93,10 @@ final class SyncNode implements AutoCloseable {
     Tracer tracer = new Tracer(id, SpanRecorder.NONE);
     RepairGrpcService svc = new RepairGrpcService(store, trees, any, incarnations, Duration.ofSeconds(30), tracer,
         observed, (g, s) -> {}, null, bulk, protocols);
-    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).maxInboundMessageSize(64 << 20)
-        .addStreamTracerFactory(wire).addService(ServerInterceptors.intercept(svc, faults)).build().start();
+    server = GrpcServers.startBare("127.0.0.1", 0, List.of(ServerInterceptors.intercept(svc, faults)), List.of(wire));
     client = new RepairSessionClient(id, store, trees, any, incarnations, Duration.ofSeconds(30), Duration.ofSeconds(30),
         observed, (g, s) -> {}, bulk, protocols);
-    channelToSelf = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext()
-        .maxInboundMessageSize(64 << 20).build();
+    channelToSelf = ChannelFactory.plaintext().open("127.0.0.1:" + server.getPort(), 64 << 20);
   }
 
   /** What this node's sessions reported (as the metrics would see it). */

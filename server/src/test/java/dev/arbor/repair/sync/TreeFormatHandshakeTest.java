@@ -11,14 +11,14 @@ import dev.arbor.api.repair.v1.SessionResponse;
 import dev.arbor.api.repair.v1.SlotHash;
 import dev.arbor.api.repair.v1.TreeRoot;
 import dev.arbor.repair.tree.TreeFileReader;
+import dev.arbor.transport.ChannelFactory;
+import dev.arbor.transport.GrpcServers;
+import dev.arbor.transport.MessageLimits;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -69,8 +69,7 @@ class TreeFormatHandshakeTest {
   @Test
   void aClientRefusesToDescendIntoAServerOfAnotherTreeFormat() throws Exception {
     List<SessionRequest.BodyCase> received = new CopyOnWriteArrayList<>();
-    Server old = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .addService(new RepairServiceGrpc.RepairServiceImplBase() {
+    Server old = GrpcServers.startBare("127.0.0.1", 0, new RepairServiceGrpc.RepairServiceImplBase() {
           @Override
           public StreamObserver<SessionRequest> repair(StreamObserver<SessionResponse> out) {
             return new StreamObserver<>() {
@@ -99,8 +98,8 @@ class TreeFormatHandshakeTest {
               }
             };
           }
-        }).build().start();
-    ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", old.getPort()).usePlaintext().build();
+        });
+    ManagedChannel ch = ChannelFactory.plaintext().open("127.0.0.1:" + old.getPort(), MessageLimits.MAX_MESSAGE_BYTES);
     try (SyncNode c = new SyncNode(dir, "client", 1)) {
       c.put(RepairSessionTest.rec("a", 10, 0, "x"), RepairSessionTest.rec("b", 10, 0, "y"));
       assertThatThrownBy(() -> c.client.run(ch, "old-node", G, 0, null, io.grpc.Deadline.after(30, TimeUnit.SECONDS)))

@@ -1,6 +1,5 @@
 package dev.arbor.repair.tree;
 
-import static dev.arbor.repair.tree.TreeTestSupport.UTF8_ORDER;
 import static dev.arbor.repair.tree.TreeTestSupport.str;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -13,11 +12,9 @@ import dev.arbor.storage.StoreEvents;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.TreeMap;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -67,9 +64,8 @@ class LiveTreeRandomizedTest {
     System.out.println("[LiveTreeRandomizedTest] seed=" + seed + " (replay with -Darbor.test.seed=" + seed + ")");
     Random rnd = new Random(seed);
     openNode();
-    // The model: every key's stored record, decided by last-write-wins as the store decides.
-    Map<EntityKey, PropertyRecord> model = new TreeMap<>((a, b) -> UTF8_ORDER.compare(a.entity(), b.entity()));
-    long rev = 1_000;
+    RandomHistory history = new RandomHistory(G, SHARD, rnd, () -> store);
+    Map<EntityKey, PropertyRecord> model = history.model();
     // Builds over the whole run: the counter restarts with each node, and a node reopened on a
     // current tree file may go live without building at all.
     long buildsOfClosedNodes = 0;
@@ -78,42 +74,23 @@ class LiveTreeRandomizedTest {
       String what;
       if (op < 40) {
         what = "apply";
-        EntityKey k = key(rnd);
-        PropertyRecord r = TreeTestSupport.live(k, rev += 1 + rnd.nextInt(3), str("v", Long.toString(rnd.nextLong())));
-        TreeTestSupport.putLww(store, SHARD, r);
-        model.merge(k, r, (a, b) -> LastWriteWins.beats(b, a) ? b : a);
+        history.apply();
       } else if (op < 55) {
         what = "delete";
-        List<EntityKey> keys = new ArrayList<>(model.keySet());
-        if (keys.isEmpty()) {
+        if (!history.delete()) {
           continue;
         }
-        EntityKey k = keys.get(rnd.nextInt(keys.size()));
-        PropertyRecord t = model.get(k).tombstoneAt(rev += 1, rev * 1_000);
-        TreeTestSupport.putLww(store, SHARD, t);
-        model.merge(k, t, (a, b) -> LastWriteWins.beats(b, a) ? b : a);
       } else if (op < 75) {
         what = "repair push";
-        List<ShardWrite> batch = new ArrayList<>();
-        for (int i = 0, n = 1 + rnd.nextInt(20); i < n; i++) {
-          EntityKey k = key(rnd);
-          // Some pushes lose to what is stored (older), some repeat a key in one batch.
-          long r = rnd.nextInt(4) == 0 ? 500 + rnd.nextInt(400) : (rev += 1);
-          batch.add(new ShardWrite(G, SHARD, TreeTestSupport.live(k, r, str("p", Integer.toString(i)))));
-        }
-        store.applyEach(batch);
-        for (ShardWrite w : batch) {
-          model.merge(w.record().key(), w.record(), (a, b) -> LastWriteWins.beats(b, a) ? b : a);
-        }
+        history.repairPush();
       } else if (op < 85) {
         what = "batch update";
         List<EntityKey> keys = new ArrayList<>();
         for (int i = 0, n = 1 + rnd.nextInt(10); i < n; i++) {
-          keys.add(key(rnd));
+          keys.add(history.randomKey());
         }
         keys = keys.stream().distinct().toList();
-        long base = rev;
-        rev += keys.size() + 1;
+        long base = history.takeRevisions(keys.size() + 1);
         List<PropertyRecord> stored = store.updateBatch(G, keys, k -> SHARD,
             cur -> null); // decide per key below
         assertThat(stored).isEmpty();
@@ -121,13 +98,11 @@ class LiveTreeRandomizedTest {
         for (EntityKey k : keys) {
           PropertyRecord r = TreeTestSupport.live(k, base + (++i), str("b", "x"));
           store.updateBatch(G, List.of(k), x -> SHARD, cur -> LastWriteWins.beats(r, cur) ? r : null);
-          model.merge(k, r, (a, b) -> LastWriteWins.beats(b, a) ? b : a);
+          history.merge(r);
         }
       } else if (op < 89) {
         what = "purge";
-        long cutoff = rev * 1_000;
-        store.purgeTombstones(cutoff);
-        model.values().removeIf(PropertyRecord::deleted);
+        history.purge();
       } else if (op < 95) {
         what = "scrub";
         BuildResult b = trees.build(G, SHARD, false);
@@ -161,7 +136,7 @@ class LiveTreeRandomizedTest {
   @Test
   void aScrubDetectsCountsAndHealsAWrongIncrementalTree() throws Exception {
     openNode();
-    Map<EntityKey, PropertyRecord> model = new TreeMap<>((a, b) -> UTF8_ORDER.compare(a.entity(), b.entity()));
+    Map<EntityKey, PropertyRecord> model = RandomHistory.newModel();
     for (int i = 0; i < 50; i++) {
       PropertyRecord r = TreeTestSupport.live(new EntityKey(G, "n", "k" + i), 10 + i, str("v", "x" + i));
       TreeTestSupport.put(store, SHARD, r);
@@ -238,7 +213,7 @@ class LiveTreeRandomizedTest {
     }
     assertThat(failed.get()).isNull();
     assertThat(trees.scrubMismatches()).as("scrubs that disagreed with the incremental tree").isZero();
-    Map<EntityKey, PropertyRecord> sorted = new TreeMap<>((a, b) -> UTF8_ORDER.compare(a.entity(), b.entity()));
+    Map<EntityKey, PropertyRecord> sorted = RandomHistory.newModel();
     sorted.putAll(model);
     assertMatches(sorted, trees.ensureCurrent(G, SHARD, Duration.ofSeconds(30)), "after the writers stopped");
     assertThat(trees.build(G, SHARD, true).outcome()).isEqualTo(BuildResult.Outcome.BUILT);
@@ -246,37 +221,6 @@ class LiveTreeRandomizedTest {
   }
 
   private void assertMatches(Map<EntityKey, PropertyRecord> model, TreeSummary s, String when) throws Exception {
-    List<TreeLeaf> expected = new ArrayList<>();
-    Map<String, String> want = new TreeMap<>(UTF8_ORDER);
-    for (PropertyRecord r : model.values()) {
-      expected.add(new TreeLeaf(r.key().entityUtf8(), r.sha()));
-      want.put(r.key().entity(), HexFormat.of().formatHex(r.sha()));
-    }
-    byte[] root = TreeTestSupport.expectedRoot(TreeTestSupport.bySlot(expected, SLOTS));
-    Map<String, String> got = new TreeMap<>(UTF8_ORDER);
-    try (ServedTree t = trees.acquire(G, SHARD).orElseThrow()) {
-      assertThat(t.summary().rootHex()).isEqualTo(s.rootHex());
-      for (TreeLeaf l : TreeTestSupport.allLeaves(t)) {
-        assertThat(TreeHasher.slotOf(l.entityUtf8(), SLOTS)).isIn(slotIndexes(l));
-        got.put(l.entity(), HexFormat.of().formatHex(l.sha()));
-      }
-    }
-    assertThat(got).as("%s: the leaves a session streams", when).isEqualTo(want);
-    List<List<TreeLeaf>> bySlot = TreeTestSupport.bySlot(expected, SLOTS);
-    for (int i = 0; i < SLOTS; i++) {
-      assertThat(s.slots().get(i).leafCount()).as("%s: leaves of slot %d", when, i).isEqualTo(bySlot.get(i).size());
-      assertThat(HexFormat.of().formatHex(s.slots().get(i).hash())).as("%s: hash of slot %d %s", when, i, bySlot.get(i))
-          .isEqualTo(HexFormat.of().formatHex(TreeTestSupport.expectedSlotHash(bySlot.get(i))));
-    }
-    assertThat(s.rootHex()).as("%s: root", when).isEqualTo(HexFormat.of().formatHex(root));
-    assertThat(s.leafCount()).as("%s: leaves", when).isEqualTo(model.size());
-  }
-
-  private static List<Integer> slotIndexes(TreeLeaf l) {
-    return List.of(TreeHasher.slotOf(l.entityUtf8(), SLOTS));
-  }
-
-  private static EntityKey key(Random rnd) {
-    return new EntityKey(G, rnd.nextBoolean() ? "svc" : "svc-b", "id-" + rnd.nextInt(60));
+    RandomHistory.assertTreeMatches(trees, G, SHARD, SLOTS, model, s, when);
   }
 }

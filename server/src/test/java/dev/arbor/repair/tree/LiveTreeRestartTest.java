@@ -1,15 +1,12 @@
 package dev.arbor.repair.tree;
 
-import static dev.arbor.repair.tree.TreeTestSupport.UTF8_ORDER;
 import static dev.arbor.repair.tree.TreeTestSupport.str;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.arbor.property.EntityKey;
-import dev.arbor.property.LastWriteWins;
 import dev.arbor.property.PropertyRecord;
 import dev.arbor.storage.FileTrees;
 import dev.arbor.storage.PropertyStore;
-import dev.arbor.storage.ShardWrite;
 import dev.arbor.storage.StoreEvents;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -18,12 +15,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HexFormat;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -105,11 +98,11 @@ class LiveTreeRestartTest {
     System.out.println("[LiveTreeRestartTest] seed=" + seed + " (replay with -Darbor.test.seed=" + seed + ")");
     Random rnd = new Random(seed);
     openNode();
-    Map<EntityKey, PropertyRecord> model = new TreeMap<>((a, b) -> UTF8_ORDER.compare(a.entity(), b.entity()));
+    RandomHistory history = new RandomHistory(G, SHARD, rnd, () -> store);
+    Map<EntityKey, PropertyRecord> model = history.model();
     // Tombstones purged since the last checkpoint: their WAL records are still there, so a crash's
     // replay stores them again (harmless: a tombstone; the next purge removes it).
-    Map<EntityKey, PropertyRecord> purgedSinceCheckpoint = new TreeMap<>((a, b) -> UTF8_ORDER.compare(a.entity(), b.entity()));
-    long rev = 1_000;
+    Map<EntityKey, PropertyRecord> purgedSinceCheckpoint = RandomHistory.newModel();
     int resumedRestarts = 0;
     for (int step = 0; step < 80; step++) {
       int op = rnd.nextInt(100);
@@ -117,37 +110,18 @@ class LiveTreeRestartTest {
       boolean liveBefore = trees.isLive(G, SHARD);
       if (op < 35) {
         what = "apply";
-        EntityKey k = key(rnd);
-        PropertyRecord r = TreeTestSupport.live(k, rev += 1 + rnd.nextInt(3), str("v", Long.toString(rnd.nextLong())));
-        TreeTestSupport.putLww(store, SHARD, r);
-        model.merge(k, r, (a, b) -> LastWriteWins.beats(b, a) ? b : a);
+        history.apply();
       } else if (op < 47) {
         what = "delete";
-        List<EntityKey> keys = new ArrayList<>(model.keySet());
-        if (keys.isEmpty()) {
+        if (!history.delete()) {
           continue;
         }
-        EntityKey k = keys.get(rnd.nextInt(keys.size()));
-        PropertyRecord t = model.get(k).tombstoneAt(rev += 1, rev * 1_000);
-        TreeTestSupport.putLww(store, SHARD, t);
-        model.merge(k, t, (a, b) -> LastWriteWins.beats(b, a) ? b : a);
       } else if (op < 62) {
         what = "repair push";
-        List<ShardWrite> batch = new ArrayList<>();
-        for (int i = 0, n = 1 + rnd.nextInt(20); i < n; i++) {
-          EntityKey k = key(rnd);
-          long r = rnd.nextInt(4) == 0 ? 500 + rnd.nextInt(400) : (rev += 1);
-          batch.add(new ShardWrite(G, SHARD, TreeTestSupport.live(k, r, str("p", Integer.toString(i)))));
-        }
-        store.applyEach(batch);
-        for (ShardWrite w : batch) {
-          model.merge(w.record().key(), w.record(), (a, b) -> LastWriteWins.beats(b, a) ? b : a);
-        }
+        history.repairPush();
       } else if (op < 65) {
         what = "purge";
-        store.purgeTombstones(rev * 1_000);
-        model.values().stream().filter(PropertyRecord::deleted).forEach(r -> purgedSinceCheckpoint.put(r.key(), r));
-        model.values().removeIf(PropertyRecord::deleted);
+        history.purge().forEach(r -> purgedSinceCheckpoint.put(r.key(), r));
       } else if (op < 75) {
         what = "checkpoint";
         store.checkpoint();
@@ -273,7 +247,7 @@ class LiveTreeRestartTest {
   /** Opens a node, builds the shard's tree (live from then on) and writes past the build. */
   private Map<EntityKey, PropertyRecord> liveShardWithWrites(int n) throws Exception {
     openNode();
-    Map<EntityKey, PropertyRecord> model = new TreeMap<>((a, b) -> UTF8_ORDER.compare(a.entity(), b.entity()));
+    Map<EntityKey, PropertyRecord> model = RandomHistory.newModel();
     for (int i = 0; i < n; i++) {
       PropertyRecord r = TreeTestSupport.live(new EntityKey(G, "n", "k" + i), 10 + i, str("v", "x" + i));
       TreeTestSupport.put(store, SHARD, r);
@@ -287,26 +261,6 @@ class LiveTreeRestartTest {
   }
 
   private void assertMatches(Map<EntityKey, PropertyRecord> model, TreeSummary s, String when) throws IOException {
-    List<TreeLeaf> expected = new ArrayList<>();
-    Map<String, String> want = new TreeMap<>(UTF8_ORDER);
-    for (PropertyRecord r : model.values()) {
-      expected.add(new TreeLeaf(r.key().entityUtf8(), r.sha()));
-      want.put(r.key().entity(), HexFormat.of().formatHex(r.sha()));
-    }
-    Map<String, String> got = new TreeMap<>(UTF8_ORDER);
-    try (ServedTree t = trees.acquire(G, SHARD).orElseThrow()) {
-      assertThat(t.summary().rootHex()).isEqualTo(s.rootHex());
-      for (TreeLeaf l : TreeTestSupport.allLeaves(t)) {
-        got.put(l.entity(), HexFormat.of().formatHex(l.sha()));
-      }
-    }
-    assertThat(got).as("%s: the leaves a session streams", when).isEqualTo(want);
-    byte[] root = TreeTestSupport.expectedRoot(TreeTestSupport.bySlot(expected, SLOTS));
-    assertThat(s.rootHex()).as("%s: root", when).isEqualTo(HexFormat.of().formatHex(root));
-    assertThat(s.leafCount()).as("%s: leaves", when).isEqualTo(model.size());
-  }
-
-  private static EntityKey key(Random rnd) {
-    return new EntityKey(G, rnd.nextBoolean() ? "svc" : "svc-b", "id-" + rnd.nextInt(60));
+    RandomHistory.assertTreeMatches(trees, G, SHARD, SLOTS, model, s, when);
   }
 }

@@ -18,8 +18,9 @@ import dev.arbor.property.PropertyRecord;
 import dev.arbor.server.DataNodeServer;
 import dev.arbor.server.RepairConfig;
 import dev.arbor.server.ServerConfig;
+import dev.arbor.transport.ChannelFactory;
+import dev.arbor.transport.MessageLimits;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
@@ -73,7 +74,8 @@ class RepairRunCommandTest {
       w.addProperties(StoredProperties.toProto("two", 0,
           PropertyRecord.live(new EntityKey("two", "t", "p" + i), 100 + i, 100 + i, src)));
     }
-    ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", n1.internalPort()).usePlaintext().build();
+    ManagedChannel ch = ChannelFactory.plaintext()
+        .open("127.0.0.1:" + n1.internalPort(), MessageLimits.MAX_MESSAGE_BYTES);
     try {
       assertThat(DataNodeServiceGrpc.newBlockingStub(ch).write(w.build()).getStored()).isEqualTo(25);
     } finally {

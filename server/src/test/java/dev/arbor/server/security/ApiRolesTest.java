@@ -7,30 +7,23 @@ import dev.arbor.api.banyandb.common.v1.ServiceGrpc;
 import dev.arbor.api.banyandb.database.v1.GroupRegistryServiceGrpc;
 import dev.arbor.api.banyandb.database.v1.PropertyRegistryServiceGrpc;
 import dev.arbor.api.banyandb.property.v1.PropertyServiceGrpc;
+import dev.arbor.testing.RawCalls;
 import dev.arbor.transport.ClientSecurity;
 import dev.arbor.transport.Credentials;
 import dev.arbor.transport.HttpAuth;
 import dev.arbor.transport.Role;
 import dev.arbor.transport.SecurityConfig;
-import io.grpc.CallOptions;
-import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServiceDescriptor;
 import io.grpc.Status;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -109,7 +102,7 @@ class ApiRolesTest {
   @MethodSource("cases")
   void roleIsEnforcedPerRpc(String method, MethodDescriptor.MethodType type, Role role, Role needed)
       throws Exception {
-    Status.Code code = callWithEmptyRequest(AS.get(role), method, type);
+    Status.Code code = RawCalls.callWithEmptyRequest(AS.get(role), method, type).getCode();
     if (role.includes(needed)) {
       assertThat(code).as("%s as %s", method, role).isNotIn(Status.Code.PERMISSION_DENIED,
           Status.Code.UNAUTHENTICATED);
@@ -117,39 +110,4 @@ class ApiRolesTest {
       assertThat(code).as("%s as %s", method, role).isEqualTo(Status.Code.PERMISSION_DENIED);
     }
   }
-
-  /** Sends one empty message (a valid encoding of any request) and returns the call's status. */
-  private static Status.Code callWithEmptyRequest(ManagedChannel ch, String method, MethodDescriptor.MethodType type)
-      throws Exception {
-    MethodDescriptor<byte[], byte[]> raw = MethodDescriptor.<byte[], byte[]>newBuilder()
-        .setFullMethodName(method).setType(type).setRequestMarshaller(BYTES).setResponseMarshaller(BYTES).build();
-    ClientCall<byte[], byte[]> call = ch.newCall(raw, CallOptions.DEFAULT.withDeadlineAfter(20, TimeUnit.SECONDS));
-    CompletableFuture<Status> done = new CompletableFuture<>();
-    call.start(new ClientCall.Listener<>() {
-      @Override
-      public void onClose(Status status, Metadata trailers) {
-        done.complete(status);
-      }
-    }, new Metadata());
-    call.request(Integer.MAX_VALUE);
-    call.sendMessage(new byte[0]);
-    call.halfClose();
-    return done.get(30, TimeUnit.SECONDS).getCode();
-  }
-
-  private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-    @Override
-    public InputStream stream(byte[] value) {
-      return new ByteArrayInputStream(value);
-    }
-
-    @Override
-    public byte[] parse(InputStream stream) {
-      try {
-        return stream.readAllBytes();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-  };
 }

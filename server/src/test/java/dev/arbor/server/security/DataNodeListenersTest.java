@@ -14,23 +14,18 @@ import dev.arbor.property.HybridClock;
 import dev.arbor.server.DataNodeServer;
 import dev.arbor.server.RepairConfig;
 import dev.arbor.server.ServerConfig;
+import dev.arbor.testing.RawCalls;
 import dev.arbor.transport.ChannelFactory;
 import dev.arbor.transport.ClientSecurity;
 import dev.arbor.transport.Credentials;
 import dev.arbor.transport.HttpAuth;
 import dev.arbor.transport.Role;
 import dev.arbor.transport.SecurityConfig;
-import io.grpc.CallOptions;
-import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
-import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServiceDescriptor;
 import io.grpc.Status;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -38,8 +33,6 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -115,7 +108,7 @@ class DataNodeListenersTest {
   @ParameterizedTest(name = "{2} calls {0} on the admin listener")
   @MethodSource("adminCases")
   void everyAdminRpcNeedsTheAdminRole(String method, MethodDescriptor.MethodType type, Role role) throws Exception {
-    Status status = call(AS.get(role), method, type);
+    Status status = RawCalls.callWithEmptyRequest(AS.get(role), method, type);
     if (role == Role.ADMIN) {
       assertThat(status.getCode()).as("%s as admin", method).isNotIn(Status.Code.PERMISSION_DENIED,
           Status.Code.UNAUTHENTICATED, Status.Code.UNIMPLEMENTED);
@@ -131,10 +124,10 @@ class DataNodeListenersTest {
     MethodDescriptor.MethodType type = RepairAdminServiceGrpc.getTracesMethod().getType();
     ManagedChannel anonymous = ChannelFactory.plaintext().open("127.0.0.1:" + node.grpcPort(), 1 << 20);
     CHANNELS.add(anonymous);
-    assertThat(call(anonymous, method, type).getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
-    assertThat(call(admin(new Credentials("ops", "wrong")), method, type).getCode())
+    assertThat(RawCalls.callWithEmptyRequest(anonymous, method, type).getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+    assertThat(RawCalls.callWithEmptyRequest(admin(new Credentials("ops", "wrong")), method, type).getCode())
         .isEqualTo(Status.Code.UNAUTHENTICATED);
-    assertThat(call(admin(new Credentials("nobody", "a-pw")), method, type).getCode())
+    assertThat(RawCalls.callWithEmptyRequest(admin(new Credentials("nobody", "a-pw")), method, type).getCode())
         .isEqualTo(Status.Code.UNAUTHENTICATED);
   }
 
@@ -142,7 +135,7 @@ class DataNodeListenersTest {
   void eachListenerServesOnlyItsOwnServices() throws Exception {
     for (ServiceDescriptor s : INTERNAL) {
       for (MethodDescriptor<?, ?> m : s.getMethods()) {
-        assertThat(call(AS.get(Role.ADMIN), m.getFullMethodName(), m.getType()).getCode())
+        assertThat(RawCalls.callWithEmptyRequest(AS.get(Role.ADMIN), m.getFullMethodName(), m.getType()).getCode())
             .as("%s on the admin listener", m.getFullMethodName()).isEqualTo(Status.Code.UNIMPLEMENTED);
       }
     }
@@ -154,7 +147,7 @@ class DataNodeListenersTest {
         RepairAdminServiceGrpc.getRunRepairMethod().getFullMethodName());
     for (ServiceDescriptor s : ADMIN) {
       for (MethodDescriptor<?, ?> m : s.getMethods()) {
-        Status.Code code = call(internal, m.getFullMethodName(), m.getType()).getCode();
+        Status.Code code = RawCalls.callWithEmptyRequest(internal, m.getFullMethodName(), m.getType()).getCode();
         if (m.getFullMethodName().equals(RepairAdminServiceGrpc.getRunRepairMethod().getFullMethodName())) {
           // Served: the empty request names no group.
           assertThat(code).as("%s on the internal listener", m.getFullMethodName())
@@ -169,42 +162,8 @@ class DataNodeListenersTest {
     }
     for (ServiceDescriptor s : INTERNAL) {
       MethodDescriptor<?, ?> m = s.getMethods().iterator().next();
-      assertThat(call(internal, m.getFullMethodName(), m.getType()).getCode())
+      assertThat(RawCalls.callWithEmptyRequest(internal, m.getFullMethodName(), m.getType()).getCode())
           .as("%s on the internal listener", m.getFullMethodName()).isNotEqualTo(Status.Code.UNIMPLEMENTED);
     }
   }
-
-  /** Sends one empty message (a valid encoding of any request) and returns the call's status. */
-  private static Status call(ManagedChannel ch, String method, MethodDescriptor.MethodType type) throws Exception {
-    MethodDescriptor<byte[], byte[]> raw = MethodDescriptor.<byte[], byte[]>newBuilder()
-        .setFullMethodName(method).setType(type).setRequestMarshaller(BYTES).setResponseMarshaller(BYTES).build();
-    ClientCall<byte[], byte[]> call = ch.newCall(raw, CallOptions.DEFAULT.withDeadlineAfter(20, TimeUnit.SECONDS));
-    CompletableFuture<Status> done = new CompletableFuture<>();
-    call.start(new ClientCall.Listener<>() {
-      @Override
-      public void onClose(Status status, Metadata trailers) {
-        done.complete(status);
-      }
-    }, new Metadata());
-    call.request(Integer.MAX_VALUE);
-    call.sendMessage(new byte[0]);
-    call.halfClose();
-    return done.get(30, TimeUnit.SECONDS);
-  }
-
-  private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-    @Override
-    public InputStream stream(byte[] value) {
-      return new ByteArrayInputStream(value);
-    }
-
-    @Override
-    public byte[] parse(InputStream stream) {
-      try {
-        return stream.readAllBytes();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-  };
 }

@@ -50,11 +50,10 @@ public final class DataCommand implements Callable<Integer> {
       try (DataNodeServer node = DataNodeServer.start(
           nodeId, config, meta.store(), meta.registry(), advertiseHost, meta.nodeTtl, adminSecurity,
           internalListener)) {
-        System.out.printf("Arbor data node %s serving %s (internal, %s), admin gRPC on %s:%d, HTTP %d (%s),"
-                + " data in %s%n",
+        ServingLine.print(System.out, "Arbor data node %s serving %s (internal, %s), admin gRPC on %s:%d, HTTP %d (%s),"
+                + " data in %s",
             nodeId, node.advertisedAddress(), internalListener.tls() == null ? "plaintext" : "mutual TLS",
             listen.host, node.grpcPort(), node.httpPort(), security.describe(), dataDir.toAbsolutePath());
-        System.out.flush();
         signal.await();
         System.out.println("Arbor data node " + nodeId + " shutting down");
       }

@@ -75,13 +75,12 @@ public final class DevClusterCommand implements Callable<Integer> {
       try (DevCluster dev = DevCluster.start(dataNodes, template, metadata, registries, listen.host,
           listen.grpcPort, listen.httpPort, limits.limits(), level, fanOut)) {
         for (DataNodeServer n : dev.dataNodes()) {
-          System.out.printf("data node %s: %s (HTTP %d, admin gRPC %d)%n", n.nodeId(), n.advertisedAddress(),
+          ServingLine.print(System.out, "data node %s: %s (HTTP %d, admin gRPC %d)", n.nodeId(), n.advertisedAddress(),
               n.httpPort(), n.grpcPort());
         }
-        System.out.printf("Arbor dev cluster: liaison serving gRPC on %s:%d, HTTP on %s:%d, %d data node(s), data in %s%n",
+        ServingLine.print(System.out, "Arbor dev cluster: liaison serving gRPC on %s:%d, HTTP on %s:%d, %d data node(s), data in %s",
             listen.host, dev.liaison().grpcPort(), listen.host, dev.liaison().httpPort(), dataNodes,
             baseDir.toAbsolutePath());
-        System.out.flush();
         signal.await();
         System.out.println("Arbor dev cluster shutting down");
       }

@@ -76,10 +76,10 @@ public final class LiaisonCommand implements Callable<Integer> {
       try (LiaisonServer liaison = LiaisonServer.start(listen.host, listen.grpcPort, listen.httpPort,
           meta.store(), meta.registry(), limits.limits(), level, nodeTimeout, repairQueue,
           HybridClock.systemOffsetBy(testClockOffset.toNanos()), listen.serverLimits(), fanOut, securityConfig, membership)) {
-        System.out.printf("Arbor liaison serving gRPC on %s:%d, HTTP on %s:%d (%s; node id %s, to data nodes: %s)%n",
+        ServingLine.print(System.out,
+            "Arbor liaison serving gRPC on %s:%d, HTTP on %s:%d (%s; node id %s, to data nodes: %s)",
             listen.host, liaison.grpcPort(), listen.host, liaison.httpPort(), security.describe(),
             membership.nodeId(), membership.tls() == null ? "plaintext" : "mutual TLS");
-        System.out.flush();
         signal.await();
         System.out.println("Arbor liaison shutting down");
       }

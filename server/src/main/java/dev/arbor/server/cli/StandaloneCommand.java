@@ -32,11 +32,10 @@ public final class StandaloneCommand implements Callable<Integer> {
     dev.arbor.transport.SecurityConfig securityConfig = security.config();
     UntilSignal signal = new UntilSignal();
     try (StandaloneServer server = StandaloneServer.start(config, securityConfig)) {
-      System.out.printf(
-          "Arbor standalone serving gRPC on %s:%d, HTTP on %s:%d, data in %s (%s)%n",
+      ServingLine.print(System.out,
+          "Arbor standalone serving gRPC on %s:%d, HTTP on %s:%d, data in %s (%s)",
           listen.host, server.grpcPort(), listen.host, server.httpPort(), dataDir.toAbsolutePath(),
           security.describe());
-      System.out.flush();
       signal.await();
       System.out.println("Arbor standalone shutting down");
     }

@@ -35,9 +35,10 @@ import org.slf4j.LoggerFactory;
  * build per shard runs at a time; a concurrent request is answered {@link Outcome#BUSY}. A tree
  * or state file that fails a check is logged, deleted and rebuilt — never served.
  *
- * <p>After its first build in this process a shard's tree is <b>live</b>: every record the store
- * writes updates its slot hash ({@link LiveTree}), so sessions use it at once instead of waiting
- * for a rebuild. The build's commit is taken with writes held off and the notices of writes after
+ * <p>After its first build in this process (or, for a shard created empty here, from its creation;
+ * after a restart, from its journal) a shard's tree is <b>live</b>: every record the store writes
+ * updates its slot hash ({@link LiveTree}), so sessions use it at once instead of waiting for a
+ * rebuild. Its journal ({@link LiveJournal}) gets one appended block per store checkpoint. The build's commit is taken with writes held off and the notices of writes after
  * it are replayed onto the new checkpoint, so no write is missed or counted twice. Changes the
  * store cannot describe per record (tombstone purge, bulk attach) end the live state; the next
  * session rebuilds. Every later build doubles as a <b>scrub</b>: the tree built from a snapshot is

@@ -88,6 +88,30 @@ public final class ArborServer implements AutoCloseable {
     return b;
   }
 
+  /**
+   * {@code arbor dev-cluster --data-nodes N --base-dir D} (a liaison and N data nodes in one JVM)
+   * on fresh loopback ports; ready once its liaison serves (after it printed the data nodes'
+   * addresses).
+   */
+  public static Builder devCluster(ArborJar jar, int dataNodes, Path baseDir) {
+    Builder b = new Builder(jar, "dev-cluster");
+    b.roleArgs.addAll(List.of("--data-nodes", Integer.toString(dataNodes),
+        "--base-dir", baseDir.toAbsolutePath().toString()));
+    b.readyLine = "Arbor dev cluster: liaison serving";
+    return b;
+  }
+
+  /**
+   * A server that is not in a jar but takes the same listener flags and serves {@code /health}
+   * ({@code --grpc-host 127.0.0.1 --grpc-port P --http-port H}): {@code mainClass} from {@code
+   * classPath} (the benchmarks' no-storage ceiling server).
+   */
+  public static Builder mainClass(String classPath, String mainClass) {
+    Builder b = new Builder(null, "");
+    b.launcher = List.of("-cp", classPath, mainClass);
+    return b;
+  }
+
   /** {@code arbor liaison --metadata M} on fresh loopback ports; ready once serving. */
   public static Builder liaison(ArborJar jar, String metadata) {
     Builder b = new Builder(jar, "liaison");
@@ -107,7 +131,10 @@ public final class ArborServer implements AutoCloseable {
   /** How to start one role; {@link #start(Duration)} or {@link #launch()} it. */
   public static final class Builder {
     private final ArborJar jar;
+    /** The role word ({@code data}...); "" for listener flags without one; null for neither. */
     private final String role;
+    private final List<String> roleArgs = new ArrayList<>();
+    private List<String> launcher;
     private String name;
     private String nodeId;
     private Path dataDir;
@@ -125,7 +152,8 @@ public final class ArborServer implements AutoCloseable {
     private Builder(ArborJar jar, String role) {
       this.jar = jar;
       this.role = role;
-      this.name = role == null ? "arbor" : role;
+      this.name = role == null || role.isEmpty() ? "arbor" : role;
+      this.launcher = jar == null ? List.of() : List.of("-jar", jar.path().toString());
     }
 
     /** The name in messages and events. */
@@ -196,7 +224,10 @@ public final class ArborServer implements AutoCloseable {
       }
       List<String> args = new ArrayList<>();
       if (role != null) {
-        args.add(role);
+        if (!role.isEmpty()) {
+          args.add(role);
+        }
+        args.addAll(roleArgs);
         if (nodeId != null) {
           args.addAll(List.of("--node-id", nodeId));
         }
@@ -218,8 +249,7 @@ public final class ArborServer implements AutoCloseable {
       List<String> command = new ArrayList<>();
       command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       command.addAll(jvmOpts);
-      command.add("-jar");
-      command.add(jar.path().toString());
+      command.addAll(launcher);
       command.addAll(args);
       ArborServer server = new ArborServer(this, grpc, http, internal, args, command);
       server.launchProcess();
@@ -453,7 +483,7 @@ public final class ArborServer implements AutoCloseable {
     return internalPort < 0 ? grpcTarget() : "127.0.0.1:" + internalPort;
   }
 
-  /** The arguments after {@code -jar arbor.jar}. */
+  /** The arguments after {@code -jar arbor.jar} (or the main class). */
   public List<String> args() {
     return args;
   }

@@ -162,7 +162,7 @@ public final class ArborServer implements AutoCloseable {
       return this;
     }
 
-    /** Where stdout and stderr go (appended; its directory is also the process's cwd). Required. */
+    /** Where stdout and stderr go (a restart appends); its directory is the process's cwd. Required. */
     public Builder log(Path log) {
       this.log = log;
       return this;

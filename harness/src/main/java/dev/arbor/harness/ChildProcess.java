@@ -12,7 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One command run as a child process, stdout and stderr appended to one log file. It can be
+ * One command run as a child process, stdout and stderr in one log file. It can be
  * launched again with the same command (a restart); {@link #output()} is what the current launch
  * wrote, so waiting for a line never matches the previous run's.
  */
@@ -46,16 +46,21 @@ public final class ChildProcess {
     this.workingDir = workingDir;
   }
 
-  /** Starts the command (again, after it exited); output is appended to the log. */
+  /**
+   * Starts the command. The first launch starts the log afresh (a file left by an earlier run of
+   * the same name is replaced); a relaunch after an exit appends to it.
+   */
   public synchronized void launch() {
     if (process != null && process.isAlive()) {
       throw new IllegalStateException(name + " is still running (pid " + process.pid() + ")");
     }
     try {
       Files.createDirectories(log.getParent());
-      logOffset = Files.exists(log) ? Files.size(log) : 0;
+      boolean first = process == null;
+      logOffset = !first && Files.exists(log) ? Files.size(log) : 0;
       process = new ProcessBuilder(command).redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+          .redirectOutput(first ? ProcessBuilder.Redirect.to(log.toFile())
+              : ProcessBuilder.Redirect.appendTo(log.toFile()))
           .directory(workingDir.toFile()).start();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start " + name + ": " + String.join(" ", command), e);

@@ -220,8 +220,12 @@ public final class ClusterOfProcesses implements AutoCloseable {
     }
   }
 
-  /** Starts every builder in parallel; returns them in the given order once each is ready. */
-  private static Map<String, ArborServer> startAll(Map<String, ArborServer.Builder> builders,
+  /**
+   * Starts every builder in parallel and returns them in the given order once each is ready (for
+   * data nodes: registered, so roles started next see them all); on any failure, ends those that
+   * started and throws the first failure.
+   */
+  public static Map<String, ArborServer> startAll(Map<String, ArborServer.Builder> builders,
       Duration timeout) {
     Map<String, ArborServer> out = new LinkedHashMap<>();
     if (builders.isEmpty()) {

@@ -447,21 +447,13 @@ public final class ArborProcess implements AutoCloseable {
    */
   public static LinkedHashMap<String, ArborProcess> startDataNodes(
       String namePrefix, List<String> ids, Path work, String metadata, String... extraArgs)
-      throws Exception {
-    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(ids.size());
-    try {
-      Map<String, java.util.concurrent.Future<ArborProcess>> starting = new LinkedHashMap<>();
-      for (String id : ids) {
-        Path dir = Files.createDirectories(work.resolve(id));
-        starting.put(id, pool.submit(() -> startData(namePrefix + id, id, dir, metadata, extraArgs)));
-      }
-      LinkedHashMap<String, ArborProcess> out = new LinkedHashMap<>();
-      for (var e : starting.entrySet()) {
-        out.put(e.getKey(), e.getValue().get(STARTUP_TIMEOUT.toSeconds() * 3, java.util.concurrent.TimeUnit.SECONDS));
-      }
-      return out;
-    } finally {
-      pool.shutdownNow();
+      throws IOException {
+    Map<String, ArborServer.Builder> builders = new LinkedHashMap<>();
+    for (String id : ids) {
+      Path dir = Files.createDirectories(work.resolve(id));
+      builders.put(id, conventions(ArborServer.data(arborJar(), id, dir, metadata), namePrefix + id)
+          .args(extraArgs));
     }
+    return of(asserting(() -> ClusterOfProcesses.startAll(builders, STARTUP_TIMEOUT)));
   }
 }

@@ -53,6 +53,7 @@ public final class ClusterOfProcesses implements AutoCloseable {
   public static final class Builder {
     private final ArborJar jar;
     private final Path workDir;
+    private static final String STARTUP_METADATA_TIMEOUT = "15s";
     private List<String> dataNodeIds = List.of("d1", "d2", "d3");
     private String dataNamePrefix = "data-";
     private final List<String> dataArgs = new ArrayList<>();
@@ -159,6 +160,20 @@ public final class ClusterOfProcesses implements AutoCloseable {
       return this;
     }
 
+    /**
+     * The role's arguments with {@code --metadata-timeout 15s} unless they name one: several JVMs
+     * starting at once on a loaded 2-core machine have missed the 5 s default reaching etcd, which
+     * failed a whole cluster start for a reason no test is about.
+     */
+    private static List<String> withMetadataTimeout(List<String> args) {
+      if (args.contains("--metadata-timeout")) {
+        return args;
+      }
+      List<String> out = new java.util.ArrayList<>(args);
+      out.addAll(List.of("--metadata-timeout", STARTUP_METADATA_TIMEOUT));
+      return out;
+    }
+
     /** Starts etcd, the data nodes (in parallel), then the liaisons; stops what started on failure. */
     public ClusterOfProcesses start() {
       ClusterOfProcesses c = new ClusterOfProcesses(workDir, startupTimeout, ca);
@@ -173,7 +188,7 @@ public final class ClusterOfProcesses implements AutoCloseable {
               .name(dataNamePrefix + id).log(logs.apply(dataNamePrefix + id))
               .jvmOpts(dataJvmOpts).onEvent(events);
           addCommon(c, b, id);
-          data.put(id, b.args(dataArgs));
+          data.put(id, b.args(withMetadataTimeout(dataArgs)));
         }
         c.dataNodes.putAll(startAll(data, startupTimeout));
         Map<String, ArborServer.Builder> lia = new LinkedHashMap<>();
@@ -184,7 +199,7 @@ public final class ClusterOfProcesses implements AutoCloseable {
             b.args("--node-id", liaisonCertId);
           }
           addCommon(c, b, ca == null ? null : liaisonCertId);
-          lia.put(name, b.args(args));
+          lia.put(name, b.args(withMetadataTimeout(args)));
         });
         c.liaisons.putAll(startAll(lia, startupTimeout));
         c.startMillis = (System.nanoTime() - t0) / 1_000_000;

@@ -103,10 +103,8 @@ class ConsoleIT {
         .dataNamePrefix("console-")
         .dataArgs(
             // a killed node stays registered (keeps its shard) for the whole class
-            "--node-ttl", "10m", "--repair-schedule", "off",
-            // four JVMs, etcd and Chromium starting at once on 2 cores: etcd may answer late
-            "--metadata-timeout", "15s")
-        .liaison("console-liaison", "--metadata-timeout", "15s")
+            "--node-ttl", "10m", "--repair-schedule", "off")
+        .liaison("console-liaison")
         .start();
     dataNodes.putAll(ArborProcess.of(cluster.dataNodes()));
     liaison = ArborProcess.of(cluster.liaison());

@@ -35,8 +35,12 @@ final class DescentServer {
     }
   }
 
-  DescentServer(ServedTree tree) {
+  /** Mod revisions of entities' current copies (0 for none); null: the listing carries none (protocol 2). */
+  private final java.util.function.Function<List<String>, long[]> revisions;
+
+  DescentServer(ServedTree tree, java.util.function.Function<List<String>, long[]> revisions) {
     this.tree = tree;
+    this.revisions = revisions;
   }
 
   DescendReply answer(DescendRequest r, int slotCount) throws IOException {
@@ -93,8 +97,9 @@ final class DescentServer {
     List<Node> split = new ArrayList<>();
     // Listed leaves per slot: ordinal -> position in `listed`, resolved to entities in one pass.
     Map<Integer, TreeMap<Integer, Integer>> toResolve = new HashMap<>();
-    ByteBuffer leaves = ByteBuffer.allocate(0);
+    ByteBuffer leaves;
     List<long[]> entries = new ArrayList<>();
+    int firstListed = listed.size();
     for (int k = 0; k < opened.size(); k++) {
       Node n = opened.get(k);
       DescentIndex ix = slots.get(n.slot());
@@ -123,6 +128,14 @@ final class DescentServer {
     }
     for (var e : toResolve.entrySet()) {
       resolve(e.getKey(), e.getValue());
+    }
+    if (revisions != null && !entries.isEmpty()) {
+      long[] revs = revisions.apply(listed.subList(firstListed, listed.size()));
+      ByteBuffer b = ByteBuffer.allocate(8 * revs.length);
+      for (long v : revs) {
+        b.putLong(v);
+      }
+      reply.setListedRevisions(ByteString.copyFrom(b.array()));
     }
     return reply.setSums(ByteString.copyFrom(sums.array(), 0, sums.position()))
         .setListed(ByteString.copyFrom(leaves.array())).build();

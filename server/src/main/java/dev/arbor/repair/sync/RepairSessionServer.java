@@ -341,9 +341,23 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
       throw new SessionProtocolException("descend in a session of protocol " + protocol);
     }
     if (descent == null) {
-      descent = new DescentServer(tree);
+      descent = new DescentServer(tree, protocol >= SessionProtocols.LISTED_REVISIONS ? this::revisions : null);
     }
     return descent.answer(r, tree.summary().slots().size());
+  }
+
+  /** The mod revision of this node's current copy of each entity (0 where it holds none). */
+  private long[] revisions(List<String> entities) {
+    List<EntityKey> keys = new ArrayList<>(entities.size());
+    for (String e : entities) {
+      keys.add(EntityKey.parse(e));
+    }
+    PropertyRecord[] found = store.latestAll(group, shard, keys);
+    long[] out = new long[found.length];
+    for (int i = 0; i < found.length; i++) {
+      out[i] = found[i] == null ? 0 : found[i].modRevision();
+    }
+    return out;
   }
 
   private LeafPage leaves(LeafRequest r) throws IOException {

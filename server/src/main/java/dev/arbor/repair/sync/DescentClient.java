@@ -28,15 +28,15 @@ import java.util.TreeSet;
 final class DescentClient {
   /** What the session does with what the descent finds. */
   interface Sink {
-    /** Queues this node's copy of a leaf for pushing. */
-    void push(TreeLeaf leaf);
+    /** Queues this node's copy of a leaf (its UTF-8 entity) for pushing. */
+    void push(byte[] entityUtf8);
 
     /**
      * This node's copy of a leaf the server listed in another version, whose copy is of mod
      * revision {@code serverRevision} (protocol 3): fetch listed leaf {@code number} if this
      * node's copy is older, else push it.
      */
-    void contest(TreeLeaf leaf, long serverRevision, int number);
+    void contest(byte[] entityUtf8, long serverRevision, int number);
 
     /** Queues the server's listed leaf {@code number} for fetching. */
     void fetchListed(int number);
@@ -76,8 +76,10 @@ final class DescentClient {
     listDepth.clear();
     DescendRequest.Builder req = DescendRequest.newBuilder();
     List<Node> opened = new ArrayList<>();
+    long keep = DescentIndex.KEPT_ENTITIES;
     for (int[] s : group) {
-      slots.put(s[0], DescentIndex.of(tree, s[0], s[1]));
+      keep -= s[1];
+      slots.put(s[0], DescentIndex.of(tree, s[0], s[1], keep >= 0));
       int depth = DescentIndex.listDepth(Math.max(s[1], s[2]));
       listDepth.put(s[0], depth);
       req.addStart(SlotStart.newBuilder().setSlot(s[0]).setListDepth(depth));
@@ -206,6 +208,18 @@ final class DescentClient {
     if (ordinals.isEmpty()) {
       return;
     }
+    DescentIndex ix = slots.get(slot);
+    if (ix.keepsEntities()) {
+      for (int wanted : ordinals) {
+        long[] rival = contested.get(wanted);
+        if (rival == null) {
+          sink.push(ix.entity(wanted));
+        } else {
+          sink.contest(ix.entity(wanted), rival[1], (int) rival[0]);
+        }
+      }
+      return;
+    }
     try (ServedTree.SlotCursor it = tree.leaves(slot)) {
       int ordinal = 0;
       for (int wanted : ordinals) {
@@ -219,9 +233,9 @@ final class DescentClient {
         }
         long[] rival = contested.get(wanted);
         if (rival == null) {
-          sink.push(l);
+          sink.push(l.entityUtf8());
         } else {
-          sink.contest(l, rival[1], (int) rival[0]);
+          sink.contest(l.entityUtf8(), rival[1], (int) rival[0]);
         }
       }
     }

@@ -50,6 +50,7 @@ final class DescentServer {
       slots.clear();
       listDepth.clear();
       listed.clear();
+      long keep = DescentIndex.KEPT_ENTITIES;
       for (SlotStart s : r.getStartList()) {
         int slot = s.getSlot();
         if (slot < 0 || slot >= slotCount) {
@@ -63,8 +64,9 @@ final class DescentServer {
         if (slots.containsKey(slot)) {
           throw new RepairSessionServer.SessionProtocolException("descend.start: slot " + slot + " twice");
         }
-        slots.put(slot, DescentIndex.of(tree, slot, (int) Math.min(Integer.MAX_VALUE - 8,
-            tree.summary().slots().get(slot).leafCount())));
+        int count = (int) Math.min(Integer.MAX_VALUE - 8, tree.summary().slots().get(slot).leafCount());
+        keep -= count;
+        slots.put(slot, DescentIndex.of(tree, slot, count, keep >= 0));
         listDepth.put(slot, s.getListDepth());
         opened.add(new Node(slot, 0, 0));
         forcedList.add(false);
@@ -150,8 +152,15 @@ final class DescentServer {
     return listed.get(number);
   }
 
-  /** Reads the entities of the wanted ordinals of a slot in one pass over its leaves. */
+  /** Reads the entities of the wanted ordinals of a slot in one pass over its leaves (if not kept). */
   private void resolve(int slot, TreeMap<Integer, Integer> wanted) throws IOException {
+    DescentIndex ix = slots.get(slot);
+    if (ix.keepsEntities()) {
+      for (var w : wanted.entrySet()) {
+        listed.set(w.getValue(), new String(ix.entity(w.getKey()), java.nio.charset.StandardCharsets.UTF_8));
+      }
+      return;
+    }
     try (ServedTree.SlotCursor it = tree.leaves(slot)) {
       int ordinal = 0;
       for (var w : wanted.entrySet()) {

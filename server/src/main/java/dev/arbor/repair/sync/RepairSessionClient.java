@@ -440,13 +440,13 @@ public final class RepairSessionClient {
     private void descend(List<int[]> differing) {
       DescentClient walk = new DescentClient(tree, new DescentClient.Sink() {
         @Override
-        public void push(TreeLeaf leaf) {
-          Session.this.push(leaf);
+        public void push(byte[] entityUtf8) {
+          Session.this.queuePush(entityUtf8, null);
         }
 
         @Override
-        public void contest(TreeLeaf leaf, long serverRevision, int number) {
-          Session.this.queuePush(leaf, new long[] {serverRevision, number});
+        public void contest(byte[] entityUtf8, long serverRevision, int number) {
+          Session.this.queuePush(entityUtf8, new long[] {serverRevision, number});
         }
 
         @Override
@@ -605,7 +605,7 @@ public final class RepairSessionClient {
     }
 
     private void push(TreeLeaf leaf) {
-      queuePush(leaf, null);
+      queuePush(leaf.entityUtf8(), null);
     }
 
     /**
@@ -613,8 +613,8 @@ public final class RepairSessionClient {
      * its listed number), the server's copy is fetched instead when it is newer, so the losing
      * copy does not travel (nor does the winner twice, as the server's answer to a lost push).
      */
-    private void queuePush(TreeLeaf leaf, long[] rival) {
-      pushKeys.add(EntityKey.parse(leaf.entity()));
+    private void queuePush(byte[] entityUtf8, long[] rival) {
+      pushKeys.add(EntityKey.parse(new String(entityUtf8, java.nio.charset.StandardCharsets.UTF_8)));
       pushRivals.add(rival);
       if (pushKeys.size() >= PUSH_LOOKUP_CHUNK) {
         loadPushes();

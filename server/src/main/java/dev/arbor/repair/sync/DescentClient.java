@@ -58,9 +58,17 @@ final class DescentClient {
     }
   }
 
+  /** Leaves of one group whose entities are kept (the rest are read again when pushed). */
+  private final long keptEntities;
+
   DescentClient(ServedTree tree, Sink sink) {
+    this(tree, sink, DescentIndex.KEPT_ENTITIES);
+  }
+
+  DescentClient(ServedTree tree, Sink sink, long keptEntities) {
     this.tree = tree;
     this.sink = sink;
+    this.keptEntities = keptEntities;
   }
 
   long leavesCompared() {
@@ -76,7 +84,7 @@ final class DescentClient {
     listDepth.clear();
     DescendRequest.Builder req = DescendRequest.newBuilder();
     List<Node> opened = new ArrayList<>();
-    long keep = DescentIndex.KEPT_ENTITIES;
+    long keep = keptEntities;
     for (int[] s : group) {
       keep -= s[1];
       slots.put(s[0], DescentIndex.of(tree, s[0], s[1], keep >= 0));

@@ -38,9 +38,17 @@ final class DescentServer {
   /** Mod revisions of entities' current copies (0 for none); null: the listing carries none (protocol 2). */
   private final java.util.function.Function<List<String>, long[]> revisions;
 
+  /** Leaves of one start whose entities are kept (the rest are read again when listed). */
+  private final long keptEntities;
+
   DescentServer(ServedTree tree, java.util.function.Function<List<String>, long[]> revisions) {
+    this(tree, revisions, DescentIndex.KEPT_ENTITIES);
+  }
+
+  DescentServer(ServedTree tree, java.util.function.Function<List<String>, long[]> revisions, long keptEntities) {
     this.tree = tree;
     this.revisions = revisions;
+    this.keptEntities = keptEntities;
   }
 
   DescendReply answer(DescendRequest r, int slotCount) throws IOException {
@@ -50,7 +58,7 @@ final class DescentServer {
       slots.clear();
       listDepth.clear();
       listed.clear();
-      long keep = DescentIndex.KEPT_ENTITIES;
+      long keep = keptEntities;
       for (SlotStart s : r.getStartList()) {
         int slot = s.getSlot();
         if (slot < 0 || slot >= slotCount) {

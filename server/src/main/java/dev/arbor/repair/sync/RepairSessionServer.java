@@ -58,6 +58,8 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
   static final int MAX_PAGE_BYTES = 4 << 20;
   static final int MAX_PAGE_ITEMS = 4096;
   private static final int RECORD_CHUNK = 128;
+  /** Fetched records read at once for an exchange reply. */
+  private static final int FETCH_CHUNK = 16;
 
   private final StreamObserver<SessionResponse> out;
   private final PropertyStore store;
@@ -503,9 +505,18 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
         fetch.add(EntityKey.parse(descent.listedEntity(number)));
       }
     }
-    for (PropertyRecord mine : store.latestAll(group, shard, fetch)) {
-      if (mine != null) {
-        replyBytes = addBounded(reply, mine, false, replyBytes);
+    // Read in small chunks, and not at all once the reply is full: the rest is deferred by name,
+    // so a long fetch list of large records is read once, not once per reply it is deferred over.
+    for (int from = 0; from < fetch.size(); from += FETCH_CHUNK) {
+      List<EntityKey> chunk = fetch.subList(from, Math.min(fetch.size(), from + FETCH_CHUNK));
+      if (replyBytes >= MAX_PAGE_BYTES && (reply.getFetchedCount() + reply.getNewerCount()) > 0) {
+        chunk.forEach(k -> reply.addDeferred(k.entity()));
+        continue;
+      }
+      for (PropertyRecord mine : store.latestAll(group, shard, chunk)) {
+        if (mine != null) {
+          replyBytes = addBounded(reply, mine, false, replyBytes);
+        }
       }
     }
     return reply.setStored(took).setRejected(rejected).build();

@@ -145,6 +145,13 @@ public final class RepairBench implements Callable<Integer> {
           + " (default: ${DEFAULT-VALUE}).")
   int sameRepeats;
 
+  @Option(names = "--diff-repeats", defaultValue = "0", paramLabel = "N",
+      description = "In diffs@D with --load internal, after the measured round: N more times, update"
+          + " the same D properties again on the trigger node only (both nodes up, their JVMs warm) and"
+          + " run a round; each round's wall and CPU are logged (not in the report). Shows how much of"
+          + " the first round is a cold start (default: ${DEFAULT-VALUE}).")
+  int diffRepeats;
+
   @Option(names = "--node-jvm-opts", paramLabel = "OPTS",
       defaultValue = "-Xmx1g -XX:+UseG1GC",
       description = "JVM options of each data node (default: ${DEFAULT-VALUE};"
@@ -766,6 +773,9 @@ public final class RepairBench implements Callable<Integer> {
         end.forEach((id, v) -> cpuWithRebuildNanos.put(id,
             v < 0 || start.get(id) < 0 ? 0 : v - start.get(id)));
       }
+      if (error == null && scenario == Scenario.DIFFS && diffRepeats > 0 && treesAfter.equal()) {
+        repeatDiffs();
+      }
       if (error == null && scenario == Scenario.SAME && sameRepeats > 0 && treesAfter.equal()) {
         for (int i = 0; i < sameRepeats; i++) {
           RepairTrigger.Run run = RepairTrigger.run(cluster.adminChannel(trigger), trigger, group,
@@ -781,6 +791,44 @@ public final class RepairBench implements Callable<Integer> {
           log("RunRepair repeated %d times on identical replicas: min %.1f ms, median %.1f ms, max"
                   + " %.1f ms", sorted.size(), sorted.get(0), sorted.get(sorted.size() / 2),
               sorted.get(sorted.size() - 1));
+        }
+      }
+    }
+
+    /** --diff-repeats: the same D properties updated again on the trigger only, then a round, N times. */
+    private void repeatDiffs() {
+      if (internal == null) {
+        log("--diff-repeats needs --load internal (a write to one replica while both run); skipped");
+        return;
+      }
+      List<Integer> updated = Scenario.spread(n, diffs);
+      for (int i = 0; i < diffRepeats; i++) {
+        try {
+          internal.apply(group, List.of(trigger), updated, 3 + i);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+        Map<String, Long> cpu0 = cpuSample();
+        RepairTrigger.Run run = RepairTrigger.run(cluster.adminChannel(trigger), trigger, group,
+            repairTimeoutSeconds * 1000L);
+        Map<String, Long> cpu1 = cpuSample();
+        double cpu = 0;
+        StringBuilder perNode = new StringBuilder();
+        for (var e : cpu1.entrySet()) {
+          long d = e.getValue() < 0 || cpu0.get(e.getKey()) < 0 ? 0 : e.getValue() - cpu0.get(e.getKey());
+          cpu += d / 1e9;
+          perNode.append(perNode.length() == 0 ? "" : ", ").append(e.getKey())
+              .append(String.format(java.util.Locale.ROOT, " %.3f", d / 1e9));
+        }
+        long sent = run.hops().stream().mapToLong(HopResult::getBytesSent).sum();
+        long received = run.hops().stream().mapToLong(HopResult::getBytesReceived).sum();
+        log("diff repeat %d (%,d properties updated on %s only, warm JVMs): %.1f ms, CPU %.3f s (%s), %,d B"
+                + " sent / %,d B received, outcome(s) %s", i + 1, updated.size(), trigger,
+            run.wallNanos() / 1e6, cpu, perNode, sent, received,
+            run.outcomes().stream().map(RoundOutcome::getStatus).toList());
+        if (!run.completed()) {
+          return;
         }
       }
     }

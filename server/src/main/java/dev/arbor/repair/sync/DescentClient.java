@@ -28,8 +28,15 @@ import java.util.TreeSet;
 final class DescentClient {
   /** What the session does with what the descent finds. */
   interface Sink {
-    /** Queues this node's copy of a leaf for pushing. */
-    void push(TreeLeaf leaf);
+    /** Queues this node's copy of a leaf (its UTF-8 entity) for pushing. */
+    void push(byte[] entityUtf8);
+
+    /**
+     * This node's copy of a leaf the server listed in another version, whose copy is of mod
+     * revision {@code serverRevision} (protocol 3): fetch listed leaf {@code number} if this
+     * node's copy is older, else push it.
+     */
+    void contest(byte[] entityUtf8, long serverRevision, int number);
 
     /** Queues the server's listed leaf {@code number} for fetching. */
     void fetchListed(int number);
@@ -51,9 +58,17 @@ final class DescentClient {
     }
   }
 
+  /** Leaves of one group whose entities are kept (the rest are read again when pushed). */
+  private final long keptEntities;
+
   DescentClient(ServedTree tree, Sink sink) {
+    this(tree, sink, DescentIndex.KEPT_ENTITIES);
+  }
+
+  DescentClient(ServedTree tree, Sink sink, long keptEntities) {
     this.tree = tree;
     this.sink = sink;
+    this.keptEntities = keptEntities;
   }
 
   long leavesCompared() {
@@ -69,8 +84,10 @@ final class DescentClient {
     listDepth.clear();
     DescendRequest.Builder req = DescendRequest.newBuilder();
     List<Node> opened = new ArrayList<>();
+    long keep = keptEntities;
     for (int[] s : group) {
-      slots.put(s[0], DescentIndex.of(tree, s[0], s[1]));
+      keep -= s[1];
+      slots.put(s[0], DescentIndex.of(tree, s[0], s[1], keep >= 0));
       int depth = DescentIndex.listDepth(Math.max(s[1], s[2]));
       listDepth.put(s[0], depth);
       req.addStart(SlotStart.newBuilder().setSlot(s[0]).setListDepth(depth));
@@ -81,9 +98,16 @@ final class DescentClient {
       DescendReply reply = sink.call(req.build());
       ByteBuffer sums = reply.getSums().asReadOnlyByteBuffer();
       ByteBuffer listed = reply.getListed().asReadOnlyByteBuffer();
+      ByteBuffer revisions = reply.getListedRevisions().isEmpty() ? null
+          : reply.getListedRevisions().asReadOnlyByteBuffer();
+      if (revisions != null && revisions.remaining() * 2L != listed.remaining()) {
+        throw new IllegalStateException("the server's descend reply holds " + revisions.remaining()
+            + " bytes of revisions for " + listed.remaining() / 16 + " listed leaves");
+      }
       int listedNode = 0;
       int number = listedBase;
       Map<Integer, TreeSet<Integer>> pushes = new HashMap<>();
+      Map<Integer, Map<Integer, long[]>> contested = new HashMap<>();
       List<Node> next = new ArrayList<>();
       byte[] open = new byte[(4 * opened.size() + 7) / 8];
       byte[] list = new byte[open.length];
@@ -95,7 +119,7 @@ final class DescentClient {
             throw new IllegalStateException("the server listed fewer nodes than were opened");
           }
           int count = reply.getListedCounts(listedNode++);
-          number = compareListed(ix, n, listed, count, number, pushes);
+          number = compareListed(ix, n, listed, revisions, count, number, pushes, contested);
           continue;
         }
         long parent = n.depth() == 0 ? sums.getLong() : n.serverSum();
@@ -123,12 +147,13 @@ final class DescentClient {
           }
         }
       }
-      if (sums.hasRemaining() || listed.hasRemaining() || listedNode != reply.getListedCountsCount()) {
+      if (sums.hasRemaining() || listed.hasRemaining() || listedNode != reply.getListedCountsCount()
+          || revisions != null && revisions.hasRemaining()) {
         throw new IllegalStateException("the server's descend reply does not match the nodes opened");
       }
       listedBase = number;
       for (var e : pushes.entrySet()) {
-        pushOrdinals(e.getKey(), e.getValue());
+        pushOrdinals(e.getKey(), e.getValue(), contested.getOrDefault(e.getKey(), Map.of()));
       }
       opened = next;
       req = DescendRequest.newBuilder().setOpen(ByteString.copyFrom(open, 0, (child + 7) / 8))
@@ -140,12 +165,14 @@ final class DescentClient {
    * Compares a listed node's {@code count} server leaves (entity hash, leaf hash) with this
    * node's leaves of it: the same leaf is skipped; the same entity in another version is pushed
    * (the server keeps the last-write-wins winner and answers with its own copy when that one
-   * wins); this node's other leaves are pushed and the server's other leaves fetched.
+   * wins) — or, when the reply carries the server's revisions (protocol 3), fetched instead where
+   * the server's is newer; this node's other leaves are pushed and the server's other leaves
+   * fetched.
    *
    * @return the number of the next listed leaf
    */
-  private int compareListed(DescentIndex ix, Node n, ByteBuffer listed, int count, int number,
-      Map<Integer, TreeSet<Integer>> pushes) {
+  private int compareListed(DescentIndex ix, Node n, ByteBuffer listed, ByteBuffer revisions, int count, int number,
+      Map<Integer, TreeSet<Integer>> pushes, Map<Integer, Map<Integer, long[]>> contested) {
     int from = ix.from(n.depth(), n.prefix());
     int to = ix.to(n.depth(), n.prefix());
     Map<Long, Integer> mine = new HashMap<>();
@@ -159,12 +186,16 @@ final class DescentClient {
     for (int i = 0; i < count; i++, number++) {
       long entity = listed.getLong();
       long leaf = listed.getLong();
+      long revision = revisions == null ? 0 : revisions.getLong();
       leavesCompared++;
       Integer r = clashing.contains(entity) ? null : mine.remove(entity);
       if (r == null) {
         sink.fetchListed(number);
       } else if (ix.leafHashAt(r) != leaf) {
         push.add(ix.ordinalAt(r));
+        if (revisions != null) {
+          contested.computeIfAbsent(n.slot(), x -> new HashMap<>()).put(ix.ordinalAt(r), new long[] {number, revision});
+        }
       }
     }
     // Left: leaves the server lacks, and both sides of an entity-hash clash (never guessed).
@@ -177,9 +208,24 @@ final class DescentClient {
     return number;
   }
 
-  /** Pushes this node's leaves of a slot by ordinal, in one pass over the slot's leaves. */
-  private void pushOrdinals(int slot, TreeSet<Integer> ordinals) throws IOException {
+  /**
+   * Pushes this node's leaves of a slot by ordinal, in one pass over the slot's leaves; a
+   * {@code contested} one (ordinal → listed number, server's revision) is left to {@link Sink#contest}.
+   */
+  private void pushOrdinals(int slot, TreeSet<Integer> ordinals, Map<Integer, long[]> contested) throws IOException {
     if (ordinals.isEmpty()) {
+      return;
+    }
+    DescentIndex ix = slots.get(slot);
+    if (ix.keepsEntities()) {
+      for (int wanted : ordinals) {
+        long[] rival = contested.get(wanted);
+        if (rival == null) {
+          sink.push(ix.entity(wanted));
+        } else {
+          sink.contest(ix.entity(wanted), rival[1], (int) rival[0]);
+        }
+      }
       return;
     }
     try (ServedTree.SlotCursor it = tree.leaves(slot)) {
@@ -193,7 +239,12 @@ final class DescentClient {
         if (ordinal != wanted + 1 || l == null) {
           throw new IllegalStateException("slot " + slot + " of the session's tree changed while it was read");
         }
-        sink.push(l);
+        long[] rival = contested.get(wanted);
+        if (rival == null) {
+          sink.push(l.entityUtf8());
+        } else {
+          sink.contest(l.entityUtf8(), rival[1], (int) rival[0]);
+        }
       }
     }
   }

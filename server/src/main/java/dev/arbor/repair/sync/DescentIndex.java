@@ -13,7 +13,9 @@ import net.jpountz.xxhash.XXHashFactory;
  * leaves sorted by the high 32 bits of xxHash64(entity), so every node (depth, prefix) is a
  * contiguous range, with prefix sums of their leaf hashes, so a node's sum and size cost two
  * binary searches. 24 bytes per leaf (48 while it is built); a leaf is named by its ordinal
- * (position in the slot's entity order, the order {@link ServedTree#leaves} yields).
+ * (position in the slot's entity order, the order {@link ServedTree#leaves} yields). Optionally
+ * keeps every leaf's entity too (about 60 bytes per leaf), so the few leaves a descent pushes or
+ * lists are named without a second pass over the slot.
  */
 final class DescentIndex {
   private static final XXHash64 XX = XXHashFactory.fastestJavaInstance().hash64();
@@ -25,19 +27,23 @@ final class DescentIndex {
   private final long[] prefix;
   /** xxHash64(entity) by rank (the listing names leaves with it). */
   private final long[] entityHash;
+  /** UTF-8 entity by ordinal; null when not kept. */
+  private final byte[][] entities;
 
-  private DescentIndex(int slot, long[] keys, long[] prefix, long[] entityHash) {
+  private DescentIndex(int slot, long[] keys, long[] prefix, long[] entityHash, byte[][] entities) {
     this.slot = slot;
     this.keys = keys;
     this.prefix = prefix;
     this.entityHash = entityHash;
+    this.entities = entities;
   }
 
-  /** Reads the slot's leaves from the session's frozen tree. */
-  static DescentIndex of(ServedTree tree, int slot, int expected) throws IOException {
+  /** Reads the slot's leaves from the session's frozen tree, keeping their entities when asked. */
+  static DescentIndex of(ServedTree tree, int slot, int expected, boolean keepEntities) throws IOException {
     long[] keys = new long[Math.max(16, expected)];
     long[] ehash = new long[keys.length];
     long[] lhash = new long[keys.length];
+    byte[][] ents = keepEntities ? new byte[keys.length][] : null;
     int n = 0;
     if (!tree.isEmpty()) {
       try (ServedTree.SlotCursor it = tree.leaves(slot)) {
@@ -47,6 +53,12 @@ final class DescentIndex {
             keys = Arrays.copyOf(keys, n * 2);
             ehash = Arrays.copyOf(ehash, n * 2);
             lhash = Arrays.copyOf(lhash, n * 2);
+            if (ents != null) {
+              ents = Arrays.copyOf(ents, n * 2);
+            }
+          }
+          if (ents != null) {
+            ents[n] = l.entityUtf8();
           }
           long eh = ShardRouter.xxHash64(l.entityUtf8());
           ehash[n] = eh;
@@ -65,7 +77,17 @@ final class DescentIndex {
       prefix[r + 1] = prefix[r] + lhash[ord];
       byRank[r] = ehash[ord];
     }
-    return new DescentIndex(slot, sorted, prefix, byRank);
+    return new DescentIndex(slot, sorted, prefix, byRank, ents == null ? null : Arrays.copyOf(ents, n));
+  }
+
+  /** True when {@link #entity} answers without reading the slot again. */
+  boolean keepsEntities() {
+    return entities != null;
+  }
+
+  /** The UTF-8 entity of the leaf with this ordinal (only when {@link #keepsEntities}). */
+  byte[] entity(int ordinal) {
+    return entities[ordinal];
   }
 
   /** The hash a leaf adds to its nodes' sums: binds the entity and its version's content hash. */
@@ -76,6 +98,9 @@ final class DescentIndex {
   int size() {
     return keys.length;
   }
+
+  /** Leaves per side whose entities a session keeps (about 60 bytes each); larger groups read twice. */
+  static final long KEPT_ENTITIES = 1L << 18;
 
   /** First rank of the node (depth, prefix). */
   int from(int depth, long prefix) {

@@ -35,8 +35,20 @@ final class DescentServer {
     }
   }
 
-  DescentServer(ServedTree tree) {
+  /** Mod revisions of entities' current copies (0 for none); null: the listing carries none (protocol 2). */
+  private final java.util.function.Function<List<String>, long[]> revisions;
+
+  /** Leaves of one start whose entities are kept (the rest are read again when listed). */
+  private final long keptEntities;
+
+  DescentServer(ServedTree tree, java.util.function.Function<List<String>, long[]> revisions) {
+    this(tree, revisions, DescentIndex.KEPT_ENTITIES);
+  }
+
+  DescentServer(ServedTree tree, java.util.function.Function<List<String>, long[]> revisions, long keptEntities) {
     this.tree = tree;
+    this.revisions = revisions;
+    this.keptEntities = keptEntities;
   }
 
   DescendReply answer(DescendRequest r, int slotCount) throws IOException {
@@ -46,6 +58,7 @@ final class DescentServer {
       slots.clear();
       listDepth.clear();
       listed.clear();
+      long keep = keptEntities;
       for (SlotStart s : r.getStartList()) {
         int slot = s.getSlot();
         if (slot < 0 || slot >= slotCount) {
@@ -59,8 +72,9 @@ final class DescentServer {
         if (slots.containsKey(slot)) {
           throw new RepairSessionServer.SessionProtocolException("descend.start: slot " + slot + " twice");
         }
-        slots.put(slot, DescentIndex.of(tree, slot, (int) Math.min(Integer.MAX_VALUE - 8,
-            tree.summary().slots().get(slot).leafCount())));
+        int count = (int) Math.min(Integer.MAX_VALUE - 8, tree.summary().slots().get(slot).leafCount());
+        keep -= count;
+        slots.put(slot, DescentIndex.of(tree, slot, count, keep >= 0));
         listDepth.put(slot, s.getListDepth());
         opened.add(new Node(slot, 0, 0));
         forcedList.add(false);
@@ -93,8 +107,9 @@ final class DescentServer {
     List<Node> split = new ArrayList<>();
     // Listed leaves per slot: ordinal -> position in `listed`, resolved to entities in one pass.
     Map<Integer, TreeMap<Integer, Integer>> toResolve = new HashMap<>();
-    ByteBuffer leaves = ByteBuffer.allocate(0);
+    ByteBuffer leaves;
     List<long[]> entries = new ArrayList<>();
+    int firstListed = listed.size();
     for (int k = 0; k < opened.size(); k++) {
       Node n = opened.get(k);
       DescentIndex ix = slots.get(n.slot());
@@ -124,6 +139,14 @@ final class DescentServer {
     for (var e : toResolve.entrySet()) {
       resolve(e.getKey(), e.getValue());
     }
+    if (revisions != null && !entries.isEmpty()) {
+      long[] revs = revisions.apply(listed.subList(firstListed, listed.size()));
+      ByteBuffer b = ByteBuffer.allocate(8 * revs.length);
+      for (long v : revs) {
+        b.putLong(v);
+      }
+      reply.setListedRevisions(ByteString.copyFrom(b.array()));
+    }
     return reply.setSums(ByteString.copyFrom(sums.array(), 0, sums.position()))
         .setListed(ByteString.copyFrom(leaves.array())).build();
   }
@@ -137,8 +160,15 @@ final class DescentServer {
     return listed.get(number);
   }
 
-  /** Reads the entities of the wanted ordinals of a slot in one pass over its leaves. */
+  /** Reads the entities of the wanted ordinals of a slot in one pass over its leaves (if not kept). */
   private void resolve(int slot, TreeMap<Integer, Integer> wanted) throws IOException {
+    DescentIndex ix = slots.get(slot);
+    if (ix.keepsEntities()) {
+      for (var w : wanted.entrySet()) {
+        listed.set(w.getValue(), new String(ix.entity(w.getKey()), java.nio.charset.StandardCharsets.UTF_8));
+      }
+      return;
+    }
     try (ServedTree.SlotCursor it = tree.leaves(slot)) {
       int ordinal = 0;
       for (var w : wanted.entrySet()) {

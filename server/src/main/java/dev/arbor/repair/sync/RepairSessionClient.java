@@ -235,6 +235,8 @@ public final class RepairSessionClient {
     private final List<Integer> fetchListed = new ArrayList<>();
     private final List<StoredProperty> push = new ArrayList<>();
     private final List<EntityKey> pushKeys = new ArrayList<>();
+    /** Per queued push: null, or {server's revision, listed number} of a leaf the server holds otherwise. */
+    private final List<long[]> pushRivals = new ArrayList<>();
     private boolean exchangeInFlight;
     private long pushBytes;
     private final List<String> fetch = new ArrayList<>();
@@ -438,8 +440,13 @@ public final class RepairSessionClient {
     private void descend(List<int[]> differing) {
       DescentClient walk = new DescentClient(tree, new DescentClient.Sink() {
         @Override
-        public void push(TreeLeaf leaf) {
-          Session.this.push(leaf);
+        public void push(byte[] entityUtf8) {
+          Session.this.queuePush(entityUtf8, null);
+        }
+
+        @Override
+        public void contest(byte[] entityUtf8, long serverRevision, int number) {
+          Session.this.queuePush(entityUtf8, new long[] {serverRevision, number});
         }
 
         @Override
@@ -598,7 +605,17 @@ public final class RepairSessionClient {
     }
 
     private void push(TreeLeaf leaf) {
-      pushKeys.add(EntityKey.parse(leaf.entity()));
+      queuePush(leaf.entityUtf8(), null);
+    }
+
+    /**
+     * Queues a leaf's record for pushing; with a {@code rival} (the server's revision of it and
+     * its listed number), the server's copy is fetched instead when it is newer, so the losing
+     * copy does not travel (nor does the winner twice, as the server's answer to a lost push).
+     */
+    private void queuePush(byte[] entityUtf8, long[] rival) {
+      pushKeys.add(EntityKey.parse(new String(entityUtf8, java.nio.charset.StandardCharsets.UTF_8)));
+      pushRivals.add(rival);
       if (pushKeys.size() >= PUSH_LOOKUP_CHUNK) {
         loadPushes();
         if (pushBytes >= PUSH_BATCH_BYTES) {
@@ -617,8 +634,18 @@ public final class RepairSessionClient {
         return;
       }
       List<EntityKey> keys = new ArrayList<>(pushKeys);
+      List<long[]> rivals = new ArrayList<>(pushRivals);
       pushKeys.clear();
-      for (PropertyRecord r : store.latestAll(group, shard, keys)) {
+      pushRivals.clear();
+      PropertyRecord[] found = store.latestAll(group, shard, keys);
+      for (int i = 0; i < found.length; i++) {
+        PropertyRecord r = found[i];
+        long[] rival = rivals.get(i);
+        if (rival != null && (r == null || r.modRevision() < rival[0])) {
+          // The server's copy wins on revision alone: take it rather than send ours to lose.
+          fetchListed.add((int) rival[1]);
+          continue;
+        }
         if (r != null) { // null: purged since the tree was built
           StoredProperty p = RecordCodec.toProto(group, shard, r);
           push.add(p);

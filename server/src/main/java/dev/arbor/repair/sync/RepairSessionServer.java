@@ -58,6 +58,8 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
   static final int MAX_PAGE_BYTES = 4 << 20;
   static final int MAX_PAGE_ITEMS = 4096;
   private static final int RECORD_CHUNK = 128;
+  /** Fetched records read at once for an exchange reply. */
+  private static final int FETCH_CHUNK = 16;
 
   private final StreamObserver<SessionResponse> out;
   private final PropertyStore store;
@@ -341,9 +343,23 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
       throw new SessionProtocolException("descend in a session of protocol " + protocol);
     }
     if (descent == null) {
-      descent = new DescentServer(tree);
+      descent = new DescentServer(tree, protocol >= SessionProtocols.LISTED_REVISIONS ? this::revisions : null);
     }
     return descent.answer(r, tree.summary().slots().size());
+  }
+
+  /** The mod revision of this node's current copy of each entity (0 where it holds none). */
+  private long[] revisions(List<String> entities) {
+    List<EntityKey> keys = new ArrayList<>(entities.size());
+    for (String e : entities) {
+      keys.add(EntityKey.parse(e));
+    }
+    PropertyRecord[] found = store.latestAll(group, shard, keys);
+    long[] out = new long[found.length];
+    for (int i = 0; i < found.length; i++) {
+      out[i] = found[i] == null ? 0 : found[i].modRevision();
+    }
+    return out;
   }
 
   private LeafPage leaves(LeafRequest r) throws IOException {
@@ -489,9 +505,18 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
         fetch.add(EntityKey.parse(descent.listedEntity(number)));
       }
     }
-    for (PropertyRecord mine : store.latestAll(group, shard, fetch)) {
-      if (mine != null) {
-        replyBytes = addBounded(reply, mine, false, replyBytes);
+    // Read in small chunks, and not at all once the reply is full: the rest is deferred by name,
+    // so a long fetch list of large records is read once, not once per reply it is deferred over.
+    for (int from = 0; from < fetch.size(); from += FETCH_CHUNK) {
+      List<EntityKey> chunk = fetch.subList(from, Math.min(fetch.size(), from + FETCH_CHUNK));
+      if (replyBytes >= MAX_PAGE_BYTES && (reply.getFetchedCount() + reply.getNewerCount()) > 0) {
+        chunk.forEach(k -> reply.addDeferred(k.entity()));
+        continue;
+      }
+      for (PropertyRecord mine : store.latestAll(group, shard, chunk)) {
+        if (mine != null) {
+          replyBytes = addBounded(reply, mine, false, replyBytes);
+        }
       }
     }
     return reply.setStored(took).setRejected(rejected).build();

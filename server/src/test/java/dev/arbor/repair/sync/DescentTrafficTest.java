@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Protocol 2's traffic grows with the differences, not with the shard: two replicas of 100,000
+ * The descent's traffic (protocol 3) grows with the differences, not with the shard: two replicas of 100,000
  * properties, then d = 1, 10, 100, 1,000 differences of every kind (newer on either side, only on
  * either side, deleted on either side) at seeded random keys; the bytes counted on the real gRPC
  * stream over loopback, less the records' own bytes, stay within 2 KB + 200 B × d.
@@ -100,7 +100,7 @@ class DescentTrafficTest {
         System.out.printf("seed %d, d=%d: %d B on the wire, %d B of records, %d B beyond (bound %d B);"
             + " %d slots differ, %d leaves compared%n", seed, d, wire, f.recordBytes(), beyond, 2048 + 200L * d,
             f.slotsDiffering(), f.leavesCompared());
-        assertThat(f.protocol()).isEqualTo(SessionProtocols.DESCENT);
+        assertThat(f.protocol()).isEqualTo(SessionProtocols.LISTED_REVISIONS);
         assertThat(f.repairedToServer() + f.repairedToClient()).as("seed %d, d=%d: every difference repaired", seed, d)
             .isGreaterThanOrEqualTo(d);
         assertThat(beyond).as("seed %d, d=%d: bytes beyond the records", seed, d).isLessThanOrEqualTo(2048 + 200L * d);

@@ -71,11 +71,11 @@ class ProtocolHandshakeTest {
   }
 
   @Test
-  void twoNewNodesRunProtocol2WithoutAFallback() throws Exception {
+  void twoNewNodesRunProtocol3WithoutAFallback() throws Exception {
     try (SyncNode c = new SyncNode(dir, "c", 1); SyncNode s = new SyncNode(dir, "s", 1)) {
       diverge(c, s);
       SessionFigures f = c.syncWith(s, G, 0);
-      assertThat(f.protocol()).isEqualTo(SessionProtocols.DESCENT);
+      assertThat(f.protocol()).isEqualTo(SessionProtocols.LISTED_REVISIONS);
       assertThat(f.repairedToServer() + f.repairedToClient()).isEqualTo(4);
       assertRepaired(c, s);
       assertThat(c.observed.fallbacks).isEmpty();

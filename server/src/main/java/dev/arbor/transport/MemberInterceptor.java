@@ -13,8 +13,10 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import javax.net.ssl.SSLPeerUnverifiedException;
@@ -149,17 +151,23 @@ public final class MemberInterceptor implements ServerInterceptor {
     if (open == null) {
       return;
     }
+    // One log line per change, not per call: a liaison may have thousands of writes in flight.
+    Map<String, Integer> closed = new TreeMap<>();
+    String why = null;
     for (EndableCall<?, ?> c : open) {
       Optional<Refusal> refusal = check(nodeId, c.getMethodDescriptor().getFullMethodName(), rolesNow);
       if (refusal.isPresent()) {
-        LOG.info("closing {} of node '{}': {}", c.getMethodDescriptor().getFullMethodName(), nodeId,
-            refusal.get().why());
         // Counted only when this close ends the call: one that ended on its own meanwhile is not evicted.
         if (c.end(Status.PERMISSION_DENIED.withDescription(refusal.get().why()))) {
           (refusal.get().unknownMember() ? evictedUnknownMember : evictedRole).increment();
+          closed.merge(c.getMethodDescriptor().getFullMethodName(), 1, Integer::sum);
+          why = refusal.get().why();
         }
         untrack(nodeId, c);
       }
+    }
+    if (!closed.isEmpty()) {
+      LOG.info("closed calls of node '{}' {}: {}", nodeId, closed, why);
     }
   }
 

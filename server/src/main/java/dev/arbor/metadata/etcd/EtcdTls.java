@@ -109,9 +109,9 @@ final class EtcdTls implements AutoCloseable {
     try {
       if (!Arrays.equals(digest(), loadedDigest)) {
         reload();
-        LOG.info("reloaded the etcd client TLS files:{}{}",
-            config.certFile() == null ? "" : " certificate " + config.certFile() + " and key " + config.keyFile(),
-            config.caFile() == null ? "" : " CA " + config.caFile());
+        LOG.info("reloaded the etcd client TLS files{}{}; new connections to etcd use them",
+            config.certFile() == null ? "" : ": certificate " + config.certFile() + ", key " + config.keyFile(),
+            config.caFile() == null ? "" : (config.certFile() == null ? ": " : ", ") + "CA " + config.caFile());
       }
     } catch (IllegalArgumentException e) {
       LOG.warn("not reloading the etcd client TLS files (the previous ones stay in use): {}", e.getMessage());

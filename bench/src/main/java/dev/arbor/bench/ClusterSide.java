@@ -1,7 +1,7 @@
 package dev.arbor.bench;
 
-import dev.arbor.bench.cluster.ArborNode;
 import dev.arbor.bench.cluster.ClusterProcesses;
+import dev.arbor.harness.ArborServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -117,7 +117,7 @@ final class ClusterSide implements ServerSide {
   public Map<String, String> dataNodes() {
     Map<String, String> out = new LinkedHashMap<>();
     for (String id : cluster.dataNodeIds()) {
-      ArborNode n = cluster.dataNode(id);
+      ArborServer n = cluster.dataNode(id);
       out.put(id, n.internalTarget());
     }
     return out;

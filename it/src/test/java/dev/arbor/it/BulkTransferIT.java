@@ -25,7 +25,7 @@ import dev.arbor.api.cluster.v1.WriteRequest;
 import dev.arbor.api.repair.v1.RepairAdminServiceGrpc;
 import dev.arbor.api.repair.v1.RepairProgress;
 import dev.arbor.api.repair.v1.RunRepairRequest;
-import dev.arbor.metadata.etcd.EtcdProcess;
+import dev.arbor.harness.EtcdServer;
 import io.grpc.ManagedChannel;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -78,7 +78,7 @@ class BulkTransferIT {
     Path work = ArborProcess.newDataDir("bulk");
     Map<String, ArborProcess> nodes = new LinkedHashMap<>();
     ArborProcess liaison = null;
-    EtcdProcess etcd = EtcdProcess.start(Files.createDirectories(work.resolve("etcd")));
+    EtcdServer etcd = ArborProcess.startEtcd(Files.createDirectories(work.resolve("etcd")));
     try {
       String metadata = "etcd://127.0.0.1:" + etcd.clientUri().getPort();
       nodes.putAll(ArborProcess.startDataNodes("bulk-", NODE_IDS, work, metadata, "--node-ttl", "10m",

@@ -25,7 +25,8 @@ import dev.arbor.api.cluster.v1.Key;
 import dev.arbor.api.cluster.v1.ReadRequest;
 import dev.arbor.api.cluster.v1.ReadResponse;
 import dev.arbor.api.cluster.v1.StoredProperty;
-import dev.arbor.metadata.etcd.EtcdProcess;
+import dev.arbor.harness.ClusterOfProcesses;
+import dev.arbor.harness.EtcdServer;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import java.nio.charset.StandardCharsets;
@@ -75,7 +76,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.extension.TestWatcher;
 
 /**
- * A real cluster on loopback (issue 4 acceptance): one etcd ({@link EtcdProcess}), three {@code
+ * A real cluster on loopback (issue 4 acceptance): one etcd ({@link EtcdServer}), three {@code
  * arbor data} JVMs and two {@code arbor liaison} JVMs (write consistency {@code one}, the default,
  * and {@code all}), all started once for the class. Clients: the official {@code
  * banyandb-java-client} 0.9.0 against the liaisons, and the internal {@code
@@ -123,7 +124,8 @@ class ClusterIT {
       };
 
   private Path work;
-  private EtcdProcess etcd;
+  private ClusterOfProcesses cluster;
+  private EtcdServer etcd;
   private String metadata;
   private final Map<String, ArborProcess> dataNodes = new LinkedHashMap<>();
   private final Map<String, ManagedChannel> channels = new HashMap<>();
@@ -149,25 +151,20 @@ class ClusterIT {
   void startCluster() throws Exception {
     System.out.printf("[cluster-it] seed=%d (replay with -Darbor.it.seed=%d)%n", seed, seed);
     work = ArborProcess.newDataDir("cluster");
-    Path etcdDir = Files.createDirectories(work.resolve("etcd"));
-    etcd = EtcdProcess.start(etcdDir);
-    metadata = "etcd://127.0.0.1:" + etcd.clientUri().getPort();
-
     // Data nodes first: each is ready once it printed its ready line, i.e. registered in etcd,
     // so the liaisons started next load all three registrations when they start.
-    dataNodes.putAll(ArborProcess.startDataNodes("data-", NODE_IDS, work, metadata, "--node-ttl", NODE_TTL));
+    cluster = ArborProcess.cluster(work)
+        .dataNodes(NODE_IDS)
+        .dataArgs("--node-ttl", NODE_TTL)
+        .liaison("liaison-one")
+        .liaison("liaison-all", "--write-consistency", "all")
+        .start();
+    etcd = cluster.etcd();
+    metadata = cluster.metadata();
+    dataNodes.putAll(ArborProcess.of(cluster.dataNodes()));
     dataNodes.keySet().forEach(this::openChannel);
-    ExecutorService pool = Executors.newFixedThreadPool(2);
-    try {
-      Future<ArborProcess> one = pool.submit(() -> ArborProcess.startLiaison("liaison-one", metadata));
-      Future<ArborProcess> all =
-          pool.submit(
-              () -> ArborProcess.startLiaison("liaison-all", metadata, "--write-consistency", "all"));
-      liaison = one.get(ArborProcess.STARTUP_TIMEOUT.toSeconds() * 3, TimeUnit.SECONDS);
-      liaisonAll = all.get(ArborProcess.STARTUP_TIMEOUT.toSeconds() * 3, TimeUnit.SECONDS);
-    } finally {
-      pool.shutdownNow();
-    }
+    liaison = ArborProcess.of(cluster.liaison("liaison-one"));
+    liaisonAll = ArborProcess.of(cluster.liaison("liaison-all"));
     client = new BanyanDBClient(liaison.grpcTarget());
     client.connect();
     clientAll = new BanyanDBClient(liaisonAll.grpcTarget());
@@ -183,17 +180,8 @@ class ClusterIT {
       }
     }
     channels.values().forEach(ManagedChannel::shutdownNow);
-    List<ArborProcess> all = new ArrayList<>();
-    if (liaison != null) {
-      all.add(liaison);
-    }
-    if (liaisonAll != null) {
-      all.add(liaisonAll);
-    }
-    all.addAll(dataNodes.values());
-    problems.addAll(ArborProcess.stopAll(all));
-    if (etcd != null) {
-      etcd.close();
+    if (cluster != null) {
+      problems.addAll(cluster.stop());
     }
     if (!failed.get() && problems.isEmpty() && work != null) {
       ArborProcess.deleteDataDir(work);

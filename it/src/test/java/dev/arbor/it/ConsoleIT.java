@@ -10,7 +10,7 @@ import dev.arbor.api.cluster.v1.DataNodeServiceGrpc;
 import dev.arbor.api.cluster.v1.Key;
 import dev.arbor.api.cluster.v1.ReadRequest;
 import dev.arbor.api.cluster.v1.StoredProperty;
-import dev.arbor.metadata.etcd.EtcdProcess;
+import dev.arbor.harness.ClusterOfProcesses;
 import dev.arbor.transport.ChannelFactory;
 import dev.arbor.transport.MessageLimits;
 import io.grpc.ManagedChannel;
@@ -86,7 +86,7 @@ class ConsoleIT {
       };
 
   private Path work;
-  private EtcdProcess etcd;
+  private ClusterOfProcesses cluster;
   private final Map<String, ArborProcess> dataNodes = new LinkedHashMap<>();
   private ArborProcess liaison;
   private Browser browser;
@@ -98,14 +98,18 @@ class ConsoleIT {
   void start() throws Exception {
     long t0 = System.nanoTime();
     work = ArborProcess.newDataDir("console");
-    etcd = EtcdProcess.start(Files.createDirectories(work.resolve("etcd")));
-    String metadata = "etcd://127.0.0.1:" + etcd.clientUri().getPort();
-    dataNodes.putAll(ArborProcess.startDataNodes("console-", NODE_IDS, work, metadata,
-        // a killed node stays registered (keeps its shard) for the whole class
-        "--node-ttl", "10m", "--repair-schedule", "off",
-        // four JVMs, etcd and Chromium starting at once on 2 cores: etcd may answer late
-        "--metadata-timeout", "15s"));
-    liaison = ArborProcess.startLiaison("console-liaison", metadata, "--metadata-timeout", "15s");
+    cluster = ArborProcess.cluster(work)
+        .dataNodes(NODE_IDS)
+        .dataNamePrefix("console-")
+        .dataArgs(
+            // a killed node stays registered (keeps its shard) for the whole class
+            "--node-ttl", "10m", "--repair-schedule", "off",
+            // four JVMs, etcd and Chromium starting at once on 2 cores: etcd may answer late
+            "--metadata-timeout", "15s")
+        .liaison("console-liaison", "--metadata-timeout", "15s")
+        .start();
+    dataNodes.putAll(ArborProcess.of(cluster.dataNodes()));
+    liaison = ArborProcess.of(cluster.liaison());
     System.out.printf("[console-it] etcd, 3 data nodes and the liaison up in %d ms%n", ms(t0));
     browser = Browser.start();
     api("POST", "/api/v1/group/schema", """
@@ -131,14 +135,8 @@ class ConsoleIT {
     if (browser != null) {
       browser.close();
     }
-    List<ArborProcess> all = new ArrayList<>();
-    if (liaison != null) {
-      all.add(liaison);
-    }
-    all.addAll(dataNodes.values());
-    problems.addAll(ArborProcess.stopAll(all));
-    if (etcd != null) {
-      etcd.close();
+    if (cluster != null) {
+      problems.addAll(cluster.stop());
     }
     if (!failed.get() && problems.isEmpty() && work != null) {
       ArborProcess.deleteDataDir(work);

@@ -6,7 +6,7 @@ import static dev.arbor.it.Props.schema;
 import static dev.arbor.it.Props.str;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.arbor.metadata.etcd.EtcdProcess;
+import dev.arbor.harness.EtcdServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.apache.skywalking.banyandb.database.v1.BanyandbDatabase.TagType;
@@ -25,7 +25,7 @@ class DevClusterEtcdIT {
   @Test
   void devClusterOnEtcd_registersEveryDataNode_andServesThreeCopies() throws Exception {
     Path work = ArborProcess.newDataDir("dev-cluster-etcd");
-    try (EtcdProcess etcd = EtcdProcess.start(Files.createDirectories(work.resolve("etcd")))) {
+    try (EtcdServer etcd = ArborProcess.startEtcd(Files.createDirectories(work.resolve("etcd")))) {
       int[] ports = ArborProcess.freePorts(2);
       try (ArborProcess dev = ArborProcess.launchCommand("dev-cluster-etcd", "dev-cluster",
           "--base-dir", work.resolve("nodes").toString(), "--grpc-host", "127.0.0.1",

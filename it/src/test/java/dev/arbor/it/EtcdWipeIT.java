@@ -8,7 +8,7 @@ import static dev.arbor.it.Props.str;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.arbor.metadata.etcd.EtcdProcess;
+import dev.arbor.harness.ClusterOfProcesses;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,14 +37,16 @@ class EtcdWipeIT {
   @Test
   void everyAcknowledgedPropertySurvivesAWipedEtcdPrefix() throws Exception {
     Path work = ArborProcess.newDataDir("etcd-wipe");
-    EtcdProcess etcd = EtcdProcess.start(Files.createDirectories(work.resolve("etcd")));
-    String metadata = "etcd://127.0.0.1:" + etcd.clientUri().getPort();
-    Map<String, ArborProcess> nodes = new LinkedHashMap<>();
-    ArborProcess liaison = null;
+    ClusterOfProcesses cluster = ArborProcess.cluster(work)
+        .dataNodes(List.of("d1", "d2"))
+        .dataNamePrefix("wipe-data-")
+        .liaison("wipe-liaison", "--write-consistency", "all")
+        .start();
+    String metadata = cluster.metadata();
+    Map<String, ArborProcess> nodes = ArborProcess.of(cluster.dataNodes());
+    ArborProcess liaison = ArborProcess.of(cluster.liaison());
     List<String> problems = new ArrayList<>();
     try {
-      nodes.putAll(ArborProcess.startDataNodes("wipe-data-", List.of("d1", "d2"), work, metadata));
-      liaison = ArborProcess.startLiaison("wipe-liaison", metadata, "--write-consistency", "all");
       BanyanDBClient client = new BanyanDBClient(liaison.grpcTarget());
       client.connect();
       try {
@@ -57,7 +59,7 @@ class EtcdWipeIT {
         client.close();
       }
 
-      new EtcdGateway(etcd.clientUri()).deletePrefix("/arbor/v1/");
+      new EtcdGateway(cluster.etcd().clientUri()).deletePrefix("/arbor/v1/");
       for (ArborProcess n : nodes.values()) {
         await("group " + G + " quarantined by " + n.name()).atMost(Duration.ofSeconds(30))
             .pollInterval(Duration.ofMillis(200))
@@ -93,13 +95,7 @@ class EtcdWipeIT {
       }
       assertEveryPropertyServed(liaison);
     } finally {
-      List<ArborProcess> all = new ArrayList<>();
-      if (liaison != null) {
-        all.add(liaison);
-      }
-      all.addAll(nodes.values());
-      problems.addAll(ArborProcess.stopAll(all));
-      etcd.close();
+      problems.addAll(cluster.stop());
     }
     assertThat(problems).as("roles stop with exit 0 on SIGTERM").isEmpty();
     ArborProcess.deleteDataDir(work);

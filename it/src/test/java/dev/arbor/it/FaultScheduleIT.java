@@ -16,7 +16,7 @@ import dev.arbor.api.cluster.v1.StoredProperty;
 import dev.arbor.check.History;
 import dev.arbor.check.History.Outcome;
 import dev.arbor.check.ReplicaChecker;
-import dev.arbor.metadata.etcd.EtcdProcess;
+import dev.arbor.harness.EtcdServer;
 import io.grpc.ManagedChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -106,7 +106,7 @@ class FaultScheduleIT {
     Random random = new Random(seed);
     java.nio.file.attribute.FileTime started = java.nio.file.attribute.FileTime.from(java.time.Instant.now());
     Path work = ArborProcess.newDataDir("faults-" + seed);
-    EtcdProcess etcd = EtcdProcess.start(Files.createDirectories(work.resolve("etcd")));
+    EtcdServer etcd = ArborProcess.startEtcd(Files.createDirectories(work.resolve("etcd")));
     String metadata = "etcd://127.0.0.1:" + etcd.clientUri().getPort();
     Map<String, ArborProcess> nodes = new LinkedHashMap<>();
     List<ArborProcess> liaisons = new ArrayList<>();

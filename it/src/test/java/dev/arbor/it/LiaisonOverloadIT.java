@@ -21,7 +21,7 @@ import dev.arbor.api.banyandb.property.v1.Property;
 import dev.arbor.api.banyandb.property.v1.PropertyServiceGrpc;
 import dev.arbor.api.banyandb.property.v1.QueryRequest;
 import dev.arbor.api.banyandb.property.v1.QueryResponse;
-import dev.arbor.metadata.etcd.EtcdProcess;
+import dev.arbor.harness.EtcdServer;
 import dev.arbor.transport.ChannelFactory;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
@@ -77,7 +77,7 @@ class LiaisonOverloadIT {
   @Test
   void tenThousandSlowClientsAreBoundedAndRefusedWithoutOutOfMemory() throws Exception {
     Path work = ArborProcess.newDataDir("overload");
-    EtcdProcess etcd = EtcdProcess.start(Files.createDirectories(work.resolve("etcd")));
+    EtcdServer etcd = ArborProcess.startEtcd(Files.createDirectories(work.resolve("etcd")));
     String metadata = "etcd://127.0.0.1:" + etcd.clientUri().getPort();
     Map<String, ArborProcess> nodes = new LinkedHashMap<>();
     ArborProcess liaison = null;

@@ -8,7 +8,7 @@ import static dev.arbor.it.Props.str;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.arbor.metadata.etcd.EtcdProcess;
+import dev.arbor.harness.EtcdServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -73,7 +73,7 @@ class NameSafetyIT {
   @Test
   void dataNodesKeepTheirDataWhenAGroupNamedDotDotIsDeletedInEtcd() throws Exception {
     Path work = ArborProcess.newDataDir("names-cluster");
-    EtcdProcess etcd = EtcdProcess.start(Files.createDirectories(work.resolve("etcd")));
+    EtcdServer etcd = ArborProcess.startEtcd(Files.createDirectories(work.resolve("etcd")));
     String metadata = "etcd://127.0.0.1:" + etcd.clientUri().getPort();
     Map<String, ArborProcess> nodes = new LinkedHashMap<>();
     ArborProcess liaison = null;

@@ -27,7 +27,8 @@ import dev.arbor.api.cluster.v1.Key;
 import dev.arbor.api.cluster.v1.ReadRequest;
 import dev.arbor.api.cluster.v1.StoredProperty;
 import dev.arbor.api.cluster.v1.WriteRequest;
-import dev.arbor.metadata.etcd.EtcdProcess;
+import dev.arbor.harness.ClusterOfProcesses;
+import dev.arbor.harness.EtcdServer;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
@@ -134,7 +135,8 @@ class RepairIT {
       };
 
   private Path work;
-  private EtcdProcess etcd;
+  private ClusterOfProcesses cluster;
+  private EtcdServer etcd;
   private String metadata;
   private final Map<String, ArborProcess> dataNodes = new LinkedHashMap<>();
   private final Map<String, ManagedChannel> channels = new HashMap<>();
@@ -153,15 +155,20 @@ class RepairIT {
     System.out.printf("[repair-it] seed=%d (replay with -Darbor.it.seed=%d)%n", seed, seed);
     long t0 = System.nanoTime();
     work = ArborProcess.newDataDir("repair");
-    etcd = EtcdProcess.start(Files.createDirectories(work.resolve("etcd")));
-    metadata = "etcd://127.0.0.1:" + etcd.clientUri().getPort();
-    dataNodes.putAll(ArborProcess.startDataNodes(
-        "repair-", NODE_IDS, work, metadata, "--node-ttl", NODE_TTL, "--repair-schedule", "off",
-        // Record sessions are what these scenarios follow into (a kill as records arrive, pushed
-        // and pulled counts); bulk transfer to an empty replica has BulkTransferIT.
-        "--repair-bulk-transfer", "off"));
+    cluster = ArborProcess.cluster(work)
+        .dataNodes(NODE_IDS)
+        .dataNamePrefix("repair-")
+        .dataArgs("--node-ttl", NODE_TTL, "--repair-schedule", "off",
+            // Record sessions are what these scenarios follow into (a kill as records arrive,
+            // pushed and pulled counts); bulk transfer to an empty replica has BulkTransferIT.
+            "--repair-bulk-transfer", "off")
+        .liaison("repair-liaison")
+        .start();
+    etcd = cluster.etcd();
+    metadata = cluster.metadata();
+    dataNodes.putAll(ArborProcess.of(cluster.dataNodes()));
     dataNodes.keySet().forEach(this::openChannel);
-    liaison = ArborProcess.startLiaison("repair-liaison", metadata);
+    liaison = ArborProcess.of(cluster.liaison());
     client = new BanyanDBClient(liaison.grpcTarget());
     client.connect();
     liaisonChannel = ChannelFactory.plaintext().open(liaison.grpcTarget(), MessageLimits.MAX_MESSAGE_BYTES);
@@ -199,15 +206,9 @@ class RepairIT {
       liaisonChannel.shutdownNow();
     }
     channels.values().forEach(ManagedChannel::shutdownNow);
-    List<ArborProcess> all = new ArrayList<>();
-    if (liaison != null) {
-      all.add(liaison);
-    }
-    all.addAll(dataNodes.values());
-    all.forEach(p -> signal(p, "CONT")); // never leave a SIGSTOPped node behind
-    problems.addAll(ArborProcess.stopAll(all));
-    if (etcd != null) {
-      etcd.close();
+    dataNodes.values().forEach(p -> signal(p, "CONT")); // never leave a SIGSTOPped node behind
+    if (cluster != null) {
+      problems.addAll(cluster.stop());
     }
     if (!failed.get() && problems.isEmpty() && work != null) {
       ArborProcess.deleteDataDir(work);

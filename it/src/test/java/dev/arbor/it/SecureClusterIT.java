@@ -7,7 +7,7 @@ import static dev.arbor.it.Props.schema;
 import static dev.arbor.it.Props.str;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.arbor.metadata.etcd.EtcdProcess;
+import dev.arbor.harness.EtcdServer;
 import dev.arbor.transport.TestPki;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -75,8 +75,8 @@ class SecureClusterIT {
         """);
     Path adminPassword = secret(work.resolve("admin.password"), "adm1n\n");
 
-    EtcdProcess etcd = EtcdProcess.start(Files.createDirectories(work.resolve("etcd")),
-        new EtcdProcess.Tls(etcdServer.certFile(), etcdServer.keyFile(), caFile));
+    EtcdServer etcd = ArborProcess.startEtcd(Files.createDirectories(work.resolve("etcd")),
+        new EtcdServer.Tls(etcdServer.certFile(), etcdServer.keyFile(), caFile));
     running.add(etcd);
     String metadata = "etcds://127.0.0.1:" + etcd.clientUri().getPort();
     List<String> common = List.of(

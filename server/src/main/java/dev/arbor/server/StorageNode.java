@@ -65,7 +65,7 @@ final class StorageNode implements AutoCloseable {
     PropertyStore store = PropertyStore.open(config.dataDir(), new MetadataGroupIncarnations(metadata), events, disk);
     try {
       RepairTrees trees = new RepairTrees(config.dataDir().resolve("repair"), store, config.trees().slotCount(),
-          config.trees().scrubLeavesPerSecond());
+          config.trees().scrubLeavesPerSecond(), config.trees().maxOverlayLeaves());
       trees.loadExisting(g -> metadata.group(g).isPresent() && !store.quarantinedAtOpen().contains(g));
       trees.followWrites(events);
       TreeBuildScheduler scheduler = new TreeBuildScheduler(

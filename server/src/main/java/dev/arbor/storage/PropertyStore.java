@@ -625,8 +625,14 @@ public final class PropertyStore implements Closeable {
           try {
             Path p = ShardDirs.of(dataRoot, group, shard);
             adoptIncarnation(group);
+            boolean fresh = !Files.exists(p);
             Files.createDirectories(p);
-            return new ShardIndex(group, shard, p);
+            ShardIndex created = new ShardIndex(group, shard, p);
+            if (fresh) {
+              // Inside the map's computation: no writer can reach the new index before the listener returns.
+              listener.onShardCreated(group, shard);
+            }
+            return created;
           } catch (IOException e) {
             throw new UncheckedIOException(e);
           }

@@ -74,6 +74,17 @@ public final class StoreEvents implements StoreListener {
   }
 
   @Override
+  public void onShardCreated(String group, int shard) {
+    for (StoreListener l : listeners) {
+      try {
+        l.onShardCreated(group, shard);
+      } catch (RuntimeException e) {
+        LOG.error("store listener failed on creation of {}/{}", group, shard, e);
+      }
+    }
+  }
+
+  @Override
   public void onGroupDropped(String group) {
     for (StoreListener l : listeners) {
       try {

@@ -33,6 +33,13 @@ public interface StoreListener {
    */
   default void beforeWalTruncated() {}
 
+  /**
+   * The index of (group, shard) was just created, empty, on this node (not opened from disk).
+   * Called while the store creates it: no write to it can be stored, or notified, before this
+   * returns, so state derived per record may start from "empty" here without missing one.
+   */
+  default void onShardCreated(String group, int shard) {}
+
   /** All data of the group was removed. */
   void onGroupDropped(String group);
 

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Channels and servers are built in this package only, so TLS, credentials, limits and
  * interceptors cannot be forgotten by a caller that builds its own: a scan of every module's main
- * and test sources (the integration tests and the benchmarks included) for gRPC's builders.
+ * and test sources (the integration tests, the benchmarks and their process harness included) for gRPC's builders.
  */
 class TransportBoundaryTest {
   /** What builds a channel or a server without this package. */
@@ -40,7 +40,7 @@ class TransportBoundaryTest {
   void nothingOutsideTheTransportPackageBuildsAChannelOrAServer() throws IOException {
     Path root = projectRoot();
     List<Path> sourceRoots = new ArrayList<>();
-    for (String module : List.of("api", "server", "it", "bench")) {
+    for (String module : List.of("api", "server", "harness", "it", "bench")) {
       for (String kind : List.of("main", "test")) {
         Path dir = root.resolve(module).resolve("src").resolve(kind).resolve("java");
         if (Files.isDirectory(dir)) {
@@ -50,7 +50,7 @@ class TransportBoundaryTest {
     }
     // The modules this test must see, so a moved directory cannot make it pass vacuously.
     assertThat(sourceRoots).contains(root.resolve("server/src/main/java"), root.resolve("server/src/test/java"),
-        root.resolve("it/src/test/java"), root.resolve("bench/src/main/java"));
+        root.resolve("harness/src/main/java"), root.resolve("it/src/test/java"), root.resolve("bench/src/main/java"));
 
     List<String> offenders = new ArrayList<>();
     int scanned = 0;

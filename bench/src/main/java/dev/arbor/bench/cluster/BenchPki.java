@@ -1,21 +1,17 @@
 package dev.arbor.bench.cluster;
 
+import dev.arbor.harness.CertificateAuthority;
+import dev.arbor.harness.NodeCert;
 import dev.arbor.transport.ClientSecurity;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 
 /**
  * A throw-away certificate authority for benchmark runs with TLS: a CA and leaf certificates
@@ -25,13 +21,10 @@ import javax.net.ssl.TrustManagerFactory;
  * internal listener's member check reads) and covers {@code localhost} and {@code 127.0.0.1},
  * the host every benchmark dials.
  */
-public final class BenchPki {
+public final class BenchPki implements CertificateAuthority {
   private final Path dir;
   private final Path caCert;
   private final Path caKey;
-
-  /** One issued certificate and its private key. */
-  public record Leaf(Path certFile, Path keyFile) {}
 
   private BenchPki(Path dir, Path caCert, Path caKey) {
     this.dir = dir;
@@ -54,12 +47,14 @@ public final class BenchPki {
   }
 
   /** The CA certificate (PEM) that servers and clients trust. */
+  @Override
   public Path caFile() {
     return caCert;
   }
 
   /** A certificate for {@code commonName}, usable by a server and as a client certificate. */
-  public Leaf issue(String commonName) throws IOException {
+  @Override
+  public NodeCert issue(String commonName) throws IOException {
     String base = commonName.replaceAll("[^A-Za-z0-9_.-]", "_");
     Path key = dir.resolve(base + ".key");
     Path csr = dir.resolve(base + ".csr");
@@ -77,7 +72,7 @@ public final class BenchPki {
     openssl(dir, "x509", "-req", "-in", csr.toString(), "-CA", caCert.toString(),
         "-CAkey", caKey.toString(), "-CAcreateserial", "-days", "7", "-extfile", ext.toString(),
         "-out", cert.toString());
-    return new Leaf(cert, key);
+    return new NodeCert(cert, key);
   }
 
   /** A client trusting this CA, presenting no certificate of its own. */
@@ -86,24 +81,13 @@ public final class BenchPki {
   }
 
   /** A client trusting this CA and presenting {@code leaf}. */
-  public ClientSecurity client(Leaf leaf) {
+  public ClientSecurity client(NodeCert leaf) {
     return new ClientSecurity(caCert, leaf.certFile(), leaf.keyFile(), null);
   }
 
   /** An HTTP client for the servers' HTTPS ports ({@code /health}, {@code /metrics}). */
   public HttpClient httpClient(Duration connectTimeout) {
-    try (InputStream in = Files.newInputStream(caCert)) {
-      KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-      trust.load(null, null);
-      trust.setCertificateEntry("ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
-      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      tmf.init(trust);
-      SSLContext ssl = SSLContext.getInstance("TLS");
-      ssl.init(null, tmf.getTrustManagers(), null);
-      return HttpClient.newBuilder().connectTimeout(connectTimeout).sslContext(ssl).build();
-    } catch (IOException | GeneralSecurityException e) {
-      throw new IllegalStateException("cannot load the bench CA " + caCert + ": " + e, e);
-    }
+    return CertificateAuthority.httpClientTrusting(caCert, connectTimeout);
   }
 
   private static void openssl(Path dir, String... args) throws IOException {

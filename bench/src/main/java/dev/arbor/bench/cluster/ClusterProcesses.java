@@ -3,49 +3,43 @@ package dev.arbor.bench.cluster;
 import dev.arbor.transport.ChannelFactory;
 import dev.arbor.cluster.DataNode;
 import dev.arbor.cluster.Placement;
+import dev.arbor.harness.ArborJar;
+import dev.arbor.harness.ArborServer;
+import dev.arbor.harness.ClusterOfProcesses;
 import io.grpc.ManagedChannel;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A real cluster on loopback: one etcd, N {@code arbor data} JVMs ({@code d1..dN}, each with its
- * own data directory and a long {@code --node-ttl} so a killed node stays registered and keeps
- * its shards) and one {@code arbor liaison} serving the public API. Holds one gRPC channel per
- * data node (internal API: DataNodeService, TreeAdminService, RepairAdminService) and one to the
- * liaison. Placement is computed with the server's own {@link Placement} over the node ids and
- * advertised addresses, exactly as the liaison and the repair rounds do.
+ * The benchmarks' view of a real cluster on loopback: the shared harness's {@link
+ * ClusterOfProcesses} (one etcd, N {@code arbor data} JVMs {@code d1..dN}, each with its own data
+ * directory and a long {@code --node-ttl} so a killed node stays registered and keeps its shards,
+ * and one {@code arbor liaison} serving the public API) plus the benchmark's gRPC channels: one
+ * per data node (internal API: DataNodeService; admin: TreeAdminService, RepairAdminService) and
+ * one to the liaison. Placement is computed with the server's own {@link Placement} over the node
+ * ids and advertised addresses, exactly as the liaison and the repair rounds do.
  */
 public final class ClusterProcesses implements AutoCloseable {
   public static final int MAX_MESSAGE = 256 << 20;
+  /** The node id of the liaison's certificate in a TLS cluster. */
+  public static final String LIAISON_ID = "bench-liaison";
 
-  private final Path workDir;
-  private final Duration startupTimeout;
-  private EtcdProcess etcd;
-  private final Map<String, ArborNode> dataNodes = new LinkedHashMap<>();
+  private final ClusterOfProcesses procs;
   private final Map<String, ManagedChannel> channels = new LinkedHashMap<>();
   private final Map<String, ManagedChannel> adminChannels = new LinkedHashMap<>();
-  private ArborNode liaison;
   private ManagedChannel liaisonChannel;
   /** Null: plaintext everywhere; otherwise the CA of the nodes' certificates. */
-  private BenchPki tls;
-  /** Each data node's certificate (CN = its node id) when {@link #tls} is set. */
-  private final Map<String, BenchPki.Leaf> nodeCerts = new LinkedHashMap<>();
-  private long startMillis;
+  private final BenchPki tls;
 
-  private ClusterProcesses(Path workDir, Duration startupTimeout) {
-    this.workDir = workDir;
-    this.startupTimeout = startupTimeout;
+  private ClusterProcesses(ClusterOfProcesses procs, BenchPki tls) {
+    this.procs = procs;
+    this.tls = tls;
   }
 
   public static ClusterProcesses start(Path jar, Path workDir, int nodes, List<String> dataJvmOpts,
@@ -68,75 +62,34 @@ public final class ClusterProcesses implements AutoCloseable {
    * data node, CN = its node id; one for the liaison, which presents it as node id
    * {@value #LIAISON_ID}): mutual TLS on the data nodes' internal listeners (the liaison's and the
    * peers' calls), TLS on their admin and HTTP ports and on the liaison's public ports; the
-   * benchmark's own channels verify the CA.
+   * benchmark's own channels verify the CA. A server jar from before the internal listener gets
+   * no {@code --internal-*} flags (see {@link ArborJar}).
    */
   public static ClusterProcesses start(Path jar, Path workDir, int nodes, List<String> dataJvmOpts,
       List<String> liaisonJvmOpts, String nodeTtl, List<String> nodeArgs,
       List<String> liaisonArgs, BenchPki tls, Duration startupTimeout) throws Exception {
-    if (!Files.isRegularFile(jar)) {
-      throw new IllegalStateException("server jar not found: " + jar
-          + " (build it: ./mvnw -B -DskipTests package)");
+    ClusterOfProcesses.Builder b = ClusterOfProcesses.builder(ArborJar.of(jar), workDir)
+        .dataNodes(nodes)
+        .dataJvmOpts(dataJvmOpts)
+        .liaisonJvmOpts(liaisonJvmOpts)
+        .nodeTtl(nodeTtl)
+        .dataArgs(nodeArgs)
+        .liaison("liaison", liaisonArgs)
+        .startupTimeout(startupTimeout);
+    if (tls != null) {
+      b.tls(tls, LIAISON_ID);
     }
-    ClusterProcesses c = new ClusterProcesses(workDir, startupTimeout);
-    c.tls = tls;
-    long t0 = System.nanoTime();
+    ClusterProcesses c = new ClusterProcesses(b.start(), tls);
     try {
-      Path logs = Files.createDirectories(workDir.resolve("logs"));
-      c.etcd = EtcdProcess.start(workDir.resolve("etcd"), Duration.ofSeconds(30));
-      String metadata = c.etcd.metadataUri();
-      ExecutorService pool = Executors.newFixedThreadPool(nodes);
-      try {
-        Map<String, Future<ArborNode>> starting = new LinkedHashMap<>();
-        for (int i = 1; i <= nodes; i++) {
-          String id = "d" + i;
-          Path dir = Files.createDirectories(workDir.resolve(id));
-          List<String> args = new ArrayList<>(nodeArgs);
-          if (tls != null) {
-            BenchPki.Leaf cert = tls.issue(id);
-            c.nodeCerts.put(id, cert);
-            args.addAll(tlsArgs(tls, cert));
-          }
-          starting.put(id, pool.submit(() -> ArborNode.startData(jar, dataJvmOpts, id, dir,
-              metadata, nodeTtl, args, logs, tls, startupTimeout)));
-        }
-        for (Map.Entry<String, Future<ArborNode>> e : starting.entrySet()) {
-          try {
-            c.dataNodes.put(e.getKey(), e.getValue().get());
-          } catch (ExecutionException ex) {
-            throw ex.getCause() instanceof Exception cause ? cause : ex;
-          }
-        }
-      } finally {
-        pool.shutdownNow();
-      }
-      for (String id : c.dataNodes.keySet()) {
+      for (String id : c.procs.dataNodeIds()) {
         c.openChannel(id);
       }
-      List<String> lArgs = new ArrayList<>(liaisonArgs);
-      if (tls != null) {
-        lArgs.addAll(List.of("--node-id", LIAISON_ID));
-        lArgs.addAll(tlsArgs(tls, tls.issue(LIAISON_ID)));
-      }
-      c.liaison = ArborNode.startLiaison(jar, liaisonJvmOpts, metadata, nodeTtl, lArgs, logs, tls,
-          startupTimeout);
-      c.liaisonChannel = c.publicChannels().open(c.liaison.grpcTarget(), MAX_MESSAGE);
-      c.startMillis = (System.nanoTime() - t0) / 1_000_000;
+      c.liaisonChannel = c.publicChannels().open(c.liaison().grpcTarget(), MAX_MESSAGE);
       return c;
-    } catch (Exception e) {
+    } catch (RuntimeException e) {
       c.close();
       throw e;
     }
-  }
-
-  /** The node id of the liaison's certificate in a TLS cluster. */
-  public static final String LIAISON_ID = "bench-liaison";
-
-  /** One certificate on every listener of a node: internal (mutual TLS), admin/public, HTTP. */
-  private static List<String> tlsArgs(BenchPki tls, BenchPki.Leaf cert) {
-    return List.of("--internal-tls-cert-file", cert.certFile().toString(),
-        "--internal-tls-key-file", cert.keyFile().toString(),
-        "--internal-tls-ca-file", tls.caFile().toString(),
-        "--tls-cert-file", cert.certFile().toString(), "--tls-key-file", cert.keyFile().toString());
   }
 
   /** The CA of this cluster's certificates; null when it runs plaintext. */
@@ -155,7 +108,7 @@ public final class ClusterProcesses implements AutoCloseable {
    * node itself is registered while it serves, and no extra identity has to be registered).
    */
   public ChannelFactory internalChannels(String nodeId) {
-    return tls == null ? ChannelFactory.plaintext() : ChannelFactory.of(tls.client(nodeCerts.get(nodeId)));
+    return tls == null ? ChannelFactory.plaintext() : ChannelFactory.of(tls.client(procs.cert(nodeId)));
   }
 
   private void openChannel(String id) {
@@ -163,40 +116,43 @@ public final class ClusterProcesses implements AutoCloseable {
     if (old != null) {
       old.shutdownNow();
     }
-    channels.put(id, internalChannels(id).open(dataNodes.get(id).internalTarget(), MAX_MESSAGE));
+    channels.put(id, internalChannels(id).open(procs.dataNode(id).internalTarget(), MAX_MESSAGE));
     ManagedChannel oldAdmin = adminChannels.remove(id);
     if (oldAdmin != null) {
       oldAdmin.shutdownNow();
     }
-    adminChannels.put(id, publicChannels().open(dataNodes.get(id).grpcTarget(), MAX_MESSAGE));
+    adminChannels.put(id, publicChannels().open(procs.dataNode(id).grpcTarget(), MAX_MESSAGE));
   }
 
   /** The data nodes holding (group, shard), in placement (ring) order. */
   public List<String> placement(String group, int shard, int copies) {
     List<DataNode> registered = new ArrayList<>();
-    for (ArborNode n : dataNodes.values()) {
+    for (ArborServer n : procs.dataNodes().values()) {
       registered.add(DataNode.of(n.nodeId(), "127.0.0.1:" + n.grpcPort()));
     }
     return Placement.of(registered).place(group, shard, copies).stream()
         .map(d -> d.id().value()).toList();
   }
 
+  /** SIGKILL (a running node only): it stays registered and keeps its shards. */
   public void kill(String nodeId) {
-    dataNodes.get(nodeId).kill9();
+    if (procs.dataNode(nodeId).alive()) {
+      procs.kill9(nodeId);
+    }
   }
 
   /** Starts a killed data node again on its directory and ports; a fresh channel to it. */
   public void restart(String nodeId) throws IOException {
-    dataNodes.get(nodeId).restart(startupTimeout);
+    procs.restart(nodeId);
     openChannel(nodeId);
   }
 
-  public ArborNode dataNode(String id) {
-    return dataNodes.get(id);
+  public ArborServer dataNode(String id) {
+    return procs.dataNode(id);
   }
 
   public List<String> dataNodeIds() {
-    return List.copyOf(dataNodes.keySet());
+    return procs.dataNodeIds();
   }
 
   /** A channel to the node's internal listener ({@code DataNodeService}). */
@@ -213,29 +169,21 @@ public final class ClusterProcesses implements AutoCloseable {
     return liaisonChannel;
   }
 
-  public ArborNode liaison() {
-    return liaison;
+  public ArborServer liaison() {
+    return procs.liaison();
   }
 
   public long startMillis() {
-    return startMillis;
+    return procs.startMillis();
   }
 
   public Path workDir() {
-    return workDir;
+    return procs.workDir();
   }
 
-  /** Every process of the cluster: etcd, the data nodes, the liaison (those started so far). */
+  /** Every process of the cluster: etcd, the data nodes, the liaison. */
   public List<Long> pids() {
-    List<Long> pids = new ArrayList<>();
-    if (etcd != null) {
-      pids.add(etcd.pid());
-    }
-    dataNodes.values().forEach(n -> pids.add(n.pid()));
-    if (liaison != null) {
-      pids.add(liaison.pid());
-    }
-    return pids;
+    return procs.pids();
   }
 
   /** utime + stime of every process of the cluster, in nanoseconds; -1 when one is unknown. */
@@ -266,10 +214,10 @@ public final class ClusterProcesses implements AutoCloseable {
 
   /** Whether etcd, every data node and the liaison still run. */
   public boolean alive() {
-    return etcd != null && etcd.alive() && liaison != null && liaison.alive()
-        && dataNodes.values().stream().allMatch(ArborNode::alive);
+    return procs.alive();
   }
 
+  /** Closes the channels, then stops the processes (liaison, data nodes, etcd). */
   @Override
   public void close() {
     if (liaisonChannel != null) {
@@ -284,25 +232,6 @@ public final class ClusterProcesses implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
     }
-    if (liaison != null) {
-      liaison.close();
-    }
-    // Data nodes in parallel: each graceful stop drains and commits.
-    List<Thread> stoppers = new ArrayList<>();
-    for (ArborNode n : dataNodes.values()) {
-      Thread t = new Thread(n::close, "stop-" + n.name());
-      t.start();
-      stoppers.add(t);
-    }
-    for (Thread t : stoppers) {
-      try {
-        t.join(60_000);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-    if (etcd != null) {
-      etcd.close();
-    }
+    procs.close();
   }
 }

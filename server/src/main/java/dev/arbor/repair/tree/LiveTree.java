@@ -23,6 +23,9 @@ final class LiveTree implements AutoCloseable {
   private final int[] counts;
   private final List<TreeMap<byte[], byte[]>> written;
   private long writtenLeaves;
+  /** Leaves written since the last capture (what the next journal block appends), and their slots. */
+  private java.util.LinkedHashMap<ByteBuffer, byte[]> dirty = new java.util.LinkedHashMap<>();
+  private final java.util.BitSet dirtySlots = new java.util.BitSet();
 
   /** Starts from {@code checkpoint}, which must be retained for this tree (released by {@link #close}). */
   LiveTree(ServedTree checkpoint) {
@@ -58,8 +61,13 @@ final class LiveTree implements AutoCloseable {
     }
   }
 
-  /** The state now, to persist; {@code walSegment} is the WAL segment current at this instant. */
+  /**
+   * The state now, to persist whole; {@code walSegment} is the WAL segment current at this instant.
+   * Copies every leaf written since the checkpoint: {@link #captureDelta} is the cheap one.
+   */
   LiveJournal capture(long walSegment) {
+    dirty = new java.util.LinkedHashMap<>();
+    dirtySlots.clear();
     TreeSummary base = checkpoint.summary();
     byte[][] hashes = new byte[slotCount][];
     List<TreeMap<byte[], byte[]>> copy = new ArrayList<>(slotCount);
@@ -69,6 +77,28 @@ final class LiveTree implements AutoCloseable {
     }
     return new LiveJournal(walSegment, base.header().snapshotId(), base.leafCount(), base.root(), hashes,
         counts.clone(), copy);
+  }
+
+  /**
+   * What changed since the previous capture, and resets that: the leaves written meanwhile (handed
+   * over, not copied) and the hashes and counts of their slots. Cost ∝ those leaves' slots.
+   */
+  LiveJournal.Delta captureDelta(long walSegment) {
+    int[] slots = dirtySlots.stream().toArray();
+    byte[][] hashes = new byte[slots.length][];
+    int[] slotCounts = new int[slots.length];
+    for (int i = 0; i < slots.length; i++) {
+      hashes[i] = TreeHasher.slotHash(lanes[slots[i]]);
+      slotCounts[i] = counts[slots[i]];
+    }
+    java.util.LinkedHashMap<ByteBuffer, byte[]> taken = dirty;
+    dirty = new java.util.LinkedHashMap<>();
+    dirtySlots.clear();
+    List<byte[][]> entries = new ArrayList<>(taken.size());
+    for (var e : taken.entrySet()) {
+      entries.add(new byte[][] {e.getKey().array(), e.getValue()});
+    }
+    return new LiveJournal.Delta(walSegment, slots, hashes, slotCounts, entries);
   }
 
   /** The checkpoint this tree extends. */
@@ -150,9 +180,12 @@ final class LiveTree implements AutoCloseable {
       TreeHasher.accumulate(lanes[slot], TreeHasher.leafDigest(entity, after), 1);
       counts[slot]++;
     }
-    if (written.get(slot).put(entity, after == null ? REMOVED : after) == null) {
+    byte[] now = after == null ? REMOVED : after;
+    if (written.get(slot).put(entity, now) == null) {
       writtenLeaves++;
     }
+    dirty.put(ByteBuffer.wrap(entity), now);
+    dirtySlots.set(slot);
   }
 
   /** Leaves written since the checkpoint (each key once). */

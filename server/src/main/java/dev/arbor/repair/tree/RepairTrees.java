@@ -35,9 +35,10 @@ import org.slf4j.LoggerFactory;
  * build per shard runs at a time; a concurrent request is answered {@link Outcome#BUSY}. A tree
  * or state file that fails a check is logged, deleted and rebuilt — never served.
  *
- * <p>After its first build in this process a shard's tree is <b>live</b>: every record the store
- * writes updates its slot hash ({@link LiveTree}), so sessions use it at once instead of waiting
- * for a rebuild. The build's commit is taken with writes held off and the notices of writes after
+ * <p>After its first build in this process (or, for a shard created empty here, from its creation;
+ * after a restart, from its journal) a shard's tree is <b>live</b>: every record the store writes
+ * updates its slot hash ({@link LiveTree}), so sessions use it at once instead of waiting for a
+ * rebuild. Its journal ({@link LiveJournal}) gets one appended block per store checkpoint. The build's commit is taken with writes held off and the notices of writes after
  * it are replayed onto the new checkpoint, so no write is missed or counted twice. Changes the
  * store cannot describe per record (tombstone purge, bulk attach) end the live state; the next
  * session rebuilds. Every later build doubles as a <b>scrub</b>: the tree built from a snapshot is
@@ -69,8 +70,13 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
   private volatile boolean following;
   /** Shards in the middle of a change without per-record notices: they must not go live. */
   private final java.util.Set<String> suspended = new java.util.HashSet<>();
-  /** Bumped whenever a shard's live tree ends or is replaced: a journal captured before is stale. */
-  private final Map<String, Long> journalEpochs = new java.util.HashMap<>();
+  /** The journal writer of each live tree (replaced with the tree: a journal never outlives its state). */
+  private final Map<String, LiveJournalWriter> writers = new java.util.HashMap<>();
+  /** Leaves written since the checkpoint above which a live tree asks for a scrub (which resets them). */
+  private final long maxOverlayLeaves;
+  private final AtomicLong journalWrites = new AtomicLong();
+  private final AtomicLong journalCompactions = new AtomicLong();
+  private final AtomicLong journalLockNanos = new AtomicLong();
   /** Leaves per second a scrub (a build of a live shard) reads at most; 0 = unthrottled. */
   private final long scrubLeavesPerSecond;
   private final AtomicLong resumed = new AtomicLong();
@@ -125,6 +131,32 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
     return resumeFailures.get();
   }
 
+  /** Journals persisted (whole files and appended blocks). */
+  public long journalWrites() {
+    return journalWrites.get();
+  }
+
+  /** Journals rewritten whole because their appended blocks outgrew the state. */
+  public long journalCompactions() {
+    return journalCompactions.get();
+  }
+
+  /** Total time writes were held off while journals captured the live state. */
+  public long journalLockNanos() {
+    return journalLockNanos.get();
+  }
+
+  /**
+   * True when (group, shard)'s live tree holds more leaves written since its checkpoint than the
+   * bound: a scrub (any build) makes a new checkpoint and resets them.
+   */
+  public boolean overlayFull(String group, int shard) {
+    synchronized (liveLock) {
+      LiveTree t = live.get(key(group, shard));
+      return t != null && t.writtenLeaves() > maxOverlayLeaves;
+    }
+  }
+
   /** True when (group, shard)'s tree follows every write (no rebuild needed before a session). */
   public boolean isLive(String group, int shard) {
     synchronized (liveLock) {
@@ -154,6 +186,22 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
    *     may be waiting for them.
    */
   public RepairTrees(Path root, PropertyStore store, int slotCount, long scrubLeavesPerSecond) {
+    this(root, store, slotCount, scrubLeavesPerSecond, DEFAULT_MAX_OVERLAY_LEAVES);
+  }
+
+  /** Default of {@code --tree-live-max-overlay}. */
+  public static final long DEFAULT_MAX_OVERLAY_LEAVES = 250_000;
+
+  /**
+   * @param maxOverlayLeaves leaves written since a live tree's checkpoint (its tree file) above
+   *     which it asks for a scrub ({@link #overlayFull}): the scrub's build becomes the new
+   *     checkpoint, which bounds the tree's memory and the size of its journal
+   */
+  public RepairTrees(Path root, PropertyStore store, int slotCount, long scrubLeavesPerSecond, long maxOverlayLeaves) {
+    if (maxOverlayLeaves <= 0) {
+      throw new IllegalArgumentException("the live tree overlay bound must be > 0");
+    }
+    this.maxOverlayLeaves = maxOverlayLeaves;
     if (slotCount <= 0) {
       throw new IllegalArgumentException("tree slot count must be > 0");
     }
@@ -208,11 +256,15 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
     Path dir = shardDir(group, shard);
     LiveTree t = null;
     try {
-      Optional<LiveJournal> read = LiveJournal.read(dir, slotCount);
+      Optional<LiveJournal.Read> read = LiveJournal.read(dir, slotCount);
       if (read.isEmpty()) {
         return false;
       }
-      LiveJournal j = read.get();
+      LiveJournal j = read.get().journal();
+      if (read.get().tornBytes() > 0) {
+        LOG.info("the journal of the repair tree of {} ends in a torn block ({} bytes, a crash during an append);"
+            + " its {} whole block(s) are used", k, read.get().tornBytes(), read.get().blocks());
+      }
       ServedTree cp = served.get(k);
       TreeSummary s = cp == null ? null : cp.summary();
       if (s == null || s.header().snapshotId() != j.checkpointSnapshotId() || s.leafCount() != j.checkpointLeafCount()
@@ -237,6 +289,8 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
       }
       int changed = t.reconcile(now);
       live.put(k, t);
+      // The first persist rewrites the journal whole: it drops a torn tail and starts the appends afresh.
+      newWriter(k);
       ShardIndex idx = store.existingShard(group, shard);
       if (idx != null) {
         // Current as of now: the start-up build of unchanged shards skips it; the schedule scrubs it.
@@ -266,44 +320,79 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
    * Persists the live state of {@code k} (a no-op when not live), stamped with the WAL segment
    * current under the lock: every write after the capture is logged in that segment or a later
    * one (a write's notice comes after its WAL append, under the store's write gate, which a
-   * segment roll takes exclusively). The rename happens only if the tree was not ended or replaced
-   * meanwhile, so a journal never outlives the state it describes.
+   * segment roll takes exclusively). Usually appends only what changed since the previous capture
+   * (the lock is held to hand that over, not to copy the state); the first time for a tree, and
+   * after a failed append, writes the whole state, renamed into place only if the tree was not
+   * ended or replaced meanwhile, so a journal never outlives the state it describes.
    */
   private void persistJournal(String k) {
-    int cut = k.lastIndexOf('/');
-    Path dir = shardDir(k.substring(0, cut), Integer.parseInt(k.substring(cut + 1)));
-    LiveJournal j;
-    long epoch;
+    LiveJournalWriter w;
     synchronized (liveLock) {
-      LiveTree t = live.get(k);
-      if (t == null) {
+      w = writers.get(k);
+    }
+    if (w == null) {
+      return;
+    }
+    // Held from capture to append: blocks land in capture order.
+    w.lock().lock();
+    try {
+      if (w.retired()) {
         return;
       }
-      j = t.capture(store.walSegment());
-      epoch = journalEpochs.getOrDefault(k, 0L);
-    }
-    Path tmp = null;
-    try {
-      tmp = j.writeTemp(dir);
+      LiveJournal whole = null;
+      LiveJournal.Delta delta = null;
+      long t0 = System.nanoTime();
       synchronized (liveLock) {
-        if (journalEpochs.getOrDefault(k, 0L) == epoch && live.containsKey(k)) {
-          LiveJournal.publish(tmp);
-          tmp = null;
+        LiveTree t = live.get(k);
+        if (t == null || writers.get(k) != w) {
+          return;
+        }
+        long seg = store.walSegment();
+        if (w.needsWhole()) {
+          whole = t.capture(seg);
+        } else {
+          delta = t.captureDelta(seg);
         }
       }
-      LiveJournal.sync(dir);
+      journalLockNanos.addAndGet(System.nanoTime() - t0);
+      LiveJournalWriter.Publisher publish = tmp -> {
+        synchronized (liveLock) {
+          if (writers.get(k) != w || !live.containsKey(k)) {
+            return false;
+          }
+          LiveJournal.publish(tmp);
+          return true;
+        }
+      };
+      if (whole != null) {
+        w.writeWhole(whole, publish);
+      } else {
+        w.append(delta);
+        if (w.shouldCompact()) {
+          w.compact(publish);
+          journalCompactions.incrementAndGet();
+        }
+      }
+      journalWrites.incrementAndGet();
     } catch (IOException | RuntimeException e) {
       // The previous journal stays; its segment is deleted by this checkpoint, so it is refused
-      // at the next start and the tree rebuilt: never wrong, only slower.
+      // at the next start and the tree rebuilt: never wrong, only slower. The next capture is whole.
       LOG.warn("persisting the incremental state of the repair tree of {} failed", k, e);
     } finally {
-      if (tmp != null) {
-        try {
-          Files.deleteIfExists(tmp);
-        } catch (IOException ignored) {
-          // a leftover .tmp is removed at the next start
-        }
+      if (w.retired()) {
+        w.close();
       }
+      w.lock().unlock();
+    }
+  }
+
+  /** Gives {@code k}'s new live tree its own journal writer, retiring the previous one. Under {@link #liveLock}. */
+  private void newWriter(String k) {
+    int cut = k.lastIndexOf('/');
+    LiveJournalWriter old = writers.put(k,
+        new LiveJournalWriter(shardDir(k.substring(0, cut), Integer.parseInt(k.substring(cut + 1))), slotCount));
+    if (old != null) {
+      old.retire();
     }
   }
 
@@ -748,7 +837,7 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
       for (byte[][] n : notices) {
         next.apply(n[0], n[1], n[2]);
       }
-      journalEpochs.merge(k, 1L, Long::sum);
+      newWriter(k);
       LiveTree old = live.put(k, next);
       if (old != null) {
         TreeSummary was = old.summary();
@@ -780,7 +869,10 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
   /** Stops following writes for {@code k}: the next session rebuilds from the index. */
   private void endLive(String k) {
     synchronized (liveLock) {
-      journalEpochs.merge(k, 1L, Long::sum);
+      LiveJournalWriter w = writers.remove(k);
+      if (w != null) {
+        w.retire();
+      }
       LiveTree old = live.remove(k);
       if (old != null) {
         old.close();
@@ -853,6 +945,41 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
     // Build triggers listen separately (TreeBuildScheduler); nothing to do here.
   }
 
+  /**
+   * A shard created empty on this node starts live from the empty tree: nothing was written to it
+   * yet and no write can reach it before this returns, so it needs no first build. Its empty
+   * checkpoint (a state file of 0 leaves) and journal are persisted at once, so it resumes live
+   * after a restart like any built tree.
+   */
+  @Override
+  public void onShardCreated(String group, int shard) {
+    String k = key(group, shard);
+    synchronized (liveLock) {
+      if (closed || !following || suspended.contains(k) || pending.containsKey(k) || live.containsKey(k)) {
+        return;
+      }
+      ServedTree cp = new ServedTree(emptySummary(group, shard, 0, 0), null);
+      publish(group, shard, cp);
+      if (!cp.retain()) {
+        return;
+      }
+      newWriter(k);
+      live.put(k, new LiveTree(cp));
+    }
+    Path dir = shardDir(group, shard);
+    try {
+      Files.createDirectories(dir);
+      Files.deleteIfExists(dir.resolve(TREE_FILE));
+      BuildStateFile.write(dir.resolve(STATE_FILE), new BuildState(BuildState.FORMAT, group, shard, slotCount, 0,
+          Instant.ofEpochMilli(0).toString(), 0, TreeHasher.hex(TreeHasher.emptyRoot(slotCount))));
+    } catch (IOException | RuntimeException e) {
+      // Live all the same; without a persisted checkpoint it is rebuilt after a restart.
+      LOG.warn("persisting the empty repair tree of new shard {} failed", k, e);
+      return;
+    }
+    persistJournal(k);
+  }
+
   @Override
   public void onGroupDropped(String group) {
     builtAtChange.keySet().removeIf(k -> k.startsWith(group + "/"));
@@ -913,6 +1040,8 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
     synchronized (liveLock) {
       live.values().forEach(LiveTree::close);
       live.clear();
+      writers.values().forEach(LiveJournalWriter::retire);
+      writers.clear();
     }
     served.values().forEach(ServedTree::close);
     served.clear();

@@ -21,7 +21,9 @@ import org.slf4j.LoggerFactory;
  * compares. For shards not live (never built in this process, or after a purge or bulk attach):
  * on the schedule, soon after writes (one quick build per shard, {@code quickDelay} after the
  * first write since its last quick build; skipped when the next scheduled run is less than half
- * an interval away), and once at start-up for shards without a usable tree. Builds run on a small
+ * an interval away, unless the shard has no tree at all), and once at start-up for shards without
+ * a usable tree. A live tree whose leaves written since its checkpoint outgrow the bound of
+ * {@link RepairTrees#overlayFull} is scrubbed at once. Builds run on a small
  * bounded pool; a shard is queued at most once, so the queue never grows without bound.
  */
 public final class TreeBuildScheduler implements StoreListener, AutoCloseable {
@@ -36,6 +38,7 @@ public final class TreeBuildScheduler implements StoreListener, AutoCloseable {
   private final Map<String, Boolean> queued = new ConcurrentHashMap<>();
   private volatile ZonedDateTime nextScheduled;
   final AtomicLong quickSkipped = new AtomicLong();
+  final AtomicLong quickBuilds = new AtomicLong();
 
   public TreeBuildScheduler(RepairTrees trees, BuildSchedule schedule, Duration quickDelay, int threads) {
     this.trees = trees;
@@ -96,6 +99,10 @@ public final class TreeBuildScheduler implements StoreListener, AutoCloseable {
     if (trees.isLive(group, shard)) {
       return;
     }
+    queue(group, shard);
+  }
+
+  private void queue(String group, int shard) {
     String k = group + "/" + shard;
     if (queued.putIfAbsent(k, Boolean.TRUE) != null) {
       return;
@@ -114,7 +121,11 @@ public final class TreeBuildScheduler implements StoreListener, AutoCloseable {
   @Override
   public void onWrite(String group, int shard) {
     if (trees.isLive(group, shard)) {
-      // Kept current by the write itself; the scheduled run scrubs it.
+      // Kept current by the write itself; the scheduled run scrubs it, or sooner when the leaves
+      // written since its checkpoint outgrow the bound (the scrub's build is the new checkpoint).
+      if (trees.overlayFull(group, shard)) {
+        queue(group, shard);
+      }
       return;
     }
     String k = group + "/" + shard;
@@ -132,7 +143,8 @@ public final class TreeBuildScheduler implements StoreListener, AutoCloseable {
     quickPending.remove(k);
     ZonedDateTime now = BuildSchedule.now();
     ZonedDateTime next = nextScheduled;
-    if (next != null) {
+    // A shard without any tree is built now: sessions and the console have nothing to show for it.
+    if (next != null && trees.summary(group, shard).isPresent()) {
       Duration untilNext = Duration.between(now, next);
       Duration interval = schedule.interval(now);
       if (untilNext.compareTo(interval.dividedBy(2)) < 0) {
@@ -140,6 +152,7 @@ public final class TreeBuildScheduler implements StoreListener, AutoCloseable {
         return;
       }
     }
+    quickBuilds.incrementAndGet();
     submit(group, shard);
   }
 

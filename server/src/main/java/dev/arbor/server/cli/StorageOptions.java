@@ -42,6 +42,10 @@ final class StorageOptions {
       description = "Leaves per second a scrub (the scheduled rebuild of a live repair tree, compared with it) reads at most; 0 = unthrottled. Builds a repair session waits for are never throttled (default: ${DEFAULT-VALUE}).")
   long treeScrubRate;
 
+  @Option(names = "--tree-live-max-overlay", defaultValue = "250000",
+      description = "Leaves written since a live repair tree's last build above which it is scrubbed (rebuilt from the index) at once instead of at the next scheduled run; bounds the tree's memory and its journal's size (default: ${DEFAULT-VALUE}).")
+  long treeLiveMaxOverlay;
+
   @Option(names = "--max-disk-usage-percent", defaultValue = "95",
       description = "Refuse writes (client and repair, RESOURCE_EXHAUSTED) while the data directory's file system is fuller than this; 100 turns the check off (default: ${DEFAULT-VALUE}).")
   int maxDiskUsagePercent;
@@ -69,7 +73,7 @@ final class StorageOptions {
       throw new IllegalArgumentException("--quarantine-retention must be >= 0");
     }
     return new ServerConfig(dataDir, host, grpcPort, httpPort, limits, tombstoneGrace, checkpointInterval,
-        new TreeConfig(treeSlots, treeSchedule, treeQuickDelay, treeThreads, treeScrubRate), checkpointWalMiB << 20,
+        new TreeConfig(treeSlots, treeSchedule, treeQuickDelay, treeThreads, treeScrubRate, treeLiveMaxOverlay), checkpointWalMiB << 20,
         dev.arbor.server.RepairConfig.DEFAULTS, quarantineRetention).withMaxDiskUsagePercent(maxDiskUsagePercent);
   }
 }

@@ -182,7 +182,8 @@ class LiveTreeRestartTest {
     assertThat(journal).exists();
     try (FileChannel ch = FileChannel.open(journal, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1);
-      long at = ch.size() / 2;
+      // Inside the first (whole) block with more blocks after it: corrupt, not a torn tail.
+      long at = dev.arbor.storage.format.FileFormat.headerLength(LiveJournal.KIND) + 100;
       ch.read(b, at);
       b.put(0, (byte) (b.get(0) ^ 0x10)).rewind();
       ch.write(b, at);
@@ -227,7 +228,7 @@ class LiveTreeRestartTest {
     Map<EntityKey, PropertyRecord> model = liveShardWithWrites(30);
     closeNode();
     Path shardDir = node().resolve("repair").resolve(G).resolve("shard-" + SHARD);
-    LiveJournal j = LiveJournal.read(shardDir, SLOTS).orElseThrow();
+    LiveJournal j = LiveJournal.read(shardDir, SLOTS).orElseThrow().journal();
     byte[][] hashes = j.slotHashes().clone();
     hashes[3] = hashes[3].clone();
     hashes[3][0] ^= 1;

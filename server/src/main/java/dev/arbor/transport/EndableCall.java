@@ -18,9 +18,17 @@ public final class EndableCall<Q, R> extends SimpleForwardingServerCall<Q, R> {
     super(call);
   }
 
-  /** Closes the call with {@code status} unless it is closed already. */
-  public void end(Status status) {
+  /**
+   * Closes the call with {@code status} unless it is closed already.
+   *
+   * @return whether this closed it
+   */
+  public synchronized boolean end(Status status) {
+    if (ended) {
+      return false;
+    }
     close(status, new Metadata());
+    return true;
   }
 
   @Override

@@ -10,7 +10,8 @@ import java.util.Objects;
  * How to reach etcd: the endpoints ({@code http://} for plaintext, {@code https://} for TLS, not
  * mixed), the deadline of every call, and optionally the CA that signed etcd's certificate, a
  * client certificate and key (for etcd's {@code --client-cert-auth}), and a user name and
- * password (for etcd's {@code auth enable}).
+ * password (for etcd's {@code auth enable}). The CA and client certificate files are checked for
+ * changes every {@code reloadInterval}.
  *
  * <p>With TLS and no {@code caFile} the JDK's default trust store verifies etcd. The password is
  * never printed: {@link #toString()} leaves it out.
@@ -22,10 +23,17 @@ public record EtcdClientConfig(
     Path certFile,
     Path keyFile,
     String user,
-    String password) {
+    String password,
+    Duration reloadInterval) {
+  /** How often the TLS files are checked for changes unless told otherwise. */
+  public static final Duration DEFAULT_RELOAD_INTERVAL = Duration.ofSeconds(10);
 
   public EtcdClientConfig {
     Objects.requireNonNull(timeout, "timeout");
+    Objects.requireNonNull(reloadInterval, "reloadInterval");
+    if (reloadInterval.isNegative() || reloadInterval.isZero()) {
+      throw new IllegalArgumentException("the etcd TLS reload interval must be > 0, got " + reloadInterval);
+    }
     if (endpoints == null || endpoints.isEmpty()) {
       throw new IllegalArgumentException("at least one etcd endpoint is required");
     }
@@ -58,7 +66,7 @@ public record EtcdClientConfig(
 
   /** Plaintext, no authentication. */
   public static EtcdClientConfig plaintext(List<URI> endpoints, Duration timeout) {
-    return new EtcdClientConfig(endpoints, timeout, null, null, null, null, null);
+    return new EtcdClientConfig(endpoints, timeout, null, null, null, null, null, DEFAULT_RELOAD_INTERVAL);
   }
 
   public boolean tls() {
@@ -66,17 +74,21 @@ public record EtcdClientConfig(
   }
 
   public EtcdClientConfig withTls(Path caFile, Path certFile, Path keyFile) {
-    return new EtcdClientConfig(endpoints, timeout, caFile, certFile, keyFile, user, password);
+    return new EtcdClientConfig(endpoints, timeout, caFile, certFile, keyFile, user, password, reloadInterval);
   }
 
   public EtcdClientConfig withCredentials(String user, String password) {
-    return new EtcdClientConfig(endpoints, timeout, caFile, certFile, keyFile, user, password);
+    return new EtcdClientConfig(endpoints, timeout, caFile, certFile, keyFile, user, password, reloadInterval);
+  }
+
+  public EtcdClientConfig withReloadInterval(Duration reloadInterval) {
+    return new EtcdClientConfig(endpoints, timeout, caFile, certFile, keyFile, user, password, reloadInterval);
   }
 
   @Override
   public String toString() {
     return "EtcdClientConfig[endpoints=" + endpoints + ", timeout=" + timeout + ", caFile=" + caFile
         + ", certFile=" + certFile + ", keyFile=" + keyFile + ", user=" + user
-        + (password == null ? "" : ", password=***") + "]";
+        + (password == null ? "" : ", password=***") + ", reloadInterval=" + reloadInterval + "]";
   }
 }

@@ -40,14 +40,17 @@ public final class EtcdConnection implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EtcdConnection.class);
 
   private final Client client;
+  /** The reloading TLS files, null over plaintext. */
+  private final EtcdTls tls;
   private final List<URI> endpoints;
   private final String endpointText;
   private final Duration timeout;
   private final AtomicBoolean available = new AtomicBoolean(true);
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private EtcdConnection(Client client, List<URI> endpoints, Duration timeout) {
+  private EtcdConnection(Client client, EtcdTls tls, List<URI> endpoints, Duration timeout) {
     this.client = client;
+    this.tls = tls;
     this.endpoints = endpoints;
     this.endpointText = endpoints.stream().map(URI::toString).collect(Collectors.joining(","));
     this.timeout = timeout;
@@ -84,10 +87,12 @@ public final class EtcdConnection implements AutoCloseable {
             .keepaliveTime(Duration.ofSeconds(10))
             .keepaliveTimeout(Duration.ofSeconds(5))
             .keepaliveWithoutCalls(true);
+    EtcdTls tls = null;
     if (config.tls()) {
       // Each endpoint's certificate is checked against that endpoint's host (jetcd's resolver
       // sets a per-address authority), as etcdctl does.
-      builder.sslContext(EtcdTls.sslContext(config));
+      tls = EtcdTls.load(config);
+      builder.sslContext(tls.sslContext());
     }
     if (config.user() != null) {
       if (!config.tls()) {
@@ -96,8 +101,16 @@ public final class EtcdConnection implements AutoCloseable {
       }
       builder.user(bytes(config.user())).password(bytes(config.password()));
     }
-    Client client = builder.build();
-    EtcdConnection c = new EtcdConnection(client, eps, timeout);
+    Client client;
+    try {
+      client = builder.build();
+    } catch (RuntimeException e) {
+      if (tls != null) {
+        tls.close();
+      }
+      throw e;
+    }
+    EtcdConnection c = new EtcdConnection(client, tls, eps, timeout);
     try {
       // A count-only read: cheap, and proves a member answers (not just that a socket opened).
       ByteSequence probe = bytes("/arbor-connect-probe");
@@ -107,6 +120,9 @@ public final class EtcdConnection implements AutoCloseable {
           false);
     } catch (RuntimeException e) {
       client.close();
+      if (tls != null) {
+        tls.close();
+      }
       Throwable cause = e.getCause() != null ? e.getCause() : e;
       if (cause instanceof TimeoutException || statusCode(cause) == Status.Code.DEADLINE_EXCEEDED) {
         cause = diagnose(builder, cause);
@@ -217,6 +233,11 @@ public final class EtcdConnection implements AutoCloseable {
 
   public Client client() {
     return client;
+  }
+
+  /** The TLS files in use (reloaded when they change), null over plaintext. */
+  EtcdTls tls() {
+    return tls;
   }
 
   public List<URI> endpoints() {
@@ -391,6 +412,9 @@ public final class EtcdConnection implements AutoCloseable {
   public void close() {
     if (closed.compareAndSet(false, true)) {
       client.close();
+      if (tls != null) {
+        tls.close();
+      }
     }
   }
 }

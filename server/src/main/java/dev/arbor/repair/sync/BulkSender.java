@@ -1,6 +1,7 @@
 package dev.arbor.repair.sync;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.arbor.api.repair.v1.BulkAttach;
 import dev.arbor.api.repair.v1.BulkAttached;
 import dev.arbor.api.repair.v1.BulkChunk;
@@ -48,7 +49,6 @@ final class BulkSender {
       return new Outcome(null, reply.getReason());
     }
     List<ShardFiles.FileSpec> specs = files.files();
-    byte[] buf = new byte[BulkSettings.CHUNK_BYTES];
     int unacknowledged = 0;
     long bytes = 0;
     for (int i = 0; i < specs.size(); i++) {
@@ -58,14 +58,17 @@ final class BulkSender {
           throw new IOException(f.name() + " changed length while held (" + in.length() + ", listed " + f.length() + ")");
         }
         for (long off = 0; off < f.length(); ) {
-          int n = (int) Math.min(buf.length, f.length() - off);
+          int n = (int) Math.min(BulkSettings.CHUNK_BYTES, f.length() - off);
+          // A buffer per chunk, wrapped rather than copied into the message (a copy would
+          // allocate as much): the message may still be queued for the wire when the next is read.
+          byte[] buf = new byte[n];
           in.readBytes(buf, 0, n);
           if (unacknowledged == WINDOW) {
             expect(conversation.receive(), SessionResponse.BodyCase.BULK_CHUNK);
             unacknowledged--;
           }
           conversation.send(SessionRequest.newBuilder().setBulkChunk(BulkChunk.newBuilder().setFile(i)
-              .setOffset(off).setData(ByteString.copyFrom(buf, 0, n))).build());
+              .setOffset(off).setData(UnsafeByteOperations.unsafeWrap(buf))).build());
           unacknowledged++;
           off += n;
           bytes += n;

@@ -1,6 +1,7 @@
 package dev.arbor.repair.sync;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.arbor.api.repair.v1.BulkData;
 import dev.arbor.api.repair.v1.BulkFile;
 import dev.arbor.api.repair.v1.BulkManifest;
@@ -121,7 +122,8 @@ final class BulkSource implements AutoCloseable {
     open.readBytes(buf, 0, n);
     bytes += n;
     filesRead.set(r.getFile());
-    return BulkData.newBuilder().setData(ByteString.copyFrom(buf)).build();
+    // Wrapped, not copied: buf is this chunk's own and never written again.
+    return BulkData.newBuilder().setData(UnsafeByteOperations.unsafeWrap(buf)).build();
   }
 
   long bytes() {

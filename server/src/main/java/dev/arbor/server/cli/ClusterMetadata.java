@@ -48,11 +48,20 @@ final class ClusterMetadata implements AutoCloseable {
   }
 
   void connect(HybridClock clock) {
-    connect(clock, System::getenv);
+    connect(clock, EtcdClientConfig.DEFAULT_RELOAD_INTERVAL);
+  }
+
+  /** Connects; the etcd CA and client certificate files are checked for changes every {@code reloadInterval}. */
+  void connect(HybridClock clock, Duration reloadInterval) {
+    connect(clock, System::getenv, reloadInterval);
   }
 
   void connect(HybridClock clock, UnaryOperator<String> env) {
-    EtcdClientConfig config = config(env);
+    connect(clock, env, EtcdClientConfig.DEFAULT_RELOAD_INTERVAL);
+  }
+
+  void connect(HybridClock clock, UnaryOperator<String> env, Duration reloadInterval) {
+    EtcdClientConfig config = config(env).withReloadInterval(reloadInterval);
     connection = EtcdConnection.connect(config);
     store = EtcdMetadataStore.open(connection, EtcdMetadataStore.DEFAULT_PREFIX, clock);
     registry = EtcdNodeRegistry.open(connection, EtcdMetadataStore.DEFAULT_PREFIX);

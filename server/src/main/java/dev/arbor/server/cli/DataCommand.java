@@ -46,7 +46,7 @@ public final class DataCommand implements Callable<Integer> {
     internalListener.checkExposure(); // before connecting to etcd: a refused start says why at once
     UntilSignal signal = new UntilSignal();
     try (ClusterMetadata meta = cluster) {
-      meta.connect(HybridClock.system());
+      meta.connect(HybridClock.system(), adminSecurity.reloadInterval());
       try (DataNodeServer node = DataNodeServer.start(
           nodeId, config, meta.store(), meta.registry(), advertiseHost, meta.nodeTtl, adminSecurity,
           internalListener)) {

@@ -25,7 +25,8 @@ final class EtcdOptions {
 
   @Option(names = "--etcd-cert-file", paramLabel = "FILE",
       description = "Client certificate (PEM) presented to etcd (etcd --client-cert-auth); needs --etcd-key-file"
-          + " and etcds:// endpoints.")
+          + " and etcds:// endpoints. The CA, certificate and key files are re-read when they change"
+          + " (checked every --security-reload-interval), without reconnecting.")
   Path certFile;
 
   @Option(names = "--etcd-key-file", paramLabel = "FILE",
@@ -70,7 +71,8 @@ final class EtcdOptions {
       throw new CliInputException("--etcd-password-file needs --etcd-user");
     }
     try {
-      return new EtcdClientConfig(endpoints, timeout, caFile, certFile, keyFile, user, password);
+      return new EtcdClientConfig(endpoints, timeout, caFile, certFile, keyFile, user, password,
+          EtcdClientConfig.DEFAULT_RELOAD_INTERVAL);
     } catch (IllegalArgumentException e) {
       throw new CliInputException(Messages.oneLine(e));
     }

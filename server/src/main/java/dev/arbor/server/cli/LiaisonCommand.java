@@ -72,7 +72,7 @@ public final class LiaisonCommand implements Callable<Integer> {
         internalTls.config(securityConfig.reloadInterval()));
     UntilSignal signal = new UntilSignal();
     try (ClusterMetadata meta = cluster) {
-      meta.connect(HybridClock.system());
+      meta.connect(HybridClock.system(), securityConfig.reloadInterval());
       try (LiaisonServer liaison = LiaisonServer.start(listen.host, listen.grpcPort, listen.httpPort,
           meta.store(), meta.registry(), limits.limits(), level, nodeTimeout, repairQueue,
           HybridClock.systemOffsetBy(testClockOffset.toNanos()), listen.serverLimits(), fanOut, securityConfig, membership)) {

@@ -40,7 +40,8 @@ final class SecurityOptions {
 
   @Option(names = "--security-reload-interval", paramLabel = "DURATION", defaultValue = "10s",
       converter = DurationConverter.class,
-      description = "How often the TLS and users files are checked for changes (default: ${DEFAULT-VALUE}).")
+      description = "How often the TLS, users and etcd TLS (--etcd-ca-file, --etcd-cert-file, --etcd-key-file)"
+          + " files are checked for changes (default: ${DEFAULT-VALUE}).")
   Duration reloadInterval;
 
   SecurityConfig config() {

@@ -1,0 +1,155 @@
+package dev.arbor.server.security;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.arbor.api.cluster.v1.DataNodeServiceGrpc;
+import dev.arbor.api.repair.v1.RepairServiceGrpc;
+import dev.arbor.metadata.EmbeddedMetadataStore;
+import dev.arbor.metadata.EmbeddedNodeRegistry;
+import dev.arbor.metadata.RegisteredNode;
+import dev.arbor.property.HybridClock;
+import dev.arbor.server.DataNodeServer;
+import dev.arbor.server.InternalListener;
+import dev.arbor.server.RepairConfig;
+import dev.arbor.server.ServerConfig;
+import dev.arbor.testing.RawCalls;
+import dev.arbor.transport.ChannelFactory;
+import dev.arbor.transport.ClientSecurity;
+import dev.arbor.transport.InternalTls;
+import dev.arbor.transport.SecurityConfig;
+import dev.arbor.transport.TestPki;
+import io.grpc.ClientCall;
+import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Calls a member has open on a data node's internal listener when it leaves the registry (mutual
+ * TLS with certificates made in the test, real gRPC over loopback): a unary call in flight — here
+ * a Write whose caller has not finished sending its request — and a repair session are both
+ * closed with PERMISSION_DENIED, counted as evictions apart from the refusals at admission.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class InternalEvictionTest {
+  @TempDir static Path dir;
+
+  private Path ca;
+  private EmbeddedMetadataStore metadata;
+  private EmbeddedNodeRegistry registry;
+  private DataNodeServer node;
+  private TestPki cluster;
+  private final List<ManagedChannel> channels = new ArrayList<>();
+
+  @BeforeAll
+  void start() throws Exception {
+    cluster = TestPki.newCa("arbor-cluster");
+    ca = cluster.writeCa(dir.resolve("ca.crt"));
+    TestPki.Leaf nodeCert = cluster.issue("n1", dir, "n1");
+    metadata = EmbeddedMetadataStore.open(dir.resolve("meta"), HybridClock.system());
+    registry = new EmbeddedNodeRegistry();
+    RepairConfig repair = new RepairConfig("off", Duration.ofMinutes(1), Duration.ofMinutes(1), Duration.ofHours(1),
+        Duration.ofDays(1));
+    node = DataNodeServer.start("n1", ServerConfig.defaults(dir.resolve("n1")).withHost("127.0.0.1").withPorts(0, 0)
+        .withRepair(repair), metadata, registry, "127.0.0.1", Duration.ofMinutes(1), SecurityConfig.NONE,
+        new InternalListener("127.0.0.1", 0,
+            new InternalTls(nodeCert.certFile(), nodeCert.keyFile(), ca, Duration.ofSeconds(10)), false));
+  }
+
+  private ManagedChannel channelAs(String nodeId) throws Exception {
+    TestPki.Leaf leaf = cluster.issue(nodeId, dir, nodeId);
+    ManagedChannel ch = ChannelFactory.of(new ClientSecurity(ca, leaf.certFile(), leaf.keyFile(), null))
+        .open("127.0.0.1:" + node.internalPort(), 1 << 20);
+    channels.add(ch);
+    return ch;
+  }
+
+  @AfterAll
+  void stop() {
+    channels.forEach(ManagedChannel::shutdownNow);
+    node.close();
+    metadata.close();
+  }
+
+  @Test
+  void aUnaryCallInFlightOfAMemberThatLeavesIsClosed() throws Exception {
+    registry.register(RegisteredNode.of("n5", "127.0.0.1:5", Set.of("liaison")), Duration.ofMinutes(1));
+    ManagedChannel asN5 = channelAs("n5");
+    // Admitted, its request not yet sent: the server holds the unary call open waiting for it. (Started
+    // as a stream on this side only so the headers leave at once: a unary client call holds them back
+    // until the request is complete; the server knows Write as unary whatever the caller thinks.)
+    CompletableFuture<Status> closed = new CompletableFuture<>();
+    ClientCall<byte[], byte[]> write = RawCalls.start(asN5, DataNodeServiceGrpc.getWriteMethod().getFullMethodName(),
+        MethodDescriptor.MethodType.BIDI_STREAMING, closed);
+    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
+        .untilAsserted(() -> assertThat(metric("arbor_internal_calls_open", "")).isEqualTo(1.0));
+    assertThat(metric("arbor_internal_streams_open", "")).isZero();
+    double refusedBefore = metric("arbor_internal_calls_refused_total", "reason=\"unknown_member\",?");
+    double evictedBefore = metric("arbor_internal_calls_evicted_total", "reason=\"unknown_member\",?");
+    assertThat(closed).isNotDone();
+
+    registry.deregister("n5");
+
+    Status status = closed.get(10, TimeUnit.SECONDS);
+    assertThat(status.getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+    assertThat(status.getDescription()).isEqualTo("node 'n5' is not a registered member of this cluster");
+    assertThat(metric("arbor_internal_calls_open", "")).isZero();
+    assertThat(metric("arbor_internal_calls_evicted_total", "reason=\"unknown_member\",?"))
+        .isEqualTo(evictedBefore + 1);
+    assertThat(metric("arbor_internal_calls_refused_total", "reason=\"unknown_member\",?")).isEqualTo(refusedBefore);
+    // The request the caller sends late reaches no handler: the call stays closed as it was.
+    write.sendMessage(new byte[0]);
+    write.halfClose();
+    assertThat(closed.get()).isSameAs(status);
+  }
+
+  @Test
+  void aRepairSessionEvictedIsCountedAsAnEvictionNotARefusal() throws Exception {
+    registry.register(RegisteredNode.of("n6", "127.0.0.1:6", Set.of("data")), Duration.ofMinutes(1));
+    ManagedChannel asN6 = channelAs("n6");
+    CompletableFuture<Status> closed = new CompletableFuture<>();
+    ClientCall<?, ?> session = RawCalls.start(asN6, RepairServiceGrpc.getRepairMethod().getFullMethodName(),
+        MethodDescriptor.MethodType.BIDI_STREAMING, closed);
+    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
+        .untilAsserted(() -> assertThat(metric("arbor_internal_streams_open", "")).isEqualTo(1.0));
+    double refusedBefore = metric("arbor_internal_calls_refused_total", "reason=\"unknown_member\",?");
+    double evictedBefore = metric("arbor_internal_calls_evicted_total", "reason=\"unknown_member\",?");
+
+    registry.deregister("n6");
+
+    assertThat(closed.get(10, TimeUnit.SECONDS).getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+    assertThat(metric("arbor_internal_calls_evicted_total", "reason=\"unknown_member\",?"))
+        .isEqualTo(evictedBefore + 1);
+    assertThat(metric("arbor_internal_calls_refused_total", "reason=\"unknown_member\",?")).isEqualTo(refusedBefore);
+    assertThat(metric("arbor_internal_streams_open", "")).isZero();
+    session.cancel("done", null);
+  }
+
+  private double metric(String name, String labels) throws Exception {
+    String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + node.httpPort() + "/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString()).body();
+    Matcher m = Pattern.compile("(?m)^" + name + (labels.isEmpty() ? "" : "\\{" + labels + "}") + " (\\S+)$")
+        .matcher(body);
+    assertThat(m.find()).as("metric %s{%s} in\n%s", name, labels, body).isTrue();
+    return Double.parseDouble(m.group(1));
+  }
+}

@@ -51,7 +51,7 @@ import org.slf4j.LoggerFactory;
 public final class ConsoleHandler implements HttpHandler, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ConsoleHandler.class);
   private static final String JSON = "application/json; charset=utf-8";
-  static final Set<String> PAGES = Set.of("cluster", "groups", "repair", "properties");
+  static final Set<String> PAGES = ConsolePages.names();
   private static final Pattern ASSET = Pattern.compile("[a-z0-9][a-z0-9.-]*\\.(css|js|svg)");
   private static final String RESOURCES = "/dev/arbor/console/";
   static final int THREADS = 4;
@@ -65,6 +65,7 @@ public final class ConsoleHandler implements HttpHandler, AutoCloseable {
   private final RepairJobs jobs;
   private final ObjectMapper mapper = new ObjectMapper();
   private final ThreadPoolExecutor pool;
+  private final ConsolePages pages = ConsolePages.load();
 
   public ConsoleHandler(ConsoleSources sources, LongSupplier nowMs) {
     this.sources = sources;
@@ -133,6 +134,7 @@ public final class ConsoleHandler implements HttpHandler, AutoCloseable {
     }
     String resource = null;
     String type = null;
+    byte[] body = null;
     if (path.startsWith("/console/assets/")) {
       String name = path.substring("/console/assets/".length());
       if (ASSET.matcher(name).matches()) {
@@ -143,11 +145,11 @@ public final class ConsoleHandler implements HttpHandler, AutoCloseable {
           default -> "image/svg+xml";
         };
       }
-    } else if (path.startsWith("/console/") && PAGES.contains(path.substring("/console/".length()))) {
-      resource = RESOURCES + path.substring("/console/".length()) + ".html";
+      body = resource == null ? null : read(resource);
+    } else if (path.startsWith("/console/")) {
+      body = pages.page(path.substring("/console/".length()));
       type = "text/html; charset=utf-8";
     }
-    byte[] body = resource == null ? null : read(resource);
     if (body == null) {
       send(ex, 404, "no such page: " + path + " (the console starts at /console/cluster)\n",
           "text/plain; charset=utf-8");

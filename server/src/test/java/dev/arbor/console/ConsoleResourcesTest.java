@@ -23,7 +23,7 @@ class ConsoleResourcesTest {
 
   private static List<Path> files() throws Exception {
     // Found through a page, so the main resources are walked (not this test's own package).
-    URL page = ConsoleHandler.class.getResource("/dev/arbor/console/cluster.html");
+    URL page = ConsoleHandler.class.getResource("/dev/arbor/console/layout.html");
     assertThat(page).as("console resources on the classpath").isNotNull();
     try (Stream<Path> walk = Files.walk(Path.of(page.toURI()).getParent())) {
       // The directory also holds this package's classes; the console's own files are these.
@@ -35,7 +35,8 @@ class ConsoleResourcesTest {
   void noPageOrAssetReferencesAnotherOrigin() throws Exception {
     List<Path> files = files();
     assertThat(files.stream().map(p -> p.getFileName().toString()))
-        .contains("cluster.html", "groups.html", "repair.html", "properties.html", "console.js", "console.css");
+        .contains("layout.html", "cluster.html", "groups.html", "repair.html", "properties.html", "console.js",
+            "console.css");
     for (Path f : files) {
       // An SVG's namespace is a name the browser never fetches, not a reference.
       String text = Files.readString(f, StandardCharsets.UTF_8).replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
@@ -47,8 +48,9 @@ class ConsoleResourcesTest {
 
   @Test
   void everyPageHasNavigationLandmarksAndLabelledInputs() throws Exception {
+    ConsolePages pages = ConsolePages.load();
     for (String page : ConsoleHandler.PAGES) {
-      String html = new String(ConsoleHandler.read("/dev/arbor/console/" + page + ".html"), StandardCharsets.UTF_8);
+      String html = new String(pages.page(page), StandardCharsets.UTF_8);
       assertThat(html).as(page).contains("<html lang=\"en\">", "<nav id=\"console-nav\"", "<main", "<h1>",
           "id=\"last-updated\"");
       for (String target : ConsoleHandler.PAGES) {
@@ -60,5 +62,31 @@ class ConsoleResourcesTest {
         assertThat(html).as(page + ": a label for #" + m.group(2)).contains("<label for=\"" + m.group(2) + "\"");
       }
     }
+  }
+
+  @Test
+  void eachPageIsTheSharedFrameWithItsOwnTitleScriptAndCurrentNavigationEntry() {
+    ConsolePages pages = ConsolePages.load();
+    for (ConsolePages.Page page : ConsolePages.ALL) {
+      String html = new String(pages.page(page.name()), StandardCharsets.UTF_8);
+      assertThat(html).as(page.name())
+          .startsWith("<!DOCTYPE html>")
+          .contains("<title>" + page.title() + " · Arbor console</title>",
+              "<script src=\"/console/assets/" + page.name() + ".js\" defer></script>",
+              "<body data-page=\"" + page.name() + "\">", "<h1>" + page.title() + "</h1>",
+              "<a href=\"/console/" + page.name() + "\" aria-current=\"page\">")
+          .doesNotContain("{{");
+      assertThat(html.split("aria-current=", -1)).as(page.name() + ": one current entry").hasSize(2);
+    }
+    assertThat(pages.page("layout")).as("the frame itself is not a page").isNull();
+  }
+
+  @Test
+  void anUnknownPlaceholderInTheFrameIsAPackagingErrorNotAnEmptyHole() {
+    ConsolePages.Page page = ConsolePages.ALL.get(0);
+    assertThat(ConsolePages.render("<p>{{content}}</p>", page, "{{title}}")).as("page text is not re-expanded")
+        .isEqualTo("<p>{{title}}</p>");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> ConsolePages.render("{{titel}}", page, ""))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("unknown placeholder");
   }
 }

@@ -35,9 +35,10 @@ public final class ProcStats {
   public enum ThreadKind { JIT, GC, OTHER }
 
   /**
-   * CPU time of the process's threads by {@link ThreadKind}, in nanoseconds (utime + stime of each
-   * {@code task/<tid>/stat}); empty when unavailable. Threads that ended are missing, so compare
-   * two samples of long-lived threads: a JVM's compiler and GC threads live as long as it does.
+   * CPU time of the process's live threads by {@link ThreadKind}, in nanoseconds (utime + stime of
+   * each {@code task/<tid>/stat}); empty when unavailable. A thread that ended takes its time with
+   * it (HotSpot also stops idle compiler threads), so the difference of two samples is a lower
+   * bound per kind; {@link #cpuNanos} keeps the whole process's time.
    */
   public static java.util.Map<ThreadKind, Long> cpuNanosByThreadKind(long pid) {
     java.util.Map<ThreadKind, Long> out = new java.util.EnumMap<>(ThreadKind.class);

@@ -812,8 +812,15 @@ public final class RepairBench implements Callable<Integer> {
               Map<ProcStats.ThreadKind, Long> b = byKind1.get(id);
               java.util.function.ToDoubleFunction<ProcStats.ThreadKind> sec =
                   k -> Math.max(0, b.getOrDefault(k, 0L) - a.getOrDefault(k, 0L)) / 1e9;
-              return String.format("%s %.2f / %.2f / %.2f s", id, sec.applyAsDouble(ProcStats.ThreadKind.JIT),
-                  sec.applyAsDouble(ProcStats.ThreadKind.GC), sec.applyAsDouble(ProcStats.ThreadKind.OTHER));
+              double jit = sec.applyAsDouble(ProcStats.ThreadKind.JIT);
+              double gc = sec.applyAsDouble(ProcStats.ThreadKind.GC);
+              // The rest from the process's total, which keeps the time of threads that ended
+              // during the call (a pool's idle workers); a sum over live threads would lose it.
+              Long t0 = cpu0.get(id);
+              Long t1 = cpu1.get(id);
+              double rest = t0 == null || t1 == null || t0 < 0 || t1 < 0 ? sec.applyAsDouble(ProcStats.ThreadKind.OTHER)
+                  : Math.max(0, (t1 - t0) / 1e9 - jit - gc);
+              return String.format("%s %.2f / %.2f / %.2f s", id, jit, gc, rest);
             }).toList()));
         for (HopResult h : run.hops()) {
           log("  hop %s -> %s: %s, root_match %s, %d slots differ, %,d leaves compared,"

@@ -31,6 +31,46 @@ public final class ProcStats {
     }
   }
 
+  /** What a JVM thread does, judged by its name: the JIT compilers, garbage collection, the rest. */
+  public enum ThreadKind { JIT, GC, OTHER }
+
+  /**
+   * CPU time of the process's live threads by {@link ThreadKind}, in nanoseconds (utime + stime of
+   * each {@code task/<tid>/stat}); empty when unavailable. A thread that ended takes its time with
+   * it (HotSpot also stops idle compiler threads), so the difference of two samples is a lower
+   * bound per kind; {@link #cpuNanos} keeps the whole process's time.
+   */
+  public static java.util.Map<ThreadKind, Long> cpuNanosByThreadKind(long pid) {
+    java.util.Map<ThreadKind, Long> out = new java.util.EnumMap<>(ThreadKind.class);
+    try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+      for (Path t : (Iterable<Path>) tasks::iterator) {
+        try {
+          String stat = Files.readString(t.resolve("stat"));
+          String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+          out.merge(kindOf(name), ticks * (1_000_000_000L / CLOCK_TICKS_PER_SECOND), Long::sum);
+        } catch (IOException | RuntimeException e) {
+          // the thread ended between listing and reading
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      return java.util.Map.of();
+    }
+    return out;
+  }
+
+  /** HotSpot's thread names (Linux truncates them to 15 characters). */
+  static ThreadKind kindOf(String threadName) {
+    if (threadName.contains("CompilerThre")) {
+      return ThreadKind.JIT;
+    }
+    if (threadName.startsWith("GC Thread") || threadName.startsWith("G1 ") || threadName.equals("VM Thread")) {
+      return ThreadKind.GC;
+    }
+    return ThreadKind.OTHER;
+  }
+
   /** Current resident set size in bytes, or -1. */
   public static long rssBytes(long pid) {
     return statusKb(pid, "VmRSS:");

@@ -836,10 +836,12 @@ public final class RepairBench implements Callable<Integer> {
     private void repairCalls() {
       while (calls < maxCalls) {
         calls++;
+        Map<String, Map<ProcStats.ThreadKind, Long>> byKind0 = cpuByThreadKind();
         Map<String, Long> cpu0 = cpuSample();
         RepairTrigger.Run run = RepairTrigger.run(cluster.adminChannel(trigger), trigger, group,
             repairTimeoutSeconds * 1000L);
         Map<String, Long> cpu1 = cpuSample();
+        Map<String, Map<ProcStats.ThreadKind, Long>> byKind1 = cpuByThreadKind();
         cpu1.forEach((id, v) -> cpuNanos.merge(id, v < 0 || cpu0.get(id) < 0 ? 0 : v - cpu0.get(id),
             Long::sum));
         wallNanos += run.wallNanos();
@@ -850,6 +852,24 @@ public final class RepairBench implements Callable<Integer> {
             run.outcomes().stream().map(o -> o.getStatus()
                 + (o.getMessage().isEmpty() ? "" : " (" + o.getMessage() + ")")).toList(),
             run.error() == null ? "" : ", error " + run.error());
+        // A node restarted just before the round compiles most of its code during it: the JIT's
+        // share says how much of a CPU figure is warm-up rather than per-property work.
+        log("  CPU during the call by thread (JIT compilers / GC and VM thread / the rest): %s",
+            String.join(", ", byKind1.keySet().stream().map(id -> {
+              Map<ProcStats.ThreadKind, Long> a = byKind0.getOrDefault(id, Map.of());
+              Map<ProcStats.ThreadKind, Long> b = byKind1.get(id);
+              java.util.function.ToDoubleFunction<ProcStats.ThreadKind> sec =
+                  k -> Math.max(0, b.getOrDefault(k, 0L) - a.getOrDefault(k, 0L)) / 1e9;
+              double jit = sec.applyAsDouble(ProcStats.ThreadKind.JIT);
+              double gc = sec.applyAsDouble(ProcStats.ThreadKind.GC);
+              // The rest from the process's total, which keeps the time of threads that ended
+              // during the call (a pool's idle workers); a sum over live threads would lose it.
+              Long t0 = cpu0.get(id);
+              Long t1 = cpu1.get(id);
+              double rest = t0 == null || t1 == null || t0 < 0 || t1 < 0 ? sec.applyAsDouble(ProcStats.ThreadKind.OTHER)
+                  : Math.max(0, (t1 - t0) / 1e9 - jit - gc);
+              return String.format("%s %.2f / %.2f / %.2f s", id, jit, gc, rest);
+            }).toList()));
         for (HopResult h : run.hops()) {
           log("  hop %s -> %s: %s, root_match %s, %d slots differ, %,d leaves compared,"
                   + " repaired %d -> server / %d -> client, %,d B sent / %,d B received (%,d B of records, protocol %d), %.1f ms%s",
@@ -876,6 +896,14 @@ public final class RepairBench implements Callable<Integer> {
         }
         log("trees still differ after round %d: %s", calls, treesAfter.describe());
       }
+    }
+
+    private Map<String, Map<ProcStats.ThreadKind, Long>> cpuByThreadKind() {
+      Map<String, Map<ProcStats.ThreadKind, Long>> m = new LinkedHashMap<>();
+      for (String id : cluster.dataNodeIds()) {
+        m.put(id, ProcStats.cpuNanosByThreadKind(cluster.dataNode(id).pid()));
+      }
+      return m;
     }
 
     private Map<String, Long> cpuSample() {

@@ -177,8 +177,9 @@ public final class EtcdConnection implements AutoCloseable {
       text = text + ": " + firstLine(root.getMessage());
     }
     if (!config.tls() && (text.contains("Network closed for unknown reason")
-        || text.contains("HTTP request to an HTTPS server"))) {
-      // What a plaintext client sees when etcd speaks TLS: the server hangs up on the first bytes.
+        || text.contains("Connection reset") || text.contains("HTTP request to an HTTPS server"))) {
+      // What a plaintext client sees when etcd speaks TLS: the server hangs up on the first bytes
+      // (a close or a reset, depending on timing; CI saw both).
       return text + "; if etcd serves TLS, write the endpoints as etcds:// (with --etcd-ca-file)";
     }
     Status.Code code = statusCode(cause);

@@ -40,25 +40,15 @@ class LiveJournalRestartTest {
   }
 
   private void openNode(Path node) throws Exception {
-    StoreEvents events = new StoreEvents();
-    store = PropertyStore.open(node.resolve("data"), g -> true, events);
-    trees = new RepairTrees(node.resolve("repair"), store, SLOTS);
-    trees.loadExisting(g -> true);
-    trees.followWrites(events);
+    TreeTestSupport.FollowingNode opened = TreeTestSupport.openFollowing(node, SLOTS);
+    store = opened.store();
+    trees = opened.trees();
   }
 
   private void closeNode() throws Exception {
-    if (trees != null) {
-      trees.stopBuilds();
-    }
-    if (store != null) {
-      store.close();
-      store = null;
-    }
-    if (trees != null) {
-      trees.close();
-      trees = null;
-    }
+    TreeTestSupport.closeLikeADataNode(store, trees);
+    store = null;
+    trees = null;
   }
 
   private static void copy(Path from, Path to) throws Exception {

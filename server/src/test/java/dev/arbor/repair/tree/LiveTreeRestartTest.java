@@ -7,7 +7,6 @@ import dev.arbor.property.EntityKey;
 import dev.arbor.property.PropertyRecord;
 import dev.arbor.storage.FileTrees;
 import dev.arbor.storage.PropertyStore;
-import dev.arbor.storage.StoreEvents;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -51,26 +50,16 @@ class LiveTreeRestartTest {
   }
 
   private void openNode() throws Exception {
-    StoreEvents events = new StoreEvents();
-    store = PropertyStore.open(node().resolve("data"), g -> true, events);
-    trees = new RepairTrees(node().resolve("repair"), store, SLOTS);
-    trees.loadExisting(g -> true);
-    trees.followWrites(events);
+    TreeTestSupport.FollowingNode opened = TreeTestSupport.openFollowing(node(), SLOTS);
+    store = opened.store();
+    trees = opened.trees();
   }
 
   /** As a data node shuts down: the store's final checkpoint persists the journals first. */
   private void closeNode() throws Exception {
-    if (trees != null) {
-      trees.stopBuilds();
-    }
-    if (store != null) {
-      store.close();
-      store = null;
-    }
-    if (trees != null) {
-      trees.close();
-      trees = null;
-    }
+    TreeTestSupport.closeLikeADataNode(store, trees);
+    store = null;
+    trees = null;
   }
 
   /** The files as a crash leaves them; the running node is then dropped and its copy opened. */

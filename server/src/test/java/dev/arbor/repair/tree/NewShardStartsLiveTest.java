@@ -55,17 +55,9 @@ class NewShardStartsLiveTest {
       scheduler.close();
       scheduler = null;
     }
-    if (trees != null) {
-      trees.stopBuilds();
-    }
-    if (store != null) {
-      store.close();
-      store = null;
-    }
-    if (trees != null) {
-      trees.close();
-      trees = null;
-    }
+    TreeTestSupport.closeLikeADataNode(store, trees);
+    store = null;
+    trees = null;
   }
 
   /** Starts the scheduler and waits until its start-up build of every shard is behind it. */

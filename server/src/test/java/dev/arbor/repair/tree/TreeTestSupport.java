@@ -37,6 +37,35 @@ final class TreeTestSupport {
 
   private TreeTestSupport() {}
 
+  /** A store and its trees wired as a data node wires them at start: trees loaded and following writes. */
+  record FollowingNode(PropertyStore store, RepairTrees trees) {}
+
+  /** Opens {@code node/data} and {@code node/repair} as a data node does at start. */
+  static FollowingNode openFollowing(Path node, int slots) throws IOException {
+    dev.arbor.storage.StoreEvents events = new dev.arbor.storage.StoreEvents();
+    PropertyStore store = PropertyStore.open(node.resolve("data"), g -> true, events);
+    RepairTrees trees = new RepairTrees(node.resolve("repair"), store, slots);
+    trees.loadExisting(g -> true);
+    trees.followWrites(events);
+    return new FollowingNode(store, trees);
+  }
+
+  /**
+   * Closes in a data node's shutdown order: builds stopped, then the store (whose final checkpoint
+   * writes the live trees' journals), then the trees. Either may be null.
+   */
+  static void closeLikeADataNode(PropertyStore store, RepairTrees trees) throws Exception {
+    if (trees != null) {
+      trees.stopBuilds();
+    }
+    if (store != null) {
+      store.close();
+    }
+    if (trees != null) {
+      trees.close();
+    }
+  }
+
   static Tag str(String key, String value) {
     return Tag.newBuilder()
         .setKey(key)

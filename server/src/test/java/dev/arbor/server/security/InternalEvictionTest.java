@@ -5,20 +5,10 @@ import static org.awaitility.Awaitility.await;
 
 import dev.arbor.api.cluster.v1.DataNodeServiceGrpc;
 import dev.arbor.api.repair.v1.RepairServiceGrpc;
-import dev.arbor.metadata.EmbeddedMetadataStore;
 import dev.arbor.metadata.EmbeddedNodeRegistry;
 import dev.arbor.metadata.RegisteredNode;
-import dev.arbor.property.HybridClock;
 import dev.arbor.server.DataNodeServer;
-import dev.arbor.server.InternalListener;
-import dev.arbor.server.RepairConfig;
-import dev.arbor.server.ServerConfig;
 import dev.arbor.testing.RawCalls;
-import dev.arbor.transport.ChannelFactory;
-import dev.arbor.transport.ClientSecurity;
-import dev.arbor.transport.InternalTls;
-import dev.arbor.transport.SecurityConfig;
-import dev.arbor.transport.TestPki;
 import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
@@ -29,8 +19,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -52,41 +40,24 @@ import org.junit.jupiter.api.io.TempDir;
 class InternalEvictionTest {
   @TempDir static Path dir;
 
-  private Path ca;
-  private EmbeddedMetadataStore metadata;
+  private MtlsDataNode n1;
   private EmbeddedNodeRegistry registry;
   private DataNodeServer node;
-  private TestPki cluster;
-  private final List<ManagedChannel> channels = new ArrayList<>();
 
   @BeforeAll
   void start() throws Exception {
-    cluster = TestPki.newCa("arbor-cluster");
-    ca = cluster.writeCa(dir.resolve("ca.crt"));
-    TestPki.Leaf nodeCert = cluster.issue("n1", dir, "n1");
-    metadata = EmbeddedMetadataStore.open(dir.resolve("meta"), HybridClock.system());
-    registry = new EmbeddedNodeRegistry();
-    RepairConfig repair = new RepairConfig("off", Duration.ofMinutes(1), Duration.ofMinutes(1), Duration.ofHours(1),
-        Duration.ofDays(1));
-    node = DataNodeServer.start("n1", ServerConfig.defaults(dir.resolve("n1")).withHost("127.0.0.1").withPorts(0, 0)
-        .withRepair(repair), metadata, registry, "127.0.0.1", Duration.ofMinutes(1), SecurityConfig.NONE,
-        new InternalListener("127.0.0.1", 0,
-            new InternalTls(nodeCert.certFile(), nodeCert.keyFile(), ca, Duration.ofSeconds(10)), false));
+    n1 = MtlsDataNode.start(dir);
+    node = n1.node();
+    registry = n1.registry();
   }
 
   private ManagedChannel channelAs(String nodeId) throws Exception {
-    TestPki.Leaf leaf = cluster.issue(nodeId, dir, nodeId);
-    ManagedChannel ch = ChannelFactory.of(new ClientSecurity(ca, leaf.certFile(), leaf.keyFile(), null))
-        .open("127.0.0.1:" + node.internalPort(), 1 << 20);
-    channels.add(ch);
-    return ch;
+    return n1.channelAs(nodeId);
   }
 
   @AfterAll
   void stop() {
-    channels.forEach(ManagedChannel::shutdownNow);
-    node.close();
-    metadata.close();
+    n1.close();
   }
 
   @Test

@@ -13,17 +13,11 @@ import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -115,12 +109,6 @@ class InternalEvictionTest {
   }
 
   private double metric(String name, String labels) throws Exception {
-    String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-        URI.create("http://127.0.0.1:" + node.httpPort() + "/metrics")).build(),
-        HttpResponse.BodyHandlers.ofString()).body();
-    Matcher m = Pattern.compile("(?m)^" + name + (labels.isEmpty() ? "" : "\\{" + labels + "}") + " (\\S+)$")
-        .matcher(body);
-    assertThat(m.find()).as("metric %s{%s} in\n%s", name, labels, body).isTrue();
-    return Double.parseDouble(m.group(1));
+    return n1.metric(name, labels);
   }
 }

@@ -75,6 +75,20 @@ final class MtlsDataNode implements AutoCloseable {
     return ch;
   }
 
+  /**
+   * The value of one sample on the node's {@code /metrics} ({@code labels} is a regex of the label
+   * list without braces, empty for none); fails naming the metric when it is absent.
+   */
+  double metric(String name, String labels) throws Exception {
+    String body = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+            java.net.URI.create("http://127.0.0.1:" + node.httpPort() + "/metrics")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+        "(?m)^" + name + (labels.isEmpty() ? "" : "\\{" + labels + "}") + " (\\S+)$").matcher(body);
+    org.assertj.core.api.Assertions.assertThat(m.find()).as("metric %s{%s} in\n%s", name, labels, body).isTrue();
+    return Double.parseDouble(m.group(1));
+  }
+
   @Override
   public void close() {
     channels.forEach(ManagedChannel::shutdownNow);

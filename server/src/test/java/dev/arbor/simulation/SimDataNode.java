@@ -90,6 +90,7 @@ final class SimDataNode {
   private RepairRounds rounds;
   private WatermarkStore watermarks;
   private PurgeCutoff purge;
+  private dev.arbor.datanode.GroupDataKeeper keeper;
 
   /**
    * @param rebuildRequests where a session's request to rebuild a tree goes (the simulation
@@ -106,6 +107,17 @@ final class SimDataNode {
     this.grace = grace;
     this.wallNanos = wallNanos;
     this.rebuildRequests = rebuildRequests;
+    // Registered once (metadata keeps its listeners); a node that is down hears nothing, as a
+    // process that is not running would not.
+    metadata.addListener(e -> {
+      if (!up()) {
+        return;
+      }
+      if (e.observedDeleteOf().isPresent()) {
+        watermarks.dropGroup(e.groupName());
+      }
+      keeper.onEvent(e);
+    });
   }
 
   boolean up() {
@@ -169,6 +181,9 @@ final class SimDataNode {
     DataNodeGrpcService internal = new DataNodeGrpcService(lookup, store, new QueryPlanner(lookup, store),
         incarnations, RevisionBound.of(wallNanos, repair.maxClockSkew()), CopyFence.NONE, METADATA_LAG,
         ResponseBudget.DEFAULT);
+    keeper = new dev.arbor.datanode.GroupDataKeeper(store, java.util.Optional::empty);
+    // Changes made while the node was down were not heard: reconciled as the data node does at start.
+    store.groupsOnDisk().forEach(keeper::reconcile);
     network.serve(id, List.<BindableService>of(internal, sessions, gossip, coverage));
   }
 

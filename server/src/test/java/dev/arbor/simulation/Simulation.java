@@ -4,6 +4,11 @@ import dev.arbor.api.banyandb.common.v1.Catalog;
 import dev.arbor.api.banyandb.common.v1.Group;
 import dev.arbor.api.banyandb.common.v1.Metadata;
 import dev.arbor.api.banyandb.common.v1.ResourceOpts;
+import dev.arbor.api.banyandb.database.v1.GroupRegistryServiceCreateRequest;
+import dev.arbor.api.banyandb.database.v1.GroupRegistryServiceDeleteRequest;
+import dev.arbor.api.banyandb.database.v1.GroupRegistryServiceGrpc;
+import dev.arbor.api.banyandb.database.v1.PropertyRegistryServiceCreateRequest;
+import dev.arbor.api.banyandb.database.v1.PropertyRegistryServiceGrpc;
 import dev.arbor.api.banyandb.database.v1.TagSpec;
 import dev.arbor.api.banyandb.database.v1.TagType;
 import dev.arbor.api.banyandb.model.v1.Str;
@@ -83,21 +88,23 @@ final class Simulation {
   }
 
   /** The run's counts, summed over seeds for the summary line. */
-  record Totals(long operations, long acked, long crashes, long stops, long partitions, long storms, long purged,
+  record Totals(long operations, long acked, long crashes, long stops, long partitions, long storms,
+      long groupChurns, long purged,
       long rounds, long roundsCompleted, long roundsUnfinished, long gossipHops, long steps, long messages,
       long messagesFaulted) {
-    static final Totals ZERO = new Totals(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    static final Totals ZERO = new Totals(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
     Totals plus(Totals o) {
       return new Totals(operations + o.operations, acked + o.acked, crashes + o.crashes, stops + o.stops,
-          partitions + o.partitions, storms + o.storms, purged + o.purged, rounds + o.rounds,
+          partitions + o.partitions, storms + o.storms, groupChurns + o.groupChurns, purged + o.purged, rounds + o.rounds,
           roundsCompleted + o.roundsCompleted, roundsUnfinished + o.roundsUnfinished, gossipHops + o.gossipHops,
           steps + o.steps, messages + o.messages, messagesFaulted + o.messagesFaulted);
     }
 
     String summary() {
       return "operations " + operations + " (acked " + acked + "), crashes " + crashes + ", stops " + stops
-          + ", partitions " + partitions + ", storms " + storms + ", tombstones purged " + purged
+          + ", partitions " + partitions + ", storms " + storms + ", group re-creations " + groupChurns
+          + ", tombstones purged " + purged
           + ", repair rounds " + rounds + " (completed " + roundsCompleted + ", unfinished " + roundsUnfinished
           + "), gossip hops " + gossipHops + ", steps " + steps + ", messages " + messages + " (faulted "
           + messagesFaulted + ")";
@@ -131,6 +138,7 @@ final class Simulation {
   private long partitions;
   private long storms;
   private long purged;
+  private long groupChurns;
   private long hops;
 
   private Simulation(long seed, Path dir, List<Fault> given, boolean journal) {
@@ -192,12 +200,8 @@ final class Simulation {
     long start = clock.now();
     metadata = openMetadata();
     registry = new EmbeddedNodeRegistry();
-    metadata.createGroup(Group.newBuilder().setMetadata(Metadata.newBuilder().setName(GROUP))
-        .setCatalog(Catalog.CATALOG_PROPERTY)
-        .setResourceOpts(ResourceOpts.newBuilder().setShardNum(shards).setReplicas(copies - 1)).build());
-    metadata.createSchema(dev.arbor.api.banyandb.database.v1.Property.newBuilder()
-        .setMetadata(Metadata.newBuilder().setGroup(GROUP).setName(SCHEMA))
-        .addTags(TagSpec.newBuilder().setName("v").setType(TagType.TAG_TYPE_STRING)).build());
+    metadata.createGroup(group());
+    metadata.createSchema(schema());
     RepairConfig repair = RepairConfig.DEFAULTS.withMaxClockSkew(MAX_SKEW);
     for (String id : List.copyOf(nodes.keySet())) {
       skews.put(id, 0L);
@@ -400,13 +404,59 @@ final class Simulation {
         network.faults(new SimNetwork.Faults(0.2, 0.1, 0.1, 0.1, 0.02));
       }
       case SKEW -> skews.put(f.node(), MAX_SKEW.toNanos() / 2);
+      case GROUP_CHURN -> {
+        groupChurns++;
+        if (n.up()) {
+          crashes++;
+          n.crash();
+        }
+        step(f.forMillis() / 2, "recreate group", this::recreateGroup);
+      }
     }
+  }
+
+  /** Deletes the group and creates it again, through the liaison as a user would. */
+  private void recreateGroup() {
+    List<String> keys = new ArrayList<>();
+    for (int i = 0; i < KEYS; i++) {
+      keys.add("k" + i);
+    }
+    History.PendingAll op = history.beginDeleteAll(keys);
+    try {
+      GroupRegistryServiceGrpc.newBlockingStub(client).withDeadlineAfter(60, TimeUnit.SECONDS)
+          .delete(GroupRegistryServiceDeleteRequest.newBuilder().setGroup(GROUP).build());
+      settle();
+      op.end(History.Outcome.ACKED);
+    } catch (StatusRuntimeException e) {
+      settle();
+      op.end(History.Outcome.UNKNOWN);
+    }
+    try {
+      GroupRegistryServiceGrpc.newBlockingStub(client).withDeadlineAfter(60, TimeUnit.SECONDS)
+          .create(GroupRegistryServiceCreateRequest.newBuilder().setGroup(group()).build());
+      PropertyRegistryServiceGrpc.newBlockingStub(client).withDeadlineAfter(60, TimeUnit.SECONDS)
+          .create(PropertyRegistryServiceCreateRequest.newBuilder().setProperty(schema()).build());
+    } catch (StatusRuntimeException e) {
+      problems.add("creating the group again failed: " + e.getStatus());
+    }
+    settle();
+  }
+
+  private Group group() {
+    return Group.newBuilder().setMetadata(Metadata.newBuilder().setName(GROUP)).setCatalog(Catalog.CATALOG_PROPERTY)
+        .setResourceOpts(ResourceOpts.newBuilder().setShardNum(shards).setReplicas(copies - 1)).build();
+  }
+
+  private dev.arbor.api.banyandb.database.v1.Property schema() {
+    return dev.arbor.api.banyandb.database.v1.Property.newBuilder()
+        .setMetadata(Metadata.newBuilder().setGroup(GROUP).setName(SCHEMA))
+        .addTags(TagSpec.newBuilder().setName("v").setType(TagType.TAG_TYPE_STRING)).build();
   }
 
   private void end(Fault f) {
     SimDataNode n = nodes.get(f.node());
     switch (f.kind()) {
-      case CRASH, STOP -> {
+      case CRASH, STOP, GROUP_CHURN -> {
         if (!n.up()) {
           n.start();
         }
@@ -518,7 +568,8 @@ final class Simulation {
     long unfinished = rounds.stream().filter(r -> !r.outcome().isDone()).count();
     SimNetwork.Counts c = network.counts();
     long faulted = c.refused() + c.dropped() + c.repliesLost() + c.duplicated() + c.late() + c.streamsCut();
-    return new Totals(ops, history.count(History.Outcome.ACKED), crashes, stops, partitions, storms, purged,
+    return new Totals(ops, history.count(History.Outcome.ACKED), crashes, stops, partitions, storms, groupChurns,
+        purged,
         rounds.size(), completed, unfinished, hops, clock.stepsRun(), c.delivered() + faulted, faulted);
   }
 

@@ -27,11 +27,7 @@ public final class CoverageAnnouncer implements CoverageListener, AutoCloseable 
   private final Function<String, Optional<String>> addressOf;
   private final CoveragePeers peers;
   private final Function<CoverageNotice, CoverageAck> local;
-  private final ExecutorService sender = Executors.newSingleThreadExecutor(r -> {
-    Thread t = new Thread(r, "arbor-coverage-announcer");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ExecutorService sender;
 
   /**
    * @param addressOf the address of a registered node, empty when it is not registered
@@ -45,6 +41,20 @@ public final class CoverageAnnouncer implements CoverageListener, AutoCloseable 
   /** As above, reaching the other nodes through {@code peers}. */
   public CoverageAnnouncer(String self, Function<String, Optional<String>> addressOf, CoveragePeers peers,
       Function<CoverageNotice, CoverageAck> local) {
+    this(self, addressOf, peers, local, Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "arbor-coverage-announcer");
+      t.setDaemon(true);
+      return t;
+    }));
+  }
+
+  /**
+   * As above, announcing on {@code sender} (one task per covered round; the deterministic
+   * simulation passes one that runs it on the caller's thread). Closed with this announcer.
+   */
+  public CoverageAnnouncer(String self, Function<String, Optional<String>> addressOf, CoveragePeers peers,
+      Function<CoverageNotice, CoverageAck> local, ExecutorService sender) {
+    this.sender = sender;
     this.self = self;
     this.addressOf = addressOf;
     this.peers = peers;

@@ -80,6 +80,7 @@ final class SimDataNode {
   private final Duration grace;
   private final BiConsumer<String, Integer> rebuildRequests;
   private final LongSupplier wallNanos;
+  private final dev.arbor.property.DefectSwitches defects;
   private int generation;
 
   private PropertyStore store;
@@ -97,7 +98,9 @@ final class SimDataNode {
    *     schedules the build as a step)
    */
   SimDataNode(String id, Path home, MetadataStore metadata, Supplier<List<DataNode>> dataNodes, SimNetwork network,
-      RepairConfig repair, Duration grace, LongSupplier wallNanos, BiConsumer<String, Integer> rebuildRequests) {
+      RepairConfig repair, Duration grace, LongSupplier wallNanos, BiConsumer<String, Integer> rebuildRequests,
+      dev.arbor.property.DefectSwitches defects) {
+    this.defects = defects;
     this.id = id;
     this.home = home;
     this.metadata = metadata;
@@ -134,7 +137,7 @@ final class SimDataNode {
       Files.createDirectories(dataDir());
       StoreEvents events = new StoreEvents();
       store = PropertyStore.open(dataDir(), new MetadataGroupIncarnations(metadata), events,
-          dev.arbor.storage.WriteGuard.NONE);
+          dev.arbor.storage.WriteGuard.NONE, defects);
       trees = new RepairTrees(dataDir().resolve("repair"), store, 64, 0, RepairTrees.DEFAULT_MAX_OVERLAY_LEAVES);
       trees.loadExisting(g -> metadata.group(g).isPresent() && !store.quarantinedAtOpen().contains(g));
       trees.followWrites(events);
@@ -148,7 +151,7 @@ final class SimDataNode {
     channels = new PeerChannels(peers, MAX_MESSAGE);
     ShardCheck counts = group -> metadata.group(group)
         .map(g -> OptionalInt.of(g.getResourceOpts().getShardNum())).orElseGet(OptionalInt::empty);
-    ShardCheck shardCheck = counts.bounded(RevisionBound.of(wallNanos, repair.maxClockSkew()));
+    ShardCheck shardCheck = counts.bounded(RevisionBound.of(wallNanos, repair.maxClockSkew())).withDefects(defects);
     IncarnationGate incarnations = new IncarnationGate(store, new MetadataGroupIncarnations(metadata), METADATA_LAG);
     RepairGrpcService sessions = new RepairGrpcService(store, trees, shardCheck, incarnations, TREE_WAIT, tracer,
         metrics, rebuildRequests, null, repair.bulk());
@@ -176,11 +179,11 @@ final class SimDataNode {
     rounds = new RepairRounds(id, metadata, dataNodes, gossip::offer, gossipPeers, tracer, metrics,
         repair.roundTimeout(), announcer);
     roundsRef.set(rounds);
-    purge = new CoveragePurgeCutoff(rings, watermarks, wallNanos, grace, repair.maxClockSkew());
+    purge = new CoveragePurgeCutoff(rings, watermarks, wallNanos, grace, repair.maxClockSkew(), defects);
     SchemaLookup lookup = new SchemaLookup(metadata);
     DataNodeGrpcService internal = new DataNodeGrpcService(lookup, store, new QueryPlanner(lookup, store),
         incarnations, RevisionBound.of(wallNanos, repair.maxClockSkew()), CopyFence.NONE, METADATA_LAG,
-        ResponseBudget.DEFAULT);
+        ResponseBudget.DEFAULT, defects);
     keeper = new dev.arbor.datanode.GroupDataKeeper(store, java.util.Optional::empty);
     // Changes made while the node was down were not heard: reconciled as the data node does at start.
     store.groupsOnDisk().forEach(keeper::reconcile);

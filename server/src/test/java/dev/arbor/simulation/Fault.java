@@ -16,6 +16,8 @@ record Fault(Kind kind, long atMillis, long forMillis, String node) {
     STOP,
     /** The node (and whoever is on its side) cannot reach the others, then it heals. */
     PARTITION,
+    /** The liaisons cannot reach the node, which still reaches its peers (and they it), then it heals. */
+    CUT,
     /** The network drops, loses replies, duplicates and delays far more for a while. */
     STORM,
     /** The node's clock runs ahead by up to the allowed skew for a while. */

@@ -133,6 +133,17 @@ final class SimNetwork implements AutoCloseable {
     }
   }
 
+  /** Cuts every link between a node of {@code a} and a node of {@code b} (both directions). */
+  void cut(Set<String> a, Set<String> b) {
+    for (String x : a) {
+      for (String y : b) {
+        if (!x.equals(y)) {
+          cut.add(pair(x, y));
+        }
+      }
+    }
+  }
+
   private Set<String> allNodes() {
     Set<String> all = ConcurrentHashMap.newKeySet();
     all.addAll(servers.keySet());

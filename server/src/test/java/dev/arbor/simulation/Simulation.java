@@ -75,10 +75,19 @@ final class Simulation {
   static final String SCHEMA = "t";
   private static final AtomicLong RUNS = new AtomicLong();
   private static final long RUN_MILLIS = 60_000;
-  /** Few keys, so each sees many operations from both liaisons while faults come and go. */
-  private static final int KEYS = 6;
+  /**
+   * Half the operations go to a few hot keys, which see many operations from both liaisons while
+   * faults come and go; half to more cold keys, whose last operation is often long before the
+   * end, so what repair and purges did to them meanwhile shows in the final state.
+   */
+  private static final int HOT_KEYS = 6;
+  private static final int KEYS = 24;
   private static final List<String> LIAISONS = List.of("l1", "l2");
-  private static final Duration GRACE = Duration.ofSeconds(20);
+  /**
+   * Short next to the run, so tombstones reach it between rewrites of their key (a key sees an
+   * operation every second or two) and purges happen while replicas still disagree.
+   */
+  private static final Duration GRACE = Duration.ofSeconds(3);
   private static final Duration MAX_SKEW = Duration.ofSeconds(2);
 
   /** What a run did and found. */
@@ -253,7 +262,7 @@ final class Simulation {
       step(at, "client op", () -> clientOp(new Random(opSeed)));
     }
     for (String id : nodes.keySet()) {
-      periodic(id, "round", 3_000, () -> startRound(id));
+      periodic(id, "round", 6_000, () -> startRound(id));
       periodic(id, "checkpoint", 5_000, () -> nodes.get(id).checkpoint());
       periodic(id, "purge", 2_000, () -> purged += nodes.get(id).purge());
     }
@@ -332,7 +341,7 @@ final class Simulation {
   // ---------------------------------------------------------------------------------------------
 
   private void clientOp(Random r) {
-    String id = "k" + r.nextInt(KEYS);
+    String id = "k" + (r.nextBoolean() ? r.nextInt(HOT_KEYS) : HOT_KEYS + r.nextInt(KEYS - HOT_KEYS));
     WriteConsistency[] levels = WriteConsistency.values();
     // Half the operations at consistency one: where a single replica's word is an acknowledgement.
     consistency.set(r.nextBoolean() ? WriteConsistency.ONE : levels[r.nextInt(levels.length)]);
@@ -408,7 +417,7 @@ final class Simulation {
   private void startRound(String id) {
     for (int s = 0; s < shards; s++) {
       List<DataNode> placed = Placement.of(dataNodes()).placeCapped(GROUP, s, copies);
-      if (!placed.isEmpty() && placed.get(0).id().value().equals(id) && background.nextInt(3) == 0) {
+      if (!placed.isEmpty() && placed.get(0).id().value().equals(id) && background.nextInt(2) == 0) {
         try {
           rounds.add(nodes.get(id).rounds().start(GROUP, s, null, "schedule"));
         } catch (RuntimeException e) {
@@ -439,6 +448,10 @@ final class Simulation {
       case PARTITION -> {
         partitions++;
         network.partition(Set.of(f.node()));
+      }
+      case CUT -> {
+        partitions++;
+        network.cut(Set.of(f.node()), Set.copyOf(LIAISONS));
       }
       case STORM -> {
         storms++;
@@ -514,7 +527,7 @@ final class Simulation {
           n.start();
         }
       }
-      case PARTITION -> network.heal();
+      case PARTITION, CUT -> network.heal();
       case STORM -> network.faults(baseFaults());
       case SKEW -> skews.put(f.node(), 0L);
     }

@@ -6,6 +6,7 @@ import dev.arbor.metadata.MetadataStore;
 import dev.arbor.metadata.MetadataValidator;
 import dev.arbor.metadata.SchemaLookup;
 import dev.arbor.property.HybridClock;
+import dev.arbor.runtime.NodeRuntime;
 import io.grpc.BindableService;
 import java.util.List;
 import java.util.function.Supplier;
@@ -33,11 +34,18 @@ public final class ReplicatedApi implements AutoCloseable {
   public ReplicatedApi(
       MetadataStore metadata, DataNodes nodes, HybridClock clock, RequestLimits limits, String revision,
       Supplier<WriteConsistency> consistency, int repairQueueSize, ReplicaCallLimits fanOut) {
+    this(NodeRuntime.system(), metadata, nodes, clock, limits, revision, consistency, repairQueueSize, fanOut);
+  }
+
+  /** As above, on the liaison's runtime (the fan-out pool's and the read repairs' threads). */
+  public ReplicatedApi(NodeRuntime runtime,
+      MetadataStore metadata, DataNodes nodes, HybridClock clock, RequestLimits limits, String revision,
+      Supplier<WriteConsistency> consistency, int repairQueueSize, ReplicaCallLimits fanOut) {
     SchemaLookup lookup = new SchemaLookup(metadata);
     MetadataValidator metaValidator = new MetadataValidator(limits.maxTagsPerProperty());
     PropertyRequestValidator validator = new PropertyRequestValidator(limits.maxTagsPerProperty());
-    this.calls = new ReplicaCalls(nodes, fanOut);
-    this.repairs = new ReadRepairQueue(nodes, repairQueueSize);
+    this.calls = new ReplicaCalls(runtime, nodes, fanOut);
+    this.repairs = new ReadRepairQueue(runtime, nodes, repairQueueSize);
     ReplicatedWrites writes = new ReplicatedWrites(
         lookup, validator, calls, clock, limits.maxPropertyBytes(), ConsistencyHeader.currentOr(consistency));
     ReplicatedQueries queries = new ReplicatedQueries(lookup, calls, repairs, limits);

@@ -32,7 +32,9 @@ final class SystemThreads implements ThreadSource {
     }
     BlockingQueue<Runnable> queue = queueBound == 0 ? new SynchronousQueue<>()
         : queueBound == Integer.MAX_VALUE ? new LinkedBlockingQueue<>() : new ArrayBlockingQueue<>(queueBound);
-    return new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS, queue, numbered(name));
+    ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 1, TimeUnit.MINUTES, queue, numbered(name));
+    pool.allowCoreThreadTimeOut(true);
+    return pool;
   }
 
   @Override

@@ -14,7 +14,8 @@ public interface ThreadSource {
    * An executor of {@code threads} workers named {@code name-N} and a queue of at most
    * {@code queueBound} waiting tasks; beyond it {@code execute} throws
    * {@link java.util.concurrent.RejectedExecutionException}. {@code shutdown} lets queued and
-   * running tasks finish; nothing is interrupted unless the owner calls {@code shutdownNow}.
+   * running tasks finish; nothing is interrupted unless the owner calls {@code shutdownNow}. In
+   * production a worker idle for a minute ends (a pool sized for bursts holds no threads between them).
    */
   ExecutorService newExecutor(String name, int threads, int queueBound);
 

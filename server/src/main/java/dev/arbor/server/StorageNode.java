@@ -62,7 +62,8 @@ final class StorageNode implements AutoCloseable {
     BuildSchedule treeSchedule = BuildSchedule.parse(config.trees().buildSchedule());
     StoreEvents events = new StoreEvents();
     DiskUsageGuard disk = new DiskUsageGuard(config.dataDir(), config.maxDiskUsagePercent(), runtime.ticker()::read);
-    PropertyStore store = PropertyStore.open(config.dataDir(), new MetadataGroupIncarnations(metadata), events, disk);
+    PropertyStore store = PropertyStore.open(config.dataDir(), new MetadataGroupIncarnations(metadata), events, disk,
+        runtime);
     try {
       RepairTrees trees = new RepairTrees(runtime, config.dataDir().resolve("repair"), store, config.trees().slotCount(),
           config.trees().scrubLeavesPerSecond(), config.trees().maxOverlayLeaves());

@@ -1,5 +1,6 @@
 package dev.arbor.storage;
 
+import dev.arbor.runtime.NodeRuntime;
 import dev.arbor.property.EntityKey;
 import dev.arbor.property.GroupIncarnation;
 import dev.arbor.property.LastWriteWins;
@@ -70,8 +71,11 @@ public final class PropertyStore implements Closeable {
   private volatile long walBytesAtCheckpoint;
   private final java.util.concurrent.atomic.AtomicLong purged = new java.util.concurrent.atomic.AtomicLong();
 
+  private final NodeRuntime runtime;
+
   private PropertyStore(Path dir, DataDirLock dirLock, WriteAheadLog wal, StoreListener listener,
-      GroupIncarnations catalog, WriteGuard guard) {
+      GroupIncarnations catalog, WriteGuard guard, NodeRuntime runtime) {
+    this.runtime = runtime;
     this.guard = guard;
     this.dataRoot = dir.resolve("data");
     this.intakeRoot = dir.resolve("bulk-intake");
@@ -113,15 +117,21 @@ public final class PropertyStore implements Closeable {
   /** As above; {@code guard} may refuse a write (e.g. the disk is too full) before it is logged. */
   public static PropertyStore open(Path dir, GroupIncarnations groups, StoreListener listener, WriteGuard guard)
       throws IOException {
+    return open(dir, groups, listener, guard, NodeRuntime.system());
+  }
+
+  /** As above, on the node's runtime (its clocks, the log's sync thread). */
+  public static PropertyStore open(Path dir, GroupIncarnations groups, StoreListener listener, WriteGuard guard,
+      NodeRuntime runtime) throws IOException {
     DataDirLock lock = DataDirLock.acquire(dir);
     WriteAheadLog.Recovered rec;
     try {
-      rec = WriteAheadLog.open(dir.resolve("wal"));
+      rec = WriteAheadLog.open(dir.resolve("wal"), runtime);
     } catch (IOException | RuntimeException e) {
       lock.close();
       throw e;
     }
-    PropertyStore store = new PropertyStore(dir, lock, rec.log(), listener, groups, guard);
+    PropertyStore store = new PropertyStore(dir, lock, rec.log(), listener, groups, guard, runtime);
     try {
       // Every acknowledged record's group directory existed before the record reached the WAL:
       // records of any other group belong to dropped data (a deleted group, another incarnation).
@@ -602,7 +612,7 @@ public final class PropertyStore implements Closeable {
           s.close();
         }
         synchronized (incarnationLock) {
-          entry = quarantine.admit(group, Optional.ofNullable(held), reason, java.time.Instant.now());
+          entry = quarantine.admit(group, Optional.ofNullable(held), reason, runtime.wallClock().instant());
           incarnations.remove(group);
         }
         commitAndForget(old);
@@ -627,7 +637,7 @@ public final class PropertyStore implements Closeable {
             adoptIncarnation(group);
             boolean fresh = !Files.exists(p);
             Files.createDirectories(p);
-            ShardIndex created = new ShardIndex(group, shard, p);
+            ShardIndex created = new ShardIndex(group, shard, p, runtime.ticker());
             if (fresh) {
               // Inside the map's computation: no writer can reach the new index before the listener returns.
               listener.onShardCreated(group, shard);

@@ -1,5 +1,6 @@
 package dev.arbor.storage;
 
+import dev.arbor.runtime.NodeRuntime;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -54,13 +55,12 @@ public final class WriteAheadLog implements Closeable {
   private boolean closed;
   private long syncCount;
 
-  private WriteAheadLog(Path dir, long nextSegmentSeq, SegmentSync sync) throws IOException {
+  private WriteAheadLog(Path dir, long nextSegmentSeq, SegmentSync sync, NodeRuntime runtime) throws IOException {
     this.dir = dir;
     this.nextSegmentSeq = nextSegmentSeq;
     this.sync = sync;
     openNewSegment();
-    syncer = new Thread(this::syncLoop, "arbor-wal-sync");
-    syncer.setDaemon(true);
+    syncer = runtime.newThread("arbor-wal-sync", this::syncLoop);
     syncer.start();
   }
 
@@ -73,12 +73,21 @@ public final class WriteAheadLog implements Closeable {
     return open(dir, SegmentSync.FORCE);
   }
 
+  /** As {@link #open(Path)}, its sync thread made by the node's runtime. */
+  public static Recovered open(Path dir, NodeRuntime runtime) throws IOException {
+    return open(dir, SegmentSync.FORCE, runtime);
+  }
+
   /** As {@link #open(Path)}, syncing segments through {@code sync} (tests inject fsync failures). */
   static Recovered open(Path dir, SegmentSync sync) throws IOException {
+    return open(dir, sync, NodeRuntime.system());
+  }
+
+  static Recovered open(Path dir, SegmentSync sync, NodeRuntime runtime) throws IOException {
     Files.createDirectories(dir);
     List<WalSegmentScan> segments = WalRecovery.recover(dir);
     long next = segments.isEmpty() ? 1 : WalSegments.seqOf(segments.get(segments.size() - 1).path()) + 1;
-    return new Recovered(new WriteAheadLog(dir, next, sync), segments);
+    return new Recovered(new WriteAheadLog(dir, next, sync, runtime), segments);
   }
 
   /**

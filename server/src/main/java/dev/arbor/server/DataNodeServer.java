@@ -186,7 +186,7 @@ public final class DataNodeServer implements AutoCloseable {
       internalEndpoint = InternalEndpoint.start(internal.host(), internal.port(), internalServices, nodeTls,
           registry, meters, config.serverLimits().withoutReplyCap()); // its callers are liaisons, which read at once
       endpoints =
-          ServingEndpoints.start(config.grpcHost(), config.grpcPort(), config.httpPort(), adminServices, meters,
+          ServingEndpoints.start(runtime, config.grpcHost(), config.grpcPort(), config.httpPort(), adminServices, meters,
               config.serverLimits().withoutReplyCap(), security);
       endpoints.addJsonRoute(dev.arbor.observability.trace.TraceHttpHandler.PATH, repair.traceHttpHandler());
       consolePeers = new dev.arbor.cluster.DataNodes(ConsoleWiring.CALL_TIMEOUT, peers);
@@ -225,7 +225,7 @@ public final class DataNodeServer implements AutoCloseable {
       endpoints.readinessProblems(() -> MetadataReadiness.problems(metadata, registry));
       endpoints.markServing();
       String advertised = advertiseHost + ":" + internalEndpoint.port();
-      registry.register(new RegisteredNode(nodeId, advertised, Set.of("data"), ConsoleWiring.registrationLabels()), ttl);
+      registry.register(new RegisteredNode(nodeId, advertised, Set.of("data"), ConsoleWiring.registrationLabels(runtime.wallClock())), ttl);
       handOff.start();
       return new DataNodeServer(runtime, nodeId, storage, repair, handOff, internalEndpoint, endpoints, nodeTls,
           registry, advertised, consolePeers);

@@ -178,7 +178,7 @@ public final class LiaisonServer implements AutoCloseable {
     ServingEndpoints endpoints = null;
     dev.arbor.observability.trace.TraceQuery traces = null;
     try {
-      endpoints = ServingEndpoints.start(host, grpcPort, httpPort, api.services(), meters, serverLimits, security);
+      endpoints = ServingEndpoints.start(runtime, host, grpcPort, httpPort, api.services(), meters, serverLimits, security);
       endpoints.serveHttpApi();
       traces = new dev.arbor.observability.trace.TraceQuery(membership == null ? "liaison" : membership.nodeId(),
           dev.arbor.observability.trace.SpanSource.NONE, () -> dataNodes(registry),
@@ -200,7 +200,7 @@ public final class LiaisonServer implements AutoCloseable {
         // not know as a member.
         registry.register(new RegisteredNode(membership.nodeId(),
             membership.advertisedHost() + ":" + endpoints.grpcPort(), Set.of("liaison"),
-            ConsoleWiring.registrationLabels()), membership.ttl());
+            ConsoleWiring.registrationLabels(runtime.wallClock())), membership.ttl());
       }
       endpoints.markServing();
       return new LiaisonServer(nodes, api, endpoints, registry, membership == null ? null : membership.nodeId(),

@@ -88,7 +88,7 @@ public final class StandaloneServer implements AutoCloseable {
           new ArrayList<>(PublicApi.services(metadata, storage.store(), clock, config.limits(), REVISION));
       services.add(new TreeAdminGrpcService(metadata, storage.trees()));
       ServingEndpoints endpoints =
-          ServingEndpoints.start(config.grpcHost(), config.grpcPort(), config.httpPort(), services, registry,
+          ServingEndpoints.start(runtime, config.grpcHost(), config.grpcPort(), config.httpPort(), services, registry,
               config.serverLimits(), security);
       endpoints.serveHttpApi();
       endpoints.serveConsole(ConsoleWiring.standalone(metadata, storage, endpoints, config.grpcHost(),

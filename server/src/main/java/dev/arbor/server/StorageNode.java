@@ -82,6 +82,11 @@ final class StorageNode implements AutoCloseable {
     }
   }
 
+  /** The node runtime's wall clock. */
+  dev.arbor.runtime.WallClock wallClock() {
+    return wallClock;
+  }
+
   PropertyStore store() {
     return store;
   }

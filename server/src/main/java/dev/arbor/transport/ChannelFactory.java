@@ -31,21 +31,34 @@ public final class ChannelFactory {
   private final ChannelCredentials credentials;
   private final List<ClientInterceptor> interceptors;
   private final int flowControlWindow;
+  /** Builds the channel to a target instead of gRPC's own transport lookup; null: gRPC's. */
+  private final java.util.function.Function<String, ManagedChannelBuilder<?>> transport;
 
   private ChannelFactory(ClientSecurity security) {
-    this(security, channelCredentials(security), List.of(), 0);
+    this(security, channelCredentials(security), List.of(), 0, null);
   }
 
   private ChannelFactory(ChannelCredentials credentials) {
-    this(ClientSecurity.PLAINTEXT, credentials, List.of(), 0);
+    this(ClientSecurity.PLAINTEXT, credentials, List.of(), 0, null);
   }
 
   private ChannelFactory(ClientSecurity security, ChannelCredentials credentials, List<ClientInterceptor> interceptors,
-      int flowControlWindow) {
+      int flowControlWindow, java.util.function.Function<String, ManagedChannelBuilder<?>> transport) {
     this.security = security;
     this.credentials = credentials;
     this.interceptors = List.copyOf(interceptors);
     this.flowControlWindow = flowControlWindow;
+    this.transport = transport;
+  }
+
+  /**
+   * Plaintext channels whose transport {@code transport} builds for each target: the
+   * deterministic simulation's network (in-process channels running calls on the caller's
+   * thread). Interceptors added with {@link #withInterceptors} still apply.
+   */
+  public static ChannelFactory over(java.util.function.Function<String, ManagedChannelBuilder<?>> transport) {
+    return new ChannelFactory(ClientSecurity.PLAINTEXT, InsecureChannelCredentials.create(), List.of(), 0,
+        java.util.Objects.requireNonNull(transport, "transport"));
   }
 
   /**
@@ -55,7 +68,7 @@ public final class ChannelFactory {
   public ChannelFactory withInterceptors(ClientInterceptor... more) {
     List<ClientInterceptor> all = new ArrayList<>(interceptors);
     all.addAll(List.of(more));
-    return new ChannelFactory(security, credentials, all, flowControlWindow);
+    return new ChannelFactory(security, credentials, all, flowControlWindow, transport);
   }
 
   /**
@@ -66,7 +79,7 @@ public final class ChannelFactory {
     if (bytes <= 0) {
       throw new IllegalArgumentException("flow-control window must be positive: " + bytes);
     }
-    return new ChannelFactory(security, credentials, interceptors, bytes);
+    return new ChannelFactory(security, credentials, interceptors, bytes, transport);
   }
 
   /**
@@ -112,7 +125,8 @@ public final class ChannelFactory {
   private ManagedChannel open(String target, int maxInboundBytes, boolean direct) {
     // Grpc.newChannelBuilder picks the transport on the class path (shaded Netty in the server,
     // plain Netty next to the official client in the integration tests).
-    ManagedChannelBuilder<?> b = Grpc.newChannelBuilder(target, credentials).maxInboundMessageSize(maxInboundBytes);
+    ManagedChannelBuilder<?> b = (transport != null ? transport.apply(target)
+        : Grpc.newChannelBuilder(target, credentials)).maxInboundMessageSize(maxInboundBytes);
     if (direct) {
       b.directExecutor();
     }

@@ -41,7 +41,16 @@ public final class CoverageAnnouncer implements CoverageListener, AutoCloseable 
   /** As above, reaching the other nodes through {@code peers}. */
   public CoverageAnnouncer(NodeRuntime runtime, String self, Function<String, Optional<String>> addressOf,
       CoveragePeers peers, Function<CoverageNotice, CoverageAck> local) {
-    this.sender = runtime.newExecutor("arbor-coverage-announcer", 1, Integer.MAX_VALUE);
+    this(self, addressOf, peers, local, runtime.newExecutor("arbor-coverage-announcer", 1, Integer.MAX_VALUE));
+  }
+
+  /**
+   * As above, announcing on {@code sender} (one task per covered round; the deterministic
+   * simulation passes one that runs it on the caller's thread). Closed with this announcer.
+   */
+  public CoverageAnnouncer(String self, Function<String, Optional<String>> addressOf, CoveragePeers peers,
+      Function<CoverageNotice, CoverageAck> local, ExecutorService sender) {
+    this.sender = sender;
     this.self = self;
     this.addressOf = addressOf;
     this.peers = peers;

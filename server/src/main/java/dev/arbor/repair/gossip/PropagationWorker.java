@@ -97,6 +97,32 @@ public final class PropagationWorker implements AutoCloseable {
     threads.forEach(Thread::start);
   }
 
+  /**
+   * Handles one waiting round on the caller's thread, if there is one: a worker thread's turn of
+   * its loop. The deterministic simulation calls this instead of {@link #start}, so the hops of
+   * every node run in the order its seed decides.
+   *
+   * @return whether a round was handled
+   */
+  public boolean runOne() {
+    Optional<PropagationRequest> r;
+    try {
+      r = queue.take(Duration.ZERO);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+    if (r.isEmpty()) {
+      return false;
+    }
+    try {
+      handle(r.get());
+    } finally {
+      queue.release(r.get());
+    }
+    return true;
+  }
+
   private void loop() {
     while (!closed) {
       try {

@@ -1,0 +1,567 @@
+package dev.arbor.simulation;
+
+import dev.arbor.api.banyandb.common.v1.Catalog;
+import dev.arbor.api.banyandb.common.v1.Group;
+import dev.arbor.api.banyandb.common.v1.Metadata;
+import dev.arbor.api.banyandb.common.v1.ResourceOpts;
+import dev.arbor.api.banyandb.database.v1.TagSpec;
+import dev.arbor.api.banyandb.database.v1.TagType;
+import dev.arbor.api.banyandb.model.v1.Str;
+import dev.arbor.api.banyandb.model.v1.Tag;
+import dev.arbor.api.banyandb.model.v1.TagValue;
+import dev.arbor.api.banyandb.property.v1.ApplyRequest;
+import dev.arbor.api.banyandb.property.v1.DeleteRequest;
+import dev.arbor.api.banyandb.property.v1.Property;
+import dev.arbor.api.banyandb.property.v1.PropertyServiceGrpc;
+import dev.arbor.api.banyandb.property.v1.QueryRequest;
+import dev.arbor.api.repair.v1.RoundOutcome;
+import dev.arbor.check.History;
+import dev.arbor.check.ReplicaChecker;
+import dev.arbor.cluster.DataNode;
+import dev.arbor.cluster.DataNodes;
+import dev.arbor.cluster.Placement;
+import dev.arbor.cluster.WriteConsistency;
+import dev.arbor.liaison.ReplicatedApi;
+import dev.arbor.liaison.RequestLimits;
+import dev.arbor.metadata.EmbeddedMetadataStore;
+import dev.arbor.metadata.EmbeddedNodeRegistry;
+import dev.arbor.metadata.RegisteredNode;
+import dev.arbor.property.EntityKey;
+import dev.arbor.property.HybridClock;
+import dev.arbor.property.PropertyRecord;
+import dev.arbor.property.ShardRouter;
+import dev.arbor.repair.RepairRounds;
+import dev.arbor.server.RepairConfig;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * One seed's run: a cluster of real data nodes and a liaison ({@link SimDataNode}, the real
+ * {@link ReplicatedApi}) on a {@link SimNetwork}, a workload of applies, deletes and queries
+ * recorded in a {@link History}, background repair rounds, gossip, checkpoints and tombstone
+ * purges, and a schedule of faults — every step ordered on virtual time by one thread. Then the
+ * faults heal, every shard is repaired, and every replica is checked against the history: no
+ * acknowledged delete undone, no acknowledged write lost unless replaced, replicas equal.
+ *
+ * <p>The workload depends on the seed only; the fault schedule too unless one is given (a shrunk
+ * or edited schedule replays against the same workload).
+ */
+final class Simulation {
+  static final String GROUP = "g";
+  static final String SCHEMA = "t";
+  private static final AtomicLong RUNS = new AtomicLong();
+  private static final long RUN_MILLIS = 60_000;
+  private static final int KEYS = 12;
+  private static final Duration GRACE = Duration.ofSeconds(20);
+  private static final Duration MAX_SKEW = Duration.ofSeconds(2);
+
+  /** What a run did and found. */
+  record Outcome(long seed, List<Fault> faults, List<String> problems, Totals totals, long fingerprint,
+      List<String> journal) {
+    boolean failed() {
+      return !problems.isEmpty();
+    }
+  }
+
+  /** The run's counts, summed over seeds for the summary line. */
+  record Totals(long operations, long acked, long crashes, long stops, long partitions, long storms, long purged,
+      long rounds, long roundsCompleted, long roundsUnfinished, long gossipHops, long steps, long messages,
+      long messagesFaulted) {
+    static final Totals ZERO = new Totals(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+
+    Totals plus(Totals o) {
+      return new Totals(operations + o.operations, acked + o.acked, crashes + o.crashes, stops + o.stops,
+          partitions + o.partitions, storms + o.storms, purged + o.purged, rounds + o.rounds,
+          roundsCompleted + o.roundsCompleted, roundsUnfinished + o.roundsUnfinished, gossipHops + o.gossipHops,
+          steps + o.steps, messages + o.messages, messagesFaulted + o.messagesFaulted);
+    }
+
+    String summary() {
+      return "operations " + operations + " (acked " + acked + "), crashes " + crashes + ", stops " + stops
+          + ", partitions " + partitions + ", storms " + storms + ", tombstones purged " + purged
+          + ", repair rounds " + rounds + " (completed " + roundsCompleted + ", unfinished " + roundsUnfinished
+          + "), gossip hops " + gossipHops + ", steps " + steps + ", messages " + messages + " (faulted "
+          + messagesFaulted + ")";
+    }
+  }
+
+  private final long seed;
+  private final Path dir;
+  private final Random workload;
+  private final Random background;
+  private final SimScheduler clock;
+  private final SimNetwork network;
+  private final Map<String, SimDataNode> nodes = new LinkedHashMap<>();
+  private final Map<String, Long> skews = new HashMap<>();
+  private final Set<String> gossipScheduled = new HashSet<>();
+  private final History history = new History();
+  private final List<String> problems = new ArrayList<>();
+  private final List<RepairRounds.Round> rounds = new ArrayList<>();
+  private final List<Fault> faults;
+  private final int shards;
+  private final int copies;
+  private final AtomicReference<WriteConsistency> consistency = new AtomicReference<>(WriteConsistency.ONE);
+  private EmbeddedMetadataStore metadata;
+  private EmbeddedNodeRegistry registry;
+  private DataNodes liaisonNodes;
+  private ReplicatedApi liaison;
+  private ManagedChannel client;
+  private long ops;
+  private long crashes;
+  private long stops;
+  private long partitions;
+  private long storms;
+  private long purged;
+  private long hops;
+
+  private Simulation(long seed, Path dir, List<Fault> given, boolean journal) {
+    this.seed = seed;
+    this.dir = dir;
+    this.workload = new Random(seed);
+    this.background = new Random(seed * 0x9E3779B97F4A7C15L + 1);
+    this.clock = new SimScheduler(journal);
+    this.network = new SimNetwork("sim-" + RUNS.incrementAndGet() + "-" + seed + "/", seed, clock);
+    int n = 3 + workload.nextInt(3);
+    for (int i = 1; i <= n; i++) {
+      nodes.put("n" + i, null);
+    }
+    this.shards = 1 + workload.nextInt(3);
+    this.copies = Math.min(n, 2 + workload.nextInt(2));
+    this.faults = given != null ? given : schedule(new Random(seed * 31 + 7), List.copyOf(nodes.keySet()));
+  }
+
+  /** Runs one seed with its own fault schedule ({@code faults} null) or the one given. */
+  static Outcome run(long seed, Path dir, List<Fault> faults) {
+    return run(seed, dir, faults, false);
+  }
+
+  /** @param journal keep every step's time and name in the outcome (comparing two runs of a seed) */
+  static Outcome run(long seed, Path dir, List<Fault> faults, boolean journal) {
+    Simulation s = new Simulation(seed, dir, faults, journal);
+    try {
+      s.execute();
+    } catch (RuntimeException | Error e) {
+      s.problems.add("step failed at " + s.clock.elapsedMillis() + " ms: " + trace(e));
+    } finally {
+      s.close();
+    }
+    List<String> steps = new ArrayList<>(s.clock.journal());
+    if (journal) {
+      for (RepairRounds.Round r : s.rounds) {
+        RoundOutcome o = r.outcome().getNow(null);
+        steps.add("round " + r.group() + "/" + r.shard() + " " + r.nodes() + " "
+            + (o == null ? "unfinished" : o.getStatus() + ": " + o.getMessage().replaceAll("-\\d{10,}", "")));
+      }
+    }
+    return new Outcome(seed, s.faults, List.copyOf(s.problems), s.totals(), s.clock.fingerprint(), steps);
+  }
+
+  /** The seed's own fault schedule: 3 to 6 faults in the first 50 s, each lasting 0.5 to 8 s. */
+  static List<Fault> schedule(Random r, List<String> nodeIds) {
+    List<Fault> out = new ArrayList<>();
+    int count = 3 + r.nextInt(4);
+    Fault.Kind[] kinds = Fault.Kind.values();
+    for (int i = 0; i < count; i++) {
+      out.add(new Fault(kinds[r.nextInt(kinds.length)], 2_000 + r.nextInt(48_000), 500 + r.nextInt(7_500),
+          nodeIds.get(r.nextInt(nodeIds.size()))));
+    }
+    out.sort((a, b) -> Long.compare(a.atMillis(), b.atMillis()));
+    return out;
+  }
+
+  private void execute() {
+    long start = clock.now();
+    metadata = openMetadata();
+    registry = new EmbeddedNodeRegistry();
+    metadata.createGroup(Group.newBuilder().setMetadata(Metadata.newBuilder().setName(GROUP))
+        .setCatalog(Catalog.CATALOG_PROPERTY)
+        .setResourceOpts(ResourceOpts.newBuilder().setShardNum(shards).setReplicas(copies - 1)).build());
+    metadata.createSchema(dev.arbor.api.banyandb.database.v1.Property.newBuilder()
+        .setMetadata(Metadata.newBuilder().setGroup(GROUP).setName(SCHEMA))
+        .addTags(TagSpec.newBuilder().setName("v").setType(TagType.TAG_TYPE_STRING)).build());
+    RepairConfig repair = RepairConfig.DEFAULTS.withMaxClockSkew(MAX_SKEW);
+    for (String id : List.copyOf(nodes.keySet())) {
+      skews.put(id, 0L);
+      SimDataNode node = new SimDataNode(id, dir.resolve(id), metadata, this::dataNodes, network, repair, GRACE,
+          () -> clock.now() + skews.get(id), (g, s) -> step(200 + background.nextInt(800), "build " + id,
+              () -> nodes.get(id).build(g, s)));
+      nodes.put(id, node);
+      node.start();
+      registry.register(new RegisteredNode(id, SimNetwork.address(id), Set.of("data"), Map.of()), Duration.ofDays(1));
+    }
+    liaisonNodes = new DataNodes(Duration.ofSeconds(30), network.channelsFrom("liaison"));
+    liaisonNodes.update(dataNodes());
+    liaison = new ReplicatedApi(metadata, liaisonNodes, new HybridClock(clock::now), RequestLimits.DEFAULTS, "sim",
+        consistency::get, 128);
+    network.serve("liaison", liaison.services());
+    client = network.loopback().open(SimNetwork.address("liaison"), 64 << 20);
+    network.faults(baseFaults());
+
+    int operations = 200 + workload.nextInt(100);
+    for (int i = 0; i < operations; i++) {
+      long at = workload.nextInt((int) RUN_MILLIS);
+      long opSeed = workload.nextLong();
+      step(at, "client op", () -> clientOp(new Random(opSeed)));
+    }
+    for (String id : nodes.keySet()) {
+      periodic(id, "round", 3_000, () -> startRound(id));
+      periodic(id, "checkpoint", 5_000, () -> nodes.get(id).checkpoint());
+      periodic(id, "purge", 2_000, () -> purged += nodes.get(id).purge());
+    }
+    for (Fault f : faults) {
+      step(f.atMillis(), f.token(), () -> begin(f));
+      step(f.atMillis() + f.forMillis(), "end " + f.token(), () -> end(f));
+    }
+    clock.runUntil(start + TimeUnit.MILLISECONDS.toNanos(RUN_MILLIS + 10_000));
+    heal();
+    repairEverything();
+    check();
+  }
+
+  private EmbeddedMetadataStore openMetadata() {
+    try {
+      return EmbeddedMetadataStore.open(dir.resolve("meta"), new HybridClock(clock::now));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private List<DataNode> dataNodes() {
+    return registry.nodes().stream().filter(n -> n.hasRole("data"))
+        .map(n -> DataNode.of(n.id(), n.grpcAddress())).toList();
+  }
+
+  private SimNetwork.Faults baseFaults() {
+    // A third of the seeds run on a calm network; the others lose a little of everything.
+    return seed % 3 == 0 ? SimNetwork.Faults.NONE : new SimNetwork.Faults(0.01, 0.01, 0.01, 0.01, 0.002);
+  }
+
+  /** Schedules an action {@code delayMillis} from now; after it, waiting gossip is scheduled. */
+  private void step(long delayMillis, String what, Runnable action) {
+    clock.after(delayMillis, what, () -> {
+      action.run();
+      scheduleGossip();
+    });
+  }
+
+  private void periodic(String id, String what, long everyMillis, Runnable action) {
+    long first = background.nextInt((int) everyMillis);
+    step(first, what + " " + id, new Runnable() {
+      @Override
+      public void run() {
+        if (clock.elapsedMillis() > RUN_MILLIS) {
+          return;
+        }
+        if (nodes.get(id).up()) {
+          action.run();
+        }
+        step(everyMillis / 2 + background.nextInt((int) everyMillis), what + " " + id, this);
+      }
+    });
+  }
+
+  private void scheduleGossip() {
+    for (SimDataNode n : nodes.values()) {
+      if (n.gossipPending() && gossipScheduled.add(n.id)) {
+        clock.after(1 + background.nextInt(100), "gossip " + n.id, () -> {
+          gossipScheduled.remove(n.id);
+          if (n.gossipStep()) {
+            hops++;
+          }
+          scheduleGossip();
+        });
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Workload
+  // ---------------------------------------------------------------------------------------------
+
+  private void clientOp(Random r) {
+    String id = "k" + r.nextInt(KEYS);
+    WriteConsistency[] levels = WriteConsistency.values();
+    consistency.set(levels[r.nextInt(levels.length)]);
+    int pick = r.nextInt(10);
+    ops++;
+    PropertyServiceGrpc.PropertyServiceBlockingStub stub = PropertyServiceGrpc.newBlockingStub(client)
+        .withDeadlineAfter(60, TimeUnit.SECONDS);
+    if (pick < 2) {
+      try {
+        stub.query(QueryRequest.newBuilder().addGroups(GROUP).setName(SCHEMA).addIds(id).setLimit(10).build());
+      } catch (StatusRuntimeException e) {
+        // A query may fail while nodes are down; it changes nothing the checker judges.
+      }
+      settle();
+      return;
+    }
+    boolean delete = pick < 5;
+    String value = delete ? null : "v" + seed + "-" + ops;
+    History.Pending op = delete ? history.beginDelete(id) : history.beginWrite(id, value);
+    try {
+      if (delete) {
+        stub.delete(DeleteRequest.newBuilder().setGroup(GROUP).setName(SCHEMA).setId(id).build());
+      } else {
+        stub.apply(ApplyRequest.newBuilder().setStrategy(ApplyRequest.Strategy.STRATEGY_REPLACE)
+            .setProperty(Property.newBuilder().setMetadata(Metadata.newBuilder().setGroup(GROUP).setName(SCHEMA))
+                .setId(id).addTags(Tag.newBuilder().setKey("v")
+                    .setValue(TagValue.newBuilder().setStr(Str.newBuilder().setValue(value))))).build());
+      }
+      settle();
+      op.end(History.Outcome.ACKED);
+    } catch (StatusRuntimeException e) {
+      settle();
+      // Refused before anything was sent: nothing can have landed. Anything else may have
+      // reached some replicas (a partial write): its outcome is unknown.
+      Status.Code c = e.getStatus().getCode();
+      op.end(c == Status.Code.INVALID_ARGUMENT ? History.Outcome.FAILED : History.Outcome.UNKNOWN);
+    }
+  }
+
+  /**
+   * Waits until the liaison's calls this operation started have all ended (a write acknowledged
+   * by one replica still goes to the others; read repairs are written after the query answered),
+   * so no call of it runs alongside the next step. Bounded: a call that never ends is a hang.
+   */
+  private void settle() {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      long[] rr = liaison.readRepairCounts();
+      boolean repairsDone = rr[0] == rr[1] + rr[3] + rr[4];
+      if (liaison.replicaCallsPending() == 0 && repairsDone) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("the liaison's calls did not end within 30 s: " + liaison.replicaCallsPending()
+            + " pending, read repairs " + java.util.Arrays.toString(rr));
+      }
+      java.util.concurrent.locks.LockSupport.parkNanos(20_000);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Background repair and faults
+  // ---------------------------------------------------------------------------------------------
+
+  /** The node starts a round for a shard it is the first replica of (as the trigger does). */
+  private void startRound(String id) {
+    for (int s = 0; s < shards; s++) {
+      List<DataNode> placed = Placement.of(dataNodes()).placeCapped(GROUP, s, copies);
+      if (!placed.isEmpty() && placed.get(0).id().value().equals(id) && background.nextInt(3) == 0) {
+        try {
+          rounds.add(nodes.get(id).rounds().start(GROUP, s, null, "schedule"));
+        } catch (RuntimeException e) {
+          // Fewer than 2 replicas registered: nothing to repair now.
+        }
+      }
+    }
+  }
+
+  private void begin(Fault f) {
+    SimDataNode n = nodes.get(f.node());
+    switch (f.kind()) {
+      case CRASH -> {
+        if (n.up()) {
+          crashes++;
+          n.crash();
+        }
+      }
+      case STOP -> {
+        if (n.up()) {
+          stops++;
+          n.stop();
+        }
+      }
+      case PARTITION -> {
+        partitions++;
+        network.partition(Set.of(f.node()));
+      }
+      case STORM -> {
+        storms++;
+        network.faults(new SimNetwork.Faults(0.2, 0.1, 0.1, 0.1, 0.02));
+      }
+      case SKEW -> skews.put(f.node(), MAX_SKEW.toNanos() / 2);
+    }
+  }
+
+  private void end(Fault f) {
+    SimDataNode n = nodes.get(f.node());
+    switch (f.kind()) {
+      case CRASH, STOP -> {
+        if (!n.up()) {
+          n.start();
+        }
+      }
+      case PARTITION -> network.heal();
+      case STORM -> network.faults(baseFaults());
+      case SKEW -> skews.put(f.node(), 0L);
+    }
+  }
+
+  private void heal() {
+    network.heal();
+    network.faults(SimNetwork.Faults.NONE);
+    for (SimDataNode n : nodes.values()) {
+      if (!n.up()) {
+        n.start();
+      }
+      skews.put(n.id, 0L);
+    }
+  }
+
+  /**
+   * Repairs every shard on a healed network until a round completes from every shard's first
+   * replica: builds every node's tree of the shard first (a tree a session found missing is
+   * rebuilt), then runs the round's hops to the end.
+   */
+  private void repairEverything() {
+    for (int s = 0; s < shards; s++) {
+      List<DataNode> placed = Placement.of(dataNodes()).placeCapped(GROUP, s, copies);
+      if (placed.size() < 2) {
+        continue;
+      }
+      boolean done = false;
+      List<String> why = new ArrayList<>();
+      for (int attempt = 0; attempt < 4 && !done; attempt++) {
+        for (SimDataNode n : nodes.values()) {
+          n.build(GROUP, s);
+        }
+        RepairRounds.Round round = nodes.get(placed.get(0).id().value()).rounds().start(GROUP, s, null, "manual");
+        rounds.add(round);
+        drain();
+        RoundOutcome o = round.outcome().getNow(null);
+        done = o != null && "COMPLETED".equals(o.getStatus());
+        why.add(o == null ? "no outcome" : o.getStatus() + ": " + o.getMessage());
+      }
+      if (!done) {
+        problems.add("the final repair of shard " + s + " did not complete in 4 rounds on a healed network: " + why);
+      }
+    }
+  }
+
+  /** Runs every waiting gossip hop, and the steps they schedule, to the end (bounded). */
+  private void drain() {
+    for (int i = 0; i < 10_000; i++) {
+      boolean any = false;
+      for (SimDataNode n : nodes.values()) {
+        if (n.gossipStep()) {
+          hops++;
+          any = true;
+        }
+      }
+      if (!any && !clock.runNext()) {
+        return;
+      }
+    }
+    problems.add("gossip did not go quiet within 10,000 steps (a round that never ends)");
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Checks
+  // ---------------------------------------------------------------------------------------------
+
+  private void check() {
+    Map<String, Map<String, String>> held = new LinkedHashMap<>();
+    Map<String, List<String>> replicasOf = new HashMap<>();
+    for (String key : history.keys()) {
+      EntityKey k = new EntityKey(GROUP, SCHEMA, key);
+      int shard = ShardRouter.shardOf(k, shards);
+      List<String> placed = Placement.of(dataNodes()).placeCapped(GROUP, shard, copies).stream()
+          .map(d -> d.id().value()).toList();
+      replicasOf.put(key, placed);
+      for (String id : placed) {
+        PropertyRecord r = nodes.get(id).latest(GROUP, shard, k);
+        held.computeIfAbsent(id, x -> new HashMap<>()).put(key, r == null || r.deleted() ? null : valueOf(r));
+      }
+    }
+    ReplicaChecker.Report report = ReplicaChecker.check(history, held, k -> replicasOf.getOrDefault(k, List.of()));
+    for (ReplicaChecker.Violation v : report.violations()) {
+      problems.add(v.toString());
+    }
+  }
+
+  private static String valueOf(PropertyRecord r) {
+    try {
+      for (Tag t : Property.parseFrom(r.source()).getTagsList()) {
+        if (t.getKey().equals("v")) {
+          return t.getValue().getStr().getValue();
+        }
+      }
+      return "";
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      return "<unreadable>";
+    }
+  }
+
+  private Totals totals() {
+    long completed = rounds.stream().filter(r -> r.outcome().isDone()
+        && "COMPLETED".equals(r.outcome().getNow(null).getStatus())).count();
+    long unfinished = rounds.stream().filter(r -> !r.outcome().isDone()).count();
+    SimNetwork.Counts c = network.counts();
+    long faulted = c.refused() + c.dropped() + c.repliesLost() + c.duplicated() + c.late() + c.streamsCut();
+    return new Totals(ops, history.count(History.Outcome.ACKED), crashes, stops, partitions, storms, purged,
+        rounds.size(), completed, unfinished, hops, clock.stepsRun(), c.delivered() + faulted, faulted);
+  }
+
+  private void close() {
+    if (client != null) {
+      client.shutdownNow();
+    }
+    if (liaison != null) {
+      liaison.close();
+    }
+    if (liaisonNodes != null) {
+      liaisonNodes.close();
+    }
+    for (SimDataNode n : nodes.values()) {
+      if (n != null && n.up()) {
+        try {
+          n.stop();
+        } catch (RuntimeException e) {
+          problems.add("closing " + n.id + " failed: " + trace(e));
+        }
+      }
+    }
+    network.close();
+    deleteTree(dir);
+  }
+
+  static String trace(Throwable e) {
+    StringWriter w = new StringWriter();
+    e.printStackTrace(new PrintWriter(w));
+    String s = w.toString();
+    return s.length() > 4000 ? s.substring(0, 4000) + "..." : s;
+  }
+
+  private static void deleteTree(Path p) {
+    if (!Files.exists(p)) {
+      return;
+    }
+    try (var walk = Files.walk(p)) {
+      for (Path q : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(q);
+      }
+    } catch (IOException e) {
+      // A temp directory left behind is not a finding.
+    }
+  }
+}

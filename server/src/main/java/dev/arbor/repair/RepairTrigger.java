@@ -55,6 +55,8 @@ public final class RepairTrigger implements AutoCloseable {
   private final LongSupplier nowNanos;
   private final long startedNanos;
   private Long previousFireNanos;
+  /** Set by {@link #close}: a firing under way starts no further round (its timer thread is not interrupted). */
+  private volatile boolean closed;
   private final WallClock wallClock;
   private final Scheduler timer;
 
@@ -165,6 +167,10 @@ public final class RepairTrigger implements AutoCloseable {
     List<CompletableFuture<?>> ends = new ArrayList<>();
     for (Due d : due) {
       slots.acquire();
+      if (closed) {
+        slots.release();
+        break;
+      }
       try {
         RepairRounds.Round r = rounds.start(d.group(), d.shard(), null, d.takeover() ? "takeover" : "schedule");
         started.add(r);
@@ -222,6 +228,7 @@ public final class RepairTrigger implements AutoCloseable {
 
   @Override
   public void close() {
+    closed = true;
     timer.close();
   }
 }

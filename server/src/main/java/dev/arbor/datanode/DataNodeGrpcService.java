@@ -29,6 +29,8 @@ import dev.arbor.property.PropertyRecord;
 import dev.arbor.property.ShardRouter;
 import dev.arbor.query.QueryLimit;
 import dev.arbor.query.QueryPlanner;
+import dev.arbor.property.Defect;
+import dev.arbor.property.DefectSwitches;
 import dev.arbor.property.GroupIncarnation;
 import dev.arbor.storage.ApplyOutcome;
 import dev.arbor.storage.IncarnationGate;
@@ -63,6 +65,8 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
 
   private final long metadataLagNanos;
   private final ResponseBudget budget;
+  /** Test-only: {@link Defect#FRESH_DELETE_CLOCK_UNCHECKED} switched back on (never in production). */
+  private final boolean freshUnchecked;
 
   public DataNodeGrpcService(SchemaLookup lookup, PropertyStore store, QueryPlanner planner,
       IncarnationGate incarnations) {
@@ -115,6 +119,15 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
   public DataNodeGrpcService(SchemaLookup lookup, PropertyStore store, QueryPlanner planner,
       IncarnationGate incarnations, dev.arbor.property.RevisionBound revisionBound,
       dev.arbor.storage.CopyFence fence, java.time.Duration metadataLag, ResponseBudget budget) {
+    this(lookup, store, planner, incarnations, revisionBound, fence, metadataLag, budget, DefectSwitches.NONE);
+  }
+
+  /** As above, with test-only {@code defects} switched back on: {@link Defect#FRESH_DELETE_CLOCK_UNCHECKED}. */
+  public DataNodeGrpcService(SchemaLookup lookup, PropertyStore store, QueryPlanner planner,
+      IncarnationGate incarnations, dev.arbor.property.RevisionBound revisionBound,
+      dev.arbor.storage.CopyFence fence, java.time.Duration metadataLag, ResponseBudget budget,
+      DefectSwitches defects) {
+    this.freshUnchecked = defects.has(Defect.FRESH_DELETE_CLOCK_UNCHECKED);
     this.budget = budget;
     this.metadataLagNanos = metadataLag.toNanos();
     this.revisionBound = revisionBound;
@@ -148,7 +161,7 @@ public final class DataNodeGrpcService extends DataNodeServiceGrpc.DataNodeServi
           revisionBound.problem(w.record()).ifPresent(why -> {
             throw new InvalidArgumentException(field + ": " + why);
           });
-          if (req.getFresh()) {
+          if (req.getFresh() && !freshUnchecked) {
             revisionBound.freshProblem(w.record()).ifPresent(why -> {
               throw new InvalidArgumentException(field + ": " + why);
             });

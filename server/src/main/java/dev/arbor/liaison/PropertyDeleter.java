@@ -7,6 +7,8 @@ import dev.arbor.errors.InvalidArgumentException;
 import dev.arbor.metadata.MetadataValidator;
 import dev.arbor.property.Names;
 import dev.arbor.metadata.SchemaLookup;
+import dev.arbor.property.Defect;
+import dev.arbor.property.DefectSwitches;
 import dev.arbor.property.EntityKey;
 import dev.arbor.property.HybridClock;
 import dev.arbor.property.PropertyRecord;
@@ -35,8 +37,16 @@ final class PropertyDeleter {
   private final SchemaLookup lookup;
   private final PropertyStore store;
   private final HybridClock clock;
+  /** Test-only defects switched back on ({@link DefectSwitches#NONE} in production). */
+  private final DefectSwitches defects;
 
   PropertyDeleter(SchemaLookup lookup, PropertyStore store, HybridClock clock) {
+    this(lookup, store, clock, DefectSwitches.NONE);
+  }
+
+  /** As above, with {@link Defect#TOMBSTONE_KEEPS_OLD_REVISION} possible. */
+  PropertyDeleter(SchemaLookup lookup, PropertyStore store, HybridClock clock, DefectSwitches defects) {
+    this.defects = defects;
     this.lookup = lookup;
     this.store = store;
     this.clock = clock;
@@ -97,6 +107,9 @@ final class PropertyDeleter {
   private PropertyRecord tombstoneIfLive(PropertyRecord prev) {
     if (prev == null || prev.deleted()) {
       return null;
+    }
+    if (defects.has(Defect.TOMBSTONE_KEEPS_OLD_REVISION)) {
+      return prev.tombstone(clock.next()); // the old defect, switched on by a test
     }
     long rev = clock.next(prev.modRevision());
     return prev.tombstoneAt(rev, rev);

@@ -5,6 +5,8 @@ import dev.arbor.cluster.WriteConsistency;
 import dev.arbor.metadata.MetadataStore;
 import dev.arbor.metadata.MetadataValidator;
 import dev.arbor.metadata.SchemaLookup;
+import dev.arbor.property.Defect;
+import dev.arbor.property.DefectSwitches;
 import dev.arbor.property.HybridClock;
 import dev.arbor.runtime.NodeRuntime;
 import io.grpc.BindableService;
@@ -34,21 +36,45 @@ public final class ReplicatedApi implements AutoCloseable {
   public ReplicatedApi(
       MetadataStore metadata, DataNodes nodes, HybridClock clock, RequestLimits limits, String revision,
       Supplier<WriteConsistency> consistency, int repairQueueSize, ReplicaCallLimits fanOut) {
-    this(NodeRuntime.system(), metadata, nodes, clock, limits, revision, consistency, repairQueueSize, fanOut);
+    this(NodeRuntime.system(), metadata, nodes, clock, limits, revision, consistency, repairQueueSize, fanOut,
+        DefectSwitches.NONE);
   }
 
   /** As above, on the liaison's runtime (the fan-out pool's and the read repairs' threads). */
   public ReplicatedApi(NodeRuntime runtime,
       MetadataStore metadata, DataNodes nodes, HybridClock clock, RequestLimits limits, String revision,
       Supplier<WriteConsistency> consistency, int repairQueueSize, ReplicaCallLimits fanOut) {
+    this(runtime, metadata, nodes, clock, limits, revision, consistency, repairQueueSize, fanOut,
+        DefectSwitches.NONE);
+  }
+
+  /**
+   * As above, with test-only {@code defects} switched back on (see {@link DefectSwitches}):
+   * {@link Defect#TOMBSTONE_KEEPS_OLD_REVISION}, {@link Defect#ACK_IGNORES_STORED},
+   * {@link Defect#QUERY_NO_REFILL}. Composition roots use the constructors without it.
+   */
+  public ReplicatedApi(
+      MetadataStore metadata, DataNodes nodes, HybridClock clock, RequestLimits limits, String revision,
+      Supplier<WriteConsistency> consistency, int repairQueueSize, ReplicaCallLimits fanOut,
+      DefectSwitches defects) {
+    this(NodeRuntime.system(), metadata, nodes, clock, limits, revision, consistency, repairQueueSize, fanOut,
+        defects);
+  }
+
+  /** As above, on the liaison's runtime. */
+  public ReplicatedApi(NodeRuntime runtime,
+      MetadataStore metadata, DataNodes nodes, HybridClock clock, RequestLimits limits, String revision,
+      Supplier<WriteConsistency> consistency, int repairQueueSize, ReplicaCallLimits fanOut,
+      DefectSwitches defects) {
     SchemaLookup lookup = new SchemaLookup(metadata);
     MetadataValidator metaValidator = new MetadataValidator(limits.maxTagsPerProperty());
     PropertyRequestValidator validator = new PropertyRequestValidator(limits.maxTagsPerProperty());
     this.calls = new ReplicaCalls(runtime, nodes, fanOut);
     this.repairs = new ReadRepairQueue(runtime, nodes, repairQueueSize);
     ReplicatedWrites writes = new ReplicatedWrites(
-        lookup, validator, calls, clock, limits.maxPropertyBytes(), ConsistencyHeader.currentOr(consistency));
-    ReplicatedQueries queries = new ReplicatedQueries(lookup, calls, repairs, limits);
+        lookup, validator, calls, clock, limits.maxPropertyBytes(), ConsistencyHeader.currentOr(consistency),
+        defects);
+    ReplicatedQueries queries = new ReplicatedQueries(lookup, calls, repairs, limits, defects);
     PropertyGrpcService properties = new PropertyGrpcService(writes::apply, writes::delete, queries::query);
     BindableService withConsistencyHeader =
         () -> io.grpc.ServerInterceptors.intercept(properties, new ConsistencyHeader());

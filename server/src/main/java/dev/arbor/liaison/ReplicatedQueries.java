@@ -12,6 +12,8 @@ import dev.arbor.cluster.DataNodeCalls;
 import dev.arbor.cluster.StoredProperties;
 import dev.arbor.errors.UnavailableException;
 import dev.arbor.metadata.SchemaLookup;
+import dev.arbor.property.Defect;
+import dev.arbor.property.DefectSwitches;
 import dev.arbor.property.LastWriteWins;
 import dev.arbor.property.PropertyRecord;
 import dev.arbor.query.QueryLimit;
@@ -42,8 +44,16 @@ final class ReplicatedQueries {
   private final ReplicaCalls calls;
   private final ReadRepairQueue repairs;
   private final RequestLimits limits;
+  /** Test-only: {@link Defect#QUERY_NO_REFILL} switched back on (never in production). */
+  private final boolean noRefill;
 
   ReplicatedQueries(SchemaLookup lookup, ReplicaCalls calls, ReadRepairQueue repairs, RequestLimits limits) {
+    this(lookup, calls, repairs, limits, DefectSwitches.NONE);
+  }
+
+  ReplicatedQueries(SchemaLookup lookup, ReplicaCalls calls, ReadRepairQueue repairs, RequestLimits limits,
+      DefectSwitches defects) {
+    this.noRefill = defects.has(Defect.QUERY_NO_REFILL);
     this.lookup = lookup;
     this.calls = calls;
     this.repairs = repairs;
@@ -88,6 +98,9 @@ final class ReplicatedQueries {
       hits.sort(order);
       Hit cut = round.cuts().stream().min(order).orElse(null);
       List<Hit> certain = cut == null ? hits : hits.stream().filter(h -> order.compare(h, cut) <= 0).toList();
+      if (noRefill) {
+        break; // the old defect, switched on by a test: one round, whatever it came up with
+      }
       if (certain.size() >= limit || cut == null || nodeLimit >= QueryLimit.HARD_MAX) {
         hits = cut == null || certain.size() >= limit ? certain : hits;
         break;

@@ -15,6 +15,8 @@ import dev.arbor.cluster.WriteReply;
 import dev.arbor.errors.AbortedException;
 import dev.arbor.errors.UnavailableException;
 import dev.arbor.metadata.SchemaLookup;
+import dev.arbor.property.Defect;
+import dev.arbor.property.DefectSwitches;
 import dev.arbor.property.EntityKey;
 import dev.arbor.property.HybridClock;
 import dev.arbor.property.LastWriteWins;
@@ -47,10 +49,20 @@ final class ReplicatedWrites {
   private final int maxPropertyBytes;
   private final Supplier<WriteConsistency> consistency;
   private final KeyLocks locks = new KeyLocks();
+  /** Test-only defects switched back on ({@link DefectSwitches#NONE} in production). */
+  private final DefectSwitches defects;
 
   ReplicatedWrites(
       SchemaLookup lookup, PropertyRequestValidator validator, ReplicaCalls calls, HybridClock clock,
       int maxPropertyBytes, Supplier<WriteConsistency> consistency) {
+    this(lookup, validator, calls, clock, maxPropertyBytes, consistency, DefectSwitches.NONE);
+  }
+
+  /** As above, with {@link Defect#TOMBSTONE_KEEPS_OLD_REVISION} / {@link Defect#ACK_IGNORES_STORED} possible. */
+  ReplicatedWrites(
+      SchemaLookup lookup, PropertyRequestValidator validator, ReplicaCalls calls, HybridClock clock,
+      int maxPropertyBytes, Supplier<WriteConsistency> consistency, DefectSwitches defects) {
+    this.defects = defects;
     this.lookup = lookup;
     this.validator = validator;
     this.calls = calls;
@@ -149,7 +161,9 @@ final class ReplicatedWrites {
         // A delete is a new write from this clock, so it also beats a version this liaison had
         // acknowledged on a replica the read could not reach; keeping prev's revision lost to it.
         long rev = live ? clock.next(prev.modRevision()) : 0L;
-        PropertyRecord next = live ? prev.tombstoneAt(rev, rev) : prev;
+        PropertyRecord next = !live ? prev
+            : defects.has(Defect.TOMBSTONE_KEEPS_OLD_REVISION) ? prev.tombstone(clock.next()) // the old defect
+            : prev.tombstoneAt(rev, rev);
         // A new tombstone is fresh; re-writing one a replica already holds is a copy.
         if (writeAll(replicas, key, shard, next, "delete of " + key, attempt, live)) {
           return live;
@@ -227,7 +241,8 @@ final class ReplicatedWrites {
         continue;
       }
       String node = a.node().id() + " (" + a.node().grpcAddress() + ")";
-      if (a.value().holdsAll()) {
+      if (a.value().holdsAll() || defects.has(Defect.ACK_IGNORES_STORED)) {
+        // (With the test-only defect switched on, any answer is an ack, whatever was stored.)
         acks++;
       } else if (a.value().heldNewer()) {
         newer.add(node);

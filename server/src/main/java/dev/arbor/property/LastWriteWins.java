@@ -23,11 +23,30 @@ public final class LastWriteWins {
           .thenComparingLong(PropertyRecord::deleteTime)
           .thenComparing(PropertyRecord::sha, Arrays::compareUnsigned);
 
+  /** {@link #ORDER} without its content-hash tie-break: the defective order a test may switch on. */
+  private static final Comparator<PropertyRecord> WITHOUT_TIE_BREAK =
+      Comparator.comparingLong(PropertyRecord::modRevision)
+          .thenComparing(PropertyRecord::deleted)
+          .thenComparingLong(PropertyRecord::deleteTime);
+
   private LastWriteWins() {}
+
+  /**
+   * The order a component uses: {@link #ORDER}, or the order without the tie-break when a test
+   * switched {@link Defect#NO_CONTENT_TIE_BREAK} on.
+   */
+  public static Comparator<PropertyRecord> order(DefectSwitches defects) {
+    return defects.has(Defect.NO_CONTENT_TIE_BREAK) ? WITHOUT_TIE_BREAK : ORDER;
+  }
 
   /** True when {@code incoming} strictly beats {@code current} (a missing current always loses). */
   public static boolean beats(PropertyRecord incoming, PropertyRecord current) {
-    return current == null || ORDER.compare(incoming, current) > 0;
+    return beats(incoming, current, ORDER);
+  }
+
+  /** As {@link #beats(PropertyRecord, PropertyRecord)} under {@code order} (see {@link #order}). */
+  public static boolean beats(PropertyRecord incoming, PropertyRecord current, Comparator<PropertyRecord> order) {
+    return current == null || order.compare(incoming, current) > 0;
   }
 
   /**

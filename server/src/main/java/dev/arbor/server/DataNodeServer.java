@@ -6,6 +6,7 @@ import dev.arbor.transport.SecurityConfig;
 import dev.arbor.transport.ServerSecurity;
 import dev.arbor.transport.TlsMaterial;
 import dev.arbor.datanode.DataNodeGrpcService;
+import dev.arbor.datanode.GroupDataKeeper;
 import dev.arbor.metadata.MetadataGroupIncarnations;
 import dev.arbor.metadata.MetadataStore;
 import dev.arbor.metadata.NodeRegistry;

@@ -1,6 +1,8 @@
 package dev.arbor.storage;
 
 import dev.arbor.runtime.NodeRuntime;
+import dev.arbor.property.Defect;
+import dev.arbor.property.DefectSwitches;
 import dev.arbor.property.EntityKey;
 import dev.arbor.property.GroupIncarnation;
 import dev.arbor.property.LastWriteWins;
@@ -70,12 +72,18 @@ public final class PropertyStore implements Closeable {
   private final Set<String> quarantinedAtOpen = ConcurrentHashMap.newKeySet();
   private volatile long walBytesAtCheckpoint;
   private final java.util.concurrent.atomic.AtomicLong purged = new java.util.concurrent.atomic.AtomicLong();
+  /** Test-only defects switched back on ({@link DefectSwitches#NONE} in production). */
+  private final DefectSwitches defects;
+  /** Last-write-wins as this store applies it: {@link LastWriteWins#ORDER} unless a test switched a defect on. */
+  private final java.util.Comparator<PropertyRecord> lww;
 
   private final NodeRuntime runtime;
 
   private PropertyStore(Path dir, DataDirLock dirLock, WriteAheadLog wal, StoreListener listener,
-      GroupIncarnations catalog, WriteGuard guard, NodeRuntime runtime) {
+      GroupIncarnations catalog, WriteGuard guard, DefectSwitches defects, NodeRuntime runtime) {
     this.runtime = runtime;
+    this.defects = defects;
+    this.lww = LastWriteWins.order(defects);
     this.guard = guard;
     this.dataRoot = dir.resolve("data");
     this.intakeRoot = dir.resolve("bulk-intake");
@@ -117,21 +125,37 @@ public final class PropertyStore implements Closeable {
   /** As above; {@code guard} may refuse a write (e.g. the disk is too full) before it is logged. */
   public static PropertyStore open(Path dir, GroupIncarnations groups, StoreListener listener, WriteGuard guard)
       throws IOException {
-    return open(dir, groups, listener, guard, NodeRuntime.system());
+    return open(dir, groups, listener, guard, DefectSwitches.NONE);
   }
 
   /** As above, on the node's runtime (its clocks, the log's sync thread). */
   public static PropertyStore open(Path dir, GroupIncarnations groups, StoreListener listener, WriteGuard guard,
       NodeRuntime runtime) throws IOException {
+    return open(dir, groups, listener, guard, DefectSwitches.NONE, runtime);
+  }
+
+  /**
+   * As above, with the test-only {@code defects} switched back on (see {@link DefectSwitches}):
+   * {@link Defect#WAL_REPLAY_UNCONDITIONAL_PUT}, {@link Defect#NO_CONTENT_TIE_BREAK},
+   * {@link Defect#INCARNATION_IGNORED} here and {@link Defect#WAL_ROLL_DOES_NOT_LATCH} in the log.
+   */
+  public static PropertyStore open(Path dir, GroupIncarnations groups, StoreListener listener, WriteGuard guard,
+      DefectSwitches defects) throws IOException {
+    return open(dir, groups, listener, guard, defects, NodeRuntime.system());
+  }
+
+  /** As above, on the node's runtime. */
+  public static PropertyStore open(Path dir, GroupIncarnations groups, StoreListener listener, WriteGuard guard,
+      DefectSwitches defects, NodeRuntime runtime) throws IOException {
     DataDirLock lock = DataDirLock.acquire(dir);
     WriteAheadLog.Recovered rec;
     try {
-      rec = WriteAheadLog.open(dir.resolve("wal"), runtime);
+      rec = WriteAheadLog.open(dir.resolve("wal"), defects, runtime);
     } catch (IOException | RuntimeException e) {
       lock.close();
       throw e;
     }
-    PropertyStore store = new PropertyStore(dir, lock, rec.log(), listener, groups, guard, runtime);
+    PropertyStore store = new PropertyStore(dir, lock, rec.log(), listener, groups, guard, defects, runtime);
     try {
       // Every acknowledged record's group directory existed before the record reached the WAL:
       // records of any other group belong to dropped data (a deleted group, another incarnation).
@@ -386,7 +410,9 @@ public final class PropertyStore implements Closeable {
     if (writes.isEmpty()) {
       return;
     }
-    List<ShardWrite> winners = decide(writes).winners();
+    // The defect a test may switch back on: every frame put in log order, older ones included.
+    List<ShardWrite> winners =
+        defects.has(Defect.WAL_REPLAY_UNCONDITIONAL_PUT) ? writes : decide(writes).winners();
     replay.superseded += writes.size() - winners.size();
     for (ShardWrite w : winners) {
       try {
@@ -423,11 +449,13 @@ public final class PropertyStore implements Closeable {
         Optional<GroupIncarnation> inMetadata = catalog.incarnation(group);
         if (!catalog.exists(group)) {
           setAside.put(group, "the group is not in metadata at start");
-        } else if (onDisk.isPresent() && inMetadata.isPresent() && !onDisk.equals(inMetadata)) {
+        } else if (onDisk.isPresent() && inMetadata.isPresent() && !onDisk.equals(inMetadata)
+            && !defects.has(Defect.INCARNATION_IGNORED)) {
           setAside.put(group, "the data is incarnation " + onDisk.get() + " but metadata holds incarnation "
               + inMetadata.get() + " (deleted and re-created while this node did not see it, or metadata restored)");
-        } else if (onDisk.isEmpty() && inMetadata.isPresent()) {
+        } else if (inMetadata.isPresent() && !onDisk.equals(inMetadata)) {
           // Written before incarnations existed: it can only be this group's, as far as anyone knows.
+          // (Or another incarnation's, adopted only when a test switched INCARNATION_IGNORED on.)
           IncarnationFile.write(g, inMetadata.get());
           LOG.info("data of group {} predates group incarnations; it adopts incarnation {}", group, inMetadata.get());
           onDisk = inMetadata;
@@ -544,6 +572,18 @@ public final class PropertyStore implements Closeable {
   }
 
   /**
+   * Only with the test-only {@link Defect#INCARNATION_IGNORED}: the group's data of incarnation
+   * {@code held} takes incarnation {@code next}, as if incarnations did not exist.
+   */
+  private void adoptOver(String group, GroupIncarnation held, GroupIncarnation next) throws IOException {
+    synchronized (incarnationLock) {
+      if (incarnations.replace(group, held, next)) {
+        IncarnationFile.write(NamedPaths.child(dataRoot, group), next);
+      }
+    }
+  }
+
+  /**
    * Brings the group's data in line with metadata: quarantines it when the group is missing, or
    * when metadata has another incarnation (deleted and re-created while this node missed it, or
    * metadata restored: either way the data is never served or repaired into the group metadata
@@ -566,6 +606,11 @@ public final class PropertyStore implements Closeable {
       if (groupsOnDisk().contains(group)) {
         adoptIncarnation(group);
       }
+      return false;
+    }
+    if (defects.has(Defect.INCARNATION_IGNORED)) {
+      // The defect a test may switch back on: the old incarnation's data joins the new group.
+      adoptOver(group, held, m.get());
       return false;
     }
     return quarantineGroup(group, held, "the data is incarnation " + held + " but metadata holds incarnation "
@@ -839,7 +884,7 @@ public final class PropertyStore implements Closeable {
     for (int i = 0; i < incoming.size(); i++) {
       ShardWrite w = incoming.get(i);
       PropertyRecord r = w.record();
-      if (!LastWriteWins.beats(r, current[i])) {
+      if (!LastWriteWins.beats(r, current[i], lww)) {
         outcomes[i] = r.equals(current[i]) ? ApplyOutcome.NOT_STORED_EQUAL : ApplyOutcome.NOT_STORED_NEWER;
         continue;
       }
@@ -848,7 +893,7 @@ public final class PropertyStore implements Closeable {
       if (prev == null) {
         winnerOf.put(slot, i);
         outcomes[i] = ApplyOutcome.STORED;
-      } else if (LastWriteWins.beats(r, incoming.get(prev).record())) {
+      } else if (LastWriteWins.beats(r, incoming.get(prev).record(), lww)) {
         outcomes[prev] = ApplyOutcome.NOT_STORED_NEWER;
         winnerOf.put(slot, i);
         outcomes[i] = ApplyOutcome.STORED;

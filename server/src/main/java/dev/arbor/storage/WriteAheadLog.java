@@ -1,6 +1,8 @@
 package dev.arbor.storage;
 
 import dev.arbor.runtime.NodeRuntime;
+import dev.arbor.property.Defect;
+import dev.arbor.property.DefectSwitches;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -43,6 +45,8 @@ public final class WriteAheadLog implements Closeable {
   private final Condition durable = lock.newCondition();
   private final Thread syncer;
   private final SegmentSync sync;
+  /** Test-only: {@link Defect#WAL_ROLL_DOES_NOT_LATCH} switched back on (never in production). */
+  private final boolean rollDoesNotLatch;
 
   private FileChannel channel;
   private Path currentSegment;
@@ -55,7 +59,9 @@ public final class WriteAheadLog implements Closeable {
   private boolean closed;
   private long syncCount;
 
-  private WriteAheadLog(Path dir, long nextSegmentSeq, SegmentSync sync, NodeRuntime runtime) throws IOException {
+  private WriteAheadLog(Path dir, long nextSegmentSeq, SegmentSync sync, DefectSwitches defects,
+      NodeRuntime runtime) throws IOException {
+    this.rollDoesNotLatch = defects.has(Defect.WAL_ROLL_DOES_NOT_LATCH);
     this.dir = dir;
     this.nextSegmentSeq = nextSegmentSeq;
     this.sync = sync;
@@ -75,19 +81,34 @@ public final class WriteAheadLog implements Closeable {
 
   /** As {@link #open(Path)}, its sync thread made by the node's runtime. */
   public static Recovered open(Path dir, NodeRuntime runtime) throws IOException {
-    return open(dir, SegmentSync.FORCE, runtime);
+    return open(dir, SegmentSync.FORCE, DefectSwitches.NONE, runtime);
+  }
+
+  /** As {@link #open(Path)}, with test-only defects switched back on (see {@link DefectSwitches}). */
+  public static Recovered open(Path dir, DefectSwitches defects) throws IOException {
+    return open(dir, SegmentSync.FORCE, defects);
+  }
+
+  /** As above, its sync thread made by the node's runtime. */
+  public static Recovered open(Path dir, DefectSwitches defects, NodeRuntime runtime) throws IOException {
+    return open(dir, SegmentSync.FORCE, defects, runtime);
   }
 
   /** As {@link #open(Path)}, syncing segments through {@code sync} (tests inject fsync failures). */
   static Recovered open(Path dir, SegmentSync sync) throws IOException {
-    return open(dir, sync, NodeRuntime.system());
+    return open(dir, sync, DefectSwitches.NONE);
   }
 
-  static Recovered open(Path dir, SegmentSync sync, NodeRuntime runtime) throws IOException {
+  static Recovered open(Path dir, SegmentSync sync, DefectSwitches defects) throws IOException {
+    return open(dir, sync, defects, NodeRuntime.system());
+  }
+
+  static Recovered open(Path dir, SegmentSync sync, DefectSwitches defects, NodeRuntime runtime)
+      throws IOException {
     Files.createDirectories(dir);
     List<WalSegmentScan> segments = WalRecovery.recover(dir);
     long next = segments.isEmpty() ? 1 : WalSegments.seqOf(segments.get(segments.size() - 1).path()) + 1;
-    return new Recovered(new WriteAheadLog(dir, next, sync, runtime), segments);
+    return new Recovered(new WriteAheadLog(dir, next, sync, defects, runtime), segments);
   }
 
   /**
@@ -167,6 +188,9 @@ public final class WriteAheadLog implements Closeable {
       try {
         sync.force(channel);
       } catch (IOException e) {
+        if (rollDoesNotLatch) {
+          throw e; // the defect a test may switch back on: rethrown, the log carries on
+        }
         latch(e, "segment roll");
         throw new StorageException("write-ahead log fsync failed during a segment roll; refusing further writes: "
             + e.getMessage(), e);

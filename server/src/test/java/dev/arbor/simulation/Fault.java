@@ -19,7 +19,9 @@ record Fault(Kind kind, long atMillis, long forMillis, String node) {
     /** The network drops, loses replies, duplicates and delays far more for a while. */
     STORM,
     /** The node's clock runs ahead by up to the allowed skew for a while. */
-    SKEW
+    SKEW,
+    /** The node crashes; while it is down the group is deleted and created again; then it restarts. */
+    GROUP_CHURN
   }
 
   String token() {

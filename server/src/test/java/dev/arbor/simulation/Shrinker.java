@@ -14,7 +14,7 @@ final class Shrinker {
 
   private Shrinker() {}
 
-  static Simulation.Outcome shrink(Simulation.Outcome failed, Path dir) {
+  static Simulation.Outcome shrink(Simulation.Outcome failed, Path dir, dev.arbor.property.DefectSwitches defects) {
     Simulation.Outcome best = failed;
     int runs = 0;
     boolean progress = true;
@@ -23,7 +23,8 @@ final class Shrinker {
       for (int i = 0; i < best.faults().size() && runs < MAX_RUNS; i++) {
         List<Fault> fewer = new ArrayList<>(best.faults());
         fewer.remove(i);
-        Simulation.Outcome o = Simulation.run(best.seed(), dir.resolve("shrink-" + best.seed() + "-" + runs++), fewer);
+        Simulation.Outcome o = Simulation.run(best.seed(), dir.resolve("shrink-" + best.seed() + "-" + runs++), fewer,
+            false, defects);
         if (o.failed()) {
           best = o;
           progress = true;
@@ -38,7 +39,8 @@ final class Shrinker {
       }
       List<Fault> shorter = new ArrayList<>(best.faults());
       shorter.set(i, new Fault(f.kind(), f.atMillis(), f.forMillis() / 2, f.node()));
-      Simulation.Outcome o = Simulation.run(best.seed(), dir.resolve("shrink-" + best.seed() + "-" + runs++), shorter);
+      Simulation.Outcome o = Simulation.run(best.seed(), dir.resolve("shrink-" + best.seed() + "-" + runs++), shorter,
+          false, defects);
       if (o.failed()) {
         best = o;
         i--;

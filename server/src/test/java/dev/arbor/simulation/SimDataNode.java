@@ -80,6 +80,7 @@ final class SimDataNode {
   private final Duration grace;
   private final BiConsumer<String, Integer> rebuildRequests;
   private final LongSupplier wallNanos;
+  private final dev.arbor.property.DefectSwitches defects;
   private int generation;
 
   private PropertyStore store;
@@ -90,13 +91,16 @@ final class SimDataNode {
   private RepairRounds rounds;
   private WatermarkStore watermarks;
   private PurgeCutoff purge;
+  private dev.arbor.datanode.GroupDataKeeper keeper;
 
   /**
    * @param rebuildRequests where a session's request to rebuild a tree goes (the simulation
    *     schedules the build as a step)
    */
   SimDataNode(String id, Path home, MetadataStore metadata, Supplier<List<DataNode>> dataNodes, SimNetwork network,
-      RepairConfig repair, Duration grace, LongSupplier wallNanos, BiConsumer<String, Integer> rebuildRequests) {
+      RepairConfig repair, Duration grace, LongSupplier wallNanos, BiConsumer<String, Integer> rebuildRequests,
+      dev.arbor.property.DefectSwitches defects) {
+    this.defects = defects;
     this.id = id;
     this.home = home;
     this.metadata = metadata;
@@ -106,6 +110,17 @@ final class SimDataNode {
     this.grace = grace;
     this.wallNanos = wallNanos;
     this.rebuildRequests = rebuildRequests;
+    // Registered once (metadata keeps its listeners); a node that is down hears nothing, as a
+    // process that is not running would not.
+    metadata.addListener(e -> {
+      if (!up()) {
+        return;
+      }
+      if (e.observedDeleteOf().isPresent()) {
+        watermarks.dropGroup(e.groupName());
+      }
+      keeper.onEvent(e);
+    });
   }
 
   boolean up() {
@@ -122,7 +137,7 @@ final class SimDataNode {
       Files.createDirectories(dataDir());
       StoreEvents events = new StoreEvents();
       store = PropertyStore.open(dataDir(), new MetadataGroupIncarnations(metadata), events,
-          dev.arbor.storage.WriteGuard.NONE);
+          dev.arbor.storage.WriteGuard.NONE, defects);
       trees = new RepairTrees(dataDir().resolve("repair"), store, 64, 0, RepairTrees.DEFAULT_MAX_OVERLAY_LEAVES);
       trees.loadExisting(g -> metadata.group(g).isPresent() && !store.quarantinedAtOpen().contains(g));
       trees.followWrites(events);
@@ -136,7 +151,7 @@ final class SimDataNode {
     channels = new PeerChannels(peers, MAX_MESSAGE);
     ShardCheck counts = group -> metadata.group(group)
         .map(g -> OptionalInt.of(g.getResourceOpts().getShardNum())).orElseGet(OptionalInt::empty);
-    ShardCheck shardCheck = counts.bounded(RevisionBound.of(wallNanos, repair.maxClockSkew()));
+    ShardCheck shardCheck = counts.bounded(RevisionBound.of(wallNanos, repair.maxClockSkew())).withDefects(defects);
     IncarnationGate incarnations = new IncarnationGate(store, new MetadataGroupIncarnations(metadata), METADATA_LAG);
     RepairGrpcService sessions = new RepairGrpcService(store, trees, shardCheck, incarnations, TREE_WAIT, tracer,
         metrics, rebuildRequests, null, repair.bulk());
@@ -164,11 +179,14 @@ final class SimDataNode {
     rounds = new RepairRounds(id, metadata, dataNodes, gossip::offer, gossipPeers, tracer, metrics,
         repair.roundTimeout(), announcer);
     roundsRef.set(rounds);
-    purge = new CoveragePurgeCutoff(rings, watermarks, wallNanos, grace, repair.maxClockSkew());
+    purge = new CoveragePurgeCutoff(rings, watermarks, wallNanos, grace, repair.maxClockSkew(), defects);
     SchemaLookup lookup = new SchemaLookup(metadata);
     DataNodeGrpcService internal = new DataNodeGrpcService(lookup, store, new QueryPlanner(lookup, store),
         incarnations, RevisionBound.of(wallNanos, repair.maxClockSkew()), CopyFence.NONE, METADATA_LAG,
-        ResponseBudget.DEFAULT);
+        ResponseBudget.DEFAULT, defects);
+    keeper = new dev.arbor.datanode.GroupDataKeeper(store, java.util.Optional::empty);
+    // Changes made while the node was down were not heard: reconciled as the data node does at start.
+    store.groupsOnDisk().forEach(keeper::reconcile);
     network.serve(id, List.<BindableService>of(internal, sessions, gossip, coverage));
   }
 

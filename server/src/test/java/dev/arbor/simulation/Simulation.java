@@ -4,6 +4,11 @@ import dev.arbor.api.banyandb.common.v1.Catalog;
 import dev.arbor.api.banyandb.common.v1.Group;
 import dev.arbor.api.banyandb.common.v1.Metadata;
 import dev.arbor.api.banyandb.common.v1.ResourceOpts;
+import dev.arbor.api.banyandb.database.v1.GroupRegistryServiceCreateRequest;
+import dev.arbor.api.banyandb.database.v1.GroupRegistryServiceDeleteRequest;
+import dev.arbor.api.banyandb.database.v1.GroupRegistryServiceGrpc;
+import dev.arbor.api.banyandb.database.v1.PropertyRegistryServiceCreateRequest;
+import dev.arbor.api.banyandb.database.v1.PropertyRegistryServiceGrpc;
 import dev.arbor.api.banyandb.database.v1.TagSpec;
 import dev.arbor.api.banyandb.database.v1.TagType;
 import dev.arbor.api.banyandb.model.v1.Str;
@@ -70,7 +75,9 @@ final class Simulation {
   static final String SCHEMA = "t";
   private static final AtomicLong RUNS = new AtomicLong();
   private static final long RUN_MILLIS = 60_000;
-  private static final int KEYS = 12;
+  /** Few keys, so each sees many operations from both liaisons while faults come and go. */
+  private static final int KEYS = 6;
+  private static final List<String> LIAISONS = List.of("l1", "l2");
   private static final Duration GRACE = Duration.ofSeconds(20);
   private static final Duration MAX_SKEW = Duration.ofSeconds(2);
 
@@ -83,21 +90,23 @@ final class Simulation {
   }
 
   /** The run's counts, summed over seeds for the summary line. */
-  record Totals(long operations, long acked, long crashes, long stops, long partitions, long storms, long purged,
+  record Totals(long operations, long acked, long crashes, long stops, long partitions, long storms,
+      long groupChurns, long purged,
       long rounds, long roundsCompleted, long roundsUnfinished, long gossipHops, long steps, long messages,
       long messagesFaulted) {
-    static final Totals ZERO = new Totals(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    static final Totals ZERO = new Totals(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
     Totals plus(Totals o) {
       return new Totals(operations + o.operations, acked + o.acked, crashes + o.crashes, stops + o.stops,
-          partitions + o.partitions, storms + o.storms, purged + o.purged, rounds + o.rounds,
+          partitions + o.partitions, storms + o.storms, groupChurns + o.groupChurns, purged + o.purged, rounds + o.rounds,
           roundsCompleted + o.roundsCompleted, roundsUnfinished + o.roundsUnfinished, gossipHops + o.gossipHops,
           steps + o.steps, messages + o.messages, messagesFaulted + o.messagesFaulted);
     }
 
     String summary() {
       return "operations " + operations + " (acked " + acked + "), crashes " + crashes + ", stops " + stops
-          + ", partitions " + partitions + ", storms " + storms + ", tombstones purged " + purged
+          + ", partitions " + partitions + ", storms " + storms + ", group re-creations " + groupChurns
+          + ", tombstones purged " + purged
           + ", repair rounds " + rounds + " (completed " + roundsCompleted + ", unfinished " + roundsUnfinished
           + "), gossip hops " + gossipHops + ", steps " + steps + ", messages " + messages + " (faulted "
           + messagesFaulted + ")";
@@ -122,8 +131,10 @@ final class Simulation {
   private final AtomicReference<WriteConsistency> consistency = new AtomicReference<>(WriteConsistency.ONE);
   private EmbeddedMetadataStore metadata;
   private EmbeddedNodeRegistry registry;
-  private DataNodes liaisonNodes;
-  private ReplicatedApi liaison;
+  /** Per liaison: its data node clients, its API, the workload's channel to it. */
+  private final Map<String, DataNodes> liaisonNodes = new LinkedHashMap<>();
+  private final Map<String, ReplicatedApi> liaisons = new LinkedHashMap<>();
+  private final Map<String, ManagedChannel> clients = new LinkedHashMap<>();
   private ManagedChannel client;
   private long ops;
   private long crashes;
@@ -131,9 +142,14 @@ final class Simulation {
   private long partitions;
   private long storms;
   private long purged;
+  private long groupChurns;
   private long hops;
 
-  private Simulation(long seed, Path dir, List<Fault> given, boolean journal) {
+  private final dev.arbor.property.DefectSwitches defects;
+
+  private Simulation(long seed, Path dir, List<Fault> given, boolean journal,
+      dev.arbor.property.DefectSwitches defects) {
+    this.defects = defects;
     this.seed = seed;
     this.dir = dir;
     this.workload = new Random(seed);
@@ -151,12 +167,16 @@ final class Simulation {
 
   /** Runs one seed with its own fault schedule ({@code faults} null) or the one given. */
   static Outcome run(long seed, Path dir, List<Fault> faults) {
-    return run(seed, dir, faults, false);
+    return run(seed, dir, faults, false, dev.arbor.property.DefectSwitches.NONE);
   }
 
-  /** @param journal keep every step's time and name in the outcome (comparing two runs of a seed) */
-  static Outcome run(long seed, Path dir, List<Fault> faults, boolean journal) {
-    Simulation s = new Simulation(seed, dir, faults, journal);
+  /**
+   * @param journal keep every step's time and name in the outcome (comparing two runs of a seed)
+   * @param defects fixed defects brought back (proving the simulation would catch them); NONE normally
+   */
+  static Outcome run(long seed, Path dir, List<Fault> faults, boolean journal,
+      dev.arbor.property.DefectSwitches defects) {
+    Simulation s = new Simulation(seed, dir, faults, journal, defects);
     try {
       s.execute();
     } catch (RuntimeException | Error e) {
@@ -175,14 +195,20 @@ final class Simulation {
     return new Outcome(seed, s.faults, List.copyOf(s.problems), s.totals(), s.clock.fingerprint(), steps);
   }
 
-  /** The seed's own fault schedule: 3 to 6 faults in the first 50 s, each lasting 0.5 to 8 s. */
+  /**
+   * The seed's own fault schedule: 3 to 10 faults in the first 50 s, each lasting 0.5 to 8 s; a
+   * clock skew or a partition may hit a liaison as well as a data node.
+   */
   static List<Fault> schedule(Random r, List<String> nodeIds) {
     List<Fault> out = new ArrayList<>();
-    int count = 3 + r.nextInt(4);
+    int count = 3 + r.nextInt(8);
     Fault.Kind[] kinds = Fault.Kind.values();
+    List<String> anyone = new ArrayList<>(nodeIds);
+    anyone.addAll(LIAISONS);
     for (int i = 0; i < count; i++) {
-      out.add(new Fault(kinds[r.nextInt(kinds.length)], 2_000 + r.nextInt(48_000), 500 + r.nextInt(7_500),
-          nodeIds.get(r.nextInt(nodeIds.size()))));
+      Fault.Kind k = kinds[r.nextInt(kinds.length)];
+      List<String> targets = k == Fault.Kind.SKEW || k == Fault.Kind.PARTITION ? anyone : nodeIds;
+      out.add(new Fault(k, 2_000 + r.nextInt(48_000), 500 + r.nextInt(7_500), targets.get(r.nextInt(targets.size()))));
     }
     out.sort((a, b) -> Long.compare(a.atMillis(), b.atMillis()));
     return out;
@@ -192,28 +218,32 @@ final class Simulation {
     long start = clock.now();
     metadata = openMetadata();
     registry = new EmbeddedNodeRegistry();
-    metadata.createGroup(Group.newBuilder().setMetadata(Metadata.newBuilder().setName(GROUP))
-        .setCatalog(Catalog.CATALOG_PROPERTY)
-        .setResourceOpts(ResourceOpts.newBuilder().setShardNum(shards).setReplicas(copies - 1)).build());
-    metadata.createSchema(dev.arbor.api.banyandb.database.v1.Property.newBuilder()
-        .setMetadata(Metadata.newBuilder().setGroup(GROUP).setName(SCHEMA))
-        .addTags(TagSpec.newBuilder().setName("v").setType(TagType.TAG_TYPE_STRING)).build());
+    metadata.createGroup(group());
+    metadata.createSchema(schema());
     RepairConfig repair = RepairConfig.DEFAULTS.withMaxClockSkew(MAX_SKEW);
     for (String id : List.copyOf(nodes.keySet())) {
       skews.put(id, 0L);
       SimDataNode node = new SimDataNode(id, dir.resolve(id), metadata, this::dataNodes, network, repair, GRACE,
           () -> clock.now() + skews.get(id), (g, s) -> step(200 + background.nextInt(800), "build " + id,
-              () -> nodes.get(id).build(g, s)));
+              () -> nodes.get(id).build(g, s)), defects);
       nodes.put(id, node);
       node.start();
       registry.register(new RegisteredNode(id, SimNetwork.address(id), Set.of("data"), Map.of()), Duration.ofDays(1));
     }
-    liaisonNodes = new DataNodes(Duration.ofSeconds(30), network.channelsFrom("liaison"));
-    liaisonNodes.update(dataNodes());
-    liaison = new ReplicatedApi(metadata, liaisonNodes, new HybridClock(clock::now), RequestLimits.DEFAULTS, "sim",
-        consistency::get, 128);
-    network.serve("liaison", liaison.services());
-    client = network.loopback().open(SimNetwork.address("liaison"), 64 << 20);
+    for (String l : LIAISONS) {
+      skews.put(l, 0L);
+      DataNodes dn = new DataNodes(Duration.ofSeconds(30), network.channelsFrom(l));
+      dn.update(dataNodes());
+      liaisonNodes.put(l, dn);
+      // Each liaison stamps revisions on its own clock: two liaisons with skewed clocks race.
+      ReplicatedApi api = new ReplicatedApi(metadata, dn, new HybridClock(() -> clock.now() + skews.get(l)),
+          RequestLimits.DEFAULTS, "sim", consistency::get, 128, dev.arbor.liaison.ReplicaCallLimits.DEFAULTS,
+          defects);
+      liaisons.put(l, api);
+      network.serve(l, api.services());
+      clients.put(l, network.loopback().open(SimNetwork.address(l), 64 << 20));
+    }
+    client = clients.get(LIAISONS.get(0));
     network.faults(baseFaults());
 
     int operations = 200 + workload.nextInt(100);
@@ -251,8 +281,12 @@ final class Simulation {
   }
 
   private SimNetwork.Faults baseFaults() {
-    // A third of the seeds run on a calm network; the others lose a little of everything.
-    return seed % 3 == 0 ? SimNetwork.Faults.NONE : new SimNetwork.Faults(0.01, 0.01, 0.01, 0.01, 0.002);
+    // A third of the seeds run on a calm network, a third lose a little of everything, a third more.
+    return switch ((int) Math.floorMod(seed, 3L)) {
+      case 0 -> SimNetwork.Faults.NONE;
+      case 1 -> new SimNetwork.Faults(0.01, 0.01, 0.01, 0.01, 0.002);
+      default -> new SimNetwork.Faults(0.05, 0.03, 0.03, 0.03, 0.005);
+    };
   }
 
   /** Schedules an action {@code delayMillis} from now; after it, waiting gossip is scheduled. */
@@ -300,10 +334,12 @@ final class Simulation {
   private void clientOp(Random r) {
     String id = "k" + r.nextInt(KEYS);
     WriteConsistency[] levels = WriteConsistency.values();
-    consistency.set(levels[r.nextInt(levels.length)]);
+    // Half the operations at consistency one: where a single replica's word is an acknowledgement.
+    consistency.set(r.nextBoolean() ? WriteConsistency.ONE : levels[r.nextInt(levels.length)]);
     int pick = r.nextInt(10);
     ops++;
-    PropertyServiceGrpc.PropertyServiceBlockingStub stub = PropertyServiceGrpc.newBlockingStub(client)
+    ManagedChannel via = clients.get(LIAISONS.get(r.nextInt(LIAISONS.size())));
+    PropertyServiceGrpc.PropertyServiceBlockingStub stub = PropertyServiceGrpc.newBlockingStub(via)
         .withDeadlineAfter(60, TimeUnit.SECONDS);
     if (pick < 2) {
       try {
@@ -345,14 +381,20 @@ final class Simulation {
   private void settle() {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (true) {
-      long[] rr = liaison.readRepairCounts();
-      boolean repairsDone = rr[0] == rr[1] + rr[3] + rr[4];
-      if (liaison.replicaCallsPending() == 0 && repairsDone) {
+      boolean quiet = true;
+      String state = "";
+      for (var e : liaisons.entrySet()) {
+        long[] rr = e.getValue().readRepairCounts();
+        boolean repairsDone = rr[0] == rr[1] + rr[3] + rr[4];
+        quiet &= e.getValue().replicaCallsPending() == 0 && repairsDone;
+        state += " " + e.getKey() + ": " + e.getValue().replicaCallsPending() + " pending, read repairs "
+            + java.util.Arrays.toString(rr);
+      }
+      if (quiet) {
         return;
       }
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("the liaison's calls did not end within 30 s: " + liaison.replicaCallsPending()
-            + " pending, read repairs " + java.util.Arrays.toString(rr));
+        throw new IllegalStateException("the liaisons' calls did not end within 30 s:" + state);
       }
       java.util.concurrent.locks.LockSupport.parkNanos(20_000);
     }
@@ -378,6 +420,9 @@ final class Simulation {
 
   private void begin(Fault f) {
     SimDataNode n = nodes.get(f.node());
+    if (n == null && f.kind() != Fault.Kind.SKEW && f.kind() != Fault.Kind.PARTITION) {
+      return;
+    }
     switch (f.kind()) {
       case CRASH -> {
         if (n.up()) {
@@ -399,14 +444,72 @@ final class Simulation {
         storms++;
         network.faults(new SimNetwork.Faults(0.2, 0.1, 0.1, 0.1, 0.02));
       }
-      case SKEW -> skews.put(f.node(), MAX_SKEW.toNanos() / 2);
+      case SKEW -> skews.put(f.node(), skewOf(f));
+      case GROUP_CHURN -> {
+        groupChurns++;
+        if (n.up()) {
+          crashes++;
+          n.crash();
+        }
+        step(f.forMillis() / 2, "recreate group", this::recreateGroup);
+      }
     }
+  }
+
+  /**
+   * How far the fault moves the clock: ahead or behind by up to the allowed skew, decided by its
+   * start time so an edited or shrunk schedule keeps it.
+   */
+  private static long skewOf(Fault f) {
+    long magnitude = MAX_SKEW.toNanos() / 1000 * (1 + f.atMillis() % 1000);
+    return f.atMillis() % 2 == 0 ? magnitude : -magnitude;
+  }
+
+  /** Deletes the group and creates it again, through the liaison as a user would. */
+  private void recreateGroup() {
+    List<String> keys = new ArrayList<>();
+    for (int i = 0; i < KEYS; i++) {
+      keys.add("k" + i);
+    }
+    History.PendingAll op = history.beginDeleteAll(keys);
+    try {
+      GroupRegistryServiceGrpc.newBlockingStub(client).withDeadlineAfter(60, TimeUnit.SECONDS)
+          .delete(GroupRegistryServiceDeleteRequest.newBuilder().setGroup(GROUP).build());
+      settle();
+      op.end(History.Outcome.ACKED);
+    } catch (StatusRuntimeException e) {
+      settle();
+      op.end(History.Outcome.UNKNOWN);
+    }
+    try {
+      GroupRegistryServiceGrpc.newBlockingStub(client).withDeadlineAfter(60, TimeUnit.SECONDS)
+          .create(GroupRegistryServiceCreateRequest.newBuilder().setGroup(group()).build());
+      PropertyRegistryServiceGrpc.newBlockingStub(client).withDeadlineAfter(60, TimeUnit.SECONDS)
+          .create(PropertyRegistryServiceCreateRequest.newBuilder().setProperty(schema()).build());
+    } catch (StatusRuntimeException e) {
+      problems.add("creating the group again failed: " + e.getStatus());
+    }
+    settle();
+  }
+
+  private Group group() {
+    return Group.newBuilder().setMetadata(Metadata.newBuilder().setName(GROUP)).setCatalog(Catalog.CATALOG_PROPERTY)
+        .setResourceOpts(ResourceOpts.newBuilder().setShardNum(shards).setReplicas(copies - 1)).build();
+  }
+
+  private dev.arbor.api.banyandb.database.v1.Property schema() {
+    return dev.arbor.api.banyandb.database.v1.Property.newBuilder()
+        .setMetadata(Metadata.newBuilder().setGroup(GROUP).setName(SCHEMA))
+        .addTags(TagSpec.newBuilder().setName("v").setType(TagType.TAG_TYPE_STRING)).build();
   }
 
   private void end(Fault f) {
     SimDataNode n = nodes.get(f.node());
+    if (n == null && f.kind() != Fault.Kind.SKEW && f.kind() != Fault.Kind.PARTITION) {
+      return;
+    }
     switch (f.kind()) {
-      case CRASH, STOP -> {
+      case CRASH, STOP, GROUP_CHURN -> {
         if (!n.up()) {
           n.start();
         }
@@ -426,6 +529,7 @@ final class Simulation {
       }
       skews.put(n.id, 0L);
     }
+    LIAISONS.forEach(l -> skews.put(l, 0L));
   }
 
   /**
@@ -518,20 +622,15 @@ final class Simulation {
     long unfinished = rounds.stream().filter(r -> !r.outcome().isDone()).count();
     SimNetwork.Counts c = network.counts();
     long faulted = c.refused() + c.dropped() + c.repliesLost() + c.duplicated() + c.late() + c.streamsCut();
-    return new Totals(ops, history.count(History.Outcome.ACKED), crashes, stops, partitions, storms, purged,
+    return new Totals(ops, history.count(History.Outcome.ACKED), crashes, stops, partitions, storms, groupChurns,
+        purged,
         rounds.size(), completed, unfinished, hops, clock.stepsRun(), c.delivered() + faulted, faulted);
   }
 
   private void close() {
-    if (client != null) {
-      client.shutdownNow();
-    }
-    if (liaison != null) {
-      liaison.close();
-    }
-    if (liaisonNodes != null) {
-      liaisonNodes.close();
-    }
+    clients.values().forEach(ManagedChannel::shutdownNow);
+    liaisons.values().forEach(ReplicatedApi::close);
+    liaisonNodes.values().forEach(DataNodes::close);
     for (SimDataNode n : nodes.values()) {
       if (n != null && n.up()) {
         try {

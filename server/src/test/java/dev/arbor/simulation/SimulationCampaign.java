@@ -17,6 +17,9 @@ final class SimulationCampaign {
   static final String REPLAY = "./mvnw -B -o -pl harness,api,server -Dtest=SimulationTest"
       + " -Dsurefire.failIfNoSpecifiedTests=false test";
 
+  /** Seeds a CI run takes unless told otherwise. */
+  static final long DEFAULT_SEEDS = 1000;
+
   record Result(long seeds, List<Simulation.Outcome> failures, Simulation.Totals totals, long millis) {
     String summaryLine() {
       return "simulation: " + seeds + " seeds, " + failures.size() + " failures (" + millis + " ms): "
@@ -41,8 +44,11 @@ final class SimulationCampaign {
   private final int threads;
   private final List<Fault> faults;
   private final boolean shrink;
+  private final dev.arbor.property.DefectSwitches defects;
 
-  SimulationCampaign(Path dir, long firstSeed, long seeds, int threads, List<Fault> faults, boolean shrink) {
+  SimulationCampaign(Path dir, long firstSeed, long seeds, int threads, List<Fault> faults, boolean shrink,
+      dev.arbor.property.DefectSwitches defects) {
+    this.defects = defects;
     this.dir = dir;
     this.firstSeed = firstSeed;
     this.seeds = seeds;
@@ -57,12 +63,16 @@ final class SimulationCampaign {
         : Fault.parse(System.getProperty("arbor.sim.faults"));
     int threads = Integer.getInteger("arbor.sim.threads", Math.max(1, Runtime.getRuntime().availableProcessors()));
     boolean shrink = !"false".equals(System.getProperty("arbor.sim.shrink"));
+    String defect = System.getProperty("arbor.sim.defect");
+    dev.arbor.property.DefectSwitches defects = defect == null || defect.isBlank()
+        ? dev.arbor.property.DefectSwitches.NONE
+        : dev.arbor.property.DefectSwitches.of(dev.arbor.property.Defect.valueOf(defect.trim().toUpperCase()));
     if (one != null) {
-      return new SimulationCampaign(dir, Long.parseLong(one), 1, 1, faults, shrink);
+      return new SimulationCampaign(dir, Long.parseLong(one), 1, 1, faults, shrink, defects);
     }
     long first = Long.getLong("arbor.sim.firstSeed", 1);
-    long count = Long.getLong("arbor.sim.seeds", 1000);
-    return new SimulationCampaign(dir, first, count, threads, faults, shrink);
+    long count = Long.getLong("arbor.sim.seeds", DEFAULT_SEEDS);
+    return new SimulationCampaign(dir, first, count, threads, faults, shrink, defects);
   }
 
   /**
@@ -97,7 +107,7 @@ final class SimulationCampaign {
         List<Simulation.Outcome> out = new ArrayList<>();
         for (long s = next.getAndIncrement(); s < end; s = next.getAndIncrement()) {
           String journals = System.getProperty("arbor.sim.journalDir");
-          Simulation.Outcome o = Simulation.run(s, dir.resolve("seed-" + s), faults, journals != null);
+          Simulation.Outcome o = Simulation.run(s, dir.resolve("seed-" + s), faults, journals != null, defects);
           if (journals != null) {
             java.nio.file.Files.createDirectories(Path.of(journals));
             java.nio.file.Files.write(Path.of(journals).resolve("seed-" + s + ".txt"), o.journal());
@@ -120,7 +130,7 @@ final class SimulationCampaign {
         ran++;
         totals = totals.plus(o.totals());
         if (o.failed()) {
-          failures.add(shrink ? Shrinker.shrink(o, dir) : o);
+          failures.add(shrink ? Shrinker.shrink(o, dir, defects) : o);
         }
       }
     }

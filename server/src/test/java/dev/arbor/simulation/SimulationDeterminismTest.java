@@ -16,8 +16,8 @@ class SimulationDeterminismTest {
   void aSeedRunTwiceTakesTheSameSteps() throws Exception {
     long seed = Long.getLong("arbor.sim.determinismSeed", 23);
     Path work = SimulationCampaign.workDir(dir);
-    Simulation.Outcome a = Simulation.run(seed, work.resolve("a"), null, true);
-    Simulation.Outcome b = Simulation.run(seed, work.resolve("b"), null, true);
+    Simulation.Outcome a = Simulation.run(seed, work.resolve("a"), null, true, dev.arbor.property.DefectSwitches.NONE);
+    Simulation.Outcome b = Simulation.run(seed, work.resolve("b"), null, true, dev.arbor.property.DefectSwitches.NONE);
     System.out.println("simulation determinism: seed " + seed + ", " + a.journal().size() + " steps");
     assertThat(firstDifference(a.journal(), b.journal())).as("first step that differs").isEqualTo("none");
     assertThat(b.totals()).isEqualTo(a.totals());

@@ -1,6 +1,8 @@
 package dev.arbor.repair.coverage;
 
 import dev.arbor.api.banyandb.common.v1.Group;
+import dev.arbor.property.Defect;
+import dev.arbor.property.DefectSwitches;
 import dev.arbor.storage.PurgeCutoff;
 import java.time.Duration;
 import java.util.List;
@@ -25,9 +27,18 @@ public final class CoveragePurgeCutoff implements PurgeCutoff {
   private final LongSupplier nowNanos;
   private final long graceNanos;
   private final long marginNanos;
+  /** Test-only: {@link Defect#PURGE_WITHOUT_COVERAGE} switched back on (never in production). */
+  private final boolean graceAlone;
 
   public CoveragePurgeCutoff(ReplicaRings rings, WatermarkStore watermarks, LongSupplier nowNanos, Duration grace,
       Duration skewMargin) {
+    this(rings, watermarks, nowNanos, grace, skewMargin, DefectSwitches.NONE);
+  }
+
+  /** As above; with the test-only {@link Defect#PURGE_WITHOUT_COVERAGE} on, every shard purges on the grace alone. */
+  public CoveragePurgeCutoff(ReplicaRings rings, WatermarkStore watermarks, LongSupplier nowNanos, Duration grace,
+      Duration skewMargin, DefectSwitches defects) {
+    this.graceAlone = defects.has(Defect.PURGE_WITHOUT_COVERAGE);
     this.rings = rings;
     this.watermarks = watermarks;
     this.nowNanos = nowNanos;
@@ -42,7 +53,7 @@ public final class CoveragePurgeCutoff implements PurgeCutoff {
       return KEEP_ALL; // being dropped: nothing to gain
     }
     long byGrace = nowNanos.getAsLong() - graceNanos;
-    if (!ReplicaRings.replicated(g.get())) {
+    if (!ReplicaRings.replicated(g.get()) || graceAlone) {
       return byGrace;
     }
     Optional<CoverageWatermark> w = watermarks.get(group, shard);

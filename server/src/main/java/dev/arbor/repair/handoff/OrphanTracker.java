@@ -1,5 +1,7 @@
 package dev.arbor.repair.handoff;
 
+import dev.arbor.property.Defect;
+import dev.arbor.property.DefectSwitches;
 import dev.arbor.storage.CopyFence;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,6 +31,8 @@ public final class OrphanTracker implements CopyFence {
   private final LongSupplier nanoTime;
   private final Map<ShardRef, Long> outSince = new ConcurrentHashMap<>();
   private final Map<ShardRef, String> orphans = new ConcurrentHashMap<>();
+  /** Test-only: {@link Defect#ORPHAN_SERVES} switched back on (never in production). */
+  private final boolean neverOrphan;
 
   /**
    * @param held the shard copies this node holds now
@@ -36,6 +40,16 @@ public final class OrphanTracker implements CopyFence {
    */
   public OrphanTracker(CopyOwnership ownership, Supplier<List<ShardRef>> held, Duration debounce,
       LongSupplier nanoTime) {
+    this(ownership, held, debounce, nanoTime, DefectSwitches.NONE);
+  }
+
+  /**
+   * As above; with the test-only {@link Defect#ORPHAN_SERVES} on, no copy ever becomes an orphan
+   * (not fenced, not handed off, not dropped: it serves and repairs as before the fix).
+   */
+  public OrphanTracker(CopyOwnership ownership, Supplier<List<ShardRef>> held, Duration debounce,
+      LongSupplier nanoTime, DefectSwitches defects) {
+    this.neverOrphan = defects.has(Defect.ORPHAN_SERVES);
     this.ownership = ownership;
     this.held = held;
     this.debounceNanos = debounce.toNanos();
@@ -44,6 +58,9 @@ public final class OrphanTracker implements CopyFence {
 
   /** Compares placement with the copies held; returns the copies that became orphans now. */
   public synchronized List<ShardRef> scan() {
+    if (neverOrphan) {
+      return List.of();
+    }
     long now = nanoTime.getAsLong();
     Set<ShardRef> present = new HashSet<>();
     List<ShardRef> found = new ArrayList<>();
@@ -68,6 +85,9 @@ public final class OrphanTracker implements CopyFence {
 
   /** Makes a copy an orphan at once (the long-absence fence). */
   public void mark(ShardRef s, String why) {
+    if (neverOrphan) {
+      return;
+    }
     orphans.putIfAbsent(s, why);
   }
 

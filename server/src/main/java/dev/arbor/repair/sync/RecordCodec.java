@@ -3,6 +3,8 @@ package dev.arbor.repair.sync;
 import dev.arbor.api.cluster.v1.StoredProperty;
 import dev.arbor.cluster.StoredProperties;
 import dev.arbor.errors.InvalidArgumentException;
+import dev.arbor.property.Defect;
+import dev.arbor.property.DefectSwitches;
 import dev.arbor.property.PropertyRecord;
 import dev.arbor.property.ShardRouter;
 import dev.arbor.storage.ShardWrite;
@@ -26,6 +28,12 @@ final class RecordCodec {
    */
   static ShardWrite check(StoredProperty p, String group, int shard, int shardNum,
       dev.arbor.property.RevisionBound bound) {
+    return check(p, group, shard, shardNum, bound, DefectSwitches.NONE);
+  }
+
+  /** As above; with the test-only {@link Defect#NO_ROUTING_CHECK} on, routing is not checked. */
+  static ShardWrite check(StoredProperty p, String group, int shard, int shardNum,
+      dev.arbor.property.RevisionBound bound, DefectSwitches defects) {
     if (!p.getGroup().equals(group) || p.getShard() != shard) {
       throw new RejectedRecordException(p.getEntity() + " is labelled " + p.getGroup() + "/" + p.getShard()
           + ", not the session's " + group + "/" + shard);
@@ -40,7 +48,7 @@ final class RecordCodec {
       throw new RejectedRecordException(p.getEntity() + ": " + why);
     });
     int routed = ShardRouter.shardOf(w.record().key(), shardNum);
-    if (routed != shard) {
+    if (routed != shard && !defects.has(Defect.NO_ROUTING_CHECK)) {
       throw new RejectedRecordException(p.getEntity() + " routes to shard " + routed + " of " + shardNum
           + ", not " + shard);
     }

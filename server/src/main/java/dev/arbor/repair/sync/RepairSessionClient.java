@@ -331,7 +331,8 @@ public final class RepairSessionClient {
       }
       conversation.call(SessionRequest.newBuilder().setFinish(Finish.getDefaultInstance()).build());
       conversation.finish();
-      if (pushRejected.any() || pullRejected.any()) {
+      if ((pushRejected.any() || pullRejected.any())
+          && !shardCheck.defects().has(dev.arbor.property.Defect.REJECTED_RECORDS_COMPLETE)) {
         List<String> why = new ArrayList<>(2);
         if (pushRejected.any()) {
           why.add(pushRejected.describe("record(s) pushed to it"));
@@ -727,7 +728,7 @@ public final class RepairSessionClient {
       long rejected = 0;
       for (StoredProperty p : records) {
         try {
-          writes.add(RecordCodec.check(p, group, shard, shardNum, shardCheck.revisionBound()));
+          writes.add(RecordCodec.check(p, group, shard, shardNum, shardCheck.revisionBound(), shardCheck.defects()));
         } catch (RecordCodec.RejectedRecordException e) {
           rejected++;
           pullRejected.add(e.getMessage());

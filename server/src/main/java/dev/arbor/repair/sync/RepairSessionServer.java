@@ -148,7 +148,9 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
       if (req.hasFinish()) {
         // Everything valid was exchanged and the client told; a session that had to refuse
         // records still failed: the replicas disagree on what belongs to the shard.
-        end(rejections.any() ? rejections.describe("pushed record(s) from " + client) : null);
+        boolean fails = rejections.any()
+            && !shardCheck.defects().has(dev.arbor.property.Defect.REJECTED_RECORDS_COMPLETE);
+        end(fails ? rejections.describe("pushed record(s) from " + client) : null);
         out.onCompleted();
       }
     } catch (SessionProtocolException e) {
@@ -448,7 +450,7 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
     int rejected = 0;
     for (StoredProperty p : x.getPushList()) {
       try {
-        writes.add(RecordCodec.check(p, group, shard, shardNum, shardCheck.revisionBound()));
+        writes.add(RecordCodec.check(p, group, shard, shardNum, shardCheck.revisionBound(), shardCheck.defects()));
       } catch (RecordCodec.RejectedRecordException e) {
         rejected++;
         rejections.add(e.getMessage());

@@ -1,5 +1,6 @@
 package dev.arbor.repair.sync;
 
+import dev.arbor.property.DefectSwitches;
 import java.util.OptionalInt;
 
 /**
@@ -33,6 +34,46 @@ public interface ShardCheck {
       @Override
       public String copyRefusal(String group, int shard) {
         return counts.copyRefusal(group, shard);
+      }
+
+      @Override
+      public DefectSwitches defects() {
+        return counts.defects();
+      }
+    };
+  }
+
+  /**
+   * Test-only defects switched back on in the sessions this check guards (both ends):
+   * {@link dev.arbor.property.Defect#NO_ROUTING_CHECK} and
+   * {@link dev.arbor.property.Defect#REJECTED_RECORDS_COMPLETE}. {@link DefectSwitches#NONE} in production.
+   */
+  default DefectSwitches defects() {
+    return DefectSwitches.NONE;
+  }
+
+  /** This check with the test-only {@code defects} switched on (see {@link DefectSwitches}). */
+  default ShardCheck withDefects(DefectSwitches defects) {
+    ShardCheck inner = this;
+    return new ShardCheck() {
+      @Override
+      public OptionalInt shardNum(String group) {
+        return inner.shardNum(group);
+      }
+
+      @Override
+      public dev.arbor.property.RevisionBound revisionBound() {
+        return inner.revisionBound();
+      }
+
+      @Override
+      public String copyRefusal(String group, int shard) {
+        return inner.copyRefusal(group, shard);
+      }
+
+      @Override
+      public DefectSwitches defects() {
+        return defects;
       }
     };
   }

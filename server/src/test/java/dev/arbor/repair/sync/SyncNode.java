@@ -71,6 +71,18 @@ final class SyncNode implements AutoCloseable {
   SyncNode(Path dir, String id, int shards, dev.arbor.storage.GroupIncarnations groups,
       dev.arbor.storage.CopyFence fence, BulkSettings bulk, SessionProtocols protocols, ServerInterceptor... faults)
       throws IOException {
+    this(dir, id, shards, groups, fence, bulk, protocols, dev.arbor.property.DefectSwitches.NONE, faults);
+  }
+
+  /** A node whose sessions (both ends) run with the test-only {@code defects} switched on. */
+  SyncNode(Path dir, String id, int shards, dev.arbor.property.DefectSwitches defects) throws IOException {
+    this(dir, id, shards, dev.arbor.storage.GroupIncarnations.withoutIncarnations(g -> true),
+        dev.arbor.storage.CopyFence.NONE, BulkSettings.DEFAULTS, SessionProtocols.DEFAULTS, defects);
+  }
+
+  SyncNode(Path dir, String id, int shards, dev.arbor.storage.GroupIncarnations groups,
+      dev.arbor.storage.CopyFence fence, BulkSettings bulk, SessionProtocols protocols,
+      dev.arbor.property.DefectSwitches defects, ServerInterceptor... faults) throws IOException {
     this.id = id;
     this.shards = shards;
     var events = new dev.arbor.storage.StoreEvents();
@@ -89,7 +101,7 @@ final class SyncNode implements AutoCloseable {
       public String copyRefusal(String group, int shard) {
         return fence.refusal(group, shard);
       }
-    };
+    }.withDefects(defects);
     Tracer tracer = new Tracer(id, SpanRecorder.NONE);
     RepairGrpcService svc = new RepairGrpcService(store, trees, any, incarnations, Duration.ofSeconds(30), tracer,
         observed, (g, s) -> {}, null, bulk, protocols);

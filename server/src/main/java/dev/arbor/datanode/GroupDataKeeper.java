@@ -1,4 +1,4 @@
-package dev.arbor.server;
+package dev.arbor.datanode;
 
 import dev.arbor.metadata.MetadataEvent;
 import dev.arbor.property.GroupIncarnation;
@@ -16,19 +16,19 @@ import org.slf4j.LoggerFactory;
  * metadata is not trusted ({@code distrust} names why, e.g. etcd went back in time) even an
  * observed delete only quarantines.
  */
-final class GroupDataKeeper {
+public final class GroupDataKeeper {
   private static final Logger LOG = LoggerFactory.getLogger(GroupDataKeeper.class);
 
   private final PropertyStore store;
   private final Supplier<Optional<String>> distrust;
 
-  GroupDataKeeper(PropertyStore store, Supplier<Optional<String>> distrust) {
+  public GroupDataKeeper(PropertyStore store, Supplier<Optional<String>> distrust) {
     this.store = store;
     this.distrust = distrust;
   }
 
   /** Applies a group event to the group's data (non-group events are ignored). */
-  void onEvent(MetadataEvent e) {
+  public void onEvent(MetadataEvent e) {
     if (!e.type().isGroupEvent()) {
       return;
     }
@@ -53,7 +53,7 @@ final class GroupDataKeeper {
   }
 
   /** Quarantines the group's data if metadata does not account for it. */
-  void reconcile(String group) {
+  public void reconcile(String group) {
     try {
       store.reconcile(group);
     } catch (IOException | RuntimeException ex) {

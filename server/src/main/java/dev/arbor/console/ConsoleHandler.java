@@ -1,5 +1,6 @@
 package dev.arbor.console;
 
+import dev.arbor.runtime.NodeRuntime;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -64,19 +65,24 @@ public final class ConsoleHandler implements HttpHandler, AutoCloseable {
   private final LongSupplier nowMs;
   private final RepairJobs jobs;
   private final ObjectMapper mapper = new ObjectMapper();
-  private final ThreadPoolExecutor pool;
+  private final java.util.concurrent.ExecutorService pool;
   private final ConsolePages pages = ConsolePages.load();
 
   public ConsoleHandler(ConsoleSources sources, LongSupplier nowMs) {
+    this(NodeRuntime.system(), sources, nowMs);
+  }
+
+  /** On the node's runtime: its wall clock dates the pages, its threads serve them and run repair jobs. */
+  public ConsoleHandler(NodeRuntime runtime, ConsoleSources sources) {
+    this(runtime, sources, runtime.wallClock()::millis);
+  }
+
+  private ConsoleHandler(NodeRuntime runtime, ConsoleSources sources, LongSupplier nowMs) {
     this.sources = sources;
     this.auth = new ConsoleAuth(sources.users());
     this.nowMs = nowMs;
-    this.jobs = sources.launcher() == null ? null : new RepairJobs(sources.launcher(), nowMs);
-    pool = new ThreadPoolExecutor(THREADS, THREADS, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(QUEUE), r -> {
-      Thread t = new Thread(r, "arbor-console");
-      t.setDaemon(true);
-      return t;
-    });
+    this.jobs = sources.launcher() == null ? null : new RepairJobs(runtime, sources.launcher(), nowMs);
+    pool = runtime.newExecutor("arbor-console", THREADS, QUEUE);
   }
 
   /** A refusal: HTTP status and the reason shown to the user. */

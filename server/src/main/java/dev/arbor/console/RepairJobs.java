@@ -1,5 +1,6 @@
 package dev.arbor.console;
 
+import dev.arbor.runtime.NodeRuntime;
 import dev.arbor.api.repair.v1.HopResult;
 import dev.arbor.api.repair.v1.RepairProgress;
 import dev.arbor.api.repair.v1.RunRepairRequest;
@@ -31,16 +32,12 @@ final class RepairJobs implements AutoCloseable {
   private final LongSupplier nowMs;
   private final AtomicLong ids = new AtomicLong();
   private final Map<String, Job> jobs = new LinkedHashMap<>();
-  private final ThreadPoolExecutor pool;
+  private final java.util.concurrent.ExecutorService pool;
 
-  RepairJobs(RepairLauncher launcher, LongSupplier nowMs) {
+  RepairJobs(NodeRuntime runtime, RepairLauncher launcher, LongSupplier nowMs) {
     this.launcher = launcher;
     this.nowMs = nowMs;
-    pool = new ThreadPoolExecutor(RUNNING, RUNNING, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(1), r -> {
-      Thread t = new Thread(r, "arbor-console-repair");
-      t.setDaemon(true);
-      return t;
-    });
+    pool = runtime.newExecutor("arbor-console-repair", RUNNING, 1);
   }
 
   /** One round of a job as heard so far. */

@@ -1,5 +1,6 @@
 package dev.arbor.http;
 
+import dev.arbor.runtime.NodeRuntime;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.ByteString;
@@ -62,7 +63,7 @@ public final class HttpApi implements HttpHandler, AutoCloseable {
   private final Map<String, ServerMethodDefinition<?, ?>> methods = new HashMap<>();
   private final long maxBodyBytes;
   private final HttpApiLimits limits;
-  private final ThreadPoolExecutor pool;
+  private final java.util.concurrent.ExecutorService pool;
   /** Set when the node starts draining: new requests are refused, those in flight finish. */
   private volatile boolean draining;
   private final ObjectMapper mapper = new ObjectMapper();
@@ -91,6 +92,12 @@ public final class HttpApi implements HttpHandler, AutoCloseable {
    * @param limits the body cap and the pool's threads and queue
    */
   public HttpApi(List<ServerServiceDefinition> services, List<ApiRoute> routes, HttpApiLimits limits) {
+    this(NodeRuntime.system(), services, routes, limits);
+  }
+
+  /** As above, its pool ({@code arbor-http-api-N}) made by the node's runtime. */
+  public HttpApi(NodeRuntime runtime, List<ServerServiceDefinition> services, List<ApiRoute> routes,
+      HttpApiLimits limits) {
     this.routes = List.copyOf(routes);
     this.limits = limits;
     this.maxBodyBytes = limits.maxBodyBytes();
@@ -99,14 +106,8 @@ public final class HttpApi implements HttpHandler, AutoCloseable {
         methods.put(m.getMethodDescriptor().getFullMethodName(), m);
       }
     }
-    // A SynchronousQueue hands over or refuses: a zero-length queue means no request waits.
-    java.util.concurrent.BlockingQueue<Runnable> queue = limits.queue() == 0
-        ? new java.util.concurrent.SynchronousQueue<>() : new ArrayBlockingQueue<>(limits.queue());
-    pool = new ThreadPoolExecutor(limits.threads(), limits.threads(), 0, TimeUnit.MILLISECONDS, queue, r -> {
-      Thread t = new Thread(r, "arbor-http-api");
-      t.setDaemon(true);
-      return t;
-    });
+    // A zero-length queue hands over or refuses: no request waits.
+    pool = runtime.newExecutor("arbor-http-api", limits.threads(), limits.queue());
   }
 
   /** A failure answered before any service ran: the gRPC code it stands for, and why. */

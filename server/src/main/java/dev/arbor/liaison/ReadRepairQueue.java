@@ -1,5 +1,6 @@
 package dev.arbor.liaison;
 
+import dev.arbor.runtime.NodeRuntime;
 import dev.arbor.api.cluster.v1.StoredProperty;
 import dev.arbor.cluster.DataNode;
 import dev.arbor.cluster.DataNodes;
@@ -41,10 +42,14 @@ final class ReadRepairQueue implements AutoCloseable {
   private final AtomicLong superseded = new AtomicLong();
 
   ReadRepairQueue(DataNodes nodes, int capacity) {
+    this(NodeRuntime.system(), nodes, capacity);
+  }
+
+  /** @param runtime makes the worker thread */
+  ReadRepairQueue(NodeRuntime runtime, DataNodes nodes, int capacity) {
     this.nodes = nodes;
     this.queue = new ArrayBlockingQueue<>(capacity);
-    this.worker = new Thread(this::work, "arbor-read-repair");
-    worker.setDaemon(true);
+    this.worker = runtime.newThread("arbor-read-repair", this::work);
     worker.start();
   }
 

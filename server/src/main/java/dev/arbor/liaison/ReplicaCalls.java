@@ -1,5 +1,7 @@
 package dev.arbor.liaison;
 
+import dev.arbor.runtime.NodeRuntime;
+import java.util.concurrent.ExecutorService;
 import dev.arbor.api.cluster.v1.Key;
 import dev.arbor.api.cluster.v1.StoredProperty;
 import dev.arbor.cluster.DataNode;
@@ -49,7 +51,7 @@ final class ReplicaCalls implements AutoCloseable {
   private final DataNodes nodes;
   private final ReplicaCallLimits limits;
   private final Slots slots;
-  private final ThreadPoolExecutor pool;
+  private final ExecutorService pool;
   private final AtomicLong expired = new AtomicLong();
   private final AtomicLong batchCalls = new AtomicLong();
   private final AtomicLong batchCallers = new AtomicLong();
@@ -57,19 +59,18 @@ final class ReplicaCalls implements AutoCloseable {
       new java.util.concurrent.ConcurrentHashMap<>();
 
   ReplicaCalls(DataNodes nodes, ReplicaCallLimits limits) {
+    this(NodeRuntime.system(), nodes, limits);
+  }
+
+  /** @param runtime makes the pool's threads (named {@code arbor-replica-call-N}) */
+  ReplicaCalls(NodeRuntime runtime, DataNodes nodes, ReplicaCallLimits limits) {
     this.nodes = nodes;
     this.limits = limits;
     this.slots = new Slots(limits.capacity());
     // Not a bound of its own: the slots admit at most capacity() calls, each a task or a caller
     // waiting in a lane, plus at most one drain task per lane (which may outlive its callers by a
     // moment), so this queue never grows past that and must never refuse a task.
-    this.pool = new ThreadPoolExecutor(limits.threads(), limits.threads(), 1, TimeUnit.MINUTES,
-        new LinkedBlockingQueue<>(), r -> {
-          Thread t = new Thread(r, "arbor-replica-call");
-          t.setDaemon(true);
-          return t;
-        });
-    pool.allowCoreThreadTimeOut(true);
+    this.pool = runtime.newExecutor("arbor-replica-call", limits.threads(), Integer.MAX_VALUE);
   }
 
   DataNodes nodes() {

@@ -8,6 +8,7 @@ import dev.arbor.metadata.SchemaLookup;
 import dev.arbor.property.Defect;
 import dev.arbor.property.DefectSwitches;
 import dev.arbor.property.HybridClock;
+import dev.arbor.runtime.NodeRuntime;
 import io.grpc.BindableService;
 import java.util.List;
 import java.util.function.Supplier;
@@ -35,7 +36,16 @@ public final class ReplicatedApi implements AutoCloseable {
   public ReplicatedApi(
       MetadataStore metadata, DataNodes nodes, HybridClock clock, RequestLimits limits, String revision,
       Supplier<WriteConsistency> consistency, int repairQueueSize, ReplicaCallLimits fanOut) {
-    this(metadata, nodes, clock, limits, revision, consistency, repairQueueSize, fanOut, DefectSwitches.NONE);
+    this(NodeRuntime.system(), metadata, nodes, clock, limits, revision, consistency, repairQueueSize, fanOut,
+        DefectSwitches.NONE);
+  }
+
+  /** As above, on the liaison's runtime (the fan-out pool's and the read repairs' threads). */
+  public ReplicatedApi(NodeRuntime runtime,
+      MetadataStore metadata, DataNodes nodes, HybridClock clock, RequestLimits limits, String revision,
+      Supplier<WriteConsistency> consistency, int repairQueueSize, ReplicaCallLimits fanOut) {
+    this(runtime, metadata, nodes, clock, limits, revision, consistency, repairQueueSize, fanOut,
+        DefectSwitches.NONE);
   }
 
   /**
@@ -47,11 +57,20 @@ public final class ReplicatedApi implements AutoCloseable {
       MetadataStore metadata, DataNodes nodes, HybridClock clock, RequestLimits limits, String revision,
       Supplier<WriteConsistency> consistency, int repairQueueSize, ReplicaCallLimits fanOut,
       DefectSwitches defects) {
+    this(NodeRuntime.system(), metadata, nodes, clock, limits, revision, consistency, repairQueueSize, fanOut,
+        defects);
+  }
+
+  /** As above, on the liaison's runtime. */
+  public ReplicatedApi(NodeRuntime runtime,
+      MetadataStore metadata, DataNodes nodes, HybridClock clock, RequestLimits limits, String revision,
+      Supplier<WriteConsistency> consistency, int repairQueueSize, ReplicaCallLimits fanOut,
+      DefectSwitches defects) {
     SchemaLookup lookup = new SchemaLookup(metadata);
     MetadataValidator metaValidator = new MetadataValidator(limits.maxTagsPerProperty());
     PropertyRequestValidator validator = new PropertyRequestValidator(limits.maxTagsPerProperty());
-    this.calls = new ReplicaCalls(nodes, fanOut);
-    this.repairs = new ReadRepairQueue(nodes, repairQueueSize);
+    this.calls = new ReplicaCalls(runtime, nodes, fanOut);
+    this.repairs = new ReadRepairQueue(runtime, nodes, repairQueueSize);
     ReplicatedWrites writes = new ReplicatedWrites(
         lookup, validator, calls, clock, limits.maxPropertyBytes(), ConsistencyHeader.currentOr(consistency),
         defects);

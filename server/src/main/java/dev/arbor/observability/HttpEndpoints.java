@@ -1,5 +1,6 @@
 package dev.arbor.observability;
 
+import dev.arbor.runtime.NodeRuntime;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.Authenticator;
@@ -45,7 +46,9 @@ public final class HttpEndpoints implements AutoCloseable {
   private final ServerSecurity security;
   private final ExecutorService executor;
   /** Threads for JSON routes; its queue is bounded so a burst is refused, not piled up. */
-  private final ThreadPoolExecutor slowRoutes;
+  private final ExecutorService slowRoutes;
+  private final java.util.concurrent.atomic.AtomicInteger slowInFlight =
+      new java.util.concurrent.atomic.AtomicInteger();
   static final int SLOW_ROUTE_THREADS = 2;
   static final int SLOW_ROUTE_QUEUE = 8;
 
@@ -69,20 +72,18 @@ public final class HttpEndpoints implements AutoCloseable {
    */
   public HttpEndpoints(String host, int port, ServerSecurity security, PrometheusMeterRegistry registry,
       BooleanSupplier healthy, java.util.function.Supplier<java.util.List<String>> problems) throws IOException {
+    this(NodeRuntime.system(), host, port, security, registry, healthy, problems);
+  }
+
+  /** As above, its threads made by the node's runtime. */
+  public HttpEndpoints(NodeRuntime runtime, String host, int port, ServerSecurity security,
+      PrometheusMeterRegistry registry, BooleanSupplier healthy,
+      java.util.function.Supplier<java.util.List<String>> problems) throws IOException {
     this.security = security;
     server = security.bindHttp(host, port, 64);
-    executor = Executors.newFixedThreadPool(2, r -> {
-      Thread t = new Thread(r, "arbor-http");
-      t.setDaemon(true);
-      return t;
-    });
+    executor = runtime.newExecutor("arbor-http", 2, Integer.MAX_VALUE);
     server.setExecutor(executor);
-    slowRoutes = new ThreadPoolExecutor(SLOW_ROUTE_THREADS, SLOW_ROUTE_THREADS, 0, TimeUnit.MILLISECONDS,
-        new ArrayBlockingQueue<>(SLOW_ROUTE_QUEUE), r -> {
-          Thread t = new Thread(r, "arbor-http-json");
-          t.setDaemon(true);
-          return t;
-        });
+    slowRoutes = runtime.newExecutor("arbor-http-json", SLOW_ROUTE_THREADS, SLOW_ROUTE_QUEUE);
     HttpContext health = server.createContext("/health", ex -> {
       if (!healthy.getAsBoolean()) {
         respond(ex, 503, "unavailable\n", "text/plain; charset=utf-8");
@@ -119,7 +120,7 @@ public final class HttpEndpoints implements AutoCloseable {
 
   /** JSON-route requests running or waiting (tests). */
   int slowRoutesInFlight() {
-    return slowRoutes.getActiveCount() + slowRoutes.getQueue().size();
+    return slowInFlight.get();
   }
 
   public int port() {
@@ -135,14 +136,22 @@ public final class HttpEndpoints implements AutoCloseable {
   public void addJsonRoute(String path, Function<Map<String, String>, String> handler) {
     protect(server.createContext(path, ex -> {
       try {
-        slowRoutes.execute(() -> {
-          try {
-            serveJson(ex, path, handler);
-          } catch (IOException | RuntimeException e) {
-            LOG.debug("GET {}: the answer could not be sent ({})", path, e.toString());
-            ex.close();
-          }
-        });
+        slowInFlight.incrementAndGet();
+        try {
+          slowRoutes.execute(() -> {
+            try {
+              serveJson(ex, path, handler);
+            } catch (IOException | RuntimeException e) {
+              LOG.debug("GET {}: the answer could not be sent ({})", path, e.toString());
+              ex.close();
+            } finally {
+              slowInFlight.decrementAndGet();
+            }
+          });
+        } catch (RuntimeException refused) {
+          slowInFlight.decrementAndGet();
+          throw refused;
+        }
       } catch (RejectedExecutionException busy) {
         ex.getResponseHeaders().set("Retry-After", "1");
         respond(ex, 503, errorJson("busy: " + SLOW_ROUTE_THREADS + " requests of this kind are running and "

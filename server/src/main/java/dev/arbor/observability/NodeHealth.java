@@ -1,5 +1,7 @@
 package dev.arbor.observability;
 
+import dev.arbor.runtime.NodeRuntime;
+import dev.arbor.runtime.Scheduler;
 import io.grpc.BindableService;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Status;
@@ -43,7 +45,7 @@ public final class NodeHealth implements AutoCloseable {
   private final HealthStatusManager manager = new HealthStatusManager();
   private final BooleanSupplier serving;
   private final List<Supplier<List<String>>> checks;
-  private final ScheduledExecutorService refresher;
+  private final Scheduler refresher;
   private volatile boolean closed;
   private static final Status SHUTTING_DOWN = Status.UNAVAILABLE.withDescription("the node is shutting down");
   private final Set<EndableCall<?, ?>> open = ConcurrentHashMap.newKeySet();
@@ -61,15 +63,18 @@ public final class NodeHealth implements AutoCloseable {
    */
   @SafeVarargs
   public NodeHealth(BooleanSupplier serving, Supplier<List<String>>... checks) {
+    this(NodeRuntime.system(), serving, checks);
+  }
+
+  /** As above, refreshed on a thread of the node's runtime. */
+  @SafeVarargs
+  public NodeHealth(NodeRuntime runtime, BooleanSupplier serving, Supplier<List<String>>... checks) {
     this.serving = serving;
     this.checks = List.of(checks);
     manager.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.NOT_SERVING);
-    refresher = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "arbor-health");
-      t.setDaemon(true);
-      return t;
-    });
-    refresher.scheduleWithFixedDelay(this::refresh, REFRESH_MILLIS, REFRESH_MILLIS, TimeUnit.MILLISECONDS);
+    refresher = runtime.newScheduler("arbor-health");
+    refresher.scheduleWithFixedDelay(this::refresh, java.time.Duration.ofMillis(REFRESH_MILLIS),
+        java.time.Duration.ofMillis(REFRESH_MILLIS));
   }
 
   /** The status now, with the reasons when not serving. */
@@ -181,7 +186,7 @@ public final class NodeHealth implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
-    refresher.shutdownNow();
+    refresher.close();
     manager.enterTerminalState();
     for (EndableCall<?, ?> call : open) {
       call.end(SHUTTING_DOWN);

@@ -44,14 +44,6 @@ public final class HybridClock {
     return next(Long.MIN_VALUE + 1);
   }
 
-  /**
-   * A clock on the system wall clock shifted by {@code offsetNanos}: a test-only fault, standing
-   * in for a host whose clock runs ahead of (or behind) the others'.
-   */
-  public static HybridClock systemOffsetBy(long offsetNanos) {
-    return new HybridClock(() -> systemNanos() + offsetNanos);
-  }
-
   private static long systemNanos() {
     java.time.Instant now = java.time.Instant.now();
     return now.getEpochSecond() * 1_000_000_000L + now.getNano();

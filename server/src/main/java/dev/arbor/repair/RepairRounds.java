@@ -20,6 +20,8 @@ import dev.arbor.repair.coverage.CoverageListener;
 import dev.arbor.repair.coverage.RoundCoverage;
 import dev.arbor.repair.gossip.GossipPeers;
 import dev.arbor.repair.gossip.RoundOutcomes;
+import dev.arbor.runtime.NodeRuntime;
+import dev.arbor.runtime.Scheduler;
 import dev.arbor.transport.PeerFutures;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,9 +31,7 @@ import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
@@ -59,11 +59,8 @@ public final class RepairRounds implements AutoCloseable {
   private final Duration defaultTimeout;
   private final CoverageListener coverage;
   private final Map<String, Round> rounds = new ConcurrentHashMap<>();
-  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "arbor-repair-rounds");
-    t.setDaemon(true);
-    return t;
-  });
+  private final NodeRuntime runtime;
+  private final Scheduler timer;
 
   /**
    * @param localOffer queues a round on this node's own gossip worker
@@ -75,10 +72,23 @@ public final class RepairRounds implements AutoCloseable {
     this(self, metadata, dataNodes, localOffer, peers, tracer, observer, defaultTimeout, CoverageListener.NONE);
   }
 
-  /** @param coverage hears the rounds that covered their whole ring (the ring's coverage watermark) */
+  /** On the system runtime (tests); a node passes its own. */
   public RepairRounds(String self, MetadataStore metadata, Supplier<List<DataNode>> dataNodes,
       Function<PropagationRequest, PropagationResponse> localOffer, GossipPeers peers, Tracer tracer,
       RoundObserver observer, Duration defaultTimeout, CoverageListener coverage) {
+    this(NodeRuntime.system(), self, metadata, dataNodes, localOffer, peers, tracer, observer, defaultTimeout,
+        coverage);
+  }
+
+  /**
+   * @param runtime the node's clocks and the timer that aborts rounds past their deadline
+   * @param coverage hears the rounds that covered their whole ring (the ring's coverage watermark)
+   */
+  public RepairRounds(NodeRuntime runtime, String self, MetadataStore metadata, Supplier<List<DataNode>> dataNodes,
+      Function<PropagationRequest, PropagationResponse> localOffer, GossipPeers peers, Tracer tracer,
+      RoundObserver observer, Duration defaultTimeout, CoverageListener coverage) {
+    this.runtime = runtime;
+    this.timer = runtime.newScheduler("arbor-repair-rounds");
     this.coverage = coverage;
     this.self = self;
     this.metadata = metadata;
@@ -111,12 +121,12 @@ public final class RepairRounds implements AutoCloseable {
     private final AtomicBoolean ended = new AtomicBoolean();
     private Tracer.Span span;
 
-    Round(String id, String group, int shard, List<String> nodes, long startUnixNanos) {
+    Round(String id, String group, int shard, List<String> nodes, long startNanos, long startUnixNanos) {
       this.id = id;
       this.group = group;
       this.shard = shard;
       this.nodes = nodes;
-      this.startNanos = System.nanoTime();
+      this.startNanos = startNanos;
       this.startUnixNanos = startUnixNanos;
     }
 
@@ -198,9 +208,9 @@ public final class RepairRounds implements AutoCloseable {
           + " registered replica node(s); a repair needs at least 2");
     }
     Duration t = timeout == null || timeout.isZero() || timeout.isNegative() ? defaultTimeout : timeout;
-    long now = Tracer.nowNanos();
+    long now = runtime.wallClock().nanos();
     String id = self + "-" + now;
-    Round round = new Round(id, group, shard, nodes, now);
+    Round round = new Round(id, group, shard, nodes, runtime.ticker().read(), now);
     String traceId = group + "_" + shard + "_" + self + "_" + now;
     round.span = tracer.start(traceId, "", "repair round", group, shard, 0)
         .tag("round_id", id).tag("nodes", String.join(",", nodes)).tag("trigger", trigger);
@@ -209,12 +219,12 @@ public final class RepairRounds implements AutoCloseable {
     PropagationRequest req = PropagationRequest.newBuilder()
         .setContext(PropagationContext.newBuilder().addAllNodes(nodes)
             .setMaxPropagationCount(2 * nodes.size() - 3).setCurrentPropagationCount(0).setOriginNode(self)
-            .setRoundId(id).setDeadlineUnixMs(System.currentTimeMillis() + t.toMillis()))
+            .setRoundId(id).setDeadlineUnixMs(Math.floorDiv(now, 1_000_000L) + t.toMillis()))
         .setTrace(TraceContext.newBuilder().setTraceId(traceId).setParentSpanId(round.span.spanId()))
         .setGroup(group).setShard(shard).build();
     timer.schedule(() -> finish(round, RoundOutcomes.of(RoundOutcomes.ABORTED,
         "no outcome reported within the round deadline of " + t, 0, 2 * nodes.size() - 3, self)),
-        t.plus(REPORT_GRACE).toMillis(), TimeUnit.MILLISECONDS);
+        t.plus(REPORT_GRACE));
     hand(round, req);
     return round;
   }
@@ -278,7 +288,7 @@ public final class RepairRounds implements AutoCloseable {
     }
     LOG.info("repair round {} of {}/{} ended {}: {}", round.id, round.group, round.shard, outcome.getStatus(),
         outcome.getMessage());
-    observer.roundFinished(round.group, round.shard, outcome, System.nanoTime() - round.startNanos);
+    observer.roundFinished(round.group, round.shard, outcome, runtime.ticker().read() - round.startNanos);
     if (RoundCoverage.covered(round.nodes, outcome, List.copyOf(round.hops))) {
       coverage.covered(round.group, round.shard, round.startUnixNanos, round.id, round.nodes);
     } else if (RoundOutcomes.COMPLETED.equals(outcome.getStatus())) {
@@ -293,7 +303,7 @@ public final class RepairRounds implements AutoCloseable {
 
   @Override
   public void close() {
-    timer.shutdownNow();
+    timer.close();
     for (Round r : List.copyOf(rounds.values())) {
       finish(r, RoundOutcomes.of(RoundOutcomes.ABORTED, "origin node " + self + " is shutting down", 0, 0, self));
     }

@@ -5,6 +5,11 @@ import dev.arbor.repair.coverage.CoverageWatermark;
 import dev.arbor.repair.coverage.ReplicaRings;
 import dev.arbor.repair.coverage.WatermarkStore;
 import dev.arbor.repair.tree.BuildSchedule;
+import dev.arbor.runtime.NodeRuntime;
+import dev.arbor.runtime.Scheduler;
+import dev.arbor.runtime.ThreadSource;
+import dev.arbor.runtime.Ticker;
+import dev.arbor.runtime.WallClock;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.util.ArrayList;
@@ -12,11 +17,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,11 +55,10 @@ public final class RepairTrigger implements AutoCloseable {
   private final LongSupplier nowNanos;
   private final long startedNanos;
   private Long previousFireNanos;
-  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "arbor-repair-trigger");
-    t.setDaemon(true);
-    return t;
-  });
+  /** Set by {@link #close}: a firing under way starts no further round (its timer thread is not interrupted). */
+  private volatile boolean closed;
+  private final WallClock wallClock;
+  private final Scheduler timer;
 
   /**
    * @param workers rounds of this trigger running at once (the node's repair workers)
@@ -66,6 +67,17 @@ public final class RepairTrigger implements AutoCloseable {
    */
   public RepairTrigger(String self, BuildSchedule schedule, ReplicaRings rings, WatermarkStore watermarks,
       RepairRounds rounds, int workers, Duration grace, LongSupplier nowNanos) {
+    this(new NodeRuntime(Ticker.system(), nowNanos::getAsLong, ThreadSource.system(), Duration.ofSeconds(30)), self,
+        schedule, rings, watermarks, rounds, workers, grace);
+  }
+
+  /**
+   * @param runtime the node's wall clock (the watermarks' clock, and the schedule's) and its timer
+   * @param workers rounds of this trigger running at once (the node's repair workers)
+   * @param grace the tombstone grace the schedule must cover twice over
+   */
+  public RepairTrigger(NodeRuntime runtime, String self, BuildSchedule schedule, ReplicaRings rings,
+      WatermarkStore watermarks, RepairRounds rounds, int workers, Duration grace) {
     if (workers < 1) {
       throw new IllegalArgumentException("workers must be >= 1");
     }
@@ -76,12 +88,14 @@ public final class RepairTrigger implements AutoCloseable {
     this.rounds = rounds;
     this.workers = workers;
     this.grace = grace;
-    this.nowNanos = nowNanos;
+    this.wallClock = runtime.wallClock();
+    this.nowNanos = wallClock::nanos;
     this.startedNanos = nowNanos.getAsLong();
+    this.timer = runtime.newScheduler("arbor-repair-trigger");
   }
 
   public void start() {
-    Duration gap = longestGap(schedule, BuildSchedule.now(), grace.multipliedBy(2));
+    Duration gap = longestGap(schedule, BuildSchedule.now(wallClock), grace.multipliedBy(2));
     if (gap.compareTo(grace.dividedBy(2)) > 0) {
       LOG.warn("!!! --repair-schedule leaves up to {} between two fire times, more than half the tombstone grace "
           + "({} of {}): shards may go without a covering repair round for longer than the grace allows, and "
@@ -111,10 +125,10 @@ public final class RepairTrigger implements AutoCloseable {
   }
 
   private void scheduleNext() {
-    ZonedDateTime now = BuildSchedule.now();
+    ZonedDateTime now = BuildSchedule.now(wallClock);
     long delay = Math.max(0, Duration.between(now, schedule.next(now)).toMillis());
     try {
-      timer.schedule(this::fire, delay, TimeUnit.MILLISECONDS);
+      timer.schedule(this::fire, Duration.ofMillis(delay));
     } catch (RejectedExecutionException stopped) {
       // shutting down
     }
@@ -153,6 +167,10 @@ public final class RepairTrigger implements AutoCloseable {
     List<CompletableFuture<?>> ends = new ArrayList<>();
     for (Due d : due) {
       slots.acquire();
+      if (closed) {
+        slots.release();
+        break;
+      }
       try {
         RepairRounds.Round r = rounds.start(d.group(), d.shard(), null, d.takeover() ? "takeover" : "schedule");
         started.add(r);
@@ -210,6 +228,7 @@ public final class RepairTrigger implements AutoCloseable {
 
   @Override
   public void close() {
-    timer.shutdownNow();
+    closed = true;
+    timer.close();
   }
 }

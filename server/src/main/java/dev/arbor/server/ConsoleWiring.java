@@ -34,8 +34,8 @@ final class ConsoleWiring {
   private ConsoleWiring() {}
 
   /** The registration labels of a node starting now (its registration age on the console). */
-  static Map<String, String> registrationLabels() {
-    return Map.of(ConsoleSources.REGISTERED_AT_LABEL, Long.toString(System.currentTimeMillis()));
+  static Map<String, String> registrationLabels(dev.arbor.runtime.WallClock clock) {
+    return Map.of(ConsoleSources.REGISTERED_AT_LABEL, Long.toString(clock.millis()));
   }
 
   /** This node's storage status, served in-process and (on data nodes) to peers. */
@@ -43,7 +43,7 @@ final class ConsoleWiring {
       dev.arbor.repair.coverage.WatermarkStore watermarks, long startedMs) {
     return new TreeStatusService(nodeId, metadata, storage.store(), storage.trees(),
         watermarks == null ? (g, s) -> Optional.empty() : watermarks::get, storage::diskUsedPercent,
-        storage.store()::storageProblems, startedMs, storage.config().tombstoneGrace(), System::currentTimeMillis);
+        storage.store()::storageProblems, startedMs, storage.config().tombstoneGrace(), storage.wallClock()::millis);
   }
 
   /** Standalone: one node that holds every shard, no repair, no trace store. */
@@ -55,7 +55,7 @@ final class ConsoleWiring {
         Set.of("standalone"), Map.of(ConsoleSources.REGISTERED_AT_LABEL, Long.toString(startedMs)));
     ConsoleSources sources = new ConsoleSources(STANDALONE_ID, "standalone", () -> List.of(self), metadata,
         (g, s, c) -> List.of(STANDALONE_ID), local, null, null, endpoints.users(), CALL_TIMEOUT);
-    return new ConsoleHandler(sources, System::currentTimeMillis);
+    return new ConsoleHandler(endpoints.runtime(), sources);
   }
 
   /** A data node: itself in-process, peers over the internal listener; rounds it originates. */
@@ -65,7 +65,7 @@ final class ConsoleWiring {
     ConsoleSources sources = new ConsoleSources(nodeId, "data", registry::nodes, metadata,
         (g, s, c) -> peers.replicas(g, s, c).stream().map(n -> n.id().value()).toList(),
         new PeerReplicas(self, peers), repair.traceQuery()::query, launcher, endpoints.users(), CALL_TIMEOUT);
-    return new ConsoleHandler(sources, System::currentTimeMillis);
+    return new ConsoleHandler(endpoints.runtime(), sources);
   }
 
   /**
@@ -79,7 +79,7 @@ final class ConsoleWiring {
     ConsoleSources sources = new ConsoleSources(nodeId, "liaison", registry::nodes, metadata,
         (g, s, c) -> nodes.replicas(g, s, c).stream().map(n -> n.id().value()).toList(),
         new PeerReplicas(null, nodes), traces::query, launcher, endpoints.users(), CALL_TIMEOUT);
-    return new ConsoleHandler(sources, System::currentTimeMillis);
+    return new ConsoleHandler(endpoints.runtime(), sources);
   }
 
   private static void remoteRepair(MetadataStore metadata, DataNodes nodes, RunRepairRequest req,

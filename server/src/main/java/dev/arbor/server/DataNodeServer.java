@@ -15,6 +15,7 @@ import dev.arbor.metadata.SchemaLookup;
 import dev.arbor.property.HybridClock;
 import dev.arbor.query.QueryPlanner;
 import dev.arbor.repair.TreeAdminGrpcService;
+import dev.arbor.runtime.NodeRuntime;
 import dev.arbor.storage.IncarnationGate;
 import dev.arbor.storage.PropertyStore;
 import io.grpc.BindableService;
@@ -56,11 +57,13 @@ public final class DataNodeServer implements AutoCloseable {
   private final String advertised;
   /** The console's clients of the other data nodes. */
   private final dev.arbor.cluster.DataNodes consolePeers;
+  private final NodeRuntime runtime;
   private boolean closed;
 
-  private DataNodeServer(String nodeId, StorageNode storage, RepairNode repair, HandOffNode handOff,
+  private DataNodeServer(NodeRuntime runtime, String nodeId, StorageNode storage, RepairNode repair, HandOffNode handOff,
       InternalEndpoint internal, ServingEndpoints endpoints, TlsMaterial nodeTls, NodeRegistry registry,
       String advertised, dev.arbor.cluster.DataNodes consolePeers) {
+    this.runtime = runtime;
     this.consolePeers = consolePeers;
     this.internal = internal;
     this.nodeTls = nodeTls;
@@ -103,6 +106,28 @@ public final class DataNodeServer implements AutoCloseable {
   public static DataNodeServer start(String nodeId, ServerConfig config, MetadataStore metadata,
       NodeRegistry registry, String advertiseHost, Duration ttl, SecurityConfig adminSecurity,
       InternalListener internal) throws IOException {
+    return start(NodeRuntime.system(), nodeId, config, metadata, registry, advertiseHost, ttl, adminSecurity,
+        internal);
+  }
+
+  /**
+   * As above, on {@code runtime}: the node's clocks and every thread it starts. The node owns it
+   * from here: {@link #close()} (or a failed start) closes it last.
+   */
+  public static DataNodeServer start(NodeRuntime runtime, String nodeId, ServerConfig config,
+      MetadataStore metadata, NodeRegistry registry, String advertiseHost, Duration ttl,
+      SecurityConfig adminSecurity, InternalListener internal) throws IOException {
+    try {
+      return startOn(runtime, nodeId, config, metadata, registry, advertiseHost, ttl, adminSecurity, internal);
+    } catch (IOException | RuntimeException e) {
+      runtime.close();
+      throw e;
+    }
+  }
+
+  private static DataNodeServer startOn(NodeRuntime runtime, String nodeId, ServerConfig config,
+      MetadataStore metadata, NodeRegistry registry, String advertiseHost, Duration ttl,
+      SecurityConfig adminSecurity, InternalListener internal) throws IOException {
     if (internal.checkExposure()) {
       LOG.warn("--insecure-internal: the internal listener {}:{} takes writes, repair and gossip from anyone who"
           + " reaches it (no mutual TLS)", internal.host(), internal.port());
@@ -118,11 +143,11 @@ public final class DataNodeServer implements AutoCloseable {
       throw e;
     }
     ChannelFactory peers = nodeTls == null ? ChannelFactory.plaintext() : ChannelFactory.mutualTls(nodeTls);
-    HybridClock clock = HybridClock.system();
+    HybridClock clock = new HybridClock(runtime.wallClock()::nanos);
     PrometheusMeterRegistry meters = ServingEndpoints.newRegistry();
     StorageNode storage;
     try {
-      storage = StorageNode.open(config, metadata, clock, meters);
+      storage = StorageNode.open(runtime, config, metadata, clock, meters);
     } catch (IOException | RuntimeException e) {
       security.close();
       if (nodeTls != null) {
@@ -137,20 +162,20 @@ public final class DataNodeServer implements AutoCloseable {
     dev.arbor.cluster.DataNodes consolePeers = null;
     try {
       // Decides the long-absence fence before anything serves this node's copies.
-      handOff = HandOffNode.create(nodeId, config, storage.store(), metadata,
+      handOff = HandOffNode.create(runtime, nodeId, config, storage.store(), metadata,
           () -> registry.nodes().stream().filter(n -> n.hasRole("data"))
               .map(n -> dev.arbor.cluster.DataNode.of(n.id(), n.grpcAddress())).toList(),
           meters, peers);
-      repair = RepairNode.create(nodeId, config, storage, metadata, registry, meters, handOff.fence(), peers);
+      repair = RepairNode.create(runtime, nodeId, config, storage, metadata, registry, meters, handOff.fence(), peers);
       SchemaLookup lookup = new SchemaLookup(metadata);
       List<BindableService> internalServices = new java.util.ArrayList<>(List.of(
           new DataNodeGrpcService(lookup, storage.store(), new QueryPlanner(lookup, storage.store()),
               new IncarnationGate(storage.store(), new MetadataGroupIncarnations(metadata), METADATA_LAG),
-              dev.arbor.property.RevisionBound.of(dev.arbor.observability.trace.Tracer::nowNanos,
+              dev.arbor.property.RevisionBound.of(runtime.wallClock()::nanos,
                   config.repair().maxClockSkew()),
               handOff.fence(), METADATA_LAG, config.responseBudget())));
       internalServices.addAll(repair.services());
-      long startedMs = System.currentTimeMillis();
+      long startedMs = runtime.wallClock().millis();
       dev.arbor.repair.TreeStatusService treeStatus =
           ConsoleWiring.treeStatus(nodeId, metadata, storage, repair.watermarks(), startedMs);
       internalServices.add(treeStatus);
@@ -162,7 +187,7 @@ public final class DataNodeServer implements AutoCloseable {
       internalEndpoint = InternalEndpoint.start(internal.host(), internal.port(), internalServices, nodeTls,
           registry, meters, config.serverLimits().withoutReplyCap()); // its callers are liaisons, which read at once
       endpoints =
-          ServingEndpoints.start(config.grpcHost(), config.grpcPort(), config.httpPort(), adminServices, meters,
+          ServingEndpoints.start(runtime, config.grpcHost(), config.grpcPort(), config.httpPort(), adminServices, meters,
               config.serverLimits().withoutReplyCap(), security);
       endpoints.addJsonRoute(dev.arbor.observability.trace.TraceHttpHandler.PATH, repair.traceHttpHandler());
       consolePeers = new dev.arbor.cluster.DataNodes(ConsoleWiring.CALL_TIMEOUT, peers);
@@ -201,10 +226,10 @@ public final class DataNodeServer implements AutoCloseable {
       endpoints.readinessProblems(() -> MetadataReadiness.problems(metadata, registry));
       endpoints.markServing();
       String advertised = advertiseHost + ":" + internalEndpoint.port();
-      registry.register(new RegisteredNode(nodeId, advertised, Set.of("data"), ConsoleWiring.registrationLabels()), ttl);
+      registry.register(new RegisteredNode(nodeId, advertised, Set.of("data"), ConsoleWiring.registrationLabels(runtime.wallClock())), ttl);
       handOff.start();
-      return new DataNodeServer(nodeId, storage, repair, handOff, internalEndpoint, endpoints, nodeTls, registry,
-          advertised, consolePeers);
+      return new DataNodeServer(runtime, nodeId, storage, repair, handOff, internalEndpoint, endpoints, nodeTls,
+          registry, advertised, consolePeers);
     } catch (IOException | RuntimeException e) {
       // Registration comes last and may be refused (id held by another node): nothing may keep
       // serving then.
@@ -290,5 +315,7 @@ public final class DataNodeServer implements AutoCloseable {
     if (nodeTls != null) {
       nodeTls.close();
     }
+    // Last: whatever the node's parts started and did not stop themselves.
+    runtime.close();
   }
 }

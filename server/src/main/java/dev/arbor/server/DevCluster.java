@@ -74,11 +74,15 @@ public final class DevCluster implements AutoCloseable {
       for (int i = 1; i <= nodes; i++) {
         Path dir = nodeTemplate.dataDir().resolve("data-" + i);
         ServerConfig cfg = nodeTemplate.withDataDir(dir).withHost(host).withPorts(0, 0);
-        started.add(DataNodeServer.start("data-" + i, cfg, metadata, registries.forDataNode(), "127.0.0.1",
-            Duration.ofSeconds(10)));
+        // One runtime per node, as if each ran in a process of its own; the node closes it.
+        started.add(DataNodeServer.start(dev.arbor.runtime.NodeRuntime.system(), "data-" + i, cfg, metadata,
+            registries.forDataNode(), "127.0.0.1", Duration.ofSeconds(10), dev.arbor.transport.SecurityConfig.NONE,
+            InternalListener.loopback()));
       }
-      LiaisonServer liaison = LiaisonServer.start(host, grpcPort, httpPort, metadata, registries.watched(), limits, consistency,
-          Duration.ofSeconds(5), 1024, dev.arbor.property.HybridClock.system(), nodeTemplate.serverLimits(), fanOut,
+      dev.arbor.runtime.NodeRuntime liaisonRuntime = dev.arbor.runtime.NodeRuntime.system();
+      LiaisonServer liaison = LiaisonServer.start(liaisonRuntime, host, grpcPort, httpPort, metadata,
+          registries.watched(), limits, consistency, Duration.ofSeconds(5), 1024,
+          new dev.arbor.property.HybridClock(liaisonRuntime.wallClock()::nanos), nodeTemplate.serverLimits(), fanOut,
           dev.arbor.transport.SecurityConfig.NONE,
           new LiaisonMembership(LIAISON_ID, "127.0.0.1", Duration.ofSeconds(10), null));
       return new DevCluster(started, liaison);

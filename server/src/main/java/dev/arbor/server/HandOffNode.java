@@ -13,12 +13,12 @@ import dev.arbor.repair.handoff.LastAlive;
 import dev.arbor.repair.handoff.OrphanHandOffs;
 import dev.arbor.repair.handoff.OrphanTracker;
 import dev.arbor.repair.handoff.ShardRef;
+import dev.arbor.runtime.NodeRuntime;
 import dev.arbor.storage.CopyFence;
 import dev.arbor.storage.PropertyStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -47,16 +47,16 @@ final class HandOffNode implements AutoCloseable {
     this.writer = writer;
   }
 
-  static HandOffNode create(String nodeId, ServerConfig config, PropertyStore store, MetadataStore metadata,
+  static HandOffNode create(NodeRuntime runtime, String nodeId, ServerConfig config, PropertyStore store, MetadataStore metadata,
       Supplier<List<DataNode>> dataNodes, MeterRegistry meters, dev.arbor.transport.ChannelFactory peers) {
     HandOffSettings settings = config.repair().handOff();
     CopyOwnership ownership = new CopyOwnership(nodeId, dataNodes, g -> copies(metadata, g));
     OrphanTracker tracker = new OrphanTracker(ownership,
         () -> store.allShards().stream().map(s -> new ShardRef(s.group(), s.shard())).toList(),
-        settings.debounce(), System::nanoTime);
+        settings.debounce(), runtime.ticker()::read);
     CountDownLatch closed = new CountDownLatch(1);
     GrpcOwnerWriter writer = new GrpcOwnerWriter(PUSH_DEADLINE, peers);
-    HandOff handOff = new HandOff(store, ownership, writer, settings, System::nanoTime, d -> {
+    HandOff handOff = new HandOff(store, ownership, writer, settings, runtime.ticker()::read, d -> {
       try {
         return !closed.await(d.toMillis(), TimeUnit.MILLISECONDS);
       } catch (InterruptedException e) {
@@ -67,11 +67,11 @@ final class HandOffNode implements AutoCloseable {
     LastAlive lastAlive = new LastAlive(config.dataDir().resolve("last-alive"));
     Duration grace = config.tombstoneGrace();
     Duration skew = config.repair().maxClockSkew();
-    OrphanHandOffs handOffs = new OrphanHandOffs(tracker, handOff, store, settings, grace, skew,
-        () -> wallNanos(Instant.now()), System::nanoTime, lastAlive, Instant::now, closed, meters);
+    OrphanHandOffs handOffs = new OrphanHandOffs(runtime, tracker, handOff, store, settings, grace, skew, lastAlive,
+        closed, meters);
     Optional<String> away;
     try {
-      away = AbsenceFence.check(lastAlive.read(), Instant.now(), grace, skew);
+      away = AbsenceFence.check(lastAlive.read(), runtime.wallClock().instant(), grace, skew);
     } catch (IOException e) {
       LOG.error("the last-alive file is unreadable: {}; this node fences its replicated copies (handed off, dropped"
           + " and refilled by repair) and writes the file anew once they are dropped; nothing to do", e.getMessage());
@@ -87,10 +87,6 @@ final class HandOffNode implements AutoCloseable {
     return metadata.group(group).filter(ReplicaRings::replicated)
         .map(g -> OptionalInt.of(Placement.copies(g.getResourceOpts().getReplicas())))
         .orElseGet(OptionalInt::empty);
-  }
-
-  private static long wallNanos(Instant i) {
-    return i.getEpochSecond() * 1_000_000_000L + i.getNano();
   }
 
   /** Copies that must not be written nor repaired: orphans until they are dropped. */

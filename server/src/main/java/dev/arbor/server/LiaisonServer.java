@@ -1,5 +1,6 @@
 package dev.arbor.server;
 
+import dev.arbor.runtime.NodeRuntime;
 import dev.arbor.cluster.DataNode;
 import dev.arbor.cluster.DataNodes;
 import dev.arbor.cluster.WriteConsistency;
@@ -37,6 +38,8 @@ public final class LiaisonServer implements AutoCloseable {
   /** The data nodes' trace spans, for the console's repair timeline. */
   private final dev.arbor.observability.trace.TraceQuery traces;
   private boolean closed;
+  /** Set once started; closed last. */
+  private NodeRuntime runtime;
 
   private LiaisonServer(DataNodes nodes, ReplicatedApi api, ServingEndpoints endpoints, NodeRegistry registry,
       String nodeId, TlsMaterial nodeTls, dev.arbor.observability.trace.TraceQuery traces) {
@@ -102,6 +105,35 @@ public final class LiaisonServer implements AutoCloseable {
       NodeRegistry registry, dev.arbor.liaison.RequestLimits limits, WriteConsistency consistency,
       Duration nodeDeadline, int repairQueueSize, HybridClock clock, GrpcServerLimits serverLimits,
       ReplicaCallLimits fanOut, SecurityConfig securityConfig, LiaisonMembership membership) throws IOException {
+    return start(NodeRuntime.system(), host, grpcPort, httpPort, metadata, registry, limits, consistency, nodeDeadline,
+        repairQueueSize, clock, serverLimits, fanOut, securityConfig, membership);
+  }
+
+  /**
+   * As above, on {@code runtime} (the liaison's threads), which the liaison owns from here:
+   * {@link #close()} or a failed start closes it last.
+   */
+  public static LiaisonServer start(NodeRuntime runtime, String host, int grpcPort, int httpPort,
+      MetadataStore metadata, NodeRegistry registry, dev.arbor.liaison.RequestLimits limits,
+      WriteConsistency consistency, Duration nodeDeadline, int repairQueueSize, HybridClock clock,
+      GrpcServerLimits serverLimits, ReplicaCallLimits fanOut, SecurityConfig securityConfig,
+      LiaisonMembership membership) throws IOException {
+    try {
+      LiaisonServer started = startOn(runtime, host, grpcPort, httpPort, metadata, registry, limits, consistency,
+          nodeDeadline, repairQueueSize, clock, serverLimits, fanOut, securityConfig, membership);
+      started.runtime = runtime;
+      return started;
+    } catch (IOException | RuntimeException e) {
+      runtime.close();
+      throw e;
+    }
+  }
+
+  private static LiaisonServer startOn(NodeRuntime runtime, String host, int grpcPort, int httpPort,
+      MetadataStore metadata, NodeRegistry registry, dev.arbor.liaison.RequestLimits limits,
+      WriteConsistency consistency, Duration nodeDeadline, int repairQueueSize, HybridClock clock,
+      GrpcServerLimits serverLimits, ReplicaCallLimits fanOut, SecurityConfig securityConfig,
+      LiaisonMembership membership) throws IOException {
     TlsMaterial nodeTls = membership == null || membership.tls() == null ? null
         : membership.tls().load(membership.nodeId());
     ServerSecurity security;
@@ -117,7 +149,7 @@ public final class LiaisonServer implements AutoCloseable {
         nodeTls == null ? ChannelFactory.plaintext() : ChannelFactory.mutualTls(nodeTls));
     registry.addListener(e -> nodes.update(dataNodes(registry)));
     nodes.update(dataNodes(registry));
-    ReplicatedApi api = new ReplicatedApi(metadata, nodes, clock, limits,
+    ReplicatedApi api = new ReplicatedApi(runtime, metadata, nodes, clock, limits,
         StandaloneServer.REVISION, () -> consistency, repairQueueSize, fanOut);
     PrometheusMeterRegistry meters = ServingEndpoints.newRegistry();
     Gauge.builder("arbor.replica.calls.pending", api, ReplicatedApi::replicaCallsPending)
@@ -146,7 +178,7 @@ public final class LiaisonServer implements AutoCloseable {
     ServingEndpoints endpoints = null;
     dev.arbor.observability.trace.TraceQuery traces = null;
     try {
-      endpoints = ServingEndpoints.start(host, grpcPort, httpPort, api.services(), meters, serverLimits, security);
+      endpoints = ServingEndpoints.start(runtime, host, grpcPort, httpPort, api.services(), meters, serverLimits, security);
       endpoints.serveHttpApi();
       traces = new dev.arbor.observability.trace.TraceQuery(membership == null ? "liaison" : membership.nodeId(),
           dev.arbor.observability.trace.SpanSource.NONE, () -> dataNodes(registry),
@@ -168,7 +200,7 @@ public final class LiaisonServer implements AutoCloseable {
         // not know as a member.
         registry.register(new RegisteredNode(membership.nodeId(),
             membership.advertisedHost() + ":" + endpoints.grpcPort(), Set.of("liaison"),
-            ConsoleWiring.registrationLabels()), membership.ttl());
+            ConsoleWiring.registrationLabels(runtime.wallClock())), membership.ttl());
       }
       endpoints.markServing();
       return new LiaisonServer(nodes, api, endpoints, registry, membership == null ? null : membership.nodeId(),
@@ -225,5 +257,6 @@ public final class LiaisonServer implements AutoCloseable {
     if (nodeTls != null) {
       nodeTls.close();
     }
+    runtime.close();
   }
 }

@@ -28,6 +28,9 @@ import dev.arbor.repair.coverage.CoveragePurgeCutoff;
 import dev.arbor.repair.coverage.ReplicaRings;
 import dev.arbor.repair.coverage.WatermarkStore;
 import dev.arbor.property.RevisionBound;
+import dev.arbor.runtime.NodeRuntime;
+import dev.arbor.runtime.Scheduler;
+import dev.arbor.runtime.WallClock;
 import dev.arbor.storage.IncarnationGate;
 import dev.arbor.repair.tree.BuildSchedule;
 import dev.arbor.storage.PurgeCutoff;
@@ -36,7 +39,6 @@ import org.slf4j.LoggerFactory;
 import io.grpc.BindableService;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.OptionalInt;
@@ -75,13 +77,15 @@ final class RepairNode implements AutoCloseable {
   private final PurgeCutoff purge;
   private final Duration grace;
 
-  private final java.util.concurrent.ScheduledExecutorService sessionTimers;
+  private final Scheduler sessionTimers;
+  private final WallClock wallClock;
 
   private RepairNode(SpanStore spans, PeerChannels channels, PropagationWorker worker, RepairRounds rounds,
       TraceQuery traceQuery, RepairTrigger trigger, List<BindableService> services,
       List<BindableService> adminServices, WatermarkStore watermarks,
       CoverageAnnouncer announcer, CoverageMonitor monitor, PurgeCutoff purge, Duration grace,
-      java.util.concurrent.ScheduledExecutorService sessionTimers) {
+      Scheduler sessionTimers, WallClock wallClock) {
+    this.wallClock = wallClock;
     this.sessionTimers = sessionTimers;
     this.watermarks = watermarks;
     this.announcer = announcer;
@@ -99,16 +103,17 @@ final class RepairNode implements AutoCloseable {
   }
 
   /** @param fence copies of this node that take no part in repair (orphans being handed off) */
-  static RepairNode create(String nodeId, ServerConfig config, StorageNode storage, MetadataStore metadata,
-      NodeRegistry registry, MeterRegistry meters, dev.arbor.storage.CopyFence fence,
+  static RepairNode create(NodeRuntime runtime, String nodeId, ServerConfig config, StorageNode storage,
+      MetadataStore metadata, NodeRegistry registry, MeterRegistry meters, dev.arbor.storage.CopyFence fence,
       dev.arbor.transport.ChannelFactory internalChannels) {
     RepairConfig rc = config.repair();
-    SpanStore spans = new SpanStore(config.dataDir().resolve("traces"), rc.traceRetention());
+    SpanStore spans = new SpanStore(runtime, config.dataDir().resolve("traces"),
+        dev.arbor.observability.trace.SpanStoreSettings.withRetention(rc.traceRetention()));
     try {
       FunctionCounter.builder("arbor.repair.trace.spans.dropped", spans, SpanStore::droppedCount)
           .description("repair spans dropped because the buffer was full").register(meters);
-      Tracer tracer = new Tracer(nodeId, spans);
-      RepairMetrics metrics = new RepairMetrics(meters, System::currentTimeMillis);
+      Tracer tracer = new Tracer(nodeId, spans, runtime.wallClock());
+      RepairMetrics metrics = new RepairMetrics(meters, runtime.wallClock()::millis);
       PeerChannels channels = new PeerChannels(internalChannels, MAX_MESSAGE);
       Supplier<List<DataNode>> dataNodes = () -> registry.nodes().stream().filter(n -> n.hasRole("data"))
           .map(n -> DataNode.of(n.id(), n.grpcAddress())).toList();
@@ -125,15 +130,10 @@ final class RepairNode implements AutoCloseable {
           return fence.refusal(group, shard);
         }
       };
-      ShardCheck shardCheck = counts.bounded(RevisionBound.of(Tracer::nowNanos, rc.maxClockSkew()));
+      ShardCheck shardCheck = counts.bounded(RevisionBound.of(runtime.wallClock()::nanos, rc.maxClockSkew()));
       IncarnationGate incarnations = new IncarnationGate(storage.store(),
           new MetadataGroupIncarnations(metadata), METADATA_LAG);
-      java.util.concurrent.ScheduledExecutorService sessionTimers =
-          java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "arbor-repair-session-timers");
-            t.setDaemon(true);
-            return t;
-          });
+      Scheduler sessionTimers = runtime.newScheduler("arbor-repair-session-timers");
       dev.arbor.repair.sync.SessionGate gate =
           new dev.arbor.repair.sync.SessionGate(rc.maxSessions(), rc.sessionIdleTimeout(), sessionTimers);
       FunctionCounter.builder("arbor.repair.sessions.refused", gate, dev.arbor.repair.sync.SessionGate::refused)
@@ -144,16 +144,17 @@ final class RepairNode implements AutoCloseable {
       RepairGrpcService repairService = new RepairGrpcService(storage.store(), storage.trees(), shardCheck,
           incarnations, TREE_WAIT, tracer, metrics, rebuild, gate, rc.bulk());
       RepairSessionClient client = new RepairSessionClient(nodeId, storage.store(), storage.trees(), shardCheck,
-          incarnations, TREE_WAIT, REPLY_TIMEOUT, metrics, rebuild, rc.bulk());
+          incarnations, TREE_WAIT, REPLY_TIMEOUT, metrics, rebuild, rc.bulk(),
+          dev.arbor.repair.sync.SessionProtocols.DEFAULTS, runtime.ticker());
       GrpcGossipPeers peers = new GrpcGossipPeers(dataNodes, channels, GOSSIP_CALL_TIMEOUT);
       Duration grace = config.tombstoneGrace();
-      LongSupplier wallNanos = Tracer::nowNanos;
+      LongSupplier wallNanos = runtime.wallClock()::nanos;
       ReplicaRings rings = new ReplicaRings(metadata, dataNodes);
       WatermarkStore watermarks = WatermarkStore.open(config.dataDir().resolve("coverage").resolve("watermarks.txt"));
       CoverageGrpcService coverage = new CoverageGrpcService(nodeId, rings, watermarks, wallNanos, rc.maxClockSkew());
-      CoverageAnnouncer announcer = new CoverageAnnouncer(nodeId, peers::address, channels, coverage::accept,
+      CoverageAnnouncer announcer = new CoverageAnnouncer(runtime, nodeId, peers::address, channels, coverage::accept,
           GOSSIP_CALL_TIMEOUT);
-      PropagationQueue queue = new PropagationQueue(rc.coalesceTtl(), System::nanoTime);
+      PropagationQueue queue = new PropagationQueue(rc.coalesceTtl(), runtime.ticker()::read);
       // Rounds and the worker refer to each other (reports of own rounds; local hand-over).
       AtomicReference<RepairRounds> roundsRef = new AtomicReference<>();
       Consumer<RoundReport> reports = r -> {
@@ -162,21 +163,21 @@ final class RepairNode implements AutoCloseable {
           rr.onReport(r);
         }
       };
-      PropagationWorker worker = new PropagationWorker(nodeId, queue,
+      PropagationWorker worker = new PropagationWorker(runtime, nodeId, queue,
           (peer, address, group, shard, trace, deadline) ->
               client.run(channels.channel(address), peer, group, shard, trace, deadline),
           peers, tracer, metrics, reports, rc.sessionTimeout(), rc.workers());
       GossipGrpcService gossip = new GossipGrpcService(nodeId, queue, worker, tracer, metrics, reports,
           shardCheck::refuse);
-      RepairRounds rounds = new RepairRounds(nodeId, metadata, dataNodes, gossip::offer, peers, tracer, metrics,
+      RepairRounds rounds = new RepairRounds(runtime, nodeId, metadata, dataNodes, gossip::offer, peers, tracer, metrics,
           rc.roundTimeout(), announcer);
       roundsRef.set(rounds);
       TraceQuery traceQuery = new TraceQuery(nodeId, spans, dataNodes, TraceQuery.DEFAULT_PEER_DEADLINE, internalChannels);
       RepairTrigger trigger = rc.scheduled()
-          ? new RepairTrigger(nodeId, BuildSchedule.parse(rc.schedule()), rings, watermarks, rounds, rc.workers(),
-              grace, wallNanos)
+          ? new RepairTrigger(runtime, nodeId, BuildSchedule.parse(rc.schedule()), rings, watermarks, rounds,
+              rc.workers(), grace)
           : null;
-      CoverageMonitor monitor = new CoverageMonitor(nodeId, rings, watermarks, metrics, wallNanos, grace);
+      CoverageMonitor monitor = new CoverageMonitor(runtime, nodeId, rings, watermarks, metrics, grace);
       PurgeCutoff purge = new CoveragePurgeCutoff(rings, watermarks, wallNanos, grace,
           rc.maxClockSkew());
       RepairAdminGrpcService admin = new RepairAdminGrpcService(rounds, traceQuery);
@@ -190,7 +191,7 @@ final class RepairNode implements AutoCloseable {
               dev.arbor.api.repair.v1.RepairAdminServiceGrpc.getRunRepairMethod().getFullMethodName())));
       return new RepairNode(spans, channels, worker, rounds, traceQuery, trigger, internal, List.of(admin),
           watermarks, announcer,
-          monitor, purge, grace, sessionTimers);
+          monitor, purge, grace, sessionTimers, runtime.wallClock());
     } catch (RuntimeException e) {
       spans.close();
       throw e;
@@ -208,7 +209,7 @@ final class RepairNode implements AutoCloseable {
   }
 
   TraceHttpHandler traceHttpHandler() {
-    return new TraceHttpHandler(traceQuery, Clock.systemUTC());
+    return new TraceHttpHandler(traceQuery, wallClock);
   }
 
   TraceQuery traceQuery() {
@@ -252,7 +253,7 @@ final class RepairNode implements AutoCloseable {
     rounds.close();
     announcer.close();
     traceQuery.close();
-    sessionTimers.shutdownNow();
+    sessionTimers.close();
     channels.close();
     spans.close();
   }

@@ -1,5 +1,6 @@
 package dev.arbor.server;
 
+import dev.arbor.runtime.NodeRuntime;
 import dev.arbor.http.GatewayRoutes;
 import dev.arbor.http.HttpApi;
 import dev.arbor.http.HttpApiLimits;
@@ -47,8 +48,11 @@ public final class ServingEndpoints implements AutoCloseable {
   /** What keeps a running node from taking traffic, beyond {@link #problems} (a liaison without data nodes). */
   private volatile java.util.function.Supplier<List<String>> readiness = List::of;
 
-  private ServingEndpoints(Server grpc, HttpEndpoints http, ServerSecurity security, NodeHealth health,
-      HttpApiLimits httpApiLimits) {
+  private final NodeRuntime runtime;
+
+  private ServingEndpoints(NodeRuntime runtime, Server grpc, HttpEndpoints http, ServerSecurity security,
+      NodeHealth health, HttpApiLimits httpApiLimits) {
+    this.runtime = runtime;
     this.httpApiLimits = httpApiLimits;
     this.grpc = grpc;
     this.http = http;
@@ -83,8 +87,15 @@ public final class ServingEndpoints implements AutoCloseable {
    */
   public static ServingEndpoints start(String host, int grpcPort, int httpPort, List<BindableService> services,
       PrometheusMeterRegistry registry, GrpcServerLimits limits, ServerSecurity security) throws IOException {
+    return start(NodeRuntime.system(), host, grpcPort, httpPort, services, registry, limits, security);
+  }
+
+  /** As above, every thread (health, HTTP, HTTP API, console) made by the node's runtime. */
+  static ServingEndpoints start(NodeRuntime runtime, String host, int grpcPort, int httpPort,
+      List<BindableService> services, PrometheusMeterRegistry registry, GrpcServerLimits limits,
+      ServerSecurity security) throws IOException {
     ServingEndpoints[] self = new ServingEndpoints[1];
-    NodeHealth health = new NodeHealth(() -> self[0] != null && self[0].serving,
+    NodeHealth health = new NodeHealth(runtime, () -> self[0] != null && self[0].serving,
         () -> self[0] == null ? List.of() : self[0].problems.get(),
         () -> self[0] == null ? List.of() : self[0].readiness.get());
     List<BindableService> withHealth = new ArrayList<>(services);
@@ -99,7 +110,7 @@ public final class ServingEndpoints implements AutoCloseable {
     }
     HttpEndpoints http;
     try {
-      http = new HttpEndpoints(host, httpPort, security, registry, () -> self[0] != null && self[0].serving,
+      http = new HttpEndpoints(runtime, host, httpPort, security, registry, () -> self[0] != null && self[0].serving,
           () -> self[0] == null ? List.of() : self[0].problems.get());
     } catch (IOException e) {
       health.close();
@@ -108,7 +119,7 @@ public final class ServingEndpoints implements AutoCloseable {
       throw bindFailure("HTTP", host, httpPort, e);
     }
     http.addHandler("/api/healthz", health.healthzHandler(), true);
-    self[0] = new ServingEndpoints(grpc, http, security, health, limits.httpApi());
+    self[0] = new ServingEndpoints(runtime, grpc, http, security, health, limits.httpApi());
     return self[0];
   }
 
@@ -131,9 +142,14 @@ public final class ServingEndpoints implements AutoCloseable {
    * this node's gRPC services and their interceptors (authentication, roles, limits).
    */
   void serveHttpApi() {
-    HttpApi a = new HttpApi(grpc.getServices(), GatewayRoutes.BANYANDB, httpApiLimits);
+    HttpApi a = new HttpApi(runtime, grpc.getServices(), GatewayRoutes.BANYANDB, httpApiLimits);
     api = a;
     http.addHandler("/api/", a, false);
+  }
+
+  /** The node's runtime (its clocks, the threads these endpoints started). */
+  NodeRuntime runtime() {
+    return runtime;
   }
 
   /** The users the ports check credentials against, or null when anyone may call. */

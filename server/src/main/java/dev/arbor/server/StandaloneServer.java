@@ -5,6 +5,7 @@ import dev.arbor.metadata.EmbeddedMetadataStore;
 import dev.arbor.metadata.MetadataStore;
 import dev.arbor.property.HybridClock;
 import dev.arbor.repair.TreeAdminGrpcService;
+import dev.arbor.runtime.NodeRuntime;
 import dev.arbor.transport.SecurityConfig;
 import dev.arbor.transport.ServerSecurity;
 import io.grpc.BindableService;
@@ -23,9 +24,12 @@ public final class StandaloneServer implements AutoCloseable {
   private final MetadataStore metadata;
   private final StorageNode storage;
   private final ServingEndpoints endpoints;
+  private final NodeRuntime runtime;
   private boolean closed;
 
-  private StandaloneServer(MetadataStore metadata, StorageNode storage, ServingEndpoints endpoints) {
+  private StandaloneServer(NodeRuntime runtime, MetadataStore metadata, StorageNode storage,
+      ServingEndpoints endpoints) {
+    this.runtime = runtime;
     this.metadata = metadata;
     this.storage = storage;
     this.endpoints = endpoints;
@@ -42,8 +46,27 @@ public final class StandaloneServer implements AutoCloseable {
    * @throws IllegalArgumentException a TLS or users file cannot be used; nothing was opened
    */
   public static StandaloneServer start(ServerConfig config, SecurityConfig securityConfig) throws IOException {
+    return start(NodeRuntime.system(), config, securityConfig);
+  }
+
+  /**
+   * As above, on {@code runtime} (the node's clocks and threads), which the server owns from here:
+   * {@link #close()} or a failed start closes it last.
+   */
+  public static StandaloneServer start(NodeRuntime runtime, ServerConfig config, SecurityConfig securityConfig)
+      throws IOException {
+    try {
+      return startOn(runtime, config, securityConfig);
+    } catch (IOException | RuntimeException e) {
+      runtime.close();
+      throw e;
+    }
+  }
+
+  private static StandaloneServer startOn(NodeRuntime runtime, ServerConfig config, SecurityConfig securityConfig)
+      throws IOException {
     ServerSecurity security = securityConfig.open(ApiRoles::required);
-    HybridClock clock = HybridClock.system();
+    HybridClock clock = new HybridClock(runtime.wallClock()::nanos);
     MetadataStore metadata;
     try {
       metadata = EmbeddedMetadataStore.open(config.dataDir().resolve("meta"), clock);
@@ -54,7 +77,7 @@ public final class StandaloneServer implements AutoCloseable {
     PrometheusMeterRegistry registry = ServingEndpoints.newRegistry();
     StorageNode storage;
     try {
-      storage = StorageNode.open(config, metadata, clock, registry);
+      storage = StorageNode.open(runtime, config, metadata, clock, registry);
     } catch (IOException | RuntimeException e) {
       security.close();
       metadata.close();
@@ -65,15 +88,15 @@ public final class StandaloneServer implements AutoCloseable {
           new ArrayList<>(PublicApi.services(metadata, storage.store(), clock, config.limits(), REVISION));
       services.add(new TreeAdminGrpcService(metadata, storage.trees()));
       ServingEndpoints endpoints =
-          ServingEndpoints.start(config.grpcHost(), config.grpcPort(), config.httpPort(), services, registry,
+          ServingEndpoints.start(runtime, config.grpcHost(), config.grpcPort(), config.httpPort(), services, registry,
               config.serverLimits(), security);
       endpoints.serveHttpApi();
       endpoints.serveConsole(ConsoleWiring.standalone(metadata, storage, endpoints, config.grpcHost(),
-          System.currentTimeMillis()));
+          runtime.wallClock().millis()));
       storage.start(storage.graceOnly());
       endpoints.healthProblems(storage.store()::storageProblems);
       endpoints.markServing();
-      return new StandaloneServer(metadata, storage, endpoints);
+      return new StandaloneServer(runtime, metadata, storage, endpoints);
     } catch (IOException | RuntimeException e) {
       storage.close();
       metadata.close();
@@ -107,5 +130,6 @@ public final class StandaloneServer implements AutoCloseable {
     endpoints.close();
     storage.close();
     metadata.close();
+    runtime.close();
   }
 }

@@ -6,6 +6,9 @@ import dev.arbor.observability.StoreMetrics;
 import dev.arbor.observability.TreeMetrics;
 import dev.arbor.property.HybridClock;
 import dev.arbor.repair.tree.BuildSchedule;
+import dev.arbor.runtime.NodeRuntime;
+import dev.arbor.runtime.Scheduler;
+import dev.arbor.runtime.WallClock;
 import dev.arbor.repair.tree.RepairTrees;
 import dev.arbor.repair.tree.TreeBuildScheduler;
 import dev.arbor.storage.PropertyStore;
@@ -16,8 +19,7 @@ import dev.arbor.storage.StoreEvents;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.util.List;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,46 +41,50 @@ final class StorageNode implements AutoCloseable {
   private final RepairTrees trees;
   private final TreeBuildScheduler treeScheduler;
   private final DiskUsageGuard disk;
-  private final ScheduledExecutorService background;
+  private final Scheduler background;
+  private final WallClock wallClock;
 
-  private StorageNode(ServerConfig config, HybridClock clock, PropertyStore store, RepairTrees trees,
-      TreeBuildScheduler treeScheduler, DiskUsageGuard disk) {
+  private StorageNode(NodeRuntime runtime, ServerConfig config, HybridClock clock, PropertyStore store,
+      RepairTrees trees, TreeBuildScheduler treeScheduler, DiskUsageGuard disk) {
+    this.wallClock = runtime.wallClock();
     this.disk = disk;
     this.config = config;
     this.clock = clock;
     this.store = store;
     this.trees = trees;
     this.treeScheduler = treeScheduler;
-    this.background = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "arbor-background");
-      t.setDaemon(true);
-      return t;
-    });
+    this.background = runtime.newScheduler("arbor-background");
   }
 
   /** Opens and recovers the store and loads the trees; nothing runs until {@link #start}. */
-  static StorageNode open(ServerConfig config, MetadataStore metadata, HybridClock clock, MeterRegistry registry)
-      throws IOException {
+  static StorageNode open(NodeRuntime runtime, ServerConfig config, MetadataStore metadata, HybridClock clock,
+      MeterRegistry registry) throws IOException {
     BuildSchedule treeSchedule = BuildSchedule.parse(config.trees().buildSchedule());
     StoreEvents events = new StoreEvents();
-    DiskUsageGuard disk = new DiskUsageGuard(config.dataDir(), config.maxDiskUsagePercent(), System::nanoTime);
-    PropertyStore store = PropertyStore.open(config.dataDir(), new MetadataGroupIncarnations(metadata), events, disk);
+    DiskUsageGuard disk = new DiskUsageGuard(config.dataDir(), config.maxDiskUsagePercent(), runtime.ticker()::read);
+    PropertyStore store = PropertyStore.open(config.dataDir(), new MetadataGroupIncarnations(metadata), events, disk,
+        runtime);
     try {
-      RepairTrees trees = new RepairTrees(config.dataDir().resolve("repair"), store, config.trees().slotCount(),
+      RepairTrees trees = new RepairTrees(runtime, config.dataDir().resolve("repair"), store, config.trees().slotCount(),
           config.trees().scrubLeavesPerSecond(), config.trees().maxOverlayLeaves());
       trees.loadExisting(g -> metadata.group(g).isPresent() && !store.quarantinedAtOpen().contains(g));
       trees.followWrites(events);
-      TreeBuildScheduler scheduler = new TreeBuildScheduler(
+      TreeBuildScheduler scheduler = new TreeBuildScheduler(runtime,
           trees, treeSchedule, config.trees().quickBuildDelay(), config.trees().buildThreads());
       events.subscribe(scheduler);
       StoreMetrics.bind(store, registry);
       StoreMetrics.bind(disk, registry);
       TreeMetrics.bind(trees, registry);
-      return new StorageNode(config, clock, store, trees, scheduler, disk);
+      return new StorageNode(runtime, config, clock, store, trees, scheduler, disk);
     } catch (IOException | RuntimeException e) {
       store.close();
       throw e;
     }
+  }
+
+  /** The node runtime's wall clock. */
+  dev.arbor.runtime.WallClock wallClock() {
+    return wallClock;
   }
 
   PropertyStore store() {
@@ -113,8 +119,8 @@ final class StorageNode implements AutoCloseable {
    * @param purge which tombstones of each shard may go
    */
   void start(PurgeCutoff purge) {
-    long cp = Math.max(1, config.checkpointInterval().toMillis());
-    background.scheduleWithFixedDelay(() -> guarded("checkpoint", store::checkpoint), cp, cp, TimeUnit.MILLISECONDS);
+    Duration cp = Duration.ofMillis(Math.max(1, config.checkpointInterval().toMillis()));
+    background.scheduleWithFixedDelay(() -> guarded("checkpoint", store::checkpoint), cp, cp);
     // Searches refresh when they need to; this only bounds the memory of writes not yet visible
     // to searches, and the WAL a crash would replay. Refreshing on a byte budget rather than every
     // second lets bulk ingest (repair) fill Lucene's RAM buffer instead of flushing small segments.
@@ -133,20 +139,21 @@ final class StorageNode implements AutoCloseable {
       if (store.walBytesSinceCheckpoint() > config.checkpointWalBytes()) {
         store.checkpoint();
       }
-    }), 1, 1, TimeUnit.SECONDS);
-    long purgeEvery = Math.max(1000, Math.min(config.tombstoneGrace().toMillis(), TimeUnit.HOURS.toMillis(1)));
+    }), Duration.ofSeconds(1), Duration.ofSeconds(1));
+    Duration purgeEvery = Duration.ofMillis(
+        Math.max(1000, Math.min(config.tombstoneGrace().toMillis(), TimeUnit.HOURS.toMillis(1))));
     background.scheduleWithFixedDelay(
         () -> guarded("tombstone purge",
             () -> store.purgeTombstones(purge)),
-        purgeEvery, purgeEvery, TimeUnit.MILLISECONDS);
+        purgeEvery, purgeEvery);
     // Hourly is plenty for a retention counted in days; also once at start.
     background.scheduleWithFixedDelay(() -> guarded("quarantine purge", this::purgeQuarantine),
-        0, 1, TimeUnit.HOURS);
+        Duration.ZERO, Duration.ofHours(1));
     treeScheduler.start();
   }
 
   private void purgeQuarantine() throws IOException {
-    for (var e : store.quarantine().purgeOlderThan(java.time.Instant.now().minus(config.quarantineRetention()))) {
+    for (var e : store.quarantine().purgeOlderThan(wallClock.instant().minus(config.quarantineRetention()))) {
       LOG.warn("purged quarantined data of group {} (incarnation {}, set aside {}: {}) after --quarantine-retention {}",
           e.group(), e.incarnationText(), e.at(), e.reason(), config.quarantineRetention());
     }
@@ -167,9 +174,9 @@ final class StorageNode implements AutoCloseable {
   /** Stops background work (no interrupts inside Lucene I/O), builds, then checkpoints and closes. */
   @Override
   public void close() {
-    background.shutdown();
+    background.close();
     try {
-      background.awaitTermination(30, TimeUnit.SECONDS);
+      background.awaitTermination(Duration.ofSeconds(30));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

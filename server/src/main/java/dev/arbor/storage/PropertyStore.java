@@ -1,5 +1,6 @@
 package dev.arbor.storage;
 
+import dev.arbor.runtime.NodeRuntime;
 import dev.arbor.property.Defect;
 import dev.arbor.property.DefectSwitches;
 import dev.arbor.property.EntityKey;
@@ -76,8 +77,11 @@ public final class PropertyStore implements Closeable {
   /** Last-write-wins as this store applies it: {@link LastWriteWins#ORDER} unless a test switched a defect on. */
   private final java.util.Comparator<PropertyRecord> lww;
 
+  private final NodeRuntime runtime;
+
   private PropertyStore(Path dir, DataDirLock dirLock, WriteAheadLog wal, StoreListener listener,
-      GroupIncarnations catalog, WriteGuard guard, DefectSwitches defects) {
+      GroupIncarnations catalog, WriteGuard guard, DefectSwitches defects, NodeRuntime runtime) {
+    this.runtime = runtime;
     this.defects = defects;
     this.lww = LastWriteWins.order(defects);
     this.guard = guard;
@@ -124,6 +128,12 @@ public final class PropertyStore implements Closeable {
     return open(dir, groups, listener, guard, DefectSwitches.NONE);
   }
 
+  /** As above, on the node's runtime (its clocks, the log's sync thread). */
+  public static PropertyStore open(Path dir, GroupIncarnations groups, StoreListener listener, WriteGuard guard,
+      NodeRuntime runtime) throws IOException {
+    return open(dir, groups, listener, guard, DefectSwitches.NONE, runtime);
+  }
+
   /**
    * As above, with the test-only {@code defects} switched back on (see {@link DefectSwitches}):
    * {@link Defect#WAL_REPLAY_UNCONDITIONAL_PUT}, {@link Defect#NO_CONTENT_TIE_BREAK},
@@ -131,15 +141,21 @@ public final class PropertyStore implements Closeable {
    */
   public static PropertyStore open(Path dir, GroupIncarnations groups, StoreListener listener, WriteGuard guard,
       DefectSwitches defects) throws IOException {
+    return open(dir, groups, listener, guard, defects, NodeRuntime.system());
+  }
+
+  /** As above, on the node's runtime. */
+  public static PropertyStore open(Path dir, GroupIncarnations groups, StoreListener listener, WriteGuard guard,
+      DefectSwitches defects, NodeRuntime runtime) throws IOException {
     DataDirLock lock = DataDirLock.acquire(dir);
     WriteAheadLog.Recovered rec;
     try {
-      rec = WriteAheadLog.open(dir.resolve("wal"), defects);
+      rec = WriteAheadLog.open(dir.resolve("wal"), defects, runtime);
     } catch (IOException | RuntimeException e) {
       lock.close();
       throw e;
     }
-    PropertyStore store = new PropertyStore(dir, lock, rec.log(), listener, groups, guard, defects);
+    PropertyStore store = new PropertyStore(dir, lock, rec.log(), listener, groups, guard, defects, runtime);
     try {
       // Every acknowledged record's group directory existed before the record reached the WAL:
       // records of any other group belong to dropped data (a deleted group, another incarnation).
@@ -641,7 +657,7 @@ public final class PropertyStore implements Closeable {
           s.close();
         }
         synchronized (incarnationLock) {
-          entry = quarantine.admit(group, Optional.ofNullable(held), reason, java.time.Instant.now());
+          entry = quarantine.admit(group, Optional.ofNullable(held), reason, runtime.wallClock().instant());
           incarnations.remove(group);
         }
         commitAndForget(old);
@@ -666,7 +682,7 @@ public final class PropertyStore implements Closeable {
             adoptIncarnation(group);
             boolean fresh = !Files.exists(p);
             Files.createDirectories(p);
-            ShardIndex created = new ShardIndex(group, shard, p);
+            ShardIndex created = new ShardIndex(group, shard, p, runtime.ticker());
             if (fresh) {
               // Inside the map's computation: no writer can reach the new index before the listener returns.
               listener.onShardCreated(group, shard);

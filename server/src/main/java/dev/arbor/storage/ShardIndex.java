@@ -1,5 +1,6 @@
 package dev.arbor.storage;
 
+import dev.arbor.runtime.Ticker;
 import dev.arbor.errors.UnavailableException;
 import dev.arbor.property.PropertyRecord;
 import java.io.Closeable;
@@ -64,7 +65,8 @@ public final class ShardIndex implements Closeable {
   private volatile long refreshedUpTo;
   /** Source bytes held by {@link #unrefreshed}: what a refresh would free. */
   private final AtomicLong pendingBytes = new AtomicLong();
-  private volatile long lastRefreshNanos = System.nanoTime();
+  private final Ticker ticker;
+  private volatile long lastRefreshNanos;
   private final java.util.concurrent.atomic.AtomicBoolean failureLogged = new java.util.concurrent.atomic.AtomicBoolean();
   /** Keys written while a bulk transfer into this shard runs (null when none runs). */
   private final java.util.concurrent.atomic.AtomicReference<java.util.Set<String>> intakeKeys =
@@ -73,6 +75,13 @@ public final class ShardIndex implements Closeable {
   private record Pending(PropertyRecord record, long seq) {}
 
   ShardIndex(String group, int shard, Path dir) throws IOException {
+    this(group, shard, dir, Ticker.system());
+  }
+
+  /** @param ticker the node runtime's: how long writes have waited to become searchable */
+  ShardIndex(String group, int shard, Path dir, Ticker ticker) throws IOException {
+    this.ticker = ticker;
+    this.lastRefreshNanos = ticker.read();
     this.group = group;
     this.shard = shard;
     this.dir = dir;
@@ -412,7 +421,7 @@ public final class ShardIndex implements Closeable {
       throw e;
     }
     refreshedUpTo = upTo;
-    lastRefreshNanos = System.nanoTime();
+    lastRefreshNanos = ticker.read();
     forgetPending(p -> p.seq() <= upTo);
   }
 
@@ -423,7 +432,7 @@ public final class ShardIndex implements Closeable {
 
   /** Nanoseconds since the last refresh, when writes are pending; 0 when none is. */
   public long pendingAgeNanos() {
-    return unrefreshed.isEmpty() ? 0 : System.nanoTime() - lastRefreshNanos;
+    return unrefreshed.isEmpty() ? 0 : ticker.read() - lastRefreshNanos;
   }
 
   private void forgetPending(java.util.function.Predicate<Pending> which) {

@@ -1,5 +1,6 @@
 package dev.arbor.storage;
 
+import dev.arbor.runtime.NodeRuntime;
 import dev.arbor.property.Defect;
 import dev.arbor.property.DefectSwitches;
 import java.io.Closeable;
@@ -58,14 +59,14 @@ public final class WriteAheadLog implements Closeable {
   private boolean closed;
   private long syncCount;
 
-  private WriteAheadLog(Path dir, long nextSegmentSeq, SegmentSync sync, DefectSwitches defects) throws IOException {
+  private WriteAheadLog(Path dir, long nextSegmentSeq, SegmentSync sync, DefectSwitches defects,
+      NodeRuntime runtime) throws IOException {
     this.rollDoesNotLatch = defects.has(Defect.WAL_ROLL_DOES_NOT_LATCH);
     this.dir = dir;
     this.nextSegmentSeq = nextSegmentSeq;
     this.sync = sync;
     openNewSegment();
-    syncer = new Thread(this::syncLoop, "arbor-wal-sync");
-    syncer.setDaemon(true);
+    syncer = runtime.newThread("arbor-wal-sync", this::syncLoop);
     syncer.start();
   }
 
@@ -78,9 +79,19 @@ public final class WriteAheadLog implements Closeable {
     return open(dir, SegmentSync.FORCE);
   }
 
+  /** As {@link #open(Path)}, its sync thread made by the node's runtime. */
+  public static Recovered open(Path dir, NodeRuntime runtime) throws IOException {
+    return open(dir, SegmentSync.FORCE, DefectSwitches.NONE, runtime);
+  }
+
   /** As {@link #open(Path)}, with test-only defects switched back on (see {@link DefectSwitches}). */
   public static Recovered open(Path dir, DefectSwitches defects) throws IOException {
     return open(dir, SegmentSync.FORCE, defects);
+  }
+
+  /** As above, its sync thread made by the node's runtime. */
+  public static Recovered open(Path dir, DefectSwitches defects, NodeRuntime runtime) throws IOException {
+    return open(dir, SegmentSync.FORCE, defects, runtime);
   }
 
   /** As {@link #open(Path)}, syncing segments through {@code sync} (tests inject fsync failures). */
@@ -89,10 +100,15 @@ public final class WriteAheadLog implements Closeable {
   }
 
   static Recovered open(Path dir, SegmentSync sync, DefectSwitches defects) throws IOException {
+    return open(dir, sync, defects, NodeRuntime.system());
+  }
+
+  static Recovered open(Path dir, SegmentSync sync, DefectSwitches defects, NodeRuntime runtime)
+      throws IOException {
     Files.createDirectories(dir);
     List<WalSegmentScan> segments = WalRecovery.recover(dir);
     long next = segments.isEmpty() ? 1 : WalSegments.seqOf(segments.get(segments.size() - 1).path()) + 1;
-    return new Recovered(new WriteAheadLog(dir, next, sync, defects), segments);
+    return new Recovered(new WriteAheadLog(dir, next, sync, defects, runtime), segments);
   }
 
   /**

@@ -36,7 +36,8 @@ class StandalonePurgeTest {
       EntityKey live = new EntityKey("g", "t", "live");
       byte[] source = Property.newBuilder().setMetadata(Metadata.newBuilder().setGroup("g").setName("t")
           .setModRevision(10).setCreateRevision(1)).setId("x").build().toByteArray();
-      try (StorageNode s = StorageNode.open(cfg, metadata, clock, new SimpleMeterRegistry())) {
+      try (dev.arbor.runtime.NodeRuntime runtime = dev.arbor.runtime.NodeRuntime.system();
+          StorageNode s = StorageNode.open(runtime, cfg, metadata, clock, new SimpleMeterRegistry())) {
         s.store().applyIfNewer(List.of(
             new ShardWrite("g", 0, PropertyRecord.live(deleted, 10, 1, source).tombstone(clock.next())),
             new ShardWrite("g", 0, PropertyRecord.live(live, 10, 1, source))));

@@ -7,6 +7,9 @@ import dev.arbor.storage.StorageException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.arbor.runtime.NodeRuntime;
+import dev.arbor.runtime.Ticker;
+import dev.arbor.runtime.WallClock;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -68,7 +71,8 @@ public final class SpanStore implements SpanRecorder, SpanSource, AutoCloseable 
 
   private final Path dir;
   private final SpanStoreSettings settings;
-  private final Clock clock;
+  private final WallClock clock;
+  private final Ticker ticker;
   private final BlockingQueue<RepairSpan> buffer;
   private final FSDirectory directory;
   private final IndexWriter writer;
@@ -81,8 +85,8 @@ public final class SpanStore implements SpanRecorder, SpanSource, AutoCloseable 
   private final AtomicLong dropped = new AtomicLong();
   private final AtomicLong stored = new AtomicLong();
   private final AtomicLong purged = new AtomicLong();
-  private final Throttle dropWarning = new Throttle(WARN_EVERY);
-  private final Throttle failureWarning = new Throttle(WARN_EVERY);
+  private final Throttle dropWarning;
+  private final Throttle failureWarning;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   /** Guarded by {@link #indexLock}. */
@@ -100,9 +104,24 @@ public final class SpanStore implements SpanRecorder, SpanSource, AutoCloseable 
    * @throws StorageException when the index cannot be opened; the message names the directory
    */
   public SpanStore(Path dir, SpanStoreSettings settings, Clock clock) {
+    this(NodeRuntime.system(), dir, settings, () -> {
+      Instant i = clock.instant();
+      return i.getEpochSecond() * 1_000_000_000L + i.getNano();
+    });
+  }
+
+  /** As above, on the node's runtime: its wall clock dates spans' retention, its thread flushes. */
+  public SpanStore(NodeRuntime runtime, Path dir, SpanStoreSettings settings) {
+    this(runtime, dir, settings, runtime.wallClock());
+  }
+
+  private SpanStore(NodeRuntime runtime, Path dir, SpanStoreSettings settings, WallClock clock) {
     this.dir = dir;
     this.settings = settings;
     this.clock = clock;
+    this.ticker = runtime.ticker();
+    this.dropWarning = new Throttle(WARN_EVERY, ticker);
+    this.failureWarning = new Throttle(WARN_EVERY, ticker);
     this.buffer = new ArrayBlockingQueue<>(settings.bufferCapacity());
     FSDirectory fs = null;
     IndexWriter w = null;
@@ -134,8 +153,7 @@ public final class SpanStore implements SpanRecorder, SpanSource, AutoCloseable 
       closeQuietly(searchers, writer, directory);
       throw e;
     }
-    this.flusher = new Thread(this::flushLoop, "arbor-trace-flush");
-    flusher.setDaemon(true);
+    this.flusher = runtime.newThread("arbor-trace-flush", this::flushLoop);
     flusher.start();
   }
 
@@ -324,7 +342,7 @@ public final class SpanStore implements SpanRecorder, SpanSource, AutoCloseable 
   private void flushLoop() {
     long intervalNanos = settings.flushInterval().toNanos();
     long purgeEveryNanos = settings.purgeInterval().toNanos();
-    long nextPurge = System.nanoTime() + purgeEveryNanos;
+    long nextPurge = ticker.read() + purgeEveryNanos;
     while (!closed.get()) {
       // Woken early by record() once a batch is buffered, and by close().
       LockSupport.parkNanos(this, intervalNanos);
@@ -333,8 +351,8 @@ public final class SpanStore implements SpanRecorder, SpanSource, AutoCloseable 
       }
       try {
         flush();
-        if (System.nanoTime() - nextPurge >= 0) {
-          nextPurge = System.nanoTime() + purgeEveryNanos;
+        if (ticker.read() - nextPurge >= 0) {
+          nextPurge = ticker.read() + purgeEveryNanos;
           purgeExpired();
         }
       } catch (RuntimeException e) {
@@ -356,8 +374,7 @@ public final class SpanStore implements SpanRecorder, SpanSource, AutoCloseable 
   }
 
   private long retentionStartNanos() {
-    Instant now = clock.instant();
-    long nowNanos = now.getEpochSecond() * 1_000_000_000L + now.getNano();
+    long nowNanos = clock.nanos();
     return nowNanos - settings.retention().toNanos();
   }
 

@@ -1,5 +1,6 @@
 package dev.arbor.observability.trace;
 
+import dev.arbor.runtime.Ticker;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -10,16 +11,18 @@ import java.util.concurrent.atomic.AtomicLong;
 final class Throttle {
   private final long intervalNanos;
   private final AtomicLong last;
+  private final Ticker ticker;
 
-  Throttle(Duration interval) {
+  Throttle(Duration interval, Ticker ticker) {
     this.intervalNanos = interval.toNanos();
+    this.ticker = ticker;
     // The first call passes.
-    this.last = new AtomicLong(System.nanoTime() - intervalNanos);
+    this.last = new AtomicLong(ticker.read() - intervalNanos);
   }
 
   /** True for at most one caller per interval. */
   boolean tryAcquire() {
-    long now = System.nanoTime();
+    long now = ticker.read();
     long prev = last.get();
     return now - prev >= intervalNanos && last.compareAndSet(prev, now);
   }

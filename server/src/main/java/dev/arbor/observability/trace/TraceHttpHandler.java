@@ -3,6 +3,7 @@ package dev.arbor.observability.trace;
 import dev.arbor.api.repair.v1.TracesRequest;
 import dev.arbor.config.Durations;
 import dev.arbor.errors.InvalidArgumentException;
+import dev.arbor.runtime.WallClock;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
@@ -23,10 +24,18 @@ public final class TraceHttpHandler implements Function<Map<String, String>, Str
   private static final Set<String> PARAMETERS = Set.of("group", "since", "trace", "limit", "cluster");
 
   private final TraceQuery query;
-  private final Clock clock;
+  private final WallClock clock;
   private final SpanJson json = new SpanJson();
 
   public TraceHttpHandler(TraceQuery query, Clock clock) {
+    this(query, () -> {
+      java.time.Instant i = clock.instant();
+      return i.getEpochSecond() * 1_000_000_000L + i.getNano();
+    });
+  }
+
+  /** @param clock the node runtime's wall clock ("since" is counted back from it) */
+  public TraceHttpHandler(TraceQuery query, WallClock clock) {
     this.query = query;
     this.clock = clock;
   }

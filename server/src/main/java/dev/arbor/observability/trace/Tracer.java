@@ -1,6 +1,6 @@
 package dev.arbor.observability.trace;
 
-import java.time.Instant;
+import dev.arbor.runtime.WallClock;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -13,25 +13,40 @@ public final class Tracer {
   private final String nodeId;
   private final SpanRecorder recorder;
   private final AtomicLong seq = new AtomicLong();
+  private final WallClock clock;
 
+  /** On the system wall clock (tests); a node passes its runtime's. */
   public Tracer(String nodeId, SpanRecorder recorder) {
+    this(nodeId, recorder, WallClock.system());
+  }
+
+  /** @param clock stamps span starts and ends (the node runtime's wall clock) */
+  public Tracer(String nodeId, SpanRecorder recorder, WallClock clock) {
     this.nodeId = nodeId;
     this.recorder = recorder;
+    this.clock = clock;
   }
 
   public String nodeId() {
     return nodeId;
   }
 
-  /** Epoch nanoseconds (microsecond resolution on Linux). */
+  /**
+   * The system wall clock in epoch nanoseconds, for tests and tools outside a node; node code reads
+   * {@link #now()} (its runtime's clock).
+   */
   public static long nowNanos() {
-    Instant i = Instant.now();
-    return i.getEpochSecond() * 1_000_000_000L + i.getNano();
+    return WallClock.system().nanos();
+  }
+
+  /** This tracer's wall clock, epoch nanoseconds. */
+  public long now() {
+    return clock.nanos();
   }
 
   /** Starts a span in {@code traceId} under {@code parentSpanId} (empty for a root span). */
   public Span start(String traceId, String parentSpanId, String message, String group, int shard, int sequence) {
-    long now = nowNanos();
+    long now = clock.nanos();
     return new Span(traceId, nodeId + "_" + now + "_" + seq.incrementAndGet(), parentSpanId, message, group,
         shard, sequence, now);
   }
@@ -87,7 +102,7 @@ public final class Tracer {
         return;
       }
       ended = true;
-      recorder.record(new RepairSpan(traceId, spanId, parentSpanId, nodeId, message, start, nowNanos(), error,
+      recorder.record(new RepairSpan(traceId, spanId, parentSpanId, nodeId, message, start, clock.nanos(), error,
           reason, sequence, group, shard, tags));
     }
   }

@@ -1,5 +1,6 @@
 package dev.arbor.repair.coverage;
 
+import dev.arbor.runtime.NodeRuntime;
 import dev.arbor.api.repair.v1.CoverageAck;
 import dev.arbor.api.repair.v1.CoverageNotice;
 import dev.arbor.cluster.PeerChannels;
@@ -8,7 +9,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -33,19 +33,15 @@ public final class CoverageAnnouncer implements CoverageListener, AutoCloseable 
    * @param addressOf the address of a registered node, empty when it is not registered
    * @param local records a notice on this node
    */
-  public CoverageAnnouncer(String self, Function<String, Optional<String>> addressOf, PeerChannels channels,
-      Function<CoverageNotice, CoverageAck> local, Duration callTimeout) {
-    this(self, addressOf, new GrpcCoveragePeers(channels, callTimeout), local);
+  public CoverageAnnouncer(NodeRuntime runtime, String self, Function<String, Optional<String>> addressOf,
+      PeerChannels channels, Function<CoverageNotice, CoverageAck> local, Duration callTimeout) {
+    this(runtime, self, addressOf, new GrpcCoveragePeers(channels, callTimeout), local);
   }
 
   /** As above, reaching the other nodes through {@code peers}. */
-  public CoverageAnnouncer(String self, Function<String, Optional<String>> addressOf, CoveragePeers peers,
-      Function<CoverageNotice, CoverageAck> local) {
-    this(self, addressOf, peers, local, Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "arbor-coverage-announcer");
-      t.setDaemon(true);
-      return t;
-    }));
+  public CoverageAnnouncer(NodeRuntime runtime, String self, Function<String, Optional<String>> addressOf,
+      CoveragePeers peers, Function<CoverageNotice, CoverageAck> local) {
+    this(self, addressOf, peers, local, runtime.newExecutor("arbor-coverage-announcer", 1, Integer.MAX_VALUE));
   }
 
   /**

@@ -1,13 +1,13 @@
 package dev.arbor.repair.coverage;
 
 import dev.arbor.api.banyandb.common.v1.Group;
+import dev.arbor.runtime.NodeRuntime;
+import dev.arbor.runtime.Scheduler;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -30,14 +30,13 @@ public final class CoverageMonitor implements AutoCloseable {
   private final long overdueNanos;
   private final long watchingSince;
   private final Set<String> overdue = new HashSet<>();
-  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "arbor-coverage-monitor");
-    t.setDaemon(true);
-    return t;
-  });
+  private final Scheduler timer;
 
-  public CoverageMonitor(String self, ReplicaRings rings, WatermarkStore watermarks, CoverageObserver observer,
-      LongSupplier nowNanos, Duration grace) {
+  /** @param runtime the node's wall clock (the watermarks' clock) and its timer */
+  public CoverageMonitor(NodeRuntime runtime, String self, ReplicaRings rings, WatermarkStore watermarks,
+      CoverageObserver observer, Duration grace) {
+    this.timer = runtime.newScheduler("arbor-coverage-monitor");
+    LongSupplier nowNanos = runtime.wallClock()::nanos;
     this.self = self;
     this.rings = rings;
     this.watermarks = watermarks;
@@ -50,7 +49,7 @@ public final class CoverageMonitor implements AutoCloseable {
   /** Checks now and then periodically, often enough to see a shard turn overdue well before the grace. */
   public void start(Duration grace) {
     long every = Math.max(100, Math.min(TimeUnit.MINUTES.toMillis(1), grace.toMillis() / 16));
-    timer.scheduleWithFixedDelay(this::checkGuarded, 0, every, TimeUnit.MILLISECONDS);
+    timer.scheduleWithFixedDelay(this::checkGuarded, Duration.ZERO, Duration.ofMillis(every));
   }
 
   private void checkGuarded() {
@@ -90,6 +89,6 @@ public final class CoverageMonitor implements AutoCloseable {
 
   @Override
   public void close() {
-    timer.shutdownNow();
+    timer.close();
   }
 }

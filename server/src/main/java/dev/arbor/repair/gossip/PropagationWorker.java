@@ -9,6 +9,9 @@ import dev.arbor.api.repair.v1.RoundReport;
 import dev.arbor.api.repair.v1.TraceContext;
 import dev.arbor.observability.trace.Tracer;
 import dev.arbor.repair.sync.SessionFigures;
+import dev.arbor.runtime.NodeRuntime;
+import dev.arbor.runtime.Ticker;
+import dev.arbor.runtime.WallClock;
 import dev.arbor.repair.sync.SyncFailedException;
 import dev.arbor.transport.PeerFutures;
 import io.grpc.Context;
@@ -42,6 +45,8 @@ public final class PropagationWorker implements AutoCloseable {
   private final GossipObserver observer;
   private final Consumer<RoundReport> localReports;
   private final Duration sessionTimeout;
+  private final Ticker ticker;
+  private final WallClock wallClock;
   private final List<Thread> threads = new ArrayList<>();
   private volatile boolean closed;
   private final java.util.Set<Context.CancellableContext> running = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -60,6 +65,16 @@ public final class PropagationWorker implements AutoCloseable {
    */
   public PropagationWorker(String self, PropagationQueue queue, HopRunner hops, GossipPeers peers, Tracer tracer,
       GossipObserver observer, Consumer<RoundReport> localReports, Duration sessionTimeout, int workers) {
+    this(NodeRuntime.system(), self, queue, hops, peers, tracer, observer, localReports, sessionTimeout, workers);
+  }
+
+  /**
+   * @param runtime the node's clocks (round deadlines, hop timings) and its worker threads
+   * @param workers rounds of different shards handled at once (never two of one shard)
+   */
+  public PropagationWorker(NodeRuntime runtime, String self, PropagationQueue queue, HopRunner hops,
+      GossipPeers peers, Tracer tracer, GossipObserver observer, Consumer<RoundReport> localReports,
+      Duration sessionTimeout, int workers) {
     if (workers < 1) {
       throw new IllegalArgumentException("workers must be >= 1");
     }
@@ -71,10 +86,10 @@ public final class PropagationWorker implements AutoCloseable {
     this.observer = observer;
     this.localReports = localReports;
     this.sessionTimeout = sessionTimeout;
+    this.ticker = runtime.ticker();
+    this.wallClock = runtime.wallClock();
     for (int i = 0; i < workers; i++) {
-      Thread t = new Thread(this::loop, "arbor-gossip-worker-" + i);
-      t.setDaemon(true);
-      threads.add(t);
+      threads.add(runtime.newThread("arbor-gossip-worker-" + i, this::loop));
     }
   }
 
@@ -131,7 +146,7 @@ public final class PropagationWorker implements AutoCloseable {
   }
 
   void handle(PropagationRequest req) {
-    long t0 = System.nanoTime();
+    long t0 = ticker.read();
     PropagationContext ctx = req.getContext();
     String group = req.getGroup();
     int shard = req.getShard();
@@ -147,7 +162,7 @@ public final class PropagationWorker implements AutoCloseable {
       end(req, span, null, RoundOutcomes.FAILED, "node " + self + " is not in the round's ring " + nodes, current, t0);
       return;
     }
-    if (System.currentTimeMillis() >= ctx.getDeadlineUnixMs()) {
+    if (wallClock.millis() >= ctx.getDeadlineUnixMs()) {
       end(req, span, null, RoundOutcomes.ABORTED, "round deadline passed before hop " + (current + 1), current, t0);
       return;
     }
@@ -182,7 +197,7 @@ public final class PropagationWorker implements AutoCloseable {
               "node " + self + " is shutting down", current, t0);
           return;
         }
-        if (System.currentTimeMillis() >= ctx.getDeadlineUnixMs()) {
+        if (wallClock.millis() >= ctx.getDeadlineUnixMs()) {
           // Every further candidate would fail at once; the round ran out of time (ABORTED).
           end(req, span, failedHop(cand, e.getMessage(), skipped), RoundOutcomes.ABORTED,
               "round deadline passed during hop " + (current + 1) + " with " + cand + ": " + e.getMessage(),
@@ -219,23 +234,23 @@ public final class PropagationWorker implements AutoCloseable {
         .setContext(ctx.toBuilder().setCurrentPropagationCount(done))
         .setTrace(TraceContext.newBuilder().setTraceId(traceId).setParentSpanId(span.spanId()))
         .build();
-    long f0 = System.nanoTime();
+    long f0 = ticker.read();
     Tracer.Span fwd = tracer.start(traceId, span.spanId(), "propagation to next node", group, shard, done)
         .tag("operate_type", "send_to_next_node").tag("target_node", peer);
     try {
       // A worker thread hands one round on at a time: it waits for the next node here.
       PropagationResponse resp = PeerFutures.await(peers.propagate(peerAddress, next));
-      observer.forwarded(group, true, System.nanoTime() - f0);
+      observer.forwarded(group, true, ticker.read() - f0);
       if (!resp.getAccepted()) {
         fwd.fail(resp.getReason());
         end(req, span, null, RoundOutcomes.SKIPPED, peer + " did not take the round: " + resp.getReason(), done, t0);
         return;
       }
       fwd.end();
-      observer.handled(group, shard, true, System.nanoTime() - t0);
+      observer.handled(group, shard, true, ticker.read() - t0);
       span.tag("next_node", peer).end();
     } catch (RuntimeException e) {
-      observer.forwarded(group, false, System.nanoTime() - f0);
+      observer.forwarded(group, false, ticker.read() - f0);
       fwd.fail(String.valueOf(e.getMessage()));
       end(req, span, null, RoundOutcomes.FAILED, "forwarding the round to " + peer + " failed: " + e.getMessage(),
           done, t0);
@@ -244,7 +259,7 @@ public final class PropagationWorker implements AutoCloseable {
 
   private SessionFigures runSession(String peer, String address, PropagationRequest req, TraceContext trace,
       long roundDeadlineMs) {
-    long leftMs = Math.max(1, roundDeadlineMs - System.currentTimeMillis());
+    long leftMs = Math.max(1, roundDeadlineMs - wallClock.millis());
     Deadline d = Deadline.after(Math.min(leftMs, sessionTimeout.toMillis()), TimeUnit.MILLISECONDS);
     Context.CancellableContext c = Context.current().withCancellation();
     running.add(c);
@@ -288,7 +303,7 @@ public final class PropagationWorker implements AutoCloseable {
     } else {
       span.fail(message);
     }
-    observer.handled(req.getGroup(), req.getShard(), ok, System.nanoTime() - t0);
+    observer.handled(req.getGroup(), req.getShard(), ok, ticker.read() - t0);
     observer.roundEnded(req.getGroup(), originLabel(req.getContext().getOriginNode()), o);
     report(req, hop, o);
   }

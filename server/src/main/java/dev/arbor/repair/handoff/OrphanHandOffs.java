@@ -1,5 +1,7 @@
 package dev.arbor.repair.handoff;
 
+import dev.arbor.runtime.NodeRuntime;
+import dev.arbor.runtime.Scheduler;
 import dev.arbor.storage.PropertyStore;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -8,8 +10,6 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
@@ -35,7 +35,7 @@ public final class OrphanHandOffs implements AutoCloseable {
   private final LastAlive lastAlive;
   private final Supplier<Instant> now;
   private final CountDownLatch closed;
-  private final ScheduledExecutorService executor;
+  private final Scheduler executor;
   private final Counter copiesDropped;
   private final Counter pushed;
   private final Counter tooOld;
@@ -45,11 +45,15 @@ public final class OrphanHandOffs implements AutoCloseable {
 
   /**
    * @param closed counted down on {@link #close}; the hand-off's backoff waits on it
-   * @param wallNanos wall clock in ns since the epoch (the clock revisions and delete times use)
+   * @param runtime the node's clocks (its wall clock is the one revisions and delete times use) and
+   *     the thread the checks run on
    */
-  public OrphanHandOffs(OrphanTracker tracker, HandOff handOff, PropertyStore store, HandOffSettings settings,
-      Duration grace, Duration skew, LongSupplier wallNanos, LongSupplier nanoTime, LastAlive lastAlive,
-      Supplier<Instant> now, CountDownLatch closed, MeterRegistry meters) {
+  public OrphanHandOffs(NodeRuntime runtime, OrphanTracker tracker, HandOff handOff, PropertyStore store,
+      HandOffSettings settings, Duration grace, Duration skew, LastAlive lastAlive, CountDownLatch closed,
+      MeterRegistry meters) {
+    LongSupplier wallNanos = runtime.wallClock()::nanos;
+    LongSupplier nanoTime = runtime.ticker()::read;
+    Supplier<Instant> now = runtime.wallClock()::instant;
     this.tracker = tracker;
     this.handOff = handOff;
     this.store = store;
@@ -61,11 +65,7 @@ public final class OrphanHandOffs implements AutoCloseable {
     this.lastAlive = lastAlive;
     this.now = now;
     this.closed = closed;
-    this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "arbor-handoff");
-      t.setDaemon(true);
-      return t;
-    });
+    this.executor = runtime.newScheduler("arbor-handoff");
     Gauge.builder("arbor.orphan.copies", tracker, t -> t.orphans().size())
         .description("shard copies this node holds but no longer owns, waiting for hand-off and drop")
         .register(meters);
@@ -91,10 +91,8 @@ public final class OrphanHandOffs implements AutoCloseable {
   }
 
   public void start() {
-    long aliveMs = settings.aliveInterval().toMillis();
-    executor.scheduleWithFixedDelay(this::writeAlive, 0, aliveMs, TimeUnit.MILLISECONDS);
-    long checkMs = settings.checkInterval().toMillis();
-    executor.scheduleWithFixedDelay(this::tick, checkMs, checkMs, TimeUnit.MILLISECONDS);
+    executor.scheduleWithFixedDelay(this::writeAlive, Duration.ZERO, settings.aliveInterval());
+    executor.scheduleWithFixedDelay(this::tick, settings.checkInterval(), settings.checkInterval());
   }
 
   private void writeAlive() {
@@ -163,9 +161,9 @@ public final class OrphanHandOffs implements AutoCloseable {
   @Override
   public void close() {
     closed.countDown();
-    executor.shutdown();
+    executor.close();
     try {
-      if (!executor.awaitTermination(30, TimeUnit.SECONDS)) {
+      if (!executor.awaitTermination(Duration.ofSeconds(30))) {
         LOG.warn("hand-off did not stop within 30 s");
       }
     } catch (InterruptedException e) {

@@ -1,5 +1,6 @@
 package dev.arbor.repair.sync;
 
+import dev.arbor.runtime.Ticker;
 import com.google.protobuf.ByteString;
 import dev.arbor.api.cluster.v1.StoredProperty;
 import dev.arbor.api.repair.v1.BucketRequest;
@@ -80,6 +81,7 @@ public final class RepairSessionClient {
   private final BiConsumer<String, Integer> rebuild;
   private final BulkSettings bulk;
   private final SessionProtocols protocols;
+  private final Ticker ticker;
   /** Differing slots descended into together are bounded by this many leaves (24 bytes each, per side). */
   static final long DESCENT_GROUP_LEAVES = 1L << 20;
 
@@ -102,6 +104,15 @@ public final class RepairSessionClient {
   public RepairSessionClient(String nodeId, PropertyStore store, RepairTrees trees, ShardCheck shardCheck,
       IncarnationGate incarnations, Duration treeWait, Duration replyTimeout, SessionObserver observer,
       BiConsumer<String, Integer> rebuild, BulkSettings bulk, SessionProtocols protocols) {
+    this(nodeId, store, trees, shardCheck, incarnations, treeWait, replyTimeout, observer, rebuild, bulk, protocols,
+        Ticker.system());
+  }
+
+  /** @param ticker times sessions (the node runtime's) */
+  public RepairSessionClient(String nodeId, PropertyStore store, RepairTrees trees, ShardCheck shardCheck,
+      IncarnationGate incarnations, Duration treeWait, Duration replyTimeout, SessionObserver observer,
+      BiConsumer<String, Integer> rebuild, BulkSettings bulk, SessionProtocols protocols, Ticker ticker) {
+    this.ticker = ticker;
     this.protocols = protocols;
     this.bulk = bulk;
     this.nodeId = nodeId;
@@ -129,7 +140,7 @@ public final class RepairSessionClient {
   /** As above, the session's stream opened through {@code streams}. */
   public SessionFigures run(SessionStreams streams, String peer, String group, int shard, TraceContext trace,
       Deadline deadline) {
-    long t0 = System.nanoTime();
+    long t0 = ticker.read();
     Session s = new Session(peer, group, shard, bulk.enabled());
     // Figures of a finished bulk session while its follow-up runs.
     SessionFigures before = null;
@@ -157,7 +168,7 @@ public final class RepairSessionClient {
         next.shardNum = s.shardNum;
         next.incarnation = s.incarnation;
         s = next;
-        f = before.then(attempt(next, streams, trace, deadline, System.nanoTime()));
+        f = before.then(attempt(next, streams, trace, deadline, ticker.read()));
       }
       observer.clientSessionEnded(group, shard, peer, f, null);
       return f;
@@ -176,7 +187,7 @@ public final class RepairSessionClient {
       // This node's copy is out of service (a fatal index error): it cannot take part at all.
       SyncFailedException f = new SyncFailedException("this node cannot repair " + group + "/" + shard + ": "
           + e.getMessage(), true, e);
-      observer.clientSessionEnded(group, shard, peer, s.figures(System.nanoTime() - t0), f.getMessage());
+      observer.clientSessionEnded(group, shard, peer, s.figures(ticker.read() - t0), f.getMessage());
       throw f;
     } catch (RuntimeException e) {
       SyncFailedException f = new SyncFailedException("repair with " + peer + " failed: " + e, false, e);
@@ -189,8 +200,8 @@ public final class RepairSessionClient {
     }
   }
 
-  private static SessionFigures soFar(SessionFigures before, Session s, long t0) {
-    return before == null ? s.figures(System.nanoTime() - t0) : before.then(s.figures(0));
+  private SessionFigures soFar(SessionFigures before, Session s, long t0) {
+    return before == null ? s.figures(ticker.read() - t0) : before.then(s.figures(0));
   }
 
   /** One session over the stream: this node's tree made current, compared, differences exchanged. */
@@ -208,7 +219,7 @@ public final class RepairSessionClient {
       s.conversation = c;
       s.tree = tree;
       s.run(trace);
-      return s.figures(System.nanoTime() - t0);
+      return s.figures(ticker.read() - t0);
     }
   }
 

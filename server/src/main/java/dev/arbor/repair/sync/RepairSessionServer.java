@@ -198,7 +198,7 @@ final class RepairSessionServer implements StreamObserver<SessionRequest> {
     exists = true;
     String parent = root.hasTrace() ? root.getTrace().getParentSpanId() : "";
     String traceId = root.hasTrace() && !root.getTrace().getTraceId().isEmpty()
-        ? root.getTrace().getTraceId() : group + "_" + shard + "_" + client + "_" + Tracer.nowNanos();
+        ? root.getTrace().getTraceId() : group + "_" + shard + "_" + client + "_" + tracer.now();
     span = tracer.start(traceId, parent, "serve repair session", group, shard, 0).tag("client_node", client);
     refusal = shardCheck.copyRefusal(group, shard);
     if (refusal != null) {

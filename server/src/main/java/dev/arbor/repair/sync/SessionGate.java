@@ -2,13 +2,12 @@ package dev.arbor.repair.sync;
 
 import dev.arbor.api.repair.v1.SessionRequest;
 import dev.arbor.api.repair.v1.SessionResponse;
+import dev.arbor.runtime.Cancellable;
+import dev.arbor.runtime.Scheduler;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
@@ -23,11 +22,11 @@ public final class SessionGate {
   private final Semaphore slots;
   private final int maxSessions;
   private final Duration idleTimeout;
-  private final ScheduledExecutorService timers;
+  private final Scheduler timers;
   private final AtomicLong refused = new AtomicLong();
   private final AtomicLong idled = new AtomicLong();
 
-  public SessionGate(int maxSessions, Duration idleTimeout, ScheduledExecutorService timers) {
+  public SessionGate(int maxSessions, Duration idleTimeout, Scheduler timers) {
     if (maxSessions < 1) {
       throw new IllegalArgumentException("--repair-max-sessions must be >= 1");
     }
@@ -111,7 +110,7 @@ public final class SessionGate {
     private final StreamObserver<SessionResponse> out;
     private boolean closed;
     private boolean released;
-    private ScheduledFuture<?> idle;
+    private Cancellable idle;
 
     Guarded(StreamObserver<SessionResponse> out) {
       this.out = out;
@@ -126,9 +125,9 @@ public final class SessionGate {
         return;
       }
       if (idle != null) {
-        idle.cancel(false);
+        idle.cancel();
       }
-      idle = timers.schedule(this::expire, idleTimeout.toMillis(), TimeUnit.MILLISECONDS);
+      idle = timers.schedule(this::expire, idleTimeout);
     }
 
     private synchronized void expire() {
@@ -169,7 +168,7 @@ public final class SessionGate {
     synchronized void release() {
       closed = true;
       if (idle != null) {
-        idle.cancel(false);
+        idle.cancel();
       }
       if (!released) {
         released = true;

@@ -1,5 +1,6 @@
 package dev.arbor.repair.tree;
 
+import dev.arbor.runtime.WallClock;
 import com.cronutils.model.CronType;
 import com.cronutils.model.definition.CronDefinitionBuilder;
 import com.cronutils.model.time.ExecutionTime;
@@ -58,7 +59,8 @@ public interface BuildSchedule {
             "'" + expr + "': @every needs a positive duration like 30s, 10m, 1h"));
   }
 
-  static ZonedDateTime now() {
-    return ZonedDateTime.now(ZoneId.systemDefault());
+  /** {@code clock}'s time in the system time zone (the zone schedules are written in). */
+  static ZonedDateTime now(WallClock clock) {
+    return ZonedDateTime.ofInstant(clock.instant(), ZoneId.systemDefault());
   }
 }

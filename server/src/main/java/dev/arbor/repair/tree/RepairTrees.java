@@ -1,5 +1,8 @@
 package dev.arbor.repair.tree;
 
+import dev.arbor.runtime.NodeRuntime;
+import dev.arbor.runtime.Ticker;
+import dev.arbor.runtime.WallClock;
 import dev.arbor.errors.UnavailableException;
 import dev.arbor.repair.tree.BuildResult.Outcome;
 import dev.arbor.property.Names;
@@ -189,6 +192,9 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
     this(root, store, slotCount, scrubLeavesPerSecond, DEFAULT_MAX_OVERLAY_LEAVES);
   }
 
+  private final Ticker ticker;
+  private final WallClock wallClock;
+
   /** Default of {@code --tree-live-max-overlay}. */
   public static final long DEFAULT_MAX_OVERLAY_LEAVES = 250_000;
 
@@ -198,6 +204,14 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
    *     checkpoint, which bounds the tree's memory and the size of its journal
    */
   public RepairTrees(Path root, PropertyStore store, int slotCount, long scrubLeavesPerSecond, long maxOverlayLeaves) {
+    this(NodeRuntime.system(), root, store, slotCount, scrubLeavesPerSecond, maxOverlayLeaves);
+  }
+
+  /** @param runtime the node's clocks: build times (wall) and build durations (ticker) */
+  public RepairTrees(NodeRuntime runtime, Path root, PropertyStore store, int slotCount, long scrubLeavesPerSecond,
+      long maxOverlayLeaves) {
+    this.ticker = runtime.ticker();
+    this.wallClock = runtime.wallClock();
     if (maxOverlayLeaves <= 0) {
       throw new IllegalArgumentException("the live tree overlay bound must be > 0");
     }
@@ -341,7 +355,7 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
       }
       LiveJournal whole = null;
       LiveJournal.Delta delta = null;
-      long t0 = System.nanoTime();
+      long t0 = ticker.read();
       synchronized (liveLock) {
         LiveTree t = live.get(k);
         if (t == null || writers.get(k) != w) {
@@ -354,7 +368,7 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
           delta = t.captureDelta(seg);
         }
       }
-      journalLockNanos.addAndGet(System.nanoTime() - t0);
+      journalLockNanos.addAndGet(ticker.read() - t0);
       LiveJournalWriter.Publisher publish = tmp -> {
         synchronized (liveLock) {
           if (writers.get(k) != w || !live.containsKey(k)) {
@@ -585,12 +599,12 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
 
   /** Builds the tree of one shard from a fresh snapshot (skipped when unchanged unless forced). */
   public BuildResult build(String group, int shard, boolean force) {
-    long t0 = System.nanoTime();
+    long t0 = ticker.read();
     String k = key(group, shard);
     ReentrantLock lock = buildLocks.computeIfAbsent(k, x -> new ReentrantLock());
     if (!lock.tryLock()) {
       buildsBusy.incrementAndGet();
-      return new BuildResult(group, shard, Outcome.BUSY, null, -1, System.nanoTime() - t0,
+      return new BuildResult(group, shard, Outcome.BUSY, null, -1, ticker.read() - t0,
           "another build of this shard is running");
     }
     try {
@@ -606,17 +620,17 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
       }
       return r;
     } catch (BuildCancelled e) {
-      return new BuildResult(group, shard, Outcome.CANCELLED, null, -1, System.nanoTime() - t0, "shutting down");
+      return new BuildResult(group, shard, Outcome.CANCELLED, null, -1, ticker.read() - t0, "shutting down");
     } catch (UnavailableException e) {
       // A shard out of service: logged once by the shard itself, not again at every scheduled build.
       buildsFailed.incrementAndGet();
       return new BuildResult(group, shard, Outcome.FAILED, summary(group, shard).orElse(null), -1,
-          System.nanoTime() - t0, e.getMessage());
+          ticker.read() - t0, e.getMessage());
     } catch (IOException | RuntimeException e) {
       buildsFailed.incrementAndGet();
       LOG.error("building the repair tree of {}/{} failed", group, shard, e);
       return new BuildResult(group, shard, Outcome.FAILED, summary(group, shard).orElse(null), -1,
-          System.nanoTime() - t0, String.valueOf(e.getMessage()));
+          ticker.read() - t0, String.valueOf(e.getMessage()));
     } finally {
       lock.unlock();
     }
@@ -634,7 +648,7 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
    *     index error
    */
   public TreeSummary ensureCurrent(String group, int shard, java.time.Duration wait) {
-    long t0 = System.nanoTime();
+    long t0 = ticker.read();
     String k = key(group, shard);
     if (!closed) {
       synchronized (liveLock) {
@@ -720,7 +734,7 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
       // Not live: the shard's first write may come before anything records its notice.
       endLive(key(group, shard));
       publish(group, shard, new ServedTree(empty, null));
-      return new BuildResult(group, shard, Outcome.EMPTY, empty, 0, System.nanoTime() - t0, "no data on this node");
+      return new BuildResult(group, shard, Outcome.EMPTY, empty, 0, ticker.read() - t0, "no data on this node");
     }
     // Unchanged documents since the served tree's snapshot: nothing to do. Comparing commit
     // generations alone would rebuild after every background merge or empty commit.
@@ -729,7 +743,7 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
     Long builtAt = builtAtChange.get(key(group, shard));
     if (!force && servedNow.isPresent() && builtAt != null && builtAt == changes) {
       return new BuildResult(group, shard, Outcome.UNCHANGED, servedNow.get(), servedNow.get().header().snapshotId(),
-          System.nanoTime() - t0, "no change since snapshot " + servedNow.get().header().snapshotId());
+          ticker.read() - t0, "no change since snapshot " + servedNow.get().header().snapshotId());
     }
     String k = key(group, shard);
     IndexCommit commit;
@@ -750,7 +764,7 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
       publish(group, shard, t);
       goLive(k, t);
       persistJournal(k);
-      return new BuildResult(group, shard, Outcome.EMPTY, empty, 0, System.nanoTime() - t0, "index never committed");
+      return new BuildResult(group, shard, Outcome.EMPTY, empty, 0, ticker.read() - t0, "index never committed");
     }
     try {
       long snap = commit.getGeneration();
@@ -760,7 +774,7 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
         persistJournal(k);
         builtAtChange.put(key(group, shard), changes);
         return new BuildResult(group, shard, Outcome.UNCHANGED, summary(group, shard).orElseThrow(), snap,
-            System.nanoTime() - t0,
+            ticker.read() - t0,
             "snapshot " + snap + " already built");
       }
       Files.createDirectories(dir);
@@ -784,7 +798,7 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
           }
         }
         scrubbedLeaves.addAndGet(w.leafCount() - counted);
-        long now = System.currentTimeMillis();
+        long now = wallClock.millis();
         if (w.leafCount() == 0) {
           Files.deleteIfExists(tree);
           summary = emptySummary(group, shard, snap, now);
@@ -804,7 +818,7 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
       persistJournal(k);
       builtAtChange.put(key(group, shard), changes);
       return new BuildResult(group, shard, summary.leafCount() == 0 ? Outcome.EMPTY : Outcome.BUILT, summary, snap,
-          System.nanoTime() - t0, summary.leafCount() + " leaves");
+          ticker.read() - t0, summary.leafCount() + " leaves");
     } finally {
       dropPending(k);
       idx.releaseSnapshot(commit);

@@ -1,12 +1,15 @@
 package dev.arbor.repair.tree;
 
+import dev.arbor.runtime.NodeRuntime;
+import dev.arbor.runtime.Scheduler;
+import dev.arbor.runtime.WallClock;
 import dev.arbor.storage.StoreListener;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -32,41 +35,54 @@ public final class TreeBuildScheduler implements StoreListener, AutoCloseable {
   private final RepairTrees trees;
   private final BuildSchedule schedule;
   private final Duration quickDelay;
-  private final ScheduledExecutorService timer;
-  private final ThreadPoolExecutor builders;
+  private final Scheduler timer;
+  private final ExecutorService builders;
+  private final WallClock wallClock;
+  /** Set at close: builds still queued then are dropped when their turn comes. */
+  private volatile boolean closing;
   private final Map<String, Boolean> quickPending = new ConcurrentHashMap<>();
   private final Map<String, Boolean> queued = new ConcurrentHashMap<>();
   private volatile ZonedDateTime nextScheduled;
   final AtomicLong quickSkipped = new AtomicLong();
   final AtomicLong quickBuilds = new AtomicLong();
 
+  /** On the system runtime (tests); a node passes its own. */
   public TreeBuildScheduler(RepairTrees trees, BuildSchedule schedule, Duration quickDelay, int threads) {
+    this(NodeRuntime.system(), trees, schedule, quickDelay, threads);
+  }
+
+  /** @param runtime the node's wall clock (the schedule's) and the timer and builder threads */
+  public TreeBuildScheduler(NodeRuntime runtime, RepairTrees trees, BuildSchedule schedule, Duration quickDelay,
+      int threads) {
     this.trees = trees;
     this.schedule = schedule;
     this.quickDelay = quickDelay;
-    this.timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "arbor-tree-timer"));
-    this.builders = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS,
-        new ArrayBlockingQueue<>(4096), r -> daemon(r, "arbor-tree-build"));
+    this.wallClock = runtime.wallClock();
+    this.timer = runtime.newScheduler("arbor-tree-timer");
+    this.builders = runtime.newExecutor("arbor-tree-build", threads, 4096);
   }
 
-  private static Thread daemon(Runnable r, String name) {
-    Thread t = new Thread(r, name);
-    t.setDaemon(true);
-    return t;
+  /** Runs {@code build} on a builder thread unless the scheduler closed while it was queued. */
+  private void build(Runnable build) {
+    builders.execute(() -> {
+      if (!closing) {
+        build.run();
+      }
+    });
   }
 
   /** Starts the schedule and builds, in the background, every shard that lacks a tree. */
   public void start() {
     scheduleNext();
-    builders.execute(() -> trees.buildAll(false));
+    build(() -> trees.buildAll(false));
   }
 
   private void scheduleNext() {
-    ZonedDateTime now = BuildSchedule.now();
+    ZonedDateTime now = BuildSchedule.now(wallClock);
     nextScheduled = schedule.next(now);
     long delay = Math.max(0, Duration.between(now, nextScheduled).toMillis());
     try {
-      timer.schedule(this::scheduledRun, delay, TimeUnit.MILLISECONDS);
+      timer.schedule(this::scheduledRun, Duration.ofMillis(delay));
     } catch (RejectedExecutionException stopped) {
       // shutting down
     }
@@ -85,7 +101,7 @@ public final class TreeBuildScheduler implements StoreListener, AutoCloseable {
 
   private void submitAll() {
     try {
-      builders.execute(() -> trees.buildAll(false));
+      build(() -> trees.buildAll(false));
     } catch (RejectedExecutionException e) {
       LOG.warn("tree build queue full or stopped; scheduled build skipped");
     }
@@ -108,7 +124,7 @@ public final class TreeBuildScheduler implements StoreListener, AutoCloseable {
       return;
     }
     try {
-      builders.execute(() -> {
+      build(() -> {
         queued.remove(k);
         trees.build(group, shard, false);
       });
@@ -133,7 +149,7 @@ public final class TreeBuildScheduler implements StoreListener, AutoCloseable {
       return;
     }
     try {
-      timer.schedule(() -> quickBuild(group, shard, k), quickDelay.toMillis(), TimeUnit.MILLISECONDS);
+      timer.schedule(() -> quickBuild(group, shard, k), quickDelay);
     } catch (RejectedExecutionException stopped) {
       quickPending.remove(k);
     }
@@ -141,7 +157,7 @@ public final class TreeBuildScheduler implements StoreListener, AutoCloseable {
 
   private void quickBuild(String group, int shard, String k) {
     quickPending.remove(k);
-    ZonedDateTime now = BuildSchedule.now();
+    ZonedDateTime now = BuildSchedule.now(wallClock);
     ZonedDateTime next = nextScheduled;
     // A shard without any tree is built now: sessions and the console have nothing to show for it.
     if (next != null && trees.summary(group, shard).isPresent()) {
@@ -173,9 +189,9 @@ public final class TreeBuildScheduler implements StoreListener, AutoCloseable {
    */
   @Override
   public void close() {
+    closing = true;
     trees.stopBuilds();
-    timer.shutdownNow();
-    builders.getQueue().clear();
+    timer.close();
     builders.shutdown();
     try {
       if (!builders.awaitTermination(10, TimeUnit.SECONDS)) {

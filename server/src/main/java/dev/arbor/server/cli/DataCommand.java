@@ -45,9 +45,11 @@ public final class DataCommand implements Callable<Integer> {
         internal.config(listen.host, internalTls.config(adminSecurity.reloadInterval()));
     internalListener.checkExposure(); // before connecting to etcd: a refused start says why at once
     UntilSignal signal = new UntilSignal();
+    // The node's one runtime (clocks, threads); the data node owns and closes it.
+    dev.arbor.runtime.NodeRuntime runtime = dev.arbor.runtime.NodeRuntime.system();
     try (ClusterMetadata meta = cluster) {
-      meta.connect(HybridClock.system(), adminSecurity.reloadInterval());
-      try (DataNodeServer node = DataNodeServer.start(
+      meta.connect(new HybridClock(runtime.wallClock()::nanos), adminSecurity.reloadInterval());
+      try (DataNodeServer node = DataNodeServer.start(runtime,
           nodeId, config, meta.store(), meta.registry(), advertiseHost, meta.nodeTtl, adminSecurity,
           internalListener)) {
         ServingLine.print(System.out, "Arbor data node %s serving %s (internal, %s), admin gRPC on %s:%d, HTTP %d (%s),"

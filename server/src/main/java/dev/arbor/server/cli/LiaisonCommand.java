@@ -71,11 +71,14 @@ public final class LiaisonCommand implements Callable<Integer> {
         advertiseHost != null ? advertiseHost : host, cluster.nodeTtl,
         internalTls.config(securityConfig.reloadInterval()));
     UntilSignal signal = new UntilSignal();
+    // The liaison's one runtime (clocks, threads); the liaison owns and closes it.
+    dev.arbor.runtime.NodeRuntime runtime = dev.arbor.runtime.NodeRuntime.system();
+    long offset = testClockOffset.toNanos();
     try (ClusterMetadata meta = cluster) {
-      meta.connect(HybridClock.system(), securityConfig.reloadInterval());
-      try (LiaisonServer liaison = LiaisonServer.start(listen.host, listen.grpcPort, listen.httpPort,
+      meta.connect(new HybridClock(runtime.wallClock()::nanos), securityConfig.reloadInterval());
+      try (LiaisonServer liaison = LiaisonServer.start(runtime, listen.host, listen.grpcPort, listen.httpPort,
           meta.store(), meta.registry(), limits.limits(), level, nodeTimeout, repairQueue,
-          HybridClock.systemOffsetBy(testClockOffset.toNanos()), listen.serverLimits(), fanOut, securityConfig, membership)) {
+          new HybridClock(() -> runtime.wallClock().nanos() + offset), listen.serverLimits(), fanOut, securityConfig, membership)) {
         ServingLine.print(System.out,
             "Arbor liaison serving gRPC on %s:%d, HTTP on %s:%d (%s; node id %s, to data nodes: %s)",
             listen.host, liaison.grpcPort(), listen.host, liaison.httpPort(), security.describe(),

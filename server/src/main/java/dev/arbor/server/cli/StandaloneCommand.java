@@ -31,7 +31,9 @@ public final class StandaloneCommand implements Callable<Integer> {
         .withServerLimits(listen.serverLimits());
     dev.arbor.transport.SecurityConfig securityConfig = security.config();
     UntilSignal signal = new UntilSignal();
-    try (StandaloneServer server = StandaloneServer.start(config, securityConfig)) {
+    // The node's one runtime (clocks, threads); the server owns and closes it.
+    try (StandaloneServer server = StandaloneServer.start(dev.arbor.runtime.NodeRuntime.system(), config,
+        securityConfig)) {
       ServingLine.print(System.out,
           "Arbor standalone serving gRPC on %s:%d, HTTP on %s:%d, data in %s (%s)",
           listen.host, server.grpcPort(), listen.host, server.httpPort(), dataDir.toAbsolutePath(),

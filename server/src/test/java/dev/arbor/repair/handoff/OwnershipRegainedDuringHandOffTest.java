@@ -1,5 +1,6 @@
 package dev.arbor.repair.handoff;
 
+import dev.arbor.runtime.NodeRuntime;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -78,9 +79,9 @@ class OwnershipRegainedDuringHandOffTest {
           return false;
         }
       });
-      OrphanHandOffs handOffs = new OrphanHandOffs(tracker, handOff, store, settings, Duration.ofMinutes(10),
-          Duration.ofSeconds(1), () -> Instant.now().toEpochMilli() * 1_000_000L, System::nanoTime,
-          new LastAlive(dir.resolve("last-alive")), Instant::now, closed, new SimpleMeterRegistry());
+      OrphanHandOffs handOffs = new OrphanHandOffs(NodeRuntime.system(), tracker, handOff, store, settings,
+          Duration.ofMinutes(10), Duration.ofSeconds(1), new LastAlive(dir.resolve("last-alive")), closed,
+          new SimpleMeterRegistry());
       try {
         handOffs.start();
         await("orphan found, hand-off retrying").atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))

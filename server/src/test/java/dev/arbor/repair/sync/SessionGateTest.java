@@ -10,8 +10,8 @@ import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import dev.arbor.runtime.NodeRuntime;
+import dev.arbor.runtime.Scheduler;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -20,11 +20,12 @@ import org.junit.jupiter.api.Test;
  * the gate only sees StreamObservers, and the real sessions behind it are covered elsewhere.
  */
 class SessionGateTest {
-  private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor();
+  private final NodeRuntime runtime = NodeRuntime.system();
+  private final Scheduler timers = runtime.newScheduler("test-session-timers");
 
   @AfterEach
   void stop() {
-    timers.shutdownNow();
+    runtime.close();
   }
 
   /** What was sent back on a response stream. */

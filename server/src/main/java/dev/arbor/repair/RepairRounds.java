@@ -61,6 +61,7 @@ public final class RepairRounds implements AutoCloseable {
   private final Map<String, Round> rounds = new ConcurrentHashMap<>();
   private final NodeRuntime runtime;
   private final Scheduler timer;
+  private final java.util.concurrent.atomic.AtomicLong startedRounds = new java.util.concurrent.atomic.AtomicLong();
 
   /**
    * @param localOffer queues a round on this node's own gossip worker
@@ -209,7 +210,10 @@ public final class RepairRounds implements AutoCloseable {
     }
     Duration t = timeout == null || timeout.isZero() || timeout.isNegative() ? defaultTimeout : timeout;
     long now = runtime.wallClock().nanos();
-    String id = self + "-" + now;
+    // The sequence keeps ids unique when rounds of several shards start within one clock tick
+    // (the trigger starts them in a loop): a reused id replaced the first round in the map, and
+    // that round then never ended — found by the deterministic simulation.
+    String id = self + "-" + now + "-" + startedRounds.incrementAndGet();
     Round round = new Round(id, group, shard, nodes, runtime.ticker().read(), now);
     String traceId = group + "_" + shard + "_" + self + "_" + now;
     round.span = tracer.start(traceId, "", "repair round", group, shard, 0)

@@ -30,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A round nobody reports on ends ABORTED when its deadline (plus the report grace) passes on the
- * node runtime's virtual time: the test moves time, nothing waits for real.
+ * node runtime's virtual time: the test moves time, nothing waits for real. Rounds started within
+ * one clock tick stay distinct rounds.
  */
 class RoundDeadlineVirtualTimeTest {
   private static final long WALL_START = 1_600_000_000_000_000_000L;
@@ -78,7 +79,7 @@ class RoundDeadlineVirtualTimeTest {
       assertThat(offered).hasSize(1);
       assertThat(offered.get(0).getContext().getDeadlineUnixMs())
           .as("the deadline is on the runtime's wall clock").isEqualTo(WALL_START / 1_000_000 + timeout.toMillis());
-      assertThat(round.id()).isEqualTo("a-" + WALL_START);
+      assertThat(round.id()).isEqualTo("a-" + WALL_START + "-1");
 
       time.advance(timeout.plus(REPORT_GRACE).minusNanos(1));
       assertThat(round.outcome()).as("not before deadline + grace").isNotDone();
@@ -91,5 +92,38 @@ class RoundDeadlineVirtualTimeTest {
     }
     runtime.close();
     assertThat(time.stopped()).containsExactly("arbor-repair-rounds");
+  }
+
+  /**
+   * The trigger starts the rounds of several shards in one loop, within one clock tick: each
+   * keeps its own id, hears its own reports and ends. With ids made of node and time alone the
+   * second round replaced the first in the table, and the first never ended (the simulation found
+   * it: seed 11).
+   */
+  @Test
+  void roundsStartedInOneClockTickAreDistinctAndAllEnd() throws Exception {
+    ManualRuntime time = new ManualRuntime(WALL_START);
+    NodeRuntime runtime = time.nodeRuntime();
+    try (EmbeddedMetadataStore metadata = EmbeddedMetadataStore.open(dir.resolve("meta"), HybridClock.system())) {
+      metadata.createGroup(Group.newBuilder().setMetadata(Metadata.newBuilder().setName("g"))
+          .setCatalog(Catalog.CATALOG_PROPERTY)
+          .setResourceOpts(ResourceOpts.newBuilder().setShardNum(2).setReplicas(1)).build());
+      PropagationResponse accepted = PropagationResponse.newBuilder().setAccepted(true).build();
+      RepairRounds rounds = new RepairRounds(runtime, "a", metadata,
+          () -> List.of(DataNode.of("a", "a:1"), DataNode.of("b", "b:1")), r -> accepted, null,
+          new Tracer("a", s -> { }, runtime.wallClock()), RoundObserver.NONE, Duration.ofMinutes(2),
+          CoverageListener.NONE);
+      RepairRounds.Round first = rounds.start("g", 0, null, "schedule");
+      RepairRounds.Round second = rounds.start("g", 1, null, "schedule");
+
+      assertThat(second.id()).isNotEqualTo(first.id());
+      rounds.onReport(RoundReport.newBuilder().setRoundId(first.id()).setGroup("g").setShard(0)
+          .setOutcome(RoundOutcomes.of(RoundOutcomes.COMPLETED, "1 of 1 hops done", 1, 1, "b")).build());
+      assertThat(first.outcome()).as("the first round hears its own report").isDone();
+      assertThat(second.outcome()).isNotDone();
+      rounds.close();
+      assertThat(second.outcome()).as("closing ends the rounds still running").isDone();
+    }
+    runtime.close();
   }
 }

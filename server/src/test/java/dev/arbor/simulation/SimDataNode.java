@@ -80,7 +80,9 @@ final class SimDataNode {
   private final Duration grace;
   private final BiConsumer<String, Integer> rebuildRequests;
   private final LongSupplier wallNanos;
+  private final SimThreads threads;
   private final dev.arbor.property.DefectSwitches defects;
+  private dev.arbor.runtime.NodeRuntime runtime;
   private int generation;
 
   private PropertyStore store;
@@ -99,7 +101,8 @@ final class SimDataNode {
    */
   SimDataNode(String id, Path home, MetadataStore metadata, Supplier<List<DataNode>> dataNodes, SimNetwork network,
       RepairConfig repair, Duration grace, LongSupplier wallNanos, BiConsumer<String, Integer> rebuildRequests,
-      dev.arbor.property.DefectSwitches defects) {
+      dev.arbor.property.DefectSwitches defects, SimThreads threads) {
+    this.threads = threads;
     this.defects = defects;
     this.id = id;
     this.home = home;
@@ -133,12 +136,16 @@ final class SimDataNode {
 
   /** Opens (recovering) the store and trees and serves the node's services on the network. */
   void start() {
+    // The node's clocks are the simulation's (plus this node's skew); its timers are steps.
+    runtime = new dev.arbor.runtime.NodeRuntime(threads::ticker, wallNanos::getAsLong, threads,
+        Duration.ofSeconds(5));
     try {
       Files.createDirectories(dataDir());
       StoreEvents events = new StoreEvents();
       store = PropertyStore.open(dataDir(), new MetadataGroupIncarnations(metadata), events,
-          dev.arbor.storage.WriteGuard.NONE, defects);
-      trees = new RepairTrees(dataDir().resolve("repair"), store, 64, 0, RepairTrees.DEFAULT_MAX_OVERLAY_LEAVES);
+          dev.arbor.storage.WriteGuard.NONE, defects, runtime);
+      trees = new RepairTrees(runtime, dataDir().resolve("repair"), store, 64, 0,
+          RepairTrees.DEFAULT_MAX_OVERLAY_LEAVES);
       trees.loadExisting(g -> metadata.group(g).isPresent() && !store.quarantinedAtOpen().contains(g));
       trees.followWrites(events);
     } catch (IOException e) {
@@ -146,7 +153,7 @@ final class SimDataNode {
     }
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     RepairMetrics metrics = new RepairMetrics(meters, () -> wallNanos.getAsLong() / 1_000_000);
-    Tracer tracer = new Tracer(id, SpanRecorder.NONE);
+    Tracer tracer = new Tracer(id, SpanRecorder.NONE, wallNanos::getAsLong);
     ChannelFactory peers = network.channelsFrom(id);
     channels = new PeerChannels(peers, MAX_MESSAGE);
     ShardCheck counts = group -> metadata.group(group)
@@ -163,7 +170,7 @@ final class SimDataNode {
     CoverageGrpcService coverage = new CoverageGrpcService(id, rings, watermarks, wallNanos, repair.maxClockSkew());
     CoverageAnnouncer announcer = new CoverageAnnouncer(id, gossipPeers::address,
         new GrpcCoveragePeers(channels, CALL_TIMEOUT), coverage::accept, MoreExecutors.newDirectExecutorService());
-    queue = new PropagationQueue(repair.coalesceTtl(), wallNanos);
+    queue = new PropagationQueue(repair.coalesceTtl(), threads::ticker);
     AtomicReference<RepairRounds> roundsRef = new AtomicReference<>();
     java.util.function.Consumer<RoundReport> reports = r -> {
       RepairRounds rr = roundsRef.get();
@@ -171,12 +178,12 @@ final class SimDataNode {
         rr.onReport(r);
       }
     };
-    worker = new PropagationWorker(id, queue,
+    worker = new PropagationWorker(runtime, id, queue,
         (peer, address, group, shard, trace, deadline) ->
             client.run(channels.channel(address), peer, group, shard, trace, deadline),
         gossipPeers, tracer, metrics, reports, repair.sessionTimeout(), 1);
     GossipGrpcService gossip = new GossipGrpcService(id, queue, worker, tracer, metrics, reports, shardCheck::refuse);
-    rounds = new RepairRounds(id, metadata, dataNodes, gossip::offer, gossipPeers, tracer, metrics,
+    rounds = new RepairRounds(runtime, id, metadata, dataNodes, gossip::offer, gossipPeers, tracer, metrics,
         repair.roundTimeout(), announcer);
     roundsRef.set(rounds);
     purge = new CoveragePurgeCutoff(rings, watermarks, wallNanos, grace, repair.maxClockSkew(), defects);
@@ -269,6 +276,7 @@ final class SimDataNode {
     } finally {
       trees.close();
       store = null;
+      runtime.close();
     }
   }
 

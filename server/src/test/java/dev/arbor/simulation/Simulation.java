@@ -89,6 +89,7 @@ final class Simulation {
    */
   private static final Duration GRACE = Duration.ofSeconds(3);
   private static final Duration MAX_SKEW = Duration.ofSeconds(2);
+  private static final Duration ROUND_TIMEOUT = Duration.ofSeconds(30);
 
   /** What a run did and found. */
   record Outcome(long seed, List<Fault> faults, List<String> problems, Totals totals, long fingerprint,
@@ -144,6 +145,8 @@ final class Simulation {
   private final Map<String, DataNodes> liaisonNodes = new LinkedHashMap<>();
   private final Map<String, ReplicatedApi> liaisons = new LinkedHashMap<>();
   private final Map<String, ManagedChannel> clients = new LinkedHashMap<>();
+  private final List<dev.arbor.runtime.NodeRuntime> runtimes = new ArrayList<>();
+  private final SimThreads threads;
   private ManagedChannel client;
   private long ops;
   private long crashes;
@@ -164,6 +167,7 @@ final class Simulation {
     this.workload = new Random(seed);
     this.background = new Random(seed * 0x9E3779B97F4A7C15L + 1);
     this.clock = new SimScheduler(journal);
+    this.threads = new SimThreads(clock);
     this.network = new SimNetwork("sim-" + RUNS.incrementAndGet() + "-" + seed + "/", seed, clock);
     int n = 3 + workload.nextInt(3);
     for (int i = 1; i <= n; i++) {
@@ -229,12 +233,14 @@ final class Simulation {
     registry = new EmbeddedNodeRegistry();
     metadata.createGroup(group());
     metadata.createSchema(schema());
-    RepairConfig repair = RepairConfig.DEFAULTS.withMaxClockSkew(MAX_SKEW);
+    // Deadlines scaled to a one-minute run (production: 20-minute rounds, 10-minute sessions).
+    RepairConfig repair = new RepairConfig("off", ROUND_TIMEOUT, Duration.ofSeconds(20), Duration.ofMinutes(1),
+        Duration.ofDays(1)).withMaxClockSkew(MAX_SKEW);
     for (String id : List.copyOf(nodes.keySet())) {
       skews.put(id, 0L);
       SimDataNode node = new SimDataNode(id, dir.resolve(id), metadata, this::dataNodes, network, repair, GRACE,
           () -> clock.now() + skews.get(id), (g, s) -> step(200 + background.nextInt(800), "build " + id,
-              () -> nodes.get(id).build(g, s)), defects);
+              () -> nodes.get(id).build(g, s)), defects, threads);
       nodes.put(id, node);
       node.start();
       registry.register(new RegisteredNode(id, SimNetwork.address(id), Set.of("data"), Map.of()), Duration.ofDays(1));
@@ -245,7 +251,10 @@ final class Simulation {
       dn.update(dataNodes());
       liaisonNodes.put(l, dn);
       // Each liaison stamps revisions on its own clock: two liaisons with skewed clocks race.
-      ReplicatedApi api = new ReplicatedApi(metadata, dn, new HybridClock(() -> clock.now() + skews.get(l)),
+      dev.arbor.runtime.NodeRuntime lr = new dev.arbor.runtime.NodeRuntime(clock::now,
+          () -> clock.now() + skews.get(l), threads, Duration.ofSeconds(5));
+      runtimes.add(lr);
+      ReplicatedApi api = new ReplicatedApi(lr, metadata, dn, new HybridClock(() -> clock.now() + skews.get(l)),
           RequestLimits.DEFAULTS, "sim", consistency::get, 128, dev.arbor.liaison.ReplicaCallLimits.DEFAULTS,
           defects);
       liaisons.put(l, api);
@@ -273,6 +282,10 @@ final class Simulation {
     clock.runUntil(start + TimeUnit.MILLISECONDS.toNanos(RUN_MILLIS + 10_000));
     heal();
     repairEverything();
+    // Past every round's deadline: a round whose reports were lost ends ABORTED by its origin's
+    // timer; one still without an outcome then never ends.
+    clock.runUntil(clock.now() + ROUND_TIMEOUT.toNanos() * 2);
+    checkRoundsEnded();
     check();
   }
 
@@ -596,6 +609,15 @@ final class Simulation {
   // Checks
   // ---------------------------------------------------------------------------------------------
 
+  private void checkRoundsEnded() {
+    for (RepairRounds.Round r : rounds) {
+      if (!r.outcome().isDone()) {
+        problems.add("round " + r.id() + " of " + r.group() + "/" + r.shard() + " over " + r.nodes()
+            + " never ended (past its deadline on a healed network)");
+      }
+    }
+  }
+
   private void check() {
     Map<String, Map<String, String>> held = new LinkedHashMap<>();
     Map<String, List<String>> replicasOf = new HashMap<>();
@@ -644,6 +666,7 @@ final class Simulation {
     clients.values().forEach(ManagedChannel::shutdownNow);
     liaisons.values().forEach(ReplicatedApi::close);
     liaisonNodes.values().forEach(DataNodes::close);
+    runtimes.forEach(dev.arbor.runtime.NodeRuntime::close);
     for (SimDataNode n : nodes.values()) {
       if (n != null && n.up()) {
         try {

@@ -17,8 +17,12 @@ final class SimulationCampaign {
   static final String REPLAY = "./mvnw -B -o -pl harness,api,server -Dtest=SimulationTest"
       + " -Dsurefire.failIfNoSpecifiedTests=false test";
 
-  /** Seeds a CI run takes unless told otherwise. */
-  static final long DEFAULT_SEEDS = 1000;
+  /**
+   * Seeds a CI run takes unless told otherwise: about 3.5 minutes on the 2-core CI machine (a
+   * seed costs about a second of its threads; see docs/benchmarks.md). {@code -Darbor.sim.seeds}
+   * runs more.
+   */
+  static final long DEFAULT_SEEDS = 200;
 
   record Result(long seeds, List<Simulation.Outcome> failures, Simulation.Totals totals, long millis) {
     String summaryLine() {
@@ -61,7 +65,8 @@ final class SimulationCampaign {
     String one = System.getProperty("arbor.sim.seed");
     List<Fault> faults = System.getProperty("arbor.sim.faults") == null ? null
         : Fault.parse(System.getProperty("arbor.sim.faults"));
-    int threads = Integer.getInteger("arbor.sim.threads", Math.max(1, Runtime.getRuntime().availableProcessors()));
+    // Twice the cores: a seed's thread waits on the liaison's pool and the WAL's sync thread.
+    int threads = Integer.getInteger("arbor.sim.threads", Math.max(2, 2 * Runtime.getRuntime().availableProcessors()));
     boolean shrink = !"false".equals(System.getProperty("arbor.sim.shrink"));
     String defect = System.getProperty("arbor.sim.defect");
     dev.arbor.property.DefectSwitches defects = defect == null || defect.isBlank()

@@ -57,8 +57,8 @@ class SimulationDefectsTest {
       for (Future<Simulation.Outcome> f : batch) {
         Simulation.Outcome o = f.get();
         if (o.failed()) {
-          System.out.println("simulation defect " + defect + ": caught by seed " + o.seed() + " (" + o.seed()
-              + " seeds): " + o.problems().get(0).lines().findFirst().orElse(""));
+          System.out.println("simulation defect " + defect + ": caught by seed " + o.seed() + " (seeds 1.." + o.seed()
+              + " run): " + o.problems().get(0).lines().findFirst().orElse(""));
           return;
         }
       }

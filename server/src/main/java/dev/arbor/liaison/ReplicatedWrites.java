@@ -90,7 +90,7 @@ final class ReplicatedWrites {
         // Each attempt merges onto the winner it reads, so a retry keeps the newer version's tags.
         // A replace keeps none of the previous tags: only the version is read (created and
         // create_revision come from it), not the bytes.
-        PropertyRecord prev = readWinner(replicas, plan.key(), plan.shard(), plan.replace());
+        PropertyRecord prev = readWinner(replicas, plan.key(), plan.shard(), plan.replace(), false);
         ApplyPlan.Outcome out = plan.next(prev, clock, maxPropertyBytes);
         if (writeAll(replicas, plan.key(), plan.shard(), out.record(), "apply of " + plan.key(), attempt, true)) {
           return out.response();
@@ -153,7 +153,9 @@ final class ReplicatedWrites {
     try {
       for (int attempt = 1; ; attempt++) {
         // A tombstone keeps the deleted version's bytes: read them.
-        PropertyRecord prev = readWinner(replicas, key, shard, false);
+        // "Nothing to delete" is only true when every replica said so: a version acknowledged by a
+        // replica the read missed would otherwise outlive a delete that wrote no tombstone.
+        PropertyRecord prev = readWinner(replicas, key, shard, false, true);
         if (prev == null) {
           return false;
         }
@@ -187,8 +189,11 @@ final class ReplicatedWrites {
    * The LWW winner among the replicas' copies (null when none holds the key). With
    * {@code versionOnly} the replicas send no bytes, and the winner is only a version to compare
    * and stamp above: its source is empty (or whatever an older node sent) and must not be used.
+   * With {@code absentNeedsEveryReplica}, "none holds the key" needs every replica's answer; with
+   * one missing it is UNAVAILABLE instead of null.
    */
-  private PropertyRecord readWinner(List<DataNode> replicas, EntityKey key, int shard, boolean versionOnly) {
+  private PropertyRecord readWinner(
+      List<DataNode> replicas, EntityKey key, int shard, boolean versionOnly, boolean absentNeedsEveryReplica) {
     Key k = Key.newBuilder().setGroup(key.group()).setShard(shard).setEntity(key.entity())
         .setVersionOnly(versionOnly).build();
     List<ReplicaCalls.Answer<List<StoredProperty>>> answers = calls.read(replicas, List.of(k));
@@ -214,6 +219,10 @@ final class ReplicatedWrites {
     if (!any) {
       throw new UnavailableException(
           "no replica of " + key + " answered: " + ReplicaCalls.describeFailures(answers));
+    }
+    if (winner == null && absentNeedsEveryReplica && answers.stream().anyMatch(a -> !a.ok())) {
+      throw new UnavailableException("cannot tell whether " + key + " exists: the replicas that answered do not hold"
+          + " it, but not every replica answered (nothing was written): " + ReplicaCalls.describeFailures(answers));
     }
     return winner;
   }

@@ -478,6 +478,38 @@ class ReplicatedApiTest {
     });
   }
 
+  /**
+   * The key's only version is on a, acknowledged while b was down; a is down during the delete and
+   * b, which never saw the key, is the only replica that answers its pre-read. "Nothing to delete"
+   * would write no tombstone, so the version would come back once a returns: the delete must fail.
+   */
+  @Test
+  void aDeleteWhosePreReadFindsNothingWhileAReplicaIsDownIsNotAcknowledged() throws Exception {
+    Node a = replicasOf("gone").get(0);
+    Node b = replicasOf("gone").get(1);
+    b.stop();
+    apply("gone", ApplyRequest.Strategy.STRATEGY_MERGE, tag("title", "v1")); // consistency one: a alone
+    PropertyRecord v1 = a.latest("gone");
+    assertThat(b.latest("gone")).isNull();
+
+    b.start();
+    a.stop();
+    awaitReachable(b);
+    assertThatThrownBy(() -> delete("gone"))
+        .as("b alone cannot tell that the key does not exist")
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+          assertThat(e.getStatus().getDescription()).contains("not every replica answered");
+        });
+    a.start();
+    awaitReachable(a);
+    assertThat(a.latest("gone")).as("nothing was acknowledged, nothing changed").isEqualTo(v1);
+    assertThat(b.latest("gone")).isNull();
+    assertThat(delete("gone")).as("with every replica answering, the delete finds v1").isTrue();
+    assertThat(a.latest("gone").deleted()).isTrue();
+    assertThat(delete("never")).as("a key no replica holds: nothing to delete").isFalse();
+  }
+
   @Test
   void anApplyAboveAVersionItsPreReadMissedRetriesAboveIt() throws Exception {
     apply("n", ApplyRequest.Strategy.STRATEGY_MERGE, tag("title", "v1"), tag("body", "b1"));

@@ -43,7 +43,8 @@ class SimulationDefectsTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = Defect.class, names = {"PURGE_WITHOUT_COVERAGE", "INCARNATION_IGNORED"})
+  @EnumSource(value = Defect.class,
+      names = {"PURGE_WITHOUT_COVERAGE", "INCARNATION_IGNORED", "TOMBSTONE_KEEPS_OLD_REVISION"})
   void aSeedOfTheCampaignCatchesTheDefect(Defect defect) throws Exception {
     Path work = SimulationCampaign.workDir(dir);
     DefectSwitches on = DefectSwitches.of(defect);

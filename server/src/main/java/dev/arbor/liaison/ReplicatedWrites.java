@@ -153,8 +153,8 @@ final class ReplicatedWrites {
     try {
       for (int attempt = 1; ; attempt++) {
         // A tombstone keeps the deleted version's bytes: read them.
-        // "Nothing to delete" is only true when every replica said so: a version acknowledged by a
-        // replica the read missed would otherwise outlive a delete that wrote no tombstone.
+        // "Nothing (live) to delete" is only true when every replica said so: a version acknowledged
+        // by a replica the read missed would otherwise outlive a delete that wrote no new tombstone.
         PropertyRecord prev = readWinner(replicas, key, shard, false, true);
         if (prev == null) {
           return false;
@@ -189,8 +189,8 @@ final class ReplicatedWrites {
    * The LWW winner among the replicas' copies (null when none holds the key). With
    * {@code versionOnly} the replicas send no bytes, and the winner is only a version to compare
    * and stamp above: its source is empty (or whatever an older node sent) and must not be used.
-   * With {@code absentNeedsEveryReplica}, "none holds the key" needs every replica's answer; with
-   * one missing it is UNAVAILABLE instead of null.
+   * With {@code absentNeedsEveryReplica}, a winner that is absent or a tombstone needs every
+   * replica's answer; with one missing it is UNAVAILABLE instead.
    */
   private PropertyRecord readWinner(
       List<DataNode> replicas, EntityKey key, int shard, boolean versionOnly, boolean absentNeedsEveryReplica) {
@@ -220,9 +220,10 @@ final class ReplicatedWrites {
       throw new UnavailableException(
           "no replica of " + key + " answered: " + ReplicaCalls.describeFailures(answers));
     }
-    if (winner == null && absentNeedsEveryReplica && answers.stream().anyMatch(a -> !a.ok())) {
-      throw new UnavailableException("cannot tell whether " + key + " exists: the replicas that answered do not hold"
-          + " it, but not every replica answered (nothing was written): " + ReplicaCalls.describeFailures(answers));
+    if ((winner == null || winner.deleted()) && absentNeedsEveryReplica && answers.stream().anyMatch(a -> !a.ok())) {
+      throw new UnavailableException("cannot tell whether " + key + " exists: the replicas that answered hold no live"
+          + " version of it, but not every replica answered (nothing was written): "
+          + ReplicaCalls.describeFailures(answers));
     }
     return winner;
   }

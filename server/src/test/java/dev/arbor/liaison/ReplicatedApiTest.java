@@ -510,6 +510,32 @@ class ReplicatedApiTest {
     assertThat(delete("never")).as("a key no replica holds: nothing to delete").isFalse();
   }
 
+  /** As above, with an older tombstone of the key on b: "already deleted" is as unsure as "absent". */
+  @Test
+  void aDeleteWhosePreReadFindsOnlyATombstoneWhileAReplicaIsDownIsNotAcknowledged() throws Exception {
+    apply("again", ApplyRequest.Strategy.STRATEGY_MERGE, tag("title", "v1"));
+    assertThat(delete("again")).isTrue();
+    Node a = replicasOf("again").get(0);
+    Node b = replicasOf("again").get(1);
+    b.stop();
+    apply("again", ApplyRequest.Strategy.STRATEGY_MERGE, tag("title", "v2")); // consistency one: a alone
+    PropertyRecord v2 = a.latest("again");
+    assertThat(b.latest("again").deleted()).isTrue();
+
+    b.start();
+    a.stop();
+    awaitReachable(b);
+    assertThatThrownBy(() -> delete("again"))
+        .as("b's tombstone is older than v2, which b never saw")
+        .isInstanceOfSatisfying(StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+    a.start();
+    awaitReachable(a);
+    assertThat(a.latest("again")).isEqualTo(v2);
+    assertThat(delete("again")).as("with every replica answering, the delete finds v2").isTrue();
+    assertThat(a.latest("again").deleted()).isTrue();
+  }
+
   @Test
   void anApplyAboveAVersionItsPreReadMissedRetriesAboveIt() throws Exception {
     apply("n", ApplyRequest.Strategy.STRATEGY_MERGE, tag("title", "v1"), tag("body", "b1"));

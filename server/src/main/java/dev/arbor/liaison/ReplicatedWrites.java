@@ -90,7 +90,7 @@ final class ReplicatedWrites {
         // Each attempt merges onto the winner it reads, so a retry keeps the newer version's tags.
         // A replace keeps none of the previous tags: only the version is read (created and
         // create_revision come from it), not the bytes.
-        PropertyRecord prev = readWinner(replicas, plan.key(), plan.shard(), plan.replace(), false);
+        PropertyRecord prev = readWinner(replicas, plan.key(), plan.shard(), plan.replace());
         ApplyPlan.Outcome out = plan.next(prev, clock, maxPropertyBytes);
         if (writeAll(replicas, plan.key(), plan.shard(), out.record(), "apply of " + plan.key(), attempt, true)) {
           return out.response();
@@ -153,21 +153,27 @@ final class ReplicatedWrites {
     try {
       for (int attempt = 1; ; attempt++) {
         // A tombstone keeps the deleted version's bytes: read them.
-        // "Nothing (live) to delete" is only true when every replica said so: a version acknowledged
-        // by a replica the read missed would otherwise outlive a delete that wrote no new tombstone.
-        PropertyRecord prev = readWinner(replicas, key, shard, false, true);
-        if (prev == null) {
+        Read read = read(replicas, key, shard, false);
+        PropertyRecord prev = read.winner();
+        if (prev == null && read.everyReplica()) {
           return false;
         }
-        boolean live = !prev.deleted();
+        boolean live = prev != null && !prev.deleted();
         // A delete is a new write from this clock, so it also beats a version this liaison had
         // acknowledged on a replica the read could not reach; keeping prev's revision lost to it.
-        long rev = live ? clock.next(prev.modRevision()) : 0L;
-        PropertyRecord next = !live ? prev
-            : defects.has(Defect.TOMBSTONE_KEEPS_OLD_REVISION) ? prev.tombstone(clock.next()) // the old defect
-            : prev.tombstoneAt(rev, rev);
+        // For the same reason a read that missed a replica and found nothing live (nothing at
+        // all, or a tombstone) still writes a fresh tombstone: the replica it missed may hold an
+        // acknowledged write, which repair would bring back after this delete was acknowledged
+        // (found by the deterministic simulation, seed 147).
+        boolean fresh = live || !read.everyReplica();
+        long rev = fresh ? clock.next(prev == null ? 0L : prev.modRevision()) : 0L;
+        PropertyRecord next = !fresh ? prev
+            : live && defects.has(Defect.TOMBSTONE_KEEPS_OLD_REVISION) ? prev.tombstone(clock.next()) // the old defect
+            : prev != null ? prev.tombstoneAt(rev, rev)
+            // (the tombstone must be above the version it deletes: a never-stored one just below it)
+            : PropertyRecord.live(key, rev - 1, rev - 1, sourceOf(key, rev - 1)).tombstoneAt(rev, rev);
         // A new tombstone is fresh; re-writing one a replica already holds is a copy.
-        if (writeAll(replicas, key, shard, next, "delete of " + key, attempt, live)) {
+        if (writeAll(replicas, key, shard, next, "delete of " + key, attempt, fresh)) {
           return live;
         }
       }
@@ -189,19 +195,33 @@ final class ReplicatedWrites {
    * The LWW winner among the replicas' copies (null when none holds the key). With
    * {@code versionOnly} the replicas send no bytes, and the winner is only a version to compare
    * and stamp above: its source is empty (or whatever an older node sent) and must not be used.
-   * With {@code absentNeedsEveryReplica}, a winner that is absent or a tombstone needs every
-   * replica's answer; with one missing it is UNAVAILABLE instead.
    */
-  private PropertyRecord readWinner(
-      List<DataNode> replicas, EntityKey key, int shard, boolean versionOnly, boolean absentNeedsEveryReplica) {
+  private PropertyRecord readWinner(List<DataNode> replicas, EntityKey key, int shard, boolean versionOnly) {
+    return read(replicas, key, shard, versionOnly).winner();
+  }
+
+  /** The winner of a pre-read, and whether every replica answered it. */
+  private record Read(PropertyRecord winner, boolean everyReplica) {}
+
+  /** The bytes of a tombstone for a key no replica that answered holds: the key, nothing else. */
+  private static byte[] sourceOf(EntityKey key, long revision) {
+    return dev.arbor.api.banyandb.property.v1.Property.newBuilder()
+        .setMetadata(dev.arbor.api.banyandb.common.v1.Metadata.newBuilder().setGroup(key.group())
+            .setName(key.name()).setModRevision(revision).setCreateRevision(revision))
+        .setId(key.id()).build().toByteArray();
+  }
+
+  private Read read(List<DataNode> replicas, EntityKey key, int shard, boolean versionOnly) {
     Key k = Key.newBuilder().setGroup(key.group()).setShard(shard).setEntity(key.entity())
         .setVersionOnly(versionOnly).build();
     List<ReplicaCalls.Answer<List<StoredProperty>>> answers = calls.read(replicas, List.of(k));
     PropertyRecord winner = null;
     boolean any = false;
+    boolean every = true;
     var incarnation = lookup.incarnation(key.group());
     for (ReplicaCalls.Answer<List<StoredProperty>> a : answers) {
       if (!a.ok()) {
+        every = false;
         continue;
       }
       any = true;
@@ -220,12 +240,7 @@ final class ReplicatedWrites {
       throw new UnavailableException(
           "no replica of " + key + " answered: " + ReplicaCalls.describeFailures(answers));
     }
-    if ((winner == null || winner.deleted()) && absentNeedsEveryReplica && answers.stream().anyMatch(a -> !a.ok())) {
-      throw new UnavailableException("cannot tell whether " + key + " exists: the replicas that answered hold no live"
-          + " version of it, but not every replica answered (nothing was written): "
-          + ReplicaCalls.describeFailures(answers));
-    }
-    return winner;
+    return new Read(winner, every);
   }
 
   /**

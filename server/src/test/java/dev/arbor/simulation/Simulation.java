@@ -367,7 +367,9 @@ final class Simulation {
       try {
         stub.query(QueryRequest.newBuilder().addGroups(GROUP).setName(SCHEMA).addIds(id).setLimit(10).build());
       } catch (StatusRuntimeException e) {
-        // A query may fail while nodes are down; it changes nothing the checker judges.
+        // A query may fail while nodes are down; it changes nothing the checker judges. A server
+        // error is a bug whatever the faults.
+        noteServerError("query", id, e);
       }
       settle();
       return;
@@ -388,10 +390,23 @@ final class Simulation {
       op.end(History.Outcome.ACKED);
     } catch (StatusRuntimeException e) {
       settle();
+      noteServerError(delete ? "delete" : "apply", id, e);
       // Refused before anything was sent: nothing can have landed. Anything else may have
       // reached some replicas (a partial write): its outcome is unknown.
       Status.Code c = e.getStatus().getCode();
       op.end(c == Status.Code.INVALID_ARGUMENT ? History.Outcome.FAILED : History.Outcome.UNKNOWN);
+    }
+  }
+
+  /**
+   * INTERNAL (or UNKNOWN, a server exception gRPC could not map) is never an answer to faults:
+   * a failure of the network or of a node is UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED and the like.
+   */
+  private void noteServerError(String what, String key, StatusRuntimeException e) {
+    Status.Code c = e.getStatus().getCode();
+    if (c == Status.Code.INTERNAL || c == Status.Code.UNKNOWN) {
+      problems.add("a " + what + " of " + key + " failed with a server error at " + clock.elapsedMillis() + " ms: "
+          + e.getStatus());
     }
   }
 

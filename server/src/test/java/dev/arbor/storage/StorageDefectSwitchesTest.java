@@ -13,7 +13,6 @@ import dev.arbor.property.GroupIncarnation;
 import dev.arbor.property.PropertyRecord;
 import dev.arbor.property.ShardRouter;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -109,34 +108,6 @@ class StorageDefectSwitchesTest {
   }
 
   // --- WAL_ROLL_DOES_NOT_LATCH -----------------------------------------------------------------
-
-  /**
-   * The fsync seam of {@code WalFsyncFailureTest}: real fsyncs, except that the ones on
-   * {@link #failOn} fail (the EIO a real disk cannot be made to return on demand) and, once
-   * {@link #release} is set, the group-commit thread's fsync waits for it.
-   */
-  private static final class FaultySync implements WriteAheadLog.SegmentSync {
-    volatile Thread failOn;
-    volatile CountDownLatch release;
-    final CountDownLatch stalled = new CountDownLatch(1);
-
-    @Override
-    public void force(FileChannel channel) throws IOException {
-      if (Thread.currentThread() == failOn) {
-        throw new IOException("Input/output error (injected)");
-      }
-      CountDownLatch r = release;
-      if (r != null) {
-        stalled.countDown();
-        try {
-          r.await();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
-      channel.force(false);
-    }
-  }
 
   @Test
   void walRollDoesNotLatch_aFailedRollFsyncLetsALaterFsyncAcknowledgeTheWrite() throws Exception {

@@ -22,34 +22,6 @@ import org.junit.jupiter.api.io.TempDir;
 class WalFsyncFailureTest {
   @TempDir Path tmp;
 
-  /** Real fsyncs, except as the test asks. */
-  private static final class FaultySync implements WriteAheadLog.SegmentSync {
-    /** fsyncs called on this thread fail. */
-    volatile Thread failOn;
-    /** Every fsync fails. */
-    volatile boolean failAll;
-    /** When set, fsyncs on other threads than {@link #failOn} wait for it (after counting down {@link #stalled}). */
-    volatile CountDownLatch release;
-    final CountDownLatch stalled = new CountDownLatch(1);
-
-    @Override
-    public void force(FileChannel channel) throws IOException {
-      if (failAll || Thread.currentThread() == failOn) {
-        throw new IOException("Input/output error (injected)");
-      }
-      CountDownLatch r = release;
-      if (r != null) {
-        stalled.countDown();
-        try {
-          r.await();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
-      channel.force(false);
-    }
-  }
-
   private static byte[] utf8(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
   }

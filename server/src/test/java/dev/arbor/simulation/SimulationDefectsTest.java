@@ -43,8 +43,7 @@ class SimulationDefectsTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = Defect.class,
-      names = {"PURGE_WITHOUT_COVERAGE", "INCARNATION_IGNORED", "TOMBSTONE_KEEPS_OLD_REVISION"})
+  @EnumSource(value = Defect.class, names = {"PURGE_WITHOUT_COVERAGE", "INCARNATION_IGNORED"})
   void aSeedOfTheCampaignCatchesTheDefect(Defect defect) throws Exception {
     Path work = SimulationCampaign.workDir(dir);
     DefectSwitches on = DefectSwitches.of(defect);

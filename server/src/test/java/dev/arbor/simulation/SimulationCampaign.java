@@ -18,7 +18,7 @@ final class SimulationCampaign {
       + " -Dsurefire.failIfNoSpecifiedTests=false test";
 
   /**
-   * Seeds a CI run takes unless told otherwise: about 3.5 minutes on the 2-core CI machine (a
+   * Seeds a CI run takes unless told otherwise: about 2.5 minutes on the quiet 2-core machine, 3.5 loaded (a
    * seed costs about a second of its threads; see docs/benchmarks.md). {@code -Darbor.sim.seeds}
    * runs more.
    */

@@ -24,7 +24,9 @@ final class SimulationCampaign {
    */
   static final long DEFAULT_SEEDS = 200;
 
-  record Result(long seeds, List<Simulation.Outcome> failures, Simulation.Totals totals, long millis) {
+  /** @param defect the defect switched on for the campaign ({@code -Darbor.sim.defect}), or null */
+  record Result(long seeds, List<Simulation.Outcome> failures, Simulation.Totals totals, long millis,
+      String defect) {
     String summaryLine() {
       return "simulation: " + seeds + " seeds, " + failures.size() + " failures (" + millis + " ms): "
           + totals.summary();
@@ -35,7 +37,8 @@ final class SimulationCampaign {
       for (Simulation.Outcome o : failures) {
         b.append("\nseed ").append(o.seed()).append(" failed with faults ").append(Fault.tokens(o.faults()))
             .append("\n  replay: ").append(REPLAY).append(" -Darbor.sim.seed=").append(o.seed())
-            .append(" '-Darbor.sim.faults=").append(Fault.tokens(o.faults())).append("'");
+            .append(" '-Darbor.sim.faults=").append(Fault.tokens(o.faults())).append("'")
+            .append(defect == null ? "" : " -Darbor.sim.defect=" + defect);
         o.problems().stream().limit(5).forEach(p -> b.append("\n  ").append(p));
       }
       return b.toString();
@@ -139,6 +142,7 @@ final class SimulationCampaign {
         }
       }
     }
-    return new Result(ran, failures, totals, (System.nanoTime() - t0) / 1_000_000);
+    return new Result(ran, failures, totals, (System.nanoTime() - t0) / 1_000_000,
+        defects.equals(dev.arbor.property.DefectSwitches.NONE) ? null : System.getProperty("arbor.sim.defect"));
   }
 }

@@ -78,10 +78,12 @@ public final class PropertyStore implements Closeable {
   private final java.util.Comparator<PropertyRecord> lww;
 
   private final NodeRuntime runtime;
+  private final IndexTuning tuning;
 
   private PropertyStore(Path dir, DataDirLock dirLock, WriteAheadLog wal, StoreListener listener,
-      GroupIncarnations catalog, WriteGuard guard, DefectSwitches defects, NodeRuntime runtime) {
+      GroupIncarnations catalog, WriteGuard guard, DefectSwitches defects, NodeRuntime runtime, IndexTuning tuning) {
     this.runtime = runtime;
+    this.tuning = tuning;
     this.defects = defects;
     this.lww = LastWriteWins.order(defects);
     this.guard = guard;
@@ -147,6 +149,12 @@ public final class PropertyStore implements Closeable {
   /** As above, on the node's runtime. */
   public static PropertyStore open(Path dir, GroupIncarnations groups, StoreListener listener, WriteGuard guard,
       DefectSwitches defects, NodeRuntime runtime) throws IOException {
+    return open(dir, groups, listener, guard, defects, runtime, IndexTuning.DEFAULT);
+  }
+
+  /** As above, with the shard indexes' writers tuned by {@code tuning}. */
+  public static PropertyStore open(Path dir, GroupIncarnations groups, StoreListener listener, WriteGuard guard,
+      DefectSwitches defects, NodeRuntime runtime, IndexTuning tuning) throws IOException {
     DataDirLock lock = DataDirLock.acquire(dir);
     WriteAheadLog.Recovered rec;
     try {
@@ -155,7 +163,7 @@ public final class PropertyStore implements Closeable {
       lock.close();
       throw e;
     }
-    PropertyStore store = new PropertyStore(dir, lock, rec.log(), listener, groups, guard, defects, runtime);
+    PropertyStore store = new PropertyStore(dir, lock, rec.log(), listener, groups, guard, defects, runtime, tuning);
     try {
       // Every acknowledged record's group directory existed before the record reached the WAL:
       // records of any other group belong to dropped data (a deleted group, another incarnation).
@@ -682,7 +690,7 @@ public final class PropertyStore implements Closeable {
             adoptIncarnation(group);
             boolean fresh = !Files.exists(p);
             Files.createDirectories(p);
-            ShardIndex created = new ShardIndex(group, shard, p, runtime.ticker());
+            ShardIndex created = new ShardIndex(group, shard, p, runtime.ticker(), tuning);
             if (fresh) {
               // Inside the map's computation: no writer can reach the new index before the listener returns.
               listener.onShardCreated(group, shard);

@@ -80,6 +80,11 @@ public final class ShardIndex implements Closeable {
 
   /** @param ticker the node runtime's: how long writes have waited to become searchable */
   ShardIndex(String group, int shard, Path dir, Ticker ticker) throws IOException {
+    this(group, shard, dir, ticker, IndexTuning.DEFAULT);
+  }
+
+  /** @param tuning the writer's merge wait and buffer */
+  ShardIndex(String group, int shard, Path dir, Ticker ticker, IndexTuning tuning) throws IOException {
     this.ticker = ticker;
     this.lastRefreshNanos = ticker.read();
     this.group = group;
@@ -92,6 +97,7 @@ public final class ShardIndex implements Closeable {
       this.snapshots = new SnapshotDeletionPolicy(new KeepOnlyLastCommitDeletionPolicy());
       IndexWriterConfig cfg = IndexLayout.writerConfig();
       cfg.setIndexDeletionPolicy(snapshots);
+      tuning.applyTo(cfg);
       this.writer = new IndexWriter(directory, cfg);
       if (fresh) {
         // Only a new index: stamping an existing one would count as a change and make its

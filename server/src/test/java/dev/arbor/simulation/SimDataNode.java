@@ -70,6 +70,13 @@ final class SimDataNode {
   private static final Duration METADATA_LAG = Duration.ofMillis(1);
   private static final Duration REPLY_TIMEOUT = Duration.ofSeconds(30);
   private static final Duration CALL_TIMEOUT = Duration.ofSeconds(30);
+  /**
+   * Refreshes and commits never wait for merges: a query's refresh otherwise waits for Lucene to
+   * merge the segments it just flushed (milliseconds each, about a third of a seed's time, and no
+   * logical content changes). The server keeps Lucene's wait.
+   */
+  private static final dev.arbor.storage.IndexTuning INDEX_TUNING =
+      dev.arbor.storage.IndexTuning.DEFAULT.withoutFullFlushMergeWait();
 
   final String id;
   private final Path home;
@@ -143,7 +150,7 @@ final class SimDataNode {
       Files.createDirectories(dataDir());
       StoreEvents events = new StoreEvents();
       store = PropertyStore.open(dataDir(), new MetadataGroupIncarnations(metadata), events,
-          dev.arbor.storage.WriteGuard.NONE, defects, runtime);
+          dev.arbor.storage.WriteGuard.NONE, defects, runtime, INDEX_TUNING);
       trees = new RepairTrees(runtime, dataDir().resolve("repair"), store, 64, 0,
           RepairTrees.DEFAULT_MAX_OVERLAY_LEAVES);
       trees.loadExisting(g -> metadata.group(g).isPresent() && !store.quarantinedAtOpen().contains(g));

@@ -10,11 +10,19 @@ import java.util.concurrent.ExecutorService;
  * A node's threads in the simulation: its schedulers are steps on virtual time (a round's
  * deadline, a timer, a periodic check fire when the simulation's clock reaches them, on the
  * simulation's thread); executors and threads are real, for the work that runs inside a step and
- * is waited for there (the WAL's sync thread, a liaison's fan-out).
+ * is waited for there (the WAL's sync thread, a liaison's fan-out). Executors keep their
+ * production bounds but borrow the run's few worker threads ({@link BorrowedExecutor}).
  */
 final class SimThreads implements ThreadSource {
   private final SimScheduler clock;
   private final ThreadSource real = ThreadSource.system();
+  /**
+   * The threads every executor of the run borrows (see {@link BorrowedExecutor}): as many as
+   * tasks run at once, each ending after a second idle, so a finished run leaves none behind.
+   */
+  private final java.util.concurrent.ThreadPoolExecutor workers = new java.util.concurrent.ThreadPoolExecutor(0,
+      Integer.MAX_VALUE, 1, java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.SynchronousQueue<>(),
+      r -> real.newThread("sim-worker", r));
 
   SimThreads(SimScheduler clock) {
     this.clock = clock;
@@ -32,7 +40,7 @@ final class SimThreads implements ThreadSource {
 
   @Override
   public ExecutorService newExecutor(String name, int threads, int queueBound) {
-    return real.newExecutor(name, threads, queueBound);
+    return new BorrowedExecutor(name, workers, threads, queueBound);
   }
 
   @Override

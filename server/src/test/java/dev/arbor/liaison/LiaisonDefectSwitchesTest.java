@@ -249,8 +249,9 @@ class LiaisonDefectSwitchesTest {
   // --- QUERY_NO_REFILL ----------------------------------------------------------------------------
 
   /**
-   * {@code aLimitedQueryRefillsWhenEveryNodesTopRowsAreStale}: on each replica the first rows that
-   * match are stale copies the other replica's newer versions disqualify; the true matches follow.
+   * A limited query whose top rows on each replica are stale copies the other replica's newer
+   * versions disqualify; the true matches follow. (This is the fix's regression test too: the
+   * switched-off run asserts the refilled answer.)
    */
   private List<String> limitedQueryOverStaleTopRows(String name, DefectSwitches defects) throws Exception {
     try (Cluster c = new Cluster(name, defects)) {

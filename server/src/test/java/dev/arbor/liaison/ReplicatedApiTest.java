@@ -591,45 +591,6 @@ class ReplicatedApiTest {
         });
   }
 
-  @Test
-  void aLimitedQueryRefillsWhenEveryNodesTopRowsAreStale() {
-    // Nine ids of one shard, in entity order: on each replica the first rows that match are stale
-    // copies the other replica's newer versions disqualify; the true matches come after them.
-    List<String> ids = new ArrayList<>();
-    for (int i = 0; ids.size() < 9; i++) {
-      String id = String.format("q%04d", i);
-      if (ShardRouter.shardOf(new EntityKey(G, "t", id), SHARDS) == 0) {
-        ids.add(id);
-      }
-    }
-    List<Node> reps = replicasOf(ids.get(0));
-    Node a = reps.get(0);
-    Node b = reps.get(1);
-    for (int i = 0; i < 9; i++) {
-      PropertyRecord base = PropertyRecord.live(new EntityKey(G, "t", ids.get(i)), 1, 1, new byte[0]);
-      PropertyRecord stale = versionAt(base, 10, tag("title", "match"));
-      PropertyRecord newer = versionAt(base, 20, tag("title", "changed"));
-      if (i < 3) {
-        a.storeDirectly(stale);
-        b.storeDirectly(newer);
-      } else if (i < 6) {
-        a.storeDirectly(newer);
-        b.storeDirectly(stale);
-      } else {
-        a.storeDirectly(stale);
-        b.storeDirectly(stale);
-      }
-    }
-    QueryRequest q = QueryRequest.newBuilder().addGroups(G).setName("t").setLimit(3)
-        .setCriteria(dev.arbor.api.banyandb.model.v1.Criteria.newBuilder().setCondition(
-            dev.arbor.api.banyandb.model.v1.Condition.newBuilder().setName("title")
-                .setOp(dev.arbor.api.banyandb.model.v1.Condition.BinaryOp.BINARY_OP_EQ)
-                .setValue(TagValue.newBuilder().setStr(Str.newBuilder().setValue("match")))))
-        .build();
-    assertThat(props().query(q).getPropertiesList()).extracting(Property::getId)
-        .containsExactly(ids.get(6), ids.get(7), ids.get(8));
-  }
-
   // ---------------------------------------------------------------------------------------------
   // Bounded replies and a bounded fan-out.
 

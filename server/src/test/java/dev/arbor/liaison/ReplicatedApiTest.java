@@ -45,7 +45,7 @@ import dev.arbor.storage.PropertyStore;
 import dev.arbor.storage.ShardWrite;
 import dev.arbor.storage.StoreEvents;
 import dev.arbor.transport.ChannelFactory;
-import dev.arbor.transport.GrpcServers;
+import dev.arbor.transport.BareServers;
 import dev.arbor.transport.MessageLimits;
 import io.grpc.BindableService;
 import io.grpc.ForwardingServerCallListener;
@@ -112,7 +112,7 @@ class ReplicatedApiTest {
 
     void start() throws Exception {
       int port = Integer.parseInt(id.grpcAddress().substring(id.grpcAddress().lastIndexOf(':') + 1));
-      server = GrpcServers.startBare("127.0.0.1", port, ServerInterceptors.intercept(service, faults));
+      server = BareServers.start("127.0.0.1", port, ServerInterceptors.intercept(service, faults));
     }
 
     void stop() throws Exception {
@@ -194,7 +194,7 @@ class ReplicatedApiTest {
     dataNodes.update(nodes.stream().map(n -> n.id).toList());
     api = new ReplicatedApi(metadata, dataNodes, HybridClock.system(), RequestLimits.DEFAULTS, "test",
         consistency::get, 128);
-    liaison = GrpcServers.startBare("127.0.0.1", 0, api.services().toArray(BindableService[]::new));
+    liaison = BareServers.start("127.0.0.1", 0, api.services().toArray(BindableService[]::new));
     channel = ChannelFactory.plaintext().open("127.0.0.1:" + liaison.getPort(), MessageLimits.MAX_MESSAGE_BYTES);
     GroupRegistryServiceGrpc.newBlockingStub(channel).create(GroupRegistryServiceCreateRequest.newBuilder()
         .setGroup(Group.newBuilder().setMetadata(Metadata.newBuilder().setName(G)).setCatalog(Catalog.CATALOG_PROPERTY)
@@ -636,7 +636,7 @@ class ReplicatedApiTest {
     slowNodes.update(nodes.stream().map(n -> n.id).toList());
     ReplicatedApi small = new ReplicatedApi(metadata, slowNodes, HybridClock.system(), RequestLimits.DEFAULTS, "test",
         consistency::get, 16, new ReplicaCallLimits(2, 2));
-    Server server = GrpcServers.startBare("127.0.0.1", 0, small.services().toArray(BindableService[]::new));
+    Server server = BareServers.start("127.0.0.1", 0, small.services().toArray(BindableService[]::new));
     ManagedChannel ch = ChannelFactory.plaintext()
         .open("127.0.0.1:" + server.getPort(), MessageLimits.MAX_MESSAGE_BYTES);
     java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(8);

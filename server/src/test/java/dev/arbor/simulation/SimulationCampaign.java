@@ -18,11 +18,11 @@ final class SimulationCampaign {
       + " -Dsurefire.failIfNoSpecifiedTests=false test";
 
   /**
-   * Seeds a CI run takes unless told otherwise: about 2.5 minutes on the quiet 2-core machine, 3.5 loaded (a
-   * seed costs about a second of its threads; see docs/benchmarks.md). {@code -Darbor.sim.seeds}
-   * runs more.
+   * Seeds a CI run takes unless told otherwise: predicted 2.5–5 minutes on the quiet 2-core machine
+   * (0.25–0.5 s a seed with {@link #defaultThreads}; see docs/testing.md, "What a seed costs").
+   * {@code -Darbor.sim.seeds} runs more.
    */
-  static final long DEFAULT_SEEDS = 200;
+  static final long DEFAULT_SEEDS = 600;
 
   /** @param defect the defect switched on for the campaign ({@code -Darbor.sim.defect}), or null */
   record Result(long seeds, List<Simulation.Outcome> failures, Simulation.Totals totals, long millis,
@@ -68,8 +68,7 @@ final class SimulationCampaign {
     String one = System.getProperty("arbor.sim.seed");
     List<Fault> faults = System.getProperty("arbor.sim.faults") == null ? null
         : Fault.parse(System.getProperty("arbor.sim.faults"));
-    // Twice the cores: a seed's thread waits on the liaison's pool and the WAL's sync thread.
-    int threads = Integer.getInteger("arbor.sim.threads", Math.max(2, 2 * Runtime.getRuntime().availableProcessors()));
+    int threads = Integer.getInteger("arbor.sim.threads", defaultThreads());
     boolean shrink = !"false".equals(System.getProperty("arbor.sim.shrink"));
     String defect = System.getProperty("arbor.sim.defect");
     dev.arbor.property.DefectSwitches defects = defect == null || defect.isBlank()
@@ -98,6 +97,11 @@ final class SimulationCampaign {
       return java.nio.file.Files.createTempDirectory(shm, "arbor-sim-");
     }
     return fallback;
+  }
+
+  /** Twice the cores: a seed's thread waits on the liaison's fan-out and the WAL's sync thread. */
+  static int defaultThreads() {
+    return Math.max(2, 2 * Runtime.getRuntime().availableProcessors());
   }
 
   long seedCount() {

@@ -18,8 +18,8 @@ final class SimulationCampaign {
       + " -Dsurefire.failIfNoSpecifiedTests=false test";
 
   /**
-   * Seeds a CI run takes unless told otherwise: predicted 2.5–5 minutes on the quiet 2-core machine
-   * (0.25–0.5 s a seed with {@link #defaultThreads}; see docs/testing.md, "What a seed costs").
+   * Seeds a CI run takes unless told otherwise: predicted 3.5–4 minutes on the quiet 2-core machine
+   * (a seed costs about 0.6 CPU-seconds; see docs/testing.md, "What a seed costs").
    * {@code -Darbor.sim.seeds} runs more.
    */
   static final long DEFAULT_SEEDS = 600;

@@ -61,7 +61,8 @@ import java.util.stream.Stream;
  * worker, rounds, coverage watermarks and the coverage purge cutoff — minus the threads: the
  * gossip worker runs one round per {@link #gossipStep} and tree rebuilds are simulation steps,
  * so the simulation decides every interleaving. Its clock is the virtual one plus this node's
- * skew.
+ * skew. Its data directory is reached through a {@link SimDisk}, which knows what a power loss
+ * keeps.
  */
 final class SimDataNode {
   private static final int MAX_MESSAGE = 64 << 20;
@@ -233,6 +234,13 @@ final class SimDataNode {
         // carries on, as production's does; any other failure is a failure of the seed.
         if (disk.failedFsyncs() == 0) {
           throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
+        }
+        // A failed fsync may have dropped pages a later fsync would not write: the log must
+        // refuse writes from now on, whichever fsync failed (a roll's too).
+        if (store.storageProblems().isEmpty()) {
+          throw new IllegalStateException("node " + id + ": a checkpoint failed after the disk failed "
+              + disk.failedFsyncs() + " fsync(s) of the write-ahead log, yet the store still takes writes (the log"
+              + " did not latch): " + e, e);
         }
       }
     }

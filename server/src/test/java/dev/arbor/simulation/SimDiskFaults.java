@@ -38,6 +38,11 @@ final class SimDiskFaults {
       return 1;
     }
     n.failWalFsyncs(true);
+    if (f.atMillis() % 2 == 0) {
+      // Half the failures hit a checkpoint first (production's checkpoints run on a background
+      // thread, whenever the log has grown): the segment roll's fsync is the first to fail.
+      n.checkpoint();
+    }
     return 0;
   }
 

@@ -49,6 +49,7 @@ final class SimDiskFaults {
   /** Ends it: a powered-off node restarts; a node whose disk failed is power-cycled and restarts. */
   static int end(Fault f, SimDataNode n) {
     int crashes = 0;
+    n.failWalFsyncs(false);
     if (f.kind() == Fault.Kind.FSYNC_FAIL && n.up()) {
       n.powerLoss();
       crashes++;

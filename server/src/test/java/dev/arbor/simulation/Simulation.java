@@ -215,7 +215,7 @@ final class Simulation {
   static List<Fault> schedule(Random r, List<String> nodeIds) {
     List<Fault> out = new ArrayList<>();
     int count = 3 + r.nextInt(8);
-    Fault.Kind[] kinds = Fault.Kind.values();
+    Fault.Kind[] kinds = java.util.Arrays.stream(Fault.Kind.values()).filter(k -> !k.disk()).toArray(Fault.Kind[]::new);
     List<String> anyone = new ArrayList<>(nodeIds);
     anyone.addAll(LIAISONS);
     for (int i = 0; i < count; i++) {
@@ -223,6 +223,7 @@ final class Simulation {
       List<String> targets = k == Fault.Kind.SKEW || k == Fault.Kind.PARTITION ? anyone : nodeIds;
       out.add(new Fault(k, 2_000 + r.nextInt(48_000), 500 + r.nextInt(7_500), targets.get(r.nextInt(targets.size()))));
     }
+    out.addAll(SimDiskFaults.schedule(new Random(r.nextLong()), nodeIds));
     out.sort((a, b) -> Long.compare(a.atMillis(), b.atMillis()));
     return out;
   }
@@ -486,6 +487,7 @@ final class Simulation {
         network.faults(new SimNetwork.Faults(0.2, 0.1, 0.1, 0.1, 0.02));
       }
       case SKEW -> skews.put(f.node(), skewOf(f));
+      case POWER, FSYNC_FAIL -> crashes += SimDiskFaults.begin(f, n);
       case GROUP_CHURN -> {
         groupChurns++;
         if (n.up()) {
@@ -555,6 +557,7 @@ final class Simulation {
           n.start();
         }
       }
+      case POWER, FSYNC_FAIL -> crashes += SimDiskFaults.end(f, n);
       case PARTITION, CUT -> network.heal();
       case STORM -> network.faults(baseFaults());
       case SKEW -> skews.put(f.node(), 0L);

@@ -43,7 +43,7 @@ class SimulationDefectsTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = Defect.class, names = {"PURGE_WITHOUT_COVERAGE", "INCARNATION_IGNORED"})
+  @EnumSource(value = Defect.class, names = {"PURGE_WITHOUT_COVERAGE", "INCARNATION_IGNORED", "WAL_ROLL_DOES_NOT_LATCH"})
   void aSeedOfTheCampaignCatchesTheDefect(Defect defect) throws Exception {
     Path work = SimulationCampaign.workDir(dir);
     DefectSwitches on = DefectSwitches.of(defect);

@@ -129,8 +129,12 @@ final class Simulation {
   private final Random background;
   private final SimScheduler clock;
   private final SimNetwork network;
+  private final HeldMessages held;
+  private Races races;
   private final Map<String, SimDataNode> nodes = new LinkedHashMap<>();
   private final Map<String, Long> skews = new HashMap<>();
+  /** Liaisons whose clock is off beyond the allowed skew now (a FAR_SKEW fault). */
+  private final Set<String> farSkewed = new HashSet<>();
   private final Set<String> gossipScheduled = new HashSet<>();
   private final History history = new History();
   private final List<String> problems = new ArrayList<>();
@@ -169,6 +173,8 @@ final class Simulation {
     this.clock = new SimScheduler(journal);
     this.threads = new SimThreads(clock);
     this.network = new SimNetwork("sim-" + RUNS.incrementAndGet() + "-" + seed + "/", seed, clock);
+    this.held = new HeldMessages(seed);
+    network.hold(held);
     int n = 3 + workload.nextInt(3);
     for (int i = 1; i <= n; i++) {
       nodes.put("n" + i, null);
@@ -270,6 +276,10 @@ final class Simulation {
       long opSeed = workload.nextLong();
       step(at, "client op", () -> clientOp(new Random(opSeed)));
     }
+    races = new Races(raceRun(), history, held, liaisons, clients, problems);
+    Random raceDraws = new Random(seed * 0x2545F4914F6CDD1DL + 3);
+    races.schedule(raceDraws, 15 + raceDraws.nextInt(20), keys(0, HOT_KEYS), keys(0, KEYS), LIAISONS, seed,
+        RUN_MILLIS - 2_000);
     for (String id : nodes.keySet()) {
       periodic(id, "round", 6_000, () -> startRound(id));
       periodic(id, "checkpoint", 5_000, () -> nodes.get(id).checkpoint());
@@ -280,6 +290,7 @@ final class Simulation {
       step(f.atMillis() + f.forMillis(), "end " + f.token(), () -> end(f));
     }
     clock.runUntil(start + TimeUnit.MILLISECONDS.toNanos(RUN_MILLIS + 10_000));
+    problems.addAll(races.unfinished());
     heal();
     repairEverything();
     // Past every round's deadline: a round whose reports were lost ends ABORTED by its origin's
@@ -360,7 +371,13 @@ final class Simulation {
     consistency.set(r.nextBoolean() ? WriteConsistency.ONE : levels[r.nextInt(levels.length)]);
     int pick = r.nextInt(10);
     ops++;
-    ManagedChannel via = clients.get(LIAISONS.get(r.nextInt(LIAISONS.size())));
+    String liaison = route(LIAISONS.get(r.nextInt(LIAISONS.size())), pick >= 2 && pick < 5);
+    if (liaison == null) {
+      ops--;
+      step(250, "client op (liaisons busy)", () -> clientOp(r));
+      return;
+    }
+    ManagedChannel via = clients.get(liaison);
     PropertyServiceGrpc.PropertyServiceBlockingStub stub = PropertyServiceGrpc.newBlockingStub(via)
         .withDeadlineAfter(60, TimeUnit.SECONDS);
     if (pick < 2) {
@@ -399,6 +416,55 @@ final class Simulation {
   }
 
   /**
+   * The liaison an operation goes through: the one drawn unless a raced operation holds it (then
+   * the other), and never an apply through a liaison whose clock is off beyond the allowed skew
+   * (its stamps may fall below a version it did not see: last-write-wins promises nothing then,
+   * while deletes through it are what the far skew tests). Null when no liaison fits now.
+   */
+  private String route(String drawn, boolean delete) {
+    List<String> order = new ArrayList<>(List.of(drawn));
+    LIAISONS.stream().filter(l -> !l.equals(drawn)).forEach(order::add);
+    for (String l : order) {
+      if ((races == null || !races.busy(l)) && (delete || !farSkewed.contains(l))) {
+        return l;
+      }
+    }
+    return null;
+  }
+
+  private static List<String> keys(int from, int to) {
+    List<String> out = new ArrayList<>();
+    for (int i = from; i < to; i++) {
+      out.add("k" + i);
+    }
+    return out;
+  }
+
+  private Races.Run raceRun() {
+    return new Races.Run() {
+      @Override
+      public void step(long delayMillis, String what, Runnable action) {
+        Simulation.this.step(delayMillis, what, action);
+      }
+
+      @Override
+      public void settle() {
+        Simulation.this.settle();
+      }
+
+      @Override
+      public void noteServerError(String what, String key, StatusRuntimeException e) {
+        Simulation.this.noteServerError(what, key, e);
+      }
+
+      @Override
+      public boolean usable(String liaison) {
+        return !farSkewed.contains(liaison);
+      }
+    };
+  }
+
+  /**
    * INTERNAL (or UNKNOWN, a server exception gRPC could not map) is never an answer to faults:
    * a failure of the network or of a node is UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED and the like.
    */
@@ -423,7 +489,8 @@ final class Simulation {
       for (var e : liaisons.entrySet()) {
         long[] rr = e.getValue().readRepairCounts();
         boolean repairsDone = rr[0] == rr[1] + rr[3] + rr[4];
-        quiet &= e.getValue().replicaCallsPending() == 0 && repairsDone;
+        // A raced operation's held calls wait for the step that releases them (see Races).
+        quiet &= e.getValue().replicaCallsPending() == (races == null ? 0 : races.heldNow(e.getKey())) && repairsDone;
         state += " " + e.getKey() + ": " + e.getValue().replicaCallsPending() + " pending, read repairs "
             + java.util.Arrays.toString(rr);
       }
@@ -492,7 +559,7 @@ final class Simulation {
           crashes++;
           n.crash();
         }
-        step(f.forMillis() / 2, "recreate group", this::recreateGroup);
+        step(f.forMillis() / 2, "recreate group", this::recreateGroupWhenIdle);
       }
     }
   }
@@ -504,6 +571,15 @@ final class Simulation {
   private static long skewOf(Fault f) {
     long magnitude = MAX_SKEW.toNanos() / 1000 * (1 + f.atMillis() % 1000);
     return f.atMillis() % 2 == 0 ? magnitude : -magnitude;
+  }
+
+  /** Not while a raced operation is in flight: its liaison must not be used meanwhile. */
+  private void recreateGroupWhenIdle() {
+    if (races.any()) {
+      step(100, "recreate group (a race in flight)", this::recreateGroupWhenIdle);
+    } else {
+      recreateGroup();
+    }
   }
 
   /** Deletes the group and creates it again, through the liaison as a user would. */

@@ -23,7 +23,9 @@ record Fault(Kind kind, long atMillis, long forMillis, String node) {
     /** The node's clock runs ahead by up to the allowed skew for a while. */
     SKEW,
     /** The node crashes; while it is down the group is deleted and created again; then it restarts. */
-    GROUP_CHURN
+    GROUP_CHURN,
+    /** A liaison's clock runs behind by far more than the allowed skew for a while (rarer: drawn apart). */
+    FAR_SKEW
   }
 
   String token() {

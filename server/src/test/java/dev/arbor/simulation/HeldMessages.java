@@ -29,8 +29,8 @@ final class HeldMessages {
   }
 
   private final long seed;
-  /** Per caller (a liaison with an operation in flight): the chance that one of its calls is held. */
-  private final Map<String, Double> armed = new ConcurrentHashMap<>();
+  /** Per caller (a liaison with an operation in flight): the chance that a pre-read, a write is held. */
+  private final Map<String, double[]> armed = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> heldNow = new ConcurrentHashMap<>();
   private final List<Held> unscheduled = new ArrayList<>();
   private final Map<String, AtomicLong> draws = new ConcurrentHashMap<>();
@@ -40,9 +40,9 @@ final class HeldMessages {
     this.seed = seed;
   }
 
-  /** From now on {@code caller}'s pre-reads and writes are held with probability {@code chance}. */
-  void arm(String caller, double chance) {
-    armed.put(caller, chance);
+  /** From now on {@code caller}'s pre-reads and writes are held with these probabilities. */
+  void arm(String caller, double read, double write) {
+    armed.put(caller, new double[] {read, write});
   }
 
   void disarm(String caller) {
@@ -64,10 +64,11 @@ final class HeldMessages {
    * blocks until a step releases it and returns whether it is then delivered.
    */
   Boolean await(String from, String to, String method) {
-    Double chance = armed.get(from);
-    if (chance == null || !(method.equals("Read") || method.equals("Write"))) {
+    double[] chances = armed.get(from);
+    if (chances == null || !(method.equals("Read") || method.equals("Write"))) {
       return null;
     }
+    double chance = method.equals("Read") ? chances[0] : chances[1];
     String k = from + ">" + to + ">" + method;
     long n = draws.computeIfAbsent(k, x -> new AtomicLong()).getAndIncrement();
     if (draw(k, n, 0) >= chance) {
@@ -109,9 +110,9 @@ final class HeldMessages {
     return d < 0.5 ? 0 : 1 + (long) ((d - 0.5) * 600);
   }
 
-  /** Whether {@code h} arrives when released (a quarter are lost: the caller sees the request dropped). */
+  /** Whether {@code h} arrives when released (a third are lost: the caller sees the request dropped). */
   boolean deliversOf(Held h) {
-    return draw(h.from() + ">" + h.to() + ">" + h.method(), h.n(), 2) >= 0.25;
+    return draw(h.from() + ">" + h.to() + ">" + h.method(), h.n(), 2) >= 0.35;
   }
 
   void release(Held h, boolean deliver) {

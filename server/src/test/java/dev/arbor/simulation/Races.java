@@ -49,26 +49,28 @@ final class Races {
     /** Records a server error (INTERNAL, UNKNOWN) as a problem of the run. */
     void noteServerError(String what, String key, StatusRuntimeException e);
 
-    /** Whether a race may start on this liaison now (e.g. not while its clock is far off). */
-    boolean usable(String liaison);
+    /** Whether a raced apply or delete may go through this liaison now (e.g. no apply while its clock is far off). */
+    boolean usable(String liaison, boolean delete);
   }
 
   private final class Op {
     final String liaison;
     final String key;
     final String value;
-    final double holdChance;
+    final double readHold;
+    final double writeHold;
     Runnable then;
     History.Pending pending;
     volatile boolean done;
     volatile StatusRuntimeException error;
     volatile RuntimeException crash;
 
-    Op(String liaison, String key, String value, double holdChance) {
+    Op(String liaison, String key, String value, double readHold, double writeHold) {
       this.liaison = liaison;
       this.key = key;
       this.value = value;
-      this.holdChance = holdChance;
+      this.readHold = readHold;
+      this.writeHold = writeHold;
     }
   }
 
@@ -125,12 +127,20 @@ final class Races {
       int first = r.nextInt(liaisonIds.size());
       String a = liaisonIds.get(first);
       String b = liaisonIds.get((first + 1) % liaisonIds.size());
-      boolean follow = r.nextInt(3) == 0;
-      long gap = r.nextBoolean() ? 0 : 1 + r.nextInt(300);
-      Op opA = new Op(a, key, r.nextInt(3) == 0 ? null : "v" + seed + "-r" + (++values), r.nextBoolean() ? 0.3 : 0.6);
-      Op opB = new Op(b, key, r.nextInt(3) == 0 ? null : "v" + seed + "-r" + (++values), r.nextBoolean() ? 0.3 : 0.6);
-      run.step(at, "race " + key + " " + a + "+" + b + (follow ? " follow" : " +" + gap), () -> {
-        if (busy(a) || busy(b) || !run.usable(a) || !run.usable(b)) {
+      int shape = r.nextInt(3);
+      boolean follow = shape == 0;
+      long gap = shape == 2 || r.nextBoolean() ? 0 : 1 + r.nextInt(300);
+      String valueA = r.nextInt(3) == 0 ? null : "v" + seed + "-r" + (++values);
+      String valueB = r.nextInt(3) == 0 ? null : "v" + seed + "-r" + (++values);
+      double chance = r.nextBoolean() ? 0.4 : 0.8;
+      // Shape 2, a tie: both pre-read before either write lands and both stamp this instant's
+      // revision; the first one's writes are all held, the second's half of them, so the two
+      // versions may land on different replicas.
+      Op opA = shape == 2 ? new Op(a, key, valueA, 0, 1) : new Op(a, key, valueA, chance, chance);
+      Op opB = shape == 2 ? new Op(b, key, valueB, 0, 0.5) : new Op(b, key, valueB, chance, chance);
+      String name = follow ? " follow" : shape == 2 ? " tie" : " +" + gap;
+      run.step(at, "race " + key + " " + a + "+" + b + name, () -> {
+        if (busy(a) || busy(b) || !run.usable(a, valueA == null) || !run.usable(b, valueB == null)) {
           return; // the liaisons are taken: this race does not run
         }
         raced++;
@@ -138,13 +148,14 @@ final class Races {
           opA.then = () -> run.step(0, "race follower " + key + " " + b, () -> start(opB));
           start(opA);
         } else {
-          // Reserved now, so no other operation takes the second liaison in between.
+          // Reserved now, so no other operation takes the second liaison in between; scheduled
+          // before the first starts, so at gap 0 it runs before that instant's releases.
           inFlight.put(b, opB);
-          start(opA);
           run.step(gap, "race second " + key + " " + b, () -> {
             inFlight.remove(b);
             start(opB);
           });
+          start(opA);
         }
       });
     }
@@ -156,7 +167,7 @@ final class Races {
     }
     started++;
     inFlight.put(op.liaison, op);
-    held.arm(op.liaison, op.holdChance);
+    held.arm(op.liaison, op.readHold, op.writeHold);
     op.pending = op.value == null ? history.beginDelete(op.key) : history.beginWrite(op.key, op.value);
     PropertyServiceGrpc.PropertyServiceBlockingStub stub = PropertyServiceGrpc.newBlockingStub(clients.get(op.liaison))
         .withDeadlineAfter(60, TimeUnit.SECONDS);

@@ -103,14 +103,15 @@ final class Simulation {
   record Totals(long operations, long acked, long crashes, long stops, long partitions, long storms,
       long groupChurns, long purged,
       long rounds, long roundsCompleted, long roundsUnfinished, long gossipHops, long steps, long messages,
-      long messagesFaulted) {
-    static final Totals ZERO = new Totals(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+      long messagesFaulted, long races, long messagesHeld, long queriesJudged) {
+    static final Totals ZERO = new Totals(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
     Totals plus(Totals o) {
       return new Totals(operations + o.operations, acked + o.acked, crashes + o.crashes, stops + o.stops,
           partitions + o.partitions, storms + o.storms, groupChurns + o.groupChurns, purged + o.purged, rounds + o.rounds,
           roundsCompleted + o.roundsCompleted, roundsUnfinished + o.roundsUnfinished, gossipHops + o.gossipHops,
-          steps + o.steps, messages + o.messages, messagesFaulted + o.messagesFaulted);
+          steps + o.steps, messages + o.messages, messagesFaulted + o.messagesFaulted, races + o.races,
+          messagesHeld + o.messagesHeld, queriesJudged + o.queriesJudged);
     }
 
     String summary() {
@@ -119,7 +120,8 @@ final class Simulation {
           + ", tombstones purged " + purged
           + ", repair rounds " + rounds + " (completed " + roundsCompleted + ", unfinished " + roundsUnfinished
           + "), gossip hops " + gossipHops + ", steps " + steps + ", messages " + messages + " (faulted "
-          + messagesFaulted + ")";
+          + messagesFaulted + "), races " + races + " (messages held " + messagesHeld + "), queries judged "
+          + queriesJudged;
     }
   }
 
@@ -131,6 +133,7 @@ final class Simulation {
   private final SimNetwork network;
   private final HeldMessages held;
   private Races races;
+  private QueryJudge queries;
   private final Map<String, SimDataNode> nodes = new LinkedHashMap<>();
   private final Map<String, Long> skews = new HashMap<>();
   /** Liaisons whose clock is off beyond the allowed skew now (a FAR_SKEW fault). */
@@ -221,13 +224,20 @@ final class Simulation {
   static List<Fault> schedule(Random r, List<String> nodeIds) {
     List<Fault> out = new ArrayList<>();
     int count = 3 + r.nextInt(8);
-    Fault.Kind[] kinds = Fault.Kind.values();
+    Fault.Kind[] kinds = java.util.Arrays.stream(Fault.Kind.values()).filter(k -> k != Fault.Kind.FAR_SKEW)
+        .toArray(Fault.Kind[]::new);
     List<String> anyone = new ArrayList<>(nodeIds);
     anyone.addAll(LIAISONS);
     for (int i = 0; i < count; i++) {
       Fault.Kind k = kinds[r.nextInt(kinds.length)];
       List<String> targets = k == Fault.Kind.SKEW || k == Fault.Kind.PARTITION ? anyone : nodeIds;
       out.add(new Fault(k, 2_000 + r.nextInt(48_000), 500 + r.nextInt(7_500), targets.get(r.nextInt(targets.size()))));
+    }
+    // Rarer, and drawn after the others so they stay as they were: a liaison's clock far behind,
+    // beyond the allowed skew, for long enough that its stamps fall behind (its clock never runs back).
+    if (r.nextBoolean()) {
+      out.add(new Fault(Fault.Kind.FAR_SKEW, 2_000 + r.nextInt(36_000), 12_000 + r.nextInt(10_000),
+          LIAISONS.get(r.nextInt(LIAISONS.size()))));
     }
     out.sort((a, b) -> Long.compare(a.atMillis(), b.atMillis()));
     return out;
@@ -277,8 +287,13 @@ final class Simulation {
       step(at, "client op", () -> clientOp(new Random(opSeed)));
     }
     races = new Races(raceRun(), history, held, liaisons, clients, problems);
+    queries = new QueryJudge(history, keys(0, KEYS), problems,
+        () -> !races.any() && !network.partitioned() && nodes.values().stream().allMatch(SimDataNode::up),
+        () -> { SimNetwork.Counts c = network.counts();
+                return c.refused() + c.dropped() + c.repliesLost() + c.late() + c.streamsCut(); },
+        clock::elapsedMillis);
     Random raceDraws = new Random(seed * 0x2545F4914F6CDD1DL + 3);
-    races.schedule(raceDraws, 15 + raceDraws.nextInt(20), keys(0, HOT_KEYS), keys(0, KEYS), LIAISONS, seed,
+    races.schedule(raceDraws, 20 + raceDraws.nextInt(20), keys(0, HOT_KEYS), keys(0, KEYS), LIAISONS, seed,
         RUN_MILLIS - 2_000);
     for (String id : nodes.keySet()) {
       periodic(id, "round", 6_000, () -> startRound(id));
@@ -380,6 +395,15 @@ final class Simulation {
     ManagedChannel via = clients.get(liaison);
     PropertyServiceGrpc.PropertyServiceBlockingStub stub = PropertyServiceGrpc.newBlockingStub(via)
         .withDeadlineAfter(60, TimeUnit.SECONDS);
+    if (pick == 1) {
+      // A limited query over every key, judged against the history where its answer is determined.
+      StatusRuntimeException failed = queries.run(r, stub, seed);
+      if (failed != null) {
+        noteServerError("limited query", "every key", failed);
+      }
+      settle();
+      return;
+    }
     if (pick < 2) {
       try {
         stub.query(QueryRequest.newBuilder().addGroups(GROUP).setName(SCHEMA).addIds(id).setLimit(10).build());
@@ -458,8 +482,8 @@ final class Simulation {
       }
 
       @Override
-      public boolean usable(String liaison) {
-        return !farSkewed.contains(liaison);
+      public boolean usable(String liaison, boolean delete) {
+        return delete || !farSkewed.contains(liaison);
       }
     };
   }
@@ -524,7 +548,8 @@ final class Simulation {
 
   private void begin(Fault f) {
     SimDataNode n = nodes.get(f.node());
-    if (n == null && f.kind() != Fault.Kind.SKEW && f.kind() != Fault.Kind.PARTITION) {
+    if (n == null && f.kind() != Fault.Kind.SKEW && f.kind() != Fault.Kind.FAR_SKEW
+        && f.kind() != Fault.Kind.PARTITION) {
       return;
     }
     switch (f.kind()) {
@@ -553,6 +578,10 @@ final class Simulation {
         network.faults(new SimNetwork.Faults(0.2, 0.1, 0.1, 0.1, 0.02));
       }
       case SKEW -> skews.put(f.node(), skewOf(f));
+      case FAR_SKEW -> {
+        skews.put(f.node(), farSkewOf(f));
+        farSkewed.add(f.node());
+      }
       case GROUP_CHURN -> {
         groupChurns++;
         if (n.up()) {
@@ -580,6 +609,15 @@ final class Simulation {
     } else {
       recreateGroup();
     }
+  }
+
+  /**
+   * Behind by 2.5 to 6 times the allowed skew (5 to 12 s), decided by the fault's start time: a
+   * fresh delete it stamps is then older, on any data node's clock (itself within the bound), than
+   * a data node accepts — refused, instead of starting its tombstone's grace seconds early.
+   */
+  private static long farSkewOf(Fault f) {
+    return -(MAX_SKEW.toNanos() * 5 / 2 + TimeUnit.MILLISECONDS.toNanos(f.atMillis() % 7_000));
   }
 
   /** Deletes the group and creates it again, through the liaison as a user would. */
@@ -622,7 +660,8 @@ final class Simulation {
 
   private void end(Fault f) {
     SimDataNode n = nodes.get(f.node());
-    if (n == null && f.kind() != Fault.Kind.SKEW && f.kind() != Fault.Kind.PARTITION) {
+    if (n == null && f.kind() != Fault.Kind.SKEW && f.kind() != Fault.Kind.FAR_SKEW
+        && f.kind() != Fault.Kind.PARTITION) {
       return;
     }
     switch (f.kind()) {
@@ -634,6 +673,10 @@ final class Simulation {
       case PARTITION, CUT -> network.heal();
       case STORM -> network.faults(baseFaults());
       case SKEW -> skews.put(f.node(), 0L);
+      case FAR_SKEW -> {
+        skews.put(f.node(), 0L);
+        farSkewed.remove(f.node());
+      }
     }
   }
 
@@ -647,6 +690,7 @@ final class Simulation {
       skews.put(n.id, 0L);
     }
     LIAISONS.forEach(l -> skews.put(l, 0L));
+    farSkewed.clear();
   }
 
   /**
@@ -750,7 +794,8 @@ final class Simulation {
     long faulted = c.refused() + c.dropped() + c.repliesLost() + c.duplicated() + c.late() + c.streamsCut();
     return new Totals(ops, history.count(History.Outcome.ACKED), crashes, stops, partitions, storms, groupChurns,
         purged,
-        rounds.size(), completed, unfinished, hops, clock.stepsRun(), c.delivered() + faulted, faulted);
+        rounds.size(), completed, unfinished, hops, clock.stepsRun(), c.delivered() + faulted, faulted,
+        races == null ? 0 : races.races(), held.total(), queries == null ? 0 : queries.judged());
   }
 
   private void close() {

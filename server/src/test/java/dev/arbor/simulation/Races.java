@@ -49,6 +49,12 @@ final class Races {
     /** Records a server error (INTERNAL, UNKNOWN) as a problem of the run. */
     void noteServerError(String what, String key, StatusRuntimeException e);
 
+    /** A delete of {@code key} begins now (see {@link TombstoneTimes}). */
+    TombstoneTimes.Window deleteBegins(String key);
+
+    /** ... and ended now: its replicas' tombstones are checked. */
+    void deleteEnded(String key, TombstoneTimes.Window window);
+
     /** Whether a raced apply or delete may go through this liaison now (e.g. no apply while its clock is far off). */
     boolean usable(String liaison, boolean delete);
   }
@@ -61,6 +67,7 @@ final class Races {
     final double writeHold;
     Runnable then;
     History.Pending pending;
+    TombstoneTimes.Window window;
     volatile boolean done;
     volatile StatusRuntimeException error;
     volatile RuntimeException crash;
@@ -169,6 +176,7 @@ final class Races {
     inFlight.put(op.liaison, op);
     held.arm(op.liaison, op.readHold, op.writeHold);
     op.pending = op.value == null ? history.beginDelete(op.key) : history.beginWrite(op.key, op.value);
+    op.window = op.value == null ? run.deleteBegins(op.key) : null;
     PropertyServiceGrpc.PropertyServiceBlockingStub stub = PropertyServiceGrpc.newBlockingStub(clients.get(op.liaison))
         .withDeadlineAfter(60, TimeUnit.SECONDS);
     Thread t = new Thread(() -> {
@@ -241,6 +249,9 @@ final class Races {
       run.noteServerError(op.value == null ? "raced delete" : "raced apply", op.key, op.error);
       Status.Code c = op.error.getStatus().getCode();
       op.pending.end(c == Status.Code.INVALID_ARGUMENT ? History.Outcome.FAILED : History.Outcome.UNKNOWN);
+    }
+    if (op.window != null) {
+      run.deleteEnded(op.key, op.window);
     }
     if (op.then != null) {
       op.then.run();

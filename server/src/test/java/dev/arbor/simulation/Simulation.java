@@ -151,6 +151,8 @@ final class Simulation {
   /** Per liaison: its data node clients, its API, the workload's channel to it. */
   private final Map<String, DataNodes> liaisonNodes = new LinkedHashMap<>();
   private final Map<String, ReplicatedApi> liaisons = new LinkedHashMap<>();
+  private final Map<String, dev.arbor.runtime.NodeRuntime> liaisonRuntimes = new LinkedHashMap<>();
+  private final TombstoneTimes tombstoneTimes = new TombstoneTimes(MAX_SKEW.toNanos());
   private final Map<String, ManagedChannel> clients = new LinkedHashMap<>();
   private final List<dev.arbor.runtime.NodeRuntime> runtimes = new ArrayList<>();
   private final SimThreads threads;
@@ -270,12 +272,8 @@ final class Simulation {
       dev.arbor.runtime.NodeRuntime lr = new dev.arbor.runtime.NodeRuntime(clock::now,
           () -> clock.now() + skews.get(l), threads, Duration.ofSeconds(5));
       runtimes.add(lr);
-      ReplicatedApi api = new ReplicatedApi(lr, metadata, dn, new HybridClock(() -> clock.now() + skews.get(l)),
-          RequestLimits.DEFAULTS, "sim", consistency::get, 128, dev.arbor.liaison.ReplicaCallLimits.DEFAULTS,
-          defects);
-      liaisons.put(l, api);
-      network.serve(l, api.services());
-      clients.put(l, network.loopback().open(SimNetwork.address(l), 64 << 20));
+      liaisonRuntimes.put(l, lr);
+      startLiaison(l);
     }
     client = clients.get(LIAISONS.get(0));
     network.faults(baseFaults());
@@ -313,6 +311,48 @@ final class Simulation {
     clock.runUntil(clock.now() + ROUND_TIMEOUT.toNanos() * 2);
     checkRoundsEnded();
     check();
+  }
+
+  /** Starts (or restarts) a liaison: a new API, with a new hybrid clock, serving under its address. */
+  private void startLiaison(String l) {
+    ReplicatedApi api = new ReplicatedApi(liaisonRuntimes.get(l), metadata, liaisonNodes.get(l),
+        new HybridClock(() -> clock.now() + skews.get(l)), RequestLimits.DEFAULTS, "sim", consistency::get, 128,
+        dev.arbor.liaison.ReplicaCallLimits.DEFAULTS, defects);
+    liaisons.put(l, api);
+    network.serve(l, api.services());
+    clients.put(l, network.loopback().open(SimNetwork.address(l), 64 << 20));
+  }
+
+  /**
+   * A liaison restarted on a machine whose clock is far behind: its new hybrid clock has stamped
+   * nothing yet, so its fresh deletes carry the clock's time (a running one never stamps below
+   * what it stamped before). Not while a raced operation holds it.
+   */
+  private void restartLiaison(String l) {
+    if (races.busy(l)) {
+      return;
+    }
+    network.unserve(l);
+    clients.remove(l).shutdownNow();
+    liaisons.remove(l).close();
+    startLiaison(l);
+    if (l.equals(LIAISONS.get(0))) {
+      client = clients.get(l);
+    }
+  }
+
+  /** Every replica that is up: a tombstone of {@code key} must be dated within a delete of it. */
+  private void checkTombstoneTimes(String key) {
+    EntityKey k = new EntityKey(GROUP, SCHEMA, key);
+    int shard = ShardRouter.shardOf(k, shards);
+    for (DataNode d : Placement.of(dataNodes()).placeCapped(GROUP, shard, copies)) {
+      SimDataNode n = nodes.get(d.id().value());
+      PropertyRecord r = n.up() ? n.latest(GROUP, shard, k) : null;
+      String why = r == null || !r.deleted() ? null : tombstoneTimes.problem(key, r.deleteTime(), SimScheduler.EPOCH_NANOS);
+      if (why != null && problems.stream().noneMatch(p -> p.startsWith("a tombstone of " + key + " "))) {
+        problems.add(why + " on " + n.id + " at " + clock.elapsedMillis() + " ms");
+      }
+    }
   }
 
   private EmbeddedMetadataStore openMetadata() {
@@ -418,6 +458,7 @@ final class Simulation {
     boolean delete = pick < 5;
     String value = delete ? null : "v" + seed + "-" + ops;
     History.Pending op = delete ? history.beginDelete(id) : history.beginWrite(id, value);
+    TombstoneTimes.Window window = delete ? tombstoneTimes.begins(id, clock.now()) : null;
     try {
       if (delete) {
         stub.delete(DeleteRequest.newBuilder().setGroup(GROUP).setName(SCHEMA).setId(id).build());
@@ -437,6 +478,14 @@ final class Simulation {
       Status.Code c = e.getStatus().getCode();
       op.end(c == Status.Code.INVALID_ARGUMENT ? History.Outcome.FAILED : History.Outcome.UNKNOWN);
     }
+    if (window != null) {
+      deleteEnded(id, window);
+    }
+  }
+
+  private void deleteEnded(String key, TombstoneTimes.Window window) {
+    window.ended(clock.now());
+    checkTombstoneTimes(key);
   }
 
   /**
@@ -479,6 +528,16 @@ final class Simulation {
       @Override
       public void noteServerError(String what, String key, StatusRuntimeException e) {
         Simulation.this.noteServerError(what, key, e);
+      }
+
+      @Override
+      public TombstoneTimes.Window deleteBegins(String key) {
+        return tombstoneTimes.begins(key, clock.now());
+      }
+
+      @Override
+      public void deleteEnded(String key, TombstoneTimes.Window window) {
+        Simulation.this.deleteEnded(key, window);
       }
 
       @Override
@@ -581,6 +640,7 @@ final class Simulation {
       case FAR_SKEW -> {
         skews.put(f.node(), farSkewOf(f));
         farSkewed.add(f.node());
+        restartLiaison(f.node());
       }
       case GROUP_CHURN -> {
         groupChurns++;

@@ -47,7 +47,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import net.jpountz.xxhash.XXHash64;
 import net.jpountz.xxhash.XXHashFactory;
@@ -71,9 +70,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.extension.TestWatcher;
 
 /**
  * A real cluster on loopback (issue 4 acceptance): one etcd ({@link EtcdServer}), three {@code
@@ -112,16 +109,7 @@ class ClusterIT {
 
   private final long seed = Long.getLong("arbor.it.seed", System.nanoTime());
   private final Random random = new Random(seed);
-  private final AtomicBoolean failed = new AtomicBoolean();
-
-  @RegisterExtension
-  final TestWatcher watcher =
-      new TestWatcher() {
-        @Override
-        public void testFailed(ExtensionContext context, Throwable cause) {
-          failed.set(true);
-        }
-      };
+  @RegisterExtension final ClusterTeardown teardown = new ClusterTeardown();
 
   private Path work;
   private ClusterOfProcesses cluster;
@@ -173,20 +161,13 @@ class ClusterIT {
 
   @AfterAll
   void stopCluster() throws Exception {
-    List<String> problems = new ArrayList<>();
     for (BanyanDBClient c : new BanyanDBClient[] {client, clientAll}) {
       if (c != null) {
         c.close();
       }
     }
     channels.values().forEach(ManagedChannel::shutdownNow);
-    if (cluster != null) {
-      problems.addAll(cluster.stop());
-    }
-    if (!failed.get() && problems.isEmpty() && work != null) {
-      ArborProcess.deleteDataDir(work);
-    }
-    assertThat(problems).as("cluster roles stop with exit 0 on SIGTERM").isEmpty();
+    teardown.stop(cluster, work);
   }
 
   // ---------------------------------------------------------------------------------------------

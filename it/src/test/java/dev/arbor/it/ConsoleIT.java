@@ -21,12 +21,10 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -36,9 +34,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.extension.TestWatcher;
 import org.openqa.selenium.By;
 import org.openqa.selenium.support.ui.Select;
 
@@ -74,16 +70,7 @@ class ConsoleIT {
   private static final Duration CHANGE = Duration.ofSeconds(60);
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-  private final AtomicBoolean failed = new AtomicBoolean();
-
-  @RegisterExtension
-  final TestWatcher watcher =
-      new TestWatcher() {
-        @Override
-        public void testFailed(ExtensionContext context, Throwable cause) {
-          failed.set(true);
-        }
-      };
+  @RegisterExtension final ClusterTeardown teardown = new ClusterTeardown();
 
   private Path work;
   private ClusterOfProcesses cluster;
@@ -129,17 +116,10 @@ class ConsoleIT {
 
   @AfterAll
   void stop() throws Exception {
-    List<String> problems = new ArrayList<>();
     if (browser != null) {
       browser.close();
     }
-    if (cluster != null) {
-      problems.addAll(cluster.stop());
-    }
-    if (!failed.get() && problems.isEmpty() && work != null) {
-      ArborProcess.deleteDataDir(work);
-    }
-    assertThat(problems).as("cluster roles stop with exit 0 on SIGTERM").isEmpty();
+    teardown.stop(cluster, work);
   }
 
   // ---------------------------------------------------------------------------------------------

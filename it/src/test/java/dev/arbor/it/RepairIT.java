@@ -54,7 +54,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -72,9 +71,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.extension.TestWatcher;
 
 /**
  * Background repair across real processes (issue 5 acceptance): one etcd, three {@code arbor
@@ -123,16 +120,7 @@ class RepairIT {
 
   private final long seed = Long.getLong("arbor.it.seed", System.nanoTime());
   private final Random random = new Random(seed);
-  private final AtomicBoolean failed = new AtomicBoolean();
-
-  @RegisterExtension
-  final TestWatcher watcher =
-      new TestWatcher() {
-        @Override
-        public void testFailed(ExtensionContext context, Throwable cause) {
-          failed.set(true);
-        }
-      };
+  @RegisterExtension final ClusterTeardown teardown = new ClusterTeardown();
 
   private Path work;
   private ClusterOfProcesses cluster;
@@ -198,7 +186,6 @@ class RepairIT {
 
   @AfterAll
   void stopCluster() throws Exception {
-    List<String> problems = new ArrayList<>();
     if (client != null) {
       client.close();
     }
@@ -207,13 +194,7 @@ class RepairIT {
     }
     channels.values().forEach(ManagedChannel::shutdownNow);
     dataNodes.values().forEach(p -> signal(p, "CONT")); // never leave a SIGSTOPped node behind
-    if (cluster != null) {
-      problems.addAll(cluster.stop());
-    }
-    if (!failed.get() && problems.isEmpty() && work != null) {
-      ArborProcess.deleteDataDir(work);
-    }
-    assertThat(problems).as("cluster roles stop with exit 0 on SIGTERM").isEmpty();
+    teardown.stop(cluster, work);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -32,6 +32,19 @@ public final class EmbeddedNodeRegistry implements NodeRegistry {
     publish(new NodeEvent(NodeEvent.Type.JOINED, node));
   }
 
+  /**
+   * Changes a registered node's registration in place (its roles, its address), as etcd reports a
+   * registration key written again: listeners see UPDATED.
+   *
+   * @throws FailedPreconditionException the node is not registered
+   */
+  public synchronized void update(RegisteredNode node) {
+    if (nodes.replace(node.id(), node) == null) {
+      throw new FailedPreconditionException("node id " + node.id() + " is not registered");
+    }
+    publish(new NodeEvent(NodeEvent.Type.UPDATED, node));
+  }
+
   /** Removes a node (it stopped). */
   public synchronized void deregister(String id) {
     RegisteredNode old = nodes.remove(id);

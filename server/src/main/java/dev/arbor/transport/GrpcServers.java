@@ -12,45 +12,12 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** The one place gRPC servers are built: limits, keepalive, message size, TLS and interceptors. */
 public final class GrpcServers {
   private GrpcServers() {}
-
-  /**
-   * Builds and starts a bare plaintext server for {@code services}: no limits, authentication,
-   * metrics or keepalive policy, messages up to {@link MessageLimits#MAX_MESSAGE_BYTES}. For
-   * stand-in peers in tests, which bring their own interceptors (faults, the one under test); a
-   * node's listeners use {@link #start}.
-   *
-   * @throws IOException the port cannot be bound
-   */
-  public static Server startBare(String host, int port, List<ServerServiceDefinition> services) throws IOException {
-    return startBare(host, port, services, List.of());
-  }
-
-  /** As above, with {@code tracers} seeing every stream (tests that count the bytes on the wire). */
-  public static Server startBare(String host, int port, List<ServerServiceDefinition> services,
-      List<io.grpc.ServerStreamTracer.Factory> tracers) throws IOException {
-    NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
-        .maxInboundMessageSize(MessageLimits.MAX_MESSAGE_BYTES);
-    tracers.forEach(builder::addStreamTracerFactory);
-    services.forEach(builder::addService);
-    return builder.build().start();
-  }
-
-  /** As above. */
-  public static Server startBare(String host, int port, ServerServiceDefinition... services) throws IOException {
-    return startBare(host, port, List.of(services));
-  }
-
-  /** As above, for services without interceptors. */
-  public static Server startBare(String host, int port, BindableService... services) throws IOException {
-    return startBare(host, port, Arrays.stream(services).map(BindableService::bindService).toList());
-  }
 
   /**
    * Builds and starts a server for {@code services}: every call is timed into {@code registry},

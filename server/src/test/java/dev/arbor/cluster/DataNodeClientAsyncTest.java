@@ -16,7 +16,7 @@ import dev.arbor.errors.InvalidArgumentException;
 import dev.arbor.errors.NotFoundException;
 import dev.arbor.errors.UnavailableException;
 import dev.arbor.testing.SilentPeer;
-import dev.arbor.transport.GrpcServers;
+import dev.arbor.transport.BareServers;
 import dev.arbor.transport.PeerFutures;
 import io.grpc.Server;
 import io.grpc.Status;
@@ -98,7 +98,7 @@ class DataNodeClientAsyncTest {
 
   @Test
   void theNodesOwnRejectionsKeepTheirMeaning() throws Exception {
-    Server server = GrpcServers.startBare("127.0.0.1", 0, new DataNodeServiceGrpc.DataNodeServiceImplBase() {
+    Server server = BareServers.start("127.0.0.1", 0, new DataNodeServiceGrpc.DataNodeServiceImplBase() {
           @Override
           public void write(WriteRequest r, StreamObserver<WriteResponse> out) {
             out.onError(Status.INVALID_ARGUMENT.withDescription("properties[0].sha: wrong").asRuntimeException());

@@ -44,7 +44,7 @@ import dev.arbor.storage.IncarnationGate;
 import dev.arbor.storage.PropertyStore;
 import dev.arbor.storage.StoreEvents;
 import dev.arbor.transport.ChannelFactory;
-import dev.arbor.transport.GrpcServers;
+import dev.arbor.transport.BareServers;
 import dev.arbor.transport.MessageLimits;
 import dev.arbor.transport.PeerFutures;
 import io.grpc.ManagedChannel;
@@ -87,7 +87,7 @@ class DataNodeGrpcServiceTest {
         .build());
     store = PropertyStore.open(dir, new MetadataGroupIncarnations(metadata), new StoreEvents());
     SchemaLookup lookup = new SchemaLookup(metadata);
-    server = GrpcServers.startBare("127.0.0.1", 0,
+    server = BareServers.start("127.0.0.1", 0,
         new DataNodeGrpcService(lookup, store, new QueryPlanner(lookup, store),
             new IncarnationGate(store, new MetadataGroupIncarnations(metadata), Duration.ofSeconds(2))));
     client = new DataNodeClient(DataNode.of("d1", "127.0.0.1:" + server.getPort()), Duration.ofSeconds(10));
@@ -264,7 +264,7 @@ class DataNodeGrpcServiceTest {
 
     BoundedNode(long now) throws Exception {
       SchemaLookup lookup = new SchemaLookup(metadata);
-      server = GrpcServers.startBare("127.0.0.1", 0,
+      server = BareServers.start("127.0.0.1", 0,
           new DataNodeGrpcService(lookup, store, new QueryPlanner(lookup, store),
               new IncarnationGate(store, new MetadataGroupIncarnations(metadata), Duration.ofSeconds(2)),
               dev.arbor.property.RevisionBound.of(() -> now, Duration.ofMinutes(1))));
@@ -344,7 +344,7 @@ class DataNodeGrpcServiceTest {
 
     BudgetNode(int budgetBytes) throws Exception {
       SchemaLookup lookup = new SchemaLookup(metadata);
-      server = GrpcServers.startBare("127.0.0.1", 0,
+      server = BareServers.start("127.0.0.1", 0,
           new DataNodeGrpcService(lookup, store, new QueryPlanner(lookup, store),
               new IncarnationGate(store, new MetadataGroupIncarnations(metadata), Duration.ofSeconds(2)),
               new ResponseBudget(budgetBytes)));

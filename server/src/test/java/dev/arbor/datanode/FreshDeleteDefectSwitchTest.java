@@ -29,7 +29,7 @@ import dev.arbor.storage.IncarnationGate;
 import dev.arbor.storage.PropertyStore;
 import dev.arbor.storage.StoreEvents;
 import dev.arbor.transport.ChannelFactory;
-import dev.arbor.transport.GrpcServers;
+import dev.arbor.transport.BareServers;
 import dev.arbor.transport.MessageLimits;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
@@ -63,7 +63,7 @@ class FreshDeleteDefectSwitchTest {
       try (PropertyStore store = PropertyStore.open(dir.resolve(name), new MetadataGroupIncarnations(metadata),
           new StoreEvents())) {
         SchemaLookup lookup = new SchemaLookup(metadata);
-        Server server = GrpcServers.startBare("127.0.0.1", 0, new DataNodeGrpcService(lookup, store,
+        Server server = BareServers.start("127.0.0.1", 0, new DataNodeGrpcService(lookup, store,
             new QueryPlanner(lookup, store),
             new IncarnationGate(store, new MetadataGroupIncarnations(metadata), Duration.ofSeconds(2)),
             RevisionBound.of(() -> now, Duration.ofMinutes(1)), CopyFence.NONE, Duration.ofSeconds(2),

@@ -39,7 +39,7 @@ import dev.arbor.storage.IncarnationGate;
 import dev.arbor.storage.PropertyStore;
 import dev.arbor.storage.StoreEvents;
 import dev.arbor.transport.ChannelFactory;
-import dev.arbor.transport.GrpcServers;
+import dev.arbor.transport.BareServers;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.Status;
@@ -115,7 +115,7 @@ class InternalRpcFuzzTest {
     GroupIncarnation incarnation = metadata.incarnation(G).orElseThrow();
     PropertyStore store = PropertyStore.open(dir, new MetadataGroupIncarnations(metadata), new StoreEvents());
     SchemaLookup lookup = new SchemaLookup(metadata);
-    Server server = GrpcServers.startBare("127.0.0.1", 0,
+    Server server = BareServers.start("127.0.0.1", 0,
         new DataNodeGrpcService(lookup, store, new QueryPlanner(lookup, store),
             new IncarnationGate(store, new MetadataGroupIncarnations(metadata), METADATA_LAG), METADATA_LAG));
     ManagedChannel channel = ChannelFactory.plaintext().withInterceptors(Deadlines.PER_CALL)

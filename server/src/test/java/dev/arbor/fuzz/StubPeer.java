@@ -8,7 +8,7 @@ import dev.arbor.api.repair.v1.PropagationRequest;
 import dev.arbor.api.repair.v1.PropagationResponse;
 import dev.arbor.api.repair.v1.RoundReport;
 import dev.arbor.api.repair.v1.RoundReportAck;
-import dev.arbor.transport.GrpcServers;
+import dev.arbor.transport.BareServers;
 import io.grpc.Server;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
@@ -28,7 +28,7 @@ final class StubPeer implements AutoCloseable {
   private final Server server;
 
   StubPeer() throws IOException {
-    server = GrpcServers.startBare("127.0.0.1", 0, new GossipServiceGrpc.GossipServiceImplBase() {
+    server = BareServers.start("127.0.0.1", 0, new GossipServiceGrpc.GossipServiceImplBase() {
           @Override
           public void propagate(PropagationRequest req, StreamObserver<PropagationResponse> out) {
             propagated.add(req);

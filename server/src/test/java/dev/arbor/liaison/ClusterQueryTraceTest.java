@@ -40,7 +40,7 @@ import dev.arbor.storage.PropertyStore;
 import dev.arbor.storage.ShardWrite;
 import dev.arbor.storage.StoreEvents;
 import dev.arbor.transport.ChannelFactory;
-import dev.arbor.transport.GrpcServers;
+import dev.arbor.transport.BareServers;
 import dev.arbor.transport.MessageLimits;
 import io.grpc.BindableService;
 import io.grpc.ManagedChannel;
@@ -87,7 +87,7 @@ class ClusterQueryTraceTest {
       SchemaLookup lookup = new SchemaLookup(metadata);
       DataNodeGrpcService service = new DataNodeGrpcService(lookup, store, new QueryPlanner(lookup, store),
           new IncarnationGate(store, new MetadataGroupIncarnations(metadata), Duration.ofSeconds(2)));
-      server = GrpcServers.startBare("127.0.0.1", 0, service);
+      server = BareServers.start("127.0.0.1", 0, service);
       id = DataNode.of(name, "127.0.0.1:" + server.getPort());
     }
   }
@@ -102,7 +102,7 @@ class ClusterQueryTraceTest {
     dataNodes.update(nodes.stream().map(n -> n.id).toList());
     api = new ReplicatedApi(metadata, dataNodes, HybridClock.system(), RequestLimits.DEFAULTS, "test",
         () -> WriteConsistency.ALL, 128);
-    liaison = GrpcServers.startBare("127.0.0.1", 0, api.services().toArray(BindableService[]::new));
+    liaison = BareServers.start("127.0.0.1", 0, api.services().toArray(BindableService[]::new));
     channel = ChannelFactory.plaintext().open("127.0.0.1:" + liaison.getPort(), MessageLimits.MAX_MESSAGE_BYTES);
     GroupRegistryServiceGrpc.newBlockingStub(channel).create(GroupRegistryServiceCreateRequest.newBuilder()
         .setGroup(Group.newBuilder().setMetadata(Metadata.newBuilder().setName(G)).setCatalog(Catalog.CATALOG_PROPERTY)

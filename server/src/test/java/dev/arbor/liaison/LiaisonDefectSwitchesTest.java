@@ -39,7 +39,7 @@ import dev.arbor.storage.PropertyStore;
 import dev.arbor.storage.ShardWrite;
 import dev.arbor.storage.StoreEvents;
 import dev.arbor.transport.ChannelFactory;
-import dev.arbor.transport.GrpcServers;
+import dev.arbor.transport.BareServers;
 import dev.arbor.transport.MessageLimits;
 import io.grpc.BindableService;
 import io.grpc.ManagedChannel;
@@ -126,14 +126,14 @@ class LiaisonDefectSwitchesTest {
         Faults faults = new Faults();
         DataNodeGrpcService service = new DataNodeGrpcService(lookup, store, new QueryPlanner(lookup, store),
             new IncarnationGate(store, new MetadataGroupIncarnations(metadata), Duration.ofSeconds(2)));
-        Server server = GrpcServers.startBare("127.0.0.1", 0, ServerInterceptors.intercept(service, faults));
+        Server server = BareServers.start("127.0.0.1", 0, ServerInterceptors.intercept(service, faults));
         nodes.add(new Node(DataNode.of("d" + i, "127.0.0.1:" + server.getPort()), store, faults, server));
       }
       dataNodes = new DataNodes(Duration.ofSeconds(2));
       dataNodes.update(nodes.stream().map(Node::id).toList());
       api = new ReplicatedApi(metadata, dataNodes, HybridClock.system(), RequestLimits.DEFAULTS, "test",
           () -> WriteConsistency.ONE, 128, ReplicaCallLimits.DEFAULTS, defects);
-      liaison = GrpcServers.startBare("127.0.0.1", 0, api.services().toArray(BindableService[]::new));
+      liaison = BareServers.start("127.0.0.1", 0, api.services().toArray(BindableService[]::new));
       channel = ChannelFactory.plaintext().open("127.0.0.1:" + liaison.getPort(), MessageLimits.MAX_MESSAGE_BYTES);
     }
 
@@ -249,8 +249,9 @@ class LiaisonDefectSwitchesTest {
   // --- QUERY_NO_REFILL ----------------------------------------------------------------------------
 
   /**
-   * {@code aLimitedQueryRefillsWhenEveryNodesTopRowsAreStale}: on each replica the first rows that
-   * match are stale copies the other replica's newer versions disqualify; the true matches follow.
+   * A limited query whose top rows on each replica are stale copies the other replica's newer
+   * versions disqualify; the true matches follow. (This is the fix's regression test too: the
+   * switched-off run asserts the refilled answer.)
    */
   private List<String> limitedQueryOverStaleTopRows(String name, DefectSwitches defects) throws Exception {
     try (Cluster c = new Cluster(name, defects)) {

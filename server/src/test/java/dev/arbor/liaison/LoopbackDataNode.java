@@ -25,7 +25,7 @@ import dev.arbor.query.QueryPlanner;
 import dev.arbor.storage.IncarnationGate;
 import dev.arbor.storage.PropertyStore;
 import dev.arbor.storage.StoreEvents;
-import dev.arbor.transport.GrpcServers;
+import dev.arbor.transport.BareServers;
 import io.grpc.Server;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
@@ -66,7 +66,7 @@ final class LoopbackDataNode implements AutoCloseable {
     // No wait for groups the node has not heard of: a test's unknown group is unknown for good.
     DataNodeGrpcService service = new DataNodeGrpcService(lookup, store, new QueryPlanner(lookup, store),
         new IncarnationGate(store, new MetadataGroupIncarnations(metadata), Duration.ofSeconds(2)), Duration.ZERO);
-    Server server = GrpcServers.startBare("127.0.0.1", 0, ServerInterceptors.intercept(service, interceptors));
+    Server server = BareServers.start("127.0.0.1", 0, ServerInterceptors.intercept(service, interceptors));
     return new LoopbackDataNode(metadata, store, server, DataNode.of("d1", "127.0.0.1:" + server.getPort()));
   }
 

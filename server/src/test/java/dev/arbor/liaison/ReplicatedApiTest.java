@@ -45,7 +45,7 @@ import dev.arbor.storage.PropertyStore;
 import dev.arbor.storage.ShardWrite;
 import dev.arbor.storage.StoreEvents;
 import dev.arbor.transport.ChannelFactory;
-import dev.arbor.transport.GrpcServers;
+import dev.arbor.transport.BareServers;
 import dev.arbor.transport.MessageLimits;
 import io.grpc.BindableService;
 import io.grpc.ForwardingServerCallListener;
@@ -112,7 +112,7 @@ class ReplicatedApiTest {
 
     void start() throws Exception {
       int port = Integer.parseInt(id.grpcAddress().substring(id.grpcAddress().lastIndexOf(':') + 1));
-      server = GrpcServers.startBare("127.0.0.1", port, ServerInterceptors.intercept(service, faults));
+      server = BareServers.start("127.0.0.1", port, ServerInterceptors.intercept(service, faults));
     }
 
     void stop() throws Exception {
@@ -194,7 +194,7 @@ class ReplicatedApiTest {
     dataNodes.update(nodes.stream().map(n -> n.id).toList());
     api = new ReplicatedApi(metadata, dataNodes, HybridClock.system(), RequestLimits.DEFAULTS, "test",
         consistency::get, 128);
-    liaison = GrpcServers.startBare("127.0.0.1", 0, api.services().toArray(BindableService[]::new));
+    liaison = BareServers.start("127.0.0.1", 0, api.services().toArray(BindableService[]::new));
     channel = ChannelFactory.plaintext().open("127.0.0.1:" + liaison.getPort(), MessageLimits.MAX_MESSAGE_BYTES);
     GroupRegistryServiceGrpc.newBlockingStub(channel).create(GroupRegistryServiceCreateRequest.newBuilder()
         .setGroup(Group.newBuilder().setMetadata(Metadata.newBuilder().setName(G)).setCatalog(Catalog.CATALOG_PROPERTY)
@@ -591,45 +591,6 @@ class ReplicatedApiTest {
         });
   }
 
-  @Test
-  void aLimitedQueryRefillsWhenEveryNodesTopRowsAreStale() {
-    // Nine ids of one shard, in entity order: on each replica the first rows that match are stale
-    // copies the other replica's newer versions disqualify; the true matches come after them.
-    List<String> ids = new ArrayList<>();
-    for (int i = 0; ids.size() < 9; i++) {
-      String id = String.format("q%04d", i);
-      if (ShardRouter.shardOf(new EntityKey(G, "t", id), SHARDS) == 0) {
-        ids.add(id);
-      }
-    }
-    List<Node> reps = replicasOf(ids.get(0));
-    Node a = reps.get(0);
-    Node b = reps.get(1);
-    for (int i = 0; i < 9; i++) {
-      PropertyRecord base = PropertyRecord.live(new EntityKey(G, "t", ids.get(i)), 1, 1, new byte[0]);
-      PropertyRecord stale = versionAt(base, 10, tag("title", "match"));
-      PropertyRecord newer = versionAt(base, 20, tag("title", "changed"));
-      if (i < 3) {
-        a.storeDirectly(stale);
-        b.storeDirectly(newer);
-      } else if (i < 6) {
-        a.storeDirectly(newer);
-        b.storeDirectly(stale);
-      } else {
-        a.storeDirectly(stale);
-        b.storeDirectly(stale);
-      }
-    }
-    QueryRequest q = QueryRequest.newBuilder().addGroups(G).setName("t").setLimit(3)
-        .setCriteria(dev.arbor.api.banyandb.model.v1.Criteria.newBuilder().setCondition(
-            dev.arbor.api.banyandb.model.v1.Condition.newBuilder().setName("title")
-                .setOp(dev.arbor.api.banyandb.model.v1.Condition.BinaryOp.BINARY_OP_EQ)
-                .setValue(TagValue.newBuilder().setStr(Str.newBuilder().setValue("match")))))
-        .build();
-    assertThat(props().query(q).getPropertiesList()).extracting(Property::getId)
-        .containsExactly(ids.get(6), ids.get(7), ids.get(8));
-  }
-
   // ---------------------------------------------------------------------------------------------
   // Bounded replies and a bounded fan-out.
 
@@ -675,7 +636,7 @@ class ReplicatedApiTest {
     slowNodes.update(nodes.stream().map(n -> n.id).toList());
     ReplicatedApi small = new ReplicatedApi(metadata, slowNodes, HybridClock.system(), RequestLimits.DEFAULTS, "test",
         consistency::get, 16, new ReplicaCallLimits(2, 2));
-    Server server = GrpcServers.startBare("127.0.0.1", 0, small.services().toArray(BindableService[]::new));
+    Server server = BareServers.start("127.0.0.1", 0, small.services().toArray(BindableService[]::new));
     ManagedChannel ch = ChannelFactory.plaintext()
         .open("127.0.0.1:" + server.getPort(), MessageLimits.MAX_MESSAGE_BYTES);
     java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(8);

@@ -32,7 +32,7 @@ import dev.arbor.storage.IncarnationGate;
 import dev.arbor.storage.PropertyStore;
 import dev.arbor.storage.StoreEvents;
 import dev.arbor.transport.ChannelFactory;
-import dev.arbor.transport.GrpcServers;
+import dev.arbor.transport.BareServers;
 import dev.arbor.transport.MessageLimits;
 import io.grpc.BindableService;
 import io.grpc.ManagedChannel;
@@ -85,7 +85,7 @@ class ReplicatedApplyTest {
           new StoreEvents());
       stores.add(store);
       SchemaLookup lookup = new SchemaLookup(metadata);
-      Server s = GrpcServers.startBare("127.0.0.1", 0,
+      Server s = BareServers.start("127.0.0.1", 0,
           new DataNodeGrpcService(lookup, store, new QueryPlanner(lookup, store),
               new IncarnationGate(store, new MetadataGroupIncarnations(metadata), Duration.ofSeconds(2))));
       nodeServers.add(s);
@@ -95,7 +95,7 @@ class ReplicatedApplyTest {
     dataNodes.update(ids);
     api = new ReplicatedApi(metadata, dataNodes, HybridClock.system(), RequestLimits.DEFAULTS, "test",
         () -> WriteConsistency.ALL, 16);
-    liaison = GrpcServers.startBare("127.0.0.1", 0, api.services().toArray(BindableService[]::new));
+    liaison = BareServers.start("127.0.0.1", 0, api.services().toArray(BindableService[]::new));
     channel = ChannelFactory.plaintext().open("127.0.0.1:" + liaison.getPort(), MessageLimits.MAX_MESSAGE_BYTES);
   }
 

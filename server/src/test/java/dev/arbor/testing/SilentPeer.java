@@ -18,7 +18,7 @@ import dev.arbor.api.repair.v1.RoundReport;
 import dev.arbor.api.repair.v1.RoundReportAck;
 import dev.arbor.api.repair.v1.SessionRequest;
 import dev.arbor.api.repair.v1.SessionResponse;
-import dev.arbor.transport.GrpcServers;
+import dev.arbor.transport.BareServers;
 import io.grpc.Server;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
@@ -33,7 +33,7 @@ public final class SilentPeer implements AutoCloseable {
   private final Server server;
 
   public SilentPeer() throws IOException {
-    server = GrpcServers.startBare("127.0.0.1", 0, new DataNodeServiceGrpc.DataNodeServiceImplBase() {
+    server = BareServers.start("127.0.0.1", 0, new DataNodeServiceGrpc.DataNodeServiceImplBase() {
           @Override
           public void write(WriteRequest r, StreamObserver<WriteResponse> out) {
             // never answers

@@ -51,7 +51,7 @@ class CallLimiterTest {
           obs.onNext(req);
           obs.onCompleted();
         })).build();
-    server = GrpcServers.startBare("127.0.0.1", 0, ServerInterceptors.intercept(blocking, limiter));
+    server = BareServers.start("127.0.0.1", 0, ServerInterceptors.intercept(blocking, limiter));
     channel = ChannelFactory.plaintext().open("127.0.0.1:" + server.getPort(), MessageLimits.MAX_MESSAGE_BYTES);
   }
 

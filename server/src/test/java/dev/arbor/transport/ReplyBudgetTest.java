@@ -46,7 +46,7 @@ class ReplyBudgetTest {
           obs.onNext(BytesValue.of(ByteString.copyFrom(new byte[size])));
           obs.onCompleted();
         })).build();
-    server = GrpcServers.startBare("127.0.0.1", 0, ServerInterceptors.intercept(replies, budget));
+    server = BareServers.start("127.0.0.1", 0, ServerInterceptors.intercept(replies, budget));
     channel = ChannelFactory.plaintext().withFlowControlWindow(16 * 1024)
         .open("127.0.0.1:" + server.getPort(), 4 << 20);
     return budget;

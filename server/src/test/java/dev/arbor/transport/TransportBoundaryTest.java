@@ -36,7 +36,9 @@ class TransportBoundaryTest {
       Path.of("server", "src", "test", "java", "dev", "arbor", "transport", "TransportBoundaryTest.java"),
       "the scan's own pattern",
       Path.of("server", "src", "test", "java", "dev", "arbor", "simulation", "SimNetwork.java"),
-      "the simulation's in-process network (its nodes' channels still come from ChannelFactory.over)");
+      "the simulation's in-process network (its nodes' channels still come from ChannelFactory.over)",
+      Path.of("server", "src", "test", "java", "dev", "arbor", "transport", "BareServers.java"),
+      "bare servers for tests' stand-in peers, kept out of production code");
 
   @Test
   void nothingOutsideTheTransportPackageBuildsAChannelOrAServer() throws IOException {
@@ -77,7 +79,7 @@ class TransportBoundaryTest {
     assertThat(scanned).as("source files scanned").isGreaterThan(100);
     assertThat(offenders)
         .as("use dev.arbor.transport.ChannelFactory (withInterceptors, withFlowControlWindow) or"
-            + " GrpcServers (start, startBare) instead")
+            + " GrpcServers.start (tests: BareServers) instead")
         .isEmpty();
   }
 
@@ -88,7 +90,7 @@ class TransportBoundaryTest {
         "Grpc.newChannelBuilder(t, c)", "InProcessServerBuilder.forName(n)"))
         .allMatch(line -> BUILDER.matcher(line).find());
     assertThat(BUILDER.matcher("ChannelFactory.plaintext().open(target, size)").find()).isFalse();
-    assertThat(BUILDER.matcher("GrpcServers.startBare(host, 0, service)").find()).isFalse();
+    assertThat(BUILDER.matcher("BareServers.start(host, 0, service)").find()).isFalse();
   }
 
   /** The directory of the parent pom (tests run in the module's directory). */

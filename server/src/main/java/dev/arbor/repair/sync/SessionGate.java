@@ -149,20 +149,22 @@ public final class SessionGate {
 
     @Override
     public synchronized void onError(Throwable t) {
-      if (!closed) {
-        closed = true;
+      // The slot is free before the peer learns the session ended, so a peer that opens a new
+      // session at once is not refused for the slot its old one still held.
+      boolean tell = !closed;
+      release();
+      if (tell) {
         out.onError(t);
       }
-      release();
     }
 
     @Override
     public synchronized void onCompleted() {
-      if (!closed) {
-        closed = true;
+      boolean tell = !closed;
+      release();
+      if (tell) {
         out.onCompleted();
       }
-      release();
     }
 
     synchronized void release() {

@@ -9,7 +9,7 @@ import dev.arbor.repair.GrpcGossipPeers;
 import dev.arbor.repair.RepairAdminGrpcService;
 import dev.arbor.repair.RepairRounds;
 import dev.arbor.repair.RoundObserver;
-import dev.arbor.transport.GrpcServers;
+import dev.arbor.transport.BareServers;
 import io.grpc.Server;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -46,7 +46,7 @@ public final class TraceNode implements AutoCloseable {
         new GrpcGossipPeers(cluster, channels, peerDeadline), new Tracer(id, store), RoundObserver.NONE,
         Duration.ofMinutes(1));
     this.server =
-        GrpcServers.startBare("127.0.0.1", 0, new RepairAdminGrpcService(rounds, query));
+        BareServers.start("127.0.0.1", 0, new RepairAdminGrpcService(rounds, query));
   }
 
   public SpanStore store() {

@@ -12,7 +12,7 @@ import dev.arbor.api.repair.v1.TracesResponse;
 import dev.arbor.cluster.DataNode;
 import dev.arbor.errors.InvalidArgumentException;
 import dev.arbor.transport.ChannelFactory;
-import dev.arbor.transport.GrpcServers;
+import dev.arbor.transport.BareServers;
 import dev.arbor.transport.MessageLimits;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
@@ -106,7 +106,7 @@ class TraceQueryTest {
 
   @Test
   void aPeerThatNeverAnswersIsCutOffByTheDeadline() throws IOException {
-    Server silent = GrpcServers.startBare("127.0.0.1", 0, new RepairAdminServiceGrpc.RepairAdminServiceImplBase() {
+    Server silent = BareServers.start("127.0.0.1", 0, new RepairAdminServiceGrpc.RepairAdminServiceImplBase() {
           @Override
           public void traces(TracesRequest request, StreamObserver<TracesResponse> observer) {
             // Never answers.

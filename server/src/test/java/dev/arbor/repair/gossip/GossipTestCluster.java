@@ -23,7 +23,7 @@ import dev.arbor.property.HybridClock;
 import dev.arbor.repair.GrpcGossipPeers;
 import dev.arbor.repair.RepairRounds;
 import dev.arbor.repair.RoundObserver;
-import dev.arbor.transport.GrpcServers;
+import dev.arbor.transport.BareServers;
 import io.grpc.Server;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -108,7 +108,7 @@ final class GossipTestCluster implements AutoCloseable {
       rounds = new RepairRounds(id, metadata, dataNodes, service::offer, peers, tracer, RoundObserver.NONE,
           Duration.ofSeconds(60));
       roundsRef[0] = rounds;
-      server = GrpcServers.startBare("127.0.0.1", 0, service);
+      server = BareServers.start("127.0.0.1", 0, service);
       registered.put(id, "127.0.0.1:" + server.getPort());
       worker.start();
     }

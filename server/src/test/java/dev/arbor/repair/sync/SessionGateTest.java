@@ -29,7 +29,7 @@ class SessionGateTest {
   }
 
   /** What was sent back on a response stream. */
-  private static final class Responses implements StreamObserver<SessionResponse> {
+  private static class Responses implements StreamObserver<SessionResponse> {
     final List<Throwable> errors = new CopyOnWriteArrayList<>();
     volatile boolean completed;
 
@@ -107,5 +107,30 @@ class SessionGateTest {
     // A late message from the client is ignored, not processed after the end.
     a.onNext(SessionRequest.getDefaultInstance());
     assertThat(quiet.errors).hasSize(1);
+  }
+
+  @Test
+  void theSlotIsFreeWhenThePeerLearnsItsSessionEnded() {
+    SessionGate gate = new SessionGate(1, Duration.ofMillis(200), timers);
+    List<Integer> openWhenTold = new CopyOnWriteArrayList<>();
+    Responses idle = new Responses() {
+      @Override
+      public void onError(Throwable t) {
+        openWhenTold.add(gate.open());
+        super.onError(t);
+      }
+    };
+    gate.open(idle, SessionGateTest::echo);
+    await().atMost(Duration.ofSeconds(30)).until(() -> !idle.errors.isEmpty());
+    Responses done = new Responses() {
+      @Override
+      public void onCompleted() {
+        openWhenTold.add(gate.open());
+        super.onCompleted();
+      }
+    };
+    gate.open(done, SessionGateTest::echo).onCompleted();
+    // A peer told "ended" (idle timeout, then a normal end) may open its next session at once.
+    assertThat(openWhenTold).containsExactly(0, 0);
   }
 }

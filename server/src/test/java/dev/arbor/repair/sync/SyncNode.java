@@ -9,7 +9,7 @@ import dev.arbor.repair.tree.RepairTrees;
 import dev.arbor.storage.PropertyStore;
 import dev.arbor.storage.ShardWrite;
 import dev.arbor.transport.ChannelFactory;
-import dev.arbor.transport.GrpcServers;
+import dev.arbor.transport.BareServers;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerInterceptor;
@@ -105,7 +105,7 @@ final class SyncNode implements AutoCloseable {
     Tracer tracer = new Tracer(id, SpanRecorder.NONE);
     RepairGrpcService svc = new RepairGrpcService(store, trees, any, incarnations, Duration.ofSeconds(30), tracer,
         observed, (g, s) -> {}, null, bulk, protocols);
-    server = GrpcServers.startBare("127.0.0.1", 0, List.of(ServerInterceptors.intercept(svc, faults)), List.of(wire));
+    server = BareServers.start("127.0.0.1", 0, List.of(ServerInterceptors.intercept(svc, faults)), List.of(wire));
     client = new RepairSessionClient(id, store, trees, any, incarnations, Duration.ofSeconds(30), Duration.ofSeconds(30),
         observed, (g, s) -> {}, bulk, protocols);
     channelToSelf = ChannelFactory.plaintext().open("127.0.0.1:" + server.getPort(), 64 << 20);

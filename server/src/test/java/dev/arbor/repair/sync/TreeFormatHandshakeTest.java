@@ -12,7 +12,7 @@ import dev.arbor.api.repair.v1.SlotHash;
 import dev.arbor.api.repair.v1.TreeRoot;
 import dev.arbor.repair.tree.TreeFileReader;
 import dev.arbor.transport.ChannelFactory;
-import dev.arbor.transport.GrpcServers;
+import dev.arbor.transport.BareServers;
 import dev.arbor.transport.MessageLimits;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
@@ -69,7 +69,7 @@ class TreeFormatHandshakeTest {
   @Test
   void aClientRefusesToDescendIntoAServerOfAnotherTreeFormat() throws Exception {
     List<SessionRequest.BodyCase> received = new CopyOnWriteArrayList<>();
-    Server old = GrpcServers.startBare("127.0.0.1", 0, new RepairServiceGrpc.RepairServiceImplBase() {
+    Server old = BareServers.start("127.0.0.1", 0, new RepairServiceGrpc.RepairServiceImplBase() {
           @Override
           public StreamObserver<SessionRequest> repair(StreamObserver<SessionResponse> out) {
             return new StreamObserver<>() {

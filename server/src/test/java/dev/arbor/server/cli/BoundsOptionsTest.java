@@ -2,27 +2,16 @@ package dev.arbor.server.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** The reply budget and fan-out bounds are in --help of the roles they apply to, and checked. */
 class BoundsOptionsTest {
   @TempDir Path tmp;
 
-  private record Run(int exit, String out, String err) {}
-
-  private static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cl = ArborCli.newCommandLine();
-    cl.setOut(new PrintWriter(out, true));
-    cl.setErr(new PrintWriter(err, true));
-    int exit = cl.execute(args);
-    return new Run(exit, out.toString(), err.toString());
+  private static CliRun run(String... args) {
+    return CliRun.arbor(args);
   }
 
   @Test
@@ -36,11 +25,11 @@ class BoundsOptionsTest {
   @Test
   void valuesOutOfRangeAreRefusedBeforeAnythingStarts() {
     // An etcd nobody listens on: the checks come before the connection.
-    Run data = run("data", "--node-id", "d", "--data-dir", tmp.toString(), "--metadata", "etcd://127.0.0.1:1",
+    CliRun data = run("data", "--node-id", "d", "--data-dir", tmp.toString(), "--metadata", "etcd://127.0.0.1:1",
         "--max-response-bytes", String.valueOf(64 << 20));
     assertThat(data.exit()).isNotZero();
     assertThat(data.err()).contains("--max-response-bytes must be between 1 and " + (32 << 20));
-    Run liaison = run("liaison", "--metadata", "etcd://127.0.0.1:1", "--replica-call-threads", "0");
+    CliRun liaison = run("liaison", "--metadata", "etcd://127.0.0.1:1", "--replica-call-threads", "0");
     assertThat(liaison.exit()).isNotZero();
     assertThat(liaison.err()).contains("--replica-call-threads must be >= 1");
   }

@@ -6,13 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.arbor.api.banyandb.database.v1.TagType;
 import dev.arbor.api.banyandb.model.v1.Tag;
 import dev.arbor.api.banyandb.property.v1.Property;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import picocli.CommandLine;
 
 /** The client commands' parsing helpers and the failures that happen before any RPC. */
 class ClientHelpersTest {
@@ -83,12 +80,12 @@ class ClientHelpersTest {
 
   @Test
   void badTimeoutsAreUsageErrors() {
-    Run zero = run("group", "list", "--timeout", "0s");
-    assertThat(zero.exit).isEqualTo(2);
-    assertThat(zero.err).contains("--timeout must be positive");
-    Run words = run("group", "list", "--timeout", "soon");
-    assertThat(words.exit).isEqualTo(2);
-    assertThat(words.err).contains("not a duration");
+    CliRun zero = run("group", "list", "--timeout", "0s");
+    assertThat(zero.exit()).isEqualTo(2);
+    assertThat(zero.err()).contains("--timeout must be positive");
+    CliRun words = run("group", "list", "--timeout", "soon");
+    assertThat(words.exit()).isEqualTo(2);
+    assertThat(words.err()).contains("not a duration");
   }
 
   @Test
@@ -119,48 +116,40 @@ class ClientHelpersTest {
 
   @Test
   void jsonAndFieldOptionsAreExclusive() {
-    Run r = run("property", "apply", "--json", "{}", "--name", "x");
-    assertThat(r.exit).isEqualTo(2);
-    assertThat(r.err).contains("--json cannot be combined with --name");
+    CliRun r = run("property", "apply", "--json", "{}", "--name", "x");
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err()).contains("--json cannot be combined with --name");
   }
 
   @Test
   void missingInputIsAUsageError() {
-    Run r = run("group", "create");
-    assertThat(r.exit).isEqualTo(2);
-    assertThat(r.err).contains("--name G --shards N");
+    CliRun r = run("group", "create");
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err()).contains("--name G --shards N");
   }
 
   @Test
   void badTagOptionIsAUsageError() {
-    Run r = run("schema", "create", "--group", "g", "--name", "n", "--tag", "a:float");
-    assertThat(r.exit).isEqualTo(2);
-    assertThat(r.err).contains("unknown tag type 'float'");
+    CliRun r = run("schema", "create", "--group", "g", "--name", "n", "--tag", "a:float");
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err()).contains("unknown tag type 'float'");
   }
 
   @Test
   void missingFileIsOneLine() {
-    Run r = run("property", "apply", "--file", "/nonexistent/p.json");
-    assertThat(r.exit).isEqualTo(1);
-    assertThat(r.err).isEqualTo("error: cannot read /nonexistent/p.json: no such file\n");
+    CliRun r = run("property", "apply", "--file", "/nonexistent/p.json");
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.err()).isEqualTo("error: cannot read /nonexistent/p.json: no such file\n");
   }
 
   @Test
   void parentCommandWithoutSubcommandShowsUsage() {
-    Run r = run("property");
-    assertThat(r.exit).isEqualTo(2);
-    assertThat(r.err).contains("missing subcommand").contains("apply").contains("query");
+    CliRun r = run("property");
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err()).contains("missing subcommand").contains("apply").contains("query");
   }
 
-  private record Run(int exit, String out, String err) {}
-
-  private static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cl = ArborCli.newCommandLine();
-    cl.setOut(new PrintWriter(out, true));
-    cl.setErr(new PrintWriter(err, true));
-    int exit = cl.execute(args);
-    return new Run(exit, out.toString(), err.toString());
+  private static CliRun run(String... args) {
+    return CliRun.arbor(args);
   }
 }

@@ -12,8 +12,6 @@ import dev.arbor.transport.HttpAuth;
 import dev.arbor.transport.SecurityConfig;
 import dev.arbor.transport.ServerTls;
 import dev.arbor.transport.TestPki;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,21 +19,13 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** The operator commands reach a data node's admin listener over TLS with an admin user's password. */
 class DataNodeAdminCommandsTest {
   @TempDir Path dir;
 
-  private record Run(int exit, String out, String err) {}
-
-  private static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cl = ArborCli.newCommandLine();
-    cl.setOut(new PrintWriter(out, true));
-    cl.setErr(new PrintWriter(err, true));
-    return new Run(cl.execute(args), out.toString(), err.toString());
+  private static CliRun run(String... args) {
+    return CliRun.arbor(args);
   }
 
   @Test
@@ -60,15 +50,15 @@ class DataNodeAdminCommandsTest {
             "127.0.0.1", Duration.ofMinutes(1), new SecurityConfig(new ServerTls(leaf.certFile(), leaf.keyFile(), null,
                 Duration.ofSeconds(10)), users, HttpAuth.PROTECTED, Duration.ofSeconds(10)))) {
       String target = "127.0.0.1:" + node.grpcPort();
-      Run ok = run("repair", "traces", "--target", target, "--tls-ca-file", caFile.toString(), "--user", "ops",
+      CliRun ok = run("repair", "traces", "--target", target, "--tls-ca-file", caFile.toString(), "--user", "ops",
           "--password-file", opsPassword.toString(), "--json");
       assertThat(ok.exit()).as(ok.err()).isZero();
 
-      Run anonymous = run("repair", "traces", "--target", target, "--tls-ca-file", caFile.toString());
+      CliRun anonymous = run("repair", "traces", "--target", target, "--tls-ca-file", caFile.toString());
       assertThat(anonymous.exit()).isNotZero();
       assertThat(anonymous.err()).contains("UNAUTHENTICATED");
 
-      Run reader = run("repair", "traces", "--target", target, "--tls-ca-file", caFile.toString(), "--user", "reader",
+      CliRun reader = run("repair", "traces", "--target", target, "--tls-ca-file", caFile.toString(), "--user", "reader",
           "--password-file", readerPassword.toString());
       assertThat(reader.exit()).isNotZero();
       assertThat(reader.err()).contains("PERMISSION_DENIED", "has role read", "needs admin");

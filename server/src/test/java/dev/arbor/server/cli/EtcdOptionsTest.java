@@ -7,8 +7,6 @@ import dev.arbor.metadata.etcd.EtcdClientConfig;
 import dev.arbor.metadata.etcd.EtcdProcess;
 import dev.arbor.property.HybridClock;
 import dev.arbor.transport.TestPki;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,16 +27,8 @@ class EtcdOptionsTest {
 
   @TempDir Path tmp;
 
-  private record Run(int exit, String out, String err) {}
-
-  private static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cl = ArborCli.newCommandLine();
-    cl.setOut(new PrintWriter(out, true));
-    cl.setErr(new PrintWriter(err, true));
-    int exit = cl.execute(args);
-    return new Run(exit, out.toString(), err.toString());
+  private static CliRun run(String... args) {
+    return CliRun.arbor(args);
   }
 
   /** The liaison's --metadata/--etcd-* options parsed from {@code args}. */
@@ -82,11 +72,11 @@ class EtcdOptionsTest {
     for (var c : cases.entrySet()) {
       List<String> args = new java.util.ArrayList<>(List.of("liaison"));
       args.addAll(c.getKey());
-      Run r = run(args.toArray(String[]::new));
+      CliRun r = run(args.toArray(String[]::new));
       assertThat(r.exit()).as(c.getKey().toString()).isNotZero();
       assertThat(r.err()).as(c.getKey().toString()).isEqualTo(c.getValue() + "\n");
     }
-    Run dev = run("dev-cluster", "--base-dir", tmp.toString(), "--etcd-user", "arbor");
+    CliRun dev = run("dev-cluster", "--base-dir", tmp.toString(), "--etcd-user", "arbor");
     assertThat(dev.exit()).isNotZero();
     assertThat(dev.err()).isEqualTo("error: the --etcd-* options need --metadata etcd[s]://HOST:PORT\n");
   }

@@ -2,33 +2,22 @@ package dev.arbor.server.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** The internal listener's options: refused combinations are one line, before anything starts. */
 class InternalListenerOptionsTest {
   @TempDir Path tmp;
 
-  private record Run(int exit, String out, String err) {}
-
-  private static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cl = ArborCli.newCommandLine();
-    cl.setOut(new PrintWriter(out, true));
-    cl.setErr(new PrintWriter(err, true));
-    int exit = cl.execute(args);
-    return new Run(exit, out.toString(), err.toString());
+  private static CliRun run(String... args) {
+    return CliRun.arbor(args);
   }
 
   @Test
   void aPlaintextInternalListenerOnANonLoopbackAddressIsRefusedInOneLine() {
     // An etcd nobody listens on: the refusal comes before the connection.
-    Run r = run("data", "--node-id", "d", "--data-dir", tmp.toString(), "--metadata", "etcd://127.0.0.1:1",
+    CliRun r = run("data", "--node-id", "d", "--data-dir", tmp.toString(), "--metadata", "etcd://127.0.0.1:1",
         "--grpc-host", "0.0.0.0");
     assertThat(r.exit()).isNotZero();
     assertThat(r.err().lines().filter(l -> !l.isBlank()).toList()).singleElement().asString()
@@ -38,11 +27,11 @@ class InternalListenerOptionsTest {
 
   @Test
   void theInternalTlsFilesGoTogether() {
-    Run r = run("data", "--node-id", "d", "--data-dir", tmp.toString(), "--metadata", "etcd://127.0.0.1:1",
+    CliRun r = run("data", "--node-id", "d", "--data-dir", tmp.toString(), "--metadata", "etcd://127.0.0.1:1",
         "--internal-tls-cert-file", tmp.resolve("n.crt").toString());
     assertThat(r.exit()).isNotZero();
     assertThat(r.err()).contains("--internal-tls-cert-file, --internal-tls-key-file and --internal-tls-ca-file go together");
-    Run liaison = run("liaison", "--metadata", "etcd://127.0.0.1:1", "--internal-tls-ca-file",
+    CliRun liaison = run("liaison", "--metadata", "etcd://127.0.0.1:1", "--internal-tls-ca-file",
         tmp.resolve("ca.crt").toString());
     assertThat(liaison.exit()).isNotZero();
     assertThat(liaison.err()).contains("go together");

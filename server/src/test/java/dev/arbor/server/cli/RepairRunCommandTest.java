@@ -21,8 +21,6 @@ import dev.arbor.server.ServerConfig;
 import dev.arbor.transport.ChannelFactory;
 import dev.arbor.transport.MessageLimits;
 import io.grpc.ManagedChannel;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
@@ -81,50 +79,43 @@ class RepairRunCommandTest {
     } finally {
       ch.shutdownNow();
     }
-    Run r = run("--target", "127.0.0.1:" + n2.grpcPort(), "--group", "two");
-    assertThat(r.exit).as(r.out + r.err).isZero();
-    assertThat(r.out).contains("round n2-").contains(" of two/0 over ");
-    assertThat(r.out).containsPattern("hop n[12] <-> n[12]: 1 slot\\(s\\) differ|hop n[12] <-> n[12]: \\d+ slot\\(s\\) differ");
-    assertThat(r.out).contains("COMPLETED after 1 of 1 hop(s)");
-    assertThat(r.out.lines().reduce((a, b) -> b).orElseThrow())
+    CliRun r = run("--target", "127.0.0.1:" + n2.grpcPort(), "--group", "two");
+    assertThat(r.exit()).as(r.out() + r.err()).isZero();
+    assertThat(r.out()).contains("round n2-").contains(" of two/0 over ");
+    assertThat(r.out()).containsPattern("hop n[12] <-> n[12]: 1 slot\\(s\\) differ|hop n[12] <-> n[12]: \\d+ slot\\(s\\) differ");
+    assertThat(r.out()).contains("COMPLETED after 1 of 1 hop(s)");
+    assertThat(r.out().lines().reduce((a, b) -> b).orElseThrow())
         .startsWith("repair of two: 1 round(s) completed, 1 hop(s), ")
         .contains("25 repaired");
 
-    Run again = run("--target", "127.0.0.1:" + n1.grpcPort(), "--group", "two", "--all");
-    assertThat(again.exit).isZero();
-    assertThat(again.out).contains(": in sync,").contains(" 0 repaired (0 pushed, 0 pulled)");
+    CliRun again = run("--target", "127.0.0.1:" + n1.grpcPort(), "--group", "two", "--all");
+    assertThat(again.exit()).isZero();
+    assertThat(again.out()).contains(": in sync,").contains(" 0 repaired (0 pushed, 0 pulled)");
   }
 
   @Test
   void refusalsExitNonZeroWithOneReadableLine() {
-    Run unknown = run("--target", "127.0.0.1:" + n1.grpcPort(), "--group", "nope");
-    assertThat(unknown.exit).isEqualTo(1);
-    assertThat(unknown.err.strip()).isEqualTo("error: NOT_FOUND: group nope not found");
+    CliRun unknown = run("--target", "127.0.0.1:" + n1.grpcPort(), "--group", "nope");
+    assertThat(unknown.exit()).isEqualTo(1);
+    assertThat(unknown.err().strip()).isEqualTo("error: NOT_FOUND: group nope not found");
 
-    Run single = run("--target", "127.0.0.1:" + n1.grpcPort(), "--group", "one");
-    assertThat(single.exit).isEqualTo(1);
-    assertThat(single.err.strip()).startsWith("error: FAILED_PRECONDITION: group one keeps a single copy")
+    CliRun single = run("--target", "127.0.0.1:" + n1.grpcPort(), "--group", "one");
+    assertThat(single.exit()).isEqualTo(1);
+    assertThat(single.err().strip()).startsWith("error: FAILED_PRECONDITION: group one keeps a single copy")
         .doesNotContain("\n");
 
-    Run range = run("--target", "127.0.0.1:" + n1.grpcPort(), "--group", "two", "--shard", "3");
-    assertThat(range.exit).isEqualTo(1);
-    assertThat(range.err).contains("INVALID_ARGUMENT: shard 3 is out of range: group two has 1 shard(s)");
+    CliRun range = run("--target", "127.0.0.1:" + n1.grpcPort(), "--group", "two", "--shard", "3");
+    assertThat(range.exit()).isEqualTo(1);
+    assertThat(range.err()).contains("INVALID_ARGUMENT: shard 3 is out of range: group two has 1 shard(s)");
 
-    Run both = run("--target", "127.0.0.1:" + n1.grpcPort(), "--group", "two", "--shard", "0", "--all");
-    assertThat(both.exit).isEqualTo(2);
-    assertThat(both.err).contains("give either --shard N or --all, not both");
+    CliRun both = run("--target", "127.0.0.1:" + n1.grpcPort(), "--group", "two", "--shard", "0", "--all");
+    assertThat(both.exit()).isEqualTo(2);
+    assertThat(both.err()).contains("give either --shard N or --all, not both");
   }
 
-  private record Run(int exit, String out, String err) {}
-
-  private static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
+  private static CliRun run(String... args) {
     CommandLine cl = new CommandLine(new RepairRunCommand());
     cl.setExecutionExceptionHandler(new CliErrorHandler());
-    cl.setOut(new PrintWriter(out, true));
-    cl.setErr(new PrintWriter(err, true));
-    int exit = cl.execute(args);
-    return new Run(exit, out.toString(), err.toString());
+    return CliRun.of(cl, args);
   }
 }

@@ -8,14 +8,11 @@ import dev.arbor.cluster.DataNode;
 import dev.arbor.observability.trace.RepairSpan;
 import dev.arbor.observability.trace.TraceNode;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -63,11 +60,11 @@ class RepairTracesCommandTest {
 
   @Test
   void tableGroupsSpansByTraceAcrossNodes() {
-    Run r = run("--target", n1.target());
+    CliRun r = run("--target", n1.target());
 
-    assertThat(r.exit).as(r.err).isZero();
-    assertThat(r.err).isEmpty();
-    List<String> lines = r.out.lines().toList();
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.err()).isEmpty();
+    List<String> lines = r.out().lines().toList();
     assertThat(lines).hasSize(6);
     assertThat(lines.get(0)).isEqualTo("trace ui_1_n1_1  ui/1  " + Instant.ofEpochSecond(0, t0)
         + "  40.000 ms  nodes n1, n2  error: yes");
@@ -81,19 +78,19 @@ class RepairTracesCommandTest {
 
   @Test
   void filtersByGroupAndTrace() {
-    assertThat(run("--target", n2.target(), "--group", "metrics").out).contains("metrics_0_n2_2")
+    assertThat(run("--target", n2.target(), "--group", "metrics").out()).contains("metrics_0_n2_2")
         .doesNotContain("ui_1_n1_1");
-    assertThat(run("--target", n2.target(), "--trace", "ui_1_n1_1").out).contains("ui_1_n1_1")
+    assertThat(run("--target", n2.target(), "--trace", "ui_1_n1_1").out()).contains("ui_1_n1_1")
         .doesNotContain("metrics_0_n2_2");
-    assertThat(run("--target", n2.target(), "--since", "1m").out).startsWith("no repair spans since ");
+    assertThat(run("--target", n2.target(), "--since", "1m").out()).startsWith("no repair spans since ");
   }
 
   @Test
   void jsonPrintsTheResponse() throws IOException {
-    Run r = run("--target", n1.target(), "--json", "--trace", "ui_1_n1_1");
+    CliRun r = run("--target", n1.target(), "--json", "--trace", "ui_1_n1_1");
 
-    assertThat(r.exit).as(r.err).isZero();
-    JsonNode body = JSON.readTree(r.out);
+    assertThat(r.exit()).as(r.err()).isZero();
+    JsonNode body = JSON.readTree(r.out());
     assertThat(body.get("spans")).hasSize(2);
     assertThat(body.at("/spans/1/spanId").asText()).isEqualTo("n2_1");
     assertThat(body.at("/spans/1/error").asBoolean()).isTrue();
@@ -105,19 +102,19 @@ class RepairTracesCommandTest {
   void unreachableNodesAreNamedOnStderr() throws InterruptedException {
     n2.stopServer();
 
-    Run r = run("--target", n1.target());
+    CliRun r = run("--target", n1.target());
 
-    assertThat(r.exit).isZero();
-    assertThat(r.out).contains("trace ui_1_n1_1").doesNotContain("n2_1");
-    assertThat(r.err).isEqualTo("warning: no answer from data node(s) n2; their spans are missing\n");
+    assertThat(r.exit()).isZero();
+    assertThat(r.out()).contains("trace ui_1_n1_1").doesNotContain("n2_1");
+    assertThat(r.err()).isEqualTo("warning: no answer from data node(s) n2; their spans are missing\n");
   }
 
   @Test
   void limitReachedIsAWarning() {
-    Run r = run("--target", n1.target(), "--limit", "1");
-    assertThat(r.exit).isZero();
-    assertThat(r.out.lines().filter(l -> l.startsWith("  "))).hasSize(1);
-    assertThat(r.err).contains("only the first 1 spans are shown");
+    CliRun r = run("--target", n1.target(), "--limit", "1");
+    assertThat(r.exit()).isZero();
+    assertThat(r.out().lines().filter(l -> l.startsWith("  "))).hasSize(1);
+    assertThat(r.err()).contains("only the first 1 spans are shown");
   }
 
   @Test
@@ -126,37 +123,30 @@ class RepairTracesCommandTest {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       freePort = s.getLocalPort();
     }
-    Run r = run("--target", "127.0.0.1:" + freePort);
+    CliRun r = run("--target", "127.0.0.1:" + freePort);
 
-    assertThat(r.exit).isEqualTo(CliErrorHandler.EXIT_FAILURE);
-    assertThat(r.out).isEmpty();
-    assertThat(r.err).startsWith("error: UNAVAILABLE: cannot reach 127.0.0.1:" + freePort);
-    assertThat(r.err.strip()).doesNotContain("\n");
+    assertThat(r.exit()).isEqualTo(CliErrorHandler.EXIT_FAILURE);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err()).startsWith("error: UNAVAILABLE: cannot reach 127.0.0.1:" + freePort);
+    assertThat(r.err().strip()).doesNotContain("\n");
   }
 
   @Test
   void badOptionsAreUsageErrors() {
-    Run since = run("--target", n1.target(), "--since", "yesterday");
-    assertThat(since.exit).isEqualTo(2);
-    assertThat(since.err).contains("--since").contains("is not a duration");
+    CliRun since = run("--target", n1.target(), "--since", "yesterday");
+    assertThat(since.exit()).isEqualTo(2);
+    assertThat(since.err()).contains("--since").contains("is not a duration");
 
-    Run limit = run("--target", n1.target(), "--limit", "0");
-    assertThat(limit.exit).isEqualTo(2);
-    assertThat(limit.err).contains("--limit must be in [1, 10000]");
+    CliRun limit = run("--target", n1.target(), "--limit", "0");
+    assertThat(limit.exit()).isEqualTo(2);
+    assertThat(limit.err()).contains("--limit must be in [1, 10000]");
   }
 
-  private record Run(int exit, String out, String err) {}
-
-  private static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
+  private static CliRun run(String... args) {
     // The command alone, configured as ArborCli configures every command.
     CommandLine cl = new CommandLine(new RepairTracesCommand());
     cl.setExecutionExceptionHandler(new CliErrorHandler());
-    cl.setOut(new PrintWriter(out, true));
-    cl.setErr(new PrintWriter(err, true));
-    int exit = cl.execute(Arrays.copyOf(args, args.length));
-    return new Run(exit, out.toString(), err.toString());
+    return CliRun.of(cl, args);
   }
 
   private static long nanos(Instant t) {

@@ -9,8 +9,6 @@ import dev.arbor.transport.SecurityConfig;
 import dev.arbor.transport.ServerTls;
 import dev.arbor.transport.TestPki;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +20,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** Client commands against a standalone with TLS and users: the TLS and credential flags, and their errors. */
 class SecureClientCommandsTest {
@@ -56,32 +53,25 @@ class SecureClientCommandsTest {
     server.close();
   }
 
-  private record Run(int exit, String out, String err) {}
-
-  private static Run run(String... args) {
+  private static CliRun run(String... args) {
     List<String> full = new ArrayList<>(List.of(args));
     full.add("--target");
     full.add("localhost:" + server.grpcPort());
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cl = ArborCli.newCommandLine();
-    cl.setOut(new PrintWriter(out, true));
-    cl.setErr(new PrintWriter(err, true));
-    return new Run(cl.execute(full.toArray(String[]::new)), out.toString(), err.toString());
+    return CliRun.arbor(full.toArray(String[]::new));
   }
 
   @Test
   void adminCreatesAndReaderListsOverTls() {
-    Run created = run("group", "create", "--name", "secure-g", "--shards", "1", "--replicas", "1",
+    CliRun created = run("group", "create", "--name", "secure-g", "--shards", "1", "--replicas", "1",
         "--tls-ca-file", caFile.toString(), "--user", "admin", "--password-file", adminPassword.toString());
     assertThat(created.exit()).as(created.err()).isZero();
 
-    Run listed = run("group", "list", "--tls-ca-file", caFile.toString(), "--user", "reader",
+    CliRun listed = run("group", "list", "--tls-ca-file", caFile.toString(), "--user", "reader",
         "--password-file", readerPassword.toString());
     assertThat(listed.exit()).as(listed.err()).isZero();
     assertThat(listed.out()).contains("secure-g");
 
-    Run denied = run("group", "delete", "--name", "secure-g", "--tls-ca-file", caFile.toString(),
+    CliRun denied = run("group", "delete", "--name", "secure-g", "--tls-ca-file", caFile.toString(),
         "--user", "reader", "--password-file", readerPassword.toString());
     assertThat(denied.exit()).isEqualTo(1);
     assertThat(denied.err()).startsWith("error: PERMISSION_DENIED").contains("needs admin");
@@ -90,11 +80,11 @@ class SecureClientCommandsTest {
 
   @Test
   void missingCredentialsAndMissingTlsGiveOneLineErrors() {
-    Run anonymous = run("group", "list", "--tls-ca-file", caFile.toString());
+    CliRun anonymous = run("group", "list", "--tls-ca-file", caFile.toString());
     assertThat(anonymous.exit()).isEqualTo(1);
     assertThat(anonymous.err()).startsWith("error: UNAUTHENTICATED");
 
-    Run plaintext = run("group", "list", "--user", "admin", "--password-file", adminPassword.toString());
+    CliRun plaintext = run("group", "list", "--user", "admin", "--password-file", adminPassword.toString());
     assertThat(plaintext.exit()).isEqualTo(1);
     assertThat(plaintext.err()).startsWith("error: UNAVAILABLE: cannot reach").contains("--tls-ca-file");
     assertThat(plaintext.err().strip()).doesNotContain("\n");
@@ -105,7 +95,7 @@ class SecureClientCommandsTest {
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
-    Run untrusted = run("group", "list", "--tls-ca-file", otherCa.toString(), "--user", "admin",
+    CliRun untrusted = run("group", "list", "--tls-ca-file", otherCa.toString(), "--user", "admin",
         "--password-file", adminPassword.toString());
     assertThat(untrusted.exit()).isEqualTo(1);
     assertThat(untrusted.err()).startsWith("error: UNAVAILABLE: cannot reach").contains("TLS handshake failed");
@@ -115,7 +105,7 @@ class SecureClientCommandsTest {
   @Test
   void userWithoutAPasswordSourceIsRefusedBeforeConnecting() {
     // The test JVM has no ARBOR_PASSWORD; the flag value itself is never accepted as a password.
-    Run r = run("group", "list", "--tls-ca-file", caFile.toString(), "--user", "admin");
+    CliRun r = run("group", "list", "--tls-ca-file", caFile.toString(), "--user", "admin");
     assertThat(r.exit()).isNotZero();
     assertThat(r.err()).contains("--password-file").contains(ClientOptions.PASSWORD_ENV);
   }

@@ -12,8 +12,6 @@ import dev.arbor.property.PropertyRecord;
 import dev.arbor.storage.PropertyStore;
 import dev.arbor.storage.ShardWrite;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -24,7 +22,6 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code arbor wal inspect|salvage} on a real data directory whose log a crash left behind, then
@@ -34,16 +31,8 @@ import picocli.CommandLine;
 class WalCommandTest {
   @TempDir Path tmp;
 
-  private record Run(int exit, String out, String err) {}
-
-  private static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cl = ArborCli.newCommandLine();
-    cl.setOut(new PrintWriter(out, true));
-    cl.setErr(new PrintWriter(err, true));
-    int exit = cl.execute(args);
-    return new Run(exit, out.toString(), err.toString());
+  private static CliRun run(String... args) {
+    return CliRun.arbor(args);
   }
 
   private static PropertyRecord record(int i) {
@@ -103,29 +92,29 @@ class WalCommandTest {
     Path seg = segmentWithFrames(dir);
     String name = seg.getFileName().toString();
 
-    Run clean = run("wal", "inspect", "--data-dir", dir.toString());
-    assertThat(clean.exit).as(clean.err).isZero();
-    assertThat(clean.out).contains(name + "  format 2  6 frame(s)").contains("intact")
+    CliRun clean = run("wal", "inspect", "--data-dir", dir.toString());
+    assertThat(clean.exit()).as(clean.err()).isZero();
+    assertThat(clean.out()).contains(name + "  format 2  6 frame(s)").contains("intact")
         .contains("the node will start");
 
     flipByte(seg, Files.size(seg) / 2); // inside a frame with frames after it
-    Run damaged = run("wal", "inspect", "--data-dir", dir.toString());
-    assertThat(damaged.exit).isEqualTo(1);
-    assertThat(damaged.out).containsPattern(name + "  format 2  [0-5] frame\\(s\\)  \\d+ bytes \\(\\d+ good\\)  "
+    CliRun damaged = run("wal", "inspect", "--data-dir", dir.toString());
+    assertThat(damaged.exit()).isEqualTo(1);
+    assertThat(damaged.out()).containsPattern(name + "  format 2  [0-5] frame\\(s\\)  \\d+ bytes \\(\\d+ good\\)  "
         + "damaged at byte \\d+: frame checksum mismatch; a valid frame follows at byte \\d+");
-    assertThat(damaged.out).contains("the node will not start: write-ahead log segment " + seg)
+    assertThat(damaged.out()).contains("the node will not start: write-ahead log segment " + seg)
         .contains("arbor wal salvage --data-dir");
-    assertThat(damaged.err).isEmpty();
-    int kept = Integer.parseInt(damaged.out.replaceAll("(?s).*" + name + "  format 2  (\\d) frame.*", "$1"));
+    assertThat(damaged.err()).isEmpty();
+    int kept = Integer.parseInt(damaged.out().replaceAll("(?s).*" + name + "  format 2  (\\d) frame.*", "$1"));
 
-    Run salvage = run("wal", "salvage", "--data-dir", dir.toString());
-    assertThat(salvage.exit).as(salvage.err).isZero();
-    assertThat(salvage.out).containsPattern(name + ": kept " + kept + " frame\\(s\\) \\(\\d+ bytes\\), dropped \\d+ bytes "
+    CliRun salvage = run("wal", "salvage", "--data-dir", dir.toString());
+    assertThat(salvage.exit()).as(salvage.err()).isZero();
+    assertThat(salvage.out()).containsPattern(name + ": kept " + kept + " frame\\(s\\) \\(\\d+ bytes\\), dropped \\d+ bytes "
         + "from byte \\d+ \\(frame checksum mismatch; valid frames followed at byte \\d+\\); original in "
         + "wal/salvaged-\\d{8}T\\d{6}Z/" + name);
 
-    assertThat(run("wal", "inspect", "--data-dir", dir.toString()).out).contains("all intact");
-    assertThat(run("wal", "salvage", "--data-dir", dir.toString()).out).startsWith("nothing to salvage");
+    assertThat(run("wal", "inspect", "--data-dir", dir.toString()).out()).contains("all intact");
+    assertThat(run("wal", "salvage", "--data-dir", dir.toString()).out()).startsWith("nothing to salvage");
     try (PropertyStore store = PropertyStore.open(dir, g -> true)) {
       for (int i = 0; i < 6; i++) {
         PropertyRecord r = record(i);
@@ -138,26 +127,26 @@ class WalCommandTest {
   void salvageWhileTheServerHoldsTheDataDirectoryIsOneLineError() throws IOException {
     Path dir = tmp.resolve("node");
     try (PropertyStore store = PropertyStore.open(dir, g -> true)) {
-      Run r = run("wal", "salvage", "--data-dir", dir.toString());
-      assertThat(r.exit).isEqualTo(1);
-      assertThat(r.err).startsWith("error: data directory ").contains("is in use by");
-      assertThat(r.err.strip()).doesNotContain("\n").doesNotContain("Exception");
+      CliRun r = run("wal", "salvage", "--data-dir", dir.toString());
+      assertThat(r.exit()).isEqualTo(1);
+      assertThat(r.err()).startsWith("error: data directory ").contains("is in use by");
+      assertThat(r.err().strip()).doesNotContain("\n").doesNotContain("Exception");
     }
   }
 
   @Test
   void missingLogIsOneLineError() {
-    Run r = run("wal", "inspect", "--data-dir", tmp.resolve("nothing").toString());
-    assertThat(r.exit).isEqualTo(1);
-    assertThat(r.err).startsWith("error: ").contains("no write-ahead log in");
-    assertThat(r.err.strip()).doesNotContain("\n");
+    CliRun r = run("wal", "inspect", "--data-dir", tmp.resolve("nothing").toString());
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.err()).startsWith("error: ").contains("no write-ahead log in");
+    assertThat(r.err().strip()).doesNotContain("\n");
   }
 
   @Test
   void helpListsEveryFlag() {
-    assertThat(run("wal", "--help").out).contains("inspect").contains("salvage");
-    assertThat(run("wal", "inspect", "--help").out).contains("--data-dir").contains("--help");
-    assertThat(run("wal", "salvage", "--help").out).contains("--data-dir").contains("salvaged-<time>");
-    assertThat(run("wal").exit).isEqualTo(2);
+    assertThat(run("wal", "--help").out()).contains("inspect").contains("salvage");
+    assertThat(run("wal", "inspect", "--help").out()).contains("--data-dir").contains("--help");
+    assertThat(run("wal", "salvage", "--help").out()).contains("--data-dir").contains("salvaged-<time>");
+    assertThat(run("wal").exit()).isEqualTo(2);
   }
 }

@@ -28,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Calls a member has open on a data node's internal listener when it leaves the registry (mutual
  * TLS with certificates made in the test, real gRPC over loopback): a unary call in flight — here
  * a Write whose caller has not finished sending its request — and a repair session are both
- * closed with PERMISSION_DENIED, counted as evictions apart from the refusals at admission.
+ * closed with PERMISSION_DENIED, counted as evictions apart from the refusals at admission; so is
+ * a session of a member whose registration changes to roles that may not repair.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class InternalEvictionTest {
@@ -106,6 +107,32 @@ class InternalEvictionTest {
     assertThat(metric("arbor_internal_calls_refused_total", "reason=\"unknown_member\",?")).isEqualTo(refusedBefore);
     assertThat(metric("arbor_internal_streams_open", "")).isZero();
     session.cancel("done", null);
+  }
+
+  @Test
+  void aRepairSessionOfAMemberThatLosesTheDataRoleIsClosed() throws Exception {
+    registry.register(RegisteredNode.of("n7", "127.0.0.1:7", Set.of("data")), Duration.ofMinutes(1));
+    ManagedChannel asN7 = channelAs("n7");
+    CompletableFuture<Status> closed = new CompletableFuture<>();
+    ClientCall<?, ?> session = RawCalls.start(asN7, RepairServiceGrpc.getRepairMethod().getFullMethodName(),
+        MethodDescriptor.MethodType.BIDI_STREAMING, closed);
+    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
+        .untilAsserted(() -> assertThat(metric("arbor_internal_streams_open", "")).isEqualTo(1.0));
+    double roleBefore = metric("arbor_internal_calls_evicted_total", "reason=\"role\",?");
+    double unknownBefore = metric("arbor_internal_calls_evicted_total", "reason=\"unknown_member\",?");
+
+    // Still a member, now as a liaison only: repair sessions are for data nodes.
+    registry.update(RegisteredNode.of("n7", "127.0.0.1:7", Set.of("liaison")));
+
+    Status status = closed.get(10, TimeUnit.SECONDS);
+    assertThat(status.getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+    assertThat(status.getDescription()).startsWith("node 'n7' is registered as [liaison], and only [data] may call ")
+        .contains(RepairServiceGrpc.getRepairMethod().getFullMethodName());
+    assertThat(metric("arbor_internal_calls_evicted_total", "reason=\"role\",?")).isEqualTo(roleBefore + 1);
+    assertThat(metric("arbor_internal_calls_evicted_total", "reason=\"unknown_member\",?")).isEqualTo(unknownBefore);
+    assertThat(metric("arbor_internal_streams_open", "")).isZero();
+    session.cancel("done", null);
+    registry.deregister("n7");
   }
 
   private double metric(String name, String labels) throws Exception {

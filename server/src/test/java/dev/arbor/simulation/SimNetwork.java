@@ -351,11 +351,13 @@ final class SimNetwork implements AutoCloseable {
       }
       d -= f.loseReply();
       delivered.incrementAndGet();
-      deliver(request, headers, listener);
-      if (d < f.duplicate() && reachable(from, to)) {
+      // The copy goes first: once the caller has its answer, the step that waits for it may end,
+      // and a copy delivered after that would run alongside the next step.
+      if (d < f.duplicate()) {
         duplicated.incrementAndGet();
         deliver(request, headers, null);
       }
+      deliver(request, headers, listener);
     }
 
     private void fail(Status s) {

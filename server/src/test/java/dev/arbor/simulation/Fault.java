@@ -33,7 +33,9 @@ record Fault(Kind kind, long atMillis, long forMillis, String node) {
      * The node's disk fails the write-ahead log's fsyncs with EIO for a while (the log must latch
      * and refuse writes); at the end the machine is power-cycled and the node restarts.
      */
-    FSYNC_FAIL;
+    FSYNC_FAIL,
+    /** A liaison's clock runs behind by far more than the allowed skew for a while (rarer: drawn apart). */
+    FAR_SKEW;
 
     /** Disk faults are drawn apart from the others ({@link SimDiskFaults}), so adding them kept every seed's other faults. */
     boolean disk() {

@@ -58,9 +58,12 @@ final class QueryJudge {
   /**
    * Runs one limited query drawn from {@code r} (no criteria, or the value tag above or below a
    * threshold) and judges its answer when it is determined. Returns the failure, if the query
-   * failed, for the caller to classify.
+   * failed, for the caller to classify. {@code settle} waits for the liaison's calls the query
+   * started (read repairs run after the answer): faults are counted once they have ended, or a
+   * read repair's fault would count or not by thread timing and the run would not repeat.
    */
-  StatusRuntimeException run(Random r, PropertyServiceGrpc.PropertyServiceBlockingStub stub, long seed) {
+  StatusRuntimeException run(Random r, PropertyServiceGrpc.PropertyServiceBlockingStub stub, long seed,
+      Runnable settle) {
     int limit = r.nextBoolean() ? 1 + r.nextInt(3) : 1 + r.nextInt(12);
     QueryRequest.Builder q = QueryRequest.newBuilder().addGroups(Simulation.GROUP).setName(Simulation.SCHEMA)
         .setLimit(limit);
@@ -85,6 +88,7 @@ final class QueryJudge {
     } catch (StatusRuntimeException e) {
       return e;
     }
+    settle.run();
     if (judge && faultedMessages.getAsLong() == faultedBefore) {
       judged++;
       judge(shown, limit, matches, rows);

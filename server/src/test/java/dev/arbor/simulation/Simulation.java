@@ -442,7 +442,7 @@ final class Simulation {
         .withDeadlineAfter(60, TimeUnit.SECONDS);
     if (pick == 1) {
       // A limited query over every key, judged against the history where its answer is determined.
-      StatusRuntimeException failed = queries.run(r, stub, seed);
+      StatusRuntimeException failed = queries.run(r, stub, seed, this::settle);
       if (failed != null) {
         noteServerError("limited query", "every key", failed);
       }

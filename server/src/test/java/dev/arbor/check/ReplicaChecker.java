@@ -109,7 +109,7 @@ public final class ReplicaChecker {
    * The operations that may have the last word: not refused, and not strictly followed by an
    * acknowledged operation. With no acknowledged operation at all, "absent" is allowed too.
    */
-  static List<Op> frontier(List<Op> ops) {
+  public static List<Op> frontier(List<Op> ops) {
     List<Op> out = new ArrayList<>();
     for (Op o : ops) {
       if (o.outcome() == Outcome.FAILED) {

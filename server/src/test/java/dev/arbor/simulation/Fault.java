@@ -23,7 +23,24 @@ record Fault(Kind kind, long atMillis, long forMillis, String node) {
     /** The node's clock runs ahead by up to the allowed skew for a while. */
     SKEW,
     /** The node crashes; while it is down the group is deleted and created again; then it restarts. */
-    GROUP_CHURN
+    GROUP_CHURN,
+    /**
+     * The machine loses power: what the node wrote but did not fsync is lost (see {@link SimDisk});
+     * restarted after.
+     */
+    POWER,
+    /**
+     * The node's disk fails the write-ahead log's fsyncs with EIO for a while (the log must latch
+     * and refuse writes); at the end the machine is power-cycled and the node restarts.
+     */
+    FSYNC_FAIL,
+    /** A liaison's clock runs behind by far more than the allowed skew for a while (rarer: drawn apart). */
+    FAR_SKEW;
+
+    /** Disk faults are drawn apart from the others ({@link SimDiskFaults}), so adding them kept every seed's other faults. */
+    boolean disk() {
+      return this == POWER || this == FSYNC_FAIL;
+    }
   }
 
   String token() {

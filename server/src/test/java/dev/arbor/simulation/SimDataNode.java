@@ -61,7 +61,8 @@ import java.util.stream.Stream;
  * worker, rounds, coverage watermarks and the coverage purge cutoff — minus the threads: the
  * gossip worker runs one round per {@link #gossipStep} and tree rebuilds are simulation steps,
  * so the simulation decides every interleaving. Its clock is the virtual one plus this node's
- * skew.
+ * skew. Its data directory is reached through a {@link SimDisk}, which knows what a power loss
+ * keeps.
  */
 final class SimDataNode {
   private static final int MAX_MESSAGE = 64 << 20;
@@ -91,6 +92,8 @@ final class SimDataNode {
   private final dev.arbor.property.DefectSwitches defects;
   private dev.arbor.runtime.NodeRuntime runtime;
   private int generation;
+  /** The disk under the current generation's directory: what a power loss would keep. */
+  private SimDisk disk = new SimDisk();
 
   private PropertyStore store;
   private RepairTrees trees;
@@ -137,7 +140,12 @@ final class SimDataNode {
     return store != null;
   }
 
+  /** The data directory as production code sees it: through the disk, which models the page cache. */
   private Path dataDir() {
+    return disk.path(realDir());
+  }
+
+  private Path realDir() {
     return home.resolve("gen-" + generation);
   }
 
@@ -228,8 +236,19 @@ final class SimDataNode {
     if (up()) {
       try {
         store.checkpoint();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
+      } catch (IOException | RuntimeException e) {
+        // After the disk failed an fsync the node's background loop logs a failed checkpoint and
+        // carries on, as production's does; any other failure is a failure of the seed.
+        if (disk.failedFsyncs() == 0) {
+          throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
+        }
+        // A failed fsync may have dropped pages a later fsync would not write: the log must
+        // refuse writes from now on, whichever fsync failed (a roll's too).
+        if (store.storageProblems().isEmpty()) {
+          throw new IllegalStateException("node " + id + ": a checkpoint failed after the disk failed "
+              + disk.failedFsyncs() + " fsync(s) of the write-ahead log, yet the store still takes writes (the log"
+              + " did not latch): " + e, e);
+        }
       }
     }
   }
@@ -259,10 +278,41 @@ final class SimDataNode {
    * copied aside, then the running objects are closed without being trusted.
    */
   void crash() {
-    Path from = dataDir();
+    Path from = realDir();
     generation++;
-    copyTree(from, dataDir());
+    copyTree(from, realDir());
     shutDown();
+    // What the page cache held is taken as written back (the kernel does within half a minute):
+    // the restarted node's disk starts with all of it durable.
+    disk = new SimDisk();
+  }
+
+  /**
+   * A power loss: the next start finds only what the disk made durable (see {@link SimDisk}).
+   * Imaged aside, then the running objects are closed without being trusted, as at a crash.
+   */
+  void powerLoss() {
+    Path from = realDir();
+    generation++;
+    try {
+      disk.powerImage(from, realDir());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    disk.failFsyncs(null);
+    shutDown();
+    disk = new SimDisk();
+  }
+
+  /** From now on (or, with false, no longer) the write-ahead log's fsyncs fail with EIO. */
+  void failWalFsyncs(boolean fail) {
+    Path wal = realDir().resolve("wal");
+    disk.failFsyncs(fail ? p -> p.startsWith(wal) : null);
+  }
+
+  /** Why the store refuses writes now (a failed log, a failed shard); empty while healthy or down. */
+  List<String> storageProblems() {
+    return up() ? store.storageProblems() : List.of();
   }
 
   /** A clean stop: checkpoint, close, restart later on the same directory. */
@@ -279,11 +329,16 @@ final class SimDataNode {
       trees.stopBuilds();
       store.close();
     } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      // The log's last fsync failing on a failing disk: the process exits all the same.
+      if (disk.failedFsyncs() == 0) {
+        throw new UncheckedIOException(e);
+      }
     } finally {
       trees.close();
       store = null;
       runtime.close();
+      // A disk's fsync failure is a fault of this run of the process; the next start finds a working disk.
+      disk.failFsyncs(null);
     }
   }
 

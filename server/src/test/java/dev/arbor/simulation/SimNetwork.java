@@ -51,6 +51,8 @@ final class SimNetwork implements AutoCloseable {
   private final long seed;
   private final SimScheduler scheduler;
   private volatile Faults faults = Faults.NONE;
+  /** Calls held across steps (operations in flight at once); null: none is. */
+  private volatile HeldMessages held;
   private final Map<String, Server> servers = new ConcurrentHashMap<>();
   /**
    * One channel per serving node, made when it starts serving: calls never use the caller's own
@@ -77,6 +79,11 @@ final class SimNetwork implements AutoCloseable {
 
   void faults(Faults f) {
     this.faults = f;
+  }
+
+  /** Lets {@code h} hold unary calls before they go out (see {@link HeldMessages}). */
+  void hold(HeldMessages h) {
+    this.held = h;
   }
 
   Faults faults() {
@@ -303,6 +310,12 @@ final class SimNetwork implements AutoCloseable {
         return;
       }
       String m = method.getBareMethodName();
+      HeldMessages holds = held;
+      if (holds != null && Boolean.FALSE.equals(holds.await(from, to, m))) {
+        dropped.incrementAndGet();
+        fail(Status.UNAVAILABLE.withDescription("simulated network: request to " + to + " held, then lost"));
+        return;
+      }
       if (!reachable(from, to)) {
         refused.incrementAndGet();
         fail(Status.UNAVAILABLE.withDescription("simulated network: " + from + " cannot reach " + to));
@@ -338,11 +351,13 @@ final class SimNetwork implements AutoCloseable {
       }
       d -= f.loseReply();
       delivered.incrementAndGet();
-      deliver(request, headers, listener);
-      if (d < f.duplicate() && reachable(from, to)) {
+      // The copy goes first: once the caller has its answer, the step that waits for it may end,
+      // and a copy delivered after that would run alongside the next step.
+      if (d < f.duplicate()) {
         duplicated.incrementAndGet();
         deliver(request, headers, null);
       }
+      deliver(request, headers, listener);
     }
 
     private void fail(Status s) {

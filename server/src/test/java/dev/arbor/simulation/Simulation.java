@@ -103,14 +103,15 @@ final class Simulation {
   record Totals(long operations, long acked, long crashes, long stops, long partitions, long storms,
       long groupChurns, long purged,
       long rounds, long roundsCompleted, long roundsUnfinished, long gossipHops, long steps, long messages,
-      long messagesFaulted) {
-    static final Totals ZERO = new Totals(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+      long messagesFaulted, long races, long messagesHeld, long queriesJudged) {
+    static final Totals ZERO = new Totals(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
     Totals plus(Totals o) {
       return new Totals(operations + o.operations, acked + o.acked, crashes + o.crashes, stops + o.stops,
           partitions + o.partitions, storms + o.storms, groupChurns + o.groupChurns, purged + o.purged, rounds + o.rounds,
           roundsCompleted + o.roundsCompleted, roundsUnfinished + o.roundsUnfinished, gossipHops + o.gossipHops,
-          steps + o.steps, messages + o.messages, messagesFaulted + o.messagesFaulted);
+          steps + o.steps, messages + o.messages, messagesFaulted + o.messagesFaulted, races + o.races,
+          messagesHeld + o.messagesHeld, queriesJudged + o.queriesJudged);
     }
 
     String summary() {
@@ -119,7 +120,8 @@ final class Simulation {
           + ", tombstones purged " + purged
           + ", repair rounds " + rounds + " (completed " + roundsCompleted + ", unfinished " + roundsUnfinished
           + "), gossip hops " + gossipHops + ", steps " + steps + ", messages " + messages + " (faulted "
-          + messagesFaulted + ")";
+          + messagesFaulted + "), races " + races + " (messages held " + messagesHeld + "), queries judged "
+          + queriesJudged;
     }
   }
 
@@ -129,8 +131,13 @@ final class Simulation {
   private final Random background;
   private final SimScheduler clock;
   private final SimNetwork network;
+  private final HeldMessages held;
+  private Races races;
+  private QueryJudge queries;
   private final Map<String, SimDataNode> nodes = new LinkedHashMap<>();
   private final Map<String, Long> skews = new HashMap<>();
+  /** Liaisons whose clock is off beyond the allowed skew now (a FAR_SKEW fault). */
+  private final Set<String> farSkewed = new HashSet<>();
   private final Set<String> gossipScheduled = new HashSet<>();
   private final History history = new History();
   private final List<String> problems = new ArrayList<>();
@@ -144,6 +151,8 @@ final class Simulation {
   /** Per liaison: its data node clients, its API, the workload's channel to it. */
   private final Map<String, DataNodes> liaisonNodes = new LinkedHashMap<>();
   private final Map<String, ReplicatedApi> liaisons = new LinkedHashMap<>();
+  private final Map<String, dev.arbor.runtime.NodeRuntime> liaisonRuntimes = new LinkedHashMap<>();
+  private final TombstoneTimes tombstoneTimes = new TombstoneTimes(MAX_SKEW.toNanos());
   private final Map<String, ManagedChannel> clients = new LinkedHashMap<>();
   private final List<dev.arbor.runtime.NodeRuntime> runtimes = new ArrayList<>();
   private final SimThreads threads;
@@ -169,6 +178,8 @@ final class Simulation {
     this.clock = new SimScheduler(journal);
     this.threads = new SimThreads(clock);
     this.network = new SimNetwork("sim-" + RUNS.incrementAndGet() + "-" + seed + "/", seed, clock);
+    this.held = new HeldMessages(seed);
+    network.hold(held);
     int n = 3 + workload.nextInt(3);
     for (int i = 1; i <= n; i++) {
       nodes.put("n" + i, null);
@@ -215,13 +226,21 @@ final class Simulation {
   static List<Fault> schedule(Random r, List<String> nodeIds) {
     List<Fault> out = new ArrayList<>();
     int count = 3 + r.nextInt(8);
-    Fault.Kind[] kinds = Fault.Kind.values();
+    Fault.Kind[] kinds = java.util.Arrays.stream(Fault.Kind.values()).filter(k -> !k.disk() && k != Fault.Kind.FAR_SKEW)
+        .toArray(Fault.Kind[]::new);
     List<String> anyone = new ArrayList<>(nodeIds);
     anyone.addAll(LIAISONS);
     for (int i = 0; i < count; i++) {
       Fault.Kind k = kinds[r.nextInt(kinds.length)];
       List<String> targets = k == Fault.Kind.SKEW || k == Fault.Kind.PARTITION ? anyone : nodeIds;
       out.add(new Fault(k, 2_000 + r.nextInt(48_000), 500 + r.nextInt(7_500), targets.get(r.nextInt(targets.size()))));
+    }
+    out.addAll(SimDiskFaults.schedule(new Random(r.nextLong()), nodeIds));
+    // Rarer, and drawn after the others so they stay as they were: a liaison restarted on a clock
+    // far behind, beyond the allowed skew.
+    if (r.nextBoolean()) {
+      out.add(new Fault(Fault.Kind.FAR_SKEW, 2_000 + r.nextInt(36_000), 12_000 + r.nextInt(10_000),
+          LIAISONS.get(r.nextInt(LIAISONS.size()))));
     }
     out.sort((a, b) -> Long.compare(a.atMillis(), b.atMillis()));
     return out;
@@ -254,12 +273,8 @@ final class Simulation {
       dev.arbor.runtime.NodeRuntime lr = new dev.arbor.runtime.NodeRuntime(clock::now,
           () -> clock.now() + skews.get(l), threads, Duration.ofSeconds(5));
       runtimes.add(lr);
-      ReplicatedApi api = new ReplicatedApi(lr, metadata, dn, new HybridClock(() -> clock.now() + skews.get(l)),
-          RequestLimits.DEFAULTS, "sim", consistency::get, 128, dev.arbor.liaison.ReplicaCallLimits.DEFAULTS,
-          defects);
-      liaisons.put(l, api);
-      network.serve(l, api.services());
-      clients.put(l, network.loopback().open(SimNetwork.address(l), 64 << 20));
+      liaisonRuntimes.put(l, lr);
+      startLiaison(l);
     }
     client = clients.get(LIAISONS.get(0));
     network.faults(baseFaults());
@@ -270,6 +285,13 @@ final class Simulation {
       long opSeed = workload.nextLong();
       step(at, "client op", () -> clientOp(new Random(opSeed)));
     }
+    races = new Races(raceRun(), history, held, liaisons, clients, problems);
+    queries = new QueryJudge(history, keys(0, KEYS), problems,
+        () -> !races.any() && !network.partitioned() && nodes.values().stream().allMatch(SimDataNode::up),
+        this::messagesFaulted, clock::elapsedMillis);
+    Random raceDraws = new Random(seed * 0x2545F4914F6CDD1DL + 3);
+    races.schedule(raceDraws, 20 + raceDraws.nextInt(20), keys(0, HOT_KEYS), keys(0, KEYS), LIAISONS, seed,
+        RUN_MILLIS - 2_000);
     for (String id : nodes.keySet()) {
       periodic(id, "round", 6_000, () -> startRound(id));
       periodic(id, "checkpoint", 5_000, () -> nodes.get(id).checkpoint());
@@ -280,6 +302,7 @@ final class Simulation {
       step(f.atMillis() + f.forMillis(), "end " + f.token(), () -> end(f));
     }
     clock.runUntil(start + TimeUnit.MILLISECONDS.toNanos(RUN_MILLIS + 10_000));
+    problems.addAll(races.unfinished());
     heal();
     repairEverything();
     // Past every round's deadline: a round whose reports were lost ends ABORTED by its origin's
@@ -287,6 +310,54 @@ final class Simulation {
     clock.runUntil(clock.now() + ROUND_TIMEOUT.toNanos() * 2);
     checkRoundsEnded();
     check();
+  }
+
+  /** Calls refused, dropped, late, or whose reply was lost, and streams cut, so far. */
+  private long messagesFaulted() {
+    SimNetwork.Counts c = network.counts();
+    return c.refused() + c.dropped() + c.repliesLost() + c.late() + c.streamsCut();
+  }
+
+  /** Starts (or restarts) a liaison: a new API, with a new hybrid clock, serving under its address. */
+  private void startLiaison(String l) {
+    ReplicatedApi api = new ReplicatedApi(liaisonRuntimes.get(l), metadata, liaisonNodes.get(l),
+        new HybridClock(() -> clock.now() + skews.get(l)), RequestLimits.DEFAULTS, "sim", consistency::get, 128,
+        dev.arbor.liaison.ReplicaCallLimits.DEFAULTS, defects);
+    liaisons.put(l, api);
+    network.serve(l, api.services());
+    clients.put(l, network.loopback().open(SimNetwork.address(l), 64 << 20));
+  }
+
+  /**
+   * A liaison restarted on a machine whose clock is far behind: its new hybrid clock has stamped
+   * nothing yet, so its fresh deletes carry the clock's time (a running one never stamps below
+   * what it stamped before). Not while a raced operation holds it.
+   */
+  private void restartLiaison(String l) {
+    if (races.busy(l)) {
+      return;
+    }
+    network.unserve(l);
+    clients.remove(l).shutdownNow();
+    liaisons.remove(l).close();
+    startLiaison(l);
+    if (l.equals(LIAISONS.get(0))) {
+      client = clients.get(l);
+    }
+  }
+
+  /** Every replica that is up: a tombstone of {@code key} must be dated within a delete of it. */
+  private void checkTombstoneTimes(String key) {
+    EntityKey k = new EntityKey(GROUP, SCHEMA, key);
+    int shard = ShardRouter.shardOf(k, shards);
+    for (DataNode d : Placement.of(dataNodes()).placeCapped(GROUP, shard, copies)) {
+      SimDataNode n = nodes.get(d.id().value());
+      PropertyRecord r = n.up() ? n.latest(GROUP, shard, k) : null;
+      String why = r == null || !r.deleted() ? null : tombstoneTimes.problem(key, r.deleteTime(), SimScheduler.EPOCH_NANOS);
+      if (why != null && problems.stream().noneMatch(p -> p.startsWith("a tombstone of " + key + " "))) {
+        problems.add(why + " on " + n.id + " at " + clock.elapsedMillis() + " ms");
+      }
+    }
   }
 
   private EmbeddedMetadataStore openMetadata() {
@@ -360,9 +431,24 @@ final class Simulation {
     consistency.set(r.nextBoolean() ? WriteConsistency.ONE : levels[r.nextInt(levels.length)]);
     int pick = r.nextInt(10);
     ops++;
-    ManagedChannel via = clients.get(LIAISONS.get(r.nextInt(LIAISONS.size())));
+    String liaison = route(LIAISONS.get(r.nextInt(LIAISONS.size())), pick >= 2 && pick < 5);
+    if (liaison == null) {
+      ops--;
+      step(250, "client op (liaisons busy)", () -> clientOp(r));
+      return;
+    }
+    ManagedChannel via = clients.get(liaison);
     PropertyServiceGrpc.PropertyServiceBlockingStub stub = PropertyServiceGrpc.newBlockingStub(via)
         .withDeadlineAfter(60, TimeUnit.SECONDS);
+    if (pick == 1) {
+      // A limited query over every key, judged against the history where its answer is determined.
+      StatusRuntimeException failed = queries.run(r, stub, seed, this::settle);
+      if (failed != null) {
+        noteServerError("limited query", "every key", failed);
+      }
+      settle();
+      return;
+    }
     if (pick < 2) {
       try {
         stub.query(QueryRequest.newBuilder().addGroups(GROUP).setName(SCHEMA).addIds(id).setLimit(10).build());
@@ -377,6 +463,7 @@ final class Simulation {
     boolean delete = pick < 5;
     String value = delete ? null : "v" + seed + "-" + ops;
     History.Pending op = delete ? history.beginDelete(id) : history.beginWrite(id, value);
+    TombstoneTimes.Window window = delete ? tombstoneTimes.begins(id, clock.now()) : null;
     try {
       if (delete) {
         stub.delete(DeleteRequest.newBuilder().setGroup(GROUP).setName(SCHEMA).setId(id).build());
@@ -396,6 +483,73 @@ final class Simulation {
       Status.Code c = e.getStatus().getCode();
       op.end(c == Status.Code.INVALID_ARGUMENT ? History.Outcome.FAILED : History.Outcome.UNKNOWN);
     }
+    if (window != null) {
+      deleteEnded(id, window);
+    }
+  }
+
+  private void deleteEnded(String key, TombstoneTimes.Window window) {
+    window.ended(clock.now());
+    checkTombstoneTimes(key);
+  }
+
+  /**
+   * The liaison an operation goes through: the one drawn unless a raced operation holds it (then
+   * the other), and never an apply through a liaison whose clock is off beyond the allowed skew
+   * (its stamps may fall below a version it did not see: last-write-wins promises nothing then,
+   * while deletes through it are what the far skew tests). Null when no liaison fits now.
+   */
+  private String route(String drawn, boolean delete) {
+    List<String> order = new ArrayList<>(List.of(drawn));
+    LIAISONS.stream().filter(l -> !l.equals(drawn)).forEach(order::add);
+    for (String l : order) {
+      if ((races == null || !races.busy(l)) && (delete || !farSkewed.contains(l))) {
+        return l;
+      }
+    }
+    return null;
+  }
+
+  private static List<String> keys(int from, int to) {
+    List<String> out = new ArrayList<>();
+    for (int i = from; i < to; i++) {
+      out.add("k" + i);
+    }
+    return out;
+  }
+
+  private Races.Run raceRun() {
+    return new Races.Run() {
+      @Override
+      public void step(long delayMillis, String what, Runnable action) {
+        Simulation.this.step(delayMillis, what, action);
+      }
+
+      @Override
+      public void settle() {
+        Simulation.this.settle();
+      }
+
+      @Override
+      public void noteServerError(String what, String key, StatusRuntimeException e) {
+        Simulation.this.noteServerError(what, key, e);
+      }
+
+      @Override
+      public TombstoneTimes.Window deleteBegins(String key) {
+        return tombstoneTimes.begins(key, clock.now());
+      }
+
+      @Override
+      public void deleteEnded(String key, TombstoneTimes.Window window) {
+        Simulation.this.deleteEnded(key, window);
+      }
+
+      @Override
+      public boolean usable(String liaison, boolean delete) {
+        return delete || !farSkewed.contains(liaison);
+      }
+    };
   }
 
   /**
@@ -423,7 +577,8 @@ final class Simulation {
       for (var e : liaisons.entrySet()) {
         long[] rr = e.getValue().readRepairCounts();
         boolean repairsDone = rr[0] == rr[1] + rr[3] + rr[4];
-        quiet &= e.getValue().replicaCallsPending() == 0 && repairsDone;
+        // A raced operation's held calls wait for the step that releases them (see Races).
+        quiet &= e.getValue().replicaCallsPending() == (races == null ? 0 : races.heldNow(e.getKey())) && repairsDone;
         state += " " + e.getKey() + ": " + e.getValue().replicaCallsPending() + " pending, read repairs "
             + java.util.Arrays.toString(rr);
       }
@@ -457,7 +612,8 @@ final class Simulation {
 
   private void begin(Fault f) {
     SimDataNode n = nodes.get(f.node());
-    if (n == null && f.kind() != Fault.Kind.SKEW && f.kind() != Fault.Kind.PARTITION) {
+    if (n == null && f.kind() != Fault.Kind.SKEW && f.kind() != Fault.Kind.FAR_SKEW
+        && f.kind() != Fault.Kind.PARTITION) {
       return;
     }
     switch (f.kind()) {
@@ -486,13 +642,19 @@ final class Simulation {
         network.faults(new SimNetwork.Faults(0.2, 0.1, 0.1, 0.1, 0.02));
       }
       case SKEW -> skews.put(f.node(), skewOf(f));
+      case POWER, FSYNC_FAIL -> crashes += SimDiskFaults.begin(f, n);
+      case FAR_SKEW -> {
+        skews.put(f.node(), farSkewOf(f));
+        farSkewed.add(f.node());
+        restartLiaison(f.node());
+      }
       case GROUP_CHURN -> {
         groupChurns++;
         if (n.up()) {
           crashes++;
           n.crash();
         }
-        step(f.forMillis() / 2, "recreate group", this::recreateGroup);
+        step(f.forMillis() / 2, "recreate group", this::recreateGroupWhenIdle);
       }
     }
   }
@@ -504,6 +666,24 @@ final class Simulation {
   private static long skewOf(Fault f) {
     long magnitude = MAX_SKEW.toNanos() / 1000 * (1 + f.atMillis() % 1000);
     return f.atMillis() % 2 == 0 ? magnitude : -magnitude;
+  }
+
+  /** Not while a raced operation is in flight: its liaison must not be used meanwhile. */
+  private void recreateGroupWhenIdle() {
+    if (races.any()) {
+      step(100, "recreate group (a race in flight)", this::recreateGroupWhenIdle);
+    } else {
+      recreateGroup();
+    }
+  }
+
+  /**
+   * Behind by 2.5 to 6 times the allowed skew (5 to 12 s), decided by the fault's start time: a
+   * fresh delete it stamps is then older, on any data node's clock (itself within the bound), than
+   * a data node accepts — refused, instead of starting its tombstone's grace seconds early.
+   */
+  private static long farSkewOf(Fault f) {
+    return -(MAX_SKEW.toNanos() * 5 / 2 + TimeUnit.MILLISECONDS.toNanos(f.atMillis() % 7_000));
   }
 
   /** Deletes the group and creates it again, through the liaison as a user would. */
@@ -546,7 +726,8 @@ final class Simulation {
 
   private void end(Fault f) {
     SimDataNode n = nodes.get(f.node());
-    if (n == null && f.kind() != Fault.Kind.SKEW && f.kind() != Fault.Kind.PARTITION) {
+    if (n == null && f.kind() != Fault.Kind.SKEW && f.kind() != Fault.Kind.FAR_SKEW
+        && f.kind() != Fault.Kind.PARTITION) {
       return;
     }
     switch (f.kind()) {
@@ -555,9 +736,14 @@ final class Simulation {
           n.start();
         }
       }
+      case POWER, FSYNC_FAIL -> crashes += SimDiskFaults.end(f, n);
       case PARTITION, CUT -> network.heal();
       case STORM -> network.faults(baseFaults());
       case SKEW -> skews.put(f.node(), 0L);
+      case FAR_SKEW -> {
+        skews.put(f.node(), 0L);
+        farSkewed.remove(f.node());
+      }
     }
   }
 
@@ -571,6 +757,7 @@ final class Simulation {
       skews.put(n.id, 0L);
     }
     LIAISONS.forEach(l -> skews.put(l, 0L));
+    farSkewed.clear();
   }
 
   /**
@@ -674,7 +861,8 @@ final class Simulation {
     long faulted = c.refused() + c.dropped() + c.repliesLost() + c.duplicated() + c.late() + c.streamsCut();
     return new Totals(ops, history.count(History.Outcome.ACKED), crashes, stops, partitions, storms, groupChurns,
         purged,
-        rounds.size(), completed, unfinished, hops, clock.stepsRun(), c.delivered() + faulted, faulted);
+        rounds.size(), completed, unfinished, hops, clock.stepsRun(), c.delivered() + faulted, faulted,
+        races == null ? 0 : races.races(), held.total(), queries == null ? 0 : queries.judged());
   }
 
   private void close() {

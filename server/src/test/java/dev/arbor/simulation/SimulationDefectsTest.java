@@ -43,7 +43,8 @@ class SimulationDefectsTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = Defect.class, names = {"PURGE_WITHOUT_COVERAGE", "INCARNATION_IGNORED"})
+  @EnumSource(value = Defect.class, names = {"PURGE_WITHOUT_COVERAGE", "INCARNATION_IGNORED", "WAL_ROLL_DOES_NOT_LATCH",
+      "ACK_IGNORES_STORED", "NO_CONTENT_TIE_BREAK", "FRESH_DELETE_CLOCK_UNCHECKED"})
   void aSeedOfTheCampaignCatchesTheDefect(Defect defect) throws Exception {
     Path work = SimulationCampaign.workDir(dir);
     DefectSwitches on = DefectSwitches.of(defect);

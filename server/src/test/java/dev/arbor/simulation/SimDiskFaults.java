@@ -1,0 +1,62 @@
+package dev.arbor.simulation;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * The disk faults of a seed's schedule and what they do to a node: a power loss (the node's
+ * unsynced writes are lost, see {@link SimDisk}) in half the seeds, and in a quarter a period in
+ * which the write-ahead log's fsyncs fail, ended by power-cycling the machine (the harshest end:
+ * whatever the failed fsyncs dropped is gone). Drawn from their own random stream so that the
+ * other faults of a seed are those it had before disk faults existed.
+ */
+final class SimDiskFaults {
+  private SimDiskFaults() {
+  }
+
+  static List<Fault> schedule(Random r, List<String> nodeIds) {
+    List<Fault> out = new ArrayList<>();
+    if (r.nextInt(2) == 0) {
+      out.add(new Fault(Fault.Kind.POWER, 2_000 + r.nextInt(48_000), 500 + r.nextInt(7_500),
+          nodeIds.get(r.nextInt(nodeIds.size()))));
+    }
+    if (r.nextInt(4) == 0) {
+      out.add(new Fault(Fault.Kind.FSYNC_FAIL, 2_000 + r.nextInt(44_000), 500 + r.nextInt(5_500),
+          nodeIds.get(r.nextInt(nodeIds.size()))));
+    }
+    return out;
+  }
+
+  /** Starts a disk fault on {@code n}; returns how many crashes (power losses) that was. */
+  static int begin(Fault f, SimDataNode n) {
+    if (!n.up()) {
+      return 0;
+    }
+    if (f.kind() == Fault.Kind.POWER) {
+      n.powerLoss();
+      return 1;
+    }
+    n.failWalFsyncs(true);
+    if (f.atMillis() % 2 == 0) {
+      // Half the failures hit a checkpoint first (production's checkpoints run on a background
+      // thread, whenever the log has grown): the segment roll's fsync is the first to fail.
+      n.checkpoint();
+    }
+    return 0;
+  }
+
+  /** Ends it: a powered-off node restarts; a node whose disk failed is power-cycled and restarts. */
+  static int end(Fault f, SimDataNode n) {
+    int crashes = 0;
+    n.failWalFsyncs(false);
+    if (f.kind() == Fault.Kind.FSYNC_FAIL && n.up()) {
+      n.powerLoss();
+      crashes++;
+    }
+    if (!n.up()) {
+      n.start();
+    }
+    return crashes;
+  }
+}

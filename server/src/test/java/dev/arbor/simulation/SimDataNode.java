@@ -343,21 +343,41 @@ final class SimDataNode {
   }
 
   private static void copyTree(Path from, Path to) {
-    try (Stream<Path> walk = Files.walk(from)) {
-      for (Path p : walk.toList()) {
-        Path target = to.resolve(from.relativize(p).toString());
-        if (Files.isDirectory(p)) {
-          Files.createDirectories(target);
-        } else if (!p.getFileName().toString().endsWith(".lock") && !p.getFileName().toString().equals("write.lock")) {
-          try {
-            Files.copy(p, target, StandardCopyOption.REPLACE_EXISTING);
-          } catch (java.nio.file.NoSuchFileException gone) {
-            // A file being replaced at the crash: it is not in the image, as after a real crash.
-          }
+    try {
+      Files.walkFileTree(from, new java.nio.file.SimpleFileVisitor<>() {
+        @Override
+        public java.nio.file.FileVisitResult preVisitDirectory(Path dir,
+            java.nio.file.attribute.BasicFileAttributes attrs) throws IOException {
+          Files.createDirectories(to.resolve(from.relativize(dir).toString()));
+          return java.nio.file.FileVisitResult.CONTINUE;
         }
-      }
+
+        @Override
+        public java.nio.file.FileVisitResult visitFile(Path p, java.nio.file.attribute.BasicFileAttributes attrs)
+            throws IOException {
+          String name = p.getFileName().toString();
+          if (!name.endsWith(".lock")) {
+            try {
+              Files.copy(p, to.resolve(from.relativize(p).toString()), StandardCopyOption.REPLACE_EXISTING);
+            } catch (java.nio.file.NoSuchFileException gone) {
+              // A file being replaced at the crash: it is not in the image, as after a real crash.
+            }
+          }
+          return java.nio.file.FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public java.nio.file.FileVisitResult visitFileFailed(Path p, IOException e) throws IOException {
+          // Deleted between listing and reading (a background merge's temporary file): not in the image.
+          if (e instanceof java.nio.file.NoSuchFileException) {
+            return java.nio.file.FileVisitResult.CONTINUE;
+          }
+          throw e;
+        }
+      });
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
+
 }

@@ -18,11 +18,11 @@ final class SimulationCampaign {
       + " -Dsurefire.failIfNoSpecifiedTests=false test";
 
   /**
-   * Seeds a CI run takes unless told otherwise: predicted 3.5–4 minutes on the quiet 2-core machine
-   * (a seed costs about 0.6 CPU-seconds; see docs/testing.md, "What a seed costs").
+   * Seeds a CI run takes unless told otherwise: about 4 minutes on the 2-core machine with the
+   * workload of raced operations and judged queries (see docs/testing.md, "What a seed costs").
    * {@code -Darbor.sim.seeds} runs more.
    */
-  static final long DEFAULT_SEEDS = 600;
+  static final long DEFAULT_SEEDS = 300;
 
   /** @param defect the defect switched on for the campaign ({@code -Darbor.sim.defect}), or null */
   record Result(long seeds, List<Simulation.Outcome> failures, Simulation.Totals totals, long millis,
@@ -38,7 +38,8 @@ final class SimulationCampaign {
         b.append("\nseed ").append(o.seed()).append(" failed with faults ").append(Fault.tokens(o.faults()))
             .append("\n  replay: ").append(REPLAY).append(" -Darbor.sim.seed=").append(o.seed())
             .append(" '-Darbor.sim.faults=").append(Fault.tokens(o.faults())).append("'")
-            .append(defect == null ? "" : " -Darbor.sim.defect=" + defect);
+            .append(defect == null ? "" : " -Darbor.sim.defect=" + defect)
+            .append(SimDiskFaults.powerLoss() ? " -Darbor.sim.powerLoss=true" : "");
         o.problems().stream().limit(5).forEach(p -> b.append("\n  ").append(p));
       }
       return b.toString();

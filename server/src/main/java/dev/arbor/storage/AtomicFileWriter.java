@@ -17,7 +17,7 @@ public final class AtomicFileWriter {
 
   public static void write(Path target, byte[] content) throws IOException {
     Path dir = target.toAbsolutePath().getParent();
-    Files.createDirectories(dir);
+    DurableDirectories.create(dir);
     Path tmp = dir.resolve(target.getFileName() + ".tmp");
     try (FileChannel ch =
         FileChannel.open(

@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Set;
@@ -31,7 +30,7 @@ public final class DataDirLock implements Closeable {
 
   /** Locks {@code dir} (creating it), or fails with a {@link StorageException} saying who holds it. */
   public static DataDirLock acquire(Path dir) throws IOException {
-    Files.createDirectories(dir);
+    DurableDirectories.create(dir);
     Path canonical = dir.toRealPath();
     // OS file locks belong to the process, and closing any channel of the file drops them: a
     // second lock in this JVM must be refused before it touches the lock file at all.

@@ -29,7 +29,7 @@ public final class DiskUsageGuard implements WriteGuard {
     if (maxPercent < 1 || maxPercent > 100) {
       throw new IllegalArgumentException("--max-disk-usage-percent must be between 1 and 100");
     }
-    Files.createDirectories(dir);
+    DurableDirectories.create(dir);
     this.store = Files.getFileStore(dir);
     this.dir = dir;
     this.maxPercent = maxPercent;

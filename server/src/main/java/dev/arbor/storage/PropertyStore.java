@@ -689,7 +689,7 @@ public final class PropertyStore implements Closeable {
             Path p = ShardDirs.of(dataRoot, group, shard);
             adoptIncarnation(group);
             boolean fresh = !Files.exists(p);
-            Files.createDirectories(p);
+            DurableDirectories.create(p);
             ShardIndex created = new ShardIndex(group, shard, p, runtime.ticker(), tuning);
             if (fresh) {
               // Inside the map's computation: no writer can reach the new index before the listener returns.

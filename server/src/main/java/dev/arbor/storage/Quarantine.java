@@ -68,7 +68,7 @@ public final class Quarantine {
     Path groupData = NamedPaths.child(dataRoot, group); // checks the name: it stays under each root
     String incarnationText = incarnation.map(GroupIncarnation::toString).orElse("none");
     Path entry = root.resolve(uniqueName(group + "-" + incarnationText + "-" + STAMP.format(now)));
-    Files.createDirectories(entry);
+    DurableDirectories.create(entry);
     Properties info = new Properties();
     info.setProperty("group", group);
     info.setProperty("incarnation", incarnationText);
@@ -134,14 +134,14 @@ public final class Quarantine {
       throw new StorageException("quarantine entry " + entry.name() + " holds no data directory");
     }
     IncarnationFile.write(data, incarnation);
-    Files.createDirectories(dataRoot);
+    DurableDirectories.create(dataRoot);
     Path trees = entry.dir().resolve("repair");
     if (Files.isDirectory(trees)) {
       Path treeTarget = NamedPaths.child(repairRoot, entry.group());
       // Repair trees are derived from the data: stale ones beside it are rebuilt anyway.
       FileTrees.deleteRecursively(treeTarget);
       if (entry.incarnation().equals(Optional.of(incarnation))) {
-        Files.createDirectories(repairRoot);
+        DurableDirectories.create(repairRoot);
         Files.move(trees, treeTarget, StandardCopyOption.ATOMIC_MOVE);
       }
     }

@@ -105,7 +105,7 @@ public final class WriteAheadLog implements Closeable {
 
   static Recovered open(Path dir, SegmentSync sync, DefectSwitches defects, NodeRuntime runtime)
       throws IOException {
-    Files.createDirectories(dir);
+    DurableDirectories.create(dir);
     List<WalSegmentScan> segments = WalRecovery.recover(dir);
     long next = segments.isEmpty() ? 1 : WalSegments.seqOf(segments.get(segments.size() - 1).path()) + 1;
     return new Recovered(new WriteAheadLog(dir, next, sync, defects, runtime), segments);

@@ -1,6 +1,7 @@
 package dev.arbor.repair.tree;
 
 import dev.arbor.storage.AtomicFileWriter;
+import dev.arbor.storage.DurableDirectories;
 import dev.arbor.storage.format.FileFormat;
 import dev.arbor.storage.format.FileFormatException;
 import java.io.ByteArrayInputStream;
@@ -181,7 +182,7 @@ record LiveJournal(long walSegment, long checkpointSnapshotId, long checkpointLe
    * the rename can be made conditional on the tree still being live.
    */
   Path writeTemp(Path dir) throws IOException {
-    Files.createDirectories(dir);
+    DurableDirectories.create(dir);
     Path tmp = dir.resolve(FILE + ".tmp");
     try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
         StandardOpenOption.WRITE)) {

@@ -1,5 +1,6 @@
 package dev.arbor.repair.tree;
 
+import dev.arbor.storage.DurableDirectories;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -61,7 +62,7 @@ final class LiveJournalWriter implements AutoCloseable {
    */
   void writeWhole(LiveJournal j, Publisher publish) throws IOException {
     needsWhole = true;
-    Files.createDirectories(dir);
+    DurableDirectories.create(dir);
     Path tmp = dir.resolve(LiveJournal.FILE + ".tmp");
     FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
         StandardOpenOption.WRITE, StandardOpenOption.READ);

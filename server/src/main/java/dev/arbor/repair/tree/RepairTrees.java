@@ -6,6 +6,7 @@ import dev.arbor.runtime.WallClock;
 import dev.arbor.errors.UnavailableException;
 import dev.arbor.repair.tree.BuildResult.Outcome;
 import dev.arbor.property.Names;
+import dev.arbor.storage.DurableDirectories;
 import dev.arbor.storage.FileTrees;
 import dev.arbor.storage.NamedPaths;
 import dev.arbor.storage.PropertyStore;
@@ -777,7 +778,7 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
             ticker.read() - t0,
             "snapshot " + snap + " already built");
       }
-      Files.createDirectories(dir);
+      DurableDirectories.create(dir);
       Path tree = dir.resolve(TREE_FILE);
       TreeSummary summary;
       // Shares the searcher's segment readers: the files are not mapped a second time.
@@ -982,7 +983,7 @@ public final class RepairTrees implements StoreListener, AutoCloseable {
     }
     Path dir = shardDir(group, shard);
     try {
-      Files.createDirectories(dir);
+      DurableDirectories.create(dir);
       Files.deleteIfExists(dir.resolve(TREE_FILE));
       BuildStateFile.write(dir.resolve(STATE_FILE), new BuildState(BuildState.FORMAT, group, shard, slotCount, 0,
           Instant.ofEpochMilli(0).toString(), 0, TreeHasher.hex(TreeHasher.emptyRoot(slotCount))));

@@ -1,6 +1,7 @@
 package dev.arbor.repair.tree;
 
 import dev.arbor.storage.AtomicFileWriter;
+import dev.arbor.storage.DurableDirectories;
 import dev.arbor.storage.format.FileFormat;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
@@ -111,7 +112,7 @@ public final class TreeFileWriter implements Closeable {
     }
     byte[] root = TreeHasher.rootHash(counts, hashes);
     Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
-    Files.createDirectories(target.toAbsolutePath().getParent());
+    DurableDirectories.create(target.toAbsolutePath().getParent());
     try (FileChannel out =
         FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
       writeAll(out, ByteBuffer.wrap(headerBytes));

@@ -348,10 +348,18 @@ final class SimDisk {
         image(n, where, to);
       } else if (!name.endsWith(".lock")) {
         Path at = where.get(n);
-        if (n.bytes == null && at == null) {
+        byte[] durable;
+        if (n.bytes != null) {
+          durable = n.bytes;
+        } else if (n.prefix == 0) {
+          // Named in a synced directory, its content never synced (a file deleted since, say): empty.
+          durable = new byte[0];
+        } else if (at != null) {
+          durable = readPrefix(at, n.prefix);
+        } else {
           throw new IllegalStateException("simulated disk: no durable content for " + to);
         }
-        Files.write(to, n.bytes != null ? n.bytes : readPrefix(at, n.prefix));
+        Files.write(to, durable);
       }
     }
   }

@@ -22,7 +22,7 @@ final class SimulationCampaign {
    * workload of raced operations and judged queries (see docs/testing.md, "What a seed costs").
    * {@code -Darbor.sim.seeds} runs more.
    */
-  static final long DEFAULT_SEEDS = 300;
+  static final long DEFAULT_SEEDS = 200;
 
   /** @param defect the defect switched on for the campaign ({@code -Darbor.sim.defect}), or null */
   record Result(long seeds, List<Simulation.Outcome> failures, Simulation.Totals totals, long millis,
@@ -39,7 +39,7 @@ final class SimulationCampaign {
             .append("\n  replay: ").append(REPLAY).append(" -Darbor.sim.seed=").append(o.seed())
             .append(" '-Darbor.sim.faults=").append(Fault.tokens(o.faults())).append("'")
             .append(defect == null ? "" : " -Darbor.sim.defect=" + defect)
-            .append(SimDiskFaults.powerLoss() ? " -Darbor.sim.powerLoss=true" : "");
+            .append(SimDiskFaults.powerLoss() ? "" : " -Darbor.sim.powerLoss=false");
         o.problems().stream().limit(5).forEach(p -> b.append("\n  ").append(p));
       }
       return b.toString();

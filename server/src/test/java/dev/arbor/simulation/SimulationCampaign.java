@@ -18,8 +18,8 @@ final class SimulationCampaign {
       + " -Dsurefire.failIfNoSpecifiedTests=false test";
 
   /**
-   * Seeds a CI run takes unless told otherwise: about 4 minutes on the 2-core machine with the
-   * workload of raced operations and judged queries (see docs/testing.md, "What a seed costs").
+   * Seeds a CI run takes unless told otherwise: about 2 minutes on the quiet 2-core machine with
+   * the workload of raced operations and judged queries (see docs/testing.md, "What a seed costs").
    * {@code -Darbor.sim.seeds} runs more.
    */
   static final long DEFAULT_SEEDS = 200;

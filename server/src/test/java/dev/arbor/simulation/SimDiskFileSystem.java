@@ -72,19 +72,21 @@ final class SimDiskFileSystem extends FileSystem {
 
   @Override
   public Iterable<Path> getRootDirectories() {
-    return () -> {
-      Iterator<Path> it = DEFAULT.getRootDirectories().iterator();
-      return new Iterator<>() {
-        @Override
-        public boolean hasNext() {
-          return it.hasNext();
-        }
+    return () -> wrapped(DEFAULT.getRootDirectories().iterator());
+  }
 
-        @Override
-        public Path next() {
-          return wrap(it.next());
-        }
-      };
+  /** Real paths as this file system's, one by one. */
+  Iterator<Path> wrapped(Iterator<Path> real) {
+    return new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return real.hasNext();
+      }
+
+      @Override
+      public Path next() {
+        return wrap(real.next());
+      }
     };
   }
 
@@ -139,7 +141,7 @@ final class SimDiskFileSystem extends FileSystem {
 
     @Override
     public FileSystem newFileSystem(URI uri, Map<String, ?> env) {
-      throw new UnsupportedOperationException();
+      throw new UnsupportedOperationException("the simulated disk is one file system per node, made by SimDisk");
     }
 
     @Override
@@ -171,18 +173,7 @@ final class SimDiskFileSystem extends FileSystem {
       return new DirectoryStream<>() {
         @Override
         public Iterator<Path> iterator() {
-          Iterator<Path> it = real.iterator();
-          return new Iterator<>() {
-            @Override
-            public boolean hasNext() {
-              return it.hasNext();
-            }
-
-            @Override
-            public Path next() {
-              return fs.wrap(it.next());
-            }
-          };
+          return fs.wrapped(real.iterator());
         }
 
         @Override
